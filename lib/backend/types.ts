@@ -1,0 +1,211 @@
+/**
+ * The seam between the facade (`lib/network.ts`, `lib/layers/`, `lib/optimizers/`,
+ * `lib/losses.ts`) and the backends (`lib/backend/js/`, `lib/backend/native/`).
+ *
+ * Everything here is batched and works on contiguous row-major `Float32Array`s.
+ * The facade validates every argument before it calls a backend; a backend may
+ * assume well-formed inputs (lengths, finiteness, target distributions) and only
+ * re-checks what decides a memory access.
+ *
+ * ## Parameter layout
+ * One flat `Float32Array` holds every parameter of a model: for each Dense layer in
+ * order, its kernel `[inputs × units]` row-major, then (if `useBias`) its bias
+ * `[units]`. `DenseSpec.kernelOffset` / `biasOffset` give the element offsets.
+ * Gradients use the same layout. Optimizer state is private to the backend model,
+ * one or two slots per parameter, reset by `setOptimizer`.
+ *
+ * ## Numerics shared by every backend (the contract the parity tests check)
+ * - Dense forward: `Z = A_prev · W + b`, `A = act(Z)`; Dropout: `A = A ⊙ mask / (1 − rate)`
+ *   in training only, mask from {@link dropoutKeep} in `lib/random.ts`.
+ * - Losses are the batch mean defined in API.md; loss sums accumulate in float64.
+ * - With a softmax output + categorical/sparse cross-entropy, the output gradient is
+ *   `(ŷ − y) / rows`; with a sigmoid output + binaryCrossentropy it is
+ *   `(ŷ − y) / (rows × outputs)`; both ignore the clip (the fused, stable form).
+ *   Otherwise the loss gradient w.r.t. ŷ is chained through the activation's
+ *   derivative (softmax through its Jacobian-vector product). Where a clip is
+ *   active in the unfused path, the gradient through the clip is 0 (PyTorch's
+ *   clamp rule, inclusive bounds pass).
+ * - Derivatives at kinks use 0: relu′(0) = 0, leakyRelu′(0) = alpha, sign(0) = 0 for mae.
+ * - gelu is the exact erf form: `0.5·z·(1 + erf(z/√2))`.
+ * - "correct" counts rows whose prediction matches the target: argmax over outputs
+ *   (first maximum wins) against argmax of the target row or the sparse index; with
+ *   one output, `ŷ > 0.5` against `y > 0.5`.
+ * - An optimizer step is skipped entirely (no parameter or state change, step count
+ *   unchanged) when the batch loss is not finite; the step still reports the loss.
+ */
+
+export type ActivationName = 'linear' | 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'softmax' | 'gelu';
+
+export type LossName =
+  | 'mse'
+  | 'mae'
+  | 'binaryCrossentropy'
+  | 'categoricalCrossentropy'
+  | 'sparseCategoricalCrossentropy';
+
+export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop';
+
+/** Integer codes used across the native boundary. Order is fixed: never reorder. */
+export const ACTIVATION_CODES: Readonly<Record<ActivationName, number>> = {
+  linear: 0,
+  relu: 1,
+  leakyRelu: 2,
+  sigmoid: 3,
+  tanh: 4,
+  softmax: 5,
+  gelu: 6,
+};
+
+export const LOSS_CODES: Readonly<Record<LossName, number>> = {
+  mse: 0,
+  mae: 1,
+  binaryCrossentropy: 2,
+  categoricalCrossentropy: 3,
+  sparseCategoricalCrossentropy: 4,
+};
+
+export const OPTIMIZER_CODES: Readonly<Record<OptimizerName, number>> = {
+  sgd: 0,
+  adam: 1,
+  adamw: 2,
+  rmsprop: 3,
+};
+
+export interface DenseSpec {
+  kind: 'dense';
+  inputs: number;
+  units: number;
+  activation: ActivationName;
+  /** leakyRelu slope (ignored by other activations). */
+  alpha: number;
+  useBias: boolean;
+  /** Element offset of the kernel `[inputs × units]` in the flat parameter array. */
+  kernelOffset: number;
+  /** Element offset of the bias `[units]`, or -1 when `useBias` is false. */
+  biasOffset: number;
+}
+
+export interface DropoutSpec {
+  kind: 'dropout';
+  /** Width of the activations it acts on (= previous layer's width). */
+  units: number;
+  /** Probability of dropping a unit, in [0, 1). */
+  rate: number;
+}
+
+export type LayerSpec = DenseSpec | DropoutSpec;
+
+export interface ModelSpec {
+  inputs: number;
+  outputs: number;
+  layers: LayerSpec[];
+  /** Total number of float32 parameters. */
+  paramCount: number;
+  /** The network seed (uint32); dropout masks derive from it (see `lib/random.ts`). */
+  seed: number;
+}
+
+/**
+ * Every hyper-parameter of every optimizer, resolved by the facade (defaults are
+ * constants in `lib/optimizers/`, never chosen by a backend). Rules (PyTorch's):
+ * - sgd:     g ← g + wd·θ; if momentum: b ← g (t = 1) else b ← μ·b + g; g ← nesterov ? g + μ·b : b; θ ← θ − lr·g
+ * - adam:    g ← g + wd·θ; m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
+ *            θ ← θ − lr · (m / (1−β1^t)) / (√(v / (1−β2^t)) + ε)
+ * - adamw:   θ ← θ·(1 − lr·wd); then adam's update with no decay in g
+ * - rmsprop: g ← g + wd·θ; v ← ρ·v + (1−ρ)·g²; if momentum: b ← μ·b + g/(√v + ε); θ ← θ − lr·b
+ *            else θ ← θ − lr·g/(√v + ε)
+ */
+export interface OptimizerSpec {
+  kind: OptimizerName;
+  learningRate: number;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  rho: number;
+}
+
+/** Targets as the backend sees them: for sparse CE, one class index per row stored as float. */
+export interface EvalResult {
+  /** Mean loss over the batch (float64 accumulation). */
+  loss: number;
+  /** Rows whose prediction matches the target (see "correct" above). */
+  correct: number;
+}
+
+/** One epoch of mini-batch training, run by the backend (js: batches on the main thread with yields; native: a worker thread). */
+export interface EpochJob {
+  /** All training rows, row-major `[samples × inputs]`; the backend may pin it until the promise settles. */
+  x: Float32Array;
+  /** All training targets, `[samples × outputs]` or `[samples]` (sparse). */
+  y: Float32Array;
+  /** Sample order for this epoch (indices into x/y rows); batches are consecutive slices of it. */
+  order: Int32Array;
+  batchSize: number;
+  /** Global step number of this epoch's first batch (for dropout masks: step seed = dropoutStepSeed(spec.seed, firstStep + b)). */
+  firstStep: number;
+  /** Called after each batch with its pre-step loss, correct count and row count. On native it arrives asynchronously on the main thread. */
+  onBatchEnd?: (batch: number, loss: number, correct: number, rows: number) => void;
+  /** Checked between batches; when aborted, the epoch stops at the next batch boundary. */
+  signal?: AbortSignal;
+}
+
+export interface EpochResult {
+  /** Batches whose step was applied. */
+  batches: number;
+  /** Σ over applied batches of (batch loss × batch rows). */
+  lossSum: number;
+  correct: number;
+  /** Rows of the applied batches. */
+  samples: number;
+  /** 'done', 'aborted' (signal), or 'nonfinite' (batch `failedBatch` had a non-finite loss; its step was skipped and the epoch stopped there). */
+  status: 'done' | 'aborted' | 'nonfinite';
+  failedBatch: number;
+}
+
+export interface BackendModel {
+  /** The flat parameters, live: the facade reads and writes them directly (never while a fitEpoch runs). */
+  readonly params: Float32Array;
+  setLoss(loss: LossName): void;
+  /** Installs an optimizer and resets its state (moments, step count). */
+  setOptimizer(opt: OptimizerSpec): void;
+  /** Inference (dropout off): `out` gets `[rows × outputs]`. */
+  predict(x: Float32Array, rows: number, out: Float32Array): void;
+  /** Loss and correct count, dropout off, no update. */
+  evaluate(x: Float32Array, y: Float32Array, rows: number): EvalResult;
+  /** Gradient of the batch mean loss (dropout off) into `grads` (params layout); returns the loss. */
+  gradients(x: Float32Array, y: Float32Array, rows: number, grads: Float32Array): number;
+  /** One training step (dropout on, mask from `step`); returns the pre-step loss and correct count. */
+  trainStep(x: Float32Array, y: Float32Array, rows: number, step: number): EvalResult;
+  /** A whole epoch; see EpochJob. The model must not be touched by the caller until it settles. */
+  trainEpoch(job: EpochJob): Promise<EpochResult>;
+  /** Releases native memory early (GC does it otherwise). */
+  dispose(): void;
+}
+
+export interface Backend {
+  readonly name: 'js' | 'native';
+  /** Kernel set in use: 'avx2' | 'sse2' | 'neon' | 'scalar' | 'js'. */
+  readonly isa: string;
+  createModel(spec: ModelSpec): BackendModel;
+  /** Row-major BLAS sgemm: C ← alpha·op(A)·op(B) + beta·C; beta = 0 ⇒ C is never read. Arguments already validated. */
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+  ): void;
+  setThreads(n: number): void;
+  getThreads(): number;
+}

@@ -1,0 +1,146 @@
+/**
+ * The one seeded randomness of densely: initial weights, shuffling and dropout.
+ *
+ * - {@link Rng} is a sequential generator (xoshiro128**, 32-bit state words, Blackman &
+ *   Vigna 2018) seeded through splitmix32. It runs in TypeScript only: initial weights
+ *   and batch orders are drawn here and handed to whichever backend runs, so js and
+ *   native train on the same numbers.
+ * - Dropout masks are counter-based ({@link dropoutStepSeed}, {@link dropoutKeep}):
+ *   a pure function of (network seed, step, layer, element), so the native core
+ *   computes the very same mask with the same 32-bit integer arithmetic
+ *   (`native/core/network/random.h` mirrors this file) and in any thread order.
+ */
+
+/** 32-bit finaliser (the "lowbias32" integer hash, avalanche-tested constants). */
+export function mix32(x: number): number {
+  x = x >>> 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+const GOLDEN = 0x9e3779b9;
+
+/** Seed for the dropout masks of one training step (uint32). */
+export function dropoutStepSeed(seed: number, step: number): number {
+  // step may exceed 2^32 in theory; fold the high part in so long runs never repeat early.
+  const lo = step >>> 0;
+  const hi = Math.floor(step / 4294967296) >>> 0;
+  return mix32((mix32((seed ^ Math.imul(hi, 0x85ebca6b)) >>> 0) + Math.imul(lo, GOLDEN)) >>> 0);
+}
+
+/** Seed of one dropout layer within a step: `layer` is the index in `ModelSpec.layers`. */
+export function dropoutLayerSeed(stepSeed: number, layer: number): number {
+  return mix32((stepSeed ^ Math.imul(layer + 1, 0xc2b2ae35)) >>> 0);
+}
+
+/**
+ * Whether element `index` (row × units + col) survives. The uint32 hash is compared with
+ * `threshold = dropoutThreshold(rate)`: kept iff hash ≥ threshold, so P(keep) = 1 − rate.
+ */
+export function dropoutKeep(layerSeed: number, index: number, threshold: number): boolean {
+  return mix32((layerSeed + Math.imul(index, GOLDEN)) >>> 0) >= threshold;
+}
+
+/** uint32 threshold for a drop rate in [0, 1): floor(rate · 2^32). */
+export function dropoutThreshold(rate: number): number {
+  return Math.min(4294967295, Math.floor(rate * 4294967296));
+}
+
+/** Sequential PRNG: xoshiro128** seeded by splitmix32. */
+export class Rng {
+  #s0: number;
+  #s1: number;
+  #s2: number;
+  #s3: number;
+  #spare = NaN;
+
+  constructor(seed: number) {
+    let z = seed >>> 0;
+    const next = (): number => {
+      z = (z + GOLDEN) >>> 0;
+      return mix32(z);
+    };
+    this.#s0 = next();
+    this.#s1 = next();
+    this.#s2 = next();
+    this.#s3 = next();
+    if ((this.#s0 | this.#s1 | this.#s2 | this.#s3) === 0) this.#s0 = 1;
+  }
+
+  /** Next uint32. */
+  nextU32(): number {
+    const s1 = this.#s1;
+    const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+    const t = (s1 << 9) >>> 0;
+    this.#s2 ^= this.#s0;
+    this.#s3 ^= this.#s1;
+    this.#s1 ^= this.#s2;
+    this.#s0 ^= this.#s3;
+    this.#s2 ^= t;
+    this.#s3 = rotl(this.#s3, 11);
+    this.#s0 >>>= 0;
+    this.#s1 >>>= 0;
+    this.#s2 >>>= 0;
+    return r;
+  }
+
+  /** Uniform in [0, 1) with 53 random bits. */
+  nextFloat(): number {
+    const hi = this.nextU32() >>> 5; // 27 bits
+    const lo = this.nextU32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** Uniform integer in [0, n) without modulo bias (n ≤ 2^32). */
+  nextInt(n: number): number {
+    if (n <= 1) return 0;
+    const limit = 4294967296 - (4294967296 % n);
+    for (;;) {
+      const r = this.nextU32();
+      if (r < limit) return r % n;
+    }
+  }
+
+  /** Standard normal (Marsaglia polar method; the second value is kept for the next call). */
+  nextNormal(): number {
+    if (!Number.isNaN(this.#spare)) {
+      const v = this.#spare;
+      this.#spare = NaN;
+      return v;
+    }
+    for (;;) {
+      const u = 2 * this.nextFloat() - 1;
+      const v = 2 * this.nextFloat() - 1;
+      const s = u * u + v * v;
+      if (s > 0 && s < 1) {
+        const f = Math.sqrt((-2 * Math.log(s)) / s);
+        this.#spare = v * f;
+        return u * f;
+      }
+    }
+  }
+
+  /** Fisher–Yates shuffle in place. */
+  shuffle(a: Int32Array): Int32Array {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.nextInt(i + 1);
+      const t = a[i]!;
+      a[i] = a[j]!;
+      a[j] = t;
+    }
+    return a;
+  }
+
+  /** A fresh generator derived from this one (for independent streams: init vs shuffle). */
+  fork(): Rng {
+    return new Rng(this.nextU32());
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
