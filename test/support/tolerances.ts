@@ -1,0 +1,61 @@
+/**
+ * Every numerical tolerance of the test suite, each with its reason. A check passes
+ * iff |got − want| ≤ atol + rtol·|want| (see `close.ts`).
+ */
+import type { Tolerance } from './close';
+
+/** Unit roundoff of float32 (2^-24). */
+export const EPS32 = 2 ** -24;
+
+export const TOL = {
+  /**
+   * Reference analytic gradient vs central differences, both float64, step
+   * FD_STEP = 1e-6: truncation error ~ h²·f‴ ≈ 1e-12, cancellation ~ ε64·|L|/h ≈ 1e-10.
+   * 1e-6 relative + 1e-8 absolute leaves two orders of margin on both and still fails
+   * any real mistake (a wrong derivative is off by O(1) relative).
+   */
+  finiteDifference: { rtol: 1e-6, atol: 1e-8 } satisfies Tolerance,
+
+  /**
+   * Two float64 computations of the same quantity by different formulas (the fused
+   * softmax/sigmoid + cross-entropy gradient vs the chained one, the erf series vs
+   * tabulated values): only a few roundings apart.
+   */
+  float64: { rtol: 1e-12, atol: 1e-14 } satisfies Tolerance,
+
+  /**
+   * A float32 computation (the library) against the float64 reference on the same
+   * float32-representable inputs. Each output is a dot product or sum over
+   * `reductionLength` terms; the classical bound for recursive summation is
+   * n·u·Σ|terms|, and a blocked/SIMD sum does better, so we allow 8·n·u relative to
+   * the largest magnitude in the tensor (`scale`), with a 1e-6 floor that covers the
+   * float32 transcendental functions (exp, tanh, erf: a few ulps each) and the
+   * chained layers. API.md promises js and native agree within 1e-5 relative +
+   * 1e-6 absolute; against float64 each backend should do at least as well.
+   */
+  float32(reductionLength: number, scale = 1): Tolerance {
+    const r = Math.max(1e-6, 8 * reductionLength * EPS32);
+    return { rtol: Math.max(1e-5, r), atol: r * Math.max(scale, 1e-3) };
+  },
+
+  /**
+   * Multi-step optimizer trajectories (float32 library vs float64 reference). Each
+   * step adds a few float32 roundings to every parameter and the Adam/RMSProp
+   * normalisation g/√v amplifies the relative error of small gradients; after 3–5
+   * steps on O(1) parameters 1e-5 absolute is an order above what we observe and
+   * still two orders below one step's update (lr ≥ 1e-2 in these tests).
+   */
+  trajectory: { rtol: 1e-5, atol: 1e-5 } satisfies Tolerance,
+
+  /**
+   * The worked examples of the backprop documents: values printed to ~5 significant
+   * digits, computed here in float32 (a handful of operations).
+   */
+  workedExample: { rtol: 1e-5, atol: 1e-6 } satisfies Tolerance,
+
+  /** Worked example values that the source rounds to 5 decimals (±0.5e-5). */
+  fiveDecimals: { rtol: 0, atol: 6e-6 } satisfies Tolerance,
+} as const;
+
+/** Central-difference step in parameter space (see TOL.finiteDifference). */
+export const FD_STEP = 1e-6;
