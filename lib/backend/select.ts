@@ -1,0 +1,44 @@
+import { jsBackend } from './js/index';
+import { loadNativeBackend } from './native/index';
+import type { Backend } from './types';
+import { describe, invalid } from '../validate';
+
+export type BackendRequest = 'auto' | 'native' | 'js';
+
+let warned = false;
+
+/** Message used by the 'auto' fallback warning and by `backend: 'native'` when the addon cannot load. */
+export function nativeUnavailableMessage(reason: string): string {
+  return `densely: the native backend could not be loaded, so the pure-JS backend is used. ${reason}`;
+}
+
+/**
+ * Resolves a `backend` option. `'auto'` (default) picks native when the addon loads,
+ * else js with one `process.emitWarning` (code DENSELY_FALLBACK_JS) saying why;
+ * the env variable DENSELY_BACKEND (js | native) overrides what 'auto' means.
+ * `'native'` throws when the addon cannot load.
+ */
+export function resolveBackend(request: unknown, name = 'backend'): Backend {
+  if (request !== undefined && request !== 'auto' && request !== 'native' && request !== 'js') {
+    throw invalid(`one of 'auto', 'native', 'js'`, name, describe(request));
+  }
+  let req: BackendRequest = (request as BackendRequest | undefined) ?? 'auto';
+  if (req === 'auto') {
+    const env = process.env.DENSELY_BACKEND;
+    if (env === 'js' || env === 'native') req = env;
+  }
+  if (req === 'js') return jsBackend;
+  const { backend, reason } = loadNativeBackend();
+  if (backend) return backend;
+  const message = nativeUnavailableMessage(reason ?? 'unknown reason');
+  if (req === 'native') {
+    const err = new Error(message.replace('so the pure-JS backend is used', "and backend: 'native' was requested")) as Error & { code: string };
+    err.code = 'DENSELY_NATIVE_UNAVAILABLE';
+    throw err;
+  }
+  if (!warned) {
+    warned = true;
+    process.emitWarning(message, { code: 'DENSELY_FALLBACK_JS' });
+  }
+  return jsBackend;
+}

@@ -1,0 +1,58 @@
+import type { Rng } from './random';
+
+/** Names accepted for `kernelInitializer` / `biasInitializer`. */
+export type InitializerName = 'zeros' | 'ones' | 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'lecunNormal';
+
+export const INITIALIZERS: readonly InitializerName[] = ['zeros', 'ones', 'glorotUniform', 'glorotNormal', 'heUniform', 'heNormal', 'lecunNormal'];
+
+/**
+ * The standard deviation of a standard normal truncated to [−2, 2]: the normal
+ * initializers draw from that truncated normal and divide by this so the result has
+ * the intended variance (the Keras/tfjs variance-scaling convention).
+ */
+const TRUNCATED_STD = 0.8796256610342398;
+
+/**
+ * Fills `out[offset .. offset + count)` for a tensor with the given fans
+ * (kernel `[fanIn × fanOut]`; a bias of `units` uses fanIn = fanOut = units):
+ * - glorotUniform: U(−l, l), l = √(6 / (fanIn + fanOut))
+ * - glorotNormal:  truncated N(0, σ²), σ = √(2 / (fanIn + fanOut))
+ * - heUniform:     U(−l, l), l = √(6 / fanIn)
+ * - heNormal:      truncated N(0, σ²), σ = √(2 / fanIn)
+ * - lecunNormal:   truncated N(0, σ²), σ = √(1 / fanIn)
+ * Values are drawn in element order from `rng`, so the same seed gives the same weights on every backend.
+ */
+export function initialize(name: InitializerName, out: Float32Array, offset: number, count: number, fanIn: number, fanOut: number, rng: Rng): void {
+  switch (name) {
+    case 'zeros':
+      out.fill(0, offset, offset + count);
+      return;
+    case 'ones':
+      out.fill(1, offset, offset + count);
+      return;
+    case 'glorotUniform':
+      return uniform(out, offset, count, Math.sqrt(6 / (fanIn + fanOut)), rng);
+    case 'heUniform':
+      return uniform(out, offset, count, Math.sqrt(6 / fanIn), rng);
+    case 'glorotNormal':
+      return truncatedNormal(out, offset, count, Math.sqrt(2 / (fanIn + fanOut)), rng);
+    case 'heNormal':
+      return truncatedNormal(out, offset, count, Math.sqrt(2 / fanIn), rng);
+    case 'lecunNormal':
+      return truncatedNormal(out, offset, count, Math.sqrt(1 / fanIn), rng);
+  }
+}
+
+function uniform(out: Float32Array, offset: number, count: number, limit: number, rng: Rng): void {
+  for (let i = 0; i < count; i++) out[offset + i] = (2 * rng.nextFloat() - 1) * limit;
+}
+
+function truncatedNormal(out: Float32Array, offset: number, count: number, std: number, rng: Rng): void {
+  const scale = std / TRUNCATED_STD;
+  for (let i = 0; i < count; i++) {
+    let z: number;
+    do z = rng.nextNormal();
+    while (z < -2 || z > 2);
+    out[offset + i] = z * scale;
+  }
+}

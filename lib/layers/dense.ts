@@ -1,0 +1,64 @@
+import type { ActivationName } from '../backend/types';
+import { INITIALIZERS, type InitializerName } from '../initializers';
+import { expectBoolean, expectInteger, expectKnownKeys, expectNumber, expectOneOf, expectOptionalObject } from '../validate';
+
+export const ACTIVATIONS: readonly ActivationName[] = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'softmax', 'gelu'];
+
+/** Options of {@link Dense}. */
+export interface DenseOptions {
+  /** Default `'linear'`. `gelu` is the exact form 0.5·z·(1 + erf(z/√2)). */
+  activation?: ActivationName;
+  /** Default `true`. */
+  useBias?: boolean;
+  /** Default `'glorotUniform'`. */
+  kernelInitializer?: InitializerName;
+  /** Default `'zeros'`. */
+  biasInitializer?: InitializerName;
+  /** Slope of `leakyRelu` for z < 0. Default `0.01` (PyTorch's). */
+  alpha?: number;
+}
+
+/**
+ * A fully connected layer: `y = act(x · W + b)` with the kernel `W` laid out
+ * `[inputs × units]` row-major (the tfjs/Keras convention) and `b` of length `units`.
+ * Derivatives at a kink use 0 (relu′(0) = 0, as PyTorch).
+ *
+ * @throws TypeError/RangeError naming the option, when an option is invalid.
+ * @example
+ * new Network({ inputs: 784, layers: [new Dense(128, { activation: 'relu' }), new Dense(10, { activation: 'softmax' })] });
+ */
+export class Dense {
+  readonly kind = 'dense' as const;
+  readonly units: number;
+  readonly activation: ActivationName;
+  readonly useBias: boolean;
+  readonly kernelInitializer: InitializerName;
+  readonly biasInitializer: InitializerName;
+  readonly alpha: number;
+
+  constructor(units: number, options?: DenseOptions) {
+    const units_ = expectInteger(units, 'units', 1, 1 << 24);
+    const o = expectOptionalObject(options, 'Dense options');
+    expectKnownKeys(o, ['activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'alpha'], 'Dense options');
+    this.units = units_;
+    this.activation = o.activation === undefined ? 'linear' : expectOneOf(o.activation, ACTIVATIONS, 'activation');
+    this.useBias = o.useBias === undefined ? true : expectBoolean(o.useBias, 'useBias');
+    this.kernelInitializer = o.kernelInitializer === undefined ? 'glorotUniform' : expectOneOf(o.kernelInitializer, INITIALIZERS, 'kernelInitializer');
+    this.biasInitializer = o.biasInitializer === undefined ? 'zeros' : expectOneOf(o.biasInitializer, INITIALIZERS, 'biasInitializer');
+    this.alpha = o.alpha === undefined ? 0.01 : expectNumber(o.alpha, 'alpha');
+    Object.freeze(this);
+  }
+
+  /** The layer's configuration as plain JSON. */
+  toJSON(): { type: 'dense'; units: number; activation: ActivationName; useBias: boolean; kernelInitializer: InitializerName; biasInitializer: InitializerName; alpha: number } {
+    return {
+      type: 'dense',
+      units: this.units,
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: this.kernelInitializer,
+      biasInitializer: this.biasInitializer,
+      alpha: this.alpha,
+    };
+  }
+}

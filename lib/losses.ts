@@ -1,0 +1,29 @@
+import type { LossName } from './backend/types';
+import { expectDistributions, expectUnitInterval, invalid, shape, toClassIndices, toMatrix } from './validate';
+
+/**
+ * The losses of `compile({ loss })`. Each is the mean over the batch and its gradient
+ * is that of the mean:
+ * - `'mse'`: mean over rows × outputs of (ŷ − y)².
+ * - `'mae'`: mean over rows × outputs of |ŷ − y|; gradient sign(ŷ − y), 0 at 0.
+ * - `'binaryCrossentropy'`: mean over rows × outputs of −[y·log ŷ + (1−y)·log(1−ŷ)], ŷ clipped to [1e-7, 1 − 1e-7]; targets in [0, 1].
+ * - `'categoricalCrossentropy'`: mean over rows of −Σ y·log ŷ, ŷ clipped to [1e-7, 1]; target rows are distributions.
+ * - `'sparseCategoricalCrossentropy'`: the same with one class index per row.
+ * A softmax (resp. sigmoid) output with the matching cross-entropy uses the fused,
+ * stable gradient (ŷ − y)/rows (resp. (ŷ − y)/(rows × outputs)).
+ */
+export const LOSSES: readonly LossName[] = ['mse', 'mae', 'binaryCrossentropy', 'categoricalCrossentropy', 'sparseCategoricalCrossentropy'];
+
+/** Validates and converts targets for `loss`; `rows` is the row count of x. Always returns data the caller may keep. */
+export function toTargets(value: unknown, name: string, loss: LossName, rows: number, outputs: number, copy: boolean): Float32Array {
+  if (loss === 'sparseCategoricalCrossentropy') {
+    const y = toClassIndices(value, name, outputs);
+    if (y.length !== rows) throw invalid(`${rows} class indices (one per row of x)`, name, `${y.length}`, 'range');
+    return y;
+  }
+  const y = toMatrix(value, name, outputs, copy);
+  if (y.rows !== rows) throw invalid(`targets of shape ${shape(rows, outputs)} (rows of x × outputs)`, name, shape(y.rows, y.cols), 'range');
+  if (loss === 'categoricalCrossentropy') expectDistributions(y, name);
+  else if (loss === 'binaryCrossentropy') expectUnitInterval(y, name);
+  return y.data;
+}

@@ -1,0 +1,49 @@
+import type { OptimizerSpec } from '../backend/types';
+import { expectKnownKeys, expectNumber, expectOptionalObject } from '../validate';
+import { baseSpec, Optimizer } from './optimizer';
+
+export const RMSPROP_DEFAULTS = { learningRate: 0.01, rho: 0.99, epsilon: 1e-8, momentum: 0, weightDecay: 0 } as const;
+
+export interface RMSPropOptions {
+  learningRate?: number;
+  rho?: number;
+  epsilon?: number;
+  momentum?: number;
+  weightDecay?: number;
+}
+
+/**
+ * RMSProp with PyTorch's (`torch.optim.RMSprop`, not centred) update rule:
+ * ```
+ * g ← ∇θ + λ·θ
+ * v ← ρ·v + (1 − ρ)·g²
+ * if μ > 0:  b ← μ·b + g / (√v + ε);  θ ← θ − lr·b
+ * else:      θ ← θ − lr · g / (√v + ε)                (ε outside the square root)
+ * ```
+ * Defaults: learningRate 0.01, rho 0.99, epsilon 1e-8, momentum 0, weightDecay 0.
+ * @example new RMSProp({ learningRate: 1e-3, momentum: 0.9 })
+ */
+export class RMSProp extends Optimizer {
+  readonly name = 'rmsprop' as const;
+  readonly learningRate: number;
+  readonly rho: number;
+  readonly epsilon: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+
+  constructor(options?: RMSPropOptions) {
+    super();
+    const o = expectOptionalObject(options, 'RMSProp options');
+    expectKnownKeys(o, Object.keys(RMSPROP_DEFAULTS), 'RMSProp options');
+    this.learningRate = o.learningRate === undefined ? RMSPROP_DEFAULTS.learningRate : expectNumber(o.learningRate, 'learningRate', { min: 0 });
+    this.rho = o.rho === undefined ? RMSPROP_DEFAULTS.rho : expectNumber(o.rho, 'rho', { min: 0, max: 1 });
+    this.epsilon = o.epsilon === undefined ? RMSPROP_DEFAULTS.epsilon : expectNumber(o.epsilon, 'epsilon', { min: 0 });
+    this.momentum = o.momentum === undefined ? RMSPROP_DEFAULTS.momentum : expectNumber(o.momentum, 'momentum', { min: 0 });
+    this.weightDecay = o.weightDecay === undefined ? RMSPROP_DEFAULTS.weightDecay : expectNumber(o.weightDecay, 'weightDecay', { min: 0 });
+    Object.freeze(this);
+  }
+
+  toSpec(): OptimizerSpec {
+    return { ...baseSpec('rmsprop', this.learningRate), rho: this.rho, epsilon: this.epsilon, momentum: this.momentum, weightDecay: this.weightDecay };
+  }
+}

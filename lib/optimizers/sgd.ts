@@ -1,0 +1,48 @@
+import type { OptimizerSpec } from '../backend/types';
+import { expectBoolean, expectKnownKeys, expectNumber, expectOptionalObject, invalid } from '../validate';
+import { baseSpec, Optimizer } from './optimizer';
+
+export const SGD_DEFAULTS = { learningRate: 0.01, momentum: 0, nesterov: false, weightDecay: 0 } as const;
+
+export interface SGDOptions {
+  learningRate?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+}
+
+/**
+ * Stochastic gradient descent with PyTorch's (`torch.optim.SGD`) update rule, no dampening:
+ * ```
+ * g ← ∇θ + λ·θ                          (weightDecay λ, every parameter incl. biases)
+ * if μ ≠ 0:  b ← g at the first step, else b ← μ·b + g
+ *            g ← nesterov ? g + μ·b : b
+ * θ ← θ − lr·g
+ * ```
+ * Defaults: learningRate 0.01, momentum 0, nesterov false, weightDecay 0.
+ * @throws RangeError when nesterov is set without momentum, or a value is out of range.
+ * @example net.compile({ loss: 'mse', optimizer: new SGD({ learningRate: 0.1, momentum: 0.9 }) })
+ */
+export class SGD extends Optimizer {
+  readonly name = 'sgd' as const;
+  readonly learningRate: number;
+  readonly momentum: number;
+  readonly nesterov: boolean;
+  readonly weightDecay: number;
+
+  constructor(options?: SGDOptions) {
+    super();
+    const o = expectOptionalObject(options, 'SGD options');
+    expectKnownKeys(o, Object.keys(SGD_DEFAULTS), 'SGD options');
+    this.learningRate = o.learningRate === undefined ? SGD_DEFAULTS.learningRate : expectNumber(o.learningRate, 'learningRate', { min: 0 });
+    this.momentum = o.momentum === undefined ? SGD_DEFAULTS.momentum : expectNumber(o.momentum, 'momentum', { min: 0 });
+    this.nesterov = o.nesterov === undefined ? SGD_DEFAULTS.nesterov : expectBoolean(o.nesterov, 'nesterov');
+    this.weightDecay = o.weightDecay === undefined ? SGD_DEFAULTS.weightDecay : expectNumber(o.weightDecay, 'weightDecay', { min: 0 });
+    if (this.nesterov && this.momentum <= 0) throw invalid('momentum > 0 when nesterov is true', 'momentum', String(this.momentum), 'range');
+    Object.freeze(this);
+  }
+
+  toSpec(): OptimizerSpec {
+    return { ...baseSpec('sgd', this.learningRate), momentum: this.momentum, nesterov: this.nesterov, weightDecay: this.weightDecay };
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * Every user-facing argument check of densely lives here (STYLE.md §1), with one
+ * message form: "Expected <what> for <name> but received <value>". Shapes print as
+ * `[rows × cols]`. Checks run before any state changes; nothing here mutates input.
+ */
+
+/** The error densely throws for bad arguments: a plain `TypeError`/`RangeError`/`Error` with a stable `code`. */
+export interface DenselyError extends Error {
+  code: string;
+}
+
+function withCode<E extends Error>(err: E, code: string): E & DenselyError {
+  (err as E & DenselyError).code = code;
+  return err as E & DenselyError;
+}
+
+/** Short, safe description of any value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'function') return 'a function';
+  if (ArrayBuffer.isView(value)) {
+    const name = value.constructor?.name ?? 'TypedArray';
+    return `${name} of length ${(value as unknown as { length: number }).length}`;
+  }
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === 'object') {
+    const name = (value as object).constructor?.name;
+    return name && name !== 'Object' ? `a ${name}` : 'an object';
+  }
+  return typeof value;
+}
+
+export function shape(rows: number, cols: number): string {
+  return `[${rows} × ${cols}]`;
+}
+
+/** "Expected <what> for <name> but received <received>" as a TypeError (wrong kind) or RangeError (wrong value). */
+export function invalid(what: string, name: string, received: string, kind: 'type' | 'range' = 'type'): DenselyError {
+  const msg = `Expected ${what} for ${name} but received ${received}`;
+  return withCode(kind === 'type' ? new TypeError(msg) : new RangeError(msg), 'DENSELY_INVALID_ARGUMENT');
+}
+
+export function busyError(method: string): DenselyError {
+  return withCode(
+    new Error(`Network is busy: ${method}() cannot run while a fit() is in progress on the same network; await the fit or abort it with its signal first`),
+    'DENSELY_BUSY',
+  );
+}
+
+export function expectObject(value: unknown, name: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid('an options object', name, describe(value));
+  return value as Record<string, unknown>;
+}
+
+export function expectOptionalObject(value: unknown, name: string): Record<string, unknown> {
+  if (value === undefined) return {};
+  return expectObject(value, name);
+}
+
+/** Rejects keys not in `allowed` (catches typos such as `learningrate`). */
+export function expectKnownKeys(obj: Record<string, unknown>, allowed: readonly string[], name: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) {
+      throw invalid(`only the options ${allowed.map((k) => `'${k}'`).join(', ')}`, name, `unknown option '${key}'`);
+    }
+  }
+}
+
+export function expectInteger(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer in [${min}, ${max}]`;
+    throw invalid(range, name, describe(value), typeof value === 'number' ? 'range' : 'type');
+  }
+  return value;
+}
+
+export function expectNumber(
+  value: unknown,
+  name: string,
+  opts: { min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean } = {},
+): number {
+  const { min = -Infinity, max = Infinity, minExclusive = false, maxExclusive = false } = opts;
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (minExclusive ? value > min : value >= min) &&
+    (maxExclusive ? value < max : value <= max);
+  if (!ok) {
+    let what = 'a finite number';
+    if (min !== -Infinity && max !== Infinity) {
+      what += ` in ${minExclusive ? '(' : '['}${min}, ${max}${maxExclusive ? ')' : ']'}`;
+    } else if (min !== -Infinity) {
+      what += minExclusive ? ` > ${min}` : ` ≥ ${min}`;
+    } else if (max !== Infinity) {
+      what += maxExclusive ? ` < ${max}` : ` ≤ ${max}`;
+    }
+    throw invalid(what, name, describe(value), typeof value === 'number' ? 'range' : 'type');
+  }
+  return value;
+}
+
+export function expectBoolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw invalid('a boolean', name, describe(value));
+  return value;
+}
+
+export function expectOneOf<T extends string>(value: unknown, allowed: readonly T[], name: string): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw invalid(`one of ${allowed.map((a) => `'${a}'`).join(', ')}`, name, describe(value));
+  }
+  return value as T;
+}
+
+export function expectFunction<F>(value: unknown, name: string): F | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw invalid('a function', name, describe(value));
+  return value as F;
+}
+
+/** A 2-D batch as the backends see it: contiguous row-major float32. */
+export interface Matrix {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+function isNumberArray(value: unknown): value is number[] {
+  return Array.isArray(value) && (value.length === 0 || typeof value[0] === 'number');
+}
+
+/**
+ * Accepts a Float32Array (row-major, length a multiple of `cols`), a number[][] with
+ * `cols` columns, or a flat number[] (row-major). Returns a contiguous Float32Array
+ * view: the caller's own Float32Array when `copy` is false (never written), else a copy.
+ * Non-finite values are rejected.
+ */
+export function toMatrix(value: unknown, name: string, cols: number, copy = false): Matrix {
+  let data: Float32Array;
+  let rows: number;
+  if (value instanceof Float32Array) {
+    if (value.length === 0 || value.length % cols !== 0) {
+      throw invalid(
+        `a Float32Array whose length is a positive multiple of ${cols} (rows × ${cols})`,
+        name,
+        `Float32Array of length ${value.length}`,
+        'range',
+      );
+    }
+    rows = value.length / cols;
+    data = copy ? new Float32Array(value) : value;
+  } else if (Array.isArray(value) && value.length > 0 && Array.isArray(value[0])) {
+    rows = value.length;
+    data = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      const row = value[r] as unknown;
+      if (!Array.isArray(row) || row.length !== cols) {
+        throw invalid(
+          `a number[][] with ${cols} columns`,
+          name,
+          `row ${r} ${Array.isArray(row) ? `of length ${row.length}` : `as ${describe(row)}`}`,
+          'range',
+        );
+      }
+      for (let c = 0; c < cols; c++) {
+        const v = row[c] as unknown;
+        if (typeof v !== 'number') throw invalid('numbers', `${name}[${r}][${c}]`, describe(v));
+        data[r * cols + c] = v;
+      }
+    }
+  } else if (isNumberArray(value) && value.length > 0) {
+    if (value.length % cols !== 0) {
+      throw invalid(`a flat number[] whose length is a multiple of ${cols}`, name, `an array of length ${value.length}`, 'range');
+    }
+    rows = value.length / cols;
+    data = new Float32Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i] as unknown;
+      if (typeof v !== 'number') throw invalid('numbers', `${name}[${i}]`, describe(v));
+      data[i] = v;
+    }
+  } else {
+    throw invalid(`a non-empty Float32Array or number[][] with ${cols} columns`, name, describe(value));
+  }
+  expectFinite(data, name, cols);
+  return { data, rows, cols };
+}
+
+/** Rejects NaN/±Inf, naming the first offending element as [row, col]. */
+export function expectFinite(data: Float32Array, name: string, cols: number): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v - v !== 0) {
+      throw invalid('finite values', name, `${describe(v)} at [${Math.floor(i / cols)}, ${i % cols}]`, 'range');
+    }
+  }
+}
+
+/**
+ * Sparse class indices: Int32Array, Float32Array or number[] with one integer in
+ * [0, classes) per row (number[][] of single-element rows is accepted too).
+ * Returns them as float32 (exact for indices < 2^24), always a copy.
+ */
+export function toClassIndices(value: unknown, name: string, classes: number): Float32Array {
+  let src: ArrayLike<unknown>;
+  if (value instanceof Int32Array || value instanceof Float32Array || value instanceof Uint8Array || value instanceof Uint16Array || value instanceof Uint32Array) {
+    src = value;
+  } else if (Array.isArray(value) && value.length > 0 && Array.isArray(value[0])) {
+    src = value.map((row: unknown, r: number) => {
+      if (!Array.isArray(row) || row.length !== 1) throw invalid('one class index per row', name, `row ${r} as ${describe(row)}`, 'range');
+      return row[0] as unknown;
+    });
+  } else if (Array.isArray(value)) {
+    src = value;
+  } else {
+    throw invalid('class indices as an Int32Array, Float32Array or number[]', name, describe(value));
+  }
+  if (src.length === 0) throw invalid('at least one class index', name, 'an empty array', 'range');
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= classes) {
+      throw invalid(`integer class indices in [0, ${classes - 1}]`, name, `${describe(v)} at row ${i}`, 'range');
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Each row a distribution: non-negative, summing to 1 within 1e-3 (categorical cross-entropy targets). */
+export function expectDistributions(y: Matrix, name: string): void {
+  const { data, rows, cols } = y;
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (let c = 0; c < cols; c++) {
+      const v = data[r * cols + c]!;
+      if (v < 0) throw invalid('target rows that are probability distributions (non-negative, summing to 1)', name, `${v} at [${r}, ${c}]`, 'range');
+      sum += v;
+    }
+    if (Math.abs(sum - 1) > 1e-3) {
+      throw invalid('target rows that are probability distributions (non-negative, summing to 1 within 1e-3)', name, `row ${r} summing to ${sum}`, 'range');
+    }
+  }
+}
+
+/** Binary targets must lie in [0, 1]. */
+export function expectUnitInterval(y: Matrix, name: string): void {
+  const { data, cols } = y;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v < 0 || v > 1) {
+      throw invalid('binary targets in [0, 1]', name, `${v} at [${Math.floor(i / cols)}, ${i % cols}]`, 'range');
+    }
+  }
+}
+
+export function expectAbortSignal(value: unknown, name: string): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (typeof AbortSignal !== 'undefined' && value instanceof AbortSignal) return value;
+  if (value !== null && typeof value === 'object' && typeof (value as AbortSignal).aborted === 'boolean' && typeof (value as AbortSignal).addEventListener === 'function') {
+    return value as AbortSignal;
+  }
+  throw invalid('an AbortSignal', name, describe(value));
+}
