@@ -1,0 +1,175 @@
+// The persistent pool behind parallel_for (contract in thread_pool.h).
+//
+// Workers sleep on a condition variable between calls. A call publishes the job
+// (fn, n_tasks) under the mutex and bumps a generation counter; workers and the caller
+// then claim task indices from one atomic counter until it runs past n_tasks, and the
+// caller waits until every worker that joined has left the job. Which thread runs which
+// task is unspecified, so callers must make tasks independent (GEMM does).
+//
+// An exception thrown by a task is caught on the thread that ran it; the first one is
+// rethrown to the caller of parallel_for after every task has finished.
+//
+// Re-entrancy: a parallel_for issued from inside a task runs inline on that thread.
+// A parallel_for from a second outside thread while the pool is busy (e.g. two Node
+// worker threads) also runs inline instead of waiting: same results, no deadlock.
+#include "thread_pool.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace densely {
+namespace {
+
+thread_local bool t_in_task = false;
+
+int default_threads() {
+  if (const char* env = std::getenv("DENSELY_THREADS")) {
+    char* end = nullptr;
+    const long v = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && v >= 1 && v <= 1024) return static_cast<int>(v);
+  }
+  const unsigned hc = std::thread::hardware_concurrency();
+  return hc == 0 ? 1 : static_cast<int>(hc);
+}
+
+class Pool {
+ public:
+  explicit Pool(int threads) { start(threads); }
+  ~Pool() { stop(); }
+
+  int threads() {
+    std::lock_guard<std::mutex> call(call_mu_);
+    return threads_;
+  }
+
+  void resize(int threads) {
+    std::lock_guard<std::mutex> call(call_mu_);
+    if (threads == threads_) return;
+    stop();
+    start(threads);
+  }
+
+  void run(int64_t n_tasks, const std::function<void(int64_t)>& fn) {
+    if (n_tasks <= 0) return;
+    std::unique_lock<std::mutex> call(call_mu_, std::try_to_lock);
+    if (t_in_task || !call.owns_lock() || threads_ == 1 || n_tasks == 1) {
+      if (call.owns_lock()) call.unlock();
+      run_inline(n_tasks, fn);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      fn_ = &fn;
+      n_tasks_ = n_tasks;
+      next_.store(0, std::memory_order_relaxed);
+      active_ = static_cast<int>(workers_.size());
+      ++generation_;
+    }
+    wake_.notify_all();
+    t_in_task = true;
+    claim_tasks();
+    t_in_task = false;
+    std::unique_lock<std::mutex> lk(mu_);
+    done_.wait(lk, [this] { return active_ == 0; });
+    fn_ = nullptr;
+    std::exception_ptr err = error_;
+    error_ = nullptr;
+    lk.unlock();
+    if (err) std::rethrow_exception(err);
+  }
+
+ private:
+  static void run_inline(int64_t n_tasks, const std::function<void(int64_t)>& fn) {
+    const bool was = t_in_task;
+    t_in_task = true;
+    for (int64_t t = 0; t < n_tasks; ++t) fn(t);
+    t_in_task = was;
+  }
+
+  void claim_tasks() {
+    for (;;) {
+      const int64_t t = next_.fetch_add(1, std::memory_order_relaxed);
+      if (t >= n_tasks_) return;
+      try {
+        (*fn_)(t);
+      } catch (...) {
+        std::lock_guard<std::mutex> lk(mu_);
+        if (!error_) error_ = std::current_exception();
+      }
+    }
+  }
+
+  void worker_main() {
+    t_in_task = true;
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        wake_.wait(lk, [&] { return quit_ || generation_ != seen; });
+        if (quit_) return;
+        seen = generation_;
+      }
+      claim_tasks();
+      std::lock_guard<std::mutex> lk(mu_);
+      if (--active_ == 0) done_.notify_one();
+    }
+  }
+
+  // Callers hold call_mu_.
+  void start(int threads) {
+    threads_ = threads < 1 ? 1 : threads;
+    quit_ = false;
+    for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker_main(); });
+  }
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      quit_ = true;
+    }
+    wake_.notify_all();
+    for (auto& w : workers_) w.join();
+    workers_.clear();
+  }
+
+  std::mutex call_mu_;  // one parallel_for or resize at a time
+  std::mutex mu_;       // guards the job fields below and the condition variables
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  std::vector<std::thread> workers_;
+  int threads_ = 1;
+  bool quit_ = false;
+  uint64_t generation_ = 0;
+  int active_ = 0;
+  const std::function<void(int64_t)>* fn_ = nullptr;
+  int64_t n_tasks_ = 0;
+  std::atomic<int64_t> next_{0};
+  std::exception_ptr error_;
+};
+
+// Created on first use and intentionally never destroyed: joining threads from a
+// static destructor at process exit can deadlock inside a Node addon.
+Pool& pool() {
+  static Pool* p = new Pool(default_threads());
+  return *p;
+}
+
+}  // namespace
+
+int get_threads() { return pool().threads(); }
+
+void set_threads(int n) {
+  if (n < 1) n = 1;
+  pool().resize(n);
+}
+
+void parallel_for(int64_t n_tasks, const std::function<void(int64_t task)>& fn) {
+  pool().run(n_tasks, fn);
+}
+
+}  // namespace densely

@@ -1,0 +1,21 @@
+#!/bin/sh
+# npm run test:asan — the core and the C++ tests (and the addon, when native/binding
+# has sources) built with -fsanitize=address,undefined and DENSELY_DEBUG_CHECKS=1 in
+# build-asan/, then the C++ tests run under the sanitizers (any report fails the run).
+#
+# Running the addon under vitest with ASan: node itself is not instrumented, so the
+# runtime must be preloaded, and leak checking turned off (V8 "leaks" by design):
+#   LD_PRELOAD="$(g++ -print-file-name=libasan.so) $(g++ -print-file-name=libubsan.so)" \
+#   ASAN_OPTIONS=detect_leaks=0 DENSELY_ADDON=build-asan/densely.node npx vitest run
+# (the native backend's loader must accept a path override such as DENSELY_ADDON;
+# that loader is lib/backend/native/, not this script).
+set -eu
+cd "$(dirname "$0")/.."
+dir="${DENSELY_ASAN_DIR:-build-asan}"
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DDENSELY_SANITIZE=ON >/dev/null
+cmake --build "$dir" -j "${JOBS:-2}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+# The sanitizers slow the sweep down; the tests read this to trim their largest shapes.
+export DENSELY_TEST_QUICK="${DENSELY_TEST_QUICK:-1}"
+ctest --test-dir "$dir" --output-on-failure
