@@ -1,0 +1,274 @@
+// Network: forward, loss, backward and optimizer steps over the ops in core/ops.
+//
+// Step order (train_step): forward with dropout → loss + output gradient in one pass
+// (fused softmax/sigmoid + CE form where it applies) → if the loss is finite, for each
+// layer from the last: dZ = dA ⊙ act′ with the bias gradient summed in the same pass,
+// dW = Xᵀ·dZ, dX = dZ·Wᵀ (with the pre-step W), then that layer's optimizer update
+// while its gradient is still in cache. A non-finite loss skips the step entirely.
+#include "network.h"
+
+#include <cmath>
+#include <cstring>
+#include <utility>
+
+#include "../ops/activations.h"
+#include "../ops/dropout.h"
+#include "../ops/split.h"
+#include "random.h"
+
+namespace densely {
+
+bool model_spec_valid(const ModelSpec& spec) {
+  if (spec.inputs < 1 || spec.outputs < 1 || spec.param_count < 0) return false;
+  int64_t width = spec.inputs;
+  for (const LayerSpec& l : spec.layers) {
+    if (l.kind == kDenseLayer) {
+      const DenseDesc& d = l.dense;
+      if (d.inputs != width || d.units < 1 || l.units != d.units) return false;
+      if (d.act < kLinear || d.act > kGelu) return false;
+      if (d.kernel_offset < 0 || d.inputs > (spec.param_count - d.kernel_offset) / d.units)
+        return false;
+      if (d.kernel_offset + d.inputs * d.units > spec.param_count) return false;
+      if (d.use_bias && (d.bias_offset < 0 || d.bias_offset + d.units > spec.param_count))
+        return false;
+      width = d.units;
+    } else if (l.kind == kDropoutLayer) {
+      if (l.units != width || !(l.rate >= 0.0 && l.rate < 1.0)) return false;
+    } else {
+      return false;
+    }
+  }
+  return width == spec.outputs;
+}
+
+Network::Network(ModelSpec spec, float* params) : spec_(std::move(spec)), params_(params) {
+  const size_t n = spec_.layers.size();
+  act_.resize(n);
+  z_.resize(n);
+  mask_.resize(n);
+  in_ptr_.assign(n, nullptr);
+  dropout_on_.assign(n, 0);
+  max_width_ = spec_.inputs;
+  for (size_t i = 0; i < n; ++i) {
+    const LayerSpec& l = spec_.layers[i];
+    if (l.units > max_width_) max_width_ = l.units;
+    if (l.kind == kDenseLayer && first_dense_ < 0) first_dense_ = static_cast<int>(i);
+  }
+}
+
+int64_t Network::target_cols() const {
+  return loss_ == kSparseCategoricalCrossentropy ? 1 : spec_.outputs;
+}
+
+void Network::set_optimizer(const OptimizerSpec& opt) {
+  opt_ = opt;
+  t_ = 0;
+  const int slots = optimizer_slots(opt);
+  const size_t n = static_cast<size_t>(spec_.param_count);
+  s1_.assign(slots >= 1 ? n : 0, 0.0f);
+  s2_.assign(slots >= 2 ? n : 0, 0.0f);
+  if (grads_.size() != n) grads_.assign(n, 0.0f);
+}
+
+size_t Network::memory_bytes() const {
+  size_t b = (s1_.capacity() + s2_.capacity() + grads_.capacity()) * sizeof(float);
+  for (size_t i = 0; i < act_.size(); ++i) {
+    b += act_[i].capacity() * sizeof(float) + z_[i].capacity() * sizeof(float) +
+         mask_[i].capacity();
+  }
+  b += (delta_[0].capacity() + delta_[1].capacity() + xb_.capacity() + yb_.capacity()) *
+       sizeof(float);
+  b += colsum_.capacity() * sizeof(double);
+  return b;
+}
+
+void Network::reserve(int64_t rows) {
+  if (rows <= cap_rows_) return;
+  const size_t r = static_cast<size_t>(rows);
+  for (size_t i = 0; i < spec_.layers.size(); ++i) {
+    const LayerSpec& l = spec_.layers[i];
+    const size_t w = static_cast<size_t>(l.units);
+    act_[i].resize(r * w);
+    if (l.kind == kDenseLayer && !activation_backward_from_output(l.dense.act, l.dense.alpha))
+      z_[i].resize(r * w);
+    if (l.kind == kDropoutLayer) mask_[i].resize(r * w);
+  }
+  delta_[0].resize(r * static_cast<size_t>(max_width_));
+  delta_[1].resize(r * static_cast<size_t>(max_width_));
+  colsum_.resize(static_cast<size_t>(max_width_));
+  cap_rows_ = rows;
+}
+
+const float* Network::forward(const float* x, int64_t rows, bool for_backward, bool dropout,
+                              uint64_t step) {
+  const uint32_t step_seed = dropout ? dropout_step_seed(spec_.seed, step) : 0;
+  const float* cur = x;
+  for (size_t i = 0; i < spec_.layers.size(); ++i) {
+    const LayerSpec& l = spec_.layers[i];
+    in_ptr_[i] = cur;
+    if (l.kind == kDenseLayer) {
+      float* z = for_backward && !z_[i].empty() ? z_[i].data() : nullptr;
+      dense_forward(l.dense, params_, cur, rows, z, act_[i].data());
+      cur = act_[i].data();
+    } else {
+      const bool on = dropout && l.rate > 0.0;
+      dropout_on_[i] = on ? 1 : 0;
+      if (on) {
+        dropout_forward(cur, act_[i].data(), mask_[i].data(), rows, l.units,
+                        dropout_layer_seed(step_seed, static_cast<uint32_t>(i)),
+                        dropout_threshold(l.rate), static_cast<float>(1.0 / (1.0 - l.rate)));
+        cur = act_[i].data();
+      }
+    }
+  }
+  return cur;
+}
+
+void Network::update(int64_t offset, int64_t n) {
+  float* s1 = s1_.empty() ? nullptr : s1_.data() + offset;
+  float* s2 = s2_.empty() ? nullptr : s2_.data() + offset;
+  float* th = params_ + offset;
+  const float* g = grads_.data() + offset;
+  split_blocks(n, 16384, 4, [&](int64_t b, int64_t e) {
+    optimizer_update(opt_, opt_step_, th + b, g + b, s1 == nullptr ? nullptr : s1 + b,
+                     s2 == nullptr ? nullptr : s2 + b, e - b);
+  });
+}
+
+void Network::backward(int64_t rows, float* grads, bool apply) {
+  const int n = static_cast<int>(spec_.layers.size());
+  const LayerSpec* last = n > 0 ? &spec_.layers[static_cast<size_t>(n - 1)] : nullptr;
+  const bool fused = last != nullptr && last->kind == kDenseLayer &&
+                     loss_fused(loss_, last->dense.act);
+  int cur = 0;
+  float* d = delta_[0].data();
+  for (int i = n - 1; i >= 0 && i >= first_dense_; --i) {
+    const LayerSpec& l = spec_.layers[static_cast<size_t>(i)];
+    if (l.kind == kDropoutLayer) {
+      if (dropout_on_[static_cast<size_t>(i)]) {
+        dropout_backward(d, mask_[static_cast<size_t>(i)].data(), rows * l.units,
+                         static_cast<float>(1.0 / (1.0 - l.rate)));
+      }
+      continue;
+    }
+    const DenseDesc& dd = l.dense;
+    float* gb = dd.use_bias ? grads + dd.bias_offset : nullptr;
+    if (i == n - 1 && fused) {
+      if (gb != nullptr) column_sums(d, rows, dd.units, gb, colsum_.data());
+    } else {
+      const std::vector<float>& z = z_[static_cast<size_t>(i)];
+      activation_backward(dd.act, dd.alpha, act_[static_cast<size_t>(i)].data(),
+                          z.empty() ? nullptr : z.data(), d, rows, dd.units, gb, colsum_.data());
+    }
+    float* dx = i > first_dense_ ? delta_[1 - cur].data() : nullptr;
+    dense_backward(dd, params_, in_ptr_[static_cast<size_t>(i)], d, rows,
+                   grads + dd.kernel_offset, dx);
+    if (apply) {
+      update(dd.kernel_offset, dd.inputs * dd.units);
+      if (dd.use_bias) update(dd.bias_offset, dd.units);
+    }
+    if (dx != nullptr) {
+      d = dx;
+      cur = 1 - cur;
+    }
+  }
+}
+
+void Network::predict(const float* x, int64_t rows, float* out) {
+  if (rows <= 0) return;
+  reserve(rows);
+  const float* y = forward(x, rows, false, false, 0);
+  std::memcpy(out, y, static_cast<size_t>(rows * spec_.outputs) * sizeof(float));
+}
+
+LossResult Network::evaluate(const float* x, const float* y, int64_t rows) {
+  if (rows <= 0) return LossResult{0.0, 0};
+  reserve(rows);
+  const float* yh = forward(x, rows, false, false, 0);
+  const int out_act = spec_.layers.empty() || spec_.layers.back().kind != kDenseLayer
+                          ? -1
+                          : spec_.layers.back().dense.act;
+  return loss_forward(loss_, out_act, yh, y, rows, spec_.outputs, nullptr);
+}
+
+double Network::gradients(const float* x, const float* y, int64_t rows, float* grads) {
+  if (rows <= 0) return 0.0;
+  reserve(rows);
+  const float* yh = forward(x, rows, true, false, 0);
+  const int out_act = spec_.layers.empty() || spec_.layers.back().kind != kDenseLayer
+                          ? -1
+                          : spec_.layers.back().dense.act;
+  const LossResult r = loss_forward(loss_, out_act, yh, y, rows, spec_.outputs, delta_[0].data());
+  backward(rows, grads, false);
+  return r.loss;
+}
+
+LossResult Network::train_step(const float* x, const float* y, int64_t rows, uint64_t step) {
+  if (rows <= 0) return LossResult{0.0, 0};
+  reserve(rows);
+  if (grads_.size() != static_cast<size_t>(spec_.param_count))
+    grads_.assign(static_cast<size_t>(spec_.param_count), 0.0f);
+  const float* yh = forward(x, rows, true, true, step);
+  const int out_act = spec_.layers.empty() || spec_.layers.back().kind != kDenseLayer
+                          ? -1
+                          : spec_.layers.back().dense.act;
+  const LossResult r = loss_forward(loss_, out_act, yh, y, rows, spec_.outputs, delta_[0].data());
+  if (!std::isfinite(r.loss)) return r;
+  ++t_;
+  opt_step_ = optimizer_step(opt_, t_);
+  backward(rows, grads_.data(), true);
+  return r;
+}
+
+EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ctx,
+                                 const std::atomic<bool>* stop) {
+  EpochResult res;
+  const int64_t bs = job.batch_size < 1 ? 1 : job.batch_size;
+  const int64_t n = job.order_len;
+  if (n <= 0) return res;
+  const int64_t cap = bs < n ? bs : n;
+  const int64_t in = spec_.inputs;
+  const int64_t yc = target_cols();
+  reserve(cap);
+  if (xb_.size() < static_cast<size_t>(cap * in)) xb_.resize(static_cast<size_t>(cap * in));
+  if (yb_.size() < static_cast<size_t>(cap * yc)) yb_.resize(static_cast<size_t>(cap * yc));
+  const int64_t nb = (n + bs - 1) / bs;
+  for (int64_t b = 0; b < nb; ++b) {
+    if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
+      res.status = kEpochAborted;
+      break;
+    }
+    const int64_t r0 = b * bs;
+    const int64_t rows = n - r0 < bs ? n - r0 : bs;
+    float* xb = xb_.data();
+    float* yb = yb_.data();
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t idx = job.order[r0 + r];
+      if (idx < 0 || idx >= job.samples) {
+        res.status = kEpochBadIndex;
+        res.failed_batch = b;
+        return res;
+      }
+      const float* xs = job.x + idx * in;
+      const float* ys = job.y + idx * yc;
+      float* xd = xb + r * in;
+      float* yd = yb + r * yc;
+      for (int64_t j = 0; j < in; ++j) xd[j] = xs[j];
+      for (int64_t j = 0; j < yc; ++j) yd[j] = ys[j];
+    }
+    const LossResult r = train_step(xb, yb, rows, job.first_step + static_cast<uint64_t>(b));
+    if (!std::isfinite(r.loss)) {
+      res.status = kEpochNonFinite;
+      res.failed_batch = b;
+      break;
+    }
+    res.batches += 1;
+    res.loss_sum += r.loss * static_cast<double>(rows);
+    res.correct += r.correct;
+    res.samples += rows;
+    if (cb != nullptr) cb(ctx, b, r.loss, r.correct, rows);
+  }
+  return res;
+}
+
+}  // namespace densely

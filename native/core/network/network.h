@@ -1,0 +1,126 @@
+// Network: a whole dense network in C++ — the spec, flat parameters, optimizer state
+// and scratch — with the batched operations of lib/backend/types.ts BackendModel.
+//
+// Parameters live in memory the caller owns (the binding's Float32Array); the caller
+// must keep it alive and not touch it while a method runs. Scratch is sized for the
+// largest batch seen so far and only grows; no method allocates once it has seen a
+// batch of its size, so the per-step path of a tiny network is a handful of sgemm calls
+// and loops. A Network is not thread-safe: one call at a time (the binding enforces it).
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "../ops/dense.h"
+#include "../ops/losses.h"
+#include "../ops/optimizers.h"
+
+namespace densely {
+
+enum LayerKind : int { kDenseLayer = 0, kDropoutLayer = 1 };
+
+struct LayerSpec {
+  int kind = kDenseLayer;
+  DenseDesc dense;    // kind == kDenseLayer
+  int64_t units = 0;  // output width (dense: dense.units; dropout: its input width)
+  double rate = 0.0;  // kind == kDropoutLayer: drop probability in [0, 1)
+};
+
+struct ModelSpec {
+  int64_t inputs = 0;
+  int64_t outputs = 0;
+  int64_t param_count = 0;
+  uint32_t seed = 0;
+  std::vector<LayerSpec> layers;
+};
+
+// Checks every size and offset that decides a memory access (O(layers)): widths chain
+// from inputs to outputs, every kernel/bias range lies inside [0, param_count), rates
+// are in [0, 1). Returns false on any violation.
+bool model_spec_valid(const ModelSpec& spec);
+
+// One epoch of mini-batch training (lib/backend/types.ts EpochJob): batch b is rows
+// order[b·batch_size ...] gathered into a contiguous block.
+struct EpochJob {
+  const float* x = nullptr;  // [samples × inputs]
+  const float* y = nullptr;  // [samples × target_cols()]
+  int64_t samples = 0;
+  const int32_t* order = nullptr;
+  int64_t order_len = 0;
+  int64_t batch_size = 1;
+  uint64_t first_step = 0;
+};
+
+enum EpochStatus : int { kEpochDone = 0, kEpochAborted = 1, kEpochNonFinite = 2, kEpochBadIndex = 3 };
+
+struct EpochResult {
+  int64_t batches = 0;   // batches whose step was applied
+  double loss_sum = 0;   // Σ batch loss × batch rows over applied batches
+  int64_t correct = 0;
+  int64_t samples = 0;
+  int status = kEpochDone;
+  int64_t failed_batch = -1;  // the non-finite (or bad-index) batch
+};
+
+// Called after each applied batch, on the thread running train_epoch.
+using BatchCallback = void (*)(void* ctx, int64_t batch, double loss, int64_t correct,
+                               int64_t rows);
+
+class Network {
+ public:
+  // spec must satisfy model_spec_valid; params points at spec.param_count floats.
+  Network(ModelSpec spec, float* params);
+
+  const ModelSpec& spec() const { return spec_; }
+  // Floats per target row: 1 for sparse categorical CE, else outputs.
+  int64_t target_cols() const;
+
+  void set_loss(int loss) { loss_ = loss; }
+  // Installs an optimizer and resets its state (slots zeroed, step count 0).
+  void set_optimizer(const OptimizerSpec& opt);
+
+  // out [rows × outputs] ← the network's output, dropout off.
+  void predict(const float* x, int64_t rows, float* out);
+  LossResult evaluate(const float* x, const float* y, int64_t rows);
+  // grads (params layout) ← ∇ of the batch mean loss, dropout off; returns the loss.
+  double gradients(const float* x, const float* y, int64_t rows, float* grads);
+  // One step, dropout on with masks of `step`; skipped when the loss is not finite.
+  LossResult train_step(const float* x, const float* y, int64_t rows, uint64_t step);
+  // The whole epoch loop; `stop` is checked before every batch.
+  EpochResult train_epoch(const EpochJob& job, BatchCallback cb, void* ctx,
+                          const std::atomic<bool>* stop);
+
+  // Bytes of native memory held (scratch, gradients, optimizer state).
+  size_t memory_bytes() const;
+
+ private:
+  void reserve(int64_t rows);
+  // for_backward keeps what backward needs (Z where required); dropout applies the masks.
+  const float* forward(const float* x, int64_t rows, bool for_backward, bool dropout,
+                       uint64_t step);
+  void backward(int64_t rows, float* grads, bool update);
+  void update(int64_t offset, int64_t n);
+
+  ModelSpec spec_;
+  float* params_;
+  int loss_ = kMse;
+  OptimizerSpec opt_;
+  OptimizerStep opt_step_{};
+  int64_t t_ = 0;
+  std::vector<float> s1_, s2_, grads_;
+
+  int64_t cap_rows_ = 0;
+  int64_t max_width_ = 0;
+  int first_dense_ = -1;
+  std::vector<std::vector<float>> act_;      // per layer output [rows × units]
+  std::vector<std::vector<float>> z_;        // per dense layer whose backward needs Z
+  std::vector<std::vector<uint8_t>> mask_;   // per dropout layer
+  std::vector<const float*> in_ptr_;         // forward input of each layer
+  std::vector<char> dropout_on_;             // dropout applied in the last forward
+  std::vector<float> delta_[2];              // [rows × max_width] ping-pong
+  std::vector<double> colsum_;               // [max_width]
+  std::vector<float> xb_, yb_;               // gathered batch (train_epoch)
+};
+
+}  // namespace densely

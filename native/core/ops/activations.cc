@@ -1,0 +1,192 @@
+// Activations: forward a = act(z) and backward d ← d ⊙ act′ on [rows × units] blocks.
+//
+// Contract (lib/backend/types.ts, "Numerics"): relu′(0) = 0, leakyRelu′(0) = alpha,
+// gelu is the exact erf form 0.5·z·(1 + erf(z/√2)) with gelu′(z) = Φ(z) + z·φ(z),
+// softmax subtracts the row maximum before exp and its backward is the
+// Jacobian-vector product a ⊙ (d − Σ_j d_j·a_j) with the dot product in float64.
+// Everything except softmax is elementwise and is split over rows (forward) or
+// column blocks (backward with a fused bias sum) in blocks fixed by the shape, so
+// results do not depend on the thread count.
+#include "activations.h"
+
+#include <cmath>
+
+#include "split.h"
+
+namespace densely {
+namespace {
+
+constexpr int64_t kColumnBlock = 64;  // columns per task when a bias sum is fused
+
+inline float sigmoidf(float z) { return 1.0f / (1.0f + std::exp(-z)); }
+
+inline float geluf(float z) {
+  const double x = z;
+  return static_cast<float>(0.5 * x * (1.0 + std::erf(x * 0.70710678118654752440)));
+}
+
+inline float gelu_grad(float z) {
+  const double x = z;
+  const double cdf = 0.5 * (1.0 + std::erf(x * 0.70710678118654752440));
+  const double pdf = 0.39894228040143267794 * std::exp(-0.5 * x * x);
+  return static_cast<float>(cdf + x * pdf);
+}
+
+void softmax_rows(const float* z, float* a, int64_t r0, int64_t r1, int64_t units) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* zr = z + r * units;
+    float* ar = a + r * units;
+    float mx = zr[0];
+    for (int64_t j = 1; j < units; ++j) mx = zr[j] > mx ? zr[j] : mx;
+    double sum = 0.0;
+    for (int64_t j = 0; j < units; ++j) {
+      const float e = std::exp(zr[j] - mx);
+      ar[j] = e;
+      sum += e;
+    }
+    const float inv = static_cast<float>(1.0 / sum);
+    for (int64_t j = 0; j < units; ++j) ar[j] *= inv;
+  }
+}
+
+// d ← d ⊙ act′ over elements [b, e) of a flat block (every activation but softmax).
+void derivative_flat(int act, float alpha, const float* __restrict a, const float* __restrict z,
+                     float* __restrict d, int64_t b, int64_t e) {
+  switch (act) {
+    case kLinear:
+      break;
+    case kRelu:
+      for (int64_t i = b; i < e; ++i) d[i] = a[i] > 0.0f ? d[i] : 0.0f;
+      break;
+    case kLeakyRelu:
+      if (activation_backward_from_output(act, alpha)) {
+        for (int64_t i = b; i < e; ++i) d[i] = a[i] > 0.0f ? d[i] : d[i] * alpha;
+      } else {
+        for (int64_t i = b; i < e; ++i) d[i] = z[i] > 0.0f ? d[i] : d[i] * alpha;
+      }
+      break;
+    case kSigmoid:
+      for (int64_t i = b; i < e; ++i) d[i] *= a[i] * (1.0f - a[i]);
+      break;
+    case kTanh:
+      for (int64_t i = b; i < e; ++i) d[i] *= 1.0f - a[i] * a[i];
+      break;
+    case kGelu:
+      for (int64_t i = b; i < e; ++i) d[i] *= gelu_grad(z[i]);
+      break;
+    default:
+      break;
+  }
+}
+
+void softmax_backward_rows(const float* a, float* d, int64_t r0, int64_t r1, int64_t units) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* ar = a + r * units;
+    float* dr = d + r * units;
+    double dot = 0.0;
+    for (int64_t j = 0; j < units; ++j) dot += static_cast<double>(dr[j]) * ar[j];
+    const float s = static_cast<float>(dot);
+    for (int64_t j = 0; j < units; ++j) dr[j] = ar[j] * (dr[j] - s);
+  }
+}
+
+// Column sums of columns [c0, c1) over all rows, in row order, in float64.
+void column_sums_range(const float* d, int64_t rows, int64_t units, int64_t c0, int64_t c1,
+                       float* bias_grad, double* acc) {
+  for (int64_t j = c0; j < c1; ++j) acc[j] = 0.0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* dr = d + r * units;
+    for (int64_t j = c0; j < c1; ++j) acc[j] += dr[j];
+  }
+  for (int64_t j = c0; j < c1; ++j) bias_grad[j] = static_cast<float>(acc[j]);
+}
+
+}  // namespace
+
+bool activation_backward_from_output(int act, float alpha) {
+  if (act == kGelu) return false;
+  if (act == kLeakyRelu) return alpha >= 0.0f;
+  return true;
+}
+
+void activation_forward(int act, float alpha, const float* z, float* a, int64_t rows,
+                        int64_t units) {
+  const int64_t n = rows * units;
+  switch (act) {
+    case kLinear:
+      if (a != z) {
+        for (int64_t i = 0; i < n; ++i) a[i] = z[i];
+      }
+      return;
+    case kSoftmax:
+      split_blocks(rows, 16, units * 8, [&](int64_t r0, int64_t r1) {
+        softmax_rows(z, a, r0, r1, units);
+      });
+      return;
+    default:
+      break;
+  }
+  split_blocks(n, 8192, act == kRelu || act == kLeakyRelu ? 1 : 16,
+               [&](int64_t b, int64_t e) {
+                 const float* __restrict zz = z;
+                 float* __restrict aa = a;
+                 switch (act) {
+                   case kRelu:
+                     for (int64_t i = b; i < e; ++i) aa[i] = zz[i] > 0.0f ? zz[i] : 0.0f;
+                     break;
+                   case kLeakyRelu:
+                     for (int64_t i = b; i < e; ++i) aa[i] = zz[i] > 0.0f ? zz[i] : zz[i] * alpha;
+                     break;
+                   case kSigmoid:
+                     for (int64_t i = b; i < e; ++i) aa[i] = sigmoidf(zz[i]);
+                     break;
+                   case kTanh:
+                     for (int64_t i = b; i < e; ++i) aa[i] = std::tanh(zz[i]);
+                     break;
+                   case kGelu:
+                     for (int64_t i = b; i < e; ++i) aa[i] = geluf(zz[i]);
+                     break;
+                   default:
+                     break;
+                 }
+               });
+}
+
+void column_sums(const float* d, int64_t rows, int64_t units, float* bias_grad,
+                 double* scratch) {
+  split_blocks(units, kColumnBlock, rows, [&](int64_t c0, int64_t c1) {
+    column_sums_range(d, rows, units, c0, c1, bias_grad, scratch);
+  });
+}
+
+void activation_backward(int act, float alpha, const float* a, const float* z, float* d,
+                         int64_t rows, int64_t units, float* bias_grad, double* scratch) {
+  if (act == kSoftmax) {
+    split_blocks(rows, 16, units * 4, [&](int64_t r0, int64_t r1) {
+      softmax_backward_rows(a, d, r0, r1, units);
+    });
+    if (bias_grad != nullptr) column_sums(d, rows, units, bias_grad, scratch);
+    return;
+  }
+  if (bias_grad == nullptr) {
+    if (act == kLinear) return;
+    split_blocks(rows * units, 8192, act == kGelu ? 16 : 1, [&](int64_t b, int64_t e) {
+      derivative_flat(act, alpha, a, z, d, b, e);
+    });
+    return;
+  }
+  // Fused: each task owns a block of columns for every row, so the column sums keep
+  // their row order whatever the thread count.
+  split_blocks(units, kColumnBlock, rows * (act == kGelu ? 16 : 1), [&](int64_t c0, int64_t c1) {
+    for (int64_t j = c0; j < c1; ++j) scratch[j] = 0.0;
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t off = r * units;
+      derivative_flat(act, alpha, a + off, z == nullptr ? nullptr : z + off, d + off, c0, c1);
+      const float* dr = d + off;
+      for (int64_t j = c0; j < c1; ++j) scratch[j] += dr[j];
+    }
+    for (int64_t j = c0; j < c1; ++j) bias_grad[j] = static_cast<float>(scratch[j]);
+  });
+}
+
+}  // namespace densely

@@ -1,0 +1,156 @@
+// Optimizers: sgd (momentum, nesterov), adam, adamw, rmsprop (momentum), PyTorch rules:
+//   sgd:     g ← g + wd·θ; b ← g (t = 1) else μ·b + g; g ← nesterov ? g + μ·b : b; θ ← θ − lr·g
+//   adam:    g ← g + wd·θ; m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
+//            θ ← θ − [lr/(1−β1^t)] · m / (√(v/(1−β2^t)) + ε)
+//   adamw:   θ ← θ·(1 − lr·wd), then adam with no decay in g
+//   rmsprop: g ← g + wd·θ; v ← ρ·v + (1−ρ)·g²; momentum: b ← μ·b + g/(√v + ε), θ ← θ − lr·b;
+//            else θ ← θ − lr·g/(√v + ε)
+// The per-element work runs in float32 with the per-step constants (bias corrections)
+// computed in float64 once per step. Every loop is elementwise and branch-free in its
+// body so the compiler vectorises it (sqrt needs -fno-math-errno for that; set below
+// for GCC, the default for clang on most targets).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-math-errno")
+#endif
+
+#include "optimizers.h"
+
+#include <cmath>
+
+namespace densely {
+
+int optimizer_slots(const OptimizerSpec& spec) {
+  switch (spec.kind) {
+    case kSgd:
+      return spec.momentum != 0.0 ? 1 : 0;
+    case kAdam:
+    case kAdamW:
+      return 2;
+    case kRmsProp:
+      return spec.momentum != 0.0 ? 2 : 1;
+    default:
+      return 0;
+  }
+}
+
+OptimizerStep optimizer_step(const OptimizerSpec& spec, int64_t t) {
+  OptimizerStep s{};
+  s.lr = static_cast<float>(spec.learning_rate);
+  s.wd = static_cast<float>(spec.weight_decay);
+  s.mu = static_cast<float>(spec.momentum);
+  s.b1 = static_cast<float>(spec.beta1);
+  s.b2 = static_cast<float>(spec.beta2);
+  s.eps = static_cast<float>(spec.epsilon);
+  s.rho = static_cast<float>(spec.rho);
+  s.ob1 = static_cast<float>(1.0 - spec.beta1);
+  s.ob2 = static_cast<float>(1.0 - spec.beta2);
+  s.orho = static_cast<float>(1.0 - spec.rho);
+  const double td = static_cast<double>(t);
+  s.lr_c1 = static_cast<float>(spec.learning_rate / (1.0 - std::pow(spec.beta1, td)));
+  s.c2 = static_cast<float>(1.0 / (1.0 - std::pow(spec.beta2, td)));
+  s.decay = static_cast<float>(1.0 - spec.learning_rate * spec.weight_decay);
+  s.nesterov = spec.nesterov;
+  s.first = t == 1;
+  return s;
+}
+
+namespace {
+
+void sgd(const OptimizerStep& k, float* __restrict th, const float* __restrict gr,
+         float* __restrict b, int64_t n) {
+  const float lr = k.lr, wd = k.wd, mu = k.mu;
+  if (b == nullptr) {
+    if (wd == 0.0f) {
+      for (int64_t i = 0; i < n; ++i) th[i] -= lr * gr[i];
+    } else {
+      for (int64_t i = 0; i < n; ++i) th[i] -= lr * (gr[i] + wd * th[i]);
+    }
+    return;
+  }
+  if (k.first) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float g = gr[i] + wd * th[i];
+      b[i] = g;
+      th[i] -= lr * (k.nesterov ? g + mu * g : g);
+    }
+    return;
+  }
+  if (k.nesterov) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float g = gr[i] + wd * th[i];
+      const float bi = mu * b[i] + g;
+      b[i] = bi;
+      th[i] -= lr * (g + mu * bi);
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      const float g = gr[i] + wd * th[i];
+      const float bi = mu * b[i] + g;
+      b[i] = bi;
+      th[i] -= lr * bi;
+    }
+  }
+}
+
+void adam(const OptimizerStep& k, bool decoupled, float* __restrict th, const float* __restrict gr,
+          float* __restrict m, float* __restrict v, int64_t n) {
+  const float b1 = k.b1, b2 = k.b2, ob1 = k.ob1, ob2 = k.ob2;
+  const float lr_c1 = k.lr_c1, c2 = k.c2, eps = k.eps;
+  const float wd = decoupled ? 0.0f : k.wd;
+  const float decay = decoupled ? k.decay : 1.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float t0 = th[i] * decay;
+    const float g = gr[i] + wd * t0;
+    const float mi = b1 * m[i] + ob1 * g;
+    const float vi = b2 * v[i] + ob2 * (g * g);
+    m[i] = mi;
+    v[i] = vi;
+    th[i] = t0 - lr_c1 * mi / (std::sqrt(vi * c2) + eps);
+  }
+}
+
+void rmsprop(const OptimizerStep& k, float* __restrict th, const float* __restrict gr,
+             float* __restrict v, float* __restrict b, int64_t n) {
+  const float rho = k.rho, orho = k.orho, eps = k.eps, lr = k.lr, wd = k.wd, mu = k.mu;
+  if (b == nullptr) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float g = gr[i] + wd * th[i];
+      const float vi = rho * v[i] + orho * (g * g);
+      v[i] = vi;
+      th[i] -= lr * g / (std::sqrt(vi) + eps);
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      const float g = gr[i] + wd * th[i];
+      const float vi = rho * v[i] + orho * (g * g);
+      v[i] = vi;
+      const float bi = mu * b[i] + g / (std::sqrt(vi) + eps);
+      b[i] = bi;
+      th[i] -= lr * bi;
+    }
+  }
+}
+
+}  // namespace
+
+void optimizer_update(const OptimizerSpec& spec, const OptimizerStep& step, float* theta,
+                      const float* grad, float* s1, float* s2, int64_t n) {
+  switch (spec.kind) {
+    case kSgd:
+      sgd(step, theta, grad, s1, n);
+      break;
+    case kAdam:
+      adam(step, false, theta, grad, s1, s2, n);
+      break;
+    case kAdamW:
+      adam(step, true, theta, grad, s1, s2, n);
+      break;
+    case kRmsProp:
+      rmsprop(step, theta, grad, s1, s2, n);
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace densely

@@ -1,0 +1,44 @@
+// Optimizer updates (PyTorch's torch.optim rules, stated in lib/backend/types.ts
+// OptimizerSpec). Codes are OPTIMIZER_CODES.
+#pragma once
+#include <cstdint>
+
+namespace densely {
+
+enum OptimizerKind : int { kSgd = 0, kAdam = 1, kAdamW = 2, kRmsProp = 3 };
+
+struct OptimizerSpec {
+  int kind = kSgd;
+  double learning_rate = 0.01;
+  double momentum = 0.0;
+  bool nesterov = false;
+  double weight_decay = 0.0;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double epsilon = 1e-8;
+  double rho = 0.99;
+};
+
+// State slots per parameter: sgd 1 (momentum buffer, only if momentum ≠ 0), adam/adamw
+// 2 (m, v), rmsprop 1 (v) + 1 (momentum buffer, only if momentum ≠ 0).
+int optimizer_slots(const OptimizerSpec& spec);
+
+// Per-step constants, computed once per step in float64 from the step count t ≥ 1
+// (t counts applied steps since the optimizer was installed).
+struct OptimizerStep {
+  float lr, wd, mu, b1, b2, eps, rho;
+  float ob1, ob2, orho;  // 1 − β1, 1 − β2, 1 − ρ rounded once from float64
+  float lr_c1;  // adam: lr / (1 − β1^t)
+  float c2;     // adam: 1 / (1 − β2^t)
+  float decay;  // adamw: 1 − lr·wd
+  bool nesterov;
+  bool first;   // t == 1
+};
+OptimizerStep optimizer_step(const OptimizerSpec& spec, int64_t t);
+
+// θ[0..n) ← update(θ, g) with state slots s1, s2 (null when unused). Elementwise, so
+// callers may split the range anywhere without changing a bit of the result.
+void optimizer_update(const OptimizerSpec& spec, const OptimizerStep& step, float* theta,
+                      const float* grad, float* s1, float* s2, int64_t n);
+
+}  // namespace densely
