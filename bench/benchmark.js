@@ -1,0 +1,71 @@
+'use strict';
+// Runs ONE (trial, contender) pair in this fresh process and prints its result as one
+// line "@@RESULT {json}" (anything else on stdout — a library's banner — is ignored).
+// Usage (by index.js): node benchmark.js '<json context>'
+//
+// Timing: warm-up calls until warmupMs has passed (at least one call; JIT, caches, the
+// thread pool and lazy allocations settle); the mean of the warm-up calls after the
+// first sets how many calls make one sample (≥ sampleMs); then samples until budgetMs
+// is spent, between minSamples and maxSamples. Each sample's rate is
+// unitsPerCall × calls / seconds; the runner reports the median and the spread.
+const { drivers } = require('./drivers');
+
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+
+function emit(result) {
+  process.stdout.write(`@@RESULT ${JSON.stringify(result)}\n`);
+}
+
+function median(sorted) {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
+}
+
+async function callsFor(op, count) {
+  if (op.async) {
+    for (let i = 0; i < count; i++) await op.run();
+  } else {
+    for (let i = 0; i < count; i++) op.run();
+  }
+}
+
+async function main() {
+  const ctx = JSON.parse(process.argv[2]);
+  const { trial, timing } = ctx;
+  const driver = drivers.get(ctx.driver);
+  const factory = driver && driver[trial.type];
+  if (!factory) throw new Error(`bench: driver ${ctx.driver} has no '${trial.type}' factory`);
+  const op = await factory(trial, ctx);
+  if (op.skipped) {
+    emit({ skipped: op.skipped });
+    return;
+  }
+
+  let calls = 0;
+  let first = 0;
+  const warmStart = now();
+  do {
+    const t0 = now();
+    await callsFor(op, 1);
+    if (calls === 0) first = now() - t0;
+    calls++;
+  } while (now() - warmStart < timing.warmupMs / 1e3);
+  const perCall = calls > 1 ? (now() - warmStart - first) / (calls - 1) : first;
+  const reps = Math.max(1, Math.round(timing.sampleMs / 1e3 / perCall));
+  const count = Math.min(timing.maxSamples,
+    Math.max(timing.minSamples, Math.floor(timing.budgetMs / 1e3 / (perCall * reps))));
+
+  const samples = [];
+  for (let s = 0; s < count; s++) {
+    const t0 = now();
+    await callsFor(op, reps);
+    samples.push((op.unitsPerCall * reps) / (now() - t0));
+  }
+  const sorted = [...samples].sort((p, q) => p - q);
+  emit({ median: median(sorted), min: sorted[0], max: sorted[sorted.length - 1], samples, reps, info: op.info });
+}
+
+main().catch((error) => {
+  emit({ error: error && error.stack ? error.stack.split('\n').slice(0, 3).join(' | ') : String(error) });
+  process.exitCode = 1;
+});

@@ -1,0 +1,247 @@
+'use strict';
+// The contenders (better-sqlite3 `benchmark/drivers.js` style): a Map from name to a
+// driver. A driver has one factory per trial type it takes part in; a factory builds
+// the model and data for one trial and returns the operation to time:
+//   { run, async, unitsPerCall, info }   run() is one call (a fit epoch, a predict, a GEMM);
+//                                        the rate reported is unitsPerCall / seconds per call.
+//   { skipped: 'why' }                   the contender cannot run here (shown in the table).
+// `threaded` drivers run once per --threads entry; the runner sets DENSELY_THREADS (and
+// OPENBLAS_NUM_THREADS) in the child's environment before anything loads.
+// `external` drivers are timed by a compiled tool instead of benchmark.js.
+const path = require('node:path');
+const fs = require('node:fs');
+const seed = require('./seed');
+
+const ROOT = path.resolve(__dirname, '..');
+const DIST = path.join(ROOT, 'dist', 'cjs');
+const DATA_SEED = 20261123;
+const WEIGHT_SEED = 42;
+
+/** The built package root, or { skipped } when `npm run build` has not produced it. */
+function loadDensely() {
+  try {
+    return require(path.join(DIST, 'index.js'));
+  } catch (error) {
+    return { skipped: `densely not built (npm run build at the root): ${error.message.split('\n')[0]}` };
+  }
+}
+
+/** Training data of a trial: a classification set, or XOR for 1-output models. */
+function trainingData(trial, rows) {
+  const outputs = trial.model.layers[trial.model.layers.length - 1][0];
+  if (trial.model.inputs === 2 && outputs === 1) return seed.xor(rows, DATA_SEED);
+  return seed.classification(rows, trial.model.inputs, outputs, DATA_SEED);
+}
+
+function predictData(trial) {
+  return seed.floats(trial.batch * trial.model.inputs, DATA_SEED);
+}
+
+/** Rows of one training epoch for this contender (see `quickRows` / `rowsFor` in trials.js). */
+function epochRows(trial, driverName, quick) {
+  if (trial.rowsFor && trial.rowsFor[driverName] !== undefined) return trial.rowsFor[driverName];
+  if (quick && trial.quickRows !== undefined) return trial.quickRows;
+  return trial.rows;
+}
+
+// ---- densely (js and native backends) ----------------------------------------------
+
+function denselyNetwork(trial, backend) {
+  const densely = loadDensely();
+  if (densely.skipped) return densely;
+  if (backend === 'native') {
+    const info = densely.backendInfo();
+    if (!info.native) return { skipped: `native addon not loaded: ${info.reason ?? 'no reason given'}` };
+  }
+  if (typeof densely.setThreads === 'function' && process.env.DENSELY_THREADS) {
+    densely.setThreads(Number(process.env.DENSELY_THREADS));
+  }
+  const layers = trial.model.layers.map(([units, activation]) => new densely.Dense(units, { activation }));
+  const net = new densely.Network({ inputs: trial.model.inputs, layers, backend, seed: WEIGHT_SEED });
+  if (net.backend !== backend) return { skipped: `asked for backend '${backend}', got '${net.backend}'` };
+  return { densely, net };
+}
+
+function denselyOptimizer(densely, spec) {
+  if (spec.name === 'adam') return new densely.Adam({ learningRate: spec.learningRate });
+  if (spec.name === 'sgd') return new densely.SGD({ learningRate: spec.learningRate });
+  throw new Error(`bench: no densely optimizer for ${spec.name}`);
+}
+
+function denselyInfo(densely) {
+  const info = densely.backendInfo();
+  return { isa: info.isa, threads: info.threads, version: info.version };
+}
+
+function denselyDriver(backend) {
+  return {
+    threaded: backend === 'native',
+    train(trial, ctx) {
+      const made = denselyNetwork(trial, backend);
+      if (made.skipped) return made;
+      const { densely, net } = made;
+      net.compile({ loss: trial.loss, optimizer: denselyOptimizer(densely, trial.optimizer) });
+      const rows = epochRows(trial, ctx.driver, ctx.quick);
+      const { x, y } = trainingData(trial, rows);
+      const options = { epochs: 1, batchSize: trial.batchSize, shuffle: true };
+      return {
+        async: true,
+        run: () => net.fit(x, y, options),
+        unitsPerCall: rows,
+        info: { ...denselyInfo(densely), rows },
+      };
+    },
+    predict(trial) {
+      const made = denselyNetwork(trial, backend);
+      if (made.skipped) return made;
+      const { densely, net } = made;
+      const x = predictData(trial);
+      return {
+        async: false,
+        run: () => net.predict(x),
+        unitsPerCall: trial.unit === 'calls/s' ? 1 : trial.batch,
+        info: denselyInfo(densely),
+      };
+    },
+  };
+}
+
+// ---- densely/kernels sgemm -----------------------------------------------------------
+
+/** Operands of a GEMM trial with their leading dimensions (row-major, BLAS rules). */
+function gemmOperands(trial) {
+  const { m, n, k, transA, transB } = trial;
+  return {
+    a: seed.floats(m * k, DATA_SEED, -0.5, 0.5),
+    b: seed.floats(k * n, DATA_SEED + 1, -0.5, 0.5),
+    c: new Float32Array(m * n),
+    lda: transA ? m : k,
+    ldb: transB ? k : n,
+    ldc: n,
+  };
+}
+
+const denselyKernels = {
+  threaded: true,
+  gemm(trial) {
+    const densely = loadDensely();
+    if (densely.skipped) return densely;
+    if (typeof densely.setThreads === 'function' && process.env.DENSELY_THREADS) {
+      densely.setThreads(Number(process.env.DENSELY_THREADS));
+    }
+    const { sgemm } = require(path.join(DIST, 'kernels.js'));
+    const { m, n, k, transA, transB } = trial;
+    const { a, b, c, lda, ldb, ldc } = gemmOperands(trial);
+    const info = densely.backendInfo();
+    return {
+      async: false,
+      run: () => sgemm(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc),
+      unitsPerCall: (2 * m * n * k) / 1e9,
+      info: { impl: info.native ? `native ${info.isa}` : 'js', isa: info.isa, threads: info.threads },
+    };
+  },
+};
+
+// ---- OpenBLAS (compiled tool, see tools/openblas_sgemm.cc) ----------------------------
+
+const OPENBLAS_TOOL = path.join(__dirname, 'build', 'openblas_sgemm');
+
+const openblas = {
+  threaded: true,
+  external: {
+    /** Why it cannot run, or null; prepare.js builds the tool when the library is there. */
+    unavailable: () => (fs.existsSync(OPENBLAS_TOOL) ? null : 'skipped: install libopenblas-dev'),
+    command(trial, threads, timing) {
+      const args = [trial.m, trial.n, trial.k, trial.transA ? 1 : 0, trial.transB ? 1 : 0, threads,
+        timing.warmupMs, timing.sampleMs, timing.minSamples, timing.maxSamples, timing.budgetMs];
+      return { file: OPENBLAS_TOOL, args: args.map(String), env: { OPENBLAS_NUM_THREADS: String(threads) } };
+    },
+  },
+};
+
+// ---- TensorFlow.js, cpu backend (pure JS) ---------------------------------------------
+
+async function loadTfjs() {
+  let tf;
+  try {
+    tf = require('@tensorflow/tfjs');
+  } catch (error) {
+    return { skipped: `@tensorflow/tfjs not installed in bench/ (npm --prefix bench ci): ${error.message}` };
+  }
+  await tf.setBackend('cpu');
+  await tf.ready();
+  return { tf };
+}
+
+function tfjsModel(tf, trial) {
+  const model = tf.sequential();
+  trial.model.layers.forEach(([units, activation], i) => {
+    model.add(tf.layers.dense({
+      units,
+      activation,
+      ...(i === 0 ? { inputShape: [trial.model.inputs] } : {}),
+      kernelInitializer: tf.initializers.glorotUniform({ seed: WEIGHT_SEED + i }),
+      biasInitializer: 'zeros',
+    }));
+  });
+  return model;
+}
+
+const tfjs = {
+  threaded: false,
+  async train(trial, ctx) {
+    const loaded = await loadTfjs();
+    if (loaded.skipped) return loaded;
+    const { tf } = loaded;
+    const model = tfjsModel(tf, trial);
+    const { name, learningRate } = trial.optimizer;
+    const optimizer = name === 'adam' ? tf.train.adam(learningRate) : tf.train.sgd(learningRate);
+    model.compile({ loss: trial.loss, optimizer });
+    const rows = epochRows(trial, ctx.driver, ctx.quick);
+    const { x, y } = trainingData(trial, rows);
+    const outputs = y.length / rows;
+    // Tensors are made once, as a tfjs user keeps them; densely's fit takes the arrays.
+    const xs = tf.tensor2d(x, [rows, trial.model.inputs]);
+    const ys = tf.tensor2d(y, [rows, outputs]);
+    const options = { epochs: 1, batchSize: trial.batchSize, shuffle: true, verbose: 0 };
+    return {
+      async: true,
+      run: () => model.fit(xs, ys, options),
+      unitsPerCall: rows,
+      info: { backend: tf.getBackend(), version: tf.version.tfjs, rows },
+    };
+  },
+  async predict(trial) {
+    const loaded = await loadTfjs();
+    if (loaded.skipped) return loaded;
+    const { tf } = loaded;
+    const model = tfjsModel(tf, trial);
+    const x = predictData(trial);
+    const shape = [trial.batch, trial.model.inputs];
+    // One call = array in, array out, as densely's predict: tensor creation and the
+    // read-back are part of it.
+    return {
+      async: false,
+      run: () => {
+        const input = tf.tensor2d(x, shape);
+        const output = model.predict(input, { batchSize: trial.batch });
+        const values = output.dataSync();
+        input.dispose();
+        output.dispose();
+        return values;
+      },
+      unitsPerCall: trial.unit === 'calls/s' ? 1 : trial.batch,
+      info: { backend: tf.getBackend(), version: tf.version.tfjs },
+    };
+  },
+};
+
+const drivers = new Map([
+  ['densely-js', denselyDriver('js')],
+  ['densely-native', denselyDriver('native')],
+  ['densely', denselyKernels],
+  ['openblas', openblas],
+  ['tfjs', tfjs],
+]);
+
+module.exports = { drivers, ROOT, DIST };

@@ -1,0 +1,224 @@
+#!/usr/bin/env node
+'use strict';
+// densely's benchmark runner: `npm run bench [-- options]` at the root, or `node bench/index.js`.
+//
+//   --filter <substr>   run only pairs whose "<trial id> <contender>" contains substr
+//   --quick             short warm-up, fewer samples, smaller epochs where a trial allows
+//   --threads 1,2       thread counts for threaded contenders (densely native, sgemm, OpenBLAS)
+//   --json <file>       also write every result, the header and the target verdicts as JSON
+//   --no-build          do not run npm builds (use dist/ and the addon as they are)
+//
+// Every (trial, contender, threads) triple runs in a fresh `node benchmark.js` child
+// (OpenBLAS: its compiled harness), so no contender inherits another's JIT state, heap
+// or thread pool. Ratios are between medians taken in this same run.
+const { spawnSync, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
+const { trials, evaluateTarget } = require('./trials');
+const { drivers, ROOT } = require('./drivers');
+const { prepare } = require('./prepare');
+
+const TIMING = {
+  full: { warmupMs: 1000, sampleMs: 300, minSamples: 3, maxSamples: 15, budgetMs: 15000 },
+  quick: { warmupMs: 250, sampleMs: 100, minSamples: 3, maxSamples: 5, budgetMs: 3000 },
+};
+const PAIR_TIMEOUT_MS = 10 * 60 * 1000;
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      filter: { type: 'string', default: '' },
+      quick: { type: 'boolean', default: false },
+      threads: { type: 'string', default: '1,2' },
+      json: { type: 'string' },
+      'no-build': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(3, 9).map((l) => l.slice(3)).join('\n') + '\n');
+    process.exit(0);
+  }
+  const threads = values.threads.split(',').map((t) => Number(t.trim()));
+  if (threads.some((t) => !Number.isInteger(t) || t < 1)) {
+    throw new Error(`Expected a comma-separated list of positive integers for --threads but received ${values.threads}`);
+  }
+  return { filter: values.filter, quick: values.quick, threads, json: values.json, build: !values['no-build'] };
+}
+
+function git(args) {
+  try {
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+}
+
+function cpuModel() {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model ?? 'unknown'} (${cpus.length} logical CPUs)`;
+}
+
+function header(info, opts) {
+  const dirty = git(['status', '--porcelain', '--untracked-files=no']) ? ' (+ uncommitted changes)' : '';
+  return {
+    date: new Date().toISOString(),
+    cpu: cpuModel(),
+    isa: info.isa,
+    native: info.native,
+    nativeReason: info.native ? undefined : info.reason,
+    defaultThreads: info.threads,
+    threads: opts.threads,
+    node: process.version,
+    densely: info.version,
+    commit: `${git(['rev-parse', '--short', 'HEAD']) || 'unknown'}${dirty}`,
+    mode: opts.quick ? 'quick' : 'full',
+  };
+}
+
+function parseResult(stdout) {
+  const line = stdout.split('\n').reverse().find((l) => l.startsWith('@@RESULT '));
+  return line ? JSON.parse(line.slice('@@RESULT '.length)) : null;
+}
+
+function spawnForResult(file, args, env) {
+  const child = spawnSync(file, args, {
+    cwd: __dirname,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: PAIR_TIMEOUT_MS,
+  });
+  const result = parseResult(child.stdout ?? '');
+  if (result) return result;
+  const why = child.error ? child.error.message : (child.stderr || '').trim().split('\n').slice(-3).join(' | ');
+  return { error: `exit ${child.status ?? child.signal}: ${why}` };
+}
+
+/** Peak single-precision FMA GFLOP/s per thread count, from tools/fma_peak.cc. */
+function measurePeaks(binary, threadCounts) {
+  const peaks = new Map();
+  if (!binary) return peaks;
+  for (const threads of threadCounts) {
+    const result = spawnForResult(binary, [String(threads)], {});
+    if (result.best) peaks.set(threads, result);
+  }
+  return peaks;
+}
+
+/** The (driver, threads) pairs of a trial, in table order. */
+function pairs(trial, threadCounts) {
+  return trial.contenders.flatMap((name) => {
+    const driver = drivers.get(name);
+    if (!driver) throw new Error(`bench: trial ${trial.id} names unknown contender ${name}`);
+    return (driver.threaded ? threadCounts : [1]).map((threads) => ({ name, driver, threads, key: `${name}@${threads}` }));
+  });
+}
+
+function runPair(trial, pair, opts) {
+  const timing = opts.quick ? TIMING.quick : TIMING.full;
+  if (pair.driver.external) {
+    const unavailable = pair.driver.external.unavailable();
+    if (unavailable) return { skipped: unavailable };
+    const { file, args, env } = pair.driver.external.command(trial, pair.threads, timing);
+    return spawnForResult(file, args, env);
+  }
+  const ctx = { trial, driver: pair.name, threads: pair.threads, quick: opts.quick, timing };
+  const env = { DENSELY_THREADS: String(pair.threads) };
+  return spawnForResult(process.execPath, [path.join(__dirname, 'benchmark.js'), JSON.stringify(ctx)], env);
+}
+
+function formatNumber(value, unit) {
+  if (unit === 'GFLOP/s') return value.toFixed(1);
+  if (value >= 100) return Math.round(value).toLocaleString('en-US');
+  return value.toPrecision(3);
+}
+
+function formatRow(trial, pair, result, baseline, peaks) {
+  const who = `  ${pair.name.padEnd(15)} ${String(pair.threads).padStart(2)}t`;
+  if (result.skipped) return `${who}  skipped: ${result.skipped}`;
+  if (result.error) return `${who}  error: ${result.error}`;
+  const spread = result.median > 0 ? (100 * (result.max - result.min)) / (2 * result.median) : 0;
+  let line = `${who} ${formatNumber(result.median, trial.unit).padStart(13)} ${trial.unit.padEnd(9)}`
+    + ` ±${spread.toFixed(1).padStart(4)}%  n=${String(result.samples.length).padEnd(2)}`;
+  if (baseline !== undefined) line += `  ${(result.median / baseline).toFixed(2).padStart(7)}× ${trial.baseline}`;
+  const peak = peaks.get(pair.threads);
+  if (trial.type === 'gemm' && peak) line += `  ${((100 * result.median) / peak.best).toFixed(0).padStart(3)}% of peak`;
+  const impl = result.info?.impl ?? result.info?.isa ?? result.info?.backend;
+  if (impl) line += `  [${impl}${result.info?.rows && result.info.rows !== trial.rows ? `, ${result.info.rows} rows/epoch` : ''}]`;
+  return line;
+}
+
+function formatVerdict(target, verdict, unit) {
+  if (verdict.missing) return `  target  ${target.text}: n/a (${verdict.missing} did not run)`;
+  const measured = target.ratio !== undefined ? `${verdict.value.toFixed(2)}×` : `${formatNumber(verdict.value, unit)} ${unit}`;
+  return `  target  ${target.text}: ${measured} — ${verdict.met ? 'met' : 'NOT MET'}`;
+}
+
+function main() {
+  const opts = options();
+  const log = (line) => process.stdout.write(`${line}\n`);
+  const selected = trials
+    .map((trial) => ({ trial, pairs: pairs(trial, opts.threads).filter((p) => `${trial.id} ${p.name}`.includes(opts.filter)) }))
+    .filter((entry) => entry.pairs.length > 0);
+  if (selected.length === 0) throw new Error(`no trial matches --filter ${opts.filter}`);
+
+  const { info, tools } = prepare({ build: opts.build, log });
+  const head = header(info, opts);
+  const peaks = selected.some((e) => e.trial.type === 'gemm') ? measurePeaks(tools.fma, opts.threads) : new Map();
+
+  log('');
+  log(`densely bench — ${head.date}`);
+  log(`CPU ${head.cpu} · ISA ${head.isa}${head.native ? '' : ` (native addon not loaded: ${head.nativeReason ?? 'unknown'})`}`
+    + ` · threads ${opts.threads.join(',')} (default ${head.defaultThreads}) · Node ${head.node} · commit ${head.commit} · ${head.mode}`);
+  for (const [threads, peak] of peaks) {
+    log(`FMA peak (tools/fma_peak.cc, ${threads} thread${threads > 1 ? 's' : ''}): ${peak.best.toFixed(1)} GFLOP/s best of 7 (median ${peak.median.toFixed(1)})`);
+  }
+
+  const records = [];
+  const verdicts = [];
+  for (const { trial, pairs: trialPairs } of selected) {
+    log('');
+    log(`${trial.title}  [${trial.id}]`);
+    const results = new Map();
+    const lines = [];
+    for (const pair of trialPairs) {
+      const result = runPair(trial, pair, opts);
+      results.set(pair.key, result);
+      records.push({ trial: trial.id, title: trial.title, unit: trial.unit, contender: pair.name, threads: pair.threads, ...result });
+      lines.push({ pair, result });
+      if (pair.key !== trial.baseline) continue;
+    }
+    const medians = new Map([...results].filter(([, r]) => r.median !== undefined).map(([k, r]) => [k, r.median]));
+    const baseline = medians.get(trial.baseline);
+    for (const { pair, result } of lines) log(formatRow(trial, pair, result, baseline, peaks));
+    for (const target of trial.targets ?? []) {
+      const verdict = evaluateTarget(target, medians);
+      verdicts.push({ trial: trial.id, target: target.text, ...verdict });
+      log(formatVerdict(target, verdict, trial.unit));
+    }
+  }
+
+  if (verdicts.length > 0) {
+    log('');
+    log('Targets (issue 2 part 7, issue 3 part 10):');
+    for (const v of verdicts) {
+      const state = v.missing ? 'n/a' : v.met ? 'met' : 'NOT MET';
+      log(`  ${state.padEnd(8)} ${v.target}  [${v.trial}]`);
+    }
+  }
+  if (opts.json) {
+    const peakJson = Object.fromEntries([...peaks].map(([t, p]) => [t, { best: p.best, median: p.median }]));
+    fs.writeFileSync(opts.json, `${JSON.stringify({ header: head, peaks: peakJson, results: records, targets: verdicts }, null, 2)}\n`);
+    log(`\nwrote ${opts.json}`);
+  }
+}
+
+try {
+  main();
+} catch (error) {
+  process.stderr.write(`bench: ${error.message}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,125 @@
+'use strict';
+// Everything `npm run bench` needs before the first trial, each step idempotent:
+// bench's own dependencies (the contenders), densely's build, and the compiled bench
+// tools (FMA peak, OpenBLAS harness). A step that cannot be done is reported and the
+// trials that need it print "skipped: …" instead of failing the run.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { ROOT, DIST } = require('./drivers');
+
+const BENCH = __dirname;
+const BUILD = path.join(BENCH, 'build');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+function run(file, args, cwd) {
+  const result = spawnSync(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  return { ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? result.error.message : ''}` };
+}
+
+function lastLines(text, count = 6) {
+  return text.trim().split('\n').slice(-count).join('\n    ');
+}
+
+/** Installs bench/'s contenders from its lockfile when they are missing. */
+function benchDependencies(log) {
+  if (fs.existsSync(path.join(BENCH, 'node_modules', '@tensorflow', 'tfjs', 'package.json'))) return;
+  log('installing bench dependencies (npm --prefix bench ci)…');
+  let result = run(npm, ['ci', '--no-audit', '--no-fund'], BENCH);
+  if (!result.ok) result = run(npm, ['install', '--no-audit', '--no-fund'], BENCH);
+  if (!result.ok) log(`  could not install bench dependencies; tfjs rows will be skipped:\n    ${lastLines(result.output)}`);
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function rootScripts() {
+  return JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts ?? {};
+}
+
+/** Builds densely's TypeScript when dist/ is missing or older than lib/. */
+function denselyBuild(log) {
+  const entry = path.join(DIST, 'index.js');
+  const stale = !fs.existsSync(entry) || fs.statSync(entry).mtimeMs < newestMtime(path.join(ROOT, 'lib'));
+  if (!stale) return;
+  const script = rootScripts()['build:ts'] ? 'build:ts' : 'build';
+  log(`building densely (npm run ${script})…`);
+  const result = run(npm, ['run', script], ROOT);
+  if (!result.ok) log(`  npm run ${script} failed; densely rows may be skipped:\n    ${lastLines(result.output)}`);
+}
+
+/** backendInfo() of the built package, read in a child so a broken build cannot take the runner down. */
+function backendInfo() {
+  const code = `process.stdout.write(JSON.stringify(require(${JSON.stringify(path.join(DIST, 'index.js'))}).backendInfo()))`;
+  const result = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
+  try {
+    return JSON.parse(result.stdout);
+  } catch {
+    const lines = (result.stderr || '').split('\n');
+    const reason = lines.find((l) => /Error/.test(l)) ?? 'densely not built';
+    return { native: false, reason: reason.trim(), isa: 'n/a', threads: 0, version: 'n/a' };
+  }
+}
+
+/** Builds the addon with the root's build:native script when it exists and the addon does not load. */
+function nativeBuild(log) {
+  const info = backendInfo();
+  if (info.native) return info;
+  const script = rootScripts()['build:native'];
+  if (!script) {
+    log(`native addon not loaded (${info.reason ?? 'no reason given'}); no build:native script to build it`);
+    return info;
+  }
+  log('building the native addon (npm run build:native)…');
+  const result = run('nice', [npm, 'run', 'build:native'], ROOT);
+  if (!result.ok) log(`  npm run build:native failed; native rows will be skipped:\n    ${lastLines(result.output)}`);
+  return backendInfo();
+}
+
+function x86WithFma() {
+  if (process.arch !== 'x64') return false;
+  try {
+    const flags = fs.readFileSync('/proc/cpuinfo', 'utf8');
+    return /\bavx2\b/.test(flags) && /\bfma\b/.test(flags);
+  } catch {
+    return false;
+  }
+}
+
+/** Compiles one tool from tools/ into build/ when missing or older than its source; returns its path or null. */
+function tool(name, flags, libs, log, quietFailure) {
+  const source = path.join(BENCH, 'tools', `${name}.cc`);
+  const binary = path.join(BUILD, name);
+  if (fs.existsSync(binary) && fs.statSync(binary).mtimeMs >= fs.statSync(source).mtimeMs) return binary;
+  fs.mkdirSync(BUILD, { recursive: true });
+  const result = run('g++', [...flags, '-o', binary, source, ...libs], BENCH);
+  if (result.ok) return binary;
+  if (fs.existsSync(binary)) fs.unlinkSync(binary);
+  if (!quietFailure) log(`  could not build bench/tools/${name}.cc:\n    ${lastLines(result.output)}`);
+  return null;
+}
+
+function tools(log) {
+  const fma = x86WithFma() ? tool('fma_peak', ['-O2', '-mavx2', '-mfma', '-pthread'], [], log, false) : null;
+  if (!fma) log('FMA peak: skipped (needs x86-64 with AVX2+FMA and g++)');
+  const blas = tool('openblas_sgemm', ['-O2', '-pthread'], ['-lopenblas'], log, true);
+  if (!blas) log('OpenBLAS: skipped: install libopenblas-dev (apt-get install -y libopenblas-dev)');
+  return { fma, blas };
+}
+
+/** Runs every step; `build` false skips the npm builds (not the bench's own tools). */
+function prepare({ build, log }) {
+  benchDependencies(log);
+  if (build) denselyBuild(log);
+  const info = build ? nativeBuild(log) : backendInfo();
+  return { info, tools: tools(log) };
+}
+
+module.exports = { prepare, BUILD };

@@ -1,0 +1,91 @@
+// fma_peak: this machine's single-precision FMA throughput, the ceiling every GEMM row
+// of the bench is judged against. A bench tool, never shipped; built by bench/prepare.js
+// with `g++ -O2 -mavx2 -mfma -pthread`.
+//
+// Usage: fma_peak <threads>   → one line "@@RESULT {json}" with best/median GFLOP/s.
+//
+// Each thread runs kChains independent dependency chains of 256-bit FMAs
+// (8 float lanes × 2 flops each). Zen 3 has 2 FMA pipes with 4-cycle latency, so
+// ≥ 2 × 4 = 8 chains in flight keep both pipes busy every cycle; 12 leaves slack for
+// cores with longer FMA latency and still fits the 16 ymm registers with a and b.
+// c ← c·a + b with a < 1 converges to b / (1 − a), so values stay normal (no denormal
+// slow path) however long it runs.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+namespace {
+
+constexpr int kChains = 12;
+constexpr double kFlopsPerIteration = kChains * 8.0 * 2.0;
+
+float fma_chains(long iterations) {
+  const __m256 a = _mm256_set1_ps(0.999999f);
+  const __m256 b = _mm256_set1_ps(1e-6f);
+  __m256 c0 = _mm256_set1_ps(0.00f), c1 = _mm256_set1_ps(0.01f), c2 = _mm256_set1_ps(0.02f);
+  __m256 c3 = _mm256_set1_ps(0.03f), c4 = _mm256_set1_ps(0.04f), c5 = _mm256_set1_ps(0.05f);
+  __m256 c6 = _mm256_set1_ps(0.06f), c7 = _mm256_set1_ps(0.07f), c8 = _mm256_set1_ps(0.08f);
+  __m256 c9 = _mm256_set1_ps(0.09f), c10 = _mm256_set1_ps(0.10f), c11 = _mm256_set1_ps(0.11f);
+  for (long i = 0; i < iterations; i++) {
+    c0 = _mm256_fmadd_ps(c0, a, b);
+    c1 = _mm256_fmadd_ps(c1, a, b);
+    c2 = _mm256_fmadd_ps(c2, a, b);
+    c3 = _mm256_fmadd_ps(c3, a, b);
+    c4 = _mm256_fmadd_ps(c4, a, b);
+    c5 = _mm256_fmadd_ps(c5, a, b);
+    c6 = _mm256_fmadd_ps(c6, a, b);
+    c7 = _mm256_fmadd_ps(c7, a, b);
+    c8 = _mm256_fmadd_ps(c8, a, b);
+    c9 = _mm256_fmadd_ps(c9, a, b);
+    c10 = _mm256_fmadd_ps(c10, a, b);
+    c11 = _mm256_fmadd_ps(c11, a, b);
+  }
+  // Every chain feeds the result, so none can be dropped as dead code.
+  __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3)),
+                           _mm256_add_ps(_mm256_add_ps(c4, c5), _mm256_add_ps(c6, c7)));
+  s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(c8, c9), _mm256_add_ps(c10, c11)));
+  float lanes[8];
+  _mm256_storeu_ps(lanes, s);
+  float total = 0;
+  for (float v : lanes) total += v;
+  return total;
+}
+
+// Wall time of `threads` threads each running `iterations`, in seconds.
+double timed_run(int threads, long iterations, std::vector<float>& sink) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; t++) {
+    pool.emplace_back([&sink, t, iterations] { sink[t] = fma_chains(iterations); });
+  }
+  for (auto& th : pool) th.join();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int threads = argc > 1 ? std::max(1, std::atoi(argv[1])) : 1;
+  std::vector<float> sink(threads);
+  // Calibrate to ~0.2 s per run, then keep the best of 7 runs: the peak is a ceiling,
+  // and other processes on a shared machine only ever pull a run below it.
+  long iterations = 1 << 20;
+  while (timed_run(threads, iterations, sink) < 0.05) iterations *= 2;
+  iterations *= 4;
+  std::vector<double> gflops;
+  for (int r = 0; r < 7; r++) {
+    const double seconds = timed_run(threads, iterations, sink);
+    gflops.push_back(kFlopsPerIteration * static_cast<double>(iterations) * threads / seconds / 1e9);
+  }
+  std::sort(gflops.begin(), gflops.end());
+  float checksum = 0;
+  for (float v : sink) checksum += v;
+  std::printf("@@RESULT {\"threads\":%d,\"best\":%.3f,\"median\":%.3f,\"checksum\":%g}\n", threads,
+              gflops.back(), gflops[gflops.size() / 2], static_cast<double>(checksum));
+  return 0;
+}

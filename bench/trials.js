@@ -1,0 +1,166 @@
+'use strict';
+// The benchmark table (better-sqlite3 `benchmark/trials.js` style): one row per trial.
+// `index.js` runs every (trial, contender) pair in a fresh child process.
+//
+// Trial fields
+//   id          stable name, matched by --filter (with the contender name)
+//   type        'train' | 'predict' | 'gemm' — the factory in drivers.js that builds the timed call
+//   title       what the row measures, for the table
+//   unit        what the median counts per second ('samples/s', 'steps/s', 'calls/s', 'GFLOP/s')
+//   contenders  driver names from drivers.js; threaded drivers run once per --threads entry
+//   baseline    the contender (name@threads) every ratio in the table is taken against
+//   targets     the issue's goals, printed next to the measurements (see `evaluateTarget`)
+//
+// Model rows: `layers` is [[units, activation], ...] after `inputs`; every Dense layer
+// uses glorotUniform kernels and zero biases in every contender.
+
+const MLP_A = { inputs: 784, layers: [[128, 'relu'], [10, 'softmax']] };
+const MLP_B = { inputs: 784, layers: [[512, 'relu'], [512, 'relu'], [10, 'softmax']] };
+const XOR = { inputs: 2, layers: [[8, 'tanh'], [1, 'sigmoid']] };
+
+const NETWORK_CONTENDERS = ['densely-js', 'densely-native', 'tfjs'];
+
+/**
+ * A GEMM shape: C[m×n] = op(A)[m×k]·op(B)[k×n], row-major, beta = 0.
+ * `op` names the transposes BLAS-style: 'NN', 'TN' (A stored k×m), 'NT' (B stored n×k).
+ */
+function gemm(id, title, m, n, k, op, extra = {}) {
+  return {
+    id: `sgemm-${id}`,
+    type: 'gemm',
+    title: `sgemm ${op} ${title} (m=${m} n=${n} k=${k})`,
+    unit: 'GFLOP/s',
+    m,
+    n,
+    k,
+    transA: op[0] === 'T',
+    transB: op[1] === 'T',
+    contenders: ['densely', 'openblas'],
+    baseline: 'openblas@1',
+    ...extra,
+  };
+}
+
+const trials = [
+  {
+    id: 'train-mlp-a',
+    type: 'train',
+    title: 'train (A) 784→128 relu→10 softmax, Adam 1e-3, batch 64, 8192 samples/epoch',
+    unit: 'samples/s',
+    model: MLP_A,
+    loss: 'categoricalCrossentropy',
+    optimizer: { name: 'adam', learningRate: 1e-3 },
+    batchSize: 64,
+    rows: 8192,
+    contenders: NETWORK_CONTENDERS,
+    baseline: 'tfjs@1',
+    targets: [
+      { who: 'densely-js@1', ratio: 5, vs: 'tfjs@1', text: 'js ≥ 5× tfjs-cpu' },
+      { who: 'densely-native@1', min: 150000, text: 'native ≥ 150,000 samples/s (1 thread)' },
+      { who: 'densely-native@1', ratio: 30, vs: 'densely-js@1', text: 'native ≥ 30× js (1 thread)' },
+    ],
+  },
+  {
+    id: 'train-mlp-b',
+    type: 'train',
+    title: 'train (B) 784→512→512→10 relu/softmax, SGD 0.01, batch 128, 8192 samples/epoch',
+    unit: 'samples/s',
+    model: MLP_B,
+    loss: 'categoricalCrossentropy',
+    optimizer: { name: 'sgd', learningRate: 0.01 },
+    batchSize: 128,
+    rows: 8192,
+    // --quick trains on fewer rows per epoch (same for every contender) to keep the
+    // slow contenders' epochs short; samples/s is per row either way.
+    quickRows: 2048,
+    // tfjs-cpu trains (B) at ~150 samples/s here: 1024 rows keep its epoch under 10 s.
+    rowsFor: { tfjs: 1024 },
+    contenders: NETWORK_CONTENDERS,
+    baseline: 'tfjs@1',
+    targets: [
+      { who: 'densely-native@1', min: 22000, text: 'native ≥ 22,000 samples/s (1 thread)' },
+      { who: 'densely-native@2', min: 40000, text: 'native ≥ 40,000 samples/s (2 threads)' },
+    ],
+  },
+  {
+    id: 'predict-mlp-b-256',
+    type: 'predict',
+    title: 'predict (B) batch 256',
+    unit: 'samples/s',
+    model: MLP_B,
+    batch: 256,
+    contenders: NETWORK_CONTENDERS,
+    baseline: 'tfjs@1',
+    targets: [{ who: 'densely-native@1', min: 55000, text: 'native ≥ 55,000 samples/s (1 thread)' }],
+  },
+  {
+    id: 'predict-mlp-b-1',
+    type: 'predict',
+    title: 'predict (B) batch 1',
+    unit: 'samples/s',
+    model: MLP_B,
+    batch: 1,
+    contenders: NETWORK_CONTENDERS,
+    baseline: 'tfjs@1',
+    targets: [{ who: 'densely-native@1', min: 10000, text: 'native ≥ 10,000 samples/s (1 thread)' }],
+  },
+  {
+    id: 'train-xor',
+    type: 'train',
+    title: 'train XOR 2→8 tanh→1 sigmoid, binaryCrossentropy, SGD 0.1, batch 1 (one step per row)',
+    unit: 'steps/s',
+    model: XOR,
+    loss: 'binaryCrossentropy',
+    optimizer: { name: 'sgd', learningRate: 0.1 },
+    batchSize: 1,
+    rows: 262144,
+    quickRows: 65536,
+    // tfjs takes ~1 ms per batch-1 step: a shorter epoch gives the same steps/s in seconds.
+    rowsFor: { tfjs: 2048 },
+    contenders: NETWORK_CONTENDERS,
+    baseline: 'densely-js@1',
+    targets: [{ who: 'densely-native@1', min: 5000000, text: 'native ≥ 5,000,000 steps/s (1 thread)' }],
+  },
+  {
+    id: 'predict-xor-1',
+    type: 'predict',
+    title: 'predict XOR, one sample',
+    unit: 'calls/s',
+    model: XOR,
+    batch: 1,
+    contenders: NETWORK_CONTENDERS,
+    baseline: 'densely-js@1',
+    targets: [{ who: 'densely-native@1', ratio: 1, vs: 'densely-js@1', text: 'native no slower than js' }],
+  },
+  gemm('1024', '1024×1024·1024×1024', 1024, 1024, 1024, 'NN'),
+  gemm('a-fwd1', '(A) X·W1 64×784·784×128', 64, 128, 784, 'NN'),
+  gemm('a-dw1', '(A) Xᵀ·dZ1 784×64·64×128', 784, 128, 64, 'TN'),
+  gemm('a-dx1', '(A) dZ1·W1ᵀ 64×128·128×784', 64, 784, 128, 'NT'),
+  gemm('a-fwd2', '(A) A1·W2 64×128·128×10', 64, 10, 128, 'NN'),
+  gemm('a-dw2', '(A) A1ᵀ·dZ2 128×64·64×10', 128, 10, 64, 'TN'),
+  gemm('a-da1', '(A) dZ2·W2ᵀ 64×10·10×128', 64, 128, 10, 'NT'),
+  gemm('b-fwd1', '(B) X·W1 128×784·784×512', 128, 512, 784, 'NN'),
+  gemm('b-fwd2', '(B) A1·W2 128×512·512×512', 128, 512, 512, 'NN'),
+  gemm('b-dw1', '(B) Xᵀ·dZ1 784×128·128×512', 784, 512, 128, 'TN'),
+  gemm('b-dw2', '(B) A1ᵀ·dZ2 512×128·128×512', 512, 512, 128, 'TN'),
+  gemm('b-da1', '(B) dZ2·W2ᵀ 128×512·512×512', 128, 512, 512, 'NT'),
+];
+
+/**
+ * A target's verdict from the medians of one trial, keyed by contender key
+ * ('name@threads'): { value, met } where `value` is the measured number (absolute
+ * or the ratio), or { missing } naming the contender that did not run.
+ */
+function evaluateTarget(target, medians) {
+  const mine = medians.get(target.who);
+  if (mine === undefined) return { missing: target.who };
+  if (target.ratio !== undefined) {
+    const theirs = medians.get(target.vs);
+    if (theirs === undefined) return { missing: target.vs };
+    const ratio = mine / theirs;
+    return { value: ratio, met: ratio >= target.ratio };
+  }
+  return { value: mine, met: mine >= target.min };
+}
+
+module.exports = { trials, evaluateTarget };
