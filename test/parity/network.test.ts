@@ -1,0 +1,135 @@
+/**
+ * The backend under test (BACKEND) against the float64 reference, on the same weights:
+ * predict, evaluate and the analytic `net.gradients(x, y)` over the whole
+ * activation × loss × bias grid (test/support/grid.ts, checked by finite differences
+ * in test/gradients/), then on wider layers whose dot products cross the GEMM tiles.
+ */
+import { describe, expect, it } from 'vitest';
+import { Dense, Dropout, Network } from '../../lib/index';
+import { ACTIVATIONS, type RefActivation } from '../reference/activations';
+import { lossValue, type RefLoss } from '../reference/losses';
+import { flatten, forward, gradients, type RefDense, type RefParams } from '../reference/network';
+import { BACKEND } from '../support/backend';
+import { expectClose } from '../support/close';
+import { gradientGrid, type GridCase } from '../support/grid';
+import { TestRng } from '../support/rng';
+import { TOL } from '../support/tolerances';
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
+  return m;
+}
+
+function buildNetwork(layers: readonly RefDense[], params: readonly RefParams[], inputs: number, dropoutAfterFirst = false): Network {
+  const built: Array<Dense | Dropout> = [];
+  layers.forEach((l, i) => {
+    built.push(new Dense(l.units, { activation: l.activation, alpha: l.alpha, useBias: l.useBias }));
+    if (dropoutAfterFirst && i === 0) built.push(new Dropout(0.5));
+  });
+  const net = new Network({ inputs, layers: built, backend: BACKEND, seed: 5 });
+  net.setWeights(params.map((p) => ({ kernel: Float32Array.from(p.kernel), bias: p.bias ? Float32Array.from(p.bias) : null })));
+  return net;
+}
+
+function targetsFor(loss: RefLoss, y: Float64Array): Float32Array | Int32Array {
+  return loss === 'sparseCategoricalCrossentropy' ? Int32Array.from(y) : Float32Array.from(y);
+}
+
+/** Longest reduction behind any gradient element: the row sum, times the widest layer the chain passes through. */
+function reductionLength(layers: readonly RefDense[], rows: number): number {
+  return rows * Math.max(...layers.map((l) => Math.max(l.inputs, l.units)));
+}
+
+function checkCase(c: GridCase, net: Network): void {
+  const x = Float32Array.from(c.x);
+  const y = targetsFor(c.loss, c.y);
+  const outputs = c.layers[c.layers.length - 1]!.units;
+  const k = reductionLength(c.layers, c.rows);
+
+  const refOut = forward(c.layers, c.params, c.x, c.rows).a[c.layers.length]!;
+  expectClose(net.predict(x), refOut, TOL.float32(k, maxAbs(refOut)), `${c.name}: predict`, [c.rows, outputs]);
+
+  const ref = gradients(c.layers, c.params, c.loss, c.x, c.y, c.rows, { fused: true });
+  expectClose([net.evaluate(x, y).loss], [ref.loss], TOL.float32(k, Math.abs(ref.loss)), `${c.name}: evaluate loss`);
+  expect(ref.loss).toBe(lossValue(c.loss, refOut, c.y, c.rows, outputs));
+
+  const got = net.gradients(x, y);
+  expect(got).toHaveLength(c.layers.length);
+  const scale = maxAbs(flatten(ref.grads));
+  got.forEach((g, l) => {
+    const layer = c.layers[l]!;
+    const want = ref.grads[l]!;
+    expectClose(g.kernel, want.kernel, TOL.float32(k, scale), `${c.name}: ∂L/∂kernel of layer ${l}`, [layer.inputs, layer.units]);
+    if (want.bias) expectClose(g.bias!, want.bias, TOL.float32(k, scale), `${c.name}: ∂L/∂bias of layer ${l}`, [1, layer.units]);
+    else expect(g.bias).toBeNull();
+  });
+}
+
+describe(`network parity with the float64 reference (${BACKEND})`, () => {
+  describe('gradients over activation × loss × bias', () => {
+    for (const c of gradientGrid()) {
+      it(c.name, () => {
+        const net = buildNetwork(c.layers, c.params, c.inputs);
+        net.compile({ loss: c.loss, optimizer: 'sgd' });
+        checkCase(c, net);
+      });
+    }
+  });
+
+  it('gradients leave the weights and the optimizer untouched', () => {
+    const c = gradientGrid()[0]!;
+    const net = buildNetwork(c.layers, c.params, c.inputs);
+    net.compile({ loss: c.loss, optimizer: 'sgd' });
+    const before = net.getWeights();
+    net.gradients(Float32Array.from(c.x), Float32Array.from(c.y));
+    expect(net.getWeights()).toEqual(before);
+  });
+
+  it('gradients ignore Dropout (inference mode): same as the network without it', () => {
+    const c = gradientGrid().find((g) => g.activation === 'tanh' && g.loss === 'mse' && g.useBias)!;
+    const net = buildNetwork(c.layers, c.params, c.inputs, true);
+    net.compile({ loss: c.loss, optimizer: 'sgd' });
+    checkCase(c, net);
+  });
+
+  describe('wider layers (dot products longer than a GEMM tile, odd sizes)', () => {
+    const shapes: Array<{ inputs: number; hidden: number; outputs: number; rows: number; act: RefActivation; loss: RefLoss }> = [
+      { inputs: 37, hidden: 29, outputs: 11, rows: 13, act: 'tanh', loss: 'mse' },
+      { inputs: 64, hidden: 70, outputs: 10, rows: 33, act: 'relu', loss: 'categoricalCrossentropy' },
+      { inputs: 5, hidden: 130, outputs: 7, rows: 1, act: 'gelu', loss: 'sparseCategoricalCrossentropy' },
+      { inputs: 300, hidden: 17, outputs: 3, rows: 9, act: 'sigmoid', loss: 'binaryCrossentropy' },
+    ];
+    for (const s of shapes) {
+      it(`${s.inputs} → ${s.hidden} (${s.act}) → ${s.outputs}, ${s.rows} rows, ${s.loss}`, () => {
+        const rng = new TestRng(s.inputs * 1000 + s.hidden);
+        const outAct: RefActivation =
+          s.loss === 'binaryCrossentropy' ? 'sigmoid' : s.loss === 'mse' ? 'linear' : 'softmax';
+        const layers: RefDense[] = [
+          { inputs: s.inputs, units: s.hidden, activation: s.act, alpha: 0.01, useBias: true },
+          { inputs: s.hidden, units: s.outputs, activation: outAct, alpha: 0.01, useBias: true },
+        ];
+        const glorot = (fanIn: number, fanOut: number): number => Math.sqrt(6 / (fanIn + fanOut));
+        const params: RefParams[] = layers.map((l) => ({
+          kernel: Float64Array.from(rng.float32Array(l.inputs * l.units, -glorot(l.inputs, l.units), glorot(l.inputs, l.units))),
+          bias: Float64Array.from(rng.float32Array(l.units, -0.1, 0.1)),
+        }));
+        const x = Float64Array.from(rng.float32Array(s.rows * s.inputs, -1, 1));
+        let y: Float64Array;
+        if (s.loss === 'sparseCategoricalCrossentropy') y = Float64Array.from({ length: s.rows }, () => rng.int(s.outputs));
+        else if (s.loss === 'categoricalCrossentropy') {
+          y = new Float64Array(s.rows * s.outputs);
+          for (let r = 0; r < s.rows; r++) y[r * s.outputs + rng.int(s.outputs)] = 1;
+        } else y = Float64Array.from(rng.float32Array(s.rows * s.outputs, s.loss === 'mse' ? -1 : 0, 1));
+        const c: GridCase = { name: s.loss, activation: s.act, loss: s.loss, useBias: true, inputs: s.inputs, rows: s.rows, layers, params, x, y };
+        const net = buildNetwork(layers, params, s.inputs);
+        net.compile({ loss: s.loss, optimizer: 'adam' });
+        checkCase(c, net);
+      });
+    }
+  });
+
+  it('covers every activation of API.md', () => {
+    expect([...ACTIVATIONS].sort()).toEqual(['gelu', 'leakyRelu', 'linear', 'relu', 'sigmoid', 'softmax', 'tanh']);
+  });
+});
