@@ -44,6 +44,19 @@ function epochRows(trial, driverName, quick) {
   return trial.rows;
 }
 
+/** Operands of a GEMM trial with their leading dimensions (row-major, BLAS rules). */
+function gemmOperands(trial) {
+  const { m, n, k, transA, transB } = trial;
+  return {
+    a: seed.floats(m * k, DATA_SEED, -0.5, 0.5),
+    b: seed.floats(k * n, DATA_SEED + 1, -0.5, 0.5),
+    c: new Float32Array(m * n),
+    lda: transA ? m : k,
+    ldb: transB ? k : n,
+    ldc: n,
+  };
+}
+
 // ---- densely (js and native backends) ----------------------------------------------
 
 function denselyNetwork(trial, backend) {
@@ -91,6 +104,26 @@ function denselyDriver(backend) {
         info: { ...denselyInfo(densely), rows },
       };
     },
+    /** `densely/kernels` sgemm; DENSELY_BACKEND pins which backend 'auto' resolves to. */
+    gemm(trial) {
+      process.env.DENSELY_BACKEND = backend;
+      const densely = loadDensely();
+      if (densely.skipped) return densely;
+      const info = densely.backendInfo();
+      if (backend === 'native' && !info.native) return { skipped: `native addon not loaded: ${info.reason ?? 'no reason given'}` };
+      if (typeof densely.setThreads === 'function' && process.env.DENSELY_THREADS) {
+        densely.setThreads(Number(process.env.DENSELY_THREADS));
+      }
+      const { sgemm } = require(path.join(DIST, 'kernels.js'));
+      const { m, n, k, transA, transB } = trial;
+      const { a, b, c, lda, ldb, ldc } = gemmOperands(trial);
+      return {
+        async: false,
+        run: () => sgemm(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc),
+        unitsPerCall: (2 * m * n * k) / 1e9,
+        info: { impl: backend === 'native' ? `native ${info.isa}` : 'js', threads: info.threads },
+      };
+    },
     predict(trial) {
       const made = denselyNetwork(trial, backend);
       if (made.skipped) return made;
@@ -105,42 +138,6 @@ function denselyDriver(backend) {
     },
   };
 }
-
-// ---- densely/kernels sgemm -----------------------------------------------------------
-
-/** Operands of a GEMM trial with their leading dimensions (row-major, BLAS rules). */
-function gemmOperands(trial) {
-  const { m, n, k, transA, transB } = trial;
-  return {
-    a: seed.floats(m * k, DATA_SEED, -0.5, 0.5),
-    b: seed.floats(k * n, DATA_SEED + 1, -0.5, 0.5),
-    c: new Float32Array(m * n),
-    lda: transA ? m : k,
-    ldb: transB ? k : n,
-    ldc: n,
-  };
-}
-
-const denselyKernels = {
-  threaded: true,
-  gemm(trial) {
-    const densely = loadDensely();
-    if (densely.skipped) return densely;
-    if (typeof densely.setThreads === 'function' && process.env.DENSELY_THREADS) {
-      densely.setThreads(Number(process.env.DENSELY_THREADS));
-    }
-    const { sgemm } = require(path.join(DIST, 'kernels.js'));
-    const { m, n, k, transA, transB } = trial;
-    const { a, b, c, lda, ldb, ldc } = gemmOperands(trial);
-    const info = densely.backendInfo();
-    return {
-      async: false,
-      run: () => sgemm(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc),
-      unitsPerCall: (2 * m * n * k) / 1e9,
-      info: { impl: info.native ? `native ${info.isa}` : 'js', isa: info.isa, threads: info.threads },
-    };
-  },
-};
 
 // ---- OpenBLAS (compiled tool, see tools/openblas_sgemm.cc) ----------------------------
 
@@ -239,7 +236,6 @@ const tfjs = {
 const drivers = new Map([
   ['densely-js', denselyDriver('js')],
   ['densely-native', denselyDriver('native')],
-  ['densely', denselyKernels],
   ['openblas', openblas],
   ['tfjs', tfjs],
 ]);

@@ -68,10 +68,19 @@ function backendInfo() {
   }
 }
 
-/** Builds the addon with the root's build:native script when it exists and the addon does not load. */
+/**
+ * Builds the addon with the root's build:native script, only when densely loads, the
+ * addon does not, and no addon binary exists at all: an existing build/ or prebuilds/
+ * belongs to whoever built it (a rebuild would clean it under their feet).
+ */
 function nativeBuild(log) {
   const info = backendInfo();
-  if (info.native) return info;
+  if (info.native || info.isa === 'n/a') return info;
+  const binaries = [path.join(ROOT, 'build', 'Release', 'densely.node'), path.join(ROOT, 'prebuilds')];
+  if (binaries.some((p) => fs.existsSync(p))) {
+    log(`native addon not loaded (${info.reason ?? 'no reason given'}); not rebuilding the existing one`);
+    return info;
+  }
   const script = rootScripts()['build:native'];
   if (!script) {
     log(`native addon not loaded (${info.reason ?? 'no reason given'}); no build:native script to build it`);

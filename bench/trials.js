@@ -35,7 +35,7 @@ function gemm(id, title, m, n, k, op, extra = {}) {
     k,
     transA: op[0] === 'T',
     transB: op[1] === 'T',
-    contenders: ['densely', 'openblas'],
+    contenders: ['densely-js', 'densely-native', 'openblas'],
     baseline: 'openblas@1',
     ...extra,
   };
