@@ -1,0 +1,76 @@
+/**
+ * The typed shape of the densely addon's exports (`native/binding/addon.cc`,
+ * `native/binding/model.cc`). Only `lib/backend/native/` uses it; everything the rest
+ * of the library sees goes through {@link Backend} in `lib/backend/types.ts`.
+ *
+ * The binding re-checks only lengths that decide a memory access and throws a
+ * `TypeError` with `code: 'DENSELY_INTERNAL'` otherwise; while `trainEpoch` runs, every
+ * model call but `requestStop` throws an `Error` with `code: 'DENSELY_BUSY'`.
+ */
+
+/** One Network in native memory. */
+export interface NativeModel {
+  /** The live flat parameters (params layout of `lib/backend/types.ts`). */
+  readonly params: Float32Array;
+  /** Whether a trainEpoch is running. */
+  readonly busy: boolean;
+  /** A LOSS_CODES value. */
+  setLoss(code: number): void;
+  /** [kind, learningRate, momentum, nesterov, weightDecay, beta1, beta2, epsilon, rho]. */
+  setOptimizer(spec: Float64Array): void;
+  predict(x: Float32Array, rows: number, out: Float32Array): void;
+  /** Returns [loss, correct]. */
+  evaluate(x: Float32Array, y: Float32Array, rows: number): [number, number];
+  /** Returns the loss; grads gets the gradient in params layout. */
+  gradients(x: Float32Array, y: Float32Array, rows: number, grads: Float32Array): number;
+  /** Returns [pre-step loss, correct]. */
+  trainStep(x: Float32Array, y: Float32Array, rows: number, step: number): [number, number];
+  /**
+   * Runs the epoch on a worker thread. `onBatches` receives packed
+   * [batch, loss, correct, rows, …] groups on the main thread, every one before the
+   * promise settles. Resolves [batches, lossSum, correct, samples, status, failedBatch]
+   * with status 0 done, 1 aborted, 2 nonfinite.
+   */
+  trainEpoch(
+    x: Float32Array,
+    y: Float32Array,
+    order: Int32Array,
+    batchSize: number,
+    firstStep: number,
+    onBatches?: (packed: Float64Array) => void,
+  ): Promise<Float64Array>;
+  /** Makes a running trainEpoch stop at the next batch boundary. */
+  requestStop(): void;
+  /** Frees the native scratch and optimizer state now; the model is unusable after. */
+  dispose(): void;
+}
+
+export interface NativeBinding {
+  /**
+   * new Model(spec): spec is [inputs, outputs, paramCount, seed, nLayers, then per layer
+   * kind (0 dense, 1 dropout), inputs, units, activation code, alpha (dense) or rate
+   * (dropout), useBias, kernelOffset, biasOffset].
+   */
+  Model: new (spec: Float64Array) => NativeModel;
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+  ): void;
+  setThreads(n: number): void;
+  getThreads(): number;
+  /** 'avx2' | 'sse2' | 'neon' | 'scalar'. */
+  isa(): string;
+  /** Version of this binding interface (1). */
+  abi: number;
+}

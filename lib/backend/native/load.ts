@@ -1,0 +1,88 @@
+/**
+ * Finds and loads the densely addon. Never throws: returns `{ binding }`, or
+ * `{ reason }` listing every attempt with its error and how to fix it.
+ *
+ * Attempts, in order:
+ * 1. `process.env.DENSELY_NATIVE_PATH` — an explicit `.node` file (or a folder for
+ *    node-gyp-build), for custom builds;
+ * 2. `node-gyp-build(<package root>)` — `build/Release/densely.node` from
+ *    `npm run build:native`, then `prebuilds/<platform>-<arch>/` shipped in the package.
+ * The package root is the nearest folder above this file whose package.json is named
+ * "densely" (the same walk works from `lib/` in the repository and from `dist/cjs/`).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+import type { NativeBinding } from './binding';
+
+export type LoadResult = { binding: NativeBinding; reason?: undefined } | { binding?: undefined; reason: string };
+
+/** The package root: the nearest ancestor of `from` with a package.json named "densely". */
+export function findPackageRoot(from: string = __dirname): string | undefined {
+  let dir = path.resolve(from);
+  for (;;) {
+    const manifest = path.join(dir, 'package.json');
+    try {
+      const pkg = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: unknown };
+      if (pkg.name === 'densely') return dir;
+    } catch {
+      // no (readable) package.json here: keep walking up
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+function message(err: unknown): string {
+  if (err instanceof Error) return err.message.split('\n')[0] ?? String(err);
+  return String(err);
+}
+
+function isBinding(value: unknown): value is NativeBinding {
+  const b = value as Partial<NativeBinding> | null;
+  return (
+    typeof b === 'object' &&
+    b !== null &&
+    typeof b.Model === 'function' &&
+    typeof b.sgemm === 'function' &&
+    typeof b.isa === 'function' &&
+    b.abi === 1
+  );
+}
+
+/** Loads the addon (see the file comment for the search order). */
+export function loadBinding(): LoadResult {
+  const attempts: string[] = [];
+  const explicit = process.env.DENSELY_NATIVE_PATH;
+  if (explicit) {
+    try {
+      const target = path.resolve(explicit);
+      const loaded: unknown = fs.statSync(target).isDirectory()
+        ? (require('node-gyp-build') as (dir: string) => unknown)(target)
+        : require(target);
+      if (isBinding(loaded)) return { binding: loaded };
+      attempts.push(`DENSELY_NATIVE_PATH=${explicit}: loaded, but it is not a densely addon of this version`);
+    } catch (err) {
+      attempts.push(`DENSELY_NATIVE_PATH=${explicit}: ${message(err)}`);
+    }
+  }
+  const root = findPackageRoot();
+  if (root === undefined) {
+    attempts.push(`package root: no package.json named "densely" above ${__dirname}`);
+  } else {
+    try {
+      const loaded: unknown = (require('node-gyp-build') as (dir: string) => unknown)(root);
+      if (isBinding(loaded)) return { binding: loaded };
+      attempts.push(`node-gyp-build(${root}): loaded, but it is not a densely addon of this version`);
+    } catch (err) {
+      attempts.push(`node-gyp-build(${root}): ${message(err)}`);
+    }
+  }
+  const fix =
+    root === undefined
+      ? 'Set DENSELY_NATIVE_PATH to a built densely.node.'
+      : `To fix: run \`npm run build:native\` in ${root} (needs a C++17 compiler and python3), ` +
+        `or set DENSELY_NATIVE_PATH to a built densely.node (no prebuilt binary was found for ${process.platform}-${process.arch}).`;
+  return { reason: `Tried: ${attempts.map((a, i) => `(${i + 1}) ${a}`).join('; ')}. ${fix}` };
+}

@@ -1,0 +1,82 @@
+// The densely addon: module init (context-aware, one DenselyAddon instance per
+// environment, so it loads in the main thread and any number of worker_threads at
+// once), the Model class, sgemm, thread control and the active kernel set.
+#include <napi.h>
+
+#include "args.h"
+#include "gemm/gemm.h"
+#include "model.h"
+#include "runtime/cpu.h"
+#include "runtime/thread_pool.h"
+
+namespace densely_binding {
+namespace {
+
+// Elements op(X) needs when stored row-major with `rows` × `cols` and leading dim ld.
+int64_t Span(Napi::Env env, int64_t rows, int64_t cols, int64_t ld, const char* name) {
+  if (ld < cols || ld < 1) ThrowInternal(env, std::string(name) + " leading dimension too small");
+  if (rows == 0 || cols == 0) return 0;
+  return (rows - 1) * ld + cols;
+}
+
+class DenselyAddon : public Napi::Addon<DenselyAddon> {
+ public:
+  DenselyAddon(Napi::Env env, Napi::Object exports) {
+    DefineAddon(exports, {
+                             InstanceMethod<&DenselyAddon::Sgemm>("sgemm", napi_enumerable),
+                             InstanceMethod<&DenselyAddon::SetThreads>("setThreads", napi_enumerable),
+                             InstanceMethod<&DenselyAddon::GetThreads>("getThreads", napi_enumerable),
+                             InstanceMethod<&DenselyAddon::IsaName>("isa", napi_enumerable),
+                             InstanceValue("Model", Model::Define(env), napi_enumerable),
+                             InstanceValue("abi", Napi::Number::New(env, 1), napi_enumerable),
+                         });
+  }
+
+ private:
+  // sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+  void Sgemm(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const bool ta = ArgBool(info, 0, "transA");
+    const bool tb = ArgBool(info, 1, "transB");
+    const int64_t m = ArgCount(info, 2, "m");
+    const int64_t n = ArgCount(info, 3, "n");
+    const int64_t k = ArgCount(info, 4, "k");
+    const float alpha = static_cast<float>(ArgNumber(info, 5, "alpha"));
+    Napi::Float32Array a = ArgF32(info, 6, "a");
+    const int64_t lda = ArgCount(info, 7, "lda");
+    Napi::Float32Array b = ArgF32(info, 8, "b");
+    const int64_t ldb = ArgCount(info, 9, "ldb");
+    const float beta = static_cast<float>(ArgNumber(info, 10, "beta"));
+    Napi::Float32Array c = ArgF32(info, 11, "c");
+    const int64_t ldc = ArgCount(info, 12, "ldc");
+    if (m > (int64_t{1} << 40) || n > (int64_t{1} << 40) || k > (int64_t{1} << 40))
+      ThrowInternal(env, "sgemm dimensions out of range");
+    const int64_t need_a = ta ? Span(env, k, m, lda, "a") : Span(env, m, k, lda, "a");
+    const int64_t need_b = tb ? Span(env, n, k, ldb, "b") : Span(env, k, n, ldb, "b");
+    const int64_t need_c = Span(env, m, n, ldc, "c");
+    NeedLength(env, a.ElementLength(), m > 0 && n > 0 ? need_a : 0, "a");
+    NeedLength(env, b.ElementLength(), m > 0 && n > 0 ? need_b : 0, "b");
+    NeedLength(env, c.ElementLength(), need_c, "c");
+    densely::sgemm(ta, tb, m, n, k, alpha, a.Data(), lda, b.Data(), ldb, beta, c.Data(), ldc);
+  }
+
+  void SetThreads(const Napi::CallbackInfo& info) {
+    const int64_t n = ArgCount(info, 0, "threads");
+    if (n < 1 || n > 1024) ThrowInternal(info.Env(), "threads must be in [1, 1024]");
+    densely::set_threads(static_cast<int>(n));
+  }
+
+  Napi::Value GetThreads(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), densely::get_threads());
+  }
+
+  Napi::Value IsaName(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), densely::isa_name(densely::active_isa()));
+  }
+};
+
+}  // namespace
+}  // namespace densely_binding
+
+using densely_binding::DenselyAddon;
+NODE_API_ADDON(DenselyAddon)

@@ -1,0 +1,69 @@
+// Argument access for the binding. The facade (lib/validate.ts) has already checked
+// every user-facing argument; these helpers only re-check what decides a memory
+// access, in O(1), and throw TypeError with code DENSELY_INTERNAL otherwise (a bug in
+// the TypeScript side, never a user error). No user-facing prose is formatted here.
+#pragma once
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+namespace densely_binding {
+
+[[noreturn]] inline void ThrowInternal(Napi::Env env, const std::string& what) {
+  Napi::TypeError err = Napi::TypeError::New(env, "densely internal error: " + what);
+  err.Set("code", Napi::String::New(env, "DENSELY_INTERNAL"));
+  throw err;
+}
+
+inline Napi::Float32Array ArgF32(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const Napi::Value v = info[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    ThrowInternal(info.Env(), std::string(name) + " must be a Float32Array");
+  return v.As<Napi::Float32Array>();
+}
+
+inline Napi::Int32Array ArgI32(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const Napi::Value v = info[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    ThrowInternal(info.Env(), std::string(name) + " must be an Int32Array");
+  return v.As<Napi::Int32Array>();
+}
+
+inline Napi::Float64Array ArgF64(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const Napi::Value v = info[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    ThrowInternal(info.Env(), std::string(name) + " must be a Float64Array");
+  return v.As<Napi::Float64Array>();
+}
+
+inline double ArgNumber(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const Napi::Value v = info[i];
+  if (!v.IsNumber()) ThrowInternal(info.Env(), std::string(name) + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+// A non-negative integer below 2^53.
+inline int64_t ArgCount(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const double d = ArgNumber(info, i, name);
+  if (!(d >= 0.0 && d <= 9007199254740991.0) || std::floor(d) != d)
+    ThrowInternal(info.Env(), std::string(name) + " must be a non-negative integer");
+  return static_cast<int64_t>(d);
+}
+
+inline bool ArgBool(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const Napi::Value v = info[i];
+  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value();
+  if (v.IsNumber()) return v.As<Napi::Number>().DoubleValue() != 0.0;
+  ThrowInternal(info.Env(), std::string(name) + " must be a boolean");
+}
+
+// Throws unless `have` elements cover `need` (need computed without overflow by callers).
+inline void NeedLength(Napi::Env env, size_t have, int64_t need, const char* name) {
+  if (need < 0 || static_cast<uint64_t>(need) > have)
+    ThrowInternal(env, std::string(name) + " is too short: " + std::to_string(have) +
+                           " elements for " + std::to_string(need));
+}
+
+}  // namespace densely_binding

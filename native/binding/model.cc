@@ -1,0 +1,405 @@
+// Model: the ObjectWrap around densely::Network, and the async epoch worker.
+//
+// trainEpoch runs Network::train_epoch on a libuv worker thread (Napi::AsyncWorker): the
+// event loop is never blocked. x, y, order and the model object are pinned with
+// references until the worker is destroyed on the main thread. Per-batch results go
+// into a mutex-guarded queue; the first result after a drain triggers one non-blocking
+// ThreadSafeFunction call, whose main-thread callback hands every queued result to JS
+// in one Float64Array [batch, loss, correct, rows, …] — so a batch-1 epoch costs the
+// training thread one lock per batch, not one JS call. OnOK drains what is left before
+// resolving, so every batch is reported before the promise settles.
+#include "model.h"
+
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "args.h"
+
+namespace densely_binding {
+namespace {
+
+// Packed ModelSpec: [inputs, outputs, paramCount, seed, nLayers, then 8 per layer:
+//   kind (0 dense, 1 dropout), inputs, units, activation, alpha | rate, useBias,
+//   kernelOffset, biasOffset].
+constexpr size_t kSpecHeader = 5;
+constexpr size_t kSpecPerLayer = 8;
+
+densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a) {
+  const size_t len = a.ElementLength();
+  if (len < kSpecHeader) ThrowInternal(env, "spec is too short");
+  const double* v = a.Data();
+  const double n_layers = v[4];
+  if (!(n_layers >= 0 && n_layers <= 1e6) ||
+      len != kSpecHeader + kSpecPerLayer * static_cast<size_t>(n_layers))
+    ThrowInternal(env, "spec length does not match its layer count");
+  densely::ModelSpec s;
+  s.inputs = static_cast<int64_t>(v[0]);
+  s.outputs = static_cast<int64_t>(v[1]);
+  s.param_count = static_cast<int64_t>(v[2]);
+  s.seed = static_cast<uint32_t>(static_cast<int64_t>(v[3]));
+  for (size_t i = 0; i < static_cast<size_t>(n_layers); ++i) {
+    const double* l = v + kSpecHeader + kSpecPerLayer * i;
+    densely::LayerSpec ls;
+    ls.kind = static_cast<int>(l[0]);
+    ls.units = static_cast<int64_t>(l[2]);
+    if (ls.kind == densely::kDenseLayer) {
+      ls.dense.inputs = static_cast<int64_t>(l[1]);
+      ls.dense.units = static_cast<int64_t>(l[2]);
+      ls.dense.act = static_cast<int>(l[3]);
+      ls.dense.alpha = static_cast<float>(l[4]);
+      ls.dense.use_bias = l[5] != 0.0;
+      ls.dense.kernel_offset = static_cast<int64_t>(l[6]);
+      ls.dense.bias_offset = static_cast<int64_t>(l[7]);
+    } else {
+      ls.rate = l[4];
+    }
+    s.layers.push_back(ls);
+  }
+  if (!(v[0] >= 1 && v[0] < 1e12 && v[1] >= 1 && v[1] < 1e12 && v[2] >= 0 && v[2] < 1e15) ||
+      !densely::model_spec_valid(s))
+    ThrowInternal(env, "spec sizes or offsets are inconsistent");
+  return s;
+}
+
+struct EpochChannel {
+  std::mutex mu;
+  std::vector<double> queue;  // [batch, loss, correct, rows] per batch
+  bool pending = false;       // a TSFN call is queued and has not drained yet
+};
+
+void DeliverQueued(Napi::Env env, Napi::Function fn, EpochChannel* ch) {
+  std::vector<double> items;
+  {
+    std::lock_guard<std::mutex> lock(ch->mu);
+    items.swap(ch->queue);
+    ch->pending = false;
+  }
+  if (items.empty()) return;
+  Napi::Float64Array arr = Napi::Float64Array::New(env, items.size());
+  std::memcpy(arr.Data(), items.data(), items.size() * sizeof(double));
+  fn.Call({arr});
+}
+
+void CallJs(Napi::Env env, Napi::Function fn, EpochChannel* ch, void* /*data*/) {
+  if (env == nullptr || fn.IsEmpty()) return;
+  try {
+    DeliverQueued(env, fn, ch);
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+  }
+}
+
+using BatchTsfn = Napi::TypedThreadSafeFunction<EpochChannel, void, CallJs>;
+
+class EpochWorker : public Napi::AsyncWorker {
+ public:
+  EpochWorker(Napi::Env env, Model* model, Napi::Object self, Napi::Float32Array x,
+              Napi::Float32Array y, Napi::Int32Array order, densely::EpochJob job,
+              Napi::Value on_batches)
+      : Napi::AsyncWorker(env, "densely:trainEpoch"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        model_(model),
+        job_(job) {
+    self_ = Napi::Persistent(self);
+    x_ = Napi::Persistent(static_cast<Napi::Object>(x));
+    y_ = Napi::Persistent(static_cast<Napi::Object>(y));
+    order_ = Napi::Persistent(static_cast<Napi::Object>(order));
+    if (on_batches.IsFunction()) {
+      Napi::Function fn = on_batches.As<Napi::Function>();
+      callback_ = Napi::Persistent(fn);
+      channel_ = new EpochChannel();
+      tsfn_ = BatchTsfn::New(env, fn, "densely:onBatchEnd", 0, 1, channel_,
+                             [](Napi::Env, void*, EpochChannel* ch) { delete ch; });
+    }
+  }
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      result_ = model_net_->train_epoch(job_, channel_ != nullptr ? &OnBatch : nullptr, this,
+                                        &model_->stop_flag());
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    Finish(env);
+    if (result_.status == densely::kEpochBadIndex) {
+      Napi::TypeError err = Napi::TypeError::New(
+          env, "densely internal error: order holds a row index outside x");
+      err.Set("code", Napi::String::New(env, "DENSELY_INTERNAL"));
+      deferred_.Reject(err.Value());
+      return;
+    }
+    Napi::Float64Array out = Napi::Float64Array::New(env, 6);
+    double* o = out.Data();
+    o[0] = static_cast<double>(result_.batches);
+    o[1] = result_.loss_sum;
+    o[2] = static_cast<double>(result_.correct);
+    o[3] = static_cast<double>(result_.samples);
+    o[4] = static_cast<double>(result_.status);
+    o[5] = static_cast<double>(result_.failed_batch);
+    deferred_.Resolve(out);
+  }
+
+  void OnError(const Napi::Error& e) override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    Finish(env);
+    deferred_.Reject(e.Value());
+  }
+
+ public:
+  densely::Network* model_net_ = nullptr;
+
+ private:
+  static void OnBatch(void* ctx, int64_t batch, double loss, int64_t correct, int64_t rows) {
+    auto* self = static_cast<EpochWorker*>(ctx);
+    EpochChannel* ch = self->channel_;
+    bool notify = false;
+    {
+      std::lock_guard<std::mutex> lock(ch->mu);
+      ch->queue.push_back(static_cast<double>(batch));
+      ch->queue.push_back(loss);
+      ch->queue.push_back(static_cast<double>(correct));
+      ch->queue.push_back(static_cast<double>(rows));
+      notify = !ch->pending;
+      ch->pending = true;
+    }
+    if (notify) self->tsfn_.NonBlockingCall();
+  }
+
+  // Main thread, after Execute: report what is still queued, release the TSFN and the
+  // busy flag. The JS callback never throws (the TS adapter catches), so neither do we.
+  void Finish(Napi::Env env) {
+    if (channel_ != nullptr) {
+      try {
+        DeliverQueued(env, callback_.Value(), channel_);
+      } catch (const Napi::Error&) {
+      }
+      tsfn_.Release();
+      channel_ = nullptr;  // owned by the TSFN finalizer from here on
+    }
+    model_->EndEpoch(env);
+  }
+
+  Napi::Promise::Deferred deferred_;
+  Model* model_;
+  densely::EpochJob job_;
+  densely::EpochResult result_;
+  Napi::ObjectReference self_, x_, y_, order_;
+  Napi::FunctionReference callback_;
+  EpochChannel* channel_ = nullptr;
+  BatchTsfn tsfn_;
+};
+
+[[noreturn]] void ThrowBusy(Napi::Env env) {
+  Napi::Error err = Napi::Error::New(
+      env, "densely: the network is busy: a fit() is running on it; await it first");
+  err.Set("code", Napi::String::New(env, "DENSELY_BUSY"));
+  throw err;
+}
+
+Napi::Array Pair(Napi::Env env, const densely::LossResult& r) {
+  Napi::Array a = Napi::Array::New(env, 2);
+  a.Set(uint32_t{0}, Napi::Number::New(env, r.loss));
+  a.Set(uint32_t{1}, Napi::Number::New(env, static_cast<double>(r.correct)));
+  return a;
+}
+
+}  // namespace
+
+Napi::Function Model::Define(Napi::Env env) {
+  return DefineClass(
+      env, "Model",
+      {
+          InstanceAccessor<&Model::Params>("params"),
+          InstanceAccessor<&Model::Busy>("busy"),
+          InstanceMethod<&Model::SetLoss>("setLoss"),
+          InstanceMethod<&Model::SetOptimizer>("setOptimizer"),
+          InstanceMethod<&Model::Predict>("predict"),
+          InstanceMethod<&Model::Evaluate>("evaluate"),
+          InstanceMethod<&Model::Gradients>("gradients"),
+          InstanceMethod<&Model::TrainStep>("trainStep"),
+          InstanceMethod<&Model::TrainEpoch>("trainEpoch"),
+          InstanceMethod<&Model::RequestStop>("requestStop"),
+          InstanceMethod<&Model::Dispose>("dispose"),
+      });
+}
+
+Model::Model(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Model>(info) {
+  Napi::Env env = info.Env();
+  densely::ModelSpec spec = ParseSpec(env, ArgF64(info, 0, "spec"));
+  Napi::Float32Array params = Napi::Float32Array::New(env, static_cast<size_t>(spec.param_count));
+  params_ = Napi::Persistent(params);
+  net_ = std::make_unique<densely::Network>(std::move(spec), params.Data());
+  SyncMemory(env);
+}
+
+Model::~Model() {
+  net_.reset();
+  if (reported_bytes_ != 0) {
+    Napi::MemoryManagement::AdjustExternalMemory(Env(), -reported_bytes_);
+    reported_bytes_ = 0;
+  }
+}
+
+densely::Network& Model::Use(Napi::Env env) {
+  if (busy_.load(std::memory_order_acquire)) ThrowBusy(env);
+  if (!net_) ThrowInternal(env, "the model was disposed");
+  return *net_;
+}
+
+void Model::SyncMemory(Napi::Env env) {
+  const int64_t now = net_ ? static_cast<int64_t>(net_->memory_bytes()) : 0;
+  if (now != reported_bytes_) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, now - reported_bytes_);
+    reported_bytes_ = now;
+  }
+}
+
+void Model::EndEpoch(Napi::Env env) {
+  busy_.store(false, std::memory_order_release);
+  SyncMemory(env);
+}
+
+Napi::Value Model::Params(const Napi::CallbackInfo& /*info*/) { return params_.Value(); }
+
+Napi::Value Model::Busy(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), busy_.load(std::memory_order_acquire));
+}
+
+void Model::SetLoss(const Napi::CallbackInfo& info) {
+  densely::Network& net = Use(info.Env());
+  const int64_t code = ArgCount(info, 0, "loss");
+  if (code > densely::kSparseCategoricalCrossentropy) ThrowInternal(info.Env(), "unknown loss");
+  net.set_loss(static_cast<int>(code));
+}
+
+void Model::SetOptimizer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  densely::Network& net = Use(env);
+  Napi::Float64Array a = ArgF64(info, 0, "optimizer");
+  if (a.ElementLength() != 9) ThrowInternal(env, "optimizer spec must have 9 entries");
+  const double* v = a.Data();
+  if (!(v[0] >= 0 && v[0] <= densely::kRmsProp)) ThrowInternal(env, "unknown optimizer");
+  densely::OptimizerSpec o;
+  o.kind = static_cast<int>(v[0]);
+  o.learning_rate = v[1];
+  o.momentum = v[2];
+  o.nesterov = v[3] != 0.0;
+  o.weight_decay = v[4];
+  o.beta1 = v[5];
+  o.beta2 = v[6];
+  o.epsilon = v[7];
+  o.rho = v[8];
+  net.set_optimizer(o);
+  SyncMemory(env);
+}
+
+void Model::Predict(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  densely::Network& net = Use(env);
+  Napi::Float32Array x = ArgF32(info, 0, "x");
+  const int64_t rows = ArgCount(info, 1, "rows");
+  Napi::Float32Array out = ArgF32(info, 2, "out");
+  const densely::ModelSpec& s = net.spec();
+  NeedLength(env, x.ElementLength(), rows * s.inputs, "x");
+  NeedLength(env, out.ElementLength(), rows * s.outputs, "out");
+  net.predict(x.Data(), rows, out.Data());
+  SyncMemory(env);
+}
+
+Napi::Value Model::Evaluate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  densely::Network& net = Use(env);
+  Napi::Float32Array x = ArgF32(info, 0, "x");
+  Napi::Float32Array y = ArgF32(info, 1, "y");
+  const int64_t rows = ArgCount(info, 2, "rows");
+  NeedLength(env, x.ElementLength(), rows * net.spec().inputs, "x");
+  NeedLength(env, y.ElementLength(), rows * net.target_cols(), "y");
+  const densely::LossResult r = net.evaluate(x.Data(), y.Data(), rows);
+  SyncMemory(env);
+  return Pair(env, r);
+}
+
+Napi::Value Model::Gradients(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  densely::Network& net = Use(env);
+  Napi::Float32Array x = ArgF32(info, 0, "x");
+  Napi::Float32Array y = ArgF32(info, 1, "y");
+  const int64_t rows = ArgCount(info, 2, "rows");
+  Napi::Float32Array g = ArgF32(info, 3, "grads");
+  NeedLength(env, x.ElementLength(), rows * net.spec().inputs, "x");
+  NeedLength(env, y.ElementLength(), rows * net.target_cols(), "y");
+  NeedLength(env, g.ElementLength(), net.spec().param_count, "grads");
+  const double loss = net.gradients(x.Data(), y.Data(), rows, g.Data());
+  SyncMemory(env);
+  return Napi::Number::New(env, loss);
+}
+
+Napi::Value Model::TrainStep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  densely::Network& net = Use(env);
+  Napi::Float32Array x = ArgF32(info, 0, "x");
+  Napi::Float32Array y = ArgF32(info, 1, "y");
+  const int64_t rows = ArgCount(info, 2, "rows");
+  const int64_t step = ArgCount(info, 3, "step");
+  NeedLength(env, x.ElementLength(), rows * net.spec().inputs, "x");
+  NeedLength(env, y.ElementLength(), rows * net.target_cols(), "y");
+  const densely::LossResult r =
+      net.train_step(x.Data(), y.Data(), rows, static_cast<uint64_t>(step));
+  SyncMemory(env);
+  return Pair(env, r);
+}
+
+Napi::Value Model::TrainEpoch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  densely::Network& net = Use(env);
+  Napi::Float32Array x = ArgF32(info, 0, "x");
+  Napi::Float32Array y = ArgF32(info, 1, "y");
+  Napi::Int32Array order = ArgI32(info, 2, "order");
+  const int64_t batch = ArgCount(info, 3, "batchSize");
+  const int64_t first = ArgCount(info, 4, "firstStep");
+  const int64_t in = net.spec().inputs;
+  const int64_t samples = static_cast<int64_t>(x.ElementLength()) / in;
+  NeedLength(env, y.ElementLength(), samples * net.target_cols(), "y");
+  if (batch < 1) ThrowInternal(env, "batchSize must be at least 1");
+  densely::EpochJob job;
+  job.x = x.Data();
+  job.y = y.Data();
+  job.samples = samples;
+  job.order = order.Data();
+  job.order_len = static_cast<int64_t>(order.ElementLength());
+  job.batch_size = batch;
+  job.first_step = static_cast<uint64_t>(first);
+  auto* worker = new EpochWorker(env, this, info.This().As<Napi::Object>(), x, y, order, job,
+                                 info[5]);
+  worker->model_net_ = &net;
+  stop_.store(false, std::memory_order_relaxed);
+  busy_.store(true, std::memory_order_release);
+  Napi::Promise p = worker->Promise();
+  worker->Queue();
+  return p;
+}
+
+void Model::RequestStop(const Napi::CallbackInfo& /*info*/) {
+  stop_.store(true, std::memory_order_relaxed);
+}
+
+void Model::Dispose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (busy_.load(std::memory_order_acquire)) ThrowBusy(env);
+  net_.reset();
+  SyncMemory(env);
+}
+
+}  // namespace densely_binding

@@ -1,0 +1,57 @@
+// The Model class of the addon: one densely::Network behind a JS object.
+//
+// JS shape (lib/backend/native/binding.d.ts):
+//   new Model(spec: Float64Array)        packed ModelSpec (see ParseSpec in model.cc)
+//   .params: Float32Array                the live flat parameters (JS-allocated, held
+//                                        by a reference; the Network writes into it)
+//   .setLoss(code) .setOptimizer(Float64Array) .predict(x, rows, out)
+//   .evaluate(x, y, rows) → [loss, correct]  .gradients(x, y, rows, grads) → loss
+//   .trainStep(x, y, rows, step) → [loss, correct]
+//   .trainEpoch(x, y, order, batchSize, firstStep, onBatches?) → Promise<Float64Array>
+//   .requestStop() .dispose() .busy
+// While trainEpoch runs, every call but requestStop throws an Error with code
+// DENSELY_BUSY. Native memory is reported to V8 (AdjustExternalMemory) and freed by
+// dispose() or the GC finalizer.
+#pragma once
+#include <napi.h>
+
+#include <atomic>
+#include <memory>
+
+#include "network/network.h"
+
+namespace densely_binding {
+
+class Model : public Napi::ObjectWrap<Model> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit Model(const Napi::CallbackInfo& info);
+  ~Model() override;
+
+  // Throws DENSELY_BUSY while an epoch runs, DENSELY_INTERNAL after dispose().
+  densely::Network& Use(Napi::Env env);
+  void SyncMemory(Napi::Env env);
+  void EndEpoch(Napi::Env env);
+  std::atomic<bool>& stop_flag() { return stop_; }
+
+ private:
+  Napi::Value Params(const Napi::CallbackInfo& info);
+  Napi::Value Busy(const Napi::CallbackInfo& info);
+  void SetLoss(const Napi::CallbackInfo& info);
+  void SetOptimizer(const Napi::CallbackInfo& info);
+  void Predict(const Napi::CallbackInfo& info);
+  Napi::Value Evaluate(const Napi::CallbackInfo& info);
+  Napi::Value Gradients(const Napi::CallbackInfo& info);
+  Napi::Value TrainStep(const Napi::CallbackInfo& info);
+  Napi::Value TrainEpoch(const Napi::CallbackInfo& info);
+  void RequestStop(const Napi::CallbackInfo& info);
+  void Dispose(const Napi::CallbackInfo& info);
+
+  std::unique_ptr<densely::Network> net_;
+  Napi::Reference<Napi::Float32Array> params_;
+  std::atomic<bool> busy_{false};
+  std::atomic<bool> stop_{false};
+  int64_t reported_bytes_ = 0;
+};
+
+}  // namespace densely_binding
