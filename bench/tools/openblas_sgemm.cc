@@ -90,11 +90,15 @@ int main(int argc, char** argv) {
   std::sort(sorted.begin(), sorted.end());
   const double median = sorted.size() % 2 ? sorted[sorted.size() / 2]
                                           : 0.5 * (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]);
+  // "OpenBLAS 0.3.21 <build flags>": the first two words name the version.
+  std::string config = openblas_get_config();
+  const size_t cut = config.find(' ', config.find(' ') + 1);
+  const std::string version = cut == std::string::npos ? config : config.substr(0, cut);
   std::string list;
   for (size_t i = 0; i < rates.size(); i++) list += (i ? "," : "") + std::to_string(rates[i]);
   std::printf("@@RESULT {\"median\":%.6f,\"min\":%.6f,\"max\":%.6f,\"samples\":[%s],\"reps\":%ld,"
-              "\"info\":{\"impl\":\"OpenBLAS %s (%s)\",\"checksum\":%g}}\n",
-              median, sorted.front(), sorted.back(), list.c_str(), reps, openblas_get_corename(),
-              openblas_get_config(), static_cast<double>(c[0]));
+              "\"info\":{\"impl\":\"%s %s kernels\",\"config\":\"%s\",\"checksum\":%g}}\n",
+              median, sorted.front(), sorted.back(), list.c_str(), reps, version.c_str(), openblas_get_corename(),
+              config.c_str(), static_cast<double>(c[0]));
   return 0;
 }
