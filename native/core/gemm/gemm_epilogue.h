@@ -3,13 +3,16 @@
 //   kBias, kBiasRelu, kBiasLeakyRelu add bias[j] (j is the column of C) first;
 //   kRelu, kBiasRelu:           max(c, 0) (relu(0) = 0; NaN stays NaN);
 //   kLeakyRelu, kBiasLeakyRelu: c > 0 ? c : leaky_alpha · c.
-// Header-only and ISA-neutral so it compiles inside any kernel file.
+// Header-only and ISA-neutral so it compiles inside any kernel file. Internal linkage
+// (anonymous namespace): an inline function with external linkage compiled into an
+// AVX2 file could be the copy the linker keeps for baseline callers too.
 #pragma once
 #include <cstdint>
 
 #include "gemm.h"
 
 namespace densely {
+namespace {
 
 inline bool epilogue_has_bias(Epilogue kind) {
   return kind == Epilogue::kBias || kind == Epilogue::kBiasRelu || kind == Epilogue::kBiasLeakyRelu;
@@ -35,4 +38,5 @@ inline float apply_epilogue(const GemmEpilogue& ep, float v, int64_t j) {
   return v;
 }
 
+}  // namespace
 }  // namespace densely

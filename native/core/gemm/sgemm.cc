@@ -1,13 +1,196 @@
-// sgemm: dispatch on the active ISA (runtime/cpu.h). Skeleton: every ISA uses the
-// reference until the packed kernels land.
+// sgemm: the GEMM driver (BLIS/GotoBLAS loop structure) and the kernel-set dispatch.
+//
+// Contract: gemm.h. Structure, for one thread's part of C:
+//   jc: NC columns of C   → pack op(B)[pc block, jc block] into NR-wide micro-panels
+//   pc: KC of k           → (beta on the first block, 1 after; epilogue on the last)
+//   ic: MC rows of C      → pack op(A)[ic block, pc block] into MR-tall micro-panels
+//   jr: NR columns, ir: MR rows → one microkernel call per tile.
+// Threads: C is cut into contiguous ranges of whole tiles along m or n — never k — and
+// each range runs the loops above with its own pack buffers. Along m every thread
+// re-packs B (k·n extra copies per thread), along n every thread re-packs A (m·k), so
+// the cut goes along the dimension that makes the duplicated packing the smaller one.
+// Tile boundaries and k blocks do not move with the thread count, and edge tiles use
+// the full-tile arithmetic, so C is bit-identical for any thread count.
+// Small products: below kDirectWork multiply-adds, or with min(m, n, k) ≤ 2 (then each
+// packed element would be used at most twice, so packing costs about as much as the
+// product), the direct path runs instead, unthreaded. The choice depends only on
+// (m, n, k), never on the thread count.
+#include <cstdlib>
+#include <new>
+
 #include "gemm.h"
+#include "gemm_epilogue.h"
+#include "gemm_kernels.h"
+#include "runtime/thread_pool.h"
 
 namespace densely {
+namespace {
+
+// Multiply-adds below which packing + the tile loop cost more than they save: 16³.
+constexpr int64_t kDirectWork = 4096;
+// Multiply-adds one extra thread must get to repay waking it (~5–10 µs through the
+// pool's condition variable, ≈ 0.2–0.5 M multiply-adds at 30–60 GFLOP/s).
+constexpr int64_t kWorkPerThread = int64_t{1} << 19;
+
+int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+// A grow-only, 64-byte-aligned float buffer per thread (pack space is reused across
+// calls, so steady-state GEMMs do not allocate).
+class PackBuffer {
+ public:
+  ~PackBuffer() { std::free(data_); }
+  float* get(int64_t floats) {
+    if (floats > cap_) {
+      std::free(data_);
+      const size_t bytes = static_cast<size_t>(round_up(floats * 4, 64));
+      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (data_ == nullptr) throw std::bad_alloc();
+      cap_ = floats;
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  int64_t cap_ = 0;
+};
+
+thread_local PackBuffer t_pack_a;
+thread_local PackBuffer t_pack_b;
+
+void scale_only(int64_t m, int64_t n, float beta, float* c, int64_t ldc, const GemmEpilogue& ep) {
+  for (int64_t i = 0; i < m; ++i) {
+    float* row = c + i * ldc;
+    for (int64_t j = 0; j < n; ++j) {
+      const float v = beta == 0.0f ? 0.0f : beta * row[j];
+      row[j] = apply_epilogue(ep, v, j);
+    }
+  }
+}
+
+void gemm_blocked(const GemmKernelSet& ks, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                  int64_t k, float alpha, const float* a, int64_t lda, const float* b,
+                  int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep) {
+  const Blocking& blk = ks.blk;
+  const int64_t MR = blk.mr, NR = blk.nr;
+  const int64_t kc_max = min64(blk.kc, k);
+  float* pack_b = t_pack_b.get(kc_max * round_up(min64(blk.nc, n), NR));
+  float* pack_a = t_pack_a.get(kc_max * round_up(min64(blk.mc, m), MR));
+  const bool has_ep = ep.kind != Epilogue::kNone;
+  const bool has_bias = epilogue_has_bias(ep.kind);
+
+  for (int64_t jc = 0; jc < n; jc += blk.nc) {
+    const int64_t nc = min64(blk.nc, n - jc);
+    for (int64_t pc = 0; pc < k; pc += blk.kc) {
+      const int64_t kc = min64(blk.kc, k - pc);
+      const float beta_pc = pc == 0 ? beta : 1.0f;
+      const bool last = pc + kc >= k;
+      pack_b_f32(trans_b, b, ldb, pc, kc, jc, nc, blk.nr, pack_b);
+      for (int64_t ic = 0; ic < m; ic += blk.mc) {
+        const int64_t mc = min64(blk.mc, m - ic);
+        pack_a_f32(trans_a, a, lda, ic, mc, pc, kc, blk.mr, pack_a);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int64_t nr = min64(NR, nc - jr);
+          GemmEpilogue tile_ep = ep;
+          if (has_bias) tile_ep.bias = ep.bias + jc + jr;
+          const GemmEpilogue* ep_ptr = (last && has_ep) ? &tile_ep : nullptr;
+          const float* bp = pack_b + jr * kc;
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int64_t mr = min64(MR, mc - ir);
+            ks.ukernel(kc, pack_a + ir * kc, bp, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha,
+                       beta_pc, ep_ptr);
+          }
+        }
+      }
+    }
+  }
+}
+
+const GemmKernelSet kScalarSet{Isa::kScalar, kBlockingScalar, gemm_f32_4x4_scalar,
+                               gemm_f32_direct_scalar};
+#if defined(__x86_64__) || defined(_M_X64)
+const GemmKernelSet kSse2Set{Isa::kSse2, kBlockingSse2, gemm_f32_6x8_sse2, gemm_f32_direct_scalar};
+const GemmKernelSet kAvx2Set{Isa::kAvx2, kBlockingAvx2, gemm_f32_6x16_avx2, gemm_f32_direct_avx2};
+#endif
+#if defined(__aarch64__)
+const GemmKernelSet kNeonSet{Isa::kNeon, kBlockingNeon, gemm_f32_8x8_neon, gemm_f32_direct_scalar};
+#endif
+
+}  // namespace
+
+const GemmKernelSet& gemm_kernel_set(Isa isa) {
+  switch (isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case Isa::kAvx2:
+      return kAvx2Set;
+    case Isa::kSse2:
+      return kSse2Set;
+#endif
+#if defined(__aarch64__)
+    case Isa::kNeon:
+      return kNeonSet;
+#endif
+    default:
+      return kScalarSet;
+  }
+}
+
+void sgemm_with(const GemmKernelSet& ks, int max_threads, bool trans_a, bool trans_b, int64_t m,
+                int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
+                int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep,
+                GemmPath path) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == 0.0f) {
+    scale_only(m, n, beta, c, ldc, ep);
+    return;
+  }
+  const int64_t work = m * n * k;
+  const bool small = work < kDirectWork || m <= 2 || n <= 2 || k <= 2;
+  if (path == GemmPath::kDirect || (path == GemmPath::kAuto && small)) {
+    ks.direct(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
+    return;
+  }
+
+  const int64_t m_tiles = (m + ks.blk.mr - 1) / ks.blk.mr;
+  const int64_t n_tiles = (n + ks.blk.nr - 1) / ks.blk.nr;
+  int64_t threads = min64(max_threads < 1 ? 1 : max_threads, work / kWorkPerThread);
+  if (threads < 1) threads = 1;
+  // Prefer the cut that duplicates less packing (see the header comment), unless it
+  // has fewer tiles than threads.
+  bool split_m = n <= m;
+  if (split_m && m_tiles < threads && n_tiles > m_tiles) split_m = false;
+  if (!split_m && n_tiles < threads && m_tiles > n_tiles) split_m = true;
+  threads = min64(threads, split_m ? m_tiles : n_tiles);
+  if (threads <= 1) {
+    gemm_blocked(ks, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
+    return;
+  }
+  const int64_t units = split_m ? m_tiles : n_tiles;
+  const int64_t unit = split_m ? ks.blk.mr : ks.blk.nr;
+  parallel_for(threads, [&](int64_t t) {
+    const int64_t lo = min64(t * units / threads * unit, split_m ? m : n);
+    const int64_t hi = min64((t + 1) * units / threads * unit, split_m ? m : n);
+    if (hi <= lo) return;
+    if (split_m) {
+      const float* a_part = trans_a ? a + lo : a + lo * lda;
+      gemm_blocked(ks, trans_a, trans_b, hi - lo, n, k, alpha, a_part, lda, b, ldb, beta,
+                   c + lo * ldc, ldc, ep);
+    } else {
+      const float* b_part = trans_b ? b + lo * ldb : b + lo;
+      GemmEpilogue part_ep = ep;
+      if (epilogue_has_bias(ep.kind)) part_ep.bias = ep.bias + lo;
+      gemm_blocked(ks, trans_a, trans_b, m, hi - lo, k, alpha, a, lda, b_part, ldb, beta, c + lo,
+                   ldc, part_ep);
+    }
+  });
+}
 
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc, const GemmEpilogue& epilogue) {
-  gemm_f32_ref(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue);
+  sgemm_with(gemm_kernel_set(active_isa()), get_threads(), trans_a, trans_b, m, n, k, alpha, a,
+             lda, b, ldb, beta, c, ldc, epilogue);
 }
 
 }  // namespace densely

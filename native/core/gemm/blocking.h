@@ -1,0 +1,40 @@
+// Cache blocking (MC, KC, NC) and register tiles (MR, NR) per kernel set.
+//
+// The driver (sgemm.cc) walks jc (NC columns of C) → pc (KC of k) → ic (MC rows) →
+// jr (NR) → ir (MR). Packed B block: KC×NC, packed A block: MC×KC, all floats.
+//
+// AVX2 (6×16), sized for Zen 3: 32 KiB L1d, 512 KiB L2 per core, 32 MiB L3 shared.
+//   L1: one A micro-panel (MR×KC) + one B micro-panel (KC×NR) stay resident while the
+//       kernel streams them: (6 + 16) × 256 × 4 B = 22 KiB ≤ 32 KiB, leaving ~10 KiB
+//       for the C tile and the next panels' prefetch ⇒ KC = 256.
+//   L2: the packed A block is reused for every jr of the NC block: MC × KC × 4 B =
+//       168 × 256 × 4 = 168 KiB, about a third of L2, so B micro-panels streaming
+//       through L2 do not evict it ⇒ MC = 168 (a multiple of MR = 6).
+//   L3: the packed B block KC × NC × 4 = 256 × 4080 × 4 ≈ 4 MiB per thread, two
+//       threads ≈ 8 MiB of the 32 MiB L3 ⇒ NC = 4080 (a multiple of NR = 16).
+// SSE2 (6×8): same KC (A + B micro-panels (6 + 8) × 256 × 4 = 14 KiB), MC = 168,
+//   NC = 4088 (multiple of 8).
+// Scalar (4×4): KC = 256 ((4 + 4) × 256 × 4 = 8 KiB), MC = 128, NC = 4096.
+// NEON (8×8): KC = 256 ((8 + 8) × 256 × 4 = 16 KiB, within 64 KiB L1d of common
+//   big cores), MC = 128, NC = 4096.
+#pragma once
+#include <cstdint>
+
+namespace densely {
+
+struct Blocking {
+  int mr, nr;
+  int64_t mc, kc, nc;
+};
+
+constexpr Blocking kBlockingAvx2{6, 16, 168, 256, 4080};
+constexpr Blocking kBlockingSse2{6, 8, 168, 256, 4088};
+constexpr Blocking kBlockingScalar{4, 4, 128, 256, 4096};
+constexpr Blocking kBlockingNeon{8, 8, 128, 256, 4096};
+
+static_assert(kBlockingAvx2.mc % kBlockingAvx2.mr == 0 && kBlockingAvx2.nc % kBlockingAvx2.nr == 0, "avx2");
+static_assert(kBlockingSse2.mc % kBlockingSse2.mr == 0 && kBlockingSse2.nc % kBlockingSse2.nr == 0, "sse2");
+static_assert(kBlockingScalar.mc % kBlockingScalar.mr == 0 && kBlockingScalar.nc % kBlockingScalar.nr == 0, "scalar");
+static_assert(kBlockingNeon.mc % kBlockingNeon.mr == 0 && kBlockingNeon.nc % kBlockingNeon.nr == 0, "neon");
+
+}  // namespace densely

@@ -1,0 +1,156 @@
+// gemm_f32_6x16_avx2: the AVX2+FMA microkernel, one 6×16 tile of C.
+//
+// Operation: C[mr×nr] ← alpha · A·B + beta · C, then (ep != nullptr, last k block)
+//   C ← act(C + bias[j]); see gemm_kernels.h (GemmUkernel) for the full contract.
+// Packed layouts (units: floats): A micro-panel kc × 6, element (i, p) at a[6p + i];
+//   B micro-panel kc × 16, element (p, j) at b[16p + j]; b is 32-byte aligned (the
+//   driver's pack buffers are 64-byte aligned and panels are multiples of 16 floats).
+// Preconditions: kc ≥ 1, 1 ≤ mr ≤ 6, 1 ≤ nr ≤ 16, ldc ≥ nr; checked under
+//   DENSELY_DEBUG_CHECKS.
+// Edges: mr < 6 or nr < 16 run the same register arithmetic on the zero-padded panels,
+//   then go through a 6×16 stack tile: C's mr×nr part is copied in (only if beta ≠ 0),
+//   the tile is finished exactly like a full one, and mr×nr is copied back. So every
+//   element of C gets the same operation sequence wherever its tile sits, which keeps
+//   results independent of how the driver splits C across threads.
+// beta == 0 means C is never read (it may hold NaN).
+//
+// Register budget: 16 ymm. 6 rows × 2 vectors of 8 = 12 accumulators, 2 for the B row,
+//   1 for the broadcast A element = 15. Throughput: Zen 3 has 2 FMA pipes with 4-cycle
+//   latency, so ≥ 2 × 4 = 8 independent accumulator chains keep both pipes busy; 12
+//   chains leave slack for load latency. Per k step: 2 loads of B + 6 broadcasts of A
+//   for 12 FMAs (a 1.5 FMA : 1 load ratio; Zen 3 sustains 3 loads/cycle).
+// Only this file and gemm_f32_direct_avx2.cc are compiled with -mavx2 -mfma; nothing
+// here uses a std:: template (an AVX2 instantiation could leak to baseline callers).
+#include <immintrin.h>
+
+#include <cstdlib>
+
+#include "gemm_epilogue.h"
+#include "gemm_kernels.h"
+
+namespace densely {
+namespace {
+
+inline __m256 finish(__m256 acc, const float* cptr, __m256 valpha, float beta, const float* bias,
+                     const GemmEpilogue* ep) {
+  __m256 v = _mm256_mul_ps(valpha, acc);
+  if (beta != 0.0f) v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(cptr)));
+  if (ep == nullptr) return v;
+  const __m256 zero = _mm256_setzero_ps();
+  switch (ep->kind) {
+    case Epilogue::kNone:
+      return v;
+    case Epilogue::kBias:
+      return _mm256_add_ps(v, _mm256_loadu_ps(bias));
+    case Epilogue::kBiasRelu:
+      v = _mm256_add_ps(v, _mm256_loadu_ps(bias));
+      return _mm256_max_ps(zero, v);  // (0 > v) ? 0 : v, so NaN stays NaN, like the ref
+    case Epilogue::kRelu:
+      return _mm256_max_ps(zero, v);
+    case Epilogue::kBiasLeakyRelu:
+      v = _mm256_add_ps(v, _mm256_loadu_ps(bias));
+      return _mm256_blendv_ps(_mm256_mul_ps(_mm256_set1_ps(ep->leaky_alpha), v), v,
+                              _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
+    case Epilogue::kLeakyRelu:
+      return _mm256_blendv_ps(_mm256_mul_ps(_mm256_set1_ps(ep->leaky_alpha), v), v,
+                              _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
+  }
+  return v;
+}
+
+}  // namespace
+
+void gemm_f32_6x16_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                        int64_t mr, int64_t nr, float alpha, float beta, const GemmEpilogue* ep) {
+#if defined(DENSELY_DEBUG_CHECKS)
+  if (kc < 1 || mr < 1 || mr > 6 || nr < 1 || nr > 16 || ldc < nr) std::abort();
+#endif
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+
+#define DENSELY_STEP(P)                                               \
+  do {                                                                \
+    const __m256 b0 = _mm256_load_ps(b + 16 * (P));                   \
+    const __m256 b1 = _mm256_load_ps(b + 16 * (P) + 8);               \
+    __m256 av = _mm256_broadcast_ss(a + 6 * (P) + 0);                 \
+    c00 = _mm256_fmadd_ps(av, b0, c00);                               \
+    c01 = _mm256_fmadd_ps(av, b1, c01);                               \
+    av = _mm256_broadcast_ss(a + 6 * (P) + 1);                        \
+    c10 = _mm256_fmadd_ps(av, b0, c10);                               \
+    c11 = _mm256_fmadd_ps(av, b1, c11);                               \
+    av = _mm256_broadcast_ss(a + 6 * (P) + 2);                        \
+    c20 = _mm256_fmadd_ps(av, b0, c20);                               \
+    c21 = _mm256_fmadd_ps(av, b1, c21);                               \
+    av = _mm256_broadcast_ss(a + 6 * (P) + 3);                        \
+    c30 = _mm256_fmadd_ps(av, b0, c30);                               \
+    c31 = _mm256_fmadd_ps(av, b1, c31);                               \
+    av = _mm256_broadcast_ss(a + 6 * (P) + 4);                        \
+    c40 = _mm256_fmadd_ps(av, b0, c40);                               \
+    c41 = _mm256_fmadd_ps(av, b1, c41);                               \
+    av = _mm256_broadcast_ss(a + 6 * (P) + 5);                        \
+    c50 = _mm256_fmadd_ps(av, b0, c50);                               \
+    c51 = _mm256_fmadd_ps(av, b1, c51);                               \
+  } while (0)
+
+  int64_t p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    _mm_prefetch(reinterpret_cast<const char*>(b + 16 * 8), _MM_HINT_T0);
+    DENSELY_STEP(0);
+    DENSELY_STEP(1);
+    DENSELY_STEP(2);
+    DENSELY_STEP(3);
+    a += 24;
+    b += 64;
+  }
+  for (; p < kc; ++p) {
+    DENSELY_STEP(0);
+    a += 6;
+    b += 16;
+  }
+#undef DENSELY_STEP
+
+  const __m256 valpha = _mm256_set1_ps(alpha);
+  const bool full = mr == 6 && nr == 16;
+  alignas(32) float tile[6 * 16];
+  alignas(32) float bias_pad[16];
+  float* dst = c;
+  int64_t ld = ldc;
+  const float* bias = nullptr;
+  if (ep != nullptr && epilogue_has_bias(ep->kind)) bias = ep->bias;
+  if (!full) {
+    dst = tile;
+    ld = 16;
+    if (beta != 0.0f) {
+      for (int64_t i = 0; i < 6; ++i)
+        for (int64_t j = 0; j < 16; ++j) tile[i * 16 + j] = (i < mr && j < nr) ? c[i * ldc + j] : 0.0f;
+    }
+    if (bias != nullptr) {
+      for (int64_t j = 0; j < 16; ++j) bias_pad[j] = j < nr ? bias[j] : 0.0f;
+      bias = bias_pad;
+    }
+  }
+  const float* bias1 = bias != nullptr ? bias + 8 : nullptr;
+#define DENSELY_ROW(I, X0, X1)                                                              \
+  do {                                                                                      \
+    float* row = dst + (I) * ld;                                                            \
+    _mm256_storeu_ps(row, finish(X0, row, valpha, beta, bias, ep));                         \
+    _mm256_storeu_ps(row + 8, finish(X1, row + 8, valpha, beta, bias1, ep));                \
+  } while (0)
+  DENSELY_ROW(0, c00, c01);
+  DENSELY_ROW(1, c10, c11);
+  DENSELY_ROW(2, c20, c21);
+  DENSELY_ROW(3, c30, c31);
+  DENSELY_ROW(4, c40, c41);
+  DENSELY_ROW(5, c50, c51);
+#undef DENSELY_ROW
+  if (!full) {
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t j = 0; j < nr; ++j) c[i * ldc + j] = tile[i * 16 + j];
+  }
+}
+
+}  // namespace densely

@@ -1,0 +1,101 @@
+// pack_a_f32 / pack_b_f32: copy a block of op(A) / op(B) into the micro-panel layouts
+// the microkernels stream (contract in gemm_kernels.h). Every transpose is absorbed
+// here, so the backprop products X·W, Xᵀ·dZ and dZ·Wᵀ read their operands in place
+// and never materialise a transposed copy. Baseline ISA; units are elements.
+//
+// Access patterns (the read side is always contiguous along a stored row):
+//   A, no transpose  (a[i·lda + p]): per panel row i, read kc contiguous, write stride mr.
+//   A, transpose     (a[p·lda + i]): per p, copy mr contiguous.
+//   B, no transpose  (b[p·ldb + j]): per p, copy nr contiguous.
+//   B, transpose     (b[j·ldb + p]): per panel column j, read kc contiguous, write stride nr.
+// Rows of A past i0 + mc and columns of B past j0 + nc are written as zeros.
+#include <cstdlib>
+#include <cstring>
+
+#include "gemm_kernels.h"
+
+namespace densely {
+namespace {
+
+template <int MR>
+void pack_a_fixed(bool trans_a, const float* a, int64_t lda, int64_t i0, int64_t mc, int64_t p0,
+                  int64_t kc, float* out) {
+  for (int64_t q = 0; q < mc; q += MR) {
+    const int64_t rows = mc - q < MR ? mc - q : MR;
+    if (!trans_a) {
+      for (int64_t i = 0; i < rows; ++i) {
+        const float* src = a + (i0 + q + i) * lda + p0;
+        for (int64_t p = 0; p < kc; ++p) out[p * MR + i] = src[p];
+      }
+      for (int64_t i = rows; i < MR; ++i)
+        for (int64_t p = 0; p < kc; ++p) out[p * MR + i] = 0.0f;
+    } else {
+      const float* src = a + p0 * lda + i0 + q;
+      if (rows == MR) {
+        for (int64_t p = 0; p < kc; ++p)
+          for (int i = 0; i < MR; ++i) out[p * MR + i] = src[p * lda + i];
+      } else {
+        for (int64_t p = 0; p < kc; ++p)
+          for (int64_t i = 0; i < MR; ++i) out[p * MR + i] = i < rows ? src[p * lda + i] : 0.0f;
+      }
+    }
+    out += MR * kc;
+  }
+}
+
+template <int NR>
+void pack_b_fixed(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0,
+                  int64_t nc, float* out) {
+  for (int64_t q = 0; q < nc; q += NR) {
+    const int64_t cols = nc - q < NR ? nc - q : NR;
+    if (!trans_b) {
+      const float* src = b + p0 * ldb + j0 + q;
+      if (cols == NR) {
+        for (int64_t p = 0; p < kc; ++p) std::memcpy(out + p * NR, src + p * ldb, sizeof(float) * NR);
+      } else {
+        for (int64_t p = 0; p < kc; ++p)
+          for (int64_t j = 0; j < NR; ++j) out[p * NR + j] = j < cols ? src[p * ldb + j] : 0.0f;
+      }
+    } else {
+      for (int64_t j = 0; j < cols; ++j) {
+        const float* src = b + (j0 + q + j) * ldb + p0;
+        for (int64_t p = 0; p < kc; ++p) out[p * NR + j] = src[p];
+      }
+      for (int64_t j = cols; j < NR; ++j)
+        for (int64_t p = 0; p < kc; ++p) out[p * NR + j] = 0.0f;
+    }
+    out += NR * kc;
+  }
+}
+
+}  // namespace
+
+void pack_a_f32(bool trans_a, const float* a, int64_t lda, int64_t i0, int64_t mc, int64_t p0,
+                int64_t kc, int mr, float* out) {
+  switch (mr) {
+    case 4:
+      return pack_a_fixed<4>(trans_a, a, lda, i0, mc, p0, kc, out);
+    case 6:
+      return pack_a_fixed<6>(trans_a, a, lda, i0, mc, p0, kc, out);
+    case 8:
+      return pack_a_fixed<8>(trans_a, a, lda, i0, mc, p0, kc, out);
+    default:
+      std::abort();
+  }
+}
+
+void pack_b_f32(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0,
+                int64_t nc, int nr, float* out) {
+  switch (nr) {
+    case 4:
+      return pack_b_fixed<4>(trans_b, b, ldb, p0, kc, j0, nc, out);
+    case 8:
+      return pack_b_fixed<8>(trans_b, b, ldb, p0, kc, j0, nc, out);
+    case 16:
+      return pack_b_fixed<16>(trans_b, b, ldb, p0, kc, j0, nc, out);
+    default:
+      std::abort();
+  }
+}
+
+}  // namespace densely

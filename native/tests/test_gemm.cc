@@ -1,0 +1,322 @@
+// sgemm and every kernel set against a float64 naive reference.
+//
+// Sweeps: tile edges (m < MR, n < NR, k = 1, k > KC, 1/7/15/16/17/63/65/1000-ish),
+// every transpose combination, prime leading dimensions, beta = 0 over a NaN-filled C
+// (so reading C would show), beta = 1 and 0.5, alpha ≠ 1, each epilogue, the training
+// shapes, and bit-identical C for 1, 2 and 3 threads.
+// Tolerance per element: float32 against float64 with a k-long reduction:
+//   |c − c64| ≤ (k + 4) · 2⁻²³ · (|alpha| Σ_p |a_ip b_pj| + |beta c_ij| + |bias_j|) + 1e-30,
+// the standard γ_k bound on a sum of k products with one rounding each, doubled.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "check.h"
+#include "gemm/gemm.h"
+#include "gemm/gemm_kernels.h"
+#include "runtime/cpu.h"
+#include "runtime/thread_pool.h"
+
+using namespace densely;
+
+namespace {
+
+std::mt19937 rng(12345);
+
+std::vector<float> random_matrix(int64_t rows, int64_t ld) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(rows * ld));
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+int64_t next_prime(int64_t x) {
+  for (;; ++x) {
+    bool prime = x >= 2;
+    for (int64_t d = 2; d * d <= x && prime; ++d) prime = x % d != 0;
+    if (prime) return x;
+  }
+}
+
+struct Case {
+  bool ta, tb;
+  int64_t m, n, k;
+  float alpha, beta;
+  Epilogue ep;
+  bool prime_ld;
+};
+
+std::string describe(const Case& c, const char* who) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%s ta=%d tb=%d m=%lld n=%lld k=%lld alpha=%g beta=%g ep=%d primeld=%d",
+                who, c.ta, c.tb, static_cast<long long>(c.m), static_cast<long long>(c.n),
+                static_cast<long long>(c.k), c.alpha, c.beta, static_cast<int>(c.ep), c.prime_ld);
+  return buf;
+}
+
+double act64(Epilogue kind, double v, double bias, double leaky) {
+  switch (kind) {
+    case Epilogue::kNone:
+      return v;
+    case Epilogue::kBias:
+      return v + bias;
+    case Epilogue::kBiasRelu:
+      return v + bias < 0 ? 0 : v + bias;
+    case Epilogue::kRelu:
+      return v < 0 ? 0 : v;
+    case Epilogue::kBiasLeakyRelu:
+      return v + bias > 0 ? v + bias : leaky * (v + bias);
+    case Epilogue::kLeakyRelu:
+      return v > 0 ? v : leaky * v;
+  }
+  return v;
+}
+
+// Operands of one case, with C's initial contents.
+struct Problem {
+  Case cs;
+  int64_t lda, ldb, ldc;
+  std::vector<float> a, b, c0, bias;
+  GemmEpilogue ep;
+
+  explicit Problem(const Case& c) : cs(c) {
+    const int64_t a_rows = c.ta ? c.k : c.m, a_cols = c.ta ? c.m : c.k;
+    const int64_t b_rows = c.tb ? c.n : c.k, b_cols = c.tb ? c.k : c.n;
+    lda = c.prime_ld ? next_prime(a_cols + 1) : a_cols;
+    ldb = c.prime_ld ? next_prime(b_cols + 1) : b_cols;
+    ldc = c.prime_ld ? next_prime(c.n + 1) : c.n;
+    a = random_matrix(a_rows, lda);
+    b = random_matrix(b_rows, ldb);
+    c0 = random_matrix(c.m, ldc);
+    if (c.beta == 0.0f) std::fill(c0.begin(), c0.end(), std::nanf(""));
+    bias = random_matrix(1, c.n);
+    ep.kind = c.ep;
+    ep.bias = bias.data();
+    ep.leaky_alpha = 0.1f;
+  }
+
+  // Checks got against the float64 reference; also that C's padding columns are untouched.
+  void verify(const std::vector<float>& got, const char* who) const {
+    const Case& c = cs;
+    double worst = 0;
+    int64_t wi = -1, wj = -1;
+    double wref = 0, wgot = 0;
+    bool bad = false;
+    for (int64_t i = 0; i < c.m; ++i) {
+      for (int64_t j = 0; j < c.n; ++j) {
+        double acc = 0, mag = 0;
+        for (int64_t p = 0; p < c.k; ++p) {
+          const double av = c.ta ? a[p * lda + i] : a[i * lda + p];
+          const double bv = c.tb ? b[j * ldb + p] : b[p * ldb + j];
+          acc += av * bv;
+          mag += std::fabs(av * bv);
+        }
+        double v = static_cast<double>(c.alpha) * acc;
+        double scale = std::fabs(static_cast<double>(c.alpha)) * mag;
+        if (c.beta != 0.0f) {
+          v += static_cast<double>(c.beta) * c0[i * ldc + j];
+          scale += std::fabs(static_cast<double>(c.beta) * c0[i * ldc + j]);
+        }
+        const bool has_bias = c.ep == Epilogue::kBias || c.ep == Epilogue::kBiasRelu ||
+                              c.ep == Epilogue::kBiasLeakyRelu;
+        if (has_bias) scale += std::fabs(bias[j]);
+        const double ref = act64(c.ep, v, bias[j], 0.1f);
+        const double tol = (static_cast<double>(c.k) + 4) * std::ldexp(1.0, -23) * scale + 1e-30;
+        const double g = got[i * ldc + j];
+        const double err = std::fabs(g - ref);
+        if (!(err <= tol)) {
+          bad = true;
+          if (!(err <= worst) || wi < 0) {
+            worst = err;
+            wi = i, wj = j, wref = ref, wgot = g;
+          }
+        }
+      }
+      for (int64_t j = c.n; j < ldc; ++j) {
+        const float before = c0[i * ldc + j], after = got[i * ldc + j];
+        if (std::memcmp(&before, &after, sizeof(float)) != 0) {
+          bad = true;
+          wi = i, wj = j, wref = before, wgot = after;
+        }
+      }
+    }
+    CHECK(!bad);
+    if (bad) {
+      std::printf("  %s: worst at (%lld, %lld): got %.9g want %.9g (err %.3g)\n",
+                  describe(c, who).c_str(), static_cast<long long>(wi), static_cast<long long>(wj),
+                  wgot, wref, worst);
+    }
+  }
+};
+
+std::vector<const GemmKernelSet*> kernel_sets() {
+  std::vector<const GemmKernelSet*> sets;
+  for (Isa isa : {Isa::kScalar, Isa::kSse2, Isa::kAvx2, Isa::kNeon}) {
+    const Isa before = active_isa();
+    if (force_isa(isa)) {
+      sets.push_back(&gemm_kernel_set(isa));
+      force_isa(before);
+    }
+  }
+  return sets;
+}
+
+void run_case(const Case& cs, const std::vector<const GemmKernelSet*>& sets, int threads) {
+  Problem pr(cs);
+  {
+    std::vector<float> c = pr.c0;
+    gemm_f32_ref(cs.ta, cs.tb, cs.m, cs.n, cs.k, cs.alpha, pr.a.data(), pr.lda, pr.b.data(), pr.ldb,
+                 cs.beta, c.data(), pr.ldc, pr.ep);
+    pr.verify(c, "ref");
+  }
+  for (const GemmKernelSet* ks : sets) {
+    for (GemmPath path : {GemmPath::kAuto, GemmPath::kPacked, GemmPath::kDirect}) {
+      std::vector<float> c = pr.c0;
+      sgemm_with(*ks, threads, cs.ta, cs.tb, cs.m, cs.n, cs.k, cs.alpha, pr.a.data(), pr.lda,
+                 pr.b.data(), pr.ldb, cs.beta, c.data(), pr.ldc, pr.ep, path);
+      const std::string who = std::string(isa_name(ks->isa)) +
+                              (path == GemmPath::kAuto ? "/auto" : path == GemmPath::kPacked ? "/packed" : "/direct");
+      pr.verify(c, who.c_str());
+    }
+  }
+}
+
+void sweep_edges(const std::vector<const GemmKernelSet*>& sets) {
+  const int64_t ms[] = {1, 2, 3, 5, 6, 7, 8, 9, 13};
+  const int64_t ns[] = {1, 3, 4, 7, 8, 15, 16, 17, 33};
+  const int64_t ks[] = {1, 2, 7, 16, 17};
+  int count = 0;
+  for (int t = 0; t < 4; ++t)
+    for (int64_t m : ms)
+      for (int64_t n : ns)
+        for (int64_t k : ks) {
+          const bool prime = (count % 2) == 1;
+          const float beta = (count % 3 == 0) ? 0.0f : (count % 3 == 1 ? 1.0f : 0.5f);
+          run_case({(t & 1) != 0, (t & 2) != 0, m, n, k, 1.0f, beta, Epilogue::kNone, prime}, sets, 1);
+          ++count;
+        }
+  std::printf("edge sweep: %d cases\n", count);
+}
+
+void sweep_k(const std::vector<const GemmKernelSet*>& sets) {
+  const int64_t ks[] = {15, 63, 65, 255, 256, 257, 600, 1000};
+  const int64_t mn[][2] = {{63, 65}, {65, 63}, {7, 33}, {25, 17}};
+  int count = 0;
+  for (int t = 0; t < 4; ++t)
+    for (auto& d : mn)
+      for (int64_t k : ks) {
+        if (densely_test::quick() && k > 300) continue;
+        run_case({(t & 1) != 0, (t & 2) != 0, d[0], d[1], k, -0.75f, count % 2 ? 1.0f : 0.0f,
+                  Epilogue::kNone, count % 2 == 0},
+                 sets, 2);
+        ++count;
+      }
+  std::printf("k sweep: %d cases\n", count);
+}
+
+void sweep_epilogues(const std::vector<const GemmKernelSet*>& sets) {
+  const Epilogue eps[] = {Epilogue::kNone, Epilogue::kBias, Epilogue::kBiasRelu,
+                          Epilogue::kBiasLeakyRelu, Epilogue::kRelu, Epilogue::kLeakyRelu};
+  const int64_t dims[][3] = {{1, 8, 2}, {5, 17, 7}, {13, 33, 300}, {64, 10, 128}, {70, 50, 20}};
+  int count = 0;
+  for (Epilogue e : eps)
+    for (auto& d : dims)
+      for (int t = 0; t < 4; ++t)
+        for (float beta : {0.0f, 1.0f}) {
+          run_case({(t & 1) != 0, (t & 2) != 0, d[0], d[1], d[2], 1.0f, beta, e, t == 3}, sets, 2);
+          ++count;
+        }
+  std::printf("epilogue sweep: %d cases\n", count);
+}
+
+void sweep_large(const std::vector<const GemmKernelSet*>& sets) {
+  // MC, NC and KC crossings, the training shapes (forward, dW = Xᵀ·dZ, dX = dZ·Wᵀ).
+  struct L {
+    bool ta, tb;
+    int64_t m, n, k;
+  };
+  std::vector<L> shapes = {
+      {false, false, 64, 128, 784}, {true, false, 784, 128, 64}, {false, true, 64, 784, 128},
+      {false, false, 64, 10, 128},  {true, false, 128, 10, 64},  {false, true, 64, 128, 10},
+      {false, false, 1, 8, 2},      {false, false, 200, 300, 600}, {true, true, 181, 170, 513},
+      {false, false, 5, 4100, 9},   {true, false, 350, 40, 1}};
+  if (densely_test::quick()) shapes.resize(7);
+  for (const L& s : shapes)
+    run_case({s.ta, s.tb, s.m, s.n, s.k, 1.0f, 0.0f, Epilogue::kBiasRelu, false}, sets, 2);
+  std::printf("large shapes: %zu cases\n", shapes.size());
+}
+
+// C must be bit-identical for any thread count (k is never split).
+void thread_invariance(const std::vector<const GemmKernelSet*>& sets) {
+  struct L {
+    bool ta, tb;
+    int64_t m, n, k;
+  };
+  const L shapes[] = {{false, false, 64, 128, 784}, {true, false, 784, 128, 64},
+                      {false, true, 64, 784, 128},  {false, false, 97, 61, 1000},
+                      {true, true, 300, 199, 70}};
+  set_threads(3);
+  int count = 0;
+  for (const GemmKernelSet* ks : sets) {
+    for (const L& s : shapes) {
+      Problem pr({s.ta, s.tb, s.m, s.n, s.k, 1.0f, 0.5f, Epilogue::kBiasLeakyRelu, true});
+      std::vector<float> ref_c;
+      for (int threads : {1, 2, 3}) {
+        std::vector<float> c = pr.c0;
+        sgemm_with(*ks, threads, s.ta, s.tb, s.m, s.n, s.k, 1.0f, pr.a.data(), pr.lda, pr.b.data(),
+                   pr.ldb, 0.5f, c.data(), pr.ldc, pr.ep, GemmPath::kPacked);
+        if (threads == 1) {
+          ref_c = c;
+        } else {
+          const bool same = std::memcmp(c.data(), ref_c.data(), c.size() * sizeof(float)) == 0;
+          CHECK(same);
+          if (!same) std::printf("  %s: %d threads differ from 1\n", isa_name(ks->isa), threads);
+        }
+      }
+      ++count;
+    }
+  }
+  std::printf("thread invariance: %d cases x 3 thread counts\n", count);
+}
+
+void public_entry_point() {
+  // sgemm() uses the active kernel set and the global pool; k == 0 scales by beta.
+  std::vector<float> a = {1, 2, 3, 4, 5, 6}, b = {1, 0, 0, 1, 1, 1}, c(4, 7.0f);
+  sgemm(false, false, 2, 2, 3, 1.0f, a.data(), 3, b.data(), 2, 0.0f, c.data(), 2);
+  CHECK(c[0] == 4 && c[1] == 5 && c[2] == 10 && c[3] == 11);
+  std::vector<float> d = {1, -2, 3, std::nanf("")};
+  sgemm(false, false, 2, 2, 0, 1.0f, nullptr, 1, nullptr, 1, 2.0f, d.data(), 2);
+  CHECK(d[0] == 2 && d[1] == -4 && d[2] == 6 && std::isnan(d[3]));
+  std::vector<float> e(4, std::nanf(""));
+  GemmEpilogue ep;
+  ep.kind = Epilogue::kBias;
+  float bias[2] = {1.5f, -1.0f};
+  ep.bias = bias;
+  sgemm(false, false, 2, 2, 0, 1.0f, nullptr, 1, nullptr, 1, 0.0f, e.data(), 2, ep);
+  CHECK(e[0] == 1.5f && e[1] == -1.0f && e[2] == 1.5f && e[3] == -1.0f);
+  // m == 0 / n == 0: C untouched.
+  sgemm(false, false, 0, 2, 3, 1.0f, a.data(), 3, b.data(), 2, 0.0f, c.data(), 2);
+  CHECK(c[0] == 4);
+}
+
+}  // namespace
+
+int main() {
+  const auto sets = kernel_sets();
+  std::printf("kernel sets:");
+  for (auto* ks : sets) std::printf(" %s", isa_name(ks->isa));
+  std::printf(" (active: %s)\n", isa_name(active_isa()));
+  CHECK(sets.size() >= 1);
+  set_threads(2);
+  public_entry_point();
+  sweep_edges(sets);
+  sweep_k(sets);
+  sweep_epilogues(sets);
+  sweep_large(sets);
+  thread_invariance(sets);
+  return densely_test::finish("test_gemm");
+}

@@ -1,0 +1,119 @@
+// The persistent pool: every task runs exactly once, nested calls run inline, resizing,
+// exceptions reach the caller, concurrent callers from two outside threads both finish.
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "check.h"
+#include "runtime/cpu.h"
+#include "runtime/thread_pool.h"
+
+using namespace densely;
+
+namespace {
+
+void each_task_once(int threads) {
+  set_threads(threads);
+  CHECK(get_threads() == threads);
+  for (int64_t n : {0, 1, 2, 3, 17, 1000}) {
+    std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+    for (auto& h : hits) h.store(0);
+    parallel_for(n, [&](int64_t t) { hits[static_cast<size_t>(t)].fetch_add(1); });
+    bool ok = true;
+    for (auto& h : hits) ok = ok && h.load() == 1;
+    CHECK(ok);
+  }
+}
+
+void nested_inline() {
+  set_threads(3);
+  std::atomic<int> inner{0};
+  parallel_for(4, [&](int64_t) {
+    const std::thread::id me = std::this_thread::get_id();
+    bool same_thread = true;
+    parallel_for(5, [&](int64_t) {
+      same_thread = same_thread && std::this_thread::get_id() == me;
+      inner.fetch_add(1);
+    });
+    CHECK(same_thread);
+  });
+  CHECK(inner.load() == 20);
+}
+
+void uses_several_threads() {
+  set_threads(2);
+  // Tasks that wait for each other can only finish if two threads run them at once.
+  std::atomic<int> arrived{0};
+  std::atomic<bool> timed_out{false};
+  parallel_for(2, [&](int64_t) {
+    arrived.fetch_add(1);
+    for (int spin = 0; arrived.load() < 2; ++spin) {
+      if (spin > 200000000) {
+        timed_out = true;
+        break;
+      }
+      std::this_thread::yield();
+    }
+  });
+  CHECK(!timed_out.load());
+}
+
+void exceptions_propagate() {
+  set_threads(3);
+  std::atomic<int> ran{0};
+  bool caught = false;
+  try {
+    parallel_for(10, [&](int64_t t) {
+      ran.fetch_add(1);
+      if (t == 3) throw std::runtime_error("task 3");
+    });
+  } catch (const std::runtime_error&) {
+    caught = true;
+  }
+  CHECK(caught);
+  CHECK(ran.load() == 10);
+  std::atomic<int> after{0};
+  parallel_for(10, [&](int64_t) { after.fetch_add(1); });
+  CHECK(after.load() == 10);
+}
+
+void concurrent_callers() {
+  set_threads(2);
+  std::atomic<int64_t> sum{0};
+  auto caller = [&] {
+    for (int rep = 0; rep < 200; ++rep) parallel_for(8, [&](int64_t t) { sum.fetch_add(t + 1); });
+  };
+  std::thread x(caller), y(caller);
+  x.join();
+  y.join();
+  CHECK(sum.load() == 2 * 200 * 36);
+}
+
+void cpu_choice() {
+  const Isa active = active_isa();
+  CHECK(force_isa(Isa::kScalar));
+  CHECK(active_isa() == Isa::kScalar);
+  CHECK(force_isa(active));
+  CHECK(active_isa() == active);
+#if defined(__x86_64__)
+  CHECK(!force_isa(Isa::kNeon));
+  CHECK(force_isa(Isa::kSse2));
+  CHECK(force_isa(active));
+#endif
+  CHECK(std::string(isa_name(Isa::kAvx2)) == "avx2");
+}
+
+}  // namespace
+
+int main() {
+  CHECK(get_threads() >= 1);
+  for (int t : {1, 2, 3, 4, 1}) each_task_once(t);
+  nested_inline();
+  uses_several_threads();
+  exceptions_propagate();
+  concurrent_callers();
+  cpu_choice();
+  return densely_test::finish("test_thread_pool");
+}
