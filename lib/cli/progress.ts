@@ -16,14 +16,14 @@ export interface EpochLine {
   best: boolean;
 }
 
-/** One epoch's summary line, e.g. `epoch  3/100  loss 0.2345  acc 0.9312  val_loss 0.2011  val_acc 0.9444  0.05s *`. */
+/** One epoch's summary line, e.g. `epoch  3/100  loss 0.2345  acc 0.9312  val_loss 0.2011  val_acc 0.9444  52ms *`. */
 export function formatEpochLine(e: EpochLine): string {
   const w = String(e.epochs).length;
   const parts = [`epoch ${String(e.epoch).padStart(w)}/${e.epochs}`, `loss ${fmt(e.loss)}`];
   if (e.accuracy !== undefined) parts.push(`acc ${fmt(e.accuracy)}`);
   if (e.valLoss !== undefined) parts.push(`val_loss ${fmt(e.valLoss)}`);
   if (e.valAccuracy !== undefined) parts.push(`val_acc ${fmt(e.valAccuracy)}`);
-  parts.push(`${e.seconds.toFixed(2)}s`);
+  parts.push(e.seconds < 1 ? `${Math.round(e.seconds * 1000)}ms` : `${e.seconds.toFixed(1)}s`);
   return parts.join('  ') + (e.best ? ' *' : '');
 }
 
