@@ -36,9 +36,13 @@ function targetsFor(loss: RefLoss, y: Float64Array): Float32Array | Int32Array {
   return loss === 'sparseCategoricalCrossentropy' ? Int32Array.from(y) : Float32Array.from(y);
 }
 
-/** Longest reduction behind any gradient element: the row sum, times the widest layer the chain passes through. */
+/**
+ * Reduction length behind a gradient element: the rows summed into a kernel gradient,
+ * plus every forward dot product (over a layer's inputs) and every backward one (over
+ * its units) on the chain; rounding errors of chained sums add up.
+ */
 function reductionLength(layers: readonly RefDense[], rows: number): number {
-  return rows * Math.max(...layers.map((l) => Math.max(l.inputs, l.units)));
+  return rows + layers.reduce((s, l) => s + l.inputs + l.units, 0);
 }
 
 function checkCase(c: GridCase, net: Network): void {
