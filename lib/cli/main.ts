@@ -43,8 +43,8 @@ function layerList(value: string): number[] {
   return parts.map(Number);
 }
 
-function nameList(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(',').map((s) => s.trim()).filter((s) => s !== '')];
+function nameList(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter((s) => s !== '')];
 }
 
 const backendOption = (): Option =>
@@ -85,7 +85,7 @@ Examples:
     .option('-t, --target <column>', 'column to predict (default: the last column)')
     .addOption(new Option('--task <task>', 'override the inferred task').choices(['classification', 'regression']))
     .option('--validation <fraction>', 'fraction of rows held out for validation (stratified)', fraction, 0.2)
-    .option('--layers <sizes>', 'hidden layer sizes, comma-separated, or "none"', layerList, [64, 32])
+    .addOption(new Option('--layers <sizes>', 'hidden layer sizes, comma-separated, or "none"').argParser(layerList).default([64, 32], '64,32'))
     .addOption(new Option('--activation <name>', 'hidden layer activation').choices(ACTIVATIONS.filter((a) => a !== 'softmax')).default('relu'))
     .option('-e, --epochs <n>', 'maximum epochs', integer(1), 100)
     .option('-b, --batch-size <n>', 'mini-batch size', integer(1), 32)
@@ -96,8 +96,8 @@ Examples:
     .addOption(threadsOption())
     .option('-s, --save <model>', 'write the trained model (safetensors, with preprocessing and class names)')
     .option('-p, --plot <svg>', 'write the learning curves as an SVG file')
-    .option('--categorical <columns>', 'treat these columns as categorical (one-hot) even if numeric', nameList, [])
-    .option('--drop <columns>', 'ignore these columns', nameList, [])
+    .option('--categorical <columns>', 'treat these comma-separated columns as categorical (one-hot) even if numeric', nameList)
+    .option('--drop <columns>', 'ignore these comma-separated columns', nameList)
     .option('--no-chart', 'do not draw the learning curves in the terminal')
     .action(async (file: string | undefined, opts: Record<string, unknown>) => {
       const o: TrainOptions = {
@@ -110,8 +110,8 @@ Examples:
         patience: opts.patience as number,
         seed: opts.seed as number,
         backend: opts.backend as TrainOptions['backend'],
-        categorical: opts.categorical as string[],
-        drop: opts.drop as string[],
+        categorical: (opts.categorical as string[] | undefined) ?? [],
+        drop: (opts.drop as string[] | undefined) ?? [],
         chart: opts.chart as boolean,
       };
       if (opts.target !== undefined) o.target = opts.target as string;
@@ -157,6 +157,11 @@ Examples:
 /** Runs the command with `argv` (without node and script) and returns the exit status. */
 export async function main(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const program = buildProgram(io);
+  // A closed pipe (`densely predict … | head`) ends the command quietly, as other CLIs do.
+  io.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT_OK);
+    throw err;
+  });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return EXIT_OK;

@@ -20,9 +20,14 @@ export interface PredictOptions {
   threads?: number;
 }
 
-/** A number for a CSV cell: shortest round-trip form of its float32 value, at most 7 significant digits. */
+/** A predicted value for a CSV cell: at most 7 significant digits, shortest form. */
 export function cellNumber(v: number): string {
   return String(Number(v.toPrecision(7)));
+}
+
+/** A probability for a CSV cell: 6 decimals, trailing zeros dropped ("1", "0.25", "0.000013"). */
+export function cellProbability(p: number): string {
+  return String(Number(p.toFixed(6)));
 }
 
 export async function runPredict(modelPath: string, file: string, o: PredictOptions, io: Io): Promise<void> {
@@ -50,7 +55,7 @@ export async function runPredict(modelPath: string, file: string, o: PredictOpti
     const best = argmaxRows(y, k);
     for (let r = 0; r < all.length; r++) {
       const cells = [classes[best[r]!]!];
-      for (let j = 0; j < k; j++) cells.push(cellNumber(y[r * k + j]!));
+      for (let j = 0; j < k; j++) cells.push(cellProbability(y[r * k + j]!));
       lines.push(csvLine(cells));
     }
   } else {

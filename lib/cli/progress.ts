@@ -2,7 +2,7 @@
  * Training output: a progress bar per epoch (batches, samples/s, loss, ETA) when stdout
  * is a terminal, and one plain line per epoch in every case.
  */
-import { SingleBar } from 'cli-progress';
+import { Presets, SingleBar } from 'cli-progress';
 import { fmt } from './metrics';
 
 export interface EpochLine {
@@ -60,7 +60,7 @@ export class TrainingProgress {
       clearOnComplete: true,
       fps: 15,
       etaBuffer: 20,
-    });
+    }, Presets.shades_classic);
     this.#bar.start(this.#batches, 0, { speed: '-', loss: '-' });
   }
 

@@ -212,6 +212,8 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
       process.exit(130);
     }
     state.stoppedBy = 'interrupt';
+    progress.stop();
+    io.stderr.write('densely: interrupted: stopping at the next batch and keeping the best weights (Ctrl-C again to quit)\n');
     controller.abort();
   };
   process.on('SIGINT', onSigint);
