@@ -8,6 +8,7 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
     projects: [
       {
         test: {
@@ -15,6 +16,18 @@ export default defineConfig({
           include: shared,
           exclude: ['test/boundary/**', 'test/native/**'],
           env: { DENSELY_TEST_BACKEND: 'js' },
+        },
+      },
+      {
+        // The same shared files on the native backend, plus the native-only boundary
+        // tests (busy guard, GC during async work, bad arrays, workers); they use
+        // global.gc, from the root poolOptions below (vitest takes execArgv there only).
+        test: {
+          name: 'native',
+          include: shared,
+          exclude: ['test/native/**'],
+          env: { DENSELY_TEST_BACKEND: 'native' },
+          pool: 'forks',
         },
       },
     ],

@@ -162,16 +162,16 @@ function makeBackend(binding: NativeBinding): Backend {
   };
 }
 
-let cached: { backend?: Backend; reason?: string } | undefined;
+let cached: { backend?: Backend; reason?: string; path?: string } | undefined;
 
 /**
  * The native backend, or why it is unavailable. Loads the addon once per process
- * (per worker thread) and caches the outcome; never throws.
+ * (per worker thread) and caches the outcome; never throws. `path` is the .node file loaded.
  */
-export function loadNativeBackend(): { backend?: Backend; reason?: string } {
+export function loadNativeBackend(): { backend?: Backend; reason?: string; path?: string } {
   if (cached === undefined) {
     const r = loadBinding();
-    cached = r.binding ? { backend: makeBackend(r.binding) } : { reason: r.reason };
+    cached = r.binding ? { backend: makeBackend(r.binding), path: r.path } : { reason: r.reason };
   }
   return cached;
 }

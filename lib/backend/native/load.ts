@@ -15,7 +15,9 @@ import * as path from 'path';
 
 import type { NativeBinding } from './binding';
 
-export type LoadResult = { binding: NativeBinding; reason?: undefined } | { binding?: undefined; reason: string };
+export type LoadResult =
+  | { binding: NativeBinding; path: string; reason?: undefined }
+  | { binding?: undefined; path?: undefined; reason: string };
 
 /** The package root: the nearest ancestor of `from` with a package.json named "densely". */
 export function findPackageRoot(from: string = __dirname): string | undefined {
@@ -51,6 +53,11 @@ function isBinding(value: unknown): value is NativeBinding {
   );
 }
 
+/** node-gyp-build's search (build/Release, build/Debug, prebuilds/<platform>-<arch>) → the .node path. */
+function resolveBuild(dir: string): string {
+  return (require('node-gyp-build') as { resolve(dir: string): string }).resolve(dir);
+}
+
 /** Loads the addon (see the file comment for the search order). */
 export function loadBinding(): LoadResult {
   const attempts: string[] = [];
@@ -58,10 +65,9 @@ export function loadBinding(): LoadResult {
   if (explicit) {
     try {
       const target = path.resolve(explicit);
-      const loaded: unknown = fs.statSync(target).isDirectory()
-        ? (require('node-gyp-build') as (dir: string) => unknown)(target)
-        : require(target);
-      if (isBinding(loaded)) return { binding: loaded };
+      const file = fs.statSync(target).isDirectory() ? resolveBuild(target) : target;
+      const loaded: unknown = require(file);
+      if (isBinding(loaded)) return { binding: loaded, path: file };
       attempts.push(`DENSELY_NATIVE_PATH=${explicit}: loaded, but it is not a densely addon of this version`);
     } catch (err) {
       attempts.push(`DENSELY_NATIVE_PATH=${explicit}: ${message(err)}`);
@@ -72,8 +78,9 @@ export function loadBinding(): LoadResult {
     attempts.push(`package root: no package.json named "densely" above ${__dirname}`);
   } else {
     try {
-      const loaded: unknown = (require('node-gyp-build') as (dir: string) => unknown)(root);
-      if (isBinding(loaded)) return { binding: loaded };
+      const file = resolveBuild(root);
+      const loaded: unknown = require(file);
+      if (isBinding(loaded)) return { binding: loaded, path: file };
       attempts.push(`node-gyp-build(${root}): loaded, but it is not a densely addon of this version`);
     } catch (err) {
       attempts.push(`node-gyp-build(${root}): ${message(err)}`);

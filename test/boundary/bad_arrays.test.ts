@@ -1,0 +1,86 @@
+/**
+ * The binding re-checks the lengths that decide a memory access and rejects anything
+ * else with a TypeError whose code is DENSELY_INTERNAL (the facade validates user input
+ * first, so these only catch bugs in the TypeScript side).
+ */
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../lib/random';
+import { packModelSpec } from '../../lib/backend/native/index';
+import type { NativeBinding } from '../../lib/backend/native/binding';
+import { identityOrder, makeSpec, nativeAddonPath, nativeBackend, sgd } from './helpers';
+
+function internal(fn: () => unknown, what: string): void {
+  let err: (Error & { code?: string }) | undefined;
+  try {
+    fn();
+  } catch (e) {
+    err = e as Error & { code?: string };
+  }
+  expect(err, what).toBeInstanceOf(TypeError);
+  expect(err!.code, what).toBe('DENSELY_INTERNAL');
+}
+
+describe('native argument re-checks', () => {
+  const backend = nativeBackend();
+  const spec = makeSpec(5, [{ units: 4, activation: 'relu' }, { units: 3 }]);
+  const model = backend.createModel(spec);
+  model.setLoss('mse');
+  model.setOptimizer(sgd());
+  const x = new Float32Array(2 * 5);
+  const y = new Float32Array(2 * 3);
+
+  it('rejects short or mistyped arrays in every synchronous call', () => {
+    internal(() => model.predict(x.subarray(1), 2, new Float32Array(6)), 'predict short x');
+    internal(() => model.predict(x, 2, new Float32Array(5)), 'predict short out');
+    internal(() => model.predict(new Float64Array(10) as unknown as Float32Array, 2, new Float32Array(6)), 'predict Float64Array x');
+    internal(() => model.predict(x, -1, new Float32Array(6)), 'predict negative rows');
+    internal(() => model.predict(x, 1.5, new Float32Array(6)), 'predict fractional rows');
+    internal(() => model.evaluate(x, y.subarray(1), 2), 'evaluate short y');
+    internal(() => model.gradients(x, y, 2, new Float32Array(spec.paramCount - 1)), 'gradients short grads');
+    internal(() => model.trainStep(x.subarray(0, 9), y, 2, 0), 'trainStep short x');
+    internal(() => model.trainStep(x, y, 2, -1), 'trainStep negative step');
+  });
+
+  it('rejects a short y or an out-of-range order in trainEpoch', async () => {
+    const order = identityOrder(2);
+    await expect(model.trainEpoch({ x, y: y.subarray(3), order, batchSize: 1, firstStep: 0 })).rejects.toMatchObject({ code: 'DENSELY_INTERNAL' });
+    await expect(model.trainEpoch({ x, y, order: Int32Array.of(0, 2), batchSize: 1, firstStep: 0 })).rejects.toMatchObject({ code: 'DENSELY_INTERNAL' });
+    await expect(model.trainEpoch({ x, y, order: Int32Array.of(-1), batchSize: 1, firstStep: 0 })).rejects.toMatchObject({ code: 'DENSELY_INTERNAL' });
+    await expect(model.trainEpoch({ x, y, order, batchSize: 0, firstStep: 0 })).rejects.toMatchObject({ code: 'DENSELY_INTERNAL' });
+    expect((await model.trainEpoch({ x, y, order, batchSize: 1, firstStep: 0 })).status).toBe('done');
+  });
+
+  it('rejects an inconsistent model spec', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const binding = require(nativeAddonPath()) as NativeBinding;
+    const good = packModelSpec(spec);
+    expect(() => new binding.Model(good)).not.toThrow();
+    const shortParams = good.slice();
+    shortParams[2] = spec.paramCount - 1;
+    internal(() => new binding.Model(shortParams), 'paramCount below the last bias');
+    const badChain = good.slice();
+    badChain[5 + 8 + 1] = 7;
+    internal(() => new binding.Model(badChain), 'second layer inputs ≠ first layer units');
+    internal(() => new binding.Model(good.subarray(0, good.length - 1)), 'truncated spec');
+    internal(() => new binding.Model(new Float32Array(good) as unknown as Float64Array), 'Float32Array spec');
+  });
+
+  it('rejects short operands of sgemm', () => {
+    const rng = new Rng(1);
+    const a = new Float32Array(6).map(() => rng.nextFloat());
+    const b = new Float32Array(12).map(() => rng.nextFloat());
+    const c = new Float32Array(8);
+    backend.sgemm(false, false, 2, 4, 3, 1, a, 3, b, 4, 0, c, 4);
+    internal(() => backend.sgemm(false, false, 2, 4, 3, 1, a.subarray(1), 3, b, 4, 0, c, 4), 'short a');
+    internal(() => backend.sgemm(false, false, 2, 4, 3, 1, a, 3, b.subarray(1), 4, 0, c, 4), 'short b');
+    internal(() => backend.sgemm(false, false, 2, 4, 3, 1, a, 3, b, 4, 0, c.subarray(1), 4), 'short c');
+    internal(() => backend.sgemm(true, false, 2, 4, 3, 1, a, 1, b, 4, 0, c, 4), 'lda below m for transposed a');
+    internal(() => backend.sgemm(false, true, 2, 4, 3, 1, a, 3, b, 4, 0, c, 4), 'transposed b needs 4×3 = 12 with ldb ≥ 3: ldb 4 needs 15');
+  });
+
+  it('rejects calls after dispose', () => {
+    const m = backend.createModel(spec);
+    m.dispose();
+    internal(() => m.predict(x, 2, new Float32Array(6)), 'predict after dispose');
+  });
+});
