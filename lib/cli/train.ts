@@ -95,7 +95,14 @@ function prepare(path: string, shown: string, o: TrainOptions): Prepared {
   const targetValues = targetKind === 'numeric' ? parseNumericColumn(table, t) : null;
   const task = o.task ?? inferTask(targetKind, targetValues);
   if (task === 'regression') {
-    const values = targetValues ?? parseNumericColumn(table, t);
+    let values = targetValues;
+    if (values === null) {
+      try {
+        values = parseNumericColumn(table, t);
+      } catch (err) {
+        throw new CliError(`${messageOf(err)} (regression needs a numeric target)`);
+      }
+    }
     let lo = Infinity;
     let hi = -Infinity;
     for (const v of values) {

@@ -168,6 +168,11 @@ describe('densely predict', () => {
     const plain = join(dir, 'plain.safetensors');
     new Network({ inputs: 4, layers: [new Dense(3, { activation: 'softmax' })], backend: 'js', seed: 1 }).save(plain);
     expectFailure(densely(['predict', plain, IRIS, '--backend', 'js']), ['no densely train metadata']);
+    const info = densely(['info', plain]);
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toMatch(/architecture\s+4 inputs → dense 3 softmax/);
+    expect(info.stdout).toMatch(/parameters\s+15\n/);
+    expectFailure(densely(['info', join(FIX, 'corrupt.safetensors')]), ['is not a valid densely model file']);
   });
 });
 
