@@ -2,7 +2,12 @@
 # from node-gyp's defaults comes from native/sources.json (read by native/sources.cjs);
 # CMakeLists.txt reads the same file, and test/build/ fails if the two drift.
 # Never add a source or a flag here: add it to native/sources.json.
+# DENSELY_PORTABLE=1 (set by scripts/prebuild.cjs for the shipped Linux binaries) adds
+# the glibc 2.17 shim and the static, private C++ runtime of native/compat/.
 {
+  "variables": {
+    "densely_portable%": "<!(node -p \"process.env.DENSELY_PORTABLE === '1' ? 1 : 0\")"
+  },
   "target_defaults": {
     "include_dirs": [
       "native/core",
@@ -54,7 +59,13 @@
       "target_name": "densely",
       "type": "loadable_module",
       "sources": ["<!@(node native/sources.cjs sources binding)"],
-      "dependencies": ["densely_core", "densely_core_sse2", "densely_core_avx2", "densely_core_neon"]
+      "dependencies": ["densely_core", "densely_core_sse2", "densely_core_avx2", "densely_core_neon"],
+      "conditions": [
+        ["OS=='linux' and densely_portable==1", {
+          "sources": ["<!@(node native/sources.cjs sources compat_glibc)"],
+          "ldflags": ["<!@(node native/compat/glibc_compat.cjs ldflags)"]
+        }]
+      ]
     }
   ]
 }
