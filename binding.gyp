@@ -63,7 +63,7 @@
       "conditions": [
         ["OS=='linux' and densely_portable==1", {
           "sources": ["<!@(node native/sources.cjs sources compat_glibc)"],
-          "ldflags": ["<!@(node native/compat/glibc_compat.cjs ldflags)"]
+          "ldflags": ["<!@(node native/compat/glibc_compat.cjs ldflags <(target_arch))"]
         }]
       ]
     }

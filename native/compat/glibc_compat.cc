@@ -1,8 +1,9 @@
 // glibc 2.17 compatibility shim for the portable Linux prebuilds (x86-64 and arm64).
 //
 // Contract: compiled and linked only into the prebuilt addon (DENSELY_PORTABLE=1 on a
-// glibc Linux, see binding.gyp), together with the link flags that
-// `node native/compat/glibc_compat.cjs ldflags` prints: -static-libstdc++ -static-libgcc,
+// glibc Linux, see binding.gyp; elsewhere, and on other architectures, this file is
+// empty), together with the link flags that
+// `node native/compat/glibc_compat.cjs ldflags <target_arch>` prints: -static-libstdc++ -static-libgcc,
 // -Wl,--exclude-libs,ALL (the static C++ runtime stays private to the addon) and one
 // -Wl,--wrap=<symbol> per symbol below. With them the addon imports no glibc symbol
 // version newer than GLIBC_2.17, whatever glibc it was linked against;
@@ -27,7 +28,7 @@
 #if defined(__linux__)
 #include <features.h>  // defines __GLIBC__ on glibc (musl's does not)
 #endif
-#if defined(__linux__) && defined(__GLIBC__)
+#if defined(__linux__) && defined(__GLIBC__) && (defined(__x86_64__) || defined(__aarch64__))
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -46,8 +47,6 @@
 #elif defined(__aarch64__)
 #define DENSELY_FUNCTION_TYPE "%function"
 #define DENSELY_TAIL_JUMP(target) "b " target
-#else
-#error "glibc_compat.cc supports x86-64 and arm64 only"
 #endif
 
 // BEGIN DENSELY_GLIBC_WRAPS: WRAP_OLD(symbol, old symbol, its x86-64 version); read by glibc_compat.cjs
@@ -254,4 +253,4 @@ DENSELY_HIDDEN uint32_t __wrap_arc4random(void) {
   return value;
 }
 
-#endif  // __linux__ && __GLIBC__
+#endif  // __linux__ && __GLIBC__ && (__x86_64__ || __aarch64__)

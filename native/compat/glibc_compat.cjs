@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Link flags for the glibc 2.17-compatible (portable) Linux build, derived from the
 // symbol list in glibc_compat.cc so the two cannot drift. binding.gyp runs
-//   node native/compat/glibc_compat.cjs ldflags
+//   node native/compat/glibc_compat.cjs ldflags <target_arch>
 // when DENSELY_PORTABLE=1 on Linux (the --wrap flags only where the C library is glibc;
 // cross builds from this glibc host to arm64 glibc qualify); `symbols` prints the
 // wrapped symbol names.
@@ -27,6 +27,9 @@ function wrappedSymbols() {
   return [...old, ...EMULATED];
 }
 
+/** The architectures glibc_compat.cc has wrappers for (node's process.arch names). */
+const WRAPPED_ARCHES = ['x64', 'arm64'];
+
 /** Whether this Linux's C library is glibc (musl has no symbol versions to pin). */
 function hostIsGlibc() {
   const header = process.report && process.report.getReport().header;
@@ -38,25 +41,25 @@ function hostIsGlibc() {
  * (--exclude-libs, a version script exporting only the Node-API entry points), and on
  * glibc one --wrap per symbol of glibc_compat.cc.
  */
-function ldflags(glibc = hostIsGlibc()) {
+function ldflags(glibc = hostIsGlibc(), arch = process.arch) {
   const flags = [
     '-static-libstdc++',
     '-static-libgcc',
     '-Wl,--exclude-libs,ALL',
     `-Wl,--version-script=${path.join(__dirname, 'exports.map')}`,
   ];
-  if (glibc) flags.push(...wrappedSymbols().map((s) => `-Wl,--wrap=${s}`));
+  if (glibc && WRAPPED_ARCHES.includes(arch)) flags.push(...wrappedSymbols().map((s) => `-Wl,--wrap=${s}`));
   return flags;
 }
 
-module.exports = { wrappedSymbols, ldflags, hostIsGlibc, EMULATED };
+module.exports = { wrappedSymbols, ldflags, hostIsGlibc, EMULATED, WRAPPED_ARCHES };
 
 if (require.main === module) {
   const what = process.argv[2];
-  if (what === 'ldflags') process.stdout.write(ldflags().join(' ') + '\n');
+  if (what === 'ldflags') process.stdout.write(ldflags(hostIsGlibc(), process.argv[3] || process.arch).join(' ') + '\n');
   else if (what === 'symbols') process.stdout.write(wrappedSymbols().join(' ') + '\n');
   else {
-    process.stderr.write('usage: node native/compat/glibc_compat.cjs ldflags|symbols\n');
+    process.stderr.write('usage: node native/compat/glibc_compat.cjs ldflags [arch] | symbols\n');
     process.exit(2);
   }
 }
