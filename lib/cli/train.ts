@@ -92,7 +92,7 @@ function prepare(path: string, shown: string, o: TrainOptions): Prepared {
   if (features.length === 0) throw new CliError(`${shown} has no feature columns besides the target ${quote(target)}`);
 
   const targetKind = inferKind(table, t);
-  const targetValues = targetKind === 'numeric' ? parseNumericColumn(table, t) : null;
+  const targetValues = targetKind === 'numeric' && o.task !== 'classification' ? parseNumericColumn(table, t) : null;
   const task = o.task ?? inferTask(targetKind, targetValues);
   if (task === 'regression') {
     let values = targetValues;
@@ -141,6 +141,14 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
   if (split.train.length === 0) throw new CliError(`${shown} has too few rows to train on`);
   const hasVal = split.validation.length > 0;
   const pre: Preprocessing = fitPreprocessing(p.table, p.features, p.numeric, split.train);
+  for (const f of pre.features) {
+    if (f.kind === 'categorical' && f.categories.length > 10 && f.categories.length > split.train.length / 2) {
+      io.stderr.write(
+        `densely: warning: column ${quote(f.name)} has ${f.categories.length} distinct values in ${split.train.length} training rows; ` +
+          `one-hot encoding adds an input per value (--drop ${f.name} ignores it)\n`,
+      );
+    }
+  }
   const columnOf = pre.features.map((f) => p.table.header.indexOf(f.name));
   const xTrain = encode(pre, p.table, columnOf, split.train).x;
   const xVal = encode(pre, p.table, columnOf, split.validation).x;

@@ -8,10 +8,13 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Dense, Network } from '../../lib/index';
 import { parseCsv } from '../../lib/cli/csv';
 import { checkWellFormed } from './xml';
+
+// Each test spawns node (0.3–1 s on a busy machine) and some train for a few seconds.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const ROOT = resolve(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'densely.cjs');
@@ -114,6 +117,18 @@ describe('densely train (iris, classification)', () => {
   it('restores the best weights: the reported loss is the best validation loss', () => {
     const vals = trainRun.stdout.split('\n').flatMap((l) => /val_loss (\d\.\d{4})/.exec(l)?.[1] ?? []).map(Number);
     expect(metric(trainRun.stdout, 'loss')).toBeCloseTo(Math.min(...vals), 3);
+  });
+});
+
+describe('the demo (bundled digits, default settings)', () => {
+  it('reaches at least 95% validation accuracy and writes curves.svg', () => {
+    const cwd = mkdtempSync(join(dir, 'demo-'));
+    const r = densely(['train', '--backend', 'js', '--plot', 'curves.svg'], cwd);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('bundled digits');
+    expect(r.stdout).toContain('10 classes');
+    expect(metric(r.stdout, 'accuracy')).toBeGreaterThanOrEqual(0.95);
+    expect(checkWellFormed(readFileSync(join(cwd, 'curves.svg'), 'utf8'))[0]).toBe('svg');
   });
 });
 
