@@ -1,0 +1,307 @@
+/**
+ * The js backend's {@link BackendModel}: forward, backward and optimizer steps of a stack of
+ * Dense and Dropout layers on one flat Float32Array of parameters (layout in
+ * `lib/backend/types.ts`).
+ *
+ * - Dense forward: `Z ← 1·bᵀ` (bias broadcast, or 0), `Z ← A_prev·W + Z` (one sgemm with
+ *   beta = 1, so Z is rounded to float32 once per reduction block), `A ← act(Z)`.
+ * - Dense backward: `dZ ← act′ ⊙ dA` (or the fused output gradient), `dW ← A_prevᵀ·dZ`,
+ *   `db_j ← Σ_rows dZ_rj` (float64 sum, rows in order), `dA_prev ← dZ·Wᵀ` (skipped below the
+ *   first Dense layer, where no parameter needs it).
+ * - Dropout is active in `trainStep`/`trainEpoch` only (see `dropout.ts`); elsewhere it is
+ *   the identity.
+ * - Scratch (activations, masks, gradient ping-pong, the gathered batch) is sized for the
+ *   largest row count seen so far and grown only when a larger batch arrives; `predict`
+ *   runs in chunks of at most {@link PREDICT_CHUNK} rows so inference never grows it
+ *   beyond that.
+ * - Single-threaded and synchronous except `trainEpoch`, which yields to the event loop
+ *   between batches whenever ≥ {@link YIELD_MS} ms passed since the last yield.
+ */
+import type {
+  BackendModel,
+  DenseSpec,
+  EpochJob,
+  EpochResult,
+  EvalResult,
+  LossName,
+  ModelSpec,
+  OptimizerSpec,
+} from '../types';
+import { activationBackward, activationForward } from './activations';
+import { dropoutBackward, dropoutForward } from './dropout';
+import { gemmF32 } from './gemm';
+import { countCorrect, fusedGradient, isFused, lossGradient, lossValue } from './losses';
+import { createOptimizer, optimizerStep, type OptimizerState } from './optimizers';
+
+/** Rows per forward pass in `predict` (rows are independent, so chunking changes no bit). */
+export const PREDICT_CHUNK = 1024;
+/** Longest stretch `trainEpoch` runs batches without yielding to the event loop. */
+export const YIELD_MS = 1;
+
+const EMPTY = new Float32Array(0);
+
+interface LayerRt {
+  /** Index in `ModelSpec.layers` (the dropout layer id). */
+  index: number;
+  dense: DenseSpec | null;
+  rate: number;
+  units: number;
+  /** Dense: pre-activation; dropout: the mask factors. */
+  z: Float32Array;
+  /** Output of the layer in training (aliases `z` for a linear Dense layer). */
+  a: Float32Array;
+  /** Whether some Dense layer precedes this one (so its input gradient is needed). */
+  needsInputGrad: boolean;
+  /** Dense with bias: a view of the bias inside `params`. */
+  bias: Float32Array | null;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export class JsModel implements BackendModel {
+  readonly params: Float32Array;
+  readonly #spec: ModelSpec;
+  readonly #layers: LayerRt[];
+  readonly #maxWidth: number;
+  readonly #grads: Float32Array;
+  #loss: LossName = 'mse';
+  #opt: OptimizerState | null = null;
+  #capRows = 0;
+  #g0: Float32Array = EMPTY;
+  #g1: Float32Array = EMPTY;
+  #xBatch: Float32Array = EMPTY;
+  #yBatch: Float32Array = EMPTY;
+  #biasSum: Float64Array;
+
+  constructor(spec: ModelSpec) {
+    this.#spec = spec;
+    this.params = new Float32Array(spec.paramCount);
+    this.#grads = new Float32Array(spec.paramCount);
+    let maxWidth = spec.inputs;
+    let seenDense = false;
+    this.#layers = spec.layers.map((l, index) => {
+      maxWidth = Math.max(maxWidth, l.units);
+      const rt: LayerRt = {
+        index,
+        dense: l.kind === 'dense' ? l : null,
+        rate: l.kind === 'dropout' ? l.rate : 0,
+        units: l.units,
+        z: EMPTY,
+        a: EMPTY,
+        needsInputGrad: seenDense,
+        bias: l.kind === 'dense' && l.useBias ? this.params.subarray(l.biasOffset, l.biasOffset + l.units) : null,
+      };
+      if (l.kind === 'dense') seenDense = true;
+      return rt;
+    });
+    this.#maxWidth = maxWidth;
+    this.#biasSum = new Float64Array(maxWidth);
+  }
+
+  setLoss(loss: LossName): void {
+    this.#loss = loss;
+  }
+
+  setOptimizer(opt: OptimizerSpec): void {
+    this.#opt = createOptimizer(opt, this.params.length);
+  }
+
+  predict(x: Float32Array, rows: number, out: Float32Array): void {
+    const { inputs, outputs } = this.#spec;
+    for (let r0 = 0; r0 < rows; r0 += PREDICT_CHUNK) {
+      const n = Math.min(PREDICT_CHUNK, rows - r0);
+      const xs = r0 === 0 && n === rows ? x : x.subarray(r0 * inputs, (r0 + n) * inputs);
+      const yhat = this.#forward(xs, n, false, 0);
+      out.set(yhat.subarray(0, n * outputs), r0 * outputs);
+    }
+  }
+
+  evaluate(x: Float32Array, y: Float32Array, rows: number): EvalResult {
+    const yhat = this.#forward(x, rows, false, 0);
+    return this.#score(yhat, y, rows);
+  }
+
+  gradients(x: Float32Array, y: Float32Array, rows: number, grads: Float32Array): number {
+    const yhat = this.#forward(x, rows, false, 0);
+    const loss = lossValue(this.#loss, yhat, y, rows, this.#spec.outputs);
+    this.#backward(x, y, rows, false, grads);
+    return loss;
+  }
+
+  trainStep(x: Float32Array, y: Float32Array, rows: number, step: number): EvalResult {
+    const yhat = this.#forward(x, rows, true, step);
+    const result = this.#score(yhat, y, rows);
+    if (!Number.isFinite(result.loss)) return result;
+    this.#backward(x, y, rows, true, this.#grads);
+    if (this.#opt !== null) optimizerStep(this.#opt, this.params, this.#grads);
+    return result;
+  }
+
+  async trainEpoch(job: EpochJob): Promise<EpochResult> {
+    const { inputs, outputs } = this.#spec;
+    const { x, y, order, batchSize, signal, onBatchEnd } = job;
+    const yWidth = this.#loss === 'sparseCategoricalCrossentropy' ? 1 : outputs;
+    const total = order.length;
+    const result: EpochResult = { batches: 0, lossSum: 0, correct: 0, samples: 0, status: 'done', failedBatch: -1 };
+    this.#ensureRows(Math.min(batchSize, total));
+    let lastYield = performance.now();
+    for (let b = 0, start = 0; start < total; b++, start += batchSize) {
+      if (signal?.aborted) {
+        result.status = 'aborted';
+        break;
+      }
+      const rows = Math.min(batchSize, total - start);
+      const xb = this.#xBatch;
+      const yb = this.#yBatch;
+      for (let r = 0; r < rows; r++) {
+        const src = order[start + r]!;
+        copyRow(x, src * inputs, xb, r * inputs, inputs);
+        copyRow(y, src * yWidth, yb, r * yWidth, yWidth);
+      }
+      const step = this.trainStep(xb, yb, rows, job.firstStep + b);
+      if (!Number.isFinite(step.loss)) {
+        result.status = 'nonfinite';
+        result.failedBatch = b;
+        break;
+      }
+      result.batches++;
+      result.lossSum += step.loss * rows;
+      result.correct += step.correct;
+      result.samples += rows;
+      onBatchEnd?.(b, step.loss, step.correct, rows);
+      if (performance.now() - lastYield >= YIELD_MS) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
+    }
+    return result;
+  }
+
+  dispose(): void {
+    this.#capRows = 0;
+    for (const l of this.#layers) {
+      l.z = EMPTY;
+      l.a = EMPTY;
+    }
+    this.#g0 = this.#g1 = this.#xBatch = this.#yBatch = EMPTY;
+  }
+
+  #score(yhat: Float32Array, y: Float32Array, rows: number): EvalResult {
+    const outputs = this.#spec.outputs;
+    return {
+      loss: lossValue(this.#loss, yhat, y, rows, outputs),
+      correct: countCorrect(this.#loss === 'sparseCategoricalCrossentropy', yhat, y, rows, outputs),
+    };
+  }
+
+  /** Grows every per-row buffer to hold `rows` rows (never shrinks). */
+  #ensureRows(rows: number): void {
+    if (rows <= this.#capRows) return;
+    const cap = rows;
+    for (const l of this.#layers) {
+      const size = cap * l.units;
+      if (l.dense !== null) {
+        l.z = new Float32Array(size);
+        l.a = l.dense.activation === 'linear' ? l.z : new Float32Array(size);
+      } else {
+        l.z = new Float32Array(size);
+        l.a = new Float32Array(size);
+      }
+    }
+    this.#g0 = new Float32Array(cap * this.#maxWidth);
+    this.#g1 = new Float32Array(cap * this.#maxWidth);
+    this.#xBatch = new Float32Array(cap * this.#spec.inputs);
+    this.#yBatch = new Float32Array(cap * this.#spec.outputs);
+    this.#capRows = cap;
+  }
+
+  /** Runs the layers; returns the buffer whose first `rows × outputs` elements are ŷ. */
+  #forward(x: Float32Array, rows: number, training: boolean, step: number): Float32Array {
+    this.#ensureRows(rows);
+    const p = this.params;
+    let input = x;
+    let width = this.#spec.inputs;
+    for (const l of this.#layers) {
+      const d = l.dense;
+      if (d === null) {
+        if (training && l.rate > 0) {
+          dropoutForward(input, l.a, l.z, rows, l.units, l.rate, this.#spec.seed, step, l.index);
+          input = l.a;
+        }
+        continue;
+      }
+      const units = d.units;
+      const z = l.z;
+      const bias = l.bias;
+      if (bias !== null) for (let r = 0; r < rows; r++) z.set(bias, r * units);
+      gemmF32(false, false, rows, units, width, 1, input, 0, width, p, d.kernelOffset, units, d.useBias ? 1 : 0, z, 0, units);
+      activationForward(d.activation, d.alpha, z, l.a, rows, units);
+      input = l.a;
+      width = units;
+    }
+    return input;
+  }
+
+  /**
+   * Gradient of the batch mean loss w.r.t. every parameter into `grads`, from the buffers of
+   * the preceding `#forward(x, rows, training, …)`.
+   */
+  #backward(x: Float32Array, y: Float32Array, rows: number, training: boolean, grads: Float32Array): void {
+    const layers = this.#layers;
+    const outputs = this.#spec.outputs;
+    const p = this.params;
+    const last = layers.length - 1;
+    const lastDense = layers[last]!.dense;
+    let g = this.#g0;
+    let gNext = this.#g1;
+    const yhat = this.#outputOf(last, x, training);
+    const fused = lastDense !== null && isFused(lastDense.activation, this.#loss);
+    if (fused) fusedGradient(this.#loss, yhat, y, rows, outputs, g);
+    else lossGradient(this.#loss, yhat, y, rows, outputs, g);
+
+    for (let i = last; i >= 0; i--) {
+      const l = layers[i]!;
+      const d = l.dense;
+      if (d === null) {
+        if (training && l.rate > 0) dropoutBackward(g, l.z, g, rows * l.units);
+        continue;
+      }
+      const units = d.units;
+      const inputs = d.inputs;
+      if (!(fused && i === last)) activationBackward(d.activation, d.alpha, l.z, l.a, g, g, rows, units);
+      const aPrev = this.#outputOf(i - 1, x, training);
+      // dW = A_prevᵀ · dZ  ([inputs × rows] · [rows × units])
+      gemmF32(true, false, inputs, units, rows, 1, aPrev, 0, inputs, g, 0, units, 0, grads, d.kernelOffset, units);
+      if (d.useBias) {
+        const acc = this.#biasSum;
+        acc.fill(0, 0, units);
+        for (let r = 0; r < rows; r++) {
+          const o = r * units;
+          for (let j = 0; j < units; j++) acc[j] += g[o + j]!;
+        }
+        const bo = d.biasOffset;
+        for (let j = 0; j < units; j++) grads[bo + j] = acc[j]!;
+      }
+      if (l.needsInputGrad) {
+        // dA_prev = dZ · Wᵀ  ([rows × units] · [units × inputs])
+        gemmF32(false, true, rows, inputs, units, 1, g, 0, units, p, d.kernelOffset, units, 0, gNext, 0, inputs);
+        const t = g;
+        g = gNext;
+        gNext = t;
+      }
+    }
+  }
+
+  /** The output buffer of layer `i` (−1: the input) as the last forward pass left it. */
+  #outputOf(i: number, x: Float32Array, training: boolean): Float32Array {
+    for (; i >= 0; i--) {
+      const l = this.#layers[i]!;
+      if (l.dense !== null || (training && l.rate > 0)) return l.a;
+    }
+    return x;
+  }
+}
+
+function copyRow(src: Float32Array, so: number, dst: Float32Array, d: number, n: number): void {
+  for (let j = 0; j < n; j++) dst[d + j] = src[so + j]!;
+}

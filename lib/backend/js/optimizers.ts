@@ -1,0 +1,119 @@
+/**
+ * Optimizer updates of the js backend: one loop over the flat parameter array per step.
+ * The rules are PyTorch's (`torch.optim`), as written on `OptimizerSpec` in
+ * `lib/backend/types.ts`; t counts applied steps from 1.
+ * - sgd:     g ← g + wd·θ; if μ ≠ 0: b ← g (t = 1) else b ← μ·b + g; g ← nesterov ? g + μ·b : b;
+ *            θ ← θ − lr·g
+ * - adam:    g ← g + wd·θ; m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
+ *            θ ← θ − lr · (m / (1−β1^t)) / (√(v / (1−β2^t)) + ε)
+ * - adamw:   θ ← θ·(1 − lr·wd); then adam's update with no decay in g
+ * - rmsprop: g ← g + wd·θ; v ← ρ·v + (1−ρ)·g²; if μ ≠ 0: b ← μ·b + g/(√v + ε), θ ← θ − lr·b;
+ *            else θ ← θ − lr·g/(√v + ε)   (b starts at 0, as PyTorch)
+ * Numerics: each element's update is computed in float64 from the float32 parameter,
+ * gradient and state, and each stored value (θ, m, v, b) is rounded to float32 once;
+ * adamw's decayed θ·(1 − lr·wd) is rounded to float32 before adam's update (as PyTorch's
+ * in-place `mul_`).
+ * `1 − β^t` is `1 − Math.pow(β, t)` in float64. State lives in flat Float32Arrays
+ * allocated once by {@link createOptimizer}.
+ */
+import type { OptimizerSpec } from '../types';
+
+export interface OptimizerState {
+  readonly spec: OptimizerSpec;
+  /** Applied steps so far. */
+  t: number;
+  /** First slot: momentum buffer (sgd, rmsprop) or first moment (adam, adamw). */
+  readonly s1: Float32Array;
+  /** Second slot: second moment (adam, adamw, rmsprop). */
+  readonly s2: Float32Array;
+}
+
+/** Fresh state for `n` parameters (all slots zero, t = 0). */
+export function createOptimizer(spec: OptimizerSpec, n: number): OptimizerState {
+  const needs1 = spec.kind === 'adam' || spec.kind === 'adamw' || spec.momentum !== 0;
+  const needs2 = spec.kind !== 'sgd';
+  return {
+    spec: { ...spec },
+    t: 0,
+    s1: new Float32Array(needs1 ? n : 0),
+    s2: new Float32Array(needs2 ? n : 0),
+  };
+}
+
+/** One update of `params` (length n) from `grads`; increments `state.t`. */
+export function optimizerStep(state: OptimizerState, params: Float32Array, grads: Float32Array): void {
+  const n = params.length;
+  const o = state.spec;
+  state.t += 1;
+  const t = state.t;
+  const lr = o.learningRate;
+  const wd = o.weightDecay;
+  switch (o.kind) {
+    case 'sgd': {
+      const mu = o.momentum;
+      if (mu === 0) {
+        for (let i = 0; i < n; i++) {
+          const th = params[i]!;
+          params[i] = th - lr * (grads[i]! + wd * th);
+        }
+        return;
+      }
+      const buf = state.s1;
+      const first = t === 1;
+      const nesterov = o.nesterov;
+      for (let i = 0; i < n; i++) {
+        const th = params[i]!;
+        const g = grads[i]! + wd * th;
+        const b = Math.fround(first ? g : mu * buf[i]! + g);
+        buf[i] = b;
+        params[i] = th - lr * (nesterov ? g + mu * b : b);
+      }
+      return;
+    }
+    case 'adam':
+    case 'adamw': {
+      const b1 = o.beta1;
+      const b2 = o.beta2;
+      const eps = o.epsilon;
+      const c1 = 1 - Math.pow(b1, t);
+      const c2 = 1 - Math.pow(b2, t);
+      const m = state.s1;
+      const v = state.s2;
+      const decoupled = o.kind === 'adamw';
+      const shrink = 1 - lr * wd;
+      for (let i = 0; i < n; i++) {
+        let th = params[i]!;
+        let g = grads[i]!;
+        if (decoupled) th = Math.fround(th * shrink);
+        else g += wd * th;
+        const mi = Math.fround(b1 * m[i]! + (1 - b1) * g);
+        const vi = Math.fround(b2 * v[i]! + (1 - b2) * g * g);
+        m[i] = mi;
+        v[i] = vi;
+        params[i] = th - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
+      }
+      return;
+    }
+    case 'rmsprop': {
+      const rho = o.rho;
+      const eps = o.epsilon;
+      const mu = o.momentum;
+      const v = state.s2;
+      const buf = state.s1;
+      for (let i = 0; i < n; i++) {
+        const th = params[i]!;
+        const g = grads[i]! + wd * th;
+        const vi = Math.fround(rho * v[i]! + (1 - rho) * g * g);
+        v[i] = vi;
+        if (mu !== 0) {
+          const b = Math.fround(mu * buf[i]! + g / (Math.sqrt(vi) + eps));
+          buf[i] = b;
+          params[i] = th - lr * b;
+        } else {
+          params[i] = th - (lr * g) / (Math.sqrt(vi) + eps);
+        }
+      }
+      return;
+    }
+  }
+}
