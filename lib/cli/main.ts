@@ -168,10 +168,10 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     if (err instanceof CliError) {
-      io.stderr.write(`densely: ${err.message}\n`);
+      io.stderr.write(`densely: ${err.message.replace(/^densely: /, '')}\n`);
       return err.exitCode;
     }
-    io.stderr.write(`densely: internal error: ${messageOf(err)}\n`);
+    io.stderr.write(`densely: internal error: ${messageOf(err).replace(/^densely: /, '')}\n`);
     if (process.env.DENSELY_DEBUG) io.stderr.write(`${(err as Error).stack ?? ''}\n`);
     return EXIT_RUNTIME;
   }

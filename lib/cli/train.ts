@@ -123,6 +123,11 @@ function prepare(path: string, shown: string, o: TrainOptions): Prepared {
   return { table, task, target, classes: names, labels, features, numeric };
 }
 
+/** "1 epoch", "3 epochs". */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function describeArchitecture(inputs: number, hidden: number[], activation: string, outputs: number, outAct: string): string {
   return [`${inputs} inputs`, ...hidden.map((h) => `dense ${h} ${activation}`), `dense ${outputs} ${outAct}`].join(' → ');
 }
@@ -203,7 +208,7 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
   }
   out(`split     ${split.train.length} training / ${split.validation.length} validation rows (${p.task === 'classification' ? 'stratified, ' : ''}seed ${o.seed})`);
   out(`network   ${describeArchitecture(pre.inputs, o.layers, o.activation, outputs, outAct)} (${net.paramCount.toLocaleString('en-US')} parameters)`);
-  out(`training  ${net.backend} backend (${net.backend === 'native' ? `${info.isa}, ${threads} threads` : note ?? 'pure JS'}), adam lr ${o.lr}, batch size ${o.batchSize}, up to ${o.epochs} epochs, early stopping after ${o.patience} epochs without a better ${hasVal ? 'validation' : 'training'} loss`);
+  out(`training  ${net.backend} backend (${net.backend === 'native' ? `${info.isa}, ${plural(threads, 'thread')}` : note ?? 'pure JS'}), adam lr ${o.lr}, batch size ${o.batchSize}, up to ${plural(o.epochs, 'epoch')}, early stopping after ${plural(o.patience, 'epoch')} without a better ${hasVal ? 'validation' : 'training'} loss`);
   out();
 
   const batches = Math.ceil(split.train.length / o.batchSize);
@@ -285,11 +290,11 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
   const stoppedBy = state.stoppedBy;
   const why =
     stoppedBy === 'early-stopping'
-      ? `early stopping: no better ${hasVal ? 'validation' : 'training'} loss for ${o.patience} epochs`
+      ? `early stopping: no better ${hasVal ? 'validation' : 'training'} loss for ${plural(o.patience, 'epoch')}`
       : stoppedBy === 'interrupt'
         ? 'interrupted'
         : 'reached --epochs';
-  out(`stopped   after ${epochCount} epochs in ${seconds.toFixed(1)}s (${why}); restored the weights of epoch ${bestEpoch}`);
+  out(`stopped   after ${plural(epochCount, 'epoch')} in ${seconds.toFixed(1)}s (${why}); restored the weights of epoch ${bestEpoch}`);
 
   const evalRows = hasVal ? split.validation : split.train;
   const xEval = hasVal ? xVal : xTrain;
