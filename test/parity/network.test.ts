@@ -5,7 +5,7 @@
  * in test/gradients/), then on wider layers whose dot products cross the GEMM tiles.
  */
 import { describe, expect, it } from 'vitest';
-import { Dense, Dropout, Network } from '../../lib/index';
+import { backendInfo, Dense, Dropout, Network } from '../../lib/index';
 import { ACTIVATIONS, type RefActivation } from '../reference/activations';
 import { lossValue, type RefLoss } from '../reference/losses';
 import { flatten, forward, gradients, type RefDense, type RefParams } from '../reference/network';
@@ -129,6 +129,45 @@ describe(`network parity with the float64 reference (${BACKEND})`, () => {
         const net = buildNetwork(layers, params, s.inputs);
         net.compile({ loss: s.loss, optimizer: 'adam' });
         checkCase(c, net);
+      });
+    }
+  });
+
+  describe('js and native agree within API.md’s bound (1e-5 relative + 1e-6 absolute)', () => {
+    // The other backend when the addon loads (always, in the native project); without
+    // the addon, the js backend is held to the same bound against the float64 reference.
+    const other: 'js' | 'native' | null = BACKEND === 'native' ? 'js' : backendInfo().native ? 'native' : null;
+    const bound = { rtol: 1e-5, atol: 1e-6 };
+    for (const c of gradientGrid().filter((_, i) => i % 3 === 0)) {
+      it(`${c.name} vs ${other ?? 'the reference'}`, () => {
+        const x = Float32Array.from(c.x);
+        const y = targetsFor(c.loss, c.y);
+        const net = buildNetwork(c.layers, c.params, c.inputs);
+        net.compile({ loss: c.loss, optimizer: 'sgd' });
+        let wantPredict: ArrayLike<number>;
+        let wantLoss: number;
+        let wantGrads: ArrayLike<number>;
+        if (other) {
+          const twin = new Network({
+            inputs: c.inputs,
+            layers: c.layers.map((l) => new Dense(l.units, { activation: l.activation, alpha: l.alpha, useBias: l.useBias })),
+            backend: other,
+            seed: 5,
+          });
+          twin.setWeights(net.getWeights());
+          twin.compile({ loss: c.loss, optimizer: 'sgd' });
+          wantPredict = twin.predict(x);
+          wantLoss = twin.evaluate(x, y).loss;
+          wantGrads = twin.gradients(x, y).flatMap((g) => [...g.kernel, ...(g.bias ?? [])]);
+        } else {
+          const ref = gradients(c.layers, c.params, c.loss, c.x, c.y, c.rows, { fused: true });
+          wantPredict = forward(c.layers, c.params, c.x, c.rows).a[c.layers.length]!;
+          wantLoss = ref.loss;
+          wantGrads = flatten(ref.grads);
+        }
+        expectClose(net.predict(x), wantPredict, bound, `${c.name}: predict`);
+        expectClose([net.evaluate(x, y).loss], [wantLoss], bound, `${c.name}: loss`);
+        expectClose(net.gradients(x, y).flatMap((g) => [...g.kernel, ...(g.bias ?? [])]), wantGrads, bound, `${c.name}: gradients`);
       });
     }
   });
