@@ -55,7 +55,8 @@ export function runInfo(modelPath: string, o: InfoOptions, io: Io): void {
     out(`  data        ${t.data}: ${t.rows} rows (${t.trainRows} training, ${t.validationRows} validation)`);
     out(`  optimizer   ${t.optimizer} lr ${t.learningRate}, batch size ${t.batchSize}, hidden layers ${t.hiddenLayers.join(',') || 'none'} (${t.activation})`);
     out(`  epochs      ${t.epochsRun} of at most ${t.maxEpochs}, best ${t.bestEpoch} (${t.stoppedBy}, patience ${t.patience})`);
-    const metrics = Object.entries(t.metrics ?? {}).map(([k, v]) => `${k === 'r2' ? 'R²' : k} ${fmt(v)}`);
+    const label: Record<string, string> = { mae: 'MAE', rmse: 'RMSE', r2: 'R²' };
+    const metrics = Object.entries(t.metrics ?? {}).map(([k, v]) => `${label[k] ?? k} ${fmt(v)}`);
     out(`  metrics     ${metrics.join(', ')} (on the ${t.metricsOn} rows)`);
     out(`  run         ${t.backend} backend, ${t.threads} thread${t.threads === 1 ? '' : 's'}, seed ${t.seed}, densely ${t.denselyVersion}, ${t.date}`);
   }
