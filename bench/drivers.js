@@ -81,9 +81,11 @@ function denselyOptimizer(densely, spec) {
   throw new Error(`bench: no densely optimizer for ${spec.name}`);
 }
 
-function denselyInfo(densely) {
+/** What ran: `backendInfo()` describes the addon, but a js-backend network runs js whatever loaded. */
+function denselyInfo(densely, backend) {
   const info = densely.backendInfo();
-  return { isa: info.isa, threads: info.threads, version: info.version };
+  const impl = backend === 'native' ? `native ${info.isa}` : 'js';
+  return { impl, isa: info.isa, threads: backend === 'native' ? info.threads : 1, version: info.version };
 }
 
 function denselyDriver(backend) {
@@ -101,7 +103,7 @@ function denselyDriver(backend) {
         async: true,
         run: () => net.fit(x, y, options),
         unitsPerCall: rows,
-        info: { ...denselyInfo(densely), rows },
+        info: { ...denselyInfo(densely, backend), rows },
       };
     },
     /** `densely/kernels` sgemm; DENSELY_BACKEND pins which backend 'auto' resolves to. */
@@ -133,7 +135,7 @@ function denselyDriver(backend) {
         async: false,
         run: () => net.predict(x),
         unitsPerCall: trial.unit === 'calls/s' ? 1 : trial.batch,
-        info: denselyInfo(densely),
+        info: denselyInfo(densely, backend),
       };
     },
   };
