@@ -30,12 +30,13 @@ function benchDependencies(log) {
   if (!result.ok) log(`  could not install bench dependencies; tfjs rows will be skipped:\n    ${lastLines(result.output)}`);
 }
 
-function newestMtime(dir) {
+/** Newest modification time of the files under `dir` whose names match `pattern`. */
+function newestMtime(dir, pattern = /\.ts$/) {
   let newest = 0;
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(full).mtimeMs);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full, pattern));
+    else if (pattern.test(entry.name)) newest = Math.max(newest, fs.statSync(full).mtimeMs);
   }
   return newest;
 }
@@ -75,8 +76,16 @@ function backendInfo() {
  */
 function nativeBuild(log) {
   const info = backendInfo();
-  if (info.native || info.isa === 'n/a') return info;
-  const binaries = [path.join(ROOT, 'build', 'Release', 'densely.node'), path.join(ROOT, 'prebuilds')];
+  const addon = path.join(ROOT, 'build', 'Release', 'densely.node');
+  if (info.native) {
+    const sources = path.join(ROOT, 'native');
+    if (fs.existsSync(addon) && fs.existsSync(sources) && fs.statSync(addon).mtimeMs < newestMtime(sources, /\.(cc|h|json|gyp)$/)) {
+      log('note: build/Release/densely.node is older than native/ sources; run `npm run build:native` to bench the current code');
+    }
+    return info;
+  }
+  if (info.isa === 'n/a') return info;
+  const binaries = [addon, path.join(ROOT, 'prebuilds')];
   if (binaries.some((p) => fs.existsSync(p))) {
     log(`native addon not loaded (${info.reason ?? 'no reason given'}); not rebuilding the existing one`);
     return info;
