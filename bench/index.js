@@ -56,9 +56,20 @@ function git(args) {
   }
 }
 
+/** CPU model, family/model numbers and the SIMD extensions that matter here (Linux: /proc/cpuinfo). */
 function cpuModel() {
   const cpus = os.cpus();
-  return `${cpus[0]?.model ?? 'unknown'} (${cpus.length} logical CPUs)`;
+  let detail = '';
+  try {
+    const text = fs.readFileSync('/proc/cpuinfo', 'utf8');
+    const field = (name) => text.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm'))?.[1]?.trim();
+    const flags = new Set((field('flags') ?? '').split(/\s+/));
+    const simd = ['avx2', 'fma', 'avx512f'].filter((f) => flags.has(f)).join('+');
+    detail = `family ${field('cpu family')} model ${field('model')}, ${simd || 'no AVX2'}, `;
+  } catch {
+    // not Linux: the model name alone
+  }
+  return `${cpus[0]?.model ?? 'unknown'} (${detail}${cpus.length} logical CPUs)`;
 }
 
 function header(info, opts) {
@@ -158,6 +169,10 @@ function medianAbsoluteDeviation(samples, median) {
   return deviations.length % 2 ? deviations[mid] : 0.5 * (deviations[mid - 1] + deviations[mid]);
 }
 
+function formatRatio(ratio) {
+  return ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2);
+}
+
 function formatNumber(value, unit) {
   if (unit === 'GFLOP/s') return value.toFixed(1);
   if (value >= 100) return Math.round(value).toLocaleString('en-US');
@@ -171,7 +186,7 @@ function formatRow(trial, pair, result, baseline, peaks) {
   const spread = result.median > 0 ? (100 * medianAbsoluteDeviation(result.samples, result.median)) / result.median : 0;
   let line = `${who} ${formatNumber(result.median, trial.unit).padStart(13)} ${trial.unit.padEnd(9)}`
     + ` ±${spread.toFixed(1).padStart(4)}%  n=${String(result.samples.length).padEnd(2)}`;
-  if (baseline !== undefined) line += `  ${(result.median / baseline).toFixed(2).padStart(7)}× ${trial.baseline}`;
+  if (baseline !== undefined) line += `  ${formatRatio(result.median / baseline).padStart(7)}× ${trial.baseline}`;
   const peak = peaks.get(pair.threads);
   if (trial.type === 'gemm' && peak) line += `  ${((100 * result.median) / peak.best).toFixed(0).padStart(3)}% of peak`;
   const impl = result.info?.impl ?? result.info?.isa ?? result.info?.backend;
@@ -181,7 +196,7 @@ function formatRow(trial, pair, result, baseline, peaks) {
 
 function formatVerdict(target, verdict, unit) {
   if (verdict.missing) return `  target  ${target.text}: n/a (${verdict.missing} did not run)`;
-  const measured = target.ratio !== undefined ? `${verdict.value.toFixed(2)}×` : `${formatNumber(verdict.value, unit)} ${unit}`;
+  const measured = target.ratio !== undefined ? `${formatRatio(verdict.value)}×` : `${formatNumber(verdict.value, unit)} ${unit}`;
   return `  target  ${target.text}: ${measured} — ${verdict.met ? 'met' : 'NOT MET'}`;
 }
 
