@@ -4,18 +4,61 @@
 // and never materialise a transposed copy. Baseline ISA; units are elements.
 //
 // Access patterns (the read side is always contiguous along a stored row):
-//   A, no transpose  (a[i·lda + p]): per panel row i, read kc contiguous, write stride mr.
+//   A, no transpose  (a[i·lda + p]): rows interleaved (interleave_rows, 4×4 transposes).
 //   A, transpose     (a[p·lda + i]): per p, copy mr contiguous.
 //   B, no transpose  (b[p·ldb + j]): per p, copy nr contiguous.
-//   B, transpose     (b[j·ldb + p]): per panel column j, read kc contiguous, write stride nr.
+//   B, transpose     (b[j·ldb + p]): rows of B interleaved (interleave_rows).
 // Rows of A past i0 + mc and columns of B past j0 + nc are written as zeros.
 #include <cstdlib>
 #include <cstring>
 
 #include "gemm_kernels.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace densely {
 namespace {
+
+// Interleaves `rows` source rows (row r at src + r·ld, kc elements each) into out with
+// out[p·W + r] = row_r[p] — the strided-write half of packing (A untransposed, B
+// transposed). SSE2 (x86-64 baseline): groups of 4 rows × 4 k go through a 4×4 register
+// transpose, so reads and writes are 4-wide; leftover rows/k are copied one by one.
+template <int W>
+void interleave_rows(const float* src, int64_t ld, int64_t rows, int64_t kc, float* out) {
+  int64_t r = 0;
+#if defined(__SSE2__)
+  for (; r + 4 <= rows; r += 4) {
+    const float* s0 = src + r * ld;
+    const float* s1 = s0 + ld;
+    const float* s2 = s1 + ld;
+    const float* s3 = s2 + ld;
+    int64_t p = 0;
+    for (; p + 4 <= kc; p += 4) {
+      __m128 x0 = _mm_loadu_ps(s0 + p), x1 = _mm_loadu_ps(s1 + p);
+      __m128 x2 = _mm_loadu_ps(s2 + p), x3 = _mm_loadu_ps(s3 + p);
+      _MM_TRANSPOSE4_PS(x0, x1, x2, x3);
+      float* d = out + p * W + r;
+      _mm_storeu_ps(d, x0);
+      _mm_storeu_ps(d + W, x1);
+      _mm_storeu_ps(d + 2 * W, x2);
+      _mm_storeu_ps(d + 3 * W, x3);
+    }
+    for (; p < kc; ++p) {
+      float* d = out + p * W + r;
+      d[0] = s0[p];
+      d[1] = s1[p];
+      d[2] = s2[p];
+      d[3] = s3[p];
+    }
+  }
+#endif
+  for (; r < rows; ++r) {
+    const float* s0 = src + r * ld;
+    for (int64_t p = 0; p < kc; ++p) out[p * W + r] = s0[p];
+  }
+}
 
 template <int MR>
 void pack_a_fixed(bool trans_a, const float* a, int64_t lda, int64_t i0, int64_t mc, int64_t p0,
@@ -23,10 +66,7 @@ void pack_a_fixed(bool trans_a, const float* a, int64_t lda, int64_t i0, int64_t
   for (int64_t q = 0; q < mc; q += MR) {
     const int64_t rows = mc - q < MR ? mc - q : MR;
     if (!trans_a) {
-      for (int64_t i = 0; i < rows; ++i) {
-        const float* src = a + (i0 + q + i) * lda + p0;
-        for (int64_t p = 0; p < kc; ++p) out[p * MR + i] = src[p];
-      }
+      interleave_rows<MR>(a + (i0 + q) * lda + p0, lda, rows, kc, out);
       for (int64_t i = rows; i < MR; ++i)
         for (int64_t p = 0; p < kc; ++p) out[p * MR + i] = 0.0f;
     } else {
@@ -57,10 +97,7 @@ void pack_b_fixed(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t
           for (int64_t j = 0; j < NR; ++j) out[p * NR + j] = j < cols ? src[p * ldb + j] : 0.0f;
       }
     } else {
-      for (int64_t j = 0; j < cols; ++j) {
-        const float* src = b + (j0 + q + j) * ldb + p0;
-        for (int64_t p = 0; p < kc; ++p) out[p * NR + j] = src[p];
-      }
+      interleave_rows<NR>(b + (j0 + q) * ldb + p0, ldb, cols, kc, out);
       for (int64_t j = cols; j < NR; ++j)
         for (int64_t p = 0; p < kc; ++p) out[p * NR + j] = 0.0f;
     }
