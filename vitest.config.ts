@@ -21,7 +21,8 @@ export default defineConfig({
       {
         // The same shared files on the native backend, plus the native-only boundary
         // tests (busy guard, GC during async work, bad arrays, workers); they use
-        // global.gc, from the root poolOptions below (vitest takes execArgv there only).
+        // global.gc, from the root poolOptions above (vitest takes execArgv there only).
+        extends: true,
         test: {
           name: 'native',
           include: shared,

@@ -17,6 +17,34 @@ namespace densely_binding {
   throw err;
 }
 
+// A typed array's data and length from one napi_get_typedarray_info call (the
+// node-addon-api wrappers query it up to three times; this path runs once per argument
+// of every predict, so it stays lean).
+template <typename T>
+struct ArrayArg {
+  T* data;
+  size_t length;
+};
+
+template <typename T>
+inline ArrayArg<T> ArgTyped(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type want,
+                            const char* name, const char* what) {
+  const napi_value v = info[i];
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_is_typedarray(info.Env(), v, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(info.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != want)
+    ThrowInternal(info.Env(), std::string(name) + " must be " + what);
+  return ArrayArg<T>{static_cast<T*>(data), length};
+}
+
+inline ArrayArg<float> ArgF32Raw(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  return ArgTyped<float>(info, i, napi_float32_array, name, "a Float32Array");
+}
+
 inline Napi::Float32Array ArgF32(const Napi::CallbackInfo& info, size_t i, const char* name) {
   const Napi::Value v = info[i];
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)

@@ -308,25 +308,25 @@ void Model::SetOptimizer(const Napi::CallbackInfo& info) {
 void Model::Predict(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   densely::Network& net = Use(env);
-  Napi::Float32Array x = ArgF32(info, 0, "x");
+  const ArrayArg<float> x = ArgF32Raw(info, 0, "x");
   const int64_t rows = ArgCount(info, 1, "rows");
-  Napi::Float32Array out = ArgF32(info, 2, "out");
+  const ArrayArg<float> out = ArgF32Raw(info, 2, "out");
   const densely::ModelSpec& s = net.spec();
-  NeedLength(env, x.ElementLength(), rows * s.inputs, "x");
-  NeedLength(env, out.ElementLength(), rows * s.outputs, "out");
-  net.predict(x.Data(), rows, out.Data());
+  NeedLength(env, x.length, rows * s.inputs, "x");
+  NeedLength(env, out.length, rows * s.outputs, "out");
+  net.predict(x.data, rows, out.data);
   SyncMemory(env);
 }
 
 Napi::Value Model::Evaluate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   densely::Network& net = Use(env);
-  Napi::Float32Array x = ArgF32(info, 0, "x");
-  Napi::Float32Array y = ArgF32(info, 1, "y");
+  const ArrayArg<float> x = ArgF32Raw(info, 0, "x");
+  const ArrayArg<float> y = ArgF32Raw(info, 1, "y");
   const int64_t rows = ArgCount(info, 2, "rows");
-  NeedLength(env, x.ElementLength(), rows * net.spec().inputs, "x");
-  NeedLength(env, y.ElementLength(), rows * net.target_cols(), "y");
-  const densely::LossResult r = net.evaluate(x.Data(), y.Data(), rows);
+  NeedLength(env, x.length, rows * net.spec().inputs, "x");
+  NeedLength(env, y.length, rows * net.target_cols(), "y");
+  const densely::LossResult r = net.evaluate(x.data, y.data, rows);
   SyncMemory(env);
   return Pair(env, r);
 }
@@ -334,14 +334,14 @@ Napi::Value Model::Evaluate(const Napi::CallbackInfo& info) {
 Napi::Value Model::Gradients(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   densely::Network& net = Use(env);
-  Napi::Float32Array x = ArgF32(info, 0, "x");
-  Napi::Float32Array y = ArgF32(info, 1, "y");
+  const ArrayArg<float> x = ArgF32Raw(info, 0, "x");
+  const ArrayArg<float> y = ArgF32Raw(info, 1, "y");
   const int64_t rows = ArgCount(info, 2, "rows");
-  Napi::Float32Array g = ArgF32(info, 3, "grads");
-  NeedLength(env, x.ElementLength(), rows * net.spec().inputs, "x");
-  NeedLength(env, y.ElementLength(), rows * net.target_cols(), "y");
-  NeedLength(env, g.ElementLength(), net.spec().param_count, "grads");
-  const double loss = net.gradients(x.Data(), y.Data(), rows, g.Data());
+  const ArrayArg<float> g = ArgF32Raw(info, 3, "grads");
+  NeedLength(env, x.length, rows * net.spec().inputs, "x");
+  NeedLength(env, y.length, rows * net.target_cols(), "y");
+  NeedLength(env, g.length, net.spec().param_count, "grads");
+  const double loss = net.gradients(x.data, y.data, rows, g.data);
   SyncMemory(env);
   return Napi::Number::New(env, loss);
 }
@@ -349,14 +349,13 @@ Napi::Value Model::Gradients(const Napi::CallbackInfo& info) {
 Napi::Value Model::TrainStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   densely::Network& net = Use(env);
-  Napi::Float32Array x = ArgF32(info, 0, "x");
-  Napi::Float32Array y = ArgF32(info, 1, "y");
+  const ArrayArg<float> x = ArgF32Raw(info, 0, "x");
+  const ArrayArg<float> y = ArgF32Raw(info, 1, "y");
   const int64_t rows = ArgCount(info, 2, "rows");
   const int64_t step = ArgCount(info, 3, "step");
-  NeedLength(env, x.ElementLength(), rows * net.spec().inputs, "x");
-  NeedLength(env, y.ElementLength(), rows * net.target_cols(), "y");
-  const densely::LossResult r =
-      net.train_step(x.Data(), y.Data(), rows, static_cast<uint64_t>(step));
+  NeedLength(env, x.length, rows * net.spec().inputs, "x");
+  NeedLength(env, y.length, rows * net.target_cols(), "y");
+  const densely::LossResult r = net.train_step(x.data, y.data, rows, static_cast<uint64_t>(step));
   SyncMemory(env);
   return Pair(env, r);
 }

@@ -253,7 +253,11 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
       const float* ys = job.y + idx * yc;
       float* xd = xb + r * in;
       float* yd = yb + r * yc;
-      for (int64_t j = 0; j < in; ++j) xd[j] = xs[j];
+      if (in >= 16) {
+        std::memcpy(xd, xs, static_cast<size_t>(in) * sizeof(float));
+      } else {
+        for (int64_t j = 0; j < in; ++j) xd[j] = xs[j];
+      }
       for (int64_t j = 0; j < yc; ++j) yd[j] = ys[j];
     }
     const LossResult r = train_step(xb, yb, rows, job.first_step + static_cast<uint64_t>(b));

@@ -73,7 +73,10 @@ LossResult loss_forward(int loss, int out_act, const float* yhat, const float* y
           const double yh = p[j];
           const double yt = t[j];
           const double pc = clampd(yh, kBceLo, kBceHi);
-          row -= yt * std::log(pc) + (1.0 - yt) * std::log(1.0 - pc);
+          // A 0/1 target zeroes one term exactly (the clip keeps both logs finite), so
+          // its log is skipped: same sum, half the logs for the usual binary targets.
+          if (yt != 0.0) row -= yt * std::log(pc);
+          if (yt != 1.0) row -= (1.0 - yt) * std::log(1.0 - pc);
           if (g) {
             if (fused) {
               g[j] = static_cast<float>((yh - yt) * inv);
