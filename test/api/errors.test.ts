@@ -358,6 +358,10 @@ describe(`non-finite loss during fit (${BACKEND})`, () => {
     expect(err!.message).toMatch(new RegExp(`epoch ${failEpoch}\\b`));
     expect(err!.message).toMatch(new RegExp(`batch ${failBatch}\\b`));
     const w = net.getWeights();
+    expect(
+      w.every((l) => l.kernel.every(Number.isFinite) && (!l.bias || l.bias.every(Number.isFinite))),
+      'the weights after the rejected fit are all finite',
+    ).toBe(true);
     w.forEach((l, i) => {
       expectBitExact(l.kernel, lastFinite[i]!.kernel, `layer ${i} kernel`);
       if (l.bias) expectBitExact(l.bias, lastFinite[i]!.bias!, `layer ${i} bias`);
@@ -365,6 +369,44 @@ describe(`non-finite loss during fit (${BACKEND})`, () => {
     // The network is usable again afterwards.
     expect(net.busy).toBe(false);
     expect(() => net.setWeights(w)).not.toThrow();
+  });
+});
+
+describe(`non-finite loss during fit, mid-epoch (${BACKEND})`, () => {
+  it('a batch whose loss overflows stops fit there; the weights are those after the previous batch', async () => {
+    // Finite inputs: rows 24..31 (batch 3 of 8-row batches) hold 3e38, so x·W overflows
+    // float32 and that batch's loss is +Infinity; the batches before it are ordinary.
+    const rng = new TestRng(8);
+    const rows = 48;
+    const x = rng.float32Array(rows * 3, -1, 1);
+    x.fill(3e38, 24 * 3, 32 * 3);
+    const y = rng.float32Array(rows * 2, -1, 1);
+    const make = (): Network => {
+      // A linear hidden layer with an all-ones kernel: 3 × 3e38 overflows to +Infinity.
+      const n = new Network({ inputs: 3, layers: [new Dense(4), new Dense(2)], backend: BACKEND, seed: 4 });
+      const w = n.getWeights();
+      w[0]!.kernel.fill(1);
+      n.setWeights(w);
+      n.compile({ loss: 'mse', optimizer: new SGD({ learningRate: 0.1, momentum: 0.5 }) });
+      return n;
+    };
+    const twin = make();
+    for (let b = 0; b < 3; b++) twin.trainOnBatch(x.subarray(b * 24, (b + 1) * 24), y.subarray(b * 16, (b + 1) * 16));
+    expect(Number.isFinite(twin.evaluate(x.subarray(72, 96), y.subarray(48, 64)).loss), 'batch 3 must overflow').toBe(false);
+
+    const net = make();
+    const reported: number[] = [];
+    const err = await net
+      .fit(x, y, { epochs: 2, batchSize: 8, shuffle: false, onBatchEnd: (b) => reported.push(b) })
+      .then(() => null, (e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect(err!.message).toMatch(/epoch 0\b/);
+    expect(err!.message).toMatch(/batch 3\b/);
+    expect(reported).toEqual([0, 1, 2]);
+    twin.getWeights().forEach((l, i) => {
+      expectBitExact(net.getWeights()[i]!.kernel, l.kernel, `layer ${i} kernel`);
+      expectBitExact(net.getWeights()[i]!.bias!, l.bias!, `layer ${i} bias`);
+    });
   });
 });
 
