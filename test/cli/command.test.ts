@@ -4,7 +4,7 @@
  * files, prediction CSVs and SVGs. Not backend-specific: every run uses --backend js
  * except one with --backend auto.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,11 +27,17 @@ interface Run {
   stderr: string;
 }
 
-function densely(args: string[], cwd: string = ROOT): Run {
-  const env = { ...process.env, NO_COLOR: '1' };
+function densely(args: string[], cwd: string = ROOT): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.DENSELY_BACKEND;
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, timeout: 120_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
 }
 
 /** The value printed after `label` on its own report line (e.g. "  accuracy  0.9667"). */
@@ -54,13 +60,13 @@ let dir: string;
 let model: string;
 let trainRun: Run;
 
-beforeAll(() => {
+beforeAll(async () => {
   if (!existsSync(join(ROOT, 'dist', 'cjs', 'cli', 'main.js'))) {
     throw new Error('dist/cjs/cli/main.js is missing: run "npm run build" (npm test does it first)');
   }
   dir = mkdtempSync(join(tmpdir(), 'densely-cli-'));
   model = join(dir, 'iris.safetensors');
-  trainRun = densely([
+  trainRun = await densely([
     'train', IRIS, '--target', 'species', '--backend', 'js', '--epochs', '60', '--seed', '3',
     '--save', model, '--plot', join(dir, 'curves.svg'),
   ]);
@@ -71,7 +77,7 @@ afterAll(() => {
 });
 
 describe('densely train (iris, classification)', () => {
-  it('exits 0 and prints one line per epoch with train and validation metrics', () => {
+  it('exits 0 and prints one line per epoch with train and validation metrics', async () => {
     expect(trainRun.code, trainRun.stderr).toBe(0);
     expect(trainRun.stderr).toBe('');
     const epochs = trainRun.stdout.split('\n').filter((l) => /^epoch\s+\d+\/60 /.test(l));
@@ -81,7 +87,7 @@ describe('densely train (iris, classification)', () => {
     expect(trainRun.stdout).not.toMatch(/[\r\x1b]/);
   });
 
-  it('reports the task, a stratified split, accuracy and a confusion matrix with class names', () => {
+  it('reports the task, a stratified split, accuracy and a confusion matrix with class names', async () => {
     const out = trainRun.stdout;
     expect(out).toContain('classification of "species": 3 classes');
     expect(out).toContain('120 training / 30 validation rows (stratified');
@@ -105,7 +111,7 @@ describe('densely train (iris, classification)', () => {
     expect(pre.features.every((f) => f.kind === 'numeric')).toBe(true);
   });
 
-  it('writes a well-formed SVG with both panels and draws the curves in the terminal', () => {
+  it('writes a well-formed SVG with both panels and draws the curves in the terminal', async () => {
     const svg = readFileSync(join(dir, 'curves.svg'), 'utf8');
     expect(checkWellFormed(svg)[0]).toBe('svg');
     expect(svg).toContain('>Loss<');
@@ -114,16 +120,16 @@ describe('densely train (iris, classification)', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
-  it('restores the best weights: the reported loss is the best validation loss', () => {
+  it('restores the best weights: the reported loss is the best validation loss', async () => {
     const vals = trainRun.stdout.split('\n').flatMap((l) => /val_loss (\d\.\d{4})/.exec(l)?.[1] ?? []).map(Number);
     expect(metric(trainRun.stdout, 'loss')).toBeCloseTo(Math.min(...vals), 3);
   });
 });
 
-describe('the demo (bundled digits, default settings)', () => {
-  it('reaches at least 95% validation accuracy and writes curves.svg', () => {
+describe.concurrent('the demo (bundled digits, default settings)', () => {
+  it('reaches at least 95% validation accuracy and writes curves.svg', async () => {
     const cwd = mkdtempSync(join(dir, 'demo-'));
-    const r = densely(['train', '--backend', 'js', '--plot', 'curves.svg'], cwd);
+    const r = await densely(['train', '--backend', 'js', '--plot', 'curves.svg'], cwd);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('bundled digits');
     expect(r.stdout).toContain('10 classes');
@@ -132,9 +138,9 @@ describe('the demo (bundled digits, default settings)', () => {
   });
 });
 
-describe('densely predict', () => {
-  it('writes the class and one probability per class for every row', () => {
-    const r = densely(['predict', model, IRIS, '--backend', 'js']);
+describe.concurrent('densely predict', () => {
+  it('writes the class and one probability per class for every row', async () => {
+    const r = await densely(['predict', model, IRIS, '--backend', 'js']);
     expect(r.code, r.stderr).toBe(0);
     const t = parseCsv(r.stdout, 'stdout');
     expect(t.header).toEqual(['species', 'p_setosa', 'p_versicolor', 'p_virginica']);
@@ -150,50 +156,50 @@ describe('densely predict', () => {
     expect(correct / 150).toBeGreaterThan(0.8);
   });
 
-  it('accepts the columns in any order and writes --out atomically', () => {
+  it('accepts the columns in any order and writes --out atomically', async () => {
     const t = parseCsv(readFileSync(IRIS, 'utf8'), 'iris');
     const order = [3, 0, 2, 1];
     const shuffled = join(dir, 'shuffled.csv');
     writeFileSync(shuffled, [order.map((i) => t.header[i]).join(','), ...t.rows.map((r) => order.map((i) => r[i]).join(','))].join('\n'));
     const out = join(dir, 'pred.csv');
-    const r = densely(['predict', model, shuffled, '--out', out, '--backend', 'js']);
+    const r = await densely(['predict', model, shuffled, '--out', out, '--backend', 'js']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
-    expect(readFileSync(out, 'utf8')).toBe(densely(['predict', model, IRIS, '--backend', 'js']).stdout);
+    expect(readFileSync(out, 'utf8')).toBe((await densely(['predict', model, IRIS, '--backend', 'js'])).stdout);
   });
 
-  it('names a missing column', () => {
+  it('names a missing column', async () => {
     const t = parseCsv(readFileSync(IRIS, 'utf8'), 'iris');
     const partial = join(dir, 'partial.csv');
     writeFileSync(partial, ['sepal_length,sepal_width,petal_length', ...t.rows.map((r) => r.slice(0, 3).join(','))].join('\n'));
     const out = join(dir, 'never.csv');
-    expectFailure(densely(['predict', model, partial, '--out', out, '--backend', 'js']), [partial, 'missing column "petal_width"']);
+    expectFailure(await densely(['predict', model, partial, '--out', out, '--backend', 'js']), [partial, 'missing column "petal_width"']);
     expect(existsSync(out)).toBe(false);
   });
 
-  it('names the line and column of a bad value', () => {
+  it('names the line and column of a bad value', async () => {
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n4.9,three,1.4,0.2\n');
-    expectFailure(densely(['predict', model, bad, '--backend', 'js']), [`${bad} line 3, column "sepal_width"`, 'expected a number but found "three"']);
+    expectFailure(await densely(['predict', model, bad, '--backend', 'js']), [`${bad} line 3, column "sepal_width"`, 'expected a number but found "three"']);
   });
 
-  it('rejects unreadable, corrupt and non-CLI model files', () => {
-    expectFailure(densely(['predict', join(dir, 'nope.safetensors'), IRIS]), ['cannot read model', 'no such file']);
-    expectFailure(densely(['predict', join(FIX, 'corrupt.safetensors'), IRIS, '--backend', 'js']), ['corrupt.safetensors', 'is not a valid densely model file']);
+  it('rejects unreadable, corrupt and non-CLI model files', async () => {
+    expectFailure(await densely(['predict', join(dir, 'nope.safetensors'), IRIS]), ['cannot read model', 'no such file']);
+    expectFailure(await densely(['predict', join(FIX, 'corrupt.safetensors'), IRIS, '--backend', 'js']), ['corrupt.safetensors', 'is not a valid densely model file']);
     const plain = join(dir, 'plain.safetensors');
     new Network({ inputs: 4, layers: [new Dense(3, { activation: 'softmax' })], backend: 'js', seed: 1 }).save(plain);
-    expectFailure(densely(['predict', plain, IRIS, '--backend', 'js']), ['no densely train metadata']);
-    const info = densely(['info', plain]);
+    expectFailure(await densely(['predict', plain, IRIS, '--backend', 'js']), ['no densely train metadata']);
+    const info = await densely(['info', plain]);
     expect(info.code, info.stderr).toBe(0);
     expect(info.stdout).toMatch(/architecture\s+4 inputs → dense 3 softmax/);
     expect(info.stdout).toMatch(/parameters\s+15\n/);
-    expectFailure(densely(['info', join(FIX, 'corrupt.safetensors')]), ['is not a valid densely model file']);
+    expectFailure(await densely(['info', join(FIX, 'corrupt.safetensors')]), ['is not a valid densely model file']);
   });
 });
 
-describe('densely info', () => {
+describe.concurrent('densely info', () => {
   it('prints the architecture, parameter count, preprocessing and training metadata', async () => {
-    const r = densely(['info', model]);
+    const r = await densely(['info', model]);
     expect(r.code, r.stderr).toBe(0);
     const net = await Network.load(model, { backend: 'js' });
     expect(r.stdout).toContain('4 inputs → dense 64 relu → dense 32 relu → dense 3 softmax');
@@ -205,16 +211,16 @@ describe('densely info', () => {
   });
 });
 
-describe('densely train (regression with a categorical feature)', () => {
-  it('infers regression, one-hot encodes, reports MAE/RMSE/R² and predicts values', () => {
+describe.concurrent('densely train (regression with a categorical feature)', () => {
+  it('infers regression, one-hot encodes, reports MAE/RMSE/R² and predicts values', async () => {
     const m = join(dir, 'reg.safetensors');
-    const r = densely(['train', join(FIX, 'regression.csv'), '--backend', 'js', '--epochs', '150', '--lr', '0.01', '--save', m]);
+    const r = await densely(['train', join(FIX, 'regression.csv'), '--backend', 'js', '--epochs', '150', '--lr', '0.01', '--save', m]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('regression of "y"');
     expect(r.stdout).toContain('2 numeric standardised, 1 categorical one-hot) → 5 inputs');
     expect(metric(r.stdout, 'R²')).toBeGreaterThan(0.8);
     expect(metric(r.stdout, 'RMSE')).toBeGreaterThanOrEqual(metric(r.stdout, 'MAE'));
-    const p = densely(['predict', m, join(FIX, 'regression.csv'), '--backend', 'js']);
+    const p = await densely(['predict', m, join(FIX, 'regression.csv'), '--backend', 'js']);
     expect(p.code, p.stderr).toBe(0);
     const t = parseCsv(p.stdout, 'stdout');
     expect(t.header).toEqual(['y']);
@@ -225,7 +231,7 @@ describe('densely train (regression with a categorical feature)', () => {
   });
 });
 
-describe('bad input: one line on stderr, exit code 1, nothing written', () => {
+describe.concurrent('bad input: one line on stderr, exit code 1, nothing written', () => {
   const cases: Array<[string, string[], string[]]> = [
     ['ragged rows', ['ragged.csv'], ['ragged.csv line 5, column "label"', 'row has 3 fields but the header has 4']],
     ['a non-numeric value in a numeric column', ['nonnumeric.csv'], ['nonnumeric.csv line 9, column "b"', 'expected a number but found "abc"']],
@@ -237,68 +243,72 @@ describe('bad input: one line on stderr, exit code 1, nothing written', () => {
     ['an unknown target column', ['one-class.csv', '--target', 'nope'], ['has no column "nope"', '"a", "b", "label"']],
   ];
   for (const [what, args, parts] of cases) {
-    it(what, () => {
+    it(what, async () => {
       const out = mkdtempSync(join(dir, 'bad-'));
       const [file, ...rest] = args;
-      const r = densely(['train', join(FIX, file!), ...rest, '--backend', 'js', '--epochs', '2', '--save', join(out, 'm.safetensors'), '--plot', join(out, 'c.svg')]);
+      const r = await densely(['train', join(FIX, file!), ...rest, '--backend', 'js', '--epochs', '2', '--save', join(out, 'm.safetensors'), '--plot', join(out, 'c.svg')]);
       expectFailure(r, parts);
       expect(readdirSync(out)).toEqual([]);
     });
   }
 
-  it('a missing data file', () => {
-    expectFailure(densely(['train', join(dir, 'missing.csv'), '--backend', 'js']), ['cannot read', 'missing.csv', 'no such file']);
+  it('a missing data file', async () => {
+    expectFailure(await densely(['train', join(dir, 'missing.csv'), '--backend', 'js']), ['cannot read', 'missing.csv', 'no such file']);
   });
 
-  it('an output directory that does not exist, before any training', () => {
-    const r = densely(['train', IRIS, '--backend', 'js', '--save', join(dir, 'no', 'such', 'm.safetensors')]);
+  it('an output directory that does not exist, before any training', async () => {
+    const r = await densely(['train', IRIS, '--backend', 'js', '--save', join(dir, 'no', 'such', 'm.safetensors')]);
     expectFailure(r, ['cannot write model', 'no such file']);
     expect(r.stdout).toBe('');
   });
 
-  it('keeps an existing model intact when a run fails', () => {
+  it('keeps an existing model intact when a run fails', async () => {
     const copy = join(dir, 'keep.safetensors');
     copyFileSync(model, copy);
     const before = readFileSync(copy);
-    expectFailure(densely(['train', join(FIX, 'nan.csv'), '--backend', 'js', '--save', copy]), ['nan.csv line 6']);
+    expectFailure(await densely(['train', join(FIX, 'nan.csv'), '--backend', 'js', '--save', copy]), ['nan.csv line 6']);
     expect(readFileSync(copy).equals(before)).toBe(true);
   });
 });
 
-describe('command line', () => {
-  it('--help lists the subcommands and exits 0', () => {
-    const r = densely(['--help']);
+describe.concurrent('command line', () => {
+  it('--help lists the subcommands and exits 0', async () => {
+    const r = await densely(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: densely \[options\] \[command\]/);
     for (const c of ['train', 'predict', 'info']) expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
   });
 
-  it('each subcommand has its own help', () => {
-    const r = densely(['train', '--help']);
+  it('each subcommand has its own help', async () => {
+    const r = await densely(['train', '--help']);
     expect(r.code).toBe(0);
     for (const o of ['--target', '--task', '--validation', '--layers', '--epochs', '--batch-size', '--lr', '--seed', '--backend', '--threads', '--save', '--plot']) {
       expect(r.stdout).toContain(o);
     }
-    expect(densely(['help', 'predict']).stdout).toContain('Usage: densely predict [options] <model> <file>');
+    expect((await densely(['help', 'predict'])).stdout).toContain('Usage: densely predict [options] <model> <file>');
   });
 
-  it('usage errors exit 2 with one line', () => {
-    expectFailure(densely(['train', '--bogus']), ["unknown option '--bogus'"], 2);
-    expectFailure(densely(['train', '--epochs', 'ten']), ['--epochs', 'expected an integer'], 2);
-    expectFailure(densely(['train', '--validation', '1.5']), ['--validation', '[0, 1)'], 2);
-    expectFailure(densely(['train', '--backend', 'gpu']), ['--backend', 'auto, native, js'], 2);
-    expectFailure(densely(['predict', model]), ["missing required argument 'file'"], 2);
-    expectFailure(densely(['frobnicate']), ["unknown command 'frobnicate'"], 2);
+  it('usage errors exit 2 with one line', async () => {
+    const cases: Array<[string[], string[]]> = [
+      [['train', '--bogus'], ["unknown option '--bogus'"]],
+      [['train', '--epochs', 'ten'], ['--epochs', 'expected an integer']],
+      [['train', '--validation', '1.5'], ['--validation', '[0, 1)']],
+      [['train', '--backend', 'gpu'], ['--backend', 'auto, native, js']],
+      [['predict', model], ["missing required argument 'file'"]],
+      [['frobnicate'], ["unknown command 'frobnicate'"]],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => densely(args)));
+    runs.forEach((r, i) => expectFailure(r, cases[i]![1], 2));
   });
 
-  it('--version prints the package version', () => {
-    const r = densely(['--version']);
+  it('--version prints the package version', async () => {
+    const r = await densely(['--version']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
   });
 
-  it('trains with --backend auto', () => {
-    const r = densely(['train', IRIS, '--backend', 'auto', '--epochs', '3', '--no-chart']);
+  it('trains with --backend auto', async () => {
+    const r = await densely(['train', IRIS, '--backend', 'auto', '--epochs', '3', '--no-chart']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/training {2}(js|native) backend/);
     expect(r.stdout).toMatch(/^epoch 3\/3 /m);
