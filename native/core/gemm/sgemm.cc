@@ -140,6 +140,14 @@ void sgemm_with(const GemmKernelSet& ks, int max_threads, bool trans_a, bool tra
                 int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
                 int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep,
                 GemmPath path) {
+#if defined(DENSELY_DEBUG_CHECKS)
+  // gemm.h's preconditions (the TypeScript layer validates them for users).
+  if (m < 0 || n < 0 || k < 0 || ldc < n || (m > 0 && n > 0 && c == nullptr)) std::abort();
+  if (m > 0 && n > 0 && k > 0 && alpha != 0.0f) {
+    if (lda < (trans_a ? m : k) || ldb < (trans_b ? k : n) || a == nullptr || b == nullptr) std::abort();
+  }
+  if (epilogue_has_bias(ep.kind) && ep.bias == nullptr && m > 0 && n > 0) std::abort();
+#endif
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) {
     scale_only(m, n, beta, c, ldc, ep);
