@@ -5,6 +5,8 @@
  * Numerics (the native core mirrors them, see `lib/backend/types.ts`):
  * - Each element is computed in float64 from the float32 inputs and rounded once on store.
  * - Derivatives at kinks: relu′(0) = 0, leakyRelu′(0) = alpha (the slope of z ≤ 0).
+ * - NaN propagates: relu is `z ≤ 0 ? 0 : z` (relu(NaN) = NaN, relu(−0) = +0), so a
+ *   diverging network reaches the loss as non-finite instead of being masked.
  * - sigmoid′ = a(1 − a), tanh′ = 1 − a², both from the stored float32 output `a`.
  * - softmax is row-wise and max-subtracted; its backward is
  *   `dZ_i = a_i · (dA_i − Σ_j dA_j · a_j)` per row (Σ in float64).
@@ -22,7 +24,7 @@ const ONE_OVER_SQRT_2PI = 0.3989422804014327;
 const ERFC_CF_DEPTH = 32;
 
 /**
- * The error function in float64, |error| < 1e-14 everywhere (JavaScript has no Math.erf).
+ * The error function in float64, |error| ≤ ~1e-15 everywhere (JavaScript has no Math.erf).
  * - |x| < 2.5: the everywhere-positive series
  *   `erf(x) = 2/√π · e^{−x²} · Σ_{n≥0} 2ⁿ x^{2n+1} / (1·3·…·(2n+1))`, summed until a term
  *   falls under 1e-17 of the sum (≤ ~50 terms; no cancellation since every term has x's sign).
@@ -30,7 +32,8 @@ const ERFC_CF_DEPTH = 32;
  *   `erfc(x) = e^{−x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …))))`, evaluated bottom-up
  *   at depth 32 (relative error of erfc ≤ 1.5e-14 on [2.5, 6], measured with mpmath).
  * - |x| ≥ 6: ±1 (erfc(6) ≈ 2.2e-17 is below float64 resolution of 1).
- * Max absolute error over a 5,000-point sweep of [0, 6]: 3e-16 (against mpmath, 30 digits).
+ * Max absolute error over a 6,001-point sweep of [0, 6] (step 1e-3): 1.0e-15 against mpmath
+ * at 30 digits.
  */
 export function erf(x: number): number {
   if (Number.isNaN(x)) return x;
@@ -89,7 +92,7 @@ export function activationForward(
     case 'relu':
       for (let i = 0; i < len; i++) {
         const v = z[i]!;
-        out[i] = v > 0 ? v : 0;
+        out[i] = v <= 0 ? 0 : v;
       }
       return;
     case 'leakyRelu':

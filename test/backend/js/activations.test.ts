@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { activationBackward, activationForward, erf } from '../../../lib/backend/js/activations';
+import type { ActivationName } from '../../../lib/backend/types';
+import { Rng } from '../../../lib/random';
+import { expectClose, randomF32 } from './helpers';
+
+const ALPHA = 0.2;
+
+/** erf by its Maclaurin series in float64 (independent of the library's evaluation). */
+function erfSeries(x: number): number {
+  let term = x;
+  let sum = x;
+  for (let n = 1; n < 200; n++) {
+    term *= (-x * x) / n;
+    const t = term / (2 * n + 1);
+    sum += t;
+    if (Math.abs(t) < 1e-18) break;
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
+/** Element-wise activations in float64. */
+const F64: Record<Exclude<ActivationName, 'softmax'>, (z: number) => number> = {
+  linear: (z) => z,
+  relu: (z) => Math.max(0, z),
+  leakyRelu: (z) => (z > 0 ? z : ALPHA * z),
+  sigmoid: (z) => 1 / (1 + Math.exp(-z)),
+  tanh: (z) => Math.tanh(z),
+  gelu: (z) => 0.5 * z * (1 + erfSeries(z / Math.SQRT2)),
+};
+
+function softmax64(z: ArrayLike<number>, o: number, n: number): number[] {
+  let max = -Infinity;
+  for (let j = 0; j < n; j++) max = Math.max(max, z[o + j]!);
+  const e: number[] = [];
+  for (let j = 0; j < n; j++) e.push(Math.exp(z[o + j]! - max));
+  const s = e.reduce((p, q) => p + q, 0);
+  return e.map((v) => v / s);
+}
+
+const ROWS = 5;
+const UNITS = 9;
+
+/** Pre-activations in [−3, 3] kept ≥ 1e-3 away from the kinks of relu/leakyRelu. */
+function inputs(rng: Rng): Float32Array {
+  const z = randomF32(rng, ROWS * UNITS, -3, 3);
+  for (let i = 0; i < z.length; i++) if (Math.abs(z[i]!) < 1e-3) z[i] = 0.5;
+  return z;
+}
+
+describe('erf', () => {
+  it('matches the Maclaurin series in float64 on [−3, 3] within 1e-13', () => {
+    const xs: number[] = [];
+    const want: number[] = [];
+    for (let i = 0; i <= 600; i++) {
+      const x = -3 + i / 100;
+      xs.push(erf(x));
+      want.push(erfSeries(x));
+    }
+    expectClose(xs, want, 0, 1e-13, 'erf vs series');
+  });
+
+  it('is odd, monotone and tends to ±1 beyond the series range', () => {
+    let prev = erf(2.4);
+    for (let x = 2.41; x < 8; x += 0.01) {
+      const v = erf(x);
+      expect(v).toBeGreaterThanOrEqual(prev);
+      expect(erf(-x)).toBe(-v);
+      prev = v;
+    }
+    expect(erf(6)).toBe(1);
+    expect(erf(-Infinity)).toBe(-1);
+    expect(erf(0)).toBe(0);
+    expect(Number.isNaN(erf(NaN))).toBe(true);
+  });
+
+  it('is continuous across the switch from series to continued fraction at 2.5', () => {
+    const below = erf(2.5 - 1e-12);
+    const at = erf(2.5);
+    expect(Math.abs(at - below)).toBeLessThan(1e-14);
+  });
+});
+
+describe('activation forward vs float64', () => {
+  for (const act of Object.keys(F64) as Array<keyof typeof F64>) {
+    it(act, () => {
+      const z = inputs(new Rng(1));
+      const out = new Float32Array(z.length);
+      activationForward(act, ALPHA, z, out, ROWS, UNITS);
+      const want = Array.from(z, (v) => F64[act](v));
+      expectClose(out, want, 1e-6, 1e-7, `${act} forward`);
+    });
+  }
+
+  it('softmax (row-wise, stable for large logits)', () => {
+    const z = inputs(new Rng(2));
+    z[3] = 80;
+    z[UNITS + 1] = -90;
+    const out = new Float32Array(z.length);
+    activationForward('softmax', 0, z, out, ROWS, UNITS);
+    const want: number[] = [];
+    for (let r = 0; r < ROWS; r++) want.push(...softmax64(z, r * UNITS, UNITS));
+    expectClose(out, want, 1e-6, 1e-8, 'softmax forward');
+  });
+});
+
+describe('activation backward vs central differences in float64', () => {
+  const H = 1e-6;
+  for (const act of Object.keys(F64) as Array<keyof typeof F64>) {
+    it(act, () => {
+      const rng = new Rng(3);
+      const z = inputs(rng);
+      const da = randomF32(rng, z.length);
+      const a = new Float32Array(z.length);
+      activationForward(act, ALPHA, z, a, ROWS, UNITS);
+      const dz = new Float32Array(z.length);
+      activationBackward(act, ALPHA, z, a, da, dz, ROWS, UNITS);
+      const f = F64[act];
+      const want = Array.from(z, (v, i) => (da[i]! * (f(v + H) - f(v - H))) / (2 * H));
+      expectClose(dz, want, 2e-5, 1e-6, `${act} backward`);
+    });
+  }
+
+  it('softmax: the Jacobian-vector product', () => {
+    const rng = new Rng(4);
+    const z = inputs(rng);
+    const da = randomF32(rng, z.length);
+    const a = new Float32Array(z.length);
+    activationForward('softmax', 0, z, a, ROWS, UNITS);
+    const dz = new Float32Array(z.length);
+    activationBackward('softmax', 0, z, a, da, dz, ROWS, UNITS);
+    const want: number[] = [];
+    for (let r = 0; r < ROWS; r++) {
+      const o = r * UNITS;
+      const zr = Array.from(z.subarray(o, o + UNITS), Number);
+      const dot = (v: number[]): number => softmax64(v, 0, UNITS).reduce((s, p, j) => s + p * da[o + j]!, 0);
+      for (let j = 0; j < UNITS; j++) {
+        const up = zr.slice();
+        const dn = zr.slice();
+        up[j]! += H;
+        dn[j]! -= H;
+        want.push((dot(up) - dot(dn)) / (2 * H));
+      }
+    }
+    expectClose(dz, want, 2e-5, 1e-6, 'softmax backward');
+  });
+
+  it('backward may run in place (dz aliases da)', () => {
+    const rng = new Rng(5);
+    for (const act of ['relu', 'gelu', 'softmax'] as const) {
+      const z = inputs(rng);
+      const da = randomF32(rng, z.length);
+      const a = new Float32Array(z.length);
+      activationForward(act, ALPHA, z, a, ROWS, UNITS);
+      const separate = new Float32Array(z.length);
+      activationBackward(act, ALPHA, z, a, da, separate, ROWS, UNITS);
+      activationBackward(act, ALPHA, z, a, da, da, ROWS, UNITS);
+      expectClose(da, separate, 0, 0, `${act} in place`);
+    }
+  });
+
+  it('relu and leakyRelu propagate NaN', () => {
+    const z = new Float32Array([NaN, -0]);
+    const out = new Float32Array(2);
+    activationForward('relu', ALPHA, z, out, 1, 2);
+    expect(Number.isNaN(out[0])).toBe(true);
+    expect(Object.is(out[1], 0)).toBe(true);
+    activationForward('leakyRelu', ALPHA, z, out, 1, 2);
+    expect(Number.isNaN(out[0])).toBe(true);
+  });
+
+  it('derivatives at the kink: relu′(0) = 0, leakyRelu′(0) = alpha', () => {
+    const z = new Float32Array([0, 0]);
+    const da = new Float32Array([1, 1]);
+    const dz = new Float32Array(2);
+    activationBackward('relu', ALPHA, z, z, da, dz, 1, 2);
+    expectClose(dz, [0, 0], 0, 0, 'relu′(0)');
+    activationBackward('leakyRelu', ALPHA, z, z, da, dz, 1, 2);
+    expectClose(dz, [Math.fround(ALPHA), Math.fround(ALPHA)], 0, 0, 'leakyRelu′(0)');
+  });
+});
