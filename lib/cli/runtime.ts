@@ -13,7 +13,7 @@ export function resolveRequest(request: 'auto' | 'js' | 'native'): { backend: 'a
   if (request !== 'auto') return { backend: request };
   const info = backendInfo();
   if (info.native) return { backend: 'auto' };
-  return { backend: 'js', note: `native backend unavailable: ${info.reason ?? 'unknown reason'}` };
+  return { backend: 'js', note: `native backend unavailable: ${(info.reason ?? 'unknown reason').replace(/\s*\n\s*/g, ' ')}` };
 }
 
 let version: string | undefined;

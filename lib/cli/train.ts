@@ -177,6 +177,7 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
   }
 
   const { backend, note } = resolveRequest(o.backend);
+  if (note) io.stderr.write(`densely: note: using the js backend; ${note}\n`);
   if (o.threads !== undefined) setThreads(o.threads);
   const outputs = p.task === 'classification' ? p.classes!.length : 1;
   const outAct: ActivationName = p.task === 'classification' ? 'softmax' : 'linear';
@@ -208,7 +209,7 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
   }
   out(`split     ${split.train.length} training / ${split.validation.length} validation rows (${p.task === 'classification' ? 'stratified, ' : ''}seed ${o.seed})`);
   out(`network   ${describeArchitecture(pre.inputs, o.layers, o.activation, outputs, outAct)} (${net.paramCount.toLocaleString('en-US')} parameters)`);
-  out(`training  ${net.backend} backend (${net.backend === 'native' ? `${info.isa}, ${plural(threads, 'thread')}` : note ?? 'pure JS'}), adam lr ${o.lr}, batch size ${o.batchSize}, up to ${plural(o.epochs, 'epoch')}, early stopping after ${plural(o.patience, 'epoch')} without a better ${hasVal ? 'validation' : 'training'} loss`);
+  out(`training  ${net.backend} backend (${net.backend === 'native' ? `${info.isa}, ${plural(threads, 'thread')}` : note ? 'native addon unavailable' : 'pure JS'}), adam lr ${o.lr}, batch size ${o.batchSize}, up to ${plural(o.epochs, 'epoch')}, early stopping after ${plural(o.patience, 'epoch')} without a better ${hasVal ? 'validation' : 'training'} loss`);
   out();
 
   const batches = Math.ceil(split.train.length / o.batchSize);
