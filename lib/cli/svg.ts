@@ -2,6 +2,8 @@
  * The learning curves as a standalone SVG document: one panel per metric (loss, and
  * accuracy when present), epochs on x, the training series solid and the validation
  * series dashed, the restored best epoch marked, a title, axes with ticks and a legend.
+ * The loss axis is logarithmic (ticks at powers of 10) when the loss spans more than a
+ * factor of 50, so the late epochs stay readable.
  */
 
 export interface Curves {
@@ -49,6 +51,12 @@ function tickLabel(v: number): string {
   return Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(1) : Number(v.toPrecision(6)).toString();
 }
 
+/** Whether a loss series spans enough orders of magnitude to be drawn on a log scale (all positive, max/min > 50). */
+export function wantsLogScale(values: readonly number[]): boolean {
+  const v = values.filter(Number.isFinite);
+  return v.length > 1 && v.every((x) => x > 0) && Math.max(...v) / Math.min(...v) > 50;
+}
+
 function panel(
   x0: number,
   title: string,
@@ -56,19 +64,26 @@ function panel(
   train: number[],
   val: number[] | undefined,
   bestEpoch: number | undefined,
+  log = false,
 ): string {
   const w = PANEL_W - PLOT.left - PLOT.right;
   const h = PANEL_H - PLOT.top - PLOT.bottom;
   const values = [...train, ...(val ?? [])].filter(Number.isFinite);
-  const yTicks = niceTicks(Math.min(...values), Math.max(...values));
-  const yLo = yTicks[0]!;
-  const yHi = yTicks[yTicks.length - 1]!;
+  const scale = log ? Math.log10 : (v: number): number => v;
+  const yTicks = log
+    ? Array.from(
+        { length: Math.ceil(Math.log10(Math.max(...values))) - Math.floor(Math.log10(Math.min(...values))) + 1 },
+        (_, i) => 10 ** (Math.floor(Math.log10(Math.min(...values))) + i),
+      )
+    : niceTicks(Math.min(...values), Math.max(...values));
+  const yLo = scale(yTicks[0]!);
+  const yHi = scale(yTicks[yTicks.length - 1]!);
   const last = epochs[epochs.length - 1] ?? 1;
   const xTicks = niceTicks(1, Math.max(last, 2), 6).filter((t) => Number.isInteger(t) && t >= 1 && t <= Math.max(last, 2));
   const xLo = 1;
   const xHi = Math.max(last, 2);
   const px = (e: number): number => x0 + PLOT.left + ((e - xLo) / (xHi - xLo)) * w;
-  const py = (v: number): number => PLOT.top + h - ((v - yLo) / (yHi - yLo)) * h;
+  const py = (v: number): number => PLOT.top + h - ((scale(v) - yLo) / (yHi - yLo)) * h;
   const out: string[] = [];
   out.push(`<g class="panel">`);
   out.push(`<text x="${num(x0 + PLOT.left + w / 2)}" y="30" text-anchor="middle" font-size="15" font-weight="bold">${xmlEscape(title)}</text>`);
@@ -85,7 +100,7 @@ function panel(
   out.push(`<rect x="${num(x0 + PLOT.left)}" y="${PLOT.top}" width="${num(w)}" height="${num(h)}" fill="none" stroke="#333"/>`);
   out.push(`<text x="${num(x0 + PLOT.left + w / 2)}" y="${num(PLOT.top + h + 36)}" text-anchor="middle" font-size="12">epoch</text>`);
   out.push(
-    `<text x="${num(x0 + 16)}" y="${num(PLOT.top + h / 2)}" text-anchor="middle" font-size="12" transform="rotate(-90 ${num(x0 + 16)} ${num(PLOT.top + h / 2)})">${xmlEscape(title.toLowerCase())}</text>`,
+    `<text x="${num(x0 + 16)}" y="${num(PLOT.top + h / 2)}" text-anchor="middle" font-size="12" transform="rotate(-90 ${num(x0 + 16)} ${num(PLOT.top + h / 2)})">${xmlEscape(title.toLowerCase())}${log ? ' (log scale)' : ''}</text>`,
   );
   if (bestEpoch !== undefined) {
     const x = num(px(bestEpoch));
@@ -118,7 +133,8 @@ function panel(
 /** The whole SVG document for `curves`, titled `title`. */
 export function learningCurvesSvg(curves: Curves, title: string): string {
   const panels: string[] = [];
-  panels.push(panel(0, 'Loss', curves.epochs, curves.loss, curves.valLoss, curves.bestEpoch));
+  const log = wantsLogScale([...curves.loss, ...(curves.valLoss ?? [])]);
+  panels.push(panel(0, 'Loss', curves.epochs, curves.loss, curves.valLoss, curves.bestEpoch, log));
   if (curves.accuracy) panels.push(panel(PANEL_W, 'Accuracy', curves.epochs, curves.accuracy, curves.valAccuracy, curves.bestEpoch));
   const width = PANEL_W * panels.length;
   const height = PANEL_H + 30;

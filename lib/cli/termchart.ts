@@ -20,6 +20,8 @@ export interface ChartOptions {
   /** Plot height in character cells. */
   height: number;
   color: boolean;
+  /** Plot log10 of the values (all must be positive); the labels still show the values. */
+  log?: boolean;
 }
 
 /** Bit of the braille dot at (column 0..1, row 0..3) within a cell (Unicode braille patterns). */
@@ -43,9 +45,12 @@ export function visibleLength(s: string): number {
 export function brailleChart(series: readonly Series[], opts: ChartOptions): string[] {
   const W = opts.width * 2;
   const H = opts.height * 4;
+  const f = opts.log ? Math.log10 : (v: number): number => v;
   const all = series.flatMap((s) => s.values).filter(Number.isFinite);
-  let lo = all.length ? Math.min(...all) : 0;
-  let hi = all.length ? Math.max(...all) : 1;
+  const rawLo = all.length ? Math.min(...all) : 0;
+  const rawHi = all.length ? Math.max(...all) : 1;
+  let lo = f(rawLo);
+  let hi = f(rawHi);
   if (hi === lo) {
     hi += 0.5;
     lo -= 0.5;
@@ -63,8 +68,8 @@ export function brailleChart(series: readonly Series[], opts: ChartOptions): str
     const yAt = (px: number): number => {
       const t = n === 1 ? 0 : (px / (W - 1)) * (n - 1);
       const i = Math.min(Math.floor(t), n - 1);
-      const a = s.values[i]!;
-      const b = s.values[Math.min(i + 1, n - 1)]!;
+      const a = f(s.values[i]!);
+      const b = f(s.values[Math.min(i + 1, n - 1)]!);
       const v = a + (b - a) * (t - i);
       return Math.round(((hi - v) / (hi - lo)) * (H - 1));
     };
@@ -82,11 +87,11 @@ export function brailleChart(series: readonly Series[], opts: ChartOptions): str
       prev = y;
     }
   });
-  const hiLabel = label(hi);
-  const loLabel = label(lo);
+  const hiLabel = label(rawHi);
+  const loLabel = label(rawLo);
   const gutter = Math.max(hiLabel.length, loLabel.length);
   const paint = (text: string, color: number): string => (opts.color ? `\x1b[${color}m${text}\x1b[0m` : text);
-  const lines: string[] = [`${' '.repeat(gutter + 1)} ${opts.title}`];
+  const lines: string[] = [`${' '.repeat(gutter + 1)} ${opts.title}${opts.log ? ' (log scale)' : ''}`];
   for (let r = 0; r < opts.height; r++) {
     const axisLabel = r === 0 ? hiLabel : r === opts.height - 1 ? loLabel : '';
     let row = '';

@@ -22,7 +22,7 @@ import { encode, fitPreprocessing, type Preprocessing } from './preprocess';
 import { splitRows } from './split';
 import { accuracy, argmaxRows, confusionMatrix, fmt, formatConfusion, regressionMetrics } from './metrics';
 import { TrainingProgress } from './progress';
-import { learningCurvesSvg, type Curves } from './svg';
+import { learningCurvesSvg, wantsLogScale, type Curves } from './svg';
 import { brailleChart, legend, sideBySide, type Series } from './termchart';
 import { checkWritable, packageRoot, writeFileAtomic } from './files';
 import { modelMetadata, type TrainingRecord } from './model';
@@ -331,7 +331,8 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
     const blocks: string[][] = [];
     const lossSeries: Series[] = [{ label: 'training', values: curves.loss, color: 36 }];
     if (curves.valLoss) lossSeries.push({ label: 'validation', values: curves.valLoss, color: 33, dashed: true });
-    blocks.push(brailleChart(lossSeries, { title: 'loss', width: 32, height: 6, color }));
+    const log = wantsLogScale([...curves.loss, ...(curves.valLoss ?? [])]);
+    blocks.push(brailleChart(lossSeries, { title: 'loss', width: 32, height: 6, color, log }));
     if (curves.accuracy) {
       const accSeries: Series[] = [{ label: 'training', values: curves.accuracy, color: 36 }];
       if (curves.valAccuracy) accSeries.push({ label: 'validation', values: curves.valAccuracy, color: 33, dashed: true });
@@ -379,7 +380,7 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
     out(`saved     model to ${o.save}`);
   }
   if (o.plot) {
-    writeFileAtomic(o.plot, learningCurvesSvg({ ...curves, bestEpoch }, `densely: ${p.target} (${shown})`), 'plot');
+    writeFileAtomic(o.plot, learningCurvesSvg({ ...curves, bestEpoch }, `Learning curves: ${p.target} (${file === undefined ? 'bundled digits.csv' : basename(file)})`), 'plot');
     out(`saved     learning curves to ${o.plot}`);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { learningCurvesSvg, niceTicks, xmlEscape } from '../../lib/cli/svg';
+import { learningCurvesSvg, niceTicks, wantsLogScale, xmlEscape } from '../../lib/cli/svg';
 import { checkWellFormed } from './xml';
 
 const curves = {
@@ -39,6 +39,18 @@ describe('learningCurvesSvg', () => {
       expect(y).toBeGreaterThanOrEqual(0);
       expect(y).toBeLessThanOrEqual(340);
     }
+  });
+});
+
+describe('log scale', () => {
+  it('is used for a loss spanning more than a factor of 50, with ticks at powers of 10', () => {
+    expect(wantsLogScale([1, 0.5, 0.1])).toBe(false);
+    expect(wantsLogScale([1.2, 0.1, 0.01])).toBe(true);
+    expect(wantsLogScale([1, 0, 0.001])).toBe(false);
+    const svg = learningCurvesSvg({ epochs: [1, 2, 3], loss: [1.2, 0.1, 0.01] }, 't');
+    checkWellFormed(svg);
+    expect(svg).toContain('loss (log scale)');
+    for (const t of ['0.01', '0.1', '1', '10']) expect(svg).toMatch(new RegExp(`>${t.replace('.', '\\.')}</text>`));
   });
 });
 
