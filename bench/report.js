@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+'use strict';
+// Markdown tables from a `--json` result file, for bench/README.md's results section:
+//   node bench/report.js results.json
+// One table of every (trial, contender, threads) row, then the targets with their verdicts.
+const fs = require('node:fs');
+const { trials } = require('./trials');
+
+function median(values) {
+  const sorted = [...values].sort((p, q) => p - q);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
+}
+
+function number(value, unit) {
+  if (unit === 'GFLOP/s') return value.toFixed(1);
+  if (value >= 100) return Math.round(value).toLocaleString('en-US');
+  return value.toPrecision(3);
+}
+
+function ratio(value) {
+  return value >= 0.1 ? value.toFixed(2) : value.toPrecision(2);
+}
+
+function main() {
+  const file = process.argv[2];
+  if (!file) throw new Error('usage: node bench/report.js <results.json from --json>');
+  const { header: h, peaks, results, targets } = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const out = [];
+  out.push(`- date: ${h.date}`);
+  out.push(`- CPU: ${h.cpu}`);
+  out.push(`- ISA picked (\`backendInfo().isa\`): ${h.isa}${h.native ? '' : ` (addon not loaded: ${h.nativeReason})`}`);
+  out.push(`- threads benched: ${h.threads.join(', ')} (default ${h.defaultThreads})`);
+  out.push(`- Node ${h.node}, densely ${h.densely}, commit ${h.commit}, mode: ${h.mode}`);
+  const peakText = Object.entries(peaks ?? {}).map(([t, p]) => `${t} thread${t === '1' ? '' : 's'} ${p.used.toFixed(1)} GFLOP/s (this run ${p.measured.toFixed(1)}, after the trials ${p.measuredAfter?.toFixed(1) ?? 'n/a'})`);
+  if (peakText.length) out.push(`- FMA peak: ${peakText.join('; ')}`);
+  out.push('');
+  out.push('| trial | contender | threads | median | ± (MAD) | n | ratio | % of peak |');
+  out.push('|---|---|---:|---:|---:|---:|---:|---:|');
+  for (const trial of trials) {
+    const rows = results.filter((r) => r.trial === trial.id);
+    if (rows.length === 0) continue;
+    const base = rows.find((r) => `${r.contender}@${r.threads}` === trial.baseline && r.median !== undefined);
+    for (const r of rows) {
+      const who = `| \`${trial.id}\` | ${r.contender} | ${r.threads} |`;
+      if (r.median === undefined) {
+        out.push(`${who} ${r.skipped ? `skipped: ${r.skipped}` : `error: ${r.error}`} | | | | |`);
+        continue;
+      }
+      const mad = median(r.samples.map((v) => Math.abs(v - r.median)));
+      const peak = trial.type === 'gemm' && peaks?.[r.threads] ? `${((100 * r.median) / peaks[r.threads].used).toFixed(0)}%` : '';
+      const rel = base ? `${ratio(r.median / base.median)}× ${trial.baseline}` : '';
+      out.push(`${who} ${number(r.median, trial.unit)} ${trial.unit} | ${((100 * mad) / r.median).toFixed(1)}% | ${r.samples.length} | ${rel} | ${peak} |`);
+    }
+  }
+  if (targets?.length) {
+    out.push('');
+    out.push('| target | trial | measured | verdict |');
+    out.push('|---|---|---:|---|');
+    for (const t of targets) {
+      const trial = trials.find((x) => x.id === t.trial);
+      const spec = trial.targets.find((x) => x.text === t.target);
+      const measured = t.missing ? `${t.missing} did not run` : spec.ratio !== undefined ? `${ratio(t.value)}×` : `${number(t.value, trial.unit)} ${trial.unit}`;
+      out.push(`| ${t.target} | \`${t.trial}\` | ${measured} | ${t.missing ? 'n/a' : t.met ? 'met' : '**not met**'} |`);
+    }
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+try {
+  main();
+} catch (error) {
+  process.stderr.write(`bench report: ${error.message}\n`);
+  process.exitCode = 1;
+}
