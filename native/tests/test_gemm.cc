@@ -3,7 +3,7 @@
 // Sweeps: tile edges (m < MR, n < NR, k = 1, k > KC, 1/7/15/16/17/63/65/1000-ish),
 // every transpose combination, prime leading dimensions, beta = 0 over a NaN-filled C
 // (so reading C would show), beta = 1 and 0.5, alpha ≠ 1, each epilogue, the training
-// shapes, and bit-identical C for 1, 2 and 3 threads.
+// shapes, and bit-identical C for 1, 2 and 3 threads and packed or in-place A.
 // Tolerance per element: float32 against float64 with a k-long reduction:
 //   |c − c64| ≤ (k + 4) · 2⁻²³ · (|alpha| Σ_p |a_ip b_pj| + |beta c_ij| + |bias_j|) + 1e-30,
 // the standard γ_k bound on a sum of k products with one rounding each, doubled.
@@ -174,12 +174,12 @@ void run_case(const Case& cs, const std::vector<const GemmKernelSet*>& sets, int
     pr.verify(c, "ref");
   }
   for (const GemmKernelSet* ks : sets) {
-    for (GemmPath path : {GemmPath::kAuto, GemmPath::kPacked, GemmPath::kDirect}) {
+    for (GemmPath path : {GemmPath::kAuto, GemmPath::kPacked, GemmPath::kDirect, GemmPath::kRowsA}) {
       std::vector<float> c = pr.c0;
       sgemm_with(*ks, threads, cs.ta, cs.tb, cs.m, cs.n, cs.k, cs.alpha, pr.a.data(), pr.lda,
                  pr.b.data(), pr.ldb, cs.beta, c.data(), pr.ldc, pr.ep, path);
-      const std::string who = std::string(isa_name(ks->isa)) +
-                              (path == GemmPath::kAuto ? "/auto" : path == GemmPath::kPacked ? "/packed" : "/direct");
+      const char* names[] = {"/auto", "/packed", "/direct", "/rows-a"};
+      const std::string who = std::string(isa_name(ks->isa)) + names[static_cast<int>(path)];
       pr.verify(c, who.c_str());
     }
   }
@@ -265,22 +265,26 @@ void thread_invariance(const std::vector<const GemmKernelSet*>& sets) {
     for (const L& s : shapes) {
       Problem pr({s.ta, s.tb, s.m, s.n, s.k, 1.0f, 0.5f, Epilogue::kBiasLeakyRelu, true});
       std::vector<float> ref_c;
-      for (int threads : {1, 2, 3}) {
-        std::vector<float> c = pr.c0;
-        sgemm_with(*ks, threads, s.ta, s.tb, s.m, s.n, s.k, 1.0f, pr.a.data(), pr.lda, pr.b.data(),
-                   pr.ldb, 0.5f, c.data(), pr.ldc, pr.ep, GemmPath::kPacked);
-        if (threads == 1) {
-          ref_c = c;
-        } else {
-          const bool same = std::memcmp(c.data(), ref_c.data(), c.size() * sizeof(float)) == 0;
-          CHECK(same);
-          if (!same) std::printf("  %s: %d threads differ from 1\n", isa_name(ks->isa), threads);
+      for (GemmPath path : {GemmPath::kPacked, GemmPath::kRowsA, GemmPath::kAuto}) {
+        for (int threads : {1, 2, 3}) {
+          std::vector<float> c = pr.c0;
+          sgemm_with(*ks, threads, s.ta, s.tb, s.m, s.n, s.k, 1.0f, pr.a.data(), pr.lda, pr.b.data(),
+                     pr.ldb, 0.5f, c.data(), pr.ldc, pr.ep, path);
+          if (ref_c.empty()) {
+            ref_c = c;
+          } else {
+            const bool same = std::memcmp(c.data(), ref_c.data(), c.size() * sizeof(float)) == 0;
+            CHECK(same);
+            if (!same)
+              std::printf("  %s path %d: %d threads differ from packed/1 thread\n", isa_name(ks->isa),
+                          static_cast<int>(path), threads);
+          }
         }
       }
       ++count;
     }
   }
-  std::printf("thread invariance: %d cases x 3 thread counts\n", count);
+  std::printf("thread/path invariance: %d cases x 3 paths x 3 thread counts\n", count);
 }
 
 void public_entry_point() {

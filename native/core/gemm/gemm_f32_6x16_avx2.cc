@@ -7,6 +7,11 @@
 //   driver's pack buffers are 64-byte aligned and panels are multiples of 16 floats).
 // Preconditions: kc ≥ 1, 1 ≤ mr ≤ 6, 1 ≤ nr ≤ 16, ldc ≥ nr; checked under
 //   DENSELY_DEBUG_CHECKS.
+// gemm_f32_6x16_avx2_rows: the same kernel reading A in place from row-major storage
+//   (element (i, p) at a[i·lda + p], lda in elements) instead of a packed panel; the
+//   driver uses it for untransposed A small enough to stay in L2, where packing A would
+//   cost more than it saves. Rows past mr alias row 0 (their results are discarded).
+//   Same FMA sequence per element, so C is bit-identical to the packed-A variant.
 // Edges: mr < 6 or nr < 16 run the same register arithmetic on the zero-padded panels,
 //   then go through a 6×16 stack tile: C's mr×nr part is copied in (only if beta ≠ 0),
 //   the tile is finished exactly like a full one, and mr×nr is copied back. So every
@@ -58,10 +63,12 @@ inline __m256 finish(__m256 acc, const float* cptr, __m256 valpha, float beta, c
   return v;
 }
 
-}  // namespace
-
-void gemm_f32_6x16_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                        int64_t mr, int64_t nr, float alpha, float beta, const GemmEpilogue* ep) {
+// The k loop. kRowsA = false: A is a packed micro-panel (a[6p + i]); true: A is read in
+// place from row-major storage (row i at a_rows[i], element p at a_rows[i][p]).
+template <bool kRowsA>
+inline void ukernel_6x16(int64_t kc, const float* a, const float* const* a_rows, const float* b,
+                         float* c, int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta,
+                         const GemmEpilogue* ep) {
 #if defined(DENSELY_DEBUG_CHECKS)
   if (kc < 1 || mr < 1 || mr > 6 || nr < 1 || nr > 16 || ldc < nr) std::abort();
 #endif
@@ -71,29 +78,43 @@ void gemm_f32_6x16_avx2(int64_t kc, const float* a, const float* b, float* c, in
   __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
   __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  const float *r0 = nullptr, *r1 = nullptr, *r2 = nullptr, *r3 = nullptr, *r4 = nullptr, *r5 = nullptr;
+  if (kRowsA) {
+    r0 = a_rows[0], r1 = a_rows[1], r2 = a_rows[2], r3 = a_rows[3], r4 = a_rows[4], r5 = a_rows[5];
+  }
 
+#define DENSELY_A(P, I, R) (kRowsA ? (R) + (P) : a + 6 * (P) + (I))
 #define DENSELY_STEP(P)                                               \
   do {                                                                \
     const __m256 b0 = _mm256_load_ps(b + 16 * (P));                   \
     const __m256 b1 = _mm256_load_ps(b + 16 * (P) + 8);               \
-    __m256 av = _mm256_broadcast_ss(a + 6 * (P) + 0);                 \
+    __m256 av = _mm256_broadcast_ss(DENSELY_A(P, 0, r0));             \
     c00 = _mm256_fmadd_ps(av, b0, c00);                               \
     c01 = _mm256_fmadd_ps(av, b1, c01);                               \
-    av = _mm256_broadcast_ss(a + 6 * (P) + 1);                        \
+    av = _mm256_broadcast_ss(DENSELY_A(P, 1, r1));                    \
     c10 = _mm256_fmadd_ps(av, b0, c10);                               \
     c11 = _mm256_fmadd_ps(av, b1, c11);                               \
-    av = _mm256_broadcast_ss(a + 6 * (P) + 2);                        \
+    av = _mm256_broadcast_ss(DENSELY_A(P, 2, r2));                    \
     c20 = _mm256_fmadd_ps(av, b0, c20);                               \
     c21 = _mm256_fmadd_ps(av, b1, c21);                               \
-    av = _mm256_broadcast_ss(a + 6 * (P) + 3);                        \
+    av = _mm256_broadcast_ss(DENSELY_A(P, 3, r3));                    \
     c30 = _mm256_fmadd_ps(av, b0, c30);                               \
     c31 = _mm256_fmadd_ps(av, b1, c31);                               \
-    av = _mm256_broadcast_ss(a + 6 * (P) + 4);                        \
+    av = _mm256_broadcast_ss(DENSELY_A(P, 4, r4));                    \
     c40 = _mm256_fmadd_ps(av, b0, c40);                               \
     c41 = _mm256_fmadd_ps(av, b1, c41);                               \
-    av = _mm256_broadcast_ss(a + 6 * (P) + 5);                        \
+    av = _mm256_broadcast_ss(DENSELY_A(P, 5, r5));                    \
     c50 = _mm256_fmadd_ps(av, b0, c50);                               \
     c51 = _mm256_fmadd_ps(av, b1, c51);                               \
+  } while (0)
+#define DENSELY_ADVANCE(N)                                                          \
+  do {                                                                              \
+    if (kRowsA) {                                                                   \
+      r0 += (N), r1 += (N), r2 += (N), r3 += (N), r4 += (N), r5 += (N);             \
+    } else {                                                                        \
+      a += 6 * (N);                                                                 \
+    }                                                                               \
+    b += 16 * (N);                                                                  \
   } while (0)
 
   int64_t p = 0;
@@ -103,15 +124,15 @@ void gemm_f32_6x16_avx2(int64_t kc, const float* a, const float* b, float* c, in
     DENSELY_STEP(1);
     DENSELY_STEP(2);
     DENSELY_STEP(3);
-    a += 24;
-    b += 64;
+    DENSELY_ADVANCE(4);
   }
   for (; p < kc; ++p) {
     DENSELY_STEP(0);
-    a += 6;
-    b += 16;
+    DENSELY_ADVANCE(1);
   }
+#undef DENSELY_ADVANCE
 #undef DENSELY_STEP
+#undef DENSELY_A
 
   const __m256 valpha = _mm256_set1_ps(alpha);
   const bool full = mr == 6 && nr == 16;
@@ -151,6 +172,22 @@ void gemm_f32_6x16_avx2(int64_t kc, const float* a, const float* b, float* c, in
     for (int64_t i = 0; i < mr; ++i)
       for (int64_t j = 0; j < nr; ++j) c[i * ldc + j] = tile[i * 16 + j];
   }
+}
+
+}  // namespace
+
+void gemm_f32_6x16_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                        int64_t mr, int64_t nr, float alpha, float beta, const GemmEpilogue* ep) {
+  ukernel_6x16<false>(kc, a, nullptr, b, c, ldc, mr, nr, alpha, beta, ep);
+}
+
+void gemm_f32_6x16_avx2_rows(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                             int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta,
+                             const GemmEpilogue* ep) {
+  // Rows past mr alias row 0: computed like the others, never stored.
+  const float* rows[6];
+  for (int64_t i = 0; i < 6; ++i) rows[i] = a + (i < mr ? i : 0) * lda;
+  ukernel_6x16<true>(kc, nullptr, rows, b, c, ldc, mr, nr, alpha, beta, ep);
 }
 
 }  // namespace densely

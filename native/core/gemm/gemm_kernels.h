@@ -24,6 +24,12 @@ using GemmUkernel = void (*)(int64_t kc, const float* a, const float* b, float* 
                              int64_t mr, int64_t nr, float alpha, float beta,
                              const GemmEpilogue* ep);
 
+// A microkernel reading A in place (row-major, element (i, p) at a[i·lda + p]) instead
+// of from a packed micro-panel; otherwise the GemmUkernel contract. Optional per set.
+using GemmUkernelRowsA = void (*)(int64_t kc, const float* a, int64_t lda, const float* b,
+                                  float* c, int64_t ldc, int64_t mr, int64_t nr, float alpha,
+                                  float beta, const GemmEpilogue* ep);
+
 // Direct (unpacked) path for products too small to amortise packing; same contract as
 // gemm_f32_ref for the whole problem. One per ISA, compiled with that ISA's flags.
 using GemmDirect = void (*)(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
@@ -36,6 +42,7 @@ struct GemmKernelSet {
   Blocking blk;
   GemmUkernel ukernel;
   GemmDirect direct;
+  GemmUkernelRowsA ukernel_rows_a;  // nullptr: A is always packed
 };
 
 // Packing (pack_f32.cc, baseline ISA). Rows/columns past the edge are zero-filled so
@@ -61,6 +68,9 @@ void gemm_f32_6x8_sse2(int64_t kc, const float* a, const float* b, float* c, int
                        int64_t mr, int64_t nr, float alpha, float beta, const GemmEpilogue* ep);
 void gemm_f32_6x16_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                         int64_t mr, int64_t nr, float alpha, float beta, const GemmEpilogue* ep);
+void gemm_f32_6x16_avx2_rows(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                             int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta,
+                             const GemmEpilogue* ep);
 void gemm_f32_direct_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                           float alpha, const float* a, int64_t lda, const float* b,
                           int64_t ldb, float beta, float* c, int64_t ldc,
@@ -75,7 +85,9 @@ void gemm_f32_8x8_neon(int64_t kc, const float* a, const float* b, float* c, int
 const GemmKernelSet& gemm_kernel_set(Isa isa);
 
 // Which path sgemm_with takes: by shape (kAuto, what sgemm uses), or forced (tests).
-enum class GemmPath : int { kAuto = 0, kPacked = 1, kDirect = 2 };
+// kPacked packs both operands; kRowsA reads untransposed A in place where the set has
+// such a kernel (else packs it).
+enum class GemmPath : int { kAuto = 0, kPacked = 1, kDirect = 2, kRowsA = 3 };
 
 // The driver with an explicit kernel set and thread cap (tests use it to run every
 // set, path and thread count; sgemm calls it with the active set and get_threads()).

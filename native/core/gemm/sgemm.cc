@@ -31,6 +31,12 @@ constexpr int64_t kDirectWork = 4096;
 // Multiply-adds one extra thread must get to repay waking it (~5–10 µs through the
 // pool's condition variable, ≈ 0.2–0.5 M multiply-adds at 30–60 GFLOP/s).
 constexpr int64_t kWorkPerThread = int64_t{1} << 19;
+// Untransposed A up to this many floats (256 KiB, half of Zen 3's L2) is read in place by
+// the set's rows-A kernel: it is re-read from L2 for every NR columns anyway, and
+// packing it would be a strided copy of all of it per k block (per thread when the cut
+// is along n). Larger A is packed: contiguous panels avoid L1 set conflicts and TLB
+// misses of rows far apart.
+constexpr int64_t kRowsAMaxFloats = int64_t{1} << 16;
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -69,14 +75,14 @@ void scale_only(int64_t m, int64_t n, float beta, float* c, int64_t ldc, const G
   }
 }
 
-void gemm_blocked(const GemmKernelSet& ks, bool trans_a, bool trans_b, int64_t m, int64_t n,
-                  int64_t k, float alpha, const float* a, int64_t lda, const float* b,
+void gemm_blocked(const GemmKernelSet& ks, bool rows_a, bool trans_a, bool trans_b, int64_t m,
+                  int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
                   int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep) {
   const Blocking& blk = ks.blk;
   const int64_t MR = blk.mr, NR = blk.nr;
   const int64_t kc_max = min64(blk.kc, k);
   float* pack_b = t_pack_b.get(kc_max * round_up(min64(blk.nc, n), NR));
-  float* pack_a = t_pack_a.get(kc_max * round_up(min64(blk.mc, m), MR));
+  float* pack_a = rows_a ? nullptr : t_pack_a.get(kc_max * round_up(min64(blk.mc, m), MR));
   const bool has_ep = ep.kind != Epilogue::kNone;
   const bool has_bias = epilogue_has_bias(ep.kind);
 
@@ -89,7 +95,7 @@ void gemm_blocked(const GemmKernelSet& ks, bool trans_a, bool trans_b, int64_t m
       pack_b_f32(trans_b, b, ldb, pc, kc, jc, nc, blk.nr, pack_b);
       for (int64_t ic = 0; ic < m; ic += blk.mc) {
         const int64_t mc = min64(blk.mc, m - ic);
-        pack_a_f32(trans_a, a, lda, ic, mc, pc, kc, blk.mr, pack_a);
+        if (!rows_a) pack_a_f32(trans_a, a, lda, ic, mc, pc, kc, blk.mr, pack_a);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t nr = min64(NR, nc - jr);
           GemmEpilogue tile_ep = ep;
@@ -98,8 +104,13 @@ void gemm_blocked(const GemmKernelSet& ks, bool trans_a, bool trans_b, int64_t m
           const float* bp = pack_b + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t mr = min64(MR, mc - ir);
-            ks.ukernel(kc, pack_a + ir * kc, bp, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha,
-                       beta_pc, ep_ptr);
+            float* ct = c + (ic + ir) * ldc + jc + jr;
+            if (rows_a) {
+              ks.ukernel_rows_a(kc, a + (ic + ir) * lda + pc, lda, bp, ct, ldc, mr, nr, alpha,
+                                beta_pc, ep_ptr);
+            } else {
+              ks.ukernel(kc, pack_a + ir * kc, bp, ct, ldc, mr, nr, alpha, beta_pc, ep_ptr);
+            }
           }
         }
       }
@@ -108,13 +119,16 @@ void gemm_blocked(const GemmKernelSet& ks, bool trans_a, bool trans_b, int64_t m
 }
 
 const GemmKernelSet kScalarSet{Isa::kScalar, kBlockingScalar, gemm_f32_4x4_scalar,
-                               gemm_f32_direct_scalar};
+                               gemm_f32_direct_scalar, nullptr};
 #if defined(__x86_64__) || defined(_M_X64)
-const GemmKernelSet kSse2Set{Isa::kSse2, kBlockingSse2, gemm_f32_6x8_sse2, gemm_f32_direct_scalar};
-const GemmKernelSet kAvx2Set{Isa::kAvx2, kBlockingAvx2, gemm_f32_6x16_avx2, gemm_f32_direct_avx2};
+const GemmKernelSet kSse2Set{Isa::kSse2, kBlockingSse2, gemm_f32_6x8_sse2, gemm_f32_direct_scalar,
+                             nullptr};
+const GemmKernelSet kAvx2Set{Isa::kAvx2, kBlockingAvx2, gemm_f32_6x16_avx2, gemm_f32_direct_avx2,
+                             gemm_f32_6x16_avx2_rows};
 #endif
 #if defined(__aarch64__)
-const GemmKernelSet kNeonSet{Isa::kNeon, kBlockingNeon, gemm_f32_8x8_neon, gemm_f32_direct_scalar};
+const GemmKernelSet kNeonSet{Isa::kNeon, kBlockingNeon, gemm_f32_8x8_neon, gemm_f32_direct_scalar,
+                             nullptr};
 #endif
 
 }  // namespace
@@ -160,6 +174,9 @@ void sgemm_with(const GemmKernelSet& ks, int max_threads, bool trans_a, bool tra
     return;
   }
 
+  // Untransposed A small enough to stay in L2 is read in place (no packing).
+  const bool rows_a = !trans_a && ks.ukernel_rows_a != nullptr && path != GemmPath::kPacked &&
+                      (path == GemmPath::kRowsA || m * k <= kRowsAMaxFloats);
   const int64_t m_tiles = (m + ks.blk.mr - 1) / ks.blk.mr;
   const int64_t n_tiles = (n + ks.blk.nr - 1) / ks.blk.nr;
   int64_t threads = min64(max_threads < 1 ? 1 : max_threads, work / kWorkPerThread);
@@ -171,7 +188,7 @@ void sgemm_with(const GemmKernelSet& ks, int max_threads, bool trans_a, bool tra
   if (!split_m && n_tiles < threads && m_tiles > n_tiles) split_m = true;
   threads = min64(threads, split_m ? m_tiles : n_tiles);
   if (threads <= 1) {
-    gemm_blocked(ks, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
+    gemm_blocked(ks, rows_a, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
     return;
   }
   const int64_t units = split_m ? m_tiles : n_tiles;
@@ -182,14 +199,14 @@ void sgemm_with(const GemmKernelSet& ks, int max_threads, bool trans_a, bool tra
     if (hi <= lo) return;
     if (split_m) {
       const float* a_part = trans_a ? a + lo : a + lo * lda;
-      gemm_blocked(ks, trans_a, trans_b, hi - lo, n, k, alpha, a_part, lda, b, ldb, beta,
+      gemm_blocked(ks, rows_a, trans_a, trans_b, hi - lo, n, k, alpha, a_part, lda, b, ldb, beta,
                    c + lo * ldc, ldc, ep);
     } else {
       const float* b_part = trans_b ? b + lo * ldb : b + lo;
       GemmEpilogue part_ep = ep;
       if (epilogue_has_bias(ep.kind)) part_ep.bias = ep.bias + lo;
-      gemm_blocked(ks, trans_a, trans_b, m, hi - lo, k, alpha, a, lda, b_part, ldb, beta, c + lo,
-                   ldc, part_ep);
+      gemm_blocked(ks, rows_a, trans_a, trans_b, m, hi - lo, k, alpha, a, lda, b_part, ldb, beta,
+                   c + lo, ldc, part_ep);
     }
   });
 }
