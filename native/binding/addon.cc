@@ -27,6 +27,7 @@ class DenselyAddon : public Napi::Addon<DenselyAddon> {
                              InstanceMethod<&DenselyAddon::SetThreads>("setThreads", napi_enumerable),
                              InstanceMethod<&DenselyAddon::GetThreads>("getThreads", napi_enumerable),
                              InstanceMethod<&DenselyAddon::IsaName>("isa", napi_enumerable),
+                             InstanceMethod<&DenselyAddon::Stats>("stats", napi_enumerable),
                              InstanceValue("Model", Model::Define(env), napi_enumerable),
                              InstanceValue("abi", Napi::Number::New(env, 1), napi_enumerable),
                          });
@@ -68,6 +69,14 @@ class DenselyAddon : public Napi::Addon<DenselyAddon> {
 
   Napi::Value GetThreads(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), densely::get_threads());
+  }
+
+  // { models, bytes }: live Networks in this process and the native bytes they hold.
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("models", Napi::Number::New(info.Env(), static_cast<double>(Model::LiveNetworks())));
+    o.Set("bytes", Napi::Number::New(info.Env(), static_cast<double>(Model::LiveBytes())));
+    return o;
   }
 
   Napi::Value IsaName(const Napi::CallbackInfo& info) {

@@ -201,6 +201,9 @@ class EpochWorker : public Napi::AsyncWorker {
   BatchTsfn tsfn_;
 };
 
+std::atomic<int64_t> g_live_networks{0};
+std::atomic<int64_t> g_live_bytes{0};
+
 [[noreturn]] void ThrowBusy(Napi::Env env) {
   Napi::Error err = Napi::Error::New(
       env, "densely: the network is busy: a fit() is running on it; await it first");
@@ -241,16 +244,22 @@ Model::Model(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Model>(info) {
   Napi::Float32Array params = Napi::Float32Array::New(env, static_cast<size_t>(spec.param_count));
   params_ = Napi::Persistent(params);
   net_ = std::make_unique<densely::Network>(std::move(spec), params.Data());
+  g_live_networks.fetch_add(1);
   SyncMemory(env);
 }
 
 Model::~Model() {
+  if (net_) g_live_networks.fetch_sub(1);
   net_.reset();
   if (reported_bytes_ != 0) {
     Napi::MemoryManagement::AdjustExternalMemory(Env(), -reported_bytes_);
+    g_live_bytes.fetch_sub(reported_bytes_);
     reported_bytes_ = 0;
   }
 }
+
+int64_t Model::LiveNetworks() { return g_live_networks.load(); }
+int64_t Model::LiveBytes() { return g_live_bytes.load(); }
 
 densely::Network& Model::Use(Napi::Env env) {
   if (busy_.load(std::memory_order_acquire)) ThrowBusy(env);
@@ -262,6 +271,7 @@ void Model::SyncMemory(Napi::Env env) {
   const int64_t now = net_ ? static_cast<int64_t>(net_->memory_bytes()) : 0;
   if (now != reported_bytes_) {
     Napi::MemoryManagement::AdjustExternalMemory(env, now - reported_bytes_);
+    g_live_bytes.fetch_add(now - reported_bytes_);
     reported_bytes_ = now;
   }
 }
@@ -397,6 +407,7 @@ void Model::RequestStop(const Napi::CallbackInfo& /*info*/) {
 void Model::Dispose(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (busy_.load(std::memory_order_acquire)) ThrowBusy(env);
+  if (net_) g_live_networks.fetch_sub(1);
   net_.reset();
   SyncMemory(env);
 }

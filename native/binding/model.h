@@ -34,6 +34,11 @@ class Model : public Napi::ObjectWrap<Model> {
   void EndEpoch(Napi::Env env);
   std::atomic<bool>& stop_flag() { return stop_; }
 
+  // Process-wide: models whose Network is alive, and the native bytes they hold (what
+  // has been reported to V8). For tests of dispose() and the GC finalizers.
+  static int64_t LiveNetworks();
+  static int64_t LiveBytes();
+
  private:
   Napi::Value Params(const Napi::CallbackInfo& info);
   Napi::Value Busy(const Napi::CallbackInfo& info);

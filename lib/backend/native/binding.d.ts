@@ -71,6 +71,8 @@ export interface NativeBinding {
   getThreads(): number;
   /** 'avx2' | 'sse2' | 'neon' | 'scalar'. */
   isa(): string;
+  /** Live native models in this process and the native bytes they hold (tests of dispose/GC). */
+  stats(): { models: number; bytes: number };
   /** Version of this binding interface (1). */
   abi: number;
 }
