@@ -1,34 +1,44 @@
 import { defineConfig } from 'vitest/config';
 
-// One shared set of test files, run once per backend (STYLE.md §5). Each project sets
-// DENSELY_TEST_BACKEND; test/support/backend.ts reads it.
-const shared = ['test/**/*.test.ts'];
+// One shared set of backend tests, run once per backend (STYLE.md §5); each backend
+// project sets DENSELY_TEST_BACKEND, which test/support/backend.ts reads.
+//   js:      test/api + test/parity on the js backend, plus the js backend's own unit tests
+//   native:  the same shared files on the native backend, plus the native-only boundary
+//            tests (busy guard, GC during async work, bad arrays, workers)
+//   common:  backend-independent suites, run once (finite differences of the float64
+//            reference, build-file drift, the CLI driven as a child process, packaging)
+const backendShared = ['test/api/**/*.test.ts', 'test/parity/**/*.test.ts'];
 
 export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // global.gc for the GC tests (vitest takes execArgv from the root poolOptions only).
     poolOptions: { forks: { execArgv: ['--expose-gc'] } },
     projects: [
       {
+        extends: true,
         test: {
           name: 'js',
-          include: shared,
-          exclude: ['test/boundary/**', 'test/native/**'],
+          include: [...backendShared, 'test/backend/js/**/*.test.ts'],
           env: { DENSELY_TEST_BACKEND: 'js' },
         },
       },
       {
-        // The same shared files on the native backend, plus the native-only boundary
-        // tests (busy guard, GC during async work, bad arrays, workers); they use
-        // global.gc, from the root poolOptions above (vitest takes execArgv there only).
         extends: true,
         test: {
           name: 'native',
-          include: shared,
-          exclude: ['test/native/**'],
+          include: [...backendShared, 'test/boundary/**/*.test.ts'],
           env: { DENSELY_TEST_BACKEND: 'native' },
           pool: 'forks',
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'common',
+          include: ['test/gradients/**/*.test.ts', 'test/build/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/package/**/*.test.ts'],
+          env: { DENSELY_TEST_BACKEND: 'js' },
         },
       },
     ],
