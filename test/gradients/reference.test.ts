@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { ACTIVATIONS, activate, activationBackward, erf } from '../reference/activations';
 import { LOSSES, fusedOutputGradient, lossGradient, lossValue, oneHot } from '../reference/losses';
-import { flatten, gradients, networkLoss, unflatten } from '../reference/network';
+import { flatten, forward, gradients, networkLoss, unflatten } from '../reference/network';
 import { expectClose } from '../support/close';
 import { gradientGrid } from '../support/grid';
 import { TestRng } from '../support/rng';
@@ -142,6 +142,26 @@ describe('reference network gradients vs central differences (activation × loss
       expectClose(flatten(fused.grads), numeric, TOL.finiteDifference, `${c.name}: fused gradient`);
     });
   }
+
+  it('with fixed dropout masks after the hidden layer', () => {
+    const rng = new TestRng(21);
+    for (const c of gradientGrid().filter((g) => g.useBias && g.loss !== 'mae').slice(0, 12)) {
+      const hidden = c.layers[0]!.units;
+      const masks = [Float64Array.from({ length: c.rows * hidden }, () => (rng.uniform() < 0.3 ? 0 : 1 / 0.7)), null];
+      const theta = flatten(c.params);
+      const f = (p: Float64Array): number =>
+        lossValue(c.loss, forward(c.layers, unflatten(c.layers, p), c.x, c.rows, masks).a[2]!, c.y, c.rows, c.layers[1]!.units);
+      const analytic = gradients(c.layers, c.params, c.loss, c.x, c.y, c.rows, { masks });
+      expect(analytic.loss).toBe(f(theta));
+      expectClose(flatten(analytic.grads), numericGradient(f, theta), TOL.finiteDifference, `${c.name} with dropout masks`);
+      // A dropped unit passes no gradient to its incoming weights.
+      const dropped = masks[0]!.findIndex((m) => m === 0);
+      const unit = dropped % hidden;
+      if (masks[0]!.every((m, i) => i % hidden !== unit || m === 0)) {
+        for (let i = 0; i < c.inputs; i++) expect(analytic.grads[0]!.kernel[i * hidden + unit]).toBe(0);
+      }
+    }
+  });
 
   it('the fused forms are exactly (ŷ − y)/rows and (ŷ − y)/(rows × outputs)', () => {
     const z = [0.3, -0.2, 0.9];

@@ -5,10 +5,12 @@
  * in test/gradients/), then on wider layers whose dot products cross the GEMM tiles.
  */
 import { describe, expect, it } from 'vitest';
-import { backendInfo, Dense, Dropout, Network } from '../../lib/index';
+import { backendInfo, Dense, Dropout, Network, SGD } from '../../lib/index';
 import { ACTIVATIONS, type RefActivation } from '../reference/activations';
 import { lossValue, type RefLoss } from '../reference/losses';
-import { flatten, forward, gradients, type RefDense, type RefParams } from '../reference/network';
+import { dropoutMask } from '../reference/dropout';
+import { flatten, forward, gradients, unflatten, type RefDense, type RefParams } from '../reference/network';
+import { RefSGD } from '../reference/optimizers';
 import { BACKEND } from '../support/backend';
 import { expectClose } from '../support/close';
 import { gradientGrid, type GridCase } from '../support/grid';
@@ -95,6 +97,51 @@ describe(`network parity with the float64 reference (${BACKEND})`, () => {
     const net = buildNetwork(c.layers, c.params, c.inputs, true);
     net.compile({ loss: c.loss, optimizer: 'sgd' });
     checkCase(c, net);
+  });
+
+  it('training steps with Dropout use the documented masks, one step number per batch (trainOnBatch, then fit)', async () => {
+    // 5 → Dense(8, tanh) → Dropout(0.5) → Dense(3, softmax), categorical CE, 6 rows.
+    const rng = new TestRng(31);
+    const layers: RefDense[] = [
+      { inputs: 5, units: 8, activation: 'tanh', alpha: 0.01, useBias: true },
+      { inputs: 8, units: 3, activation: 'softmax', alpha: 0.01, useBias: true },
+    ];
+    const params: RefParams[] = layers.map((l) => ({
+      kernel: Float64Array.from(rng.float32Array(l.inputs * l.units, -0.7, 0.7)),
+      bias: Float64Array.from(rng.float32Array(l.units, -0.1, 0.1)),
+    }));
+    const rows = 6;
+    const yRows = new Float64Array(rows * 3);
+    for (let r = 0; r < rows; r++) yRows.set(rng.distribution(3), r * 3);
+    const c = { layers, params, inputs: 5, rows, loss: 'categoricalCrossentropy' as const, x: Float64Array.from(rng.float32Array(rows * 5, -1, 1)), y: Float64Array.from(Float32Array.from(yRows)) };
+    const rate = 0.5; // buildNetwork inserts Dropout(0.5)
+    const seed = 5; // buildNetwork's seed
+    const net = buildNetwork(c.layers, c.params, c.inputs, true); // Dense (0), Dropout (1), Dense (2)
+    net.compile({ loss: c.loss, optimizer: new SGD({ learningRate: 0.5 }) });
+    const opt = new RefSGD(0.5);
+    const theta = flatten(c.params);
+    const hidden = c.layers[0]!.units;
+    const x = Float32Array.from(c.x);
+    const y = Float32Array.from(c.y);
+    const refStep = (step: number): number => {
+      const masks = [dropoutMask(seed, step, 1, c.rows, hidden, rate), null];
+      const r = gradients(c.layers, unflatten(c.layers, theta), c.loss, c.x, c.y, c.rows, { fused: true, masks });
+      opt.step(theta, flatten(r.grads));
+      return r.loss;
+    };
+    const flat = (): Float64Array => Float64Array.from(net.getWeights().flatMap((w) => [...w.kernel, ...(w.bias ?? [])]));
+    for (let step = 0; step < 3; step++) {
+      const want = refStep(step);
+      expectClose([net.trainOnBatch(x, y)], [want], TOL.trajectory, `loss of step ${step}`);
+      expectClose(flat(), theta, TOL.trajectory, `parameters after step ${step}`);
+    }
+    // fit continues the global step count: one batch per epoch here, steps 3 and 4.
+    const losses: number[] = [];
+    await net.fit(x, y, { epochs: 2, batchSize: c.rows, shuffle: false, onBatchEnd: (_, logs) => losses.push(logs.loss) });
+    expectClose(losses, [refStep(3), refStep(4)], TOL.trajectory, 'fit batch losses (steps 3, 4)');
+    expectClose(flat(), theta, TOL.trajectory, 'parameters after fit');
+    // The masks differ from step to step (else this test could not tell step numbers apart).
+    expect(Array.from(dropoutMask(seed, 0, 1, c.rows, hidden, rate))).not.toEqual(Array.from(dropoutMask(seed, 1, 1, c.rows, hidden, rate)));
   });
 
   describe('wider layers (dot products longer than a GEMM tile, odd sizes)', () => {

@@ -30,8 +30,21 @@ export interface RefForward {
   a: Float64Array[];
 }
 
+/**
+ * Per-layer dropout factors: `masks[l]`, when present, multiplies layer l's activation
+ * element-wise (`[rows × units]`, each entry 0 or 1/(1 − rate)), i.e. a Dropout layer
+ * right after Dense layer l. The backward pass multiplies by the same factors.
+ */
+export type RefMasks = ReadonlyArray<ArrayLike<number> | null | undefined>;
+
 /** Forward pass over `rows` rows of `x` (`[rows × inputs]`). */
-export function forward(layers: readonly RefDense[], params: readonly RefParams[], x: ArrayLike<number>, rows: number): RefForward {
+export function forward(
+  layers: readonly RefDense[],
+  params: readonly RefParams[],
+  x: ArrayLike<number>,
+  rows: number,
+  masks: RefMasks = [],
+): RefForward {
   const a: Float64Array[] = [Float64Array.from(x)];
   const z: Float64Array[] = [];
   layers.forEach((layer, l) => {
@@ -47,6 +60,8 @@ export function forward(layers: readonly RefDense[], params: readonly RefParams[
         zr[j] = s;
       }
       const ar = activate(layer.activation, zr, layer.alpha);
+      const mask = masks[l];
+      if (mask) for (let j = 0; j < layer.units; j++) ar[j] = ar[j]! * mask[r * layer.units + j]!;
       zl.set(zr, r * layer.units);
       al.set(ar, r * layer.units);
     }
@@ -91,9 +106,11 @@ export function gradients(
   x: ArrayLike<number>,
   y: ArrayLike<number>,
   rows: number,
-  options: { fused?: boolean } = {},
+  options: { fused?: boolean; masks?: RefMasks } = {},
 ): RefGradients {
-  const { z, a } = forward(layers, params, x, rows);
+  const masks = options.masks ?? [];
+  if (masks[layers.length - 1]) throw new Error('reference: dropout after the output layer is not modelled');
+  const { z, a } = forward(layers, params, x, rows, masks);
   const L = layers.length;
   const last = layers[L - 1]!;
   const yhat = a[L]!;
@@ -113,10 +130,13 @@ export function gradients(
     const layer = layers[l]!;
     const n = layer.units;
     if (!dz) {
+      const mask = masks[l];
+      // Through the dropout factor first; activationBackward then needs the unmasked activation.
+      if (mask) da = Float64Array.from(da!, (v, i) => v * mask[i]!);
       dz = new Float64Array(rows * n);
       for (let r = 0; r < rows; r++) {
         const rowZ = z[l]!.subarray(r * n, (r + 1) * n);
-        const rowA = a[l + 1]!.subarray(r * n, (r + 1) * n);
+        const rowA = mask ? activate(layer.activation, rowZ, layer.alpha) : a[l + 1]!.subarray(r * n, (r + 1) * n);
         const rowDa = da!.subarray(r * n, (r + 1) * n);
         dz.set(activationBackward(layer.activation, rowZ, rowA, rowDa, layer.alpha), r * n);
       }
