@@ -262,6 +262,26 @@ describe(`fit (${BACKEND})`, () => {
     expectSameWeights(net, twin, `aborted after ${reported} batches`);
   });
 
+  it('fit copies or pins its data: overwriting x and y while it runs changes nothing', async () => {
+    const { x, y } = data(96);
+    const val = data(16, 4);
+    const a = make();
+    const b = make();
+    const xa = x.slice();
+    const ya = y.slice();
+    const vx = val.x.slice();
+    const vy = val.y.slice();
+    const running = a.fit(xa, ya, { epochs: 3, batchSize: 8, validationData: [vx, vy] });
+    xa.fill(0.5);
+    ya.fill(0);
+    vx.fill(-0.5);
+    vy.fill(2);
+    const ha = await running;
+    const hb = await b.fit(x, y, { epochs: 3, batchSize: 8, validationData: [val.x, val.y] });
+    expectSameWeights(a, b, 'data overwritten during fit vs intact data');
+    expect(ha.valLoss).toEqual(hb.valLoss);
+  });
+
   it('an already-aborted signal takes no step', async () => {
     const { x, y } = data(20);
     const net = make();
