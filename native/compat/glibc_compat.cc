@@ -221,9 +221,10 @@ void create_thread_dtor_key() { pthread_key_create(&thread_dtor_key, run_thread_
 // glibc 2.18's registration of a thread_local object's destructor, which libstdc++'s
 // __cxa_thread_atexit calls for every thread_local with a non-trivial destructor.
 // Emulated with a pthread key: the destructors of a thread's objects run when it exits,
-// newest first. Differences from glibc, neither of which matters to an addon Node never
-// unloads: the module is not pinned in memory while destructors are pending, and the
-// objects of the thread that calls exit() are not destroyed (the process ends).
+// newest first. Differences from glibc: glibc pins the library while destructors are
+// pending, this cannot, so the portable addon is linked with -z nodelete (never
+// unloaded, see glibc_compat.cjs); the objects of the thread that calls exit() are not
+// destroyed (the process ends).
 // Returns 0, or -1 when out of memory.
 DENSELY_HIDDEN int __wrap___cxa_thread_atexit_impl(void (*dtor)(void*), void* object, void*) {
   pthread_once(&thread_dtor_once, create_thread_dtor_key);

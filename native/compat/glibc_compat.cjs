@@ -48,7 +48,14 @@ function ldflags(glibc = hostIsGlibc(), arch = process.arch) {
     '-Wl,--exclude-libs,ALL',
     `-Wl,--version-script=${path.join(__dirname, 'exports.map')}`,
   ];
-  if (glibc && WRAPPED_ARCHES.includes(arch)) flags.push(...wrappedSymbols().map((s) => `-Wl,--wrap=${s}`));
+  if (glibc && WRAPPED_ARCHES.includes(arch)) {
+    // -z nodelete: dlclose never unmaps the addon (Node closes an addon when the last
+    // worker thread using it exits). glibc pins a library while any thread still has a
+    // thread_local destructor of it pending; the emulated __cxa_thread_atexit_impl
+    // cannot, so the addon stays loaded instead of leaving pthread key destructors
+    // that point into unmapped code.
+    flags.push('-Wl,-z,nodelete', ...wrappedSymbols().map((s) => `-Wl,--wrap=${s}`));
+  }
   return flags;
 }
 

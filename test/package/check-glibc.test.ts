@@ -168,6 +168,20 @@ describe.skipIf(!linuxGlibc || !['x64', 'arm64'].includes(process.arch))('the po
     expect(r.shared).toBe(2);
   });
 
+  it('survives a worker thread that used it exiting (thread_local destructors after Node closes the addon)', () => {
+    const script = `
+      const { Worker } = require('worker_threads');
+      const file = ${JSON.stringify(probe)};
+      const w = new Worker(\`require(\${JSON.stringify(file)}).probe(2); require('worker_threads').parentPort.postMessage('done');\`, { eval: true });
+      w.on('message', (m) => console.log(m));
+      w.on('exit', (code) => { console.log('exit ' + code); setTimeout(() => console.log('alive'), 50); });
+    `;
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(out.trim().split('\n')).toEqual(['done', 'exit 0', 'alive']);
+    const dynamic = execFileSync('readelf', ['--dynamic', probe], { encoding: 'utf8' });
+    expect(dynamic).toMatch(/NODELETE/);
+  });
+
   it('wraps each symbol once, and the list matches glibc_compat.cc', () => {
     const symbols = compat.wrappedSymbols();
     expect(new Set(symbols).size).toBe(symbols.length);
