@@ -12,8 +12,9 @@
  *   the identity.
  * - Scratch (activations, masks, gradient ping-pong, the gathered batch) is sized for the
  *   largest row count seen so far and grown only when a larger batch arrives; `predict`
- *   runs in chunks of at most {@link PREDICT_CHUNK} rows so inference never grows it
- *   beyond that.
+ *   and `evaluate` run in chunks of at most {@link PREDICT_CHUNK} rows so inference never
+ *   grows it beyond that (evaluate's loss over several chunks is
+ *   `Σ_c mean_c · rows_c / rows` in float64).
  * - Single-threaded and synchronous except `trainEpoch`, which yields to the event loop
  *   between batches whenever ≥ {@link YIELD_MS} ms passed since the last yield.
  */
@@ -33,7 +34,7 @@ import { gemmF32 } from './gemm';
 import { countCorrect, fusedGradient, isFused, lossGradient, lossValue } from './losses';
 import { createOptimizer, optimizerStep, type OptimizerState } from './optimizers';
 
-/** Rows per forward pass in `predict` (rows are independent, so chunking changes no bit). */
+/** Rows per forward pass in `predict`/`evaluate` (rows are independent, so predictions do not change by a bit). */
 export const PREDICT_CHUNK = 1024;
 /** Longest stretch `trainEpoch` runs batches without yielding to the event loop. */
 export const YIELD_MS = 1;
@@ -117,8 +118,20 @@ export class JsModel implements BackendModel {
   }
 
   evaluate(x: Float32Array, y: Float32Array, rows: number): EvalResult {
-    const yhat = this.#forward(x, rows, false, 0);
-    return this.#score(yhat, y, rows);
+    if (rows <= PREDICT_CHUNK) return this.#score(this.#forward(x, rows, false, 0), y, rows);
+    // Chunked like predict: loss = Σ_chunks mean_c · rows_c / rows (float64).
+    const { inputs, outputs } = this.#spec;
+    const yWidth = this.#loss === 'sparseCategoricalCrossentropy' ? 1 : outputs;
+    let lossSum = 0;
+    let correct = 0;
+    for (let r0 = 0; r0 < rows; r0 += PREDICT_CHUNK) {
+      const n = Math.min(PREDICT_CHUNK, rows - r0);
+      const yhat = this.#forward(x.subarray(r0 * inputs, (r0 + n) * inputs), n, false, 0);
+      const part = this.#score(yhat, y.subarray(r0 * yWidth, (r0 + n) * yWidth), n);
+      lossSum += part.loss * n;
+      correct += part.correct;
+    }
+    return { loss: lossSum / rows, correct };
   }
 
   gradients(x: Float32Array, y: Float32Array, rows: number, grads: Float32Array): number {

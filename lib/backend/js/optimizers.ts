@@ -13,7 +13,8 @@
  * gradient and state, and each stored value (θ, m, v, b) is rounded to float32 once;
  * adamw's decayed θ·(1 − lr·wd) is rounded to float32 before adam's update (as PyTorch's
  * in-place `mul_`).
- * `1 − β^t` is `1 − Math.pow(β, t)` in float64. State lives in flat Float32Arrays
+ * `1 − β^t` is `1 − Math.pow(β, t)` in float64, and adam is evaluated in PyTorch's order:
+ * `θ ← θ − (lr/(1−β1^t)) · m / (√v · (1/√(1−β2^t)) + ε)`. State lives in flat Float32Arrays
  * allocated once by {@link createOptimizer}.
  */
 import type { OptimizerSpec } from '../types';
@@ -74,23 +75,35 @@ export function optimizerStep(state: OptimizerState, params: Float32Array, grads
     case 'adamw': {
       const b1 = o.beta1;
       const b2 = o.beta2;
+      const ob1 = 1 - b1;
+      const ob2 = 1 - b2;
       const eps = o.epsilon;
-      const c1 = 1 - Math.pow(b1, t);
-      const c2 = 1 - Math.pow(b2, t);
+      // PyTorch's evaluation order: denom = √v / √(1−β2^t) + ε; θ ← θ − (lr / (1−β1^t)) · m / denom.
+      const stepSize = lr / (1 - Math.pow(b1, t));
+      const invSqrtC2 = 1 / Math.sqrt(1 - Math.pow(b2, t));
       const m = state.s1;
       const v = state.s2;
-      const decoupled = o.kind === 'adamw';
-      const shrink = 1 - lr * wd;
-      for (let i = 0; i < n; i++) {
-        let th = params[i]!;
-        let g = grads[i]!;
-        if (decoupled) th = Math.fround(th * shrink);
-        else g += wd * th;
-        const mi = Math.fround(b1 * m[i]! + (1 - b1) * g);
-        const vi = Math.fround(b2 * v[i]! + (1 - b2) * g * g);
-        m[i] = mi;
-        v[i] = vi;
-        params[i] = th - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
+      if (o.kind === 'adamw') {
+        const shrink = 1 - lr * wd;
+        for (let i = 0; i < n; i++) {
+          const th = Math.fround(params[i]! * shrink);
+          const g = grads[i]!;
+          const mi = Math.fround(b1 * m[i]! + ob1 * g);
+          const vi = Math.fround(b2 * v[i]! + ob2 * g * g);
+          m[i] = mi;
+          v[i] = vi;
+          params[i] = th - (stepSize * mi) / (Math.sqrt(vi) * invSqrtC2 + eps);
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          const th = params[i]!;
+          const g = grads[i]! + wd * th;
+          const mi = Math.fround(b1 * m[i]! + ob1 * g);
+          const vi = Math.fround(b2 * v[i]! + ob2 * g * g);
+          m[i] = mi;
+          v[i] = vi;
+          params[i] = th - (stepSize * mi) / (Math.sqrt(vi) * invSqrtC2 + eps);
+        }
       }
       return;
     }

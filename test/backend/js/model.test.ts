@@ -144,6 +144,28 @@ describe('js model inference', () => {
     expectClose(all, byRow, 0, 0, 'chunked predict');
   });
 
+  it('evaluate over several chunks: loss and correct count of the whole batch', () => {
+    const spec = buildSpec(5, [{ units: 6, activation: 'tanh' }, { units: 3, activation: 'softmax' }]);
+    const m = model(spec, 13);
+    m.setLoss('categoricalCrossentropy');
+    const rows = PREDICT_CHUNK + 77;
+    const rng = new Rng(14);
+    const x = randomF32(rng, rows * 5);
+    const y = targets(rng, 'categoricalCrossentropy', rows, 3);
+    const yhat = new Float32Array(rows * 3);
+    m.predict(x, rows, yhat);
+    const want = loss64('categoricalCrossentropy', Array.from(yhat), y, rows, 3);
+    let correct = 0;
+    for (let r = 0; r < rows; r++) {
+      const p = Array.from(yhat.subarray(r * 3, r * 3 + 3));
+      const t = Array.from(y.subarray(r * 3, r * 3 + 3));
+      if (p.indexOf(Math.max(...p)) === t.indexOf(Math.max(...t))) correct++;
+    }
+    const res = m.evaluate(x, y, rows);
+    expectClose([res.loss], [want], 1e-12, 0, 'chunked evaluate loss');
+    expect(res.correct).toBe(correct);
+  });
+
   it('correct counts argmax (first maximum wins) and the 0.5 rule for one output', () => {
     const spec = buildSpec(2, [{ units: 3, activation: 'linear', useBias: false }]);
     const m = jsBackend.createModel(spec);
