@@ -83,6 +83,37 @@ describe(`network parity with the float64 reference (${BACKEND})`, () => {
     }
   });
 
+  describe('saturated outputs: the loss clips ŷ, the fused gradient ignores the clip, a chained one is 0 outside it', () => {
+    // One Dense(2) layer on x = [1]: z = [30.5, −29.5] (linear) or [30, −30] (sigmoid,
+    // softmax), so ŷ sits far outside the clip range for targets [0, 1].
+    const pairs = [
+      ['sigmoid', 'binaryCrossentropy'],
+      ['softmax', 'categoricalCrossentropy'],
+      ['softmax', 'sparseCategoricalCrossentropy'],
+      ['linear', 'binaryCrossentropy'],
+      ['linear', 'categoricalCrossentropy'],
+    ] as const;
+    for (const [activation, loss] of pairs) {
+      it(`${activation} + ${loss}`, () => {
+        const bias = activation === 'linear' ? 0.5 : 0;
+        const layers: RefDense[] = [{ inputs: 1, units: 2, activation, alpha: 0.01, useBias: true }];
+        const params: RefParams[] = [{ kernel: Float64Array.of(30, -30), bias: Float64Array.of(bias, bias) }];
+        const sparse = loss === 'sparseCategoricalCrossentropy';
+        const y = sparse ? Float64Array.of(1) : Float64Array.of(0, 1);
+        const c: GridCase = { name: `${activation} + ${loss}`, activation, loss, useBias: true, inputs: 1, rows: 1, layers, params, x: Float64Array.of(1), y };
+        const net = buildNetwork(layers, params, 1);
+        net.compile({ loss, optimizer: 'sgd' });
+        const ref = gradients(layers, params, loss, c.x, y, 1, { fused: true });
+        // The clipped loss: −log(1e-7) per clipped term (mean over 2 elements for binary, 1 row for categorical).
+        expectClose([ref.loss], [-Math.log(1e-7)], TOL.clipCancellation, 'reference loss');
+        checkCase(c, net);
+        const g = net.gradients(Float32Array.of(1), sparse ? Int32Array.of(1) : Float32Array.of(0, 1));
+        if (activation === 'linear') expect(Array.from(g[0]!.kernel)).toEqual([0, 0]);
+        else expect(Math.abs(g[0]!.bias![0]!)).toBeGreaterThan(0.4);
+      });
+    }
+  });
+
   it('gradients leave the weights and the optimizer untouched', () => {
     const c = gradientGrid()[0]!;
     const net = buildNetwork(c.layers, c.params, c.inputs);

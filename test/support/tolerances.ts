@@ -24,6 +24,12 @@ export const TOL = {
   float64: { rtol: 1e-12, atol: 1e-14 } satisfies Tolerance,
 
   /**
+   * −log(1 − ŷ) with ŷ clipped to 1 − 1e-7: the subtraction 1 − (1 − 1e-7) in float64
+   * cancels 7 digits, leaving ~1e-9 relative error against the exact −log(1e-7).
+   */
+  clipCancellation: { rtol: 1e-8, atol: 0 } satisfies Tolerance,
+
+  /**
    * A float32 computation (the library) against the float64 reference on the same
    * float32-representable inputs. `reductionLength` n counts the terms summed along the
    * way (dot products and row sums, chained layers adding up); the worst-case bound of
