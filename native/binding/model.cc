@@ -88,7 +88,10 @@ void CallJs(Napi::Env env, Napi::Function fn, EpochChannel* ch, void* /*data*/) 
   try {
     DeliverQueued(env, fn, ch);
   } catch (const Napi::Error& e) {
-    e.ThrowAsJavaScriptException();
+    // Hand a JS exception back to Node as uncaught; while the environment is being torn
+    // down napi_throw fails too, and then there is nobody left to tell.
+    napi_throw(env, e.Value());
+  } catch (...) {
   }
 }
 
@@ -124,13 +127,13 @@ class EpochWorker : public Napi::AsyncWorker {
       result_ = model_net_->train_epoch(job_, channel_ != nullptr ? &OnBatch : nullptr, this,
                                         &model_->stop_flag());
     } catch (const std::exception& e) {
-      SetError(e.what());
+      failed_ = true;
+      error_ = std::string("densely: native training failed: ") + e.what();
     }
   }
 
   void OnOK() override {
     Napi::Env env = Env();
-    Napi::HandleScope scope(env);
     Finish(env);
     if (result_.status == densely::kEpochBadIndex) {
       Napi::TypeError err = Napi::TypeError::New(
@@ -150,9 +153,34 @@ class EpochWorker : public Napi::AsyncWorker {
     deferred_.Resolve(out);
   }
 
+  // node-addon-api's version opens a HandleScope and reports failures by throwing, which
+  // aborts the process when the environment is being torn down (worker.terminate() or
+  // exit during an epoch: Node waits for the running epoch, then completes it with JS
+  // disallowed). Here every failure is swallowed: the busy flag and the TSFN are released
+  // either way, and the promise simply never settles in an environment that is gone.
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    napi_handle_scope scope = nullptr;
+    const bool live = status != napi_cancelled && napi_open_handle_scope(env, &scope) == napi_ok;
+    try {
+      if (live) {
+        if (failed_) {
+          OnError(Napi::Error::New(env, error_));
+        } else {
+          OnOK();
+        }
+      } else {
+        Finish(env);
+      }
+    } catch (const Napi::Error& e) {
+      napi_throw(env, e.Value());
+    } catch (...) {
+    }
+    if (scope != nullptr) napi_close_handle_scope(env, scope);
+    Destroy();
+  }
+
   void OnError(const Napi::Error& e) override {
     Napi::Env env = Env();
-    Napi::HandleScope scope(env);
     Finish(env);
     deferred_.Reject(e.Value());
   }
@@ -180,6 +208,8 @@ class EpochWorker : public Napi::AsyncWorker {
   // Main thread, after Execute: report what is still queued, release the TSFN and the
   // busy flag. The JS callback never throws (the TS adapter catches), so neither do we.
   void Finish(Napi::Env env) {
+    if (finished_) return;
+    finished_ = true;
     if (channel_ != nullptr) {
       try {
         DeliverQueued(env, callback_.Value(), channel_);
@@ -192,6 +222,8 @@ class EpochWorker : public Napi::AsyncWorker {
   }
 
   Napi::Promise::Deferred deferred_;
+  bool failed_ = false;
+  std::string error_;
   Model* model_;
   densely::EpochJob job_;
   densely::EpochResult result_;
@@ -199,6 +231,7 @@ class EpochWorker : public Napi::AsyncWorker {
   Napi::FunctionReference callback_;
   EpochChannel* channel_ = nullptr;
   BatchTsfn tsfn_;
+  bool finished_ = false;
 };
 
 std::atomic<int64_t> g_live_networks{0};
@@ -251,11 +284,7 @@ Model::Model(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Model>(info) {
 Model::~Model() {
   if (net_) g_live_networks.fetch_sub(1);
   net_.reset();
-  if (reported_bytes_ != 0) {
-    Napi::MemoryManagement::AdjustExternalMemory(Env(), -reported_bytes_);
-    g_live_bytes.fetch_sub(reported_bytes_);
-    reported_bytes_ = 0;
-  }
+  SyncMemory(Env());
 }
 
 int64_t Model::LiveNetworks() { return g_live_networks.load(); }
@@ -270,7 +299,10 @@ densely::Network& Model::Use(Napi::Env env) {
 void Model::SyncMemory(Napi::Env env) {
   const int64_t now = net_ ? static_cast<int64_t>(net_->memory_bytes()) : 0;
   if (now != reported_bytes_) {
-    Napi::MemoryManagement::AdjustExternalMemory(env, now - reported_bytes_);
+    // The C call: it runs from finalizers and teardown too, where a throwing wrapper
+    // would abort; a failed report only skews V8's GC heuristics.
+    int64_t total = 0;
+    napi_adjust_external_memory(env, now - reported_bytes_, &total);
     g_live_bytes.fetch_add(now - reported_bytes_);
     reported_bytes_ = now;
   }

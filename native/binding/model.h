@@ -11,7 +11,9 @@
 //   .requestStop() .dispose() .busy
 // While trainEpoch runs, every call but requestStop throws an Error with code
 // DENSELY_BUSY. Native memory is reported to V8 (AdjustExternalMemory) and freed by
-// dispose() or the GC finalizer.
+// dispose() or the GC finalizer. A worker_thread terminated during an epoch waits for
+// the epoch to end (Node drains thread-pool work before its cleanup hooks run); abort
+// the epoch first (requestStop / the fit's AbortSignal) for a prompt exit.
 #pragma once
 #include <napi.h>
 

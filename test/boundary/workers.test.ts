@@ -74,4 +74,32 @@ describe('native addon in worker_threads', () => {
       expect(Array.from(r.params!)).toEqual(Array.from(main.params));
     }
   });
+
+  it('survives worker.terminate() in the middle of an epoch', async () => {
+    const spec = makeSpec(16, [{ units: 32, activation: 'relu' }, { units: 4, activation: 'softmax' }], 3);
+    const rows = 40_000;
+    const code = `
+const { parentPort, workerData: d } = require('worker_threads');
+const binding = require(d.addon);
+const model = new binding.Model(d.spec);
+model.setLoss(3);
+model.setOptimizer(d.opt);
+const x = new Float32Array(d.rows * 16).fill(0.5);
+const y = new Float32Array(d.rows * 4);
+for (let r = 0; r < d.rows; r++) y[r * 4 + (r % 4)] = 1;
+const order = Int32Array.from({ length: d.rows }, (_, i) => i);
+model.trainEpoch(x, y, order, 1, 0, () => {});
+parentPort.postMessage('started');
+`;
+    for (let i = 0; i < 2; i++) {
+      const w = new Worker(code, { eval: true, workerData: { addon: nativeAddonPath(), spec: packModelSpec(spec), opt: packOptimizerSpec(sgd()), rows } });
+      await new Promise((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(await w.terminate()).toBe(1);
+    }
+    expect(nativeBackend().getThreads()).toBeGreaterThan(0);
+  });
 });
