@@ -17,6 +17,11 @@
  *   `Σ_c mean_c · rows_c / rows` in float64).
  * - Single-threaded and synchronous except `trainEpoch`, which yields to the event loop
  *   between batches whenever ≥ {@link YIELD_MS} ms passed since the last yield.
+ * - `trainEpoch` stops with status 'nonfinite' at batch b when b's loss is not finite (no
+ *   update) or when b's update made a parameter non-finite (the update, optimizer state
+ *   included, is undone from a copy taken before the step), so the parameters after a
+ *   'nonfinite' epoch are always those of the last finite step. `trainStep` alone makes
+ *   only the first check (the facade's `trainOnBatch` reports what happened).
  */
 import type {
   BackendModel,
@@ -32,7 +37,15 @@ import { activationBackward, activationForward } from './activations';
 import { dropoutBackward, dropoutForward } from './dropout';
 import { gemmF32 } from './gemm';
 import { countCorrect, fusedGradient, isFused, lossGradient, lossValue } from './losses';
-import { createOptimizer, optimizerStep, type OptimizerState } from './optimizers';
+import {
+  createBackup,
+  createOptimizer,
+  optimizerStep,
+  restoreOptimizer,
+  saveOptimizer,
+  type OptimizerBackup,
+  type OptimizerState,
+} from './optimizers';
 
 /** Rows per forward pass in `predict`/`evaluate` (rows are independent, so predictions do not change by a bit). */
 export const PREDICT_CHUNK = 1024;
@@ -73,6 +86,11 @@ export class JsModel implements BackendModel {
   #xBatch: Float32Array = EMPTY;
   #yBatch: Float32Array = EMPTY;
   #biasSum: Float64Array;
+  /** Whether the last applied optimizer step left every parameter finite. */
+  #paramsFinite = true;
+  /** Parameters and optimizer state before the current `trainEpoch` step (allocated on first use). */
+  #backup: Float32Array = EMPTY;
+  #optBackup: OptimizerBackup | null = null;
 
   constructor(spec: ModelSpec) {
     this.#spec = spec;
@@ -105,6 +123,7 @@ export class JsModel implements BackendModel {
 
   setOptimizer(opt: OptimizerSpec): void {
     this.#opt = createOptimizer(opt, this.params.length);
+    this.#optBackup = null;
   }
 
   predict(x: Float32Array, rows: number, out: Float32Array): void {
@@ -146,7 +165,7 @@ export class JsModel implements BackendModel {
     const result = this.#score(yhat, y, rows);
     if (!Number.isFinite(result.loss)) return result;
     this.#backward(x, y, rows, true, this.#grads);
-    if (this.#opt !== null) optimizerStep(this.#opt, this.params, this.#grads);
+    this.#paramsFinite = this.#opt === null || optimizerStep(this.#opt, this.params, this.#grads);
     return result;
   }
 
@@ -157,6 +176,10 @@ export class JsModel implements BackendModel {
     const total = order.length;
     const result: EpochResult = { batches: 0, lossSum: 0, correct: 0, samples: 0, status: 'done', failedBatch: -1 };
     this.#ensureRows(Math.min(batchSize, total));
+    if (this.#backup.length !== this.params.length) this.#backup = new Float32Array(this.params.length);
+    const opt = this.#opt;
+    if (opt !== null && this.#optBackup === null) this.#optBackup = createBackup(opt);
+    const optBackup = this.#optBackup;
     let lastYield = performance.now();
     for (let b = 0, start = 0; start < total; b++, start += batchSize) {
       if (signal?.aborted) {
@@ -171,8 +194,16 @@ export class JsModel implements BackendModel {
         copyRow(x, src * inputs, xb, r * inputs, inputs);
         copyRow(y, src * yWidth, yb, r * yWidth, yWidth);
       }
+      this.#backup.set(this.params);
+      if (opt !== null && optBackup !== null) saveOptimizer(opt, optBackup);
       const step = this.trainStep(xb, yb, rows, job.firstStep + b);
-      if (!Number.isFinite(step.loss)) {
+      const overflowed = Number.isFinite(step.loss) && !this.#paramsFinite;
+      if (overflowed) {
+        // The loss was finite but the update overflowed a parameter: undo the step.
+        this.params.set(this.#backup);
+        if (opt !== null && optBackup !== null) restoreOptimizer(opt, optBackup);
+      }
+      if (!Number.isFinite(step.loss) || overflowed) {
         result.status = 'nonfinite';
         result.failedBatch = b;
         break;

@@ -41,9 +41,14 @@ export function createOptimizer(spec: OptimizerSpec, n: number): OptimizerState 
   };
 }
 
-/** One update of `params` (length n) from `grads`; increments `state.t`. */
-export function optimizerStep(state: OptimizerState, params: Float32Array, grads: Float32Array): void {
+/**
+ * One update of `params` (length n) from `grads`; increments `state.t`. Returns whether every
+ * updated parameter is finite (checked as each float32 value is stored: `Σ (θ − θ)` is 0
+ * unless some θ is ±Infinity or NaN).
+ */
+export function optimizerStep(state: OptimizerState, params: Float32Array, grads: Float32Array): boolean {
   const n = params.length;
+  let check = 0;
   const o = state.spec;
   state.t += 1;
   const t = state.t;
@@ -55,9 +60,11 @@ export function optimizerStep(state: OptimizerState, params: Float32Array, grads
       if (mu === 0) {
         for (let i = 0; i < n; i++) {
           const th = params[i]!;
-          params[i] = th - lr * (grads[i]! + wd * th);
+          const nt = Math.fround(th - lr * (grads[i]! + wd * th));
+          params[i] = nt;
+          check += nt - nt;
         }
-        return;
+        return check === 0;
       }
       const buf = state.s1;
       const first = t === 1;
@@ -67,9 +74,11 @@ export function optimizerStep(state: OptimizerState, params: Float32Array, grads
         const g = grads[i]! + wd * th;
         const b = Math.fround(first ? g : mu * buf[i]! + g);
         buf[i] = b;
-        params[i] = th - lr * (nesterov ? g + mu * b : b);
+        const nt = Math.fround(th - lr * (nesterov ? g + mu * b : b));
+        params[i] = nt;
+        check += nt - nt;
       }
-      return;
+      return check === 0;
     }
     case 'adam':
     case 'adamw': {
@@ -92,7 +101,9 @@ export function optimizerStep(state: OptimizerState, params: Float32Array, grads
           const vi = Math.fround(b2 * v[i]! + ob2 * g * g);
           m[i] = mi;
           v[i] = vi;
-          params[i] = th - (stepSize * mi) / (Math.sqrt(vi) * invSqrtC2 + eps);
+          const nt = Math.fround(th - (stepSize * mi) / (Math.sqrt(vi) * invSqrtC2 + eps));
+          params[i] = nt;
+          check += nt - nt;
         }
       } else {
         for (let i = 0; i < n; i++) {
@@ -102,10 +113,12 @@ export function optimizerStep(state: OptimizerState, params: Float32Array, grads
           const vi = Math.fround(b2 * v[i]! + ob2 * g * g);
           m[i] = mi;
           v[i] = vi;
-          params[i] = th - (stepSize * mi) / (Math.sqrt(vi) * invSqrtC2 + eps);
+          const nt = Math.fround(th - (stepSize * mi) / (Math.sqrt(vi) * invSqrtC2 + eps));
+          params[i] = nt;
+          check += nt - nt;
         }
       }
-      return;
+      return check === 0;
     }
     case 'rmsprop': {
       const rho = o.rho;
@@ -121,12 +134,40 @@ export function optimizerStep(state: OptimizerState, params: Float32Array, grads
         if (mu !== 0) {
           const b = Math.fround(mu * buf[i]! + g / (Math.sqrt(vi) + eps));
           buf[i] = b;
-          params[i] = th - lr * b;
+          const nt = Math.fround(th - lr * b);
+          params[i] = nt;
+          check += nt - nt;
         } else {
-          params[i] = th - (lr * g) / (Math.sqrt(vi) + eps);
+          const nt = Math.fround(th - (lr * g) / (Math.sqrt(vi) + eps));
+          params[i] = nt;
+          check += nt - nt;
         }
       }
-      return;
+      return check === 0;
     }
   }
+}
+
+/** A copy of an optimizer state (t and both slots), for undoing one step. */
+export interface OptimizerBackup {
+  t: number;
+  readonly s1: Float32Array;
+  readonly s2: Float32Array;
+}
+
+/** Storage for {@link saveOptimizer} / {@link restoreOptimizer} of `state`. */
+export function createBackup(state: OptimizerState): OptimizerBackup {
+  return { t: state.t, s1: new Float32Array(state.s1.length), s2: new Float32Array(state.s2.length) };
+}
+
+export function saveOptimizer(state: OptimizerState, b: OptimizerBackup): void {
+  b.t = state.t;
+  b.s1.set(state.s1);
+  b.s2.set(state.s2);
+}
+
+export function restoreOptimizer(state: OptimizerState, b: OptimizerBackup): void {
+  state.t = b.t;
+  state.s1.set(b.s1);
+  state.s2.set(b.s2);
 }

@@ -287,6 +287,47 @@ describe('js model training', () => {
     expectClose(a.params, b.params, 0, 0, 'params = those after the last finite batch');
   });
 
+  it('trainEpoch undoes a step whose update overflows the parameters and stops there', async () => {
+    const div = buildSpec(3, [{ units: 4, activation: 'linear' }, { units: 2, activation: 'linear' }]);
+    const make = (): BackendModel => {
+      const m = model(div, 31, 0.5);
+      m.setLoss('mse');
+      m.setOptimizer(optimizerSpec('sgd', { learningRate: 300, momentum: 0.5 }));
+      return m;
+    };
+    const rows = 64;
+    const bx = randomF32(new Rng(32), rows * 3);
+    const by = randomF32(new Rng(33), rows * 2);
+    const order = Int32Array.from({ length: rows }, (_, i) => i);
+    // Replay with trainStep: the first batch whose loss is non-finite or whose update
+    // leaves a non-finite parameter, and the parameters before it.
+    const twin = make();
+    let lastFinite = Float32Array.from(twin.params);
+    let failAt = -1;
+    for (let b = 0; b < rows / 8; b++) {
+      const r = twin.trainStep(bx.subarray(b * 24, b * 24 + 24), by.subarray(b * 16, b * 16 + 16), 8, b);
+      if (!Number.isFinite(r.loss) || !twin.params.every(Number.isFinite)) {
+        failAt = b;
+        break;
+      }
+      lastFinite = Float32Array.from(twin.params);
+    }
+    expect(failAt, 'the setup diverges within the epoch, after its first batch').toBeGreaterThan(0);
+    const m = make();
+    const res = await m.trainEpoch({ x: bx, y: by, order, batchSize: 8, firstStep: 0 });
+    expect(res).toMatchObject({ status: 'nonfinite', failedBatch: failAt, batches: failAt });
+    expectClose(m.params, lastFinite, 0, 0, 'params = those of the last finite step');
+    // Optimizer state was restored too: continuing from here with a small step matches a
+    // model that never saw the overflowing batch.
+    const ref = make();
+    for (let b = 0; b < failAt; b++) ref.trainStep(bx.subarray(b * 24, b * 24 + 24), by.subarray(b * 16, b * 16 + 16), 8, b);
+    const sx = Float32Array.from(bx.subarray(0, 24), (v) => v * 1e-30);
+    const sy = new Float32Array(16);
+    m.trainStep(sx, sy, 8, 99);
+    ref.trainStep(sx, sy, 8, 99);
+    expectClose(m.params, ref.params, 0, 0, 'momentum buffer after the undone step');
+  });
+
   it('trainEpoch stops at the next batch boundary when the signal aborts', async () => {
     const order = Int32Array.from({ length: N }, (_, i) => i);
     const ctl = new AbortController();
