@@ -27,6 +27,17 @@ void each_task_once(int threads) {
   }
 }
 
+// Workers created by a resize may start running after the next job is published; they
+// must still take part in it (a lost worker would leave the caller waiting forever).
+void resize_then_run() {
+  for (int i = 0; i < 60; ++i) {
+    set_threads(2 + i % 3);
+    std::atomic<int> hits{0};
+    parallel_for(7, [&](int64_t) { hits.fetch_add(1); });
+    CHECK(hits.load() == 7);
+  }
+}
+
 void nested_inline() {
   set_threads(3);
   std::atomic<int> inner{0};
@@ -110,6 +121,7 @@ void cpu_choice() {
 int main() {
   CHECK(get_threads() >= 1);
   for (int t : {1, 2, 3, 4, 1}) each_task_once(t);
+  resize_then_run();
   nested_inline();
   uses_several_threads();
   exceptions_propagate();
