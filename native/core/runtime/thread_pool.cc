@@ -60,14 +60,12 @@ class Pool {
   explicit Pool(int threads) { start(threads); }
   ~Pool() { stop(); }
 
-  int threads() {
-    std::lock_guard<std::mutex> call(call_mu_);
-    return threads_;
-  }
+  // Lock-free: sgemm reads it on every call, also while another thread's job runs.
+  int threads() const { return threads_.load(std::memory_order_relaxed); }
 
   void resize(int threads) {
     std::lock_guard<std::mutex> call(call_mu_);
-    if (threads == threads_) return;
+    if (threads == threads_.load(std::memory_order_relaxed)) return;
     stop();
     start(threads);
   }
@@ -75,7 +73,7 @@ class Pool {
   void run(int64_t n_tasks, const std::function<void(int64_t)>& fn) {
     if (n_tasks <= 0) return;
     std::unique_lock<std::mutex> call(call_mu_, std::try_to_lock);
-    if (t_in_task || !call.owns_lock() || threads_ == 1 || n_tasks == 1) {
+    if (t_in_task || !call.owns_lock() || threads_.load(std::memory_order_relaxed) == 1 || n_tasks == 1) {
       if (call.owns_lock()) call.unlock();
       run_inline(n_tasks, fn);
       return;
@@ -156,10 +154,11 @@ class Pool {
 
   // Callers hold call_mu_.
   void start(int threads) {
-    threads_ = threads < 1 ? 1 : threads;
+    const int count = threads < 1 ? 1 : threads;
     quit_.store(false);
     const uint64_t gen = generation_.load(std::memory_order_acquire);
-    for (int i = 1; i < threads_; ++i) workers_.emplace_back([this, gen] { worker_main(gen); });
+    for (int i = 1; i < count; ++i) workers_.emplace_back([this, gen] { worker_main(gen); });
+    threads_.store(count, std::memory_order_relaxed);
   }
   void stop() {
     {
@@ -176,7 +175,7 @@ class Pool {
   std::condition_variable wake_;
   std::condition_variable done_;
   std::vector<std::thread> workers_;
-  int threads_ = 1;
+  std::atomic<int> threads_{1};
   std::atomic<bool> quit_{false};
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> active_{0};
