@@ -295,6 +295,7 @@ export class JsModel implements BackendModel {
     const outputs = this.#spec.outputs;
     const p = this.params;
     const last = layers.length - 1;
+    if (last < 0) return;
     const lastDense = layers[last]!.dense;
     let g = this.#g0;
     let gNext = this.#g1;

@@ -127,6 +127,34 @@ describe('js model gradients vs float64 central differences', () => {
   });
 });
 
+describe('js model training-mode backward (dropout on)', () => {
+  for (const [name, layers, loss] of [
+    ['dropout on the input and between layers, softmax + CE', [{ dropout: 0.4 }, { units: 6, activation: 'tanh' }, { dropout: 0.5 }, { units: 3, activation: 'softmax' }], 'categoricalCrossentropy'],
+    ['dropout after the output layer (unfused softmax JVP)', [{ units: 6, activation: 'relu' }, { units: 3, activation: 'softmax' }, { dropout: 0.3 }], 'mse'],
+  ] as Array<[string, TestLayer[], LossName]>) {
+    it(`${name}: the SGD step (lr 1) equals minus the float64 gradient under the same masks`, () => {
+      const spec = buildSpec(4, layers, 1234);
+      const m = model(spec, 41, 0.7);
+      m.setLoss(loss);
+      m.setOptimizer(optimizerSpec('sgd', { learningRate: 1 }));
+      const rng = new Rng(42);
+      const rows = 8;
+      const x = randomF32(rng, rows * 4);
+      const y = targets(rng, loss, rows, spec.outputs);
+      const before = Float32Array.from(m.params);
+      const step = 17;
+      const want = numericGradient(spec, loss, before, x, y, rows, 1e-6, { seed: spec.seed, step });
+      m.trainStep(x, y, rows, step);
+      const got = Array.from(before, (v, i) => v - m.params[i]!);
+      // θ − fround(θ − g): the float32 rounding of θ (|θ| < 1) bounds the error by ~6e-8.
+      expectClose(got, want, 1e-4, 1e-6, `${name}: recovered gradient`);
+      // The masks matter: the gradient without dropout differs.
+      const off = numericGradient(spec, loss, before, x, y, rows);
+      expect(want.some((g, i) => Math.abs(g - off[i]!) > 1e-3)).toBe(true);
+    });
+  }
+});
+
 describe('js model inference', () => {
   it('predict in chunks equals row-by-row prediction, bit for bit', () => {
     const spec = buildSpec(7, [{ units: 9, activation: 'relu' }, { dropout: 0.5 }, { units: 4, activation: 'softmax' }]);

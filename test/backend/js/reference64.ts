@@ -4,6 +4,13 @@
  * the backend.
  */
 import type { ActivationName, LossName, ModelSpec } from '../../../lib/backend/types';
+import { dropoutKeep, dropoutLayerSeed, dropoutStepSeed, dropoutThreshold } from '../../../lib/random';
+
+/** Training-mode dropout: the network seed and the step whose masks apply. */
+export interface DropoutStep {
+  seed: number;
+  step: number;
+}
 
 function erf64(x: number): number {
   // Maclaurin series; the tests keep |x| small enough (< 4) for it to be exact in float64.
@@ -46,11 +53,22 @@ function act64(act: ActivationName, alpha: number, z: number[], units: number): 
   }
 }
 
-/** ŷ of `spec` with parameters `p` (float64) on `x` (`rows × inputs`). */
-export function forward64(spec: ModelSpec, p: ArrayLike<number>, x: ArrayLike<number>, rows: number): number[] {
+/**
+ * ŷ of `spec` with parameters `p` (float64) on `x` (`rows × inputs`); dropout is the
+ * identity unless `drop` is given (then element i of layer li is kept iff
+ * `dropoutKeep(dropoutLayerSeed(dropoutStepSeed(seed, step), li), i, …)` and scaled by 1/(1−rate)).
+ */
+export function forward64(spec: ModelSpec, p: ArrayLike<number>, x: ArrayLike<number>, rows: number, drop?: DropoutStep): number[] {
   let a = Array.from(x);
-  for (const l of spec.layers) {
-    if (l.kind === 'dropout') continue;
+  for (const [li, l] of spec.layers.entries()) {
+    if (l.kind === 'dropout') {
+      if (drop === undefined || l.rate === 0) continue;
+      const seed = dropoutLayerSeed(dropoutStepSeed(drop.seed, drop.step), li);
+      const thr = dropoutThreshold(l.rate);
+      const scale = Math.fround(1 / (1 - l.rate));
+      a = a.map((v, i) => (dropoutKeep(seed, i, thr) ? v * scale : 0));
+      continue;
+    }
     const z: number[] = new Array<number>(rows * l.units).fill(0);
     for (let r = 0; r < rows; r++) {
       for (let j = 0; j < l.units; j++) {
@@ -101,9 +119,10 @@ export function numericGradient(
   y: Float32Array,
   rows: number,
   h = 1e-6,
+  drop?: DropoutStep,
 ): number[] {
   const p = Array.from(params);
-  const f = (): number => loss64(loss, forward64(spec, p, x, rows), y, rows, spec.outputs);
+  const f = (): number => loss64(loss, forward64(spec, p, x, rows, drop), y, rows, spec.outputs);
   return p.map((v, i) => {
     p[i] = v + h;
     const up = f();
