@@ -16,7 +16,8 @@
  * ## Loops (BLIS naming)
  * `jc` (NC columns of C) → `pc` (KC of the reduction; pack `B[KC×NC]`) → `ic` (MC rows;
  * pack `A[MC×KC]`) → `jr` (NR = 3 columns) → `ir` (MR = 4 rows) → microkernel
- * `gemmF32Kernel4x3`. Packing absorbs the transposes, so all four (transA, transB)
+ * `gemmF32Kernel4x3` (m < MR with op(B) = B takes `gemvRowsF32` instead, bit-identical).
+ * Packing absorbs the transposes, so all four (transA, transB)
  * combinations run the same kernel over contiguous memory. Full tiles with alpha = 1 and
  * beta ∈ {0, 1} are stored by the kernel itself; edge tiles and general alpha/beta go
  * through a 4×3 float64 tile and {@link writeTile}.
@@ -112,6 +113,10 @@ export function gemmF32(
     scaleC(m, n, beta, c, cOff, ldc);
     return;
   }
+  if (m < MR && !transB) {
+    gemvRowsF32(transA, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    return;
+  }
   const kcMax = Math.min(k, KC);
   const ncMax = Math.min(roundUp(n, NR), NC);
   const mcMax = Math.min(roundUp(m, MR), MC);
@@ -147,6 +152,58 @@ export function gemmF32(
             }
           }
         }
+      }
+    }
+  }
+}
+
+/** Float64 row accumulator of {@link gemvRowsF32} (grown only). */
+let rowAcc = new Float64Array(0);
+
+/**
+ * Fewer than MR rows with op(B) = B (batch-1 inference): each row of C is accumulated as
+ * `acc += a_ip · B[p, :]` over p ascending, in float64, per KC block — the same sums in the
+ * same order as the packed kernel, so the result is bit-identical to the packed path, without
+ * padding the A panel to MR rows (which would do 4× the work for one row).
+ */
+function gemvRowsF32(
+  transA: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  aOff: number,
+  lda: number,
+  b: Float32Array,
+  bOff: number,
+  ldb: number,
+  beta: number,
+  c: Float32Array,
+  cOff: number,
+  ldc: number,
+): void {
+  if (rowAcc.length < n) rowAcc = new Float64Array(n);
+  const acc = rowAcc;
+  for (let i = 0; i < m; i++) {
+    const co = cOff + i * ldc;
+    for (let pc = 0; pc < k; pc += KC) {
+      const kEnd = Math.min(k, pc + KC);
+      acc.fill(0, 0, n);
+      for (let p = pc; p < kEnd; p++) {
+        const av = transA ? a[aOff + p * lda + i]! : a[aOff + i * lda + p]!;
+        const bo = bOff + p * ldb;
+        for (let j = 0; j < n; j++) acc[j] += av * b[bo + j]!;
+      }
+      const betaBlock = pc === 0 ? beta : 1;
+      if (betaBlock === 0) {
+        if (alpha === 1) for (let j = 0; j < n; j++) c[co + j] = acc[j]!;
+        else for (let j = 0; j < n; j++) c[co + j] = alpha * acc[j]!;
+      } else if (betaBlock === 1) {
+        if (alpha === 1) for (let j = 0; j < n; j++) c[co + j] = c[co + j]! + acc[j]!;
+        else for (let j = 0; j < n; j++) c[co + j] = c[co + j]! + alpha * acc[j]!;
+      } else {
+        for (let j = 0; j < n; j++) c[co + j] = alpha * acc[j]! + betaBlock * c[co + j]!;
       }
     }
   }

@@ -112,6 +112,38 @@ describe('js sgemm vs float64 reference', () => {
     }
   });
 
+  it('fewer than MR rows (the row-vector path) match float64 and equal the packed path bit for bit', () => {
+    const rng = new Rng(8);
+    for (const tA of [false, true]) {
+      for (const k of [1, 17, 200, KC + 3]) {
+        for (const m of [1, 2, 3]) {
+          check(rng, tA, false, { m, n: 37, k, pad: 5 }, 1, 0);
+          check(rng, tA, false, { m, n: 37, k, pad: 0 }, -2, 0.5);
+        }
+        // The first m rows of an 8-row product (packed kernel) equal an m-row product.
+        const n = 29;
+        const lda = tA ? 8 : k;
+        const a = randomF32(rng, tA ? k * 8 : 8 * k);
+        const b = randomF32(rng, k * n);
+        for (const [alpha, beta] of [
+          [1, 0],
+          [1, 1],
+          [0.5, -1],
+        ] as const) {
+          const c0 = randomF32(rng, 8 * n);
+          const c8 = Float32Array.from(c0);
+          sgemm(tA, false, 8, n, k, alpha, a, lda, b, n, beta, c8, n);
+          for (const m of [1, 2, 3]) {
+            const cm = Float32Array.from(c0.subarray(0, m * n));
+            // With transA the m-row operand is the first m columns of the stored k×8 A.
+            sgemm(tA, false, m, n, k, alpha, a, lda, b, n, beta, cm, n);
+            expectClose(cm, c8.subarray(0, m * n), 0, 0, `m=${m} k=${k} transA=${tA} alpha=${alpha} beta=${beta} vs packed`);
+          }
+        }
+      }
+    }
+  });
+
   it('k = 0 and alpha = 0 scale C by beta without reading A or B', () => {
     const a = new Float32Array([NaN, NaN, NaN, NaN]);
     const c = new Float32Array([1, 2, 3, 4]);
