@@ -15,9 +15,11 @@
 //     that reason;
 //  5. (unless --skip-source-build) the opt-in source build of the installed package
 //     (scripts/build-from-source.cjs, what `npx densely build-native` runs) compiles
-//     the addon and densely loads it.
+//     the addon and densely loads it;
+//  6. the CI workflow checks of scripts/pack-test-workflow.cjs.
 //
 //   node scripts/pack-test.cjs [--fast] [--skip-source-build] [--keep]
+//     env DENSELY_EXPECT_PREBUILDS="linux-x64/densely.node,..." also requires those
 //     --fast               pack with --ignore-scripts after `npm run build:ts` and
 //                          `node scripts/prebuild.cjs` (skips the full native build)
 //     --keep               keep the temporary folder and print its path
@@ -123,6 +125,10 @@ const required = [
   `prebuilds/${tuple}/${prebuildName}`,
 ];
 for (const f of required) check(`ships ${f}`, has(f));
+// CI's package job lists every platform's prebuild it assembled.
+for (const f of (process.env.DENSELY_EXPECT_PREBUILDS || '').split(/[,\s]+/).filter(Boolean)) {
+  check(`ships prebuilds/${f}`, has(`prebuilds/${f}`));
+}
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'native', 'sources.json'), 'utf8'));
 const addonSources = Object.entries(manifest.groups)
   .filter(([g]) => g.startsWith('core') || g === 'binding' || g.startsWith('compat'))
@@ -356,6 +362,11 @@ if (SOURCE_BUILD) {
   const after = runIn(noPre.dir, 'info.cjs', `console.log(JSON.stringify(require('densely').backendInfo()));\n`);
   check('densely then loads the locally built addon', after.status === 0 && json(after) && json(after).native === true, after.stdout + after.stderr);
 }
+
+section('CI workflow (scripts/pack-test-workflow.cjs: YAML, actionlint, npm scripts)');
+const wf = sh(process.execPath, [path.join(__dirname, 'pack-test-workflow.cjs')], { cwd: root });
+process.stdout.write(wf.stdout.split('\n').filter((l) => /^\s+(ok|FAIL)/.test(l)).map((l) => `${l}\n`).join(''));
+check('the workflows pass their checks', wf.status === 0, wf.stderr);
 
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
 process.exitCode = failed ? 1 : 0;
