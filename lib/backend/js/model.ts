@@ -22,6 +22,7 @@
  *   included, is undone from a copy taken before the step), so the parameters after a
  *   'nonfinite' epoch are always those of the last finite step. `trainStep` alone makes
  *   only the first check (the facade's `trainOnBatch` reports what happened).
+ *   `onBatchEnd` is called for applied batches only (not for the failing one).
  */
 import type {
   BackendModel,
@@ -171,7 +172,9 @@ export class JsModel implements BackendModel {
 
   async trainEpoch(job: EpochJob): Promise<EpochResult> {
     const { inputs, outputs } = this.#spec;
-    const { x, y, order, batchSize, signal, onBatchEnd } = job;
+    const { x, y, order, signal, onBatchEnd } = job;
+    // The facade validates batchSize ≥ 1; the floor only guards the loop against a hang.
+    const batchSize = Math.max(1, Math.floor(job.batchSize));
     const yWidth = this.#loss === 'sparseCategoricalCrossentropy' ? 1 : outputs;
     const total = order.length;
     const result: EpochResult = { batches: 0, lossSum: 0, correct: 0, samples: 0, status: 'done', failedBatch: -1 };
@@ -227,7 +230,8 @@ export class JsModel implements BackendModel {
       l.z = EMPTY;
       l.a = EMPTY;
     }
-    this.#g0 = this.#g1 = this.#xBatch = this.#yBatch = EMPTY;
+    this.#g0 = this.#g1 = this.#xBatch = this.#yBatch = this.#backup = EMPTY;
+    this.#optBackup = null;
   }
 
   #score(yhat: Float32Array, y: Float32Array, rows: number): EvalResult {
