@@ -219,7 +219,7 @@ function main() {
     + ` · threads ${opts.threads.join(',')} (default ${head.defaultThreads}) · Node ${head.node} · commit ${head.commit} · ${head.mode}`);
   for (const [threads, peak] of peaks) {
     log(`FMA peak (tools/fma_peak.cc, ${threads} thread${threads > 1 ? 's' : ''}): ${peak.best.toFixed(1)} GFLOP/s`
-      + ` (this run: best of ${peak.runs} ${peak.measured.toFixed(1)}, median ${peak.median.toFixed(1)}; the rest is the best recorded here)`);
+      + ` — the best recorded on this host; this run: best of ${peak.runs} ${peak.measured.toFixed(1)}, median ${peak.median.toFixed(1)}`);
   }
 
   const records = [];
