@@ -9,10 +9,20 @@
 #   ASAN_OPTIONS=detect_leaks=0 DENSELY_ADDON=build-asan/densely.node npx vitest run
 # (the native backend's loader must accept a path override such as DENSELY_ADDON;
 # that loader is lib/backend/native/, not this script).
+#
+# DENSELY_TSAN=1 builds with -fsanitize=thread instead (build-tsan/) and runs the same
+# tests under ThreadSanitizer (the pool and the threaded GEMM paths).
 set -eu
 cd "$(dirname "$0")/.."
-dir="${DENSELY_ASAN_DIR:-build-asan}"
-cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DDENSELY_SANITIZE=ON >/dev/null
+if [ "${DENSELY_TSAN:-0}" = "1" ]; then
+  dir="${DENSELY_ASAN_DIR:-build-tsan}"
+  sanitize=thread
+  export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1}"
+else
+  dir="${DENSELY_ASAN_DIR:-build-asan}"
+  sanitize=ON
+fi
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DDENSELY_SANITIZE=$sanitize >/dev/null
 cmake --build "$dir" -j "${JOBS:-2}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
