@@ -4,13 +4,15 @@
 //   jc: NC columns of C   → pack op(B)[pc block, jc block] into NR-wide micro-panels
 //   pc: KC of k           → (beta on the first block, 1 after; epilogue on the last)
 //   ic: MC rows of C      → pack op(A)[ic block, pc block] into MR-tall micro-panels
+//                           (or, for a small untransposed A, read it in place)
 //   jr: NR columns, ir: MR rows → one microkernel call per tile.
-// Threads: C is cut into contiguous ranges of whole tiles along m or n — never k — and
-// each range runs the loops above with its own pack buffers. Along m every thread
-// re-packs B (k·n extra copies per thread), along n every thread re-packs A (m·k), so
-// the cut goes along the dimension that makes the duplicated packing the smaller one.
-// Tile boundaries and k blocks do not move with the thread count, and edge tiles use
-// the full-tile arithmetic, so C is bit-identical for any thread count.
+// Threads: C is cut into contiguous ranges of whole tiles along m or n — never k — run
+// as pool tasks, each through the loops above with its own thread's pack buffers.
+// Along m every task re-packs B (k·n), along n every task re-packs A (m·k, or nothing
+// when A is read in place), so the cut goes where less packing is duplicated.
+// Tile boundaries and k blocks do not move with the thread or task count, edge tiles
+// use the full-tile arithmetic, and packed or in-place A feed the same multiply-adds,
+// so C is bit-identical for any thread count.
 // Small products: below kDirectWork multiply-adds, or with min(m, n, k) ≤ 2 (then each
 // packed element would be used at most twice, so packing costs about as much as the
 // product), the direct path runs instead, unthreaded. The choice depends only on
@@ -28,8 +30,8 @@ namespace {
 
 // Multiply-adds below which packing + the tile loop cost more than they save: 16³.
 constexpr int64_t kDirectWork = 4096;
-// Multiply-adds one extra thread must get to repay waking it (~5–10 µs through the
-// pool's condition variable, ≈ 0.2–0.5 M multiply-adds at 30–60 GFLOP/s).
+// Multiply-adds one extra thread must get to repay waking it (~5–10 µs when it sleeps
+// on the pool's condition variable, ≈ 0.2–0.5 M multiply-adds at 30–60 GFLOP/s).
 constexpr int64_t kWorkPerThread = int64_t{1} << 19;
 constexpr int64_t kTasksPerThread = 4;
 // Untransposed A up to this many floats (256 KiB, half of Zen 3's L2) is read in place by
