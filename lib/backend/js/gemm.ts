@@ -5,7 +5,8 @@
  * - Operation: `C[m×n] ← alpha · op(A)[m×k] · op(B)[k×n] + beta · C`.
  *   `op(A) = A` (stored m×k, `lda ≥ k`) or `Aᵀ` (stored k×m, `lda ≥ m`);
  *   `op(B) = B` (stored k×n, `ldb ≥ n`) or `Bᵀ` (stored n×k, `ldb ≥ k`); `ldc ≥ n`.
- *   Every size and leading dimension is in elements. Arrays start at element 0.
+ *   Every size and leading dimension is in elements. `sgemm`'s matrices start at element 0
+ *   of their arrays; `gemmF32` takes element offsets.
  * - `beta = 0` means C is never read (it may hold NaN). `m = 0` or `n = 0` is a no-op.
  *   `k = 0` or `alpha = 0` scales C by beta (A and B are not read).
  * - Arithmetic: products and sums in float64 (JavaScript numbers), one rounding to
@@ -29,11 +30,12 @@
  *   `op(B)[pc + p, jc + s·NR + 0..NR−1]` contiguously (offset `s·NR·kc + p·NR`).
  *
  * ## Why 4×3 and KC = 1024
- * V8 keeps each `let` accumulator in an XMM register as a scalar float64 and has no FMA:
- * x86-64 has 16 XMM registers, and 4×3 = 12 accumulators + 4 A values + 3 B values is the
- * largest tile that (nearly) fits, so the loop-carried adds never round-trip through the
- * stack. Per k step it issues 7 loads for 12 multiply-adds; the 2 FP-multiply + 2 FP-add
- * ports bound it at 6 cycles per step. Measured on Zen 3 / Node 20 (CPU time, best of 6,
+ * V8 keeps each `let` accumulator in an XMM register as a scalar float64 and has no FMA;
+ * x86-64 has 16 XMM registers. 4×3 = 12 accumulators + 4 A values + 3 B values is about
+ * the register file (TurboFan still spills ~8 accumulators, as it schedules the 12
+ * products before the adds, against ~21 for 4×8). Per k step it issues 7 loads for 12
+ * multiply-adds, and every load carries a bounds check and an int32 overflow check on its
+ * index; the 2 FP-multiply + 2 FP-add ports alone would allow 6 cycles per step. Measured on Zen 3 / Node 20 (CPU time, best of 6,
  * 64×128×784 and 784×128×64): 4×3 ≈ 5.2 GFLOP/s, 4×8 (32 accumulators, spilled) ≈ 4.5,
  * 4×4 ≈ 4.5. KC = 1024 covers the common layer widths (784) in one reduction block, so C
  * is rounded to float32 once, and measured ~5% faster than 256; a B micro-panel
