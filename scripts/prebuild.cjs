@@ -8,7 +8,8 @@
 // (--strip). On Linux the build is portable (DENSELY_PORTABLE=1, see binding.gyp and
 // native/compat/glibc_compat.cc): baseline ISA with AVX2/NEON picked at run time,
 // libstdc++/libgcc linked statically, no glibc symbol newer than 2.17 (checked here
-// with scripts/check-glibc.cjs; a failed check fails the build).
+// with scripts/check-glibc.cjs; a failed check fails the build; with qemu-x86_64 on PATH
+// it is also run on an emulated CPU without AVX).
 //
 // The build runs in a private staging copy of binding.gyp + native/ (under .cache/),
 // so it uses only the files the tarball ships and never touches the developers'
@@ -101,6 +102,28 @@ function run(cmd, args, options) {
   if (r.status !== 0) fail(`${path.basename(cmd)} ${args.slice(0, 2).join(' ')} exited with status ${r.status}`);
 }
 
+/**
+ * The x64 binary must run on any x86-64: with qemu-user on PATH, load it on an emulated
+ * CPU without AVX (Nehalem: SSE4.2 at most) and check it picks the SSE2 kernels and
+ * computes a product right. Without qemu-x86_64 this says so and moves on.
+ */
+function baselineCheck(file) {
+  const qemu = spawnSync('sh', ['-c', 'command -v qemu-x86_64 || command -v qemu-x86_64-static'], { encoding: 'utf8' });
+  const bin = (qemu.stdout || '').trim();
+  if (qemu.status !== 0 || !bin) {
+    process.stdout.write('prebuild: qemu-x86_64 not found, so the run on a CPU without AVX was not checked\n');
+    return;
+  }
+  const script =
+    `const b = require(${JSON.stringify(file)}); const n = 37;` +
+    'const a = new Float32Array(n * n).map((_, i) => (i % 7) - 3), c = new Float32Array(n * n);' +
+    'b.sgemm(false, false, n, n, n, 1, a, n, a, n, 0, c, n);' +
+    'let want = 0; for (let k = 0; k < n; k++) want += a[k] * a[k * n];' +
+    "if (b.isa() !== 'sse2' || c[0] !== want) { console.error('isa', b.isa(), 'c[0]', c[0], 'want', want); process.exit(1); }";
+  run(bin, ['-cpu', 'Nehalem', process.execPath, '-e', script]);
+  process.stdout.write('prebuild: runs on a CPU without AVX (qemu-x86_64 -cpu Nehalem), SSE2 kernels picked\n');
+}
+
 function main() {
   const opts = parseArgs(process.argv.slice(2));
   const cross = opts.arch !== os.arch();
@@ -162,6 +185,7 @@ function main() {
     // The addon must load in this Node (N-API registration, no missing symbols).
     run(process.execPath, ['-e', `require(${JSON.stringify(file)})`]);
   }
+  if (portable && opts.arch === 'x64' && libc === 'glibc') baselineCheck(file);
   if (!upToDate) fs.writeFileSync(stampFile, JSON.stringify({ inputs: digest, output: sha256(fs.readFileSync(file)) }) + '\n');
   const size = fs.statSync(file).size;
   process.stdout.write(`prebuild: ${path.relative(root, file)} (${(size / 1024).toFixed(0)} KiB)\n`);
