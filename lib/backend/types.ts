@@ -32,6 +32,10 @@
  *   one output, `ŷ > 0.5` against `y > 0.5`.
  * - An optimizer step is skipped entirely (no parameter or state change, step count
  *   unchanged) when the batch loss is not finite; the step still reports the loss.
+ *   Inside `trainEpoch`, a step whose update overflows a parameter is undone as well.
+ * - relu passes NaN through (`z ≤ 0 ? 0 : z`), so a NaN is never silently turned into 0.
+ * - The unfused binaryCrossentropy gradient is `(−y/ŷ + (1−y)/(1−ŷ)) / (rows × outputs)`
+ *   with ŷ clipped (0 outside the clip).
  */
 
 export type ActivationName = 'linear' | 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'softmax' | 'gelu';
@@ -160,7 +164,12 @@ export interface EpochResult {
   correct: number;
   /** Rows of the applied batches. */
   samples: number;
-  /** 'done', 'aborted' (signal), or 'nonfinite' (batch `failedBatch` had a non-finite loss; its step was skipped and the epoch stopped there). */
+  /**
+   * 'done', 'aborted' (signal), or 'nonfinite': batch `failedBatch` had a non-finite loss
+   * (its step was skipped), or its update made a parameter non-finite (that step was undone:
+   * parameters and optimizer state restored from a pre-step copy); the epoch stopped there,
+   * so the parameters are always the last all-finite ones.
+   */
   status: 'done' | 'aborted' | 'nonfinite';
   failedBatch: number;
 }
