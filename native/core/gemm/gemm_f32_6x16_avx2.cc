@@ -13,10 +13,10 @@
 //   cost more than it saves. Rows past mr alias row 0 (their results are discarded).
 //   Same FMA sequence per element, so C is bit-identical to the packed-A variant.
 // Edges: mr < 6 or nr < 16 run the same register arithmetic on the zero-padded panels,
-//   then go through a 6×16 stack tile: C's mr×nr part is copied in (only if beta ≠ 0),
-//   the tile is finished exactly like a full one, and mr×nr is copied back. So every
-//   element of C gets the same operation sequence wherever its tile sits, which keeps
-//   results independent of how the driver splits C across threads.
+//   then store through AVX2 lane masks (vmaskmovps: columns ≥ nr are neither read nor
+//   written) and skip rows ≥ mr; each stored lane is finished by the same instructions
+//   as in a full tile. So every element of C gets the same operation sequence wherever
+//   its tile sits, which keeps results independent of how the driver splits C.
 // beta == 0 means C is never read (it may hold NaN).
 //
 // Register budget: 16 ymm. 6 rows × 2 vectors of 8 = 12 accumulators, 2 for the B row,
@@ -36,24 +36,26 @@
 namespace densely {
 namespace {
 
-inline __m256 finish(__m256 acc, const float* cptr, __m256 valpha, float beta, const float* bias,
+// alpha·acc (+ beta·cval) then the epilogue; cval/biasv are C's and the bias's lanes
+// (zero in masked-off lanes of an edge tile, never used when beta == 0 / no bias).
+inline __m256 finish(__m256 acc, __m256 cval, __m256 valpha, float beta, __m256 biasv,
                      const GemmEpilogue* ep) {
   __m256 v = _mm256_mul_ps(valpha, acc);
-  if (beta != 0.0f) v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(cptr)));
+  if (beta != 0.0f) v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_set1_ps(beta), cval));
   if (ep == nullptr) return v;
   const __m256 zero = _mm256_setzero_ps();
   switch (ep->kind) {
     case Epilogue::kNone:
       return v;
     case Epilogue::kBias:
-      return _mm256_add_ps(v, _mm256_loadu_ps(bias));
+      return _mm256_add_ps(v, biasv);
     case Epilogue::kBiasRelu:
-      v = _mm256_add_ps(v, _mm256_loadu_ps(bias));
+      v = _mm256_add_ps(v, biasv);
       return _mm256_max_ps(zero, v);  // (0 > v) ? 0 : v, so NaN stays NaN, like the ref
     case Epilogue::kRelu:
       return _mm256_max_ps(zero, v);
     case Epilogue::kBiasLeakyRelu:
-      v = _mm256_add_ps(v, _mm256_loadu_ps(bias));
+      v = _mm256_add_ps(v, biasv);
       return _mm256_blendv_ps(_mm256_mul_ps(_mm256_set1_ps(ep->leaky_alpha), v), v,
                               _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
     case Epilogue::kLeakyRelu:
@@ -135,31 +137,46 @@ inline void ukernel_6x16(int64_t kc, const float* a, const float* const* a_rows,
 #undef DENSELY_A
 
   const __m256 valpha = _mm256_set1_ps(alpha);
-  const bool full = mr == 6 && nr == 16;
-  alignas(32) float tile[6 * 16];
-  alignas(32) float bias_pad[16];
-  float* dst = c;
-  int64_t ld = ldc;
-  const float* bias = nullptr;
-  if (ep != nullptr && epilogue_has_bias(ep->kind)) bias = ep->bias;
-  if (!full) {
-    dst = tile;
-    ld = 16;
-    if (beta != 0.0f) {
-      for (int64_t i = 0; i < 6; ++i)
-        for (int64_t j = 0; j < 16; ++j) tile[i * 16 + j] = (i < mr && j < nr) ? c[i * ldc + j] : 0.0f;
-    }
-    if (bias != nullptr) {
-      for (int64_t j = 0; j < 16; ++j) bias_pad[j] = j < nr ? bias[j] : 0.0f;
-      bias = bias_pad;
-    }
+  const __m256 zero = _mm256_setzero_ps();
+  const bool has_bias = ep != nullptr && epilogue_has_bias(ep->kind);
+  const bool has_c = beta != 0.0f;
+  if (mr == 6 && nr == 16) {
+    const __m256 bias0 = has_bias ? _mm256_loadu_ps(ep->bias) : zero;
+    const __m256 bias1 = has_bias ? _mm256_loadu_ps(ep->bias + 8) : zero;
+#define DENSELY_ROW(I, X0, X1)                                                                 \
+  do {                                                                                         \
+    float* row = c + (I) * ldc;                                                                \
+    const __m256 cv0 = has_c ? _mm256_loadu_ps(row) : zero;                                    \
+    const __m256 cv1 = has_c ? _mm256_loadu_ps(row + 8) : zero;                                \
+    _mm256_storeu_ps(row, finish(X0, cv0, valpha, beta, bias0, ep));                           \
+    _mm256_storeu_ps(row + 8, finish(X1, cv1, valpha, beta, bias1, ep));                       \
+  } while (0)
+    DENSELY_ROW(0, c00, c01);
+    DENSELY_ROW(1, c10, c11);
+    DENSELY_ROW(2, c20, c21);
+    DENSELY_ROW(3, c30, c31);
+    DENSELY_ROW(4, c40, c41);
+    DENSELY_ROW(5, c50, c51);
+#undef DENSELY_ROW
+    return;
   }
-  const float* bias1 = bias != nullptr ? bias + 8 : nullptr;
-#define DENSELY_ROW(I, X0, X1)                                                              \
-  do {                                                                                      \
-    float* row = dst + (I) * ld;                                                            \
-    _mm256_storeu_ps(row, finish(X0, row, valpha, beta, bias, ep));                         \
-    _mm256_storeu_ps(row + 8, finish(X1, row + 8, valpha, beta, bias1, ep));                \
+  // Edge tile: lane masks for columns < nr; masked lanes are neither read nor written
+  // (vmaskmov does not fault on them), rows ≥ mr are skipped.
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i nrv = _mm256_set1_epi32(static_cast<int>(nr));
+  const __m256i mask0 = _mm256_cmpgt_epi32(nrv, lane);
+  const __m256i mask1 = _mm256_cmpgt_epi32(nrv, _mm256_add_epi32(lane, _mm256_set1_epi32(8)));
+  const __m256 bias0 = has_bias ? _mm256_maskload_ps(ep->bias, mask0) : zero;
+  const __m256 bias1 = has_bias ? _mm256_maskload_ps(ep->bias + 8, mask1) : zero;
+#define DENSELY_ROW(I, X0, X1)                                                                 \
+  do {                                                                                         \
+    if ((I) < mr) {                                                                            \
+      float* row = c + (I) * ldc;                                                              \
+      const __m256 cv0 = has_c ? _mm256_maskload_ps(row, mask0) : zero;                        \
+      const __m256 cv1 = has_c ? _mm256_maskload_ps(row + 8, mask1) : zero;                    \
+      _mm256_maskstore_ps(row, mask0, finish(X0, cv0, valpha, beta, bias0, ep));              \
+      _mm256_maskstore_ps(row + 8, mask1, finish(X1, cv1, valpha, beta, bias1, ep));           \
+    }                                                                                          \
   } while (0)
   DENSELY_ROW(0, c00, c01);
   DENSELY_ROW(1, c10, c11);
@@ -168,10 +185,6 @@ inline void ukernel_6x16(int64_t kc, const float* a, const float* const* a_rows,
   DENSELY_ROW(4, c40, c41);
   DENSELY_ROW(5, c50, c51);
 #undef DENSELY_ROW
-  if (!full) {
-    for (int64_t i = 0; i < mr; ++i)
-      for (int64_t j = 0; j < nr; ++j) c[i * ldc + j] = tile[i * 16 + j];
-  }
 }
 
 }  // namespace
