@@ -30,12 +30,11 @@ template <typename T>
 inline ArrayArg<T> ArgTyped(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type want,
                             const char* name, const char* what) {
   const napi_value v = info[i];
-  bool is_typed = false;
   napi_typedarray_type type;
   size_t length = 0;
   void* data = nullptr;
-  if (napi_is_typedarray(info.Env(), v, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(info.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+  // napi_get_typedarray_info fails (napi_invalid_arg) on anything but a typed array.
+  if (napi_get_typedarray_info(info.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok ||
       type != want)
     ThrowInternal(info.Env(), std::string(name) + " must be " + what);
   return ArrayArg<T>{static_cast<T*>(data), length};
