@@ -58,10 +58,13 @@ function resolveBuild(dir: string): string {
   return (require('node-gyp-build') as { resolve(dir: string): string }).resolve(dir);
 }
 
-/** Loads the addon (see the file comment for the search order). */
-export function loadBinding(): LoadResult {
+/**
+ * Loads the addon (see the file comment for the search order). The options exist for
+ * tests: `explicit` stands in for DENSELY_NATIVE_PATH, `from` for this file's folder.
+ */
+export function loadBinding(options: { explicit?: string; from?: string } = {}): LoadResult {
   const attempts: string[] = [];
-  const explicit = process.env.DENSELY_NATIVE_PATH;
+  const explicit = 'explicit' in options ? options.explicit : process.env.DENSELY_NATIVE_PATH;
   if (explicit) {
     try {
       const target = path.resolve(explicit);
@@ -73,9 +76,10 @@ export function loadBinding(): LoadResult {
       attempts.push(`DENSELY_NATIVE_PATH=${explicit}: ${message(err)}`);
     }
   }
-  const root = findPackageRoot();
+  const from = options.from ?? __dirname;
+  const root = findPackageRoot(from);
   if (root === undefined) {
-    attempts.push(`package root: no package.json named "densely" above ${__dirname}`);
+    attempts.push(`package root: no package.json named "densely" above ${from}`);
   } else {
     try {
       const file = resolveBuild(root);
