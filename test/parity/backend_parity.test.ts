@@ -154,6 +154,27 @@ describe('js ↔ native: predict, evaluate, gradients', () => {
   }
 });
 
+describe('js ↔ native: inputs larger than one inference chunk (1024 rows)', () => {
+  it('predict and evaluate on 2500 rows', () => {
+    const rng = new TestRng(2500);
+    const s = spec(11, [{ units: 40, activation: 'relu', useBias: true }, { units: 6, activation: 'softmax', useBias: true }], 3);
+    const [js, nat] = twins(s, rng, 0.5);
+    const rows = 2500;
+    const x = Float32Array.from({ length: rows * 11 }, () => rng.uniform(-1, 1));
+    const y = targets('sparseCategoricalCrossentropy', rows, 6, rng);
+    for (const m of [js, nat]) m.setLoss('sparseCategoricalCrossentropy');
+    const outJs = new Float32Array(rows * 6);
+    const outNat = new Float32Array(rows * 6);
+    js.predict(x, rows, outJs);
+    nat.predict(x, rows, outNat);
+    expectClose(outNat, outJs, agreement(outJs), 'predict', [rows, 6]);
+    const eJs = js.evaluate(x, y, rows);
+    const eNat = nat.evaluate(x, y, rows);
+    expectClose([eNat.loss], [eJs.loss], agreement([eJs.loss]), 'evaluate loss');
+    expect(eNat.correct).toBe(eJs.correct);
+  });
+});
+
 describe('js ↔ native: seeded trainSteps with every optimizer (dropout on)', () => {
   const base: OptimizerSpec = { kind: 'sgd', learningRate: 0.05, momentum: 0, nesterov: false, weightDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, rho: 0.99 };
   const cases: Array<[string, OptimizerSpec]> = [

@@ -82,21 +82,28 @@ size_t Network::memory_bytes() const {
   return b;
 }
 
-void Network::reserve(int64_t rows) {
-  if (rows <= cap_rows_) return;
+void Network::reserve(int64_t rows, bool backward) {
   const size_t r = static_cast<size_t>(rows);
-  for (size_t i = 0; i < spec_.layers.size(); ++i) {
-    const LayerSpec& l = spec_.layers[i];
-    const size_t w = static_cast<size_t>(l.units);
-    act_[i].resize(r * w);
-    if (l.kind == kDenseLayer && !activation_backward_from_output(l.dense.act, l.dense.alpha))
-      z_[i].resize(r * w);
-    if (l.kind == kDropoutLayer) mask_[i].resize(r * w);
+  if (rows > cap_rows_) {
+    for (size_t i = 0; i < spec_.layers.size(); ++i) {
+      const LayerSpec& l = spec_.layers[i];
+      const size_t w = static_cast<size_t>(l.units);
+      act_[i].resize(r * w);
+      if (l.kind == kDenseLayer && !activation_backward_from_output(l.dense.act, l.dense.alpha))
+        z_[i].resize(r * w);
+    }
+    cap_rows_ = rows;
   }
-  delta_[0].resize(r * static_cast<size_t>(max_width_));
-  delta_[1].resize(r * static_cast<size_t>(max_width_));
-  colsum_.resize(static_cast<size_t>(max_width_));
-  cap_rows_ = rows;
+  if (backward && rows > cap_back_rows_) {
+    for (size_t i = 0; i < spec_.layers.size(); ++i) {
+      const LayerSpec& l = spec_.layers[i];
+      if (l.kind == kDropoutLayer) mask_[i].resize(r * static_cast<size_t>(l.units));
+    }
+    delta_[0].resize(r * static_cast<size_t>(max_width_));
+    delta_[1].resize(r * static_cast<size_t>(max_width_));
+    colsum_.resize(static_cast<size_t>(max_width_));
+    cap_back_rows_ = rows;
+  }
 }
 
 const float* Network::forward(const float* x, int64_t rows, bool for_backward, bool dropout,
@@ -175,25 +182,44 @@ void Network::backward(int64_t rows, float* grads, bool apply) {
 }
 
 void Network::predict(const float* x, int64_t rows, float* out) {
-  if (rows <= 0) return;
-  reserve(rows);
-  const float* y = forward(x, rows, false, false, 0);
-  std::memcpy(out, y, static_cast<size_t>(rows * spec_.outputs) * sizeof(float));
+  const int64_t chunk = rows < kInferenceChunk ? rows : kInferenceChunk;
+  if (chunk <= 0) return;
+  reserve(chunk, false);
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+    const int64_t n = rows - r0 < chunk ? rows - r0 : chunk;
+    const float* y = forward(x + r0 * spec_.inputs, n, false, false, 0);
+    std::memcpy(out + r0 * spec_.outputs, y, static_cast<size_t>(n * spec_.outputs) * sizeof(float));
+  }
 }
 
 LossResult Network::evaluate(const float* x, const float* y, int64_t rows) {
-  if (rows <= 0) return LossResult{0.0, 0};
-  reserve(rows);
-  const float* yh = forward(x, rows, false, false, 0);
+  const int64_t chunk = rows < kInferenceChunk ? rows : kInferenceChunk;
+  if (chunk <= 0) return LossResult{0.0, 0};
+  reserve(chunk, false);
   const int out_act = spec_.layers.empty() || spec_.layers.back().kind != kDenseLayer
                           ? -1
                           : spec_.layers.back().dense.act;
-  return loss_forward(loss_, out_act, yh, y, rows, spec_.outputs, nullptr);
+  if (chunk == rows) {
+    const float* yh = forward(x, rows, false, false, 0);
+    return loss_forward(loss_, out_act, yh, y, rows, spec_.outputs, nullptr);
+  }
+  // Chunk means weighted back into one batch mean (float64 throughout).
+  const int64_t yc = target_cols();
+  double sum = 0.0;
+  int64_t correct = 0;
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+    const int64_t n = rows - r0 < chunk ? rows - r0 : chunk;
+    const float* yh = forward(x + r0 * spec_.inputs, n, false, false, 0);
+    const LossResult part = loss_forward(loss_, out_act, yh, y + r0 * yc, n, spec_.outputs, nullptr);
+    sum += part.loss * static_cast<double>(n);
+    correct += part.correct;
+  }
+  return LossResult{sum / static_cast<double>(rows), correct};
 }
 
 double Network::gradients(const float* x, const float* y, int64_t rows, float* grads) {
   if (rows <= 0) return 0.0;
-  reserve(rows);
+  reserve(rows, true);
   const float* yh = forward(x, rows, true, false, 0);
   const int out_act = spec_.layers.empty() || spec_.layers.back().kind != kDenseLayer
                           ? -1
@@ -205,7 +231,7 @@ double Network::gradients(const float* x, const float* y, int64_t rows, float* g
 
 LossResult Network::train_step(const float* x, const float* y, int64_t rows, uint64_t step) {
   if (rows <= 0) return LossResult{0.0, 0};
-  reserve(rows);
+  reserve(rows, true);
   if (grads_.size() != static_cast<size_t>(spec_.param_count))
     grads_.assign(static_cast<size_t>(spec_.param_count), 0.0f);
   const float* yh = forward(x, rows, true, true, step);
@@ -229,7 +255,7 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
   const int64_t cap = bs < n ? bs : n;
   const int64_t in = spec_.inputs;
   const int64_t yc = target_cols();
-  reserve(cap);
+  reserve(cap, true);
   if (xb_.size() < static_cast<size_t>(cap * in)) xb_.resize(static_cast<size_t>(cap * in));
   if (yb_.size() < static_cast<size_t>(cap * yc)) yb_.resize(static_cast<size_t>(cap * yc));
   const int64_t nb = (n + bs - 1) / bs;

@@ -2,10 +2,11 @@
 // and scratch — with the batched operations of lib/backend/types.ts BackendModel.
 //
 // Parameters live in memory the caller owns (the binding's Float32Array); the caller
-// must keep it alive and not touch it while a method runs. Scratch is sized for the
-// largest batch seen so far and only grows; no method allocates once it has seen a
-// batch of its size, so the per-step path of a tiny network is a handful of sgemm calls
-// and loops. A Network is not thread-safe: one call at a time (the binding enforces it).
+// must keep it alive and not touch it while a method runs. Training scratch is sized
+// for the largest batch seen so far and only grows; predict/evaluate run in chunks of
+// kInferenceChunk rows and need no backward buffers, so inference memory is bounded
+// whatever the input size. No method allocates once it has seen a batch of its size, so
+// the per-step path of a tiny network is a handful of sgemm calls and loops. A Network is not thread-safe: one call at a time (the binding enforces it).
 #pragma once
 #include <atomic>
 #include <cstddef>
@@ -95,7 +96,12 @@ class Network {
   size_t memory_bytes() const;
 
  private:
-  void reserve(int64_t rows);
+  // Scratch for `rows` rows: the forward buffers (activations, Z where kept), and with
+  // `backward` also the dropout masks, delta buffers and column sums. Grows only.
+  void reserve(int64_t rows, bool backward);
+  // Rows predict/evaluate process per pass: inference scratch stays bounded whatever the
+  // input size (same block as the js backend's PREDICT_CHUNK).
+  static constexpr int64_t kInferenceChunk = 1024;
   // for_backward keeps what backward needs (Z where required); dropout applies the masks.
   const float* forward(const float* x, int64_t rows, bool for_backward, bool dropout,
                        uint64_t step);
@@ -110,7 +116,8 @@ class Network {
   int64_t t_ = 0;
   std::vector<float> s1_, s2_, grads_;
 
-  int64_t cap_rows_ = 0;
+  int64_t cap_rows_ = 0;       // forward scratch capacity (rows)
+  int64_t cap_back_rows_ = 0;  // backward scratch capacity (rows)
   int64_t max_width_ = 0;
   int first_dense_ = -1;
   std::vector<std::vector<float>> act_;      // per layer output [rows × units]
