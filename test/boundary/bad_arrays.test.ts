@@ -50,6 +50,16 @@ describe('native argument re-checks', () => {
     expect((await model.trainEpoch({ x, y, order, batchSize: 1, firstStep: 0 })).status).toBe('done');
   });
 
+  it('re-attaches errors from the worker thread to the calling stack', async () => {
+    const callerLine = async (): Promise<unknown> =>
+      model.trainEpoch({ x, y, order: Int32Array.of(5), batchSize: 1, firstStep: 0 }).catch((e: unknown) => e);
+    const err = (await callerLine()) as Error & { code?: string };
+    expect(err.code).toBe('DENSELY_INTERNAL');
+    expect(err.stack).toMatch(/^TypeError: densely internal error: order holds a row index outside x/);
+    expect(err.stack).toContain('callerLine');
+    expect(err.stack).toContain('bad_arrays.test.ts');
+  });
+
   it('rejects an inconsistent model spec', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const binding = require(nativeAddonPath()) as NativeBinding;
