@@ -10,6 +10,7 @@
 // resolving, so every batch is reported before the promise settles.
 #include "model.h"
 
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -67,11 +68,22 @@ densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a) {
 struct EpochChannel {
   std::mutex mu;
   std::vector<double> queue;  // [batch, loss, correct, rows] per batch
+  std::vector<double> spare;  // the drained buffer, kept for its capacity (main thread)
   bool pending = false;       // a TSFN call is queued and has not drained yet
+  // Training thread only: when it last woke the main thread. A wake-up costs a syscall
+  // (uv_async_send) and a turn of the event loop, so with fast batches they are spaced
+  // ≥ kNotifyInterval apart (or every kNotifyBatches batches); a slow batch is reported
+  // at once. OnOK drains the rest, so nothing waits beyond the end of the epoch.
+  std::chrono::steady_clock::time_point last_notify{};
+  int64_t since_notify = 0;
 };
 
+constexpr std::chrono::microseconds kNotifyInterval{1000};
+constexpr int64_t kNotifyBatches = 4096;
+
 void DeliverQueued(Napi::Env env, Napi::Function fn, EpochChannel* ch) {
-  std::vector<double> items;
+  std::vector<double>& items = ch->spare;
+  items.clear();
   {
     std::lock_guard<std::mutex> lock(ch->mu);
     items.swap(ch->queue);
@@ -192,6 +204,8 @@ class EpochWorker : public Napi::AsyncWorker {
   static void OnBatch(void* ctx, int64_t batch, double loss, int64_t correct, int64_t rows) {
     auto* self = static_cast<EpochWorker*>(ctx);
     EpochChannel* ch = self->channel_;
+    const auto now = std::chrono::steady_clock::now();
+    const bool due = ++ch->since_notify >= kNotifyBatches || now - ch->last_notify >= kNotifyInterval;
     bool notify = false;
     {
       std::lock_guard<std::mutex> lock(ch->mu);
@@ -199,10 +213,16 @@ class EpochWorker : public Napi::AsyncWorker {
       ch->queue.push_back(loss);
       ch->queue.push_back(static_cast<double>(correct));
       ch->queue.push_back(static_cast<double>(rows));
-      notify = !ch->pending;
-      ch->pending = true;
+      if (due && !ch->pending) {
+        notify = true;
+        ch->pending = true;
+      }
     }
-    if (notify) self->tsfn_.NonBlockingCall();
+    if (notify) {
+      ch->last_notify = now;
+      ch->since_notify = 0;
+      self->tsfn_.NonBlockingCall();
+    }
   }
 
   // Main thread, after Execute: report what is still queued, release the TSFN and the
