@@ -3,10 +3,11 @@
 // trainEpoch runs Network::train_epoch on a libuv worker thread (Napi::AsyncWorker): the
 // event loop is never blocked. x, y, order and the model object are pinned with
 // references until the worker is destroyed on the main thread. Per-batch results go
-// into a mutex-guarded queue; the first result after a drain triggers one non-blocking
-// ThreadSafeFunction call, whose main-thread callback hands every queued result to JS
-// in one Float64Array [batch, loss, correct, rows, …] — so a batch-1 epoch costs the
-// training thread one lock per batch, not one JS call. OnOK drains what is left before
+// into a mutex-guarded queue; at most one non-blocking ThreadSafeFunction call is in
+// flight, issued at most every millisecond (see EpochChannel), and its main-thread
+// callback hands every queued result to JS in one Float64Array [batch, loss, correct,
+// rows, …] — so a batch-1 epoch costs the training thread one lock per batch, not one JS
+// call. OnOK drains what is left before
 // resolving, so every batch is reported before the promise settles.
 #include "model.h"
 
