@@ -242,6 +242,54 @@ describe('js ↔ native: seeded trainSteps with every optimizer (dropout on)', (
   });
 });
 
+describe('js ↔ native: a diverging epoch', () => {
+  for (const momentum of [0, 0.9]) {
+    it(`sgd (momentum ${momentum}), learning rate 300: both stop at the same batch with the same last all-finite weights`, async () => {
+      const kind = 'sgd';
+      const rng = new TestRng(11 + momentum * 10);
+      const s = spec(3, [{ units: 4, activation: 'tanh', useBias: true }, { units: 2, activation: 'linear', useBias: true }], 9);
+      const [js, nat] = twins(s, rng, 0.5);
+      const opt: OptimizerSpec = {
+        kind,
+        learningRate: 300,
+        momentum,
+        nesterov: false,
+        weightDecay: 0,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-8,
+        rho: 0.99,
+      };
+      for (const m of [js, nat]) {
+        m.setLoss('mse');
+        m.setOptimizer(opt);
+      }
+      const rows = 64;
+      const x = Float32Array.from({ length: rows * 3 }, () => rng.uniform(-1, 1));
+      const y = Float32Array.from({ length: rows * 2 }, () => rng.uniform(-1, 1));
+      const order = Int32Array.from({ length: rows }, (_, i) => i);
+      const results = [];
+      for (const m of [js, nat]) {
+        let first = 0;
+        let r;
+        for (let e = 0; e < 10; e++) {
+          r = await m.trainEpoch({ x, y, order, batchSize: 8, firstStep: first });
+          first += r.batches;
+          if (r.status !== 'done') break;
+        }
+        results.push({ r: r!, steps: first });
+      }
+      const [a, b] = results;
+      expect(b!.r.status).toBe('nonfinite');
+      expect(b!.r.status).toBe(a!.r.status);
+      expect(b!.r.failedBatch).toBe(a!.r.failedBatch);
+      expect(b!.steps).toBe(a!.steps);
+      expect(nat.params.every(Number.isFinite)).toBe(true);
+      expectClose(nat.params, js.params, agreement(js.params, 1e-4), 'weights kept');
+    });
+  }
+});
+
 describe('js ↔ native: sgemm', () => {
   const shapes: Array<[number, number, number]> = [
     [1, 1, 1],

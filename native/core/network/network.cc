@@ -79,6 +79,7 @@ size_t Network::memory_bytes() const {
   b += (delta_[0].capacity() + delta_[1].capacity() + xb_.capacity() + yb_.capacity()) *
        sizeof(float);
   b += colsum_.capacity() * sizeof(double);
+  b += (backup_params_.capacity() + backup_s1_.capacity() + backup_s2_.capacity()) * sizeof(float);
   return b;
 }
 
@@ -131,15 +132,55 @@ const float* Network::forward(const float* x, int64_t rows, bool for_backward, b
   return cur;
 }
 
+namespace {
+
+// Whether any of v[0..n) is ±inf or NaN: all-ones exponent bits, tested as integers so
+// the loop vectorises.
+bool any_nonfinite(const float* v, int64_t n) {
+  uint32_t bad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, v + i, sizeof u);
+    bad |= static_cast<uint32_t>((u & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad != 0;
+}
+
+}  // namespace
+
 void Network::update(int64_t offset, int64_t n) {
   float* s1 = s1_.empty() ? nullptr : s1_.data() + offset;
   float* s2 = s2_.empty() ? nullptr : s2_.data() + offset;
   float* th = params_ + offset;
   const float* g = grads_.data() + offset;
+  const bool guard = guard_;
   split_blocks(n, 16384, 4, [&](int64_t b, int64_t e) {
+    const size_t bytes = static_cast<size_t>(e - b) * sizeof(float);
+    if (guard) {
+      std::memcpy(backup_params_.data() + offset + b, th + b, bytes);
+      if (s1 != nullptr) std::memcpy(backup_s1_.data() + offset + b, s1 + b, bytes);
+      if (s2 != nullptr) std::memcpy(backup_s2_.data() + offset + b, s2 + b, bytes);
+    }
     optimizer_update(opt_, opt_step_, th + b, g + b, s1 == nullptr ? nullptr : s1 + b,
                      s2 == nullptr ? nullptr : s2 + b, e - b);
+    if (guard && any_nonfinite(th + b, e - b)) overflow_.store(true, std::memory_order_relaxed);
   });
+}
+
+void Network::restore_backup() {
+  for (const LayerSpec& l : spec_.layers) {
+    if (l.kind != kDenseLayer) continue;
+    const DenseDesc& d = l.dense;
+    const int64_t ranges[2][2] = {{d.kernel_offset, d.inputs * d.units},
+                                  {d.bias_offset, d.use_bias ? d.units : 0}};
+    for (const auto& r : ranges) {
+      if (r[1] <= 0) continue;
+      const size_t bytes = static_cast<size_t>(r[1]) * sizeof(float);
+      std::memcpy(params_ + r[0], backup_params_.data() + r[0], bytes);
+      if (!s1_.empty()) std::memcpy(s1_.data() + r[0], backup_s1_.data() + r[0], bytes);
+      if (!s2_.empty()) std::memcpy(s2_.data() + r[0], backup_s2_.data() + r[0], bytes);
+    }
+  }
 }
 
 void Network::backward(int64_t rows, float* grads, bool apply) {
@@ -230,11 +271,17 @@ double Network::gradients(const float* x, const float* y, int64_t rows, float* g
 }
 
 LossResult Network::train_step(const float* x, const float* y, int64_t rows, uint64_t step) {
+  return this->step(x, y, rows, step, false, nullptr);
+}
+
+LossResult Network::step(const float* x, const float* y, int64_t rows, uint64_t step_index,
+                         bool guard, bool* overflowed) {
+  if (overflowed != nullptr) *overflowed = false;
   if (rows <= 0) return LossResult{0.0, 0};
   reserve(rows, true);
   if (grads_.size() != static_cast<size_t>(spec_.param_count))
     grads_.assign(static_cast<size_t>(spec_.param_count), 0.0f);
-  const float* yh = forward(x, rows, true, true, step);
+  const float* yh = forward(x, rows, true, true, step_index);
   const int out_act = spec_.layers.empty() || spec_.layers.back().kind != kDenseLayer
                           ? -1
                           : spec_.layers.back().dense.act;
@@ -242,7 +289,15 @@ LossResult Network::train_step(const float* x, const float* y, int64_t rows, uin
   if (!std::isfinite(r.loss)) return r;
   ++t_;
   opt_step_ = optimizer_step(opt_, t_);
+  guard_ = guard;
+  overflow_.store(false, std::memory_order_relaxed);
   backward(rows, grads_.data(), true);
+  guard_ = false;
+  if (guard && overflow_.load(std::memory_order_relaxed)) {
+    restore_backup();
+    --t_;
+    if (overflowed != nullptr) *overflowed = true;
+  }
   return r;
 }
 
@@ -256,6 +311,10 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
   const int64_t in = spec_.inputs;
   const int64_t yc = target_cols();
   reserve(cap, true);
+  const size_t pc = static_cast<size_t>(spec_.param_count);
+  if (backup_params_.size() != pc) backup_params_.resize(pc);
+  if (backup_s1_.size() != s1_.size()) backup_s1_.resize(s1_.size());
+  if (backup_s2_.size() != s2_.size()) backup_s2_.resize(s2_.size());
   if (xb_.size() < static_cast<size_t>(cap * in)) xb_.resize(static_cast<size_t>(cap * in));
   if (yb_.size() < static_cast<size_t>(cap * yc)) yb_.resize(static_cast<size_t>(cap * yc));
   const int64_t nb = (n + bs - 1) / bs;
@@ -286,8 +345,10 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
       }
       for (int64_t j = 0; j < yc; ++j) yd[j] = ys[j];
     }
-    const LossResult r = train_step(xb, yb, rows, job.first_step + static_cast<uint64_t>(b));
-    if (!std::isfinite(r.loss)) {
+    bool overflowed = false;
+    const LossResult r =
+        step(xb, yb, rows, job.first_step + static_cast<uint64_t>(b), true, &overflowed);
+    if (!std::isfinite(r.loss) || overflowed) {
       res.status = kEpochNonFinite;
       res.failed_batch = b;
       break;

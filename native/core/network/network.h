@@ -88,7 +88,12 @@ class Network {
   double gradients(const float* x, const float* y, int64_t rows, float* grads);
   // One step, dropout on with masks of `step`; skipped when the loss is not finite.
   LossResult train_step(const float* x, const float* y, int64_t rows, uint64_t step);
-  // The whole epoch loop; `stop` is checked before every batch.
+  // The whole epoch loop; `stop` is checked before every batch. A batch whose loss is not
+  // finite, or whose update makes a parameter non-finite, stops the epoch as
+  // kEpochNonFinite; in the second case the update is undone (parameters, optimizer
+  // state and step count restored from a copy taken block by block just before each
+  // block is updated, while it is in cache), so the parameters are always the last
+  // all-finite ones.
   EpochResult train_epoch(const EpochJob& job, BatchCallback cb, void* ctx,
                           const std::atomic<bool>* stop);
 
@@ -107,6 +112,9 @@ class Network {
                        uint64_t step);
   void backward(int64_t rows, float* grads, bool update);
   void update(int64_t offset, int64_t n);
+  LossResult step(const float* x, const float* y, int64_t rows, uint64_t step, bool guard,
+                  bool* overflowed);
+  void restore_backup();
 
   ModelSpec spec_;
   float* params_;
@@ -115,6 +123,10 @@ class Network {
   OptimizerStep opt_step_{};
   int64_t t_ = 0;
   std::vector<float> s1_, s2_, grads_;
+  // The overflow guard of train_epoch: pre-update copies and whether a block overflowed.
+  bool guard_ = false;
+  std::atomic<bool> overflow_{false};
+  std::vector<float> backup_params_, backup_s1_, backup_s2_;
 
   int64_t cap_rows_ = 0;       // forward scratch capacity (rows)
   int64_t cap_back_rows_ = 0;  // backward scratch capacity (rows)

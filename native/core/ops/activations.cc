@@ -1,6 +1,7 @@
 // Activations: forward a = act(z) and backward d ← d ⊙ act′ on [rows × units] blocks.
 //
-// Contract (lib/backend/types.ts, "Numerics"): relu′(0) = 0, leakyRelu′(0) = alpha,
+// Contract (lib/backend/types.ts, "Numerics"): relu′(0) = 0, leakyRelu′(0) = alpha, relu
+// passes NaN through (z ≤ 0 ? 0 : z) so a diverging network reaches the loss as NaN,
 // gelu is the exact erf form 0.5·z·(1 + erf(z/√2)) with gelu′(z) = Φ(z) + z·φ(z),
 // softmax subtracts the row maximum before exp and its backward is the
 // Jacobian-vector product a ⊙ (d − Σ_j d_j·a_j) with the dot product in float64.
@@ -143,7 +144,7 @@ void activation_forward(int act, float alpha, const float* z, float* a, int64_t 
                  float* __restrict aa = a;
                  switch (act) {
                    case kRelu:
-                     for (int64_t i = b; i < e; ++i) aa[i] = zz[i] > 0.0f ? zz[i] : 0.0f;
+                     for (int64_t i = b; i < e; ++i) aa[i] = zz[i] <= 0.0f ? 0.0f : zz[i];  // NaN passes
                      break;
                    case kLeakyRelu:
                      for (int64_t i = b; i < e; ++i) aa[i] = zz[i] > 0.0f ? zz[i] : zz[i] * alpha;
