@@ -154,16 +154,26 @@ void Network::update(int64_t offset, int64_t n) {
   float* th = params_ + offset;
   const float* g = grads_.data() + offset;
   const bool guard = guard_;
-  split_blocks(n, 16384, 4, [&](int64_t b, int64_t e) {
-    const size_t bytes = static_cast<size_t>(e - b) * sizeof(float);
-    if (guard) {
+  split_blocks(n, 16384, 4, [&](int64_t b0, int64_t e0) {
+    if (!guard) {
+      optimizer_update(opt_, opt_step_, th + b0, g + b0, s1 == nullptr ? nullptr : s1 + b0,
+                       s2 == nullptr ? nullptr : s2 + b0, e0 - b0);
+      return;
+    }
+    // 2048 floats per array per piece: the copies and the update of a piece stay in L1
+    // (3 arrays × 8 KB), so the update re-reads what the copy just loaded from cache.
+    bool bad = false;
+    for (int64_t b = b0; b < e0; b += 2048) {
+      const int64_t e = e0 - b < 2048 ? e0 : b + 2048;
+      const size_t bytes = static_cast<size_t>(e - b) * sizeof(float);
       std::memcpy(backup_params_.data() + offset + b, th + b, bytes);
       if (s1 != nullptr) std::memcpy(backup_s1_.data() + offset + b, s1 + b, bytes);
       if (s2 != nullptr) std::memcpy(backup_s2_.data() + offset + b, s2 + b, bytes);
+      optimizer_update(opt_, opt_step_, th + b, g + b, s1 == nullptr ? nullptr : s1 + b,
+                       s2 == nullptr ? nullptr : s2 + b, e - b);
+      bad = any_nonfinite(th + b, e - b) || bad;
     }
-    optimizer_update(opt_, opt_step_, th + b, g + b, s1 == nullptr ? nullptr : s1 + b,
-                     s2 == nullptr ? nullptr : s2 + b, e - b);
-    if (guard && any_nonfinite(th + b, e - b)) overflow_.store(true, std::memory_order_relaxed);
+    if (bad) overflow_.store(true, std::memory_order_relaxed);
   });
 }
 
