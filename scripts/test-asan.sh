@@ -3,7 +3,7 @@
 # has sources) built with -fsanitize=address,undefined and DENSELY_DEBUG_CHECKS=1 in
 # build-asan/, then the C++ tests run under the sanitizers (any report fails the run).
 #
-# Running the addon under vitest with ASan: node itself is not instrumented, so the
+# The addon under vitest with ASan (done at the end of this script): node is not instrumented, so the
 # runtime must be preloaded, and leak checking turned off (V8 "leaks" by design):
 #   LD_PRELOAD="$(g++ -print-file-name=libasan.so) $(g++ -print-file-name=libubsan.so)" \
 #   ASAN_OPTIONS=detect_leaks=0 DENSELY_ADDON=build-asan/densely.node npx vitest run
@@ -29,3 +29,14 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 # The sanitizers slow the sweep down; the tests read this to trim their largest shapes.
 export DENSELY_TEST_QUICK="${DENSELY_TEST_QUICK:-1}"
 ctest --test-dir "$dir" --output-on-failure
+
+# Then the addon built with the same sanitizers runs the whole native vitest project
+# (the shared api/parity suites and the boundary tests: GC during async work, workers,
+# bad arrays). Node is not instrumented, so the runtimes are preloaded; leak checking
+# is off because V8 keeps allocations alive by design.
+if [ "${DENSELY_TSAN:-0}" != "1" ] && [ -f "$dir/densely.node" ]; then
+  LD_PRELOAD="$(g++ -print-file-name=libasan.so) $(g++ -print-file-name=libubsan.so)" \
+  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+  DENSELY_NATIVE_PATH="$(pwd)/$dir/densely.node" \
+    npx vitest run --project native
+fi
