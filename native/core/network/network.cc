@@ -160,17 +160,19 @@ void Network::update(int64_t offset, int64_t n) {
                        s2 == nullptr ? nullptr : s2 + b0, e0 - b0);
       return;
     }
-    // 2048 floats per array per piece: the copies and the update of a piece stay in L1
-    // (3 arrays × 8 KB), so the update re-reads what the copy just loaded from cache.
+    // The update saves each element's old θ and state into the backups in the same pass
+    // (no separate copy), in pieces of 2048 floats so the finiteness check re-reads the
+    // new θ from L1.
+    float* bth = backup_params_.data() + offset;
+    float* bs1 = s1 == nullptr ? nullptr : backup_s1_.data() + offset;
+    float* bs2 = s2 == nullptr ? nullptr : backup_s2_.data() + offset;
     bool bad = false;
     for (int64_t b = b0; b < e0; b += 2048) {
       const int64_t e = e0 - b < 2048 ? e0 : b + 2048;
-      const size_t bytes = static_cast<size_t>(e - b) * sizeof(float);
-      std::memcpy(backup_params_.data() + offset + b, th + b, bytes);
-      if (s1 != nullptr) std::memcpy(backup_s1_.data() + offset + b, s1 + b, bytes);
-      if (s2 != nullptr) std::memcpy(backup_s2_.data() + offset + b, s2 + b, bytes);
-      optimizer_update(opt_, opt_step_, th + b, g + b, s1 == nullptr ? nullptr : s1 + b,
-                       s2 == nullptr ? nullptr : s2 + b, e - b);
+      optimizer_update_backup(opt_, opt_step_, th + b, g + b, s1 == nullptr ? nullptr : s1 + b,
+                              s2 == nullptr ? nullptr : s2 + b, e - b, bth + b,
+                              bs1 == nullptr ? nullptr : bs1 + b,
+                              bs2 == nullptr ? nullptr : bs2 + b);
       bad = any_nonfinite(th + b, e - b) || bad;
     }
     if (bad) overflow_.store(true, std::memory_order_relaxed);

@@ -7,16 +7,85 @@
 //           dX = dZ·Wᵀ (trans_b: W is read as stored, k = units).
 // No transpose is ever materialised; sgemm never splits k across threads, so every
 // product is bit-identical for any thread count.
+//
+// Tiny layers (dense_is_tiny: inputs × units ≤ kTinyKernel) skip sgemm altogether: a
+// batch-1 step of a 2→8→1 network is five products of a few dozen multiply-adds, where
+// sgemm's dispatch, argument checks and epilogue switch cost as much as the arithmetic.
+// Plain loops on the calling thread instead, in the direct path's per-element order
+// (forward and dW: Σ over k in k order from 0, then + bias; dX: 8 strided partial sums
+// added pairwise). The choice depends only on the layer's shape — never on rows or the
+// thread count — so a layer computes the same numbers for every batch and thread count.
 #include "dense.h"
 
 #include "../gemm/gemm.h"
 #include "activations.h"
 
 namespace densely {
+namespace {
+
+void tiny_forward(const DenseDesc& d, const float* __restrict w, const float* __restrict bias,
+                  const float* __restrict x, int64_t rows, float* __restrict out) {
+  const int64_t in = d.inputs, units = d.units;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * in;
+    float* o = out + r * units;
+    for (int64_t j = 0; j < units; ++j) o[j] = 0.0f;
+    for (int64_t p = 0; p < in; ++p) {
+      const float xv = xr[p];
+      const float* wr = w + p * units;
+      for (int64_t j = 0; j < units; ++j) o[j] += xv * wr[j];
+    }
+    if (bias != nullptr) {
+      for (int64_t j = 0; j < units; ++j) o[j] += bias[j];
+    }
+  }
+}
+
+// gw ← Xᵀ·dZ (each element summed over rows in row order), dx ← dZ·Wᵀ.
+void tiny_backward(const DenseDesc& d, const float* __restrict w, const float* __restrict x,
+                   const float* __restrict dz, int64_t rows, float* __restrict gw,
+                   float* __restrict dx) {
+  const int64_t in = d.inputs, units = d.units;
+  for (int64_t i = 0; i < in * units; ++i) gw[i] = 0.0f;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * in;
+    const float* dr = dz + r * units;
+    for (int64_t p = 0; p < in; ++p) {
+      const float xv = xr[p];
+      float* g = gw + p * units;
+      for (int64_t j = 0; j < units; ++j) g[j] += xv * dr[j];
+    }
+  }
+  if (dx == nullptr) return;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* dr = dz + r * units;
+    float* o = dx + r * in;
+    for (int64_t p = 0; p < in; ++p) {
+      const float* wr = w + p * units;
+      float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      int64_t j = 0;
+      for (; j + 8 <= units; j += 8) {
+        for (int l = 0; l < 8; ++l) part[l] += dr[j + l] * wr[j + l];
+      }
+      for (int l = 0; j < units; ++j, ++l) part[l] += dr[j] * wr[j];
+      o[p] = ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
+    }
+  }
+}
+
+}  // namespace
+
+bool dense_is_tiny(const DenseDesc& d) { return d.inputs * d.units <= kTinyKernel; }
 
 void dense_forward(const DenseDesc& d, const float* params, const float* x, int64_t rows,
                    float* z, float* a) {
   const float* w = params + d.kernel_offset;
+  if (dense_is_tiny(d)) {
+    float* target = z != nullptr ? z : a;
+    tiny_forward(d, w, d.use_bias ? params + d.bias_offset : nullptr, x, rows, target);
+    activation_forward(d.act, d.alpha, target, a, rows, d.units);
+    return;
+  }
   GemmEpilogue ep;
   ep.bias = d.use_bias ? params + d.bias_offset : nullptr;
   ep.leaky_alpha = d.alpha;
@@ -42,6 +111,10 @@ void dense_forward(const DenseDesc& d, const float* params, const float* x, int6
 
 void dense_backward(const DenseDesc& d, const float* params, const float* x, const float* dz,
                     int64_t rows, float* gw, float* dx) {
+  if (dense_is_tiny(d)) {
+    tiny_backward(d, params + d.kernel_offset, x, dz, rows, gw, dx);
+    return;
+  }
   sgemm(true, false, d.inputs, d.units, rows, 1.0f, x, d.inputs, dz, d.units, 0.0f, gw, d.units);
   if (dx != nullptr) {
     sgemm(false, true, rows, d.inputs, d.units, 1.0f, dz, d.units, params + d.kernel_offset,

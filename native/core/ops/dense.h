@@ -14,6 +14,11 @@ struct DenseDesc {
   int64_t bias_offset = -1;   // [units], or -1
 };
 
+// Kernels of at most this many elements take the tiny path (plain loops on the calling
+// thread, no sgemm); see dense.cc.
+constexpr int64_t kTinyKernel = 256;
+bool dense_is_tiny(const DenseDesc& d);
+
 // Forward over `rows` rows of x [rows × inputs]. a [rows × units] gets act(x·W + b).
 // When z is non-null it also gets the pre-activation (needed by backward when
 // activation_backward_from_output is false); otherwise z is never written.

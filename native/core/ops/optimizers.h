@@ -41,4 +41,11 @@ OptimizerStep optimizer_step(const OptimizerSpec& spec, int64_t t);
 void optimizer_update(const OptimizerSpec& spec, const OptimizerStep& step, float* theta,
                       const float* grad, float* s1, float* s2, int64_t n);
 
+// optimizer_update that also saves each element's pre-update θ, s1, s2 into
+// backup_theta, backup_s1, backup_s2 (non-null where the slot is) in the same pass, for
+// an update that may have to be undone. Results are bit-identical to optimizer_update.
+void optimizer_update_backup(const OptimizerSpec& spec, const OptimizerStep& step, float* theta,
+                             const float* grad, float* s1, float* s2, int64_t n,
+                             float* backup_theta, float* backup_s1, float* backup_s2);
+
 }  // namespace densely
