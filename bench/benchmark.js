@@ -29,6 +29,18 @@ async function callsFor(op, count) {
   }
 }
 
+/** Samples that are values (e.g. a worst lag), one call each: warm-up call, then as for rates. */
+async function valueSamples(op, timing) {
+  const t0 = now();
+  await op.run();
+  const perCall = now() - t0;
+  const count = Math.min(timing.maxSamples, Math.max(timing.minSamples, Math.floor(timing.budgetMs / 1e3 / perCall)));
+  const samples = [];
+  for (let s = 0; s < count; s++) samples.push(await op.run());
+  const sorted = [...samples].sort((p, q) => p - q);
+  return { median: median(sorted), min: sorted[0], max: sorted[sorted.length - 1], samples, reps: 1, info: op.info };
+}
+
 async function main() {
   const ctx = JSON.parse(process.argv[2]);
   const { trial, timing } = ctx;
@@ -38,6 +50,11 @@ async function main() {
   const op = await factory(trial, ctx);
   if (op.skipped) {
     emit({ skipped: op.skipped });
+    return;
+  }
+
+  if (op.measure === 'value') {
+    emit(await valueSamples(op, timing));
     return;
   }
 

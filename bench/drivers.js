@@ -3,7 +3,8 @@
 // driver. A driver has one factory per trial type it takes part in; a factory builds
 // the model and data for one trial and returns the operation to time:
 //   { run, async, unitsPerCall, info }   run() is one call (a fit epoch, a predict, a GEMM);
-//                                        the rate reported is unitsPerCall / seconds per call.
+//                                        the rate reported is unitsPerCall / seconds per call;
+//                                        with measure: 'value', run() resolves to the sample itself.
 //   { skipped: 'why' }                   the contender cannot run here (shown in the table).
 // `threaded` drivers run once per --threads entry; the runner sets DENSELY_THREADS (and
 // OPENBLAS_NUM_THREADS) in the child's environment before anything loads.
@@ -89,7 +90,7 @@ function denselyInfo(densely, backend) {
 }
 
 function denselyDriver(backend) {
-  return {
+  const driver = {
     threaded: backend === 'native',
     train(trial, ctx) {
       const made = denselyNetwork(trial, backend);
@@ -105,6 +106,39 @@ function denselyDriver(backend) {
         unitsPerCall: rows,
         info: { ...denselyInfo(densely, backend), rows },
       };
+    },
+    /**
+     * One fit epoch; the call's value, in ms, is (trial.lag) 'epoch': the worst lateness
+     * of a 1 ms setInterval started once fit has returned its promise (the training
+     * itself), or 'call': how long the fit call itself held the thread before returning
+     * its promise (validation, copies, the shuffle: the synchronous prologue).
+     */
+    lag(trial, ctx) {
+      const op = driver.train(trial, ctx);
+      if (op.skipped) return op;
+      const fit = op.run;
+      const run = trial.lag === 'call'
+        ? async () => {
+          const t0 = performance.now();
+          const done = fit();
+          const held = performance.now() - t0;
+          await done;
+          return held;
+        }
+        : async () => {
+          const done = fit();
+          let last = performance.now();
+          let worst = 0;
+          const timer = setInterval(() => {
+            const t = performance.now();
+            worst = Math.max(worst, t - last - 1);
+            last = t;
+          }, 1);
+          await done;
+          clearInterval(timer);
+          return Math.max(worst, performance.now() - last - 1);
+        };
+      return { ...op, measure: 'value', run };
     },
     /** `densely/kernels` sgemm; DENSELY_BACKEND pins which backend 'auto' resolves to. */
     gemm(trial) {
@@ -139,6 +173,7 @@ function denselyDriver(backend) {
       };
     },
   };
+  return driver;
 }
 
 // ---- OpenBLAS (compiled tool, see tools/openblas_sgemm.cc) ----------------------------

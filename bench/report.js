@@ -13,7 +13,7 @@ function median(values) {
 }
 
 function number(value, unit) {
-  if (unit === 'GFLOP/s') return value.toFixed(1);
+  if (unit === 'GFLOP/s' || unit === 'ms') return value.toFixed(1);
   if (value >= 100) return Math.round(value).toLocaleString('en-US');
   return value.toPrecision(3);
 }
