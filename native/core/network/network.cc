@@ -7,6 +7,7 @@
 // while its gradient is still in cache. A non-finite loss skips the step entirely.
 #include "network.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <utility>
@@ -54,6 +55,22 @@ Network::Network(ModelSpec spec, float* params) : spec_(std::move(spec)), params
     if (l.units > max_width_) max_width_ = l.units;
     if (l.kind == kDenseLayer && first_dense_ < 0) first_dense_ = static_cast<int>(i);
   }
+  // Whether the kernels and biases tile [0, param_count) exactly (the layout the facade
+  // builds): then a small network is updated in one pass over all of its parameters.
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  for (const LayerSpec& l : spec_.layers) {
+    if (l.kind != kDenseLayer) continue;
+    ranges.emplace_back(l.dense.kernel_offset, l.dense.inputs * l.dense.units);
+    if (l.dense.use_bias) ranges.emplace_back(l.dense.bias_offset, l.dense.units);
+  }
+  std::sort(ranges.begin(), ranges.end());
+  int64_t end = 0;
+  bool tiled = true;
+  for (const auto& r : ranges) {
+    tiled = tiled && r.first == end;
+    end = r.first + r.second;
+  }
+  single_update_ = tiled && end == spec_.param_count && spec_.param_count <= kSingleUpdateMax;
 }
 
 int64_t Network::target_cols() const {
@@ -223,7 +240,7 @@ void Network::backward(int64_t rows, float* grads, bool apply) {
     float* dx = i > first_dense_ ? delta_[1 - cur].data() : nullptr;
     dense_backward(dd, params_, in_ptr_[static_cast<size_t>(i)], d, rows,
                    grads + dd.kernel_offset, dx);
-    if (apply) {
+    if (apply && !single_update_) {
       update(dd.kernel_offset, dd.inputs * dd.units);
       if (dd.use_bias) update(dd.bias_offset, dd.units);
     }
@@ -232,6 +249,7 @@ void Network::backward(int64_t rows, float* grads, bool apply) {
       cur = 1 - cur;
     }
   }
+  if (apply && single_update_) update(0, spec_.param_count);
 }
 
 void Network::predict(const float* x, int64_t rows, float* out) {

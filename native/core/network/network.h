@@ -116,6 +116,13 @@ class Network {
                   bool* overflowed);
   void restore_backup();
 
+  // Networks of at most this many parameters, laid out as consecutive kernel/bias
+  // ranges, run the optimizer once per step over all parameters after the whole
+  // backward pass (the same elementwise update, so the same numbers; every layer's dX
+  // still uses the pre-step W) instead of once per kernel and bias: all of it is in L1.
+  static constexpr int64_t kSingleUpdateMax = 8192;
+  bool single_update_ = false;
+
   ModelSpec spec_;
   float* params_;
   int loss_ = kMse;

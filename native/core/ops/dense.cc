@@ -23,37 +23,58 @@
 namespace densely {
 namespace {
 
+// Columns per register block: the accumulators of one block live in registers across
+// the whole k loop (no store-to-load chain through memory), the tail goes one by one.
+constexpr int64_t kTinyCols = 8;
+
 void tiny_forward(const DenseDesc& d, const float* __restrict w, const float* __restrict bias,
                   const float* __restrict x, int64_t rows, float* __restrict out) {
   const int64_t in = d.inputs, units = d.units;
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * in;
     float* o = out + r * units;
-    for (int64_t j = 0; j < units; ++j) o[j] = 0.0f;
-    for (int64_t p = 0; p < in; ++p) {
-      const float xv = xr[p];
-      const float* wr = w + p * units;
-      for (int64_t j = 0; j < units; ++j) o[j] += xv * wr[j];
+    int64_t j = 0;
+    for (; j + kTinyCols <= units; j += kTinyCols) {
+      float acc[kTinyCols] = {};
+      for (int64_t p = 0; p < in; ++p) {
+        const float xv = xr[p];
+        const float* wr = w + p * units + j;
+        for (int l = 0; l < kTinyCols; ++l) acc[l] += xv * wr[l];
+      }
+      if (bias != nullptr) {
+        for (int l = 0; l < kTinyCols; ++l) acc[l] += bias[j + l];
+      }
+      for (int l = 0; l < kTinyCols; ++l) o[j + l] = acc[l];
     }
-    if (bias != nullptr) {
-      for (int64_t j = 0; j < units; ++j) o[j] += bias[j];
+    for (; j < units; ++j) {
+      float acc = 0.0f;
+      for (int64_t p = 0; p < in; ++p) acc += xr[p] * w[p * units + j];
+      o[j] = bias != nullptr ? acc + bias[j] : acc;
     }
   }
 }
 
-// gw ← Xᵀ·dZ (each element summed over rows in row order), dx ← dZ·Wᵀ.
+// gw ← Xᵀ·dZ (each element summed over rows in row order, from 0), dx ← dZ·Wᵀ.
 void tiny_backward(const DenseDesc& d, const float* __restrict w, const float* __restrict x,
                    const float* __restrict dz, int64_t rows, float* __restrict gw,
                    float* __restrict dx) {
   const int64_t in = d.inputs, units = d.units;
-  for (int64_t i = 0; i < in * units; ++i) gw[i] = 0.0f;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * in;
-    const float* dr = dz + r * units;
-    for (int64_t p = 0; p < in; ++p) {
-      const float xv = xr[p];
-      float* g = gw + p * units;
-      for (int64_t j = 0; j < units; ++j) g[j] += xv * dr[j];
+  for (int64_t p = 0; p < in; ++p) {
+    float* g = gw + p * units;
+    int64_t j = 0;
+    for (; j + kTinyCols <= units; j += kTinyCols) {
+      float acc[kTinyCols] = {};
+      for (int64_t r = 0; r < rows; ++r) {
+        const float xv = x[r * in + p];
+        const float* dr = dz + r * units + j;
+        for (int l = 0; l < kTinyCols; ++l) acc[l] += xv * dr[l];
+      }
+      for (int l = 0; l < kTinyCols; ++l) g[j + l] = acc[l];
+    }
+    for (; j < units; ++j) {
+      float acc = 0.0f;
+      for (int64_t r = 0; r < rows; ++r) acc += x[r * in + p] * dz[r * units + j];
+      g[j] = acc;
     }
   }
   if (dx == nullptr) return;
