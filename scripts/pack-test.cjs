@@ -353,12 +353,12 @@ check('ESM import works on the fallback too', esmFb.status === 0 && json(esmFb) 
 
 // ------------------------------------------------------------------ source build
 if (SOURCE_BUILD) {
-  section('opt-in source build of the installed package (scripts/build-from-source.cjs)');
+  section('opt-in source build of the installed package (`densely build-native`, which runs scripts/build-from-source.cjs)');
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (/^(npm_|INIT_CWD$|DENSELY_)/.test(k)) delete env[k];
   const installedNoPre = path.join(noPre.dir, 'node_modules', 'densely');
-  const r = sh(process.execPath, [path.join(installedNoPre, 'scripts', 'build-from-source.cjs')], { cwd: noPre.dir, env });
-  check('build-from-source compiles the addon', r.status === 0, (r.stdout + r.stderr).split('\n').slice(-15).join('\n'));
+  const r = sh(process.execPath, [path.join(installedNoPre, 'bin', 'densely.cjs'), 'build-native'], { cwd: noPre.dir, env });
+  check('densely build-native compiles the addon', r.status === 0, (r.stdout + r.stderr).split('\n').slice(-15).join('\n'));
   const after = runIn(noPre.dir, 'info.cjs', `console.log(JSON.stringify(require('densely').backendInfo()));\n`);
   check('densely then loads the locally built addon', after.status === 0 && json(after) && json(after).native === true, after.stdout + after.stderr);
 }

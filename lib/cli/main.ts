@@ -3,6 +3,8 @@
  * success, 1 when a command fails (bad data, unreadable model), 2 on a usage error;
  * every error is one line on stderr starting with `densely: `.
  */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ACTIVATIONS } from '../layers/dense';
 import type { ActivationName } from '../backend/types';
@@ -150,6 +152,15 @@ Examples:
     .option('-a, --all', 'list every input column', false)
     .action((model: string, opts: { all: boolean }) => {
       runInfo(model, { all: opts.all }, io);
+    });
+
+  program
+    .command('build-native')
+    .description('compile the native addon for this machine from the bundled sources (needs a C++17 compiler, make and python3)')
+    .action(() => {
+      const script = path.join(__dirname, '..', '..', '..', 'scripts', 'build-from-source.cjs');
+      const r = spawnSync(process.execPath, [script], { stdio: 'inherit' });
+      if (r.status !== 0) throw new CliError(`the source build failed (${r.error ? r.error.message : `exit ${r.status}`}); see the messages above`, EXIT_RUNTIME);
     });
   return program;
 }
