@@ -166,6 +166,10 @@ void activation_forward(int act, float alpha, const float* z, float* a, int64_t 
 
 void column_sums(const float* d, int64_t rows, int64_t units, float* bias_grad,
                  double* scratch) {
+  if (rows == 1) {  // batch 1: the float64 sum of one term, 0.0 + d (same bits as below)
+    for (int64_t j = 0; j < units; ++j) bias_grad[j] = static_cast<float>(0.0 + static_cast<double>(d[j]));
+    return;
+  }
   split_blocks(units, kColumnBlock, rows, [&](int64_t c0, int64_t c1) {
     column_sums_range(d, rows, units, c0, c1, bias_grad, scratch);
   });
@@ -185,6 +189,11 @@ void activation_backward(int act, float alpha, const float* a, const float* z, f
     split_blocks(rows * units, 8192, act == kGelu ? 16 : 1, [&](int64_t b, int64_t e) {
       derivative_flat(act, alpha, a, z, d, b, e);
     });
+    return;
+  }
+  if (rows == 1) {  // batch 1: no split, and the column sum is 0.0 + d (as below)
+    derivative_flat(act, alpha, a, z, d, 0, units);
+    for (int64_t j = 0; j < units; ++j) bias_grad[j] = static_cast<float>(0.0 + static_cast<double>(d[j]));
     return;
   }
   // Fused: each task owns a block of columns for every row, so the column sums keep

@@ -78,6 +78,14 @@ void tiny_backward(const DenseDesc& d, const float* __restrict w, const float* _
     }
   }
   if (dx == nullptr) return;
+  if (units == 1) {  // one term per sum: dx[r, p] = dz[r]·w[p] (the sum below adds only zeros)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float dv = dz[r];
+      float* o = dx + r * in;
+      for (int64_t p = 0; p < in; ++p) o[p] = (dv * w[p] + 0.0f) + 0.0f;
+    }
+    return;
+  }
   for (int64_t r = 0; r < rows; ++r) {
     const float* dr = dz + r * units;
     float* o = dx + r * in;
