@@ -1,0 +1,194 @@
+// The tiny dense path (ops/dense.cc: kernels of at most kTinyKernel elements run on plain
+// loops) against a float64 reference, the fused overflow backup of the optimizers
+// against the plain update, and the overflow undo of Network::train_epoch on a small
+// network (one optimizer pass over all parameters).
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "check.h"
+#include "network/network.h"
+#include "ops/activations.h"
+#include "ops/dense.h"
+#include "ops/optimizers.h"
+
+using namespace densely;
+
+namespace {
+
+uint32_t g_state = 12345;
+float next_uniform() {  // in [-1, 1)
+  g_state = g_state * 1664525u + 1013904223u;
+  return static_cast<float>(g_state >> 8) / 8388608.0f - 1.0f;
+}
+
+bool close(double got, double want) { return std::fabs(got - want) <= 1e-5 * std::fabs(want) + 1e-5; }
+
+void check_dense(int64_t in, int64_t units, int64_t rows, bool bias) {
+  DenseDesc d;
+  d.inputs = in;
+  d.units = units;
+  d.act = kLinear;
+  d.use_bias = bias;
+  d.kernel_offset = 0;
+  d.bias_offset = bias ? in * units : -1;
+  CHECK(dense_is_tiny(d));
+  std::vector<float> params(static_cast<size_t>(in * units + units));
+  for (float& p : params) p = next_uniform();
+  std::vector<float> x(static_cast<size_t>(rows * in)), dz(static_cast<size_t>(rows * units));
+  for (float& v : x) v = next_uniform();
+  for (float& v : dz) v = next_uniform();
+  std::vector<float> a(static_cast<size_t>(rows * units)), z(a.size());
+  std::vector<float> gw(static_cast<size_t>(in * units)), dx(static_cast<size_t>(rows * in));
+  dense_forward(d, params.data(), x.data(), rows, z.data(), a.data());
+  dense_backward(d, params.data(), x.data(), dz.data(), rows, gw.data(), dx.data());
+  bool ok = true;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t j = 0; j < units; ++j) {
+      double s = bias ? params[static_cast<size_t>(in * units + j)] : 0.0;
+      for (int64_t p = 0; p < in; ++p) s += static_cast<double>(x[r * in + p]) * params[p * units + j];
+      ok = ok && close(a[r * units + j], s) && close(z[r * units + j], s);
+    }
+    for (int64_t p = 0; p < in; ++p) {
+      double s = 0.0;
+      for (int64_t j = 0; j < units; ++j) s += static_cast<double>(dz[r * units + j]) * params[p * units + j];
+      ok = ok && close(dx[r * in + p], s);
+    }
+  }
+  for (int64_t p = 0; p < in; ++p) {
+    for (int64_t j = 0; j < units; ++j) {
+      double s = 0.0;
+      for (int64_t r = 0; r < rows; ++r) s += static_cast<double>(x[r * in + p]) * dz[r * units + j];
+      ok = ok && close(gw[p * units + j], s);
+    }
+  }
+  CHECK(ok);
+  if (!ok) std::printf("  tiny dense %lld→%lld, %lld rows, bias %d\n", (long long)in, (long long)units, (long long)rows, bias ? 1 : 0);
+  // The same numbers for a row computed alone (the path does not depend on rows).
+  std::vector<float> a1(static_cast<size_t>(units));
+  dense_forward(d, params.data(), x.data() + (rows - 1) * in, 1, nullptr, a1.data());
+  CHECK(std::memcmp(a1.data(), a.data() + (rows - 1) * units, static_cast<size_t>(units) * sizeof(float)) == 0);
+}
+
+void check_backup(const OptimizerSpec& spec) {
+  const int64_t n = 37;  // SSE2 lanes and a scalar tail
+  std::vector<float> th(n), g(n), s1(n), s2(n);
+  for (int64_t i = 0; i < n; ++i) {
+    th[i] = next_uniform();
+    g[i] = next_uniform();
+    s1[i] = next_uniform();
+    s2[i] = std::fabs(next_uniform());
+  }
+  const int slots = optimizer_slots(spec);
+  for (int64_t t = 1; t <= 2; ++t) {
+    const OptimizerStep k = optimizer_step(spec, t);
+    std::vector<float> th_a = th, s1_a = s1, s2_a = s2, th_b = th, s1_b = s1, s2_b = s2;
+    std::vector<float> bth(n, -7.0f), bs1(n, -7.0f), bs2(n, -7.0f);
+    float* p1a = slots >= 1 ? s1_a.data() : nullptr;
+    float* p2a = slots >= 2 ? s2_a.data() : nullptr;
+    float* p1b = slots >= 1 ? s1_b.data() : nullptr;
+    float* p2b = slots >= 2 ? s2_b.data() : nullptr;
+    optimizer_update(spec, k, th_a.data(), g.data(), p1a, p2a, n);
+    optimizer_update_backup(spec, k, th_b.data(), g.data(), p1b, p2b, n, bth.data(),
+                            slots >= 1 ? bs1.data() : nullptr, slots >= 2 ? bs2.data() : nullptr);
+    const size_t bytes = static_cast<size_t>(n) * sizeof(float);
+    CHECK(std::memcmp(th_a.data(), th_b.data(), bytes) == 0);
+    CHECK(std::memcmp(s1_a.data(), s1_b.data(), bytes) == 0);
+    CHECK(std::memcmp(s2_a.data(), s2_b.data(), bytes) == 0);
+    CHECK(std::memcmp(bth.data(), th.data(), bytes) == 0);
+    if (slots >= 1) CHECK(std::memcmp(bs1.data(), s1.data(), bytes) == 0);
+    if (slots >= 2) CHECK(std::memcmp(bs2.data(), s2.data(), bytes) == 0);
+  }
+}
+
+// 2→8 tanh→1 linear, mse, SGD with momentum and a huge learning rate. Batch 0's target
+// is the network's own output (a zero gradient: the step changes nothing); batch 1's
+// huge target gives a finite loss and gradient but an update that overflows. The epoch
+// stops there as non-finite, with the parameters as they were before that step.
+void check_overflow_undo() {
+  ModelSpec spec;
+  spec.inputs = 2;
+  int64_t off = 0, width = 2;
+  const int64_t units[2] = {8, 1};
+  const int acts[2] = {kTanh, kLinear};
+  for (int l = 0; l < 2; ++l) {
+    LayerSpec ls;
+    ls.kind = kDenseLayer;
+    ls.units = units[l];
+    ls.dense.inputs = width;
+    ls.dense.units = units[l];
+    ls.dense.act = acts[l];
+    ls.dense.kernel_offset = off;
+    off += width * units[l];
+    ls.dense.bias_offset = off;
+    off += units[l];
+    spec.layers.push_back(ls);
+    width = units[l];
+  }
+  spec.outputs = 1;
+  spec.param_count = off;
+  CHECK(model_spec_valid(spec));
+  std::vector<float> params(static_cast<size_t>(off));
+  for (float& p : params) p = next_uniform();
+  Network net(spec, params.data());
+  net.set_loss(kMse);
+  OptimizerSpec opt;
+  opt.kind = kSgd;
+  opt.learning_rate = 1e10;
+  opt.momentum = 0.9;
+  net.set_optimizer(opt);
+  const float x[4] = {0.5f, -0.25f, 0.75f, 0.5f};
+  float y[2] = {0.0f, 1e30f};
+  net.predict(x, 1, y);
+  const std::vector<float> before = params;
+  const int32_t order[2] = {0, 1};
+  EpochJob job;
+  job.x = x;
+  job.y = y;
+  job.samples = 2;
+  job.order = order;
+  job.order_len = 2;
+  const EpochResult r = net.train_epoch(job, nullptr, nullptr, nullptr);
+  CHECK(r.status == kEpochNonFinite && r.failed_batch == 1 && r.batches == 1);
+  CHECK(std::memcmp(before.data(), params.data(), params.size() * sizeof(float)) == 0);
+}
+
+}  // namespace
+
+int main() {
+  const int64_t shapes[][2] = {{2, 8}, {8, 1}, {1, 1}, {3, 5}, {16, 16}, {4, 17}, {9, 24}, {32, 8}, {256, 1}, {1, 256}};
+  for (const auto& s : shapes) {
+    for (int64_t rows : {1, 2, 7}) {
+      check_dense(s[0], s[1], rows, true);
+      check_dense(s[0], s[1], rows, false);
+    }
+  }
+  DenseDesc big;
+  big.inputs = 17;
+  big.units = 16;
+  CHECK(!dense_is_tiny(big));
+
+  OptimizerSpec sgd;
+  check_backup(sgd);
+  sgd.weight_decay = 0.01;
+  check_backup(sgd);
+  sgd.momentum = 0.9;
+  check_backup(sgd);
+  sgd.nesterov = true;
+  check_backup(sgd);
+  OptimizerSpec adam;
+  adam.kind = kAdam;
+  check_backup(adam);
+  adam.kind = kAdamW;
+  adam.weight_decay = 0.01;
+  check_backup(adam);
+  OptimizerSpec rms;
+  rms.kind = kRmsProp;
+  check_backup(rms);
+  rms.momentum = 0.5;
+  check_backup(rms);
+
+  check_overflow_undo();
+  return densely_test::finish("test_dense_tiny");
+}
