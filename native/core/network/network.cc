@@ -318,7 +318,9 @@ LossResult Network::step(const float* x, const float* y, int64_t rows, uint64_t 
   const LossResult r = loss_forward(loss_, out_act, yh, y, rows, spec_.outputs, delta_[0].data());
   if (!std::isfinite(r.loss)) return r;
   ++t_;
-  opt_step_ = optimizer_step(opt_, t_);
+  // Only adam's constants change after step 2 (its bias corrections); the others depend
+  // on t only through `first` (t == 1), so from t = 3 on the t = 2 constants are reused.
+  if (t_ <= 2 || opt_.kind == kAdam || opt_.kind == kAdamW) opt_step_ = optimizer_step(opt_, t_);
   guard_ = guard;
   overflow_.store(false, std::memory_order_relaxed);
   backward(rows, grads_.data(), true);

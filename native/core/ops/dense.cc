@@ -59,7 +59,19 @@ void tiny_backward(const DenseDesc& d, const float* __restrict w, const float* _
                    const float* __restrict dz, int64_t rows, float* __restrict gw,
                    float* __restrict dx) {
   const int64_t in = d.inputs, units = d.units;
-  for (int64_t p = 0; p < in; ++p) {
+  if (units == 1) {  // gw is a column: accumulate all of it per row (same order per element)
+    if (rows <= 0) {
+      for (int64_t p = 0; p < in; ++p) gw[p] = 0.0f;
+    } else {
+      for (int64_t p = 0; p < in; ++p) gw[p] = 0.0f + x[p] * dz[0];  // row 0 onto the zero
+    }
+    for (int64_t r = 1; r < rows; ++r) {
+      const float dv = dz[r];
+      const float* xr = x + r * in;
+      for (int64_t p = 0; p < in; ++p) gw[p] += xr[p] * dv;
+    }
+  }
+  for (int64_t p = 0; p < in && units > 1; ++p) {
     float* g = gw + p * units;
     int64_t j = 0;
     for (; j + kTinyCols <= units; j += kTinyCols) {
