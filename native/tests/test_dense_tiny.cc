@@ -1,5 +1,5 @@
-// The tiny dense path (ops/dense.cc: kernels of at most kTinyKernel elements run on plain
-// loops) against a float64 reference, the fused overflow backup of the optimizers
+// The tiny dense path (ops/dense.cc: small kernels in products sgemm would run direct, on
+// plain loops) against a float64 reference, the fused overflow backup of the optimizers
 // against the plain update, and the overflow undo of Network::train_epoch on a small
 // network (one optimizer pass over all parameters).
 #include <cmath>
@@ -33,7 +33,7 @@ void check_dense(int64_t in, int64_t units, int64_t rows, bool bias) {
   d.use_bias = bias;
   d.kernel_offset = 0;
   d.bias_offset = bias ? in * units : -1;
-  CHECK(dense_is_tiny(d));
+  CHECK(dense_is_tiny(d, rows) && dense_is_tiny(d, 1));
   std::vector<float> params(static_cast<size_t>(in * units + units));
   for (float& p : params) p = next_uniform();
   std::vector<float> x(static_cast<size_t>(rows * in)), dz(static_cast<size_t>(rows * units));
@@ -65,7 +65,7 @@ void check_dense(int64_t in, int64_t units, int64_t rows, bool bias) {
   }
   CHECK(ok);
   if (!ok) std::printf("  tiny dense %lld→%lld, %lld rows, bias %d\n", (long long)in, (long long)units, (long long)rows, bias ? 1 : 0);
-  // The same numbers for a row computed alone (the path does not depend on rows).
+  // The same numbers for a row computed alone (both passes take the tiny path).
   std::vector<float> a1(static_cast<size_t>(units));
   dense_forward(d, params.data(), x.data() + (rows - 1) * in, 1, nullptr, a1.data());
   CHECK(std::memcmp(a1.data(), a.data() + (rows - 1) * units, static_cast<size_t>(units) * sizeof(float)) == 0);
@@ -167,7 +167,11 @@ int main() {
   DenseDesc big;
   big.inputs = 17;
   big.units = 16;
-  CHECK(!dense_is_tiny(big));
+  CHECK(!dense_is_tiny(big, 1));
+  DenseDesc mid;
+  mid.inputs = 16;
+  mid.units = 16;
+  CHECK(dense_is_tiny(mid, 15) && !dense_is_tiny(mid, 16));
 
   OptimizerSpec sgd;
   check_backup(sgd);

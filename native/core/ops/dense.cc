@@ -8,13 +8,14 @@
 // No transpose is ever materialised; sgemm never splits k across threads, so every
 // product is bit-identical for any thread count.
 //
-// Tiny layers (dense_is_tiny: inputs × units ≤ kTinyKernel) skip sgemm altogether: a
-// batch-1 step of a 2→8→1 network is five products of a few dozen multiply-adds, where
-// sgemm's dispatch, argument checks and epilogue switch cost as much as the arithmetic.
-// Plain loops on the calling thread instead, in the direct path's per-element order
-// (forward and dW: Σ over k in k order from 0, then + bias; dX: 8 strided partial sums
-// added pairwise). The choice depends only on the layer's shape — never on rows or the
-// thread count — so a layer computes the same numbers for every batch and thread count.
+// Tiny products (dense_is_tiny: a kernel of at most kTinyKernel elements, in a product
+// small enough for sgemm's direct path) skip sgemm altogether: a batch-1 step of a
+// 2→8→1 network is five products of a few dozen multiply-adds, where sgemm's dispatch,
+// argument checks and epilogue switch cost as much as the arithmetic. Plain loops on the
+// calling thread instead, with the accumulators of 8 columns in registers, in the direct
+// path's per-element order (forward and dW: Σ over k in k order from 0, then + bias;
+// dX: 8 strided partial sums added pairwise). The choice depends on the shape and rows,
+// never on the thread count.
 #include "dense.h"
 
 #include "../gemm/gemm.h"
@@ -116,12 +117,16 @@ void tiny_backward(const DenseDesc& d, const float* __restrict w, const float* _
 
 }  // namespace
 
-bool dense_is_tiny(const DenseDesc& d) { return d.inputs * d.units <= kTinyKernel; }
+bool dense_is_tiny(const DenseDesc& d, int64_t rows) {
+  const int64_t kernel = d.inputs * d.units;
+  return kernel <= kTinyKernel &&
+         (rows * kernel < kTinyWork || rows <= 2 || d.inputs <= 2 || d.units <= 2);
+}
 
 void dense_forward(const DenseDesc& d, const float* params, const float* x, int64_t rows,
                    float* z, float* a) {
   const float* w = params + d.kernel_offset;
-  if (dense_is_tiny(d)) {
+  if (dense_is_tiny(d, rows)) {
     float* target = z != nullptr ? z : a;
     tiny_forward(d, w, d.use_bias ? params + d.bias_offset : nullptr, x, rows, target);
     activation_forward(d.act, d.alpha, target, a, rows, d.units);
@@ -152,7 +157,7 @@ void dense_forward(const DenseDesc& d, const float* params, const float* x, int6
 
 void dense_backward(const DenseDesc& d, const float* params, const float* x, const float* dz,
                     int64_t rows, float* gw, float* dx) {
-  if (dense_is_tiny(d)) {
+  if (dense_is_tiny(d, rows)) {
     tiny_backward(d, params + d.kernel_offset, x, dz, rows, gw, dx);
     return;
   }

@@ -14,10 +14,14 @@ struct DenseDesc {
   int64_t bias_offset = -1;   // [units], or -1
 };
 
-// Kernels of at most this many elements take the tiny path (plain loops on the calling
-// thread, no sgemm); see dense.cc.
+// Whether a pass over `rows` rows takes the tiny path (plain loops on the calling thread,
+// no sgemm; see dense.cc): kernels of at most kTinyKernel elements, for the products
+// sgemm would run on its unpacked direct path anyway (fewer than kTinyWork
+// multiply-adds, or a dimension ≤ 2). Larger products of a small kernel keep sgemm's
+// packed SIMD kernels.
 constexpr int64_t kTinyKernel = 256;
-bool dense_is_tiny(const DenseDesc& d);
+constexpr int64_t kTinyWork = 4096;
+bool dense_is_tiny(const DenseDesc& d, int64_t rows);
 
 // Forward over `rows` rows of x [rows × inputs]. a [rows × units] gets act(x·W + b).
 // When z is non-null it also gets the pre-activation (needed by backward when
