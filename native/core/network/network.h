@@ -6,7 +6,8 @@
 // for the largest batch seen so far and only grows; predict/evaluate run in chunks of
 // kInferenceChunk rows and need no backward buffers, so inference memory is bounded
 // whatever the input size. No method allocates once it has seen a batch of its size, so
-// the per-step path of a tiny network is a handful of sgemm calls and loops. A Network is not thread-safe: one call at a time (the binding enforces it).
+// the per-step path of a tiny network is a handful of plain loops (ops/dense.h's tiny
+// path) that never touch the thread pool. A Network is not thread-safe: one call at a time (the binding enforces it).
 #pragma once
 #include <atomic>
 #include <cstddef>
@@ -91,9 +92,8 @@ class Network {
   // The whole epoch loop; `stop` is checked before every batch. A batch whose loss is not
   // finite, or whose update makes a parameter non-finite, stops the epoch as
   // kEpochNonFinite; in the second case the update is undone (parameters, optimizer
-  // state and step count restored from a copy taken block by block just before each
-  // block is updated, while it is in cache), so the parameters are always the last
-  // all-finite ones.
+  // state and step count restored from the old values the optimizer pass itself saved
+  // while updating them), so the parameters are always the last all-finite ones.
   EpochResult train_epoch(const EpochJob& job, BatchCallback cb, void* ctx,
                           const std::atomic<bool>* stop);
 
