@@ -375,7 +375,6 @@ export class Network {
         if (signal?.aborted) break;
         for (let i = 0; i < trainRows; i++) order[i] = i;
         if (shuffle) this.#shuffleRng.shuffle(order);
-        const snapshot = new Float32Array(this.#model.params);
         this.#epochRunning = true;
         let result;
         try {
@@ -385,14 +384,11 @@ export class Network {
         }
         this.#step += result.batches;
         if (result.status === 'nonfinite') {
-          const params = this.#model.params;
-          let finite = true;
-          for (let i = 0; i < params.length; i++) if (!Number.isFinite(params[i]!)) finite = false;
-          if (!finite) params.set(snapshot);
+          // The backend skipped (non-finite loss) or undid (overflowing update) that step,
+          // so the parameters are the last all-finite ones (see EpochResult).
           const err = new Error(
-            `Training stopped: the loss became non-finite at epoch ${epoch}, batch ${result.failedBatch}; ` +
-              `the weights of the last finite step were kept${finite ? '' : ' (restored from the start of the epoch, as the weights had overflowed)'}. ` +
-              'Lower the learning rate or check the data.',
+            `Training stopped: the loss or the updated weights became non-finite at epoch ${epoch}, batch ${result.failedBatch}; ` +
+              'the weights of the last finite step were kept. Lower the learning rate or check the data.',
           ) as Error & { code: string; epoch: number; batch: number; history: History };
           err.code = 'DENSELY_NONFINITE_LOSS';
           err.epoch = epoch;
