@@ -3,14 +3,21 @@
 // line "@@RESULT {json}" (anything else on stdout — a library's banner — is ignored).
 // Usage (by index.js): node benchmark.js '<json context>'
 //
-// Timing: warm-up calls until warmupMs has passed (at least one call; JIT, caches, the
-// thread pool and lazy allocations settle); the mean of the warm-up calls after the
+// Timing: warm-up calls until warmupMs has passed and at least MIN_WARMUP_CALLS were
+// made (JIT tiers, caches, the thread pool and lazy allocations settle); the mean of the warm-up calls after the
 // first sets how many calls make one sample (≥ sampleMs); then samples until budgetMs
 // is spent, between minSamples and maxSamples. Each sample's rate is
 // unitsPerCall × calls / seconds; the runner reports the median and the spread.
 const { drivers } = require('./drivers');
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
+
+// At least this many warm-up calls (within MAX_EXTRA_WARMUP_S beyond warmupMs): V8 tiers
+// up a loop that runs once per call (fit's input checks over 8192 × 784 floats take
+// ~90 ms for the first calls and ~9 ms from the fifth on), so a time-only warm-up of
+// two long calls would time unoptimised code.
+const MIN_WARMUP_CALLS = 5;
+const MAX_EXTRA_WARMUP_S = 10;
 
 function emit(result) {
   process.stdout.write(`@@RESULT ${JSON.stringify(result)}\n`);
@@ -66,7 +73,7 @@ async function main() {
     await callsFor(op, 1);
     if (calls === 0) first = now() - t0;
     calls++;
-  } while (now() - warmStart < timing.warmupMs / 1e3);
+  } while (now() - warmStart < timing.warmupMs / 1e3 || (calls < MIN_WARMUP_CALLS && now() - warmStart < MAX_EXTRA_WARMUP_S));
   const perCall = calls > 1 ? (now() - warmStart - first) / (calls - 1) : first;
   const reps = Math.max(1, Math.round(timing.sampleMs / 1e3 / perCall));
   const count = Math.min(timing.maxSamples,
