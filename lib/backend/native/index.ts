@@ -69,6 +69,14 @@ function reattach(err: unknown, caller: Error): unknown {
   return err;
 }
 
+/** V8's on-heap limit for typed arrays (V8_TYPED_ARRAY_MAX_SIZE_IN_HEAP). */
+const SMALL_ARRAY_BYTES = 64;
+
+function smallViews(): Float32Array[] {
+  const buffer = new ArrayBuffer(SMALL_ARRAY_BYTES);
+  return Array.from({ length: SMALL_ARRAY_BYTES / 4 + 1 }, (_, n) => new Float32Array(buffer, 0, n));
+}
+
 class NativeBackendModel implements BackendModel {
   readonly #m: NativeModel;
 
@@ -89,7 +97,33 @@ class NativeBackendModel implements BackendModel {
   }
 
   predict(x: Float32Array, rows: number, out: Float32Array): void {
+    // V8 keeps typed arrays of at most 64 bytes on its heap; the first time native code
+    // asks for such an array's memory, V8 moves it off the heap, which costs ~1 µs — more
+    // than a whole forward pass of a small network. Single-sample predict creates fresh
+    // small arrays on every call, so they travel through this model's own scratch
+    // arrays, which are moved once and reused.
+    if (x.byteLength <= SMALL_ARRAY_BYTES || out.byteLength <= SMALL_ARRAY_BYTES) {
+      const xs = x.byteLength <= SMALL_ARRAY_BYTES ? this.#staged(0, x) : x;
+      const os = out.byteLength <= SMALL_ARRAY_BYTES ? this.#scratch(1, out.length) : out;
+      this.#m.predict(xs, rows, os);
+      if (os !== out) out.set(os);
+      return;
+    }
     this.#m.predict(x, rows, out);
+  }
+
+  /** Two scratch buffers of SMALL_ARRAY_BYTES, each with its views of 0..16 floats made once. */
+  readonly #small: [Float32Array[], Float32Array[]] = [smallViews(), smallViews()];
+
+  /** Scratch slot `i` viewed as `n` floats (n ≤ 16). */
+  #scratch(i: 0 | 1, n: number): Float32Array {
+    return this.#small[i][n]!;
+  }
+
+  #staged(i: 0 | 1, src: Float32Array): Float32Array {
+    const v = this.#scratch(i, src.length);
+    v.set(src);
+    return v;
   }
 
   evaluate(x: Float32Array, y: Float32Array, rows: number): EvalResult {
