@@ -154,6 +154,13 @@ export class Network {
   #fitting = false;
   #epochRunning = false;
   #step = 0;
+  /**
+   * fit's private copies of the training data, kept between fits and grown only when a
+   * larger data set comes: a fresh buffer of tens of MB costs more in page faults than
+   * an epoch of training, and the copy is what lets the caller reuse its arrays at once.
+   */
+  #fitX: Float32Array = new Float32Array(0);
+  #fitY: Float32Array = new Float32Array(0);
 
   /**
    * @throws TypeError/RangeError naming the option when the architecture is invalid;
@@ -330,8 +337,14 @@ export class Network {
     }
     const split = o.validationSplit === undefined ? 0 : expectNumber(o.validationSplit, 'validationSplit', { min: 0, max: 1, maxExclusive: true });
 
-    const all = toMatrix(x, 'x', this.inputs, true);
-    const allY = toTargets(y, 'y', c.loss, all.rows, this.outputs, true);
+    const given = toMatrix(x, 'x', this.inputs);
+    const givenY = toTargets(y, 'y', c.loss, given.rows, this.outputs, false);
+    if (this.#fitX.length < given.data.length) this.#fitX = new Float32Array(given.data.length);
+    if (this.#fitY.length < givenY.length) this.#fitY = new Float32Array(givenY.length);
+    const all = { data: this.#fitX.subarray(0, given.data.length), rows: given.rows };
+    all.data.set(given.data);
+    const allY = this.#fitY.subarray(0, givenY.length);
+    allY.set(givenY);
     const yCols = c.loss === 'sparseCategoricalCrossentropy' ? 1 : this.outputs;
     let trainRows = all.rows;
     let val: { x: Float32Array; y: Float32Array; rows: number } | null = null;
@@ -619,6 +632,8 @@ export class Network {
   /** Frees native memory now rather than at garbage collection. The network is unusable afterwards. */
   dispose(): void {
     this.#guardFit('dispose');
+    this.#fitX = new Float32Array(0);
+    this.#fitY = new Float32Array(0);
     this.#model.dispose();
   }
 

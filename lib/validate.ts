@@ -189,12 +189,27 @@ export function toMatrix(value: unknown, name: string, cols: number, copy = fals
   return { data, rows, cols };
 }
 
+/**
+ * Scans run over chunks of this many elements, one call per chunk: V8 only optimises a
+ * function after it has been called a few times, so one long loop in one call would run
+ * unoptimised (about 10× slower) the first few times a large batch is checked.
+ */
+const SCAN_CHUNK = 4096;
+
+function firstNonFinite(data: Float32Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    const v = data[i]!;
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
 /** Rejects NaN/±Inf, naming the first offending element as [row, col]. */
 export function expectFinite(data: Float32Array, name: string, cols: number): void {
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v - v !== 0) {
-      throw invalid('finite values', name, `${describe(v)} at [${Math.floor(i / cols)}, ${i % cols}]`, 'range');
+  for (let from = 0; from < data.length; from += SCAN_CHUNK) {
+    const i = firstNonFinite(data, from, Math.min(data.length, from + SCAN_CHUNK));
+    if (i >= 0) {
+      throw invalid('finite values', name, `${describe(data[i]!)} at [${Math.floor(i / cols)}, ${i % cols}]`, 'range');
     }
   }
 }
@@ -230,15 +245,26 @@ export function toClassIndices(value: unknown, name: string, classes: number): F
   return out;
 }
 
+/** Sum of one row, or -1 if it has a negative element. */
+function rowSum(data: Float32Array, from: number, cols: number): number {
+  let sum = 0;
+  for (let c = 0; c < cols; c++) {
+    const v = data[from + c]!;
+    if (v < 0) return -1;
+    sum += v;
+  }
+  return sum;
+}
+
 /** Each row a distribution: non-negative, summing to 1 within 1e-3 (categorical cross-entropy targets). */
 export function expectDistributions(y: Matrix, name: string): void {
   const { data, rows, cols } = y;
   for (let r = 0; r < rows; r++) {
-    let sum = 0;
-    for (let c = 0; c < cols; c++) {
-      const v = data[r * cols + c]!;
-      if (v < 0) throw invalid('target rows that are probability distributions (non-negative, summing to 1)', name, `${v} at [${r}, ${c}]`, 'range');
-      sum += v;
+    const sum = rowSum(data, r * cols, cols);
+    if (sum < 0) {
+      let c = 0;
+      while (data[r * cols + c]! >= 0) c++;
+      throw invalid('target rows that are probability distributions (non-negative, summing to 1)', name, `${data[r * cols + c]} at [${r}, ${c}]`, 'range');
     }
     if (Math.abs(sum - 1) > 1e-3) {
       throw invalid('target rows that are probability distributions (non-negative, summing to 1 within 1e-3)', name, `row ${r} summing to ${sum}`, 'range');
