@@ -1,5 +1,5 @@
 /**
- * The native backend: adapts the addon (`binding.d.ts`) to {@link Backend} /
+ * The native backend: adapts the addon (`binding.ts`, its typed shape) to {@link Backend} /
  * {@link BackendModel} of `lib/backend/types.ts`. All numerics run in C++
  * (`native/core/network/`); this file only packs specs into Float64Arrays, unpacks
  * results, bridges `AbortSignal` to `requestStop()`, and re-attaches errors from async
@@ -23,7 +23,7 @@ import { loadBinding } from './load';
 
 const STATUS: ReadonlyArray<EpochResult['status']> = ['done', 'aborted', 'nonfinite'];
 
-/** Packs a ModelSpec for `new binding.Model(spec)` (layout documented in binding.d.ts). */
+/** Packs a ModelSpec for `new binding.Model(spec)` (layout documented in binding.ts). */
 export function packModelSpec(spec: ModelSpec): Float64Array {
   const out = new Float64Array(5 + 8 * spec.layers.length);
   out[0] = spec.inputs;
