@@ -82,7 +82,11 @@ struct EpochChannel {
 constexpr std::chrono::microseconds kNotifyInterval{1000};
 constexpr int64_t kNotifyBatches = 4096;
 
-void DeliverQueued(Napi::Env env, Napi::Function fn, EpochChannel* ch) {
+// Written with the C API: when a worker is terminated mid-epoch, Node may still run this
+// with JavaScript disallowed. Every napi call then fails, and node-addon-api would turn
+// the failure into a Napi::Error whose construction itself fails and aborts the process
+// ("Error::Error napi_define_properties"). Here a failed call just drops the report.
+void DeliverQueued(napi_env env, napi_value fn, EpochChannel* ch) {
   std::vector<double>& items = ch->spare;
   items.clear();
   {
@@ -91,21 +95,23 @@ void DeliverQueued(Napi::Env env, Napi::Function fn, EpochChannel* ch) {
     ch->pending = false;
   }
   if (items.empty()) return;
-  Napi::Float64Array arr = Napi::Float64Array::New(env, items.size());
-  std::memcpy(arr.Data(), items.data(), items.size() * sizeof(double));
-  fn.Call({arr});
+  void* data = nullptr;
+  napi_value buffer = nullptr;
+  napi_value arr = nullptr;
+  napi_value recv = nullptr;
+  napi_value result = nullptr;
+  if (napi_create_arraybuffer(env, items.size() * sizeof(double), &data, &buffer) != napi_ok) return;
+  std::memcpy(data, items.data(), items.size() * sizeof(double));
+  if (napi_create_typedarray(env, napi_float64_array, items.size(), buffer, 0, &arr) != napi_ok) return;
+  if (napi_get_undefined(env, &recv) != napi_ok) return;
+  // A JS exception (none is expected: the TS adapter catches onBatchEnd's own errors)
+  // stays pending and reaches Node as uncaught, as it would from any callback.
+  napi_call_function(env, recv, fn, 1, &arr, &result);
 }
 
 void CallJs(Napi::Env env, Napi::Function fn, EpochChannel* ch, void* /*data*/) {
   if (env == nullptr || fn.IsEmpty()) return;
-  try {
-    DeliverQueued(env, fn, ch);
-  } catch (const Napi::Error& e) {
-    // Hand a JS exception back to Node as uncaught; while the environment is being torn
-    // down napi_throw fails too, and then there is nobody left to tell.
-    napi_throw(env, e.Value());
-  } catch (...) {
-  }
+  DeliverQueued(env, fn, ch);
 }
 
 using BatchTsfn = Napi::TypedThreadSafeFunction<EpochChannel, void, CallJs>;
@@ -227,14 +233,14 @@ class EpochWorker : public Napi::AsyncWorker {
   }
 
   // Main thread, after Execute: report what is still queued, release the TSFN and the
-  // busy flag. The JS callback never throws (the TS adapter catches), so neither do we.
+  // busy flag, with C-API calls only (see DeliverQueued): nothing here may throw.
   void Finish(Napi::Env env) {
     if (finished_) return;
     finished_ = true;
     if (channel_ != nullptr) {
-      try {
-        DeliverQueued(env, callback_.Value(), channel_);
-      } catch (const Napi::Error&) {
+      napi_value cb = nullptr;
+      if (napi_get_reference_value(env, callback_, &cb) == napi_ok && cb != nullptr) {
+        DeliverQueued(env, cb, channel_);
       }
       tsfn_.Release();
       channel_ = nullptr;  // owned by the TSFN finalizer from here on
