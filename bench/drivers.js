@@ -99,7 +99,7 @@ function denselyDriver(backend) {
       net.compile({ loss: trial.loss, optimizer: denselyOptimizer(densely, trial.optimizer) });
       const rows = epochRows(trial, ctx.driver, ctx.quick);
       const { x, y } = trainingData(trial, rows);
-      const options = { epochs: 1, batchSize: trial.batchSize, shuffle: true };
+      const options = { epochs: 1, batchSize: trial.batchSize, shuffle: trial.shuffle ?? true };
       return {
         async: true,
         run: () => net.fit(x, y, options),
@@ -237,7 +237,7 @@ const tfjs = {
     // Tensors are made once, as a tfjs user keeps them; densely's fit takes the arrays.
     const xs = tf.tensor2d(x, [rows, trial.model.inputs]);
     const ys = tf.tensor2d(y, [rows, outputs]);
-    const options = { epochs: 1, batchSize: trial.batchSize, shuffle: true, verbose: 0 };
+    const options = { epochs: 1, batchSize: trial.batchSize, shuffle: trial.shuffle ?? true, verbose: 0 };
     return {
       async: true,
       run: () => model.fit(xs, ys, options),

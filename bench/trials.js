@@ -124,6 +124,25 @@ const trials = [
     targets: [{ who: 'densely-native@1', min: 5000000, text: 'native ≥ 5,000,000 steps/s (1 thread)' }],
   },
   {
+    // The same steps in row order: what remains when the per-epoch TypeScript shuffle of
+    // 262,144 rows (~40% of train-xor's time on native) is taken out.
+    id: 'train-xor-ordered',
+    type: 'train',
+    title: 'train XOR 2→8 tanh→1 sigmoid, binaryCrossentropy, SGD 0.1, batch 1, shuffle: false',
+    unit: 'steps/s',
+    model: XOR,
+    loss: 'binaryCrossentropy',
+    optimizer: { name: 'sgd', learningRate: 0.1 },
+    batchSize: 1,
+    shuffle: false,
+    rows: 262144,
+    quickRows: 65536,
+    rowsFor: { tfjs: 2048 },
+    contenders: NETWORK_CONTENDERS,
+    baseline: 'densely-js@1',
+    targets: [{ who: 'densely-native@1', min: 5000000, text: 'native ≥ 5,000,000 steps/s (1 thread)' }],
+  },
+  {
     id: 'predict-xor-1',
     type: 'predict',
     title: 'predict XOR, one sample',
