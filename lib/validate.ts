@@ -190,28 +190,36 @@ export function toMatrix(value: unknown, name: string, cols: number, copy = fals
 }
 
 /**
- * Scans run over chunks of this many elements, one call per chunk: V8 only optimises a
+ * Range scans run over chunks of this many elements, one call per chunk: V8 only optimises a
  * function after it has been called a few times, so one long loop in one call would run
  * unoptimised (about 10× slower) the first few times a large batch is checked.
  */
 const SCAN_CHUNK = 4096;
 
-function firstNonFinite(data: Float32Array, from: number, to: number): number {
+/** The largest finite float32: with it as a bound, ±Inf (and NaN) fall outside the range. */
+const FLT_MAX = 3.4028234663852886e38;
+
+function firstOutside(data: Float32Array, from: number, to: number, lo: number, hi: number): number {
   for (let i = from; i < to; i++) {
     const v = data[i]!;
-    if (v - v !== 0) return i;
+    if (!(v >= lo && v <= hi)) return i;
+  }
+  return -1;
+}
+
+/** Index of the first element outside [lo, hi] (NaN counts as outside), or -1. */
+function findOutside(data: Float32Array, lo: number, hi: number): number {
+  for (let from = 0; from < data.length; from += SCAN_CHUNK) {
+    const i = firstOutside(data, from, Math.min(data.length, from + SCAN_CHUNK), lo, hi);
+    if (i >= 0) return i;
   }
   return -1;
 }
 
 /** Rejects NaN/±Inf, naming the first offending element as [row, col]. */
 export function expectFinite(data: Float32Array, name: string, cols: number): void {
-  for (let from = 0; from < data.length; from += SCAN_CHUNK) {
-    const i = firstNonFinite(data, from, Math.min(data.length, from + SCAN_CHUNK));
-    if (i >= 0) {
-      throw invalid('finite values', name, `${describe(data[i]!)} at [${Math.floor(i / cols)}, ${i % cols}]`, 'range');
-    }
-  }
+  const i = findOutside(data, -FLT_MAX, FLT_MAX);
+  if (i >= 0) throw invalid('finite values', name, `${describe(data[i]!)} at [${Math.floor(i / cols)}, ${i % cols}]`, 'range');
 }
 
 /**
@@ -275,12 +283,8 @@ export function expectDistributions(y: Matrix, name: string): void {
 /** Binary targets must lie in [0, 1]. */
 export function expectUnitInterval(y: Matrix, name: string): void {
   const { data, cols } = y;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v < 0 || v > 1) {
-      throw invalid('binary targets in [0, 1]', name, `${v} at [${Math.floor(i / cols)}, ${i % cols}]`, 'range');
-    }
-  }
+  const i = findOutside(data, 0, 1);
+  if (i >= 0) throw invalid('binary targets in [0, 1]', name, `${data[i]} at [${Math.floor(i / cols)}, ${i % cols}]`, 'range');
 }
 
 export function expectAbortSignal(value: unknown, name: string): AbortSignal | undefined {
