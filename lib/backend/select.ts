@@ -7,9 +7,9 @@ export type BackendRequest = 'auto' | 'native' | 'js';
 
 let warned = false;
 
-/** Message used by the 'auto' fallback warning and by `backend: 'native'` when the addon cannot load. */
+/** The one message of the 'auto' fallback warning and of the error `backend: 'native'` throws. */
 export function nativeUnavailableMessage(reason: string): string {
-  return `densely: the native backend could not be loaded, so the pure-JS backend is used. ${reason}`;
+  return `densely: the native backend could not be loaded (backend 'auto' falls back to the pure-JS backend). ${reason}`;
 }
 
 /**
@@ -32,7 +32,7 @@ export function resolveBackend(request: unknown, name = 'backend'): Backend {
   if (backend) return backend;
   const message = nativeUnavailableMessage(reason ?? 'unknown reason');
   if (req === 'native') {
-    const err = new Error(message.replace('so the pure-JS backend is used', "and backend: 'native' was requested")) as Error & { code: string };
+    const err = new Error(message) as Error & { code: string };
     err.code = 'DENSELY_NATIVE_UNAVAILABLE';
     throw err;
   }
