@@ -14,7 +14,11 @@ import { expectDistributions, expectUnitInterval, invalid, shape, toClassIndices
  */
 export const LOSSES: readonly LossName[] = ['mse', 'mae', 'binaryCrossentropy', 'categoricalCrossentropy', 'sparseCategoricalCrossentropy'];
 
-/** Validates and converts targets for `loss`; `rows` is the row count of x. Always returns data the caller may keep. */
+/**
+ * Validates and converts targets for `loss`; `rows` is the row count of x. With `copy`
+ * false a Float32Array argument may come back as itself (never written); sparse indices
+ * are always converted into a new array.
+ */
 export function toTargets(value: unknown, name: string, loss: LossName, rows: number, outputs: number, copy: boolean): Float32Array {
   if (loss === 'sparseCategoricalCrossentropy') {
     const y = toClassIndices(value, name, outputs);
