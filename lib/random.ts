@@ -134,8 +134,14 @@ export class Rng {
   }
 
   /**
-   * Fisher–Yates shuffle in place (draws exactly as `nextInt(i + 1)` for i from the end),
-   * in runs of 4096 positions, one call each, so V8 optimises it within the first call.
+   * Fisher–Yates shuffle in place: draws exactly as `nextInt(i + 1)` for i from the end,
+   * so the order is the one a loop of `nextInt` calls would give.
+   *
+   * It runs in blocks of 4096 positions, one call each, so V8 optimises the loop within
+   * the first call. Each block keeps the generator in int32 locals (`| 0`). The fields
+   * hold uint32, and any value ≥ 2^31 is a heap number to V8, which makes the
+   * field-based `nextU32` loop allocate on every draw. This way the shuffle costs a few
+   * ns per row instead of ~60.
    */
   shuffle(a: Int32Array): Int32Array {
     for (let top = a.length - 1; top > 0; top -= 4096) this.#shuffleDown(a, top, Math.max(0, top - 4096));
@@ -143,12 +149,51 @@ export class Rng {
   }
 
   #shuffleDown(a: Int32Array, top: number, bottom: number): void {
-    for (let i = top; i > bottom; i--) {
-      const j = this.nextInt(i + 1);
-      const t = a[i]!;
-      a[i] = a[j]!;
-      a[j] = t;
+    if (top + 1 >= 2097152) {
+      // Beyond Lemire's exact float64 range: the general nextInt.
+      for (let i = top; i > bottom; i--) {
+        const j = this.nextInt(i + 1);
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+      }
+      return;
     }
+    let s0 = this.#s0 | 0;
+    let s1 = this.#s1 | 0;
+    let s2 = this.#s2 | 0;
+    let s3 = this.#s3 | 0;
+    for (let i = top; i > bottom; i--) {
+      const n = i + 1;
+      let j = 0;
+      for (;;) {
+        // xoshiro128** (nextU32), in int32 arithmetic.
+        const m5 = Math.imul(s1, 5);
+        const r = Math.imul((m5 << 7) | (m5 >>> 25), 9) >>> 0;
+        const t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = (s3 << 11) | (s3 >>> 21);
+        // Lemire's multiply-shift with rejection (nextInt, n < 2^21).
+        const prod = r * n;
+        const hi = Math.floor(prod / 4294967296);
+        const lo = prod - hi * 4294967296;
+        if (lo >= n || lo >= (4294967296 - n) % n) {
+          j = hi;
+          break;
+        }
+      }
+      const v = a[i]!;
+      a[i] = a[j]!;
+      a[j] = v;
+    }
+    this.#s0 = s0 >>> 0;
+    this.#s1 = s1 >>> 0;
+    this.#s2 = s2 >>> 0;
+    this.#s3 = s3 >>> 0;
   }
 
   /** A fresh generator derived from this one (for independent streams: init vs shuffle). */
