@@ -136,9 +136,10 @@ function isNumberArray(value: unknown): value is number[] {
  * Accepts a Float32Array (row-major, length a multiple of `cols`), a number[][] with
  * `cols` columns, or a flat number[] (row-major). Returns a contiguous Float32Array
  * view: the caller's own Float32Array when `copy` is false (never written), else a copy.
- * Non-finite values are rejected.
+ * Non-finite values are rejected (unless `checkFinite` is false: then the caller must
+ * check, as fit does while it copies a Float32Array).
  */
-export function toMatrix(value: unknown, name: string, cols: number, copy = false): Matrix {
+export function toMatrix(value: unknown, name: string, cols: number, copy = false, checkFinite = true): Matrix {
   let data: Float32Array;
   let rows: number;
   if (value instanceof Float32Array) {
@@ -185,7 +186,7 @@ export function toMatrix(value: unknown, name: string, cols: number, copy = fals
   } else {
     throw invalid(`a non-empty Float32Array or number[][] with ${cols} columns`, name, describe(value));
   }
-  expectFinite(data, name, cols);
+  if (checkFinite) expectFinite(data, name, cols);
   return { data, rows, cols };
 }
 
@@ -197,7 +198,7 @@ export function toMatrix(value: unknown, name: string, cols: number, copy = fals
 const SCAN_CHUNK = 4096;
 
 /** The largest finite float32: with it as a bound, ±Inf (and NaN) fall outside the range. */
-const FLT_MAX = 3.4028234663852886e38;
+export const FLT_MAX = 3.4028234663852886e38;
 
 function firstOutside(data: Float32Array, from: number, to: number, lo: number, hi: number): number {
   for (let i = from; i < to; i++) {
@@ -208,7 +209,7 @@ function firstOutside(data: Float32Array, from: number, to: number, lo: number, 
 }
 
 /** Index of the first element outside [lo, hi] (NaN counts as outside), or -1. */
-function findOutside(data: Float32Array, lo: number, hi: number): number {
+export function findOutside(data: Float32Array, lo: number, hi: number): number {
   for (let from = 0; from < data.length; from += SCAN_CHUNK) {
     const i = firstOutside(data, from, Math.min(data.length, from + SCAN_CHUNK), lo, hi);
     if (i >= 0) return i;
@@ -219,7 +220,12 @@ function findOutside(data: Float32Array, lo: number, hi: number): number {
 /** Rejects NaN/±Inf, naming the first offending element as [row, col]. */
 export function expectFinite(data: Float32Array, name: string, cols: number): void {
   const i = findOutside(data, -FLT_MAX, FLT_MAX);
-  if (i >= 0) throw invalid('finite values', name, `${describe(data[i]!)} at [${Math.floor(i / cols)}, ${i % cols}]`, 'range');
+  if (i >= 0) throw nonFinite(data[i]!, i, name, cols);
+}
+
+/** The error for non-finite element `i` (value `v`) of a `cols`-wide matrix named `name`. */
+export function nonFinite(v: number, i: number, name: string, cols: number): Error {
+  return invalid('finite values', name, `${describe(v)} at [${Math.floor(i / cols)}, ${i % cols}]`, 'range');
 }
 
 /**

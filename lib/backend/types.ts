@@ -215,6 +215,12 @@ export interface Backend {
     c: Float32Array,
     ldc: number,
   ): void;
+  /**
+   * dst ← src (equal lengths, no overlap), returning the index of the first element
+   * outside [lo, hi] (NaN counts as outside), or -1; dst is unspecified past a hit.
+   * fit's copy of its training data and the finiteness check, in one pass over memory.
+   */
+  copyInRange(src: Float32Array, dst: Float32Array, lo: number, hi: number): number;
   setThreads(n: number): void;
   getThreads(): number;
 }

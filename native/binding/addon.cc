@@ -6,6 +6,7 @@
 #include "args.h"
 #include "gemm/gemm.h"
 #include "model.h"
+#include "ops/scan.h"
 #include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
 
@@ -24,6 +25,7 @@ class DenselyAddon : public Napi::Addon<DenselyAddon> {
   DenselyAddon(Napi::Env env, Napi::Object exports) {
     DefineAddon(exports, {
                              InstanceMethod<&DenselyAddon::Sgemm>("sgemm", napi_enumerable),
+                             InstanceMethod<&DenselyAddon::CopyInRange>("copyInRange", napi_enumerable),
                              InstanceMethod<&DenselyAddon::SetThreads>("setThreads", napi_enumerable),
                              InstanceMethod<&DenselyAddon::GetThreads>("getThreads", napi_enumerable),
                              InstanceMethod<&DenselyAddon::IsaName>("isa", napi_enumerable),
@@ -59,6 +61,23 @@ class DenselyAddon : public Napi::Addon<DenselyAddon> {
     NeedLength(env, b.ElementLength(), m > 0 && n > 0 ? need_b : 0, "b");
     NeedLength(env, c.ElementLength(), need_c, "c");
     densely::sgemm(ta, tb, m, n, k, alpha, a.Data(), lda, b.Data(), ldb, beta, c.Data(), ldc);
+  }
+
+  // copyInRange(src, dst, lo, hi): dst ← src (equal lengths), the index of the first
+  // element outside [lo, hi] or -1 (ops/scan.h).
+  Napi::Value CopyInRange(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Float32Array src = ArgF32(info, 0, "src");
+    Napi::Float32Array dst = ArgF32(info, 1, "dst");
+    const float lo = static_cast<float>(ArgNumber(info, 2, "lo"));
+    const float hi = static_cast<float>(ArgNumber(info, 3, "hi"));
+    if (src.ElementLength() != dst.ElementLength()) ThrowInternal(env, "copyInRange lengths differ");
+    const int64_t n = static_cast<int64_t>(src.ElementLength());
+    const float* s = src.Data();
+    const float* d = dst.Data();
+    if (n > 0 && s < d + n && d < s + n) ThrowInternal(env, "copyInRange src and dst overlap");
+    const int64_t at = densely::copy_first_outside(s, dst.Data(), n, lo, hi);
+    return Napi::Number::New(env, static_cast<double>(at));
   }
 
   void SetThreads(const Napi::CallbackInfo& info) {

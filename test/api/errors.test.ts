@@ -176,6 +176,32 @@ describe(`data errors, never mutating inputs, state unchanged (${BACKEND})`, () 
     }
   });
 
+  it('fit: non-finite x in every form is named by [row, col] before anything changes', async () => {
+    const net = small();
+    net.compile({ loss: 'mse', optimizer: new SGD({ learningRate: 0.1, momentum: 0.9 }) });
+    const y = new Float32Array(8);
+    // Float32Array x is copied and checked in one pass by the backend (copyInRange);
+    // the other forms are converted first. Both must report the first offending element.
+    const big = new Float32Array(3 * 5000).fill(0.5);
+    big[3 * 4321 + 2] = -Infinity;
+    big[3 * 4999] = NaN;
+    const bad: Array<[unknown, unknown, string]> = [
+      [Float32Array.of(1, 2, 3, 4, 5, NaN, 7, 8, 9, 10, 11, 12), y, 'NaN at [1, 2]'],
+      [Float32Array.of(Infinity, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, NaN), y, 'Infinity at [0, 0]'],
+      [[[1, 2, 3], [4, 5, 6], [7, 8, -Infinity], [1, 1, 1]], y, '-Infinity at [2, 2]'],
+      [big, new Float32Array(2 * 5000), '-Infinity at [4321, 2]'],
+    ];
+    const before = net.getWeights();
+    for (const [x, yy, received] of bad) {
+      const r = await untouched([x, yy], (a, b) => net.fit(a as Float32Array, b as Float32Array, { epochs: 1 }));
+      expect(r.error, `fit(${received})`).toBeInstanceOf(Error);
+      expect((r.error as Error).message).toMatch(form('x', received));
+    }
+    expect(net.getWeights(), 'weights unchanged after rejected fits').toEqual(before);
+    // A fit with clean data still works afterwards (its buffers were only scratch).
+    await net.fit(X(), y, { epochs: 1 });
+  });
+
   it('x rows and targets rows disagree: the message prints both shapes', () => {
     const net = small();
     net.compile({ loss: 'mse', optimizer: 'sgd' });

@@ -88,6 +88,14 @@ describe('native argument re-checks', () => {
     internal(() => backend.sgemm(false, true, 2, 4, 3, 1, a, 3, b, 4, 0, c, 4), 'transposed b needs 4×3 = 12 with ldb ≥ 3: ldb 4 needs 15');
   });
 
+  it('rejects copyInRange on unequal lengths or overlapping arrays', () => {
+    const src = new Float32Array(16);
+    internal(() => backend.copyInRange(src, new Float32Array(15), -1, 1), 'unequal lengths');
+    internal(() => backend.copyInRange(src.subarray(0, 8), src.subarray(4, 12), -1, 1), 'overlap');
+    internal(() => backend.copyInRange(src, src, -1, 1), 'same array');
+    expect(backend.copyInRange(src.subarray(0, 8), src.subarray(8, 16), -1, 1)).toBe(-1);
+  });
+
   it('rejects calls after dispose', () => {
     const m = backend.createModel(spec);
     m.dispose();

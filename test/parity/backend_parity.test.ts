@@ -290,6 +290,33 @@ describe('js ↔ native: a diverging epoch', () => {
   }
 });
 
+describe('js ↔ native: copyInRange (fit\'s copy and finiteness check)', () => {
+  it('copies every element and finds the same first element outside the range', () => {
+    const rng = new TestRng(11);
+    for (const n of [0, 1, 7, 4095, 4096, 4097, 12_289]) {
+      const src = new Float32Array(n);
+      for (let i = 0; i < n; i++) src[i] = rng.uniform(-2, 2);
+      const positions = n === 0 ? [] : [0, n - 1, Math.floor(n / 2), Math.min(n - 1, 4095), Math.min(n - 1, 4096)];
+      const cases: Array<[number, number] | null> = [null, ...[NaN, Infinity, -Infinity, 3].flatMap((v) => positions.map((p): [number, number] => [p, v]))];
+      for (const c of cases) {
+        const s = src.slice();
+        if (c) s[c[0]] = c[1];
+        const dj = new Float32Array(n);
+        const dn = new Float32Array(n);
+        const lo = c && c[1] === 3 ? -2 : -3.4028234663852886e38;
+        const hi = c && c[1] === 3 ? 2 : 3.4028234663852886e38;
+        const ij = jsBackend.copyInRange(s, dj, lo, hi);
+        const inat = native().copyInRange(s, dn, lo, hi);
+        const what = `n ${n}, ${c ? `${c[1]} at ${c[0]}` : 'clean'}`;
+        expect(inat, what).toBe(ij);
+        // The first bad element is the earliest one, whatever else the data holds.
+        expect(ij, what).toBe(c ? c[0] : -1);
+        if (!c) expect(Buffer.compare(Buffer.from(dn.buffer), Buffer.from(s.buffer)), what).toBe(0);
+      }
+    }
+  });
+});
+
 describe('js ↔ native: sgemm', () => {
   const shapes: Array<[number, number, number]> = [
     [1, 1, 1],

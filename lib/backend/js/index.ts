@@ -13,6 +13,7 @@
 import type { Backend, BackendModel, ModelSpec } from '../types';
 import { sgemm } from './gemm';
 import { JsModel } from './model';
+import { findOutside } from '../../validate';
 
 let requestedThreads = 1;
 
@@ -23,6 +24,10 @@ export const jsBackend: Backend = {
     return new JsModel(spec);
   },
   sgemm,
+  copyInRange(src: Float32Array, dst: Float32Array, lo: number, hi: number): number {
+    dst.set(src);
+    return findOutside(dst, lo, hi);
+  },
   setThreads(n: number): void {
     requestedThreads = n;
   },

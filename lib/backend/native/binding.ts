@@ -67,6 +67,8 @@ export interface NativeBinding {
     c: Float32Array,
     ldc: number,
   ): void;
+  /** dst ← src (equal lengths, not overlapping); index of the first element outside [lo, hi] (NaN is outside), or -1. */
+  copyInRange(src: Float32Array, dst: Float32Array, lo: number, hi: number): number;
   setThreads(n: number): void;
   getThreads(): number;
   /** 'avx2' | 'sse2' | 'neon' | 'scalar'. */

@@ -191,6 +191,7 @@ function makeBackend(binding: NativeBinding): Backend {
     createModel: (spec) => new NativeBackendModel(binding, spec),
     sgemm: (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =>
       binding.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),
+    copyInRange: (src, dst, lo, hi) => binding.copyInRange(src, dst, lo, hi),
     setThreads: (n) => binding.setThreads(n),
     getThreads: () => binding.getThreads(),
   };

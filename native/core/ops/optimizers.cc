@@ -9,7 +9,8 @@
 // computed in float64 once per step. Every loop is elementwise, so the compiler
 // vectorises the sqrt-free ones; the adam and rmsprop loops need a square root, which
 // GCC will not vectorise while sqrtf may set errno (-fmath-errno, the default), so on
-// x86-64 they take 4 lanes at a time with SSE2 (part of the x86-64 baseline) and the
+// x86-64 they take 8 lanes at a time with AVX where the CPU has it (optimizers_avx2.cc,
+// chosen by runtime/cpu.h), else 4 with SSE2 (part of the x86-64 baseline), and the
 // scalar loop does the tail. Both use the same IEEE operations in the same order
 // (mul, add, sqrt, div; no FMA at the baseline), so lanes and tail agree bit for bit
 // and the result does not depend on where a range is split.
@@ -17,9 +18,15 @@
 
 #include <cmath>
 
+#include "../runtime/cpu.h"
+
 #if defined(__SSE2__) || defined(_M_X64)
 #include <emmintrin.h>
 #define DENSELY_OPT_SSE2 1
+#endif
+#if defined(__x86_64__) || defined(_M_X64)
+#include "optimizers_simd.h"
+#define DENSELY_OPT_AVX2 1
 #endif
 
 namespace densely {
@@ -145,6 +152,12 @@ void adam(const OptimizerStep& k, bool decoupled, float* __restrict th, const fl
   float* __restrict bm = bk.s1;
   float* __restrict bv = bk.s2;
   int64_t i = 0;
+#ifdef DENSELY_OPT_AVX2
+  if (active_isa() == Isa::kAvx2) {
+    i = adam_avx2(k, decoupled, th, gr, m, v, n, G ? bth : nullptr, G ? bm : nullptr,
+                  G ? bv : nullptr);
+  }
+#endif
 #ifdef DENSELY_OPT_SSE2
   const __m128 vb1 = _mm_set1_ps(b1), vb2 = _mm_set1_ps(b2), vob1 = _mm_set1_ps(ob1),
                vob2 = _mm_set1_ps(ob2), vlr = _mm_set1_ps(lr_c1), vc2 = _mm_set1_ps(c2),
@@ -190,6 +203,11 @@ void rmsprop(const OptimizerStep& k, float* __restrict th, const float* __restri
   float* __restrict bv = bk.s1;
   float* __restrict bb = bk.s2;
   int64_t i = 0;
+#ifdef DENSELY_OPT_AVX2
+  if (active_isa() == Isa::kAvx2) {
+    i = rmsprop_avx2(k, th, gr, v, b, n, G ? bth : nullptr, G ? bv : nullptr, G ? bb : nullptr);
+  }
+#endif
 #ifdef DENSELY_OPT_SSE2
   const __m128 vrho = _mm_set1_ps(rho), vorho = _mm_set1_ps(orho), veps = _mm_set1_ps(eps),
                vlr = _mm_set1_ps(lr), vwd = _mm_set1_ps(wd), vmu = _mm_set1_ps(mu);

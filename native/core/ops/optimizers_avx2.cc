@@ -1,0 +1,84 @@
+// AVX (256-bit) bodies of adam and rmsprop: see optimizers_simd.h. Compiled with the
+// avx2 flags (sources.json core_avx2). Division and square root are the bottleneck of
+// these loops (the SSE2 body waits on divps); 8 lanes per instruction halve the
+// instruction count. No FMA: this file is compiled with -mfma (the avx2 group's flags),
+// and GCC contracts a mul intrinsic feeding an add intrinsic into vfmadd even under
+// -std=c++17 (its ISO-mode default of no contraction applies to C only), which changes
+// the rounding. Contraction is switched off for this file; test_optimizers checks the
+// bits against the baseline loop on every ISA.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+#include <immintrin.h>
+
+#include "optimizers_simd.h"
+
+namespace densely {
+
+int64_t adam_avx2(const OptimizerStep& k, bool decoupled, float* __restrict th,
+                  const float* __restrict gr, float* __restrict m, float* __restrict v,
+                  int64_t n, float* __restrict bth, float* __restrict bm, float* __restrict bv) {
+  const __m256 vb1 = _mm256_set1_ps(k.b1), vb2 = _mm256_set1_ps(k.b2),
+               vob1 = _mm256_set1_ps(k.ob1), vob2 = _mm256_set1_ps(k.ob2),
+               vlr = _mm256_set1_ps(k.lr_c1), vc2 = _mm256_set1_ps(k.c2),
+               veps = _mm256_set1_ps(k.eps), vwd = _mm256_set1_ps(decoupled ? 0.0f : k.wd),
+               vdecay = _mm256_set1_ps(decoupled ? k.decay : 1.0f);
+  const bool save = bth != nullptr;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 th0 = _mm256_loadu_ps(th + i), m0 = _mm256_loadu_ps(m + i),
+                 v0 = _mm256_loadu_ps(v + i);
+    if (save) {
+      _mm256_storeu_ps(bth + i, th0);
+      _mm256_storeu_ps(bm + i, m0);
+      _mm256_storeu_ps(bv + i, v0);
+    }
+    const __m256 t0 = _mm256_mul_ps(th0, vdecay);
+    const __m256 g = _mm256_add_ps(_mm256_loadu_ps(gr + i), _mm256_mul_ps(vwd, t0));
+    const __m256 mi = _mm256_add_ps(_mm256_mul_ps(vb1, m0), _mm256_mul_ps(vob1, g));
+    const __m256 vi =
+        _mm256_add_ps(_mm256_mul_ps(vb2, v0), _mm256_mul_ps(vob2, _mm256_mul_ps(g, g)));
+    _mm256_storeu_ps(m + i, mi);
+    _mm256_storeu_ps(v + i, vi);
+    const __m256 den = _mm256_add_ps(_mm256_sqrt_ps(_mm256_mul_ps(vi, vc2)), veps);
+    _mm256_storeu_ps(th + i, _mm256_sub_ps(t0, _mm256_div_ps(_mm256_mul_ps(vlr, mi), den)));
+  }
+  return i;
+}
+
+int64_t rmsprop_avx2(const OptimizerStep& k, float* __restrict th, const float* __restrict gr,
+                     float* __restrict v, float* __restrict b, int64_t n, float* __restrict bth,
+                     float* __restrict bv, float* __restrict bb) {
+  const __m256 vrho = _mm256_set1_ps(k.rho), vorho = _mm256_set1_ps(k.orho),
+               veps = _mm256_set1_ps(k.eps), vlr = _mm256_set1_ps(k.lr),
+               vwd = _mm256_set1_ps(k.wd), vmu = _mm256_set1_ps(k.mu);
+  const bool save = bth != nullptr;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 t = _mm256_loadu_ps(th + i), v0 = _mm256_loadu_ps(v + i);
+    if (save) {
+      _mm256_storeu_ps(bth + i, t);
+      _mm256_storeu_ps(bv + i, v0);
+    }
+    const __m256 g = _mm256_add_ps(_mm256_loadu_ps(gr + i), _mm256_mul_ps(vwd, t));
+    const __m256 vi =
+        _mm256_add_ps(_mm256_mul_ps(vrho, v0), _mm256_mul_ps(vorho, _mm256_mul_ps(g, g)));
+    _mm256_storeu_ps(v + i, vi);
+    const __m256 q = _mm256_div_ps(g, _mm256_add_ps(_mm256_sqrt_ps(vi), veps));
+    if (b == nullptr) {
+      _mm256_storeu_ps(th + i, _mm256_sub_ps(t, _mm256_mul_ps(vlr, q)));
+    } else {
+      const __m256 b0 = _mm256_loadu_ps(b + i);
+      if (save) _mm256_storeu_ps(bb + i, b0);
+      const __m256 bi = _mm256_add_ps(_mm256_mul_ps(vmu, b0), q);
+      _mm256_storeu_ps(b + i, bi);
+      _mm256_storeu_ps(th + i, _mm256_sub_ps(t, _mm256_mul_ps(vlr, bi)));
+    }
+  }
+  return i;
+}
+
+}  // namespace densely

@@ -1,0 +1,133 @@
+// The optimizer loops on every kernel set this CPU supports (scalar tail only, SSE2,
+// AVX): the same IEEE operations in the same order, so every ISA and every split of the
+// range must give the very same bits, with and without the overflow backup. The
+// reference is the per-element rule written out here in plain float32 (PyTorch's
+// update, lib/backend/types.ts OptimizerSpec).
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "check.h"
+#include "ops/optimizers.h"
+#include "runtime/cpu.h"
+
+using namespace densely;
+
+namespace {
+
+uint32_t g_state = 99;
+float uniform(float lo, float hi) {
+  g_state = g_state * 1664525u + 1013904223u;
+  return lo + (hi - lo) * (static_cast<float>(g_state >> 8) / 16777216.0f);
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// One element of each rule, float32 throughout (volatile stops any contraction or
+// reassociation the optimiser might otherwise try).
+void reference(const OptimizerSpec& spec, const OptimizerStep& k, float& th, float g0, float& s1,
+               float& s2) {
+  volatile float t = th;
+  if (spec.kind == kAdam || spec.kind == kAdamW) {
+    const bool dec = spec.kind == kAdamW;
+    volatile float t0 = t * (dec ? k.decay : 1.0f);
+    volatile float g = g0 + (dec ? 0.0f : k.wd) * t0;
+    volatile float a = k.b1 * s1, b = k.ob1 * g;
+    volatile float mi = a + b;
+    volatile float gg = g * g;
+    volatile float c = k.b2 * s2, d = k.ob2 * gg;
+    volatile float vi = c + d;
+    volatile float sc = vi * k.c2;
+    volatile float den = std::sqrt(static_cast<float>(sc)) + k.eps;
+    volatile float num = k.lr_c1 * mi;
+    volatile float q = num / den;
+    th = t0 - q;
+    s1 = mi;
+    s2 = vi;
+  } else {  // rmsprop without momentum
+    volatile float g = g0 + k.wd * t;
+    volatile float gg = g * g;
+    volatile float a = k.rho * s1, b = k.orho * gg;
+    volatile float vi = a + b;
+    volatile float den = std::sqrt(static_cast<float>(vi)) + k.eps;
+    volatile float q = g / den;
+    volatile float step = k.lr * q;
+    th = t - step;
+    s1 = vi;
+  }
+}
+
+void check_rule(const OptimizerSpec& spec, int64_t n) {
+  std::vector<float> th(n), g(n), s1(n), s2(n);
+  for (int64_t i = 0; i < n; ++i) {
+    th[i] = uniform(-2.0f, 2.0f);
+    g[i] = uniform(-1.0f, 1.0f) * (i % 7 == 0 ? 1e-6f : 1.0f);
+    s1[i] = uniform(-0.1f, 0.1f);
+    s2[i] = uniform(0.0f, 0.01f);
+  }
+  const int slots = optimizer_slots(spec);
+  for (int64_t t = 1; t <= 3; ++t) {
+    const OptimizerStep k = optimizer_step(spec, t);
+    std::vector<float> rth = th, rs1 = s1, rs2 = s2;
+    for (int64_t i = 0; i < n; ++i) reference(spec, k, rth[i], g[i], rs1[i], rs2[i]);
+    const Isa isas[] = {Isa::kScalar, Isa::kSse2, Isa::kAvx2};
+    for (Isa isa : isas) {
+      if (!force_isa(isa)) continue;
+      for (int backup = 0; backup < 2; ++backup) {
+        std::vector<float> a = th, b1 = s1, b2 = s2;
+        std::vector<float> bth(n, -1.0f), bs1(n, -1.0f), bs2(n, -1.0f);
+        // Split the range at an odd point: the result must not depend on it.
+        const int64_t cut = n / 3;
+        for (int part = 0; part < 2; ++part) {
+          const int64_t o = part == 0 ? 0 : cut, len = part == 0 ? cut : n - cut;
+          float* p1 = slots >= 1 ? b1.data() + o : nullptr;
+          float* p2 = slots >= 2 ? b2.data() + o : nullptr;
+          if (backup) {
+            optimizer_update_backup(spec, k, a.data() + o, g.data() + o, p1, p2, len,
+                                    bth.data() + o, slots >= 1 ? bs1.data() + o : nullptr,
+                                    slots >= 2 ? bs2.data() + o : nullptr);
+          } else {
+            optimizer_update(spec, k, a.data() + o, g.data() + o, p1, p2, len);
+          }
+        }
+        CHECK(same_bits(a, rth));
+        if (!same_bits(b1, rs1) && n > 0) std::printf("n=%lld isa=%d kind=%d b1[0]=%.9g ref=%.9g th %.9g ref %.9g\n", (long long)n, (int)isa, spec.kind, b1[0], rs1[0], a[0], rth[0]);
+        CHECK(same_bits(b1, rs1));
+        if (slots >= 2) CHECK(same_bits(b2, rs2));
+        if (backup) {
+          CHECK(same_bits(bth, th));
+          CHECK(same_bits(bs1, s1));
+          if (slots >= 2) CHECK(same_bits(bs2, s2));
+        }
+      }
+    }
+    th = rth;
+    s1 = rs1;
+    s2 = rs2;
+  }
+}
+
+}  // namespace
+
+int main() {
+  OptimizerSpec adam;
+  adam.kind = kAdam;
+  adam.learning_rate = 1e-3;
+  adam.weight_decay = 0.01;
+  OptimizerSpec adamw = adam;
+  adamw.kind = kAdamW;
+  OptimizerSpec rms;
+  rms.kind = kRmsProp;
+  rms.learning_rate = 0.01;
+  rms.weight_decay = 0.001;
+  for (int64_t n : {0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 33, 100, 1027}) {
+    check_rule(adam, n);
+    check_rule(adamw, n);
+    check_rule(rms, n);
+  }
+  return densely_test::finish("test_optimizers");
+}
