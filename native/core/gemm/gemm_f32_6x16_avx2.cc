@@ -13,8 +13,8 @@
 //   cost more than it saves. Rows past mr alias row 0 (their results are discarded).
 //   Same FMA sequence per element, so C is bit-identical to the packed-A variant.
 // Edges: mr < 6 or nr < 16 run the same register arithmetic on the zero-padded panels,
-//   then store through AVX2 lane masks (vmaskmovps: columns ≥ nr are neither read nor
-//   written) and skip rows ≥ mr; each stored lane is finished by the same instructions
+//   then skip rows ≥ mr and, when nr < 16, store through AVX2 lane masks (vmaskmovps:
+//   columns ≥ nr are neither read nor written); each stored lane is finished by the same instructions
 //   as in a full tile. So every element of C gets the same operation sequence wherever
 //   its tile sits, which keeps results independent of how the driver splits C.
 // beta == 0 means C is never read (it may hold NaN).
@@ -24,46 +24,17 @@
 //   latency, so ≥ 2 × 4 = 8 independent accumulator chains keep both pipes busy; 12
 //   chains leave slack for load latency. Per k step: 2 loads of B + 6 broadcasts of A
 //   for 12 FMAs (a 1.5 FMA : 1 load ratio; Zen 3 sustains 3 loads/cycle).
-// Only this file and gemm_f32_direct_avx2.cc are compiled with -mavx2 -mfma; nothing
+// Only the core_avx2 files (native/sources.json) are compiled with -mavx2 -mfma; nothing
 // here uses a std:: template (an AVX2 instantiation could leak to baseline callers).
 #include <immintrin.h>
 
 #include <cstdlib>
 
-#include "gemm_epilogue.h"
+#include "gemm_epilogue_avx2.h"
 #include "gemm_kernels.h"
 
 namespace densely {
 namespace {
-
-// alpha·acc (+ beta·cval) then the epilogue; cval/biasv are C's and the bias's lanes
-// (zero in masked-off lanes of an edge tile, never used when beta == 0 / no bias).
-inline __m256 finish(__m256 acc, __m256 cval, __m256 valpha, float beta, __m256 biasv,
-                     const GemmEpilogue* ep) {
-  __m256 v = _mm256_mul_ps(valpha, acc);
-  if (beta != 0.0f) v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_set1_ps(beta), cval));
-  if (ep == nullptr) return v;
-  const __m256 zero = _mm256_setzero_ps();
-  switch (ep->kind) {
-    case Epilogue::kNone:
-      return v;
-    case Epilogue::kBias:
-      return _mm256_add_ps(v, biasv);
-    case Epilogue::kBiasRelu:
-      v = _mm256_add_ps(v, biasv);
-      return _mm256_max_ps(zero, v);  // (0 > v) ? 0 : v, so NaN stays NaN, like the ref
-    case Epilogue::kRelu:
-      return _mm256_max_ps(zero, v);
-    case Epilogue::kBiasLeakyRelu:
-      v = _mm256_add_ps(v, biasv);
-      return _mm256_blendv_ps(_mm256_mul_ps(_mm256_set1_ps(ep->leaky_alpha), v), v,
-                              _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
-    case Epilogue::kLeakyRelu:
-      return _mm256_blendv_ps(_mm256_mul_ps(_mm256_set1_ps(ep->leaky_alpha), v), v,
-                              _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
-  }
-  return v;
-}
 
 // The k loop. kRowsA = false: A is a packed micro-panel (a[6p + i]); true: A is read in
 // place from row-major storage (row i at a_rows[i], element p at a_rows[i][p]).
@@ -74,6 +45,9 @@ inline void ukernel_6x16(int64_t kc, const float* a, const float* const* a_rows,
 #if defined(DENSELY_DEBUG_CHECKS)
   if (kc < 1 || mr < 1 || mr > 6 || nr < 1 || nr > 16 || ldc < nr) std::abort();
 #endif
+  // alpha and beta wait in memory: held in two xmm registers across the k loop they made
+  // GCC 12 keep an accumulator on the stack instead (15 ymm in use + 2 = 17 > 16).
+  volatile float alpha_mem = alpha, beta_mem = beta;
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -119,16 +93,13 @@ inline void ukernel_6x16(int64_t kc, const float* a, const float* const* a_rows,
     b += 16 * (N);                                                                  \
   } while (0)
 
-  int64_t p = 0;
-  for (; p + 4 <= kc; p += 4) {
-    _mm_prefetch(reinterpret_cast<const char*>(b + 16 * 8), _MM_HINT_T0);
-    DENSELY_STEP(0);
-    DENSELY_STEP(1);
-    DENSELY_STEP(2);
-    DENSELY_STEP(3);
-    DENSELY_ADVANCE(4);
-  }
-  for (; p < kc; ++p) {
+  // One k step per iteration, not unrolled: with 4 steps per iteration (and a software
+  // prefetch of B) GCC 12 kept one accumulator on the stack (an FMA with a memory
+  // operand and a spill store every 4 steps); this loop is 25 instructions for 12 FMAs
+  // with all 15 values in registers, and the 6 FMA cycles per step hide the loop
+  // overhead on a core that issues 6–8 instructions a cycle.
+#pragma GCC unroll 1
+  for (int64_t p = 0; p < kc; ++p) {
     DENSELY_STEP(0);
     DENSELY_ADVANCE(1);
   }
@@ -136,20 +107,26 @@ inline void ukernel_6x16(int64_t kc, const float* a, const float* const* a_rows,
 #undef DENSELY_STEP
 #undef DENSELY_A
 
+  alpha = alpha_mem;
+  beta = beta_mem;
   const __m256 valpha = _mm256_set1_ps(alpha);
   const __m256 zero = _mm256_setzero_ps();
   const bool has_bias = ep != nullptr && epilogue_has_bias(ep->kind);
   const bool has_c = beta != 0.0f;
-  if (mr == 6 && nr == 16) {
+  if (nr == 16) {
+    // All 16 columns: plain loads and stores (vmaskmovps stores are slow on AMD cores),
+    // rows ≥ mr skipped.
     const __m256 bias0 = has_bias ? _mm256_loadu_ps(ep->bias) : zero;
     const __m256 bias1 = has_bias ? _mm256_loadu_ps(ep->bias + 8) : zero;
 #define DENSELY_ROW(I, X0, X1)                                                                 \
   do {                                                                                         \
-    float* row = c + (I) * ldc;                                                                \
-    const __m256 cv0 = has_c ? _mm256_loadu_ps(row) : zero;                                    \
-    const __m256 cv1 = has_c ? _mm256_loadu_ps(row + 8) : zero;                                \
-    _mm256_storeu_ps(row, finish(X0, cv0, valpha, beta, bias0, ep));                           \
-    _mm256_storeu_ps(row + 8, finish(X1, cv1, valpha, beta, bias1, ep));                       \
+    if ((I) < mr) {                                                                            \
+      float* row = c + (I) * ldc;                                                              \
+      const __m256 cv0 = has_c ? _mm256_loadu_ps(row) : zero;                                  \
+      const __m256 cv1 = has_c ? _mm256_loadu_ps(row + 8) : zero;                              \
+      _mm256_storeu_ps(row, finish(X0, cv0, valpha, beta, bias0, ep));                         \
+      _mm256_storeu_ps(row + 8, finish(X1, cv1, valpha, beta, bias1, ep));                     \
+    }                                                                                          \
   } while (0)
     DENSELY_ROW(0, c00, c01);
     DENSELY_ROW(1, c10, c11);

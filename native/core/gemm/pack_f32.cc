@@ -86,6 +86,28 @@ void pack_a_fixed(bool trans_a, const float* a, int64_t lda, int64_t i0, int64_t
 template <int NR>
 void pack_b_fixed(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0,
                   int64_t nc, float* out) {
+  if (!trans_b) {
+    // Full panels kGroup at a time, row by row: each row of B gives kGroup·NR contiguous
+    // floats (a stream the hardware prefetcher follows), scattered NR to each panel. One
+    // panel at a time reads NR floats from each of kc rows ldb apart (measured ~3% slower
+    // overall at 64×128·784 NN); all panels at once writes to nc/NR places kc·NR floats
+    // apart, the same L1 set when kc·NR·4 B is a multiple of 4 KiB, which thrashes past
+    // the 8–12 ways of L1 (measured ~4% slower at 128×512·512). kGroup = 8 stays within
+    // the ways.
+    constexpr int64_t kGroup = 8;
+    const int64_t full = nc / NR;
+    for (int64_t q0 = 0; q0 < full; q0 += kGroup) {
+      const int64_t q1 = full - q0 < kGroup ? full : q0 + kGroup;
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* src = b + (p0 + p) * ldb + j0;
+        for (int64_t q = q0; q < q1; ++q)
+          std::memcpy(out + q * NR * kc + p * NR, src + q * NR, sizeof(float) * NR);
+      }
+    }
+    out += full * NR * kc;
+    j0 += full * NR;
+    nc -= full * NR;
+  }
   for (int64_t q = 0; q < nc; q += NR) {
     const int64_t cols = nc - q < NR ? nc - q : NR;
     if (!trans_b) {
