@@ -3,7 +3,8 @@
 // Sweeps: tile edges (m < MR, n < NR, k = 1, k > KC, 1/7/15/16/17/63/65/1000-ish),
 // every transpose combination, prime leading dimensions, beta = 0 over a NaN-filled C
 // (so reading C would show), beta = 1 and 0.5, alpha ≠ 1, each epilogue, the training
-// shapes, and bit-identical C for 1, 2 and 3 threads and packed or in-place A.
+// shapes, and bit-identical C for 1, 2 and 3 threads and the packed, in-place-A and
+// narrow paths.
 // Tolerance per element: float32 against float64 with a k-long reduction:
 //   |c − c64| ≤ (k + 4) · 2⁻²³ · (|alpha| Σ_p |a_ip b_pj| + |beta c_ij| + |bias_j|) + 1e-30,
 // the standard γ_k bound on a sum of k products with one rounding each, doubled.
@@ -174,11 +175,12 @@ void run_case(const Case& cs, const std::vector<const GemmKernelSet*>& sets, int
     pr.verify(c, "ref");
   }
   for (const GemmKernelSet* ks : sets) {
-    for (GemmPath path : {GemmPath::kAuto, GemmPath::kPacked, GemmPath::kDirect, GemmPath::kRowsA}) {
+    for (GemmPath path : {GemmPath::kAuto, GemmPath::kPacked, GemmPath::kDirect, GemmPath::kRowsA,
+                          GemmPath::kNarrow}) {
       std::vector<float> c = pr.c0;
       sgemm_with(*ks, threads, cs.ta, cs.tb, cs.m, cs.n, cs.k, cs.alpha, pr.a.data(), pr.lda,
                  pr.b.data(), pr.ldb, cs.beta, c.data(), pr.ldc, pr.ep, path);
-      const char* names[] = {"/auto", "/packed", "/direct", "/rows-a"};
+      const char* names[] = {"/auto", "/packed", "/direct", "/rows-a", "/narrow"};
       const std::string who = std::string(isa_name(ks->isa)) + names[static_cast<int>(path)];
       pr.verify(c, who.c_str());
     }
@@ -233,6 +235,32 @@ void sweep_epilogues(const std::vector<const GemmKernelSet*>& sets) {
   std::printf("epilogue sweep: %d cases\n", count);
 }
 
+// The narrow path's edges: rows around its 16-row tiles (m = 15, 16, 17, …), every
+// column count of its ≤ 6-column tiles and 12-column panels (n = 1…13), k across a KC
+// block (257), every transpose, NaN-filled C under beta = 0, prime leading dimensions,
+// each epilogue. Forced through GemmPath::kNarrow by run_case (and picked by kAuto for
+// n ≤ 12), 2 threads.
+void sweep_narrow(const std::vector<const GemmKernelSet*>& sets) {
+  const int64_t ms[] = {1, 8, 15, 16, 17, 33, 64};
+  const int64_t ns[] = {1, 3, 5, 6, 7, 10, 11, 12, 13};
+  const int64_t ks[] = {3, 10, 64, 257};
+  const Epilogue eps[] = {Epilogue::kNone, Epilogue::kBias, Epilogue::kBiasRelu,
+                          Epilogue::kBiasLeakyRelu, Epilogue::kRelu, Epilogue::kLeakyRelu};
+  int count = 0;
+  for (int t = 0; t < 4; ++t)
+    for (int64_t m : ms)
+      for (int64_t n : ns)
+        for (int64_t k : ks) {
+          if (densely_test::quick() && k > 64) continue;
+          const float beta = (count % 3 == 0) ? 0.0f : (count % 3 == 1 ? 1.0f : 0.5f);
+          run_case({(t & 1) != 0, (t & 2) != 0, m, n, k, count % 4 == 3 ? -0.75f : 1.0f, beta,
+                    eps[count % 6], count % 2 == 1},
+                   sets, 2);
+          ++count;
+        }
+  std::printf("narrow sweep: %d cases\n", count);
+}
+
 void sweep_large(const std::vector<const GemmKernelSet*>& sets) {
   // MC, NC and KC crossings, the training shapes (forward, dW = Xᵀ·dZ, dX = dZ·Wᵀ).
   struct L {
@@ -243,7 +271,8 @@ void sweep_large(const std::vector<const GemmKernelSet*>& sets) {
       {false, false, 64, 128, 784}, {true, false, 784, 128, 64}, {false, true, 64, 784, 128},
       {false, false, 64, 10, 128},  {true, false, 128, 10, 64},  {false, true, 64, 128, 10},
       {false, false, 1, 8, 2},      {false, false, 200, 300, 600}, {true, true, 181, 170, 513},
-      {false, false, 5, 4100, 9},   {true, false, 350, 40, 1}};
+      {false, false, 5, 4100, 9},   {true, false, 350, 40, 1},     {false, false, 1000, 10, 784},
+      {true, true, 37, 11, 600}};
   if (densely_test::quick()) shapes.resize(7);
   for (const L& s : shapes)
     run_case({s.ta, s.tb, s.m, s.n, s.k, 1.0f, 0.0f, Epilogue::kBiasRelu, false}, sets, 2);
@@ -258,14 +287,17 @@ void thread_invariance(const std::vector<const GemmKernelSet*>& sets) {
   };
   const L shapes[] = {{false, false, 64, 128, 784}, {true, false, 784, 128, 64},
                       {false, true, 64, 784, 128},  {false, false, 97, 61, 1000},
-                      {true, true, 300, 199, 70}};
+                      {true, true, 300, 199, 70},   {false, false, 64, 10, 128},
+                      {true, false, 128, 10, 64},   {false, true, 64, 128, 10},
+                      {false, false, 2000, 10, 600}, {true, true, 1001, 7, 300},
+                      {false, true, 777, 12, 257}};
   set_threads(3);
   int count = 0;
   for (const GemmKernelSet* ks : sets) {
     for (const L& s : shapes) {
       Problem pr({s.ta, s.tb, s.m, s.n, s.k, 1.0f, 0.5f, Epilogue::kBiasLeakyRelu, true});
       std::vector<float> ref_c;
-      for (GemmPath path : {GemmPath::kPacked, GemmPath::kRowsA, GemmPath::kAuto}) {
+      for (GemmPath path : {GemmPath::kPacked, GemmPath::kRowsA, GemmPath::kNarrow, GemmPath::kAuto}) {
         for (int threads : {1, 2, 3}) {
           std::vector<float> c = pr.c0;
           sgemm_with(*ks, threads, s.ta, s.tb, s.m, s.n, s.k, 1.0f, pr.a.data(), pr.lda, pr.b.data(),
@@ -284,7 +316,7 @@ void thread_invariance(const std::vector<const GemmKernelSet*>& sets) {
       ++count;
     }
   }
-  std::printf("thread/path invariance: %d cases x 3 paths x 3 thread counts\n", count);
+  std::printf("thread/path invariance: %d cases x 4 paths x 3 thread counts\n", count);
 }
 
 void public_entry_point() {
@@ -320,6 +352,7 @@ int main() {
   sweep_edges(sets);
   sweep_k(sets);
   sweep_epilogues(sets);
+  sweep_narrow(sets);
   sweep_large(sets);
   thread_invariance(sets);
   return densely_test::finish("test_gemm");

@@ -43,6 +43,9 @@ struct GemmKernelSet {
   GemmUkernel ukernel;
   GemmDirect direct;
   GemmUkernelRowsA ukernel_rows_a;  // nullptr: A is always packed
+  // Narrow-C path (vectorised along m; gemm_f32_narrow_avx2.cc), GemmDirect's contract,
+  // any n, C bit-identical to the packed path; nullptr: the set has none.
+  GemmDirect narrow;
 };
 
 // Packing (pack_f32.cc, baseline ISA). Rows/columns past the edge are zero-filled so
@@ -75,6 +78,10 @@ void gemm_f32_direct_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int6
                           float alpha, const float* a, int64_t lda, const float* b,
                           int64_t ldb, float beta, float* c, int64_t ldc,
                           const GemmEpilogue& ep);
+void gemm_f32_narrow_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                          float alpha, const float* a, int64_t lda, const float* b,
+                          int64_t ldb, float beta, float* c, int64_t ldc,
+                          const GemmEpilogue& ep);
 #endif
 #if defined(__aarch64__)
 void gemm_f32_8x8_neon(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
@@ -86,8 +93,8 @@ const GemmKernelSet& gemm_kernel_set(Isa isa);
 
 // Which path sgemm_with takes: by shape (kAuto, what sgemm uses), or forced (tests).
 // kPacked packs both operands; kRowsA reads untransposed A in place where the set has
-// such a kernel (else packs it).
-enum class GemmPath : int { kAuto = 0, kPacked = 1, kDirect = 2, kRowsA = 3 };
+// such a kernel (else packs it); kNarrow runs the set's narrow path (else kAuto's).
+enum class GemmPath : int { kAuto = 0, kPacked = 1, kDirect = 2, kRowsA = 3, kNarrow = 4 };
 
 // The driver with an explicit kernel set and thread cap (tests use it to run every
 // set, path and thread count; sgemm calls it with the active set and get_threads()).

@@ -15,8 +15,10 @@
 // so C is bit-identical for any thread count.
 // Small products: below kDirectWork multiply-adds, or with min(m, n, k) ≤ 2 (then each
 // packed element would be used at most twice, so packing costs about as much as the
-// product), the direct path runs instead, unthreaded. The choice depends only on
-// (m, n, k), never on the thread count.
+// product), the direct path runs instead, unthreaded. Narrow C (n ≤ kNarrowMaxN) runs
+// the set's narrow path where it has one (vectorised along m: the 6×16 kernel would
+// fill only n/16 of its lanes), its rows cut across threads; it gives the packed path's
+// bits. The choice depends only on (m, n, k), never on the thread count.
 #include <cstdlib>
 #include <new>
 
@@ -40,6 +42,11 @@ constexpr int64_t kTasksPerThread = 4;
 // is along n). Larger A is packed: contiguous panels avoid L1 set conflicts and TLB
 // misses of rows far apart.
 constexpr int64_t kRowsAMaxFloats = int64_t{1} << 16;
+// Widest C for the narrow path: up to 12 columns it holds a whole 8-row × n tile in
+// 12 accumulators; at n = 16 the 6×16 kernel fills all its lanes and packs nothing of A.
+constexpr int64_t kNarrowMaxN = 12;
+// Rows per narrow-path task: a multiple of its 8- and 16-row blocks.
+constexpr int64_t kNarrowRows = 16;
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -122,16 +129,16 @@ void gemm_blocked(const GemmKernelSet& ks, bool rows_a, bool trans_a, bool trans
 }
 
 const GemmKernelSet kScalarSet{Isa::kScalar, kBlockingScalar, gemm_f32_4x4_scalar,
-                               gemm_f32_direct_scalar, nullptr};
+                               gemm_f32_direct_scalar, nullptr, nullptr};
 #if defined(__x86_64__) || defined(_M_X64)
 const GemmKernelSet kSse2Set{Isa::kSse2, kBlockingSse2, gemm_f32_6x8_sse2, gemm_f32_direct_scalar,
-                             nullptr};
-const GemmKernelSet kAvx2Set{Isa::kAvx2, kBlockingAvx2, gemm_f32_6x16_avx2, gemm_f32_direct_avx2,
-                             gemm_f32_6x16_avx2_rows};
+                             nullptr, nullptr};
+const GemmKernelSet kAvx2Set{Isa::kAvx2,          kBlockingAvx2,           gemm_f32_6x16_avx2,
+                             gemm_f32_direct_avx2, gemm_f32_6x16_avx2_rows, gemm_f32_narrow_avx2};
 #endif
 #if defined(__aarch64__)
 const GemmKernelSet kNeonSet{Isa::kNeon, kBlockingNeon, gemm_f32_8x8_neon, gemm_f32_direct_scalar,
-                             nullptr};
+                             nullptr, nullptr};
 #endif
 
 }  // namespace
@@ -174,6 +181,28 @@ void sgemm_with(const GemmKernelSet& ks, int max_threads, bool trans_a, bool tra
   const bool small = work < kDirectWork || m <= 2 || n <= 2 || k <= 2;
   if (path == GemmPath::kDirect || (path == GemmPath::kAuto && small)) {
     ks.direct(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
+    return;
+  }
+  if (ks.narrow != nullptr &&
+      (path == GemmPath::kNarrow || (path == GemmPath::kAuto && n <= kNarrowMaxN))) {
+    // Rows in whole blocks per task; each task packs at most its own rows of A and the
+    // ≤ 12-column block of Bᵀ (NT), so tasks duplicate almost nothing.
+    const int64_t units = (m + kNarrowRows - 1) / kNarrowRows;
+    int64_t threads = min64(max_threads < 1 ? 1 : max_threads, work / kWorkPerThread);
+    threads = min64(threads < 1 ? 1 : threads, units);
+    if (threads <= 1) {
+      ks.narrow(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
+      return;
+    }
+    const int64_t tasks = min64(units, threads * kTasksPerThread);
+    parallel_for(tasks, [&](int64_t t) {
+      const int64_t lo = min64(t * units / tasks * kNarrowRows, m);
+      const int64_t hi = min64((t + 1) * units / tasks * kNarrowRows, m);
+      if (hi <= lo) return;
+      const float* a_part = trans_a ? a + lo : a + lo * lda;
+      ks.narrow(trans_a, trans_b, hi - lo, n, k, alpha, a_part, lda, b, ldb, beta, c + lo * ldc,
+                ldc, ep);
+    });
     return;
   }
 
