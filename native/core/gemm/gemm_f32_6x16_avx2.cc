@@ -10,7 +10,8 @@
 // gemm_f32_6x16_avx2_rows: the same kernel reading A in place from row-major storage
 //   (element (i, p) at a[i·lda + p], lda in elements) instead of a packed panel; the
 //   driver uses it for untransposed A small enough to stay in L2, where packing A would
-//   cost more than it saves. Rows past mr alias row 0 (their results are discarded).
+//   cost more than it saves. An edge tile (mr < 6) copies its rows into a 6-row block
+//   first, rows past mr repeating row 0 (their results are discarded).
 //   Same FMA sequence per element, so C is bit-identical to the packed-A variant.
 // Edges: mr < 6 or nr < 16 run the same register arithmetic on the zero-padded panels,
 //   then skip rows ≥ mr and, when nr < 16, store through AVX2 lane masks (vmaskmovps:
@@ -29,6 +30,7 @@
 #include <immintrin.h>
 
 #include <cstdlib>
+#include <cstring>
 
 #include "gemm_epilogue_avx2.h"
 #include "gemm_kernels.h"
@@ -37,10 +39,12 @@ namespace densely {
 namespace {
 
 // The k loop. kRowsA = false: A is a packed micro-panel (a[6p + i]); true: A is read in
-// place from row-major storage (row i at a_rows[i], element p at a_rows[i][p]).
+// place from row-major storage (row i at a + i·lda, all 6 rows readable), addressed from
+// two pointers (rows 0 and 3) plus lda and 2·lda as index registers, so a k step
+// advances 3 pointers (A, A + 3·lda, B) instead of 7.
 template <bool kRowsA>
-inline void ukernel_6x16(int64_t kc, const float* a, const float* const* a_rows, const float* b,
-                         float* c, int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta,
+inline void ukernel_6x16(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                         int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta,
                          const GemmEpilogue* ep) {
 #if defined(DENSELY_DEBUG_CHECKS)
   if (kc < 1 || mr < 1 || mr > 6 || nr < 1 || nr > 16 || ldc < nr) std::abort();
@@ -54,39 +58,42 @@ inline void ukernel_6x16(int64_t kc, const float* a, const float* const* a_rows,
   __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
   __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-  const float *r0 = nullptr, *r1 = nullptr, *r2 = nullptr, *r3 = nullptr, *r4 = nullptr, *r5 = nullptr;
-  if (kRowsA) {
-    r0 = a_rows[0], r1 = a_rows[1], r2 = a_rows[2], r3 = a_rows[3], r4 = a_rows[4], r5 = a_rows[5];
-  }
+  const float* r3 = kRowsA ? a + 3 * lda : nullptr;
 
 #define DENSELY_A(P, I, R) (kRowsA ? (R) + (P) : a + 6 * (P) + (I))
+#define DENSELY_R0 a
+#define DENSELY_R1 a + lda
+#define DENSELY_R2 a + 2 * lda
+#define DENSELY_R3 r3
+#define DENSELY_R4 r3 + lda
+#define DENSELY_R5 r3 + 2 * lda
 #define DENSELY_STEP(P)                                               \
   do {                                                                \
     const __m256 b0 = _mm256_load_ps(b + 16 * (P));                   \
     const __m256 b1 = _mm256_load_ps(b + 16 * (P) + 8);               \
-    __m256 av = _mm256_broadcast_ss(DENSELY_A(P, 0, r0));             \
+    __m256 av = _mm256_broadcast_ss(DENSELY_A(P, 0, DENSELY_R0));             \
     c00 = _mm256_fmadd_ps(av, b0, c00);                               \
     c01 = _mm256_fmadd_ps(av, b1, c01);                               \
-    av = _mm256_broadcast_ss(DENSELY_A(P, 1, r1));                    \
+    av = _mm256_broadcast_ss(DENSELY_A(P, 1, DENSELY_R1));                    \
     c10 = _mm256_fmadd_ps(av, b0, c10);                               \
     c11 = _mm256_fmadd_ps(av, b1, c11);                               \
-    av = _mm256_broadcast_ss(DENSELY_A(P, 2, r2));                    \
+    av = _mm256_broadcast_ss(DENSELY_A(P, 2, DENSELY_R2));                    \
     c20 = _mm256_fmadd_ps(av, b0, c20);                               \
     c21 = _mm256_fmadd_ps(av, b1, c21);                               \
-    av = _mm256_broadcast_ss(DENSELY_A(P, 3, r3));                    \
+    av = _mm256_broadcast_ss(DENSELY_A(P, 3, DENSELY_R3));                    \
     c30 = _mm256_fmadd_ps(av, b0, c30);                               \
     c31 = _mm256_fmadd_ps(av, b1, c31);                               \
-    av = _mm256_broadcast_ss(DENSELY_A(P, 4, r4));                    \
+    av = _mm256_broadcast_ss(DENSELY_A(P, 4, DENSELY_R4));                    \
     c40 = _mm256_fmadd_ps(av, b0, c40);                               \
     c41 = _mm256_fmadd_ps(av, b1, c41);                               \
-    av = _mm256_broadcast_ss(DENSELY_A(P, 5, r5));                    \
+    av = _mm256_broadcast_ss(DENSELY_A(P, 5, DENSELY_R5));                    \
     c50 = _mm256_fmadd_ps(av, b0, c50);                               \
     c51 = _mm256_fmadd_ps(av, b1, c51);                               \
   } while (0)
 #define DENSELY_ADVANCE(N)                                                          \
   do {                                                                              \
     if (kRowsA) {                                                                   \
-      r0 += (N), r1 += (N), r2 += (N), r3 += (N), r4 += (N), r5 += (N);             \
+      a += (N), r3 += (N);                                                          \
     } else {                                                                        \
       a += 6 * (N);                                                                 \
     }                                                                               \
@@ -106,10 +113,17 @@ inline void ukernel_6x16(int64_t kc, const float* a, const float* const* a_rows,
 #undef DENSELY_ADVANCE
 #undef DENSELY_STEP
 #undef DENSELY_A
+#undef DENSELY_R0
+#undef DENSELY_R1
+#undef DENSELY_R2
+#undef DENSELY_R3
+#undef DENSELY_R4
+#undef DENSELY_R5
 
   alpha = alpha_mem;
   beta = beta_mem;
   const __m256 valpha = _mm256_set1_ps(alpha);
+  const bool unit_alpha = alpha == 1.0f;
   const __m256 zero = _mm256_setzero_ps();
   const bool has_bias = ep != nullptr && epilogue_has_bias(ep->kind);
   const bool has_c = beta != 0.0f;
@@ -124,8 +138,8 @@ inline void ukernel_6x16(int64_t kc, const float* a, const float* const* a_rows,
       float* row = c + (I) * ldc;                                                              \
       const __m256 cv0 = has_c ? _mm256_loadu_ps(row) : zero;                                  \
       const __m256 cv1 = has_c ? _mm256_loadu_ps(row + 8) : zero;                              \
-      _mm256_storeu_ps(row, finish(X0, cv0, valpha, beta, bias0, ep));                         \
-      _mm256_storeu_ps(row + 8, finish(X1, cv1, valpha, beta, bias1, ep));                     \
+      _mm256_storeu_ps(row, finish(X0, cv0, valpha, unit_alpha, beta, bias0, ep));                         \
+      _mm256_storeu_ps(row + 8, finish(X1, cv1, valpha, unit_alpha, beta, bias1, ep));                     \
     }                                                                                          \
   } while (0)
     DENSELY_ROW(0, c00, c01);
@@ -151,8 +165,8 @@ inline void ukernel_6x16(int64_t kc, const float* a, const float* const* a_rows,
       float* row = c + (I) * ldc;                                                              \
       const __m256 cv0 = has_c ? _mm256_maskload_ps(row, mask0) : zero;                        \
       const __m256 cv1 = has_c ? _mm256_maskload_ps(row + 8, mask1) : zero;                    \
-      _mm256_maskstore_ps(row, mask0, finish(X0, cv0, valpha, beta, bias0, ep));              \
-      _mm256_maskstore_ps(row + 8, mask1, finish(X1, cv1, valpha, beta, bias1, ep));           \
+      _mm256_maskstore_ps(row, mask0, finish(X0, cv0, valpha, unit_alpha, beta, bias0, ep));              \
+      _mm256_maskstore_ps(row + 8, mask1, finish(X1, cv1, valpha, unit_alpha, beta, bias1, ep));           \
     }                                                                                          \
   } while (0)
   DENSELY_ROW(0, c00, c01);
@@ -168,16 +182,25 @@ inline void ukernel_6x16(int64_t kc, const float* a, const float* const* a_rows,
 
 void gemm_f32_6x16_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                         int64_t mr, int64_t nr, float alpha, float beta, const GemmEpilogue* ep) {
-  ukernel_6x16<false>(kc, a, nullptr, b, c, ldc, mr, nr, alpha, beta, ep);
+  ukernel_6x16<false>(kc, a, 0, b, c, ldc, mr, nr, alpha, beta, ep);
 }
 
 void gemm_f32_6x16_avx2_rows(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
                              int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta,
                              const GemmEpilogue* ep) {
-  // Rows past mr alias row 0: computed like the others, never stored.
-  const float* rows[6];
-  for (int64_t i = 0; i < 6; ++i) rows[i] = a + (i < mr ? i : 0) * lda;
-  ukernel_6x16<true>(kc, nullptr, rows, b, c, ldc, mr, nr, alpha, beta, ep);
+  if (mr == 6) {
+    ukernel_6x16<true>(kc, a, lda, b, c, ldc, mr, nr, alpha, beta, ep);
+    return;
+  }
+  // Edge tile: rows past mr may lie past the matrix, so the mr rows are copied into a
+  // 6-row block (rows ≥ mr repeat row 0: computed like the others, never stored).
+#if defined(DENSELY_DEBUG_CHECKS)
+  if (kc > kBlockingAvx2.kc) std::abort();
+#endif
+  float rows[6 * kBlockingAvx2.kc];
+  for (int64_t i = 0; i < 6; ++i)
+    std::memcpy(rows + i * kc, a + (i < mr ? i : 0) * lda, static_cast<size_t>(kc) * sizeof(float));
+  ukernel_6x16<true>(kc, rows, kc, b, c, ldc, mr, nr, alpha, beta, ep);
 }
 
 }  // namespace densely

@@ -121,6 +121,7 @@ void narrow_tile(int64_t kc, const float* a, int64_t sa, const float* b, int64_t
   alpha = alpha_mem;
   beta = beta_mem;
   const __m256 valpha = _mm256_set1_ps(alpha);
+  const bool unit_alpha = alpha == 1.0f;
   const __m256 zero = _mm256_setzero_ps();
   const bool has_bias = ep != nullptr && epilogue_has_bias(ep->kind);
   const bool has_c = beta != 0.0f;
@@ -143,7 +144,7 @@ void narrow_tile(int64_t kc, const float* a, int64_t sa, const float* b, int64_t
           float* crow = c + (8 * v + r) * ldc + g;
           __m256 cv = zero;
           if (has_c) cv = w == 8 ? _mm256_loadu_ps(crow) : _mm256_maskload_ps(crow, mask);
-          store_first(crow, finish(row[r], cv, valpha, beta, biasv, ep), w);
+          store_first(crow, finish(row[r], cv, valpha, unit_alpha, beta, biasv, ep), w);
         }
       }
     }
