@@ -202,11 +202,12 @@ void gemm_f32_narrow_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int6
   alignas(32) float bpack[kKc * kMaxNc];
   const bool has_ep = ep.kind != Epilogue::kNone;
   const bool has_bias = epilogue_has_bias(ep.kind);
+  const int64_t kc_block = gemm_kc_block(kKc, k);
   for (int64_t jc = 0; jc < n; jc += kMaxNc) {
     const int64_t nc = min_i64(kMaxNc, n - jc);
     const int64_t groups = (nc + kMaxNj - 1) / kMaxNj;
-    for (int64_t pc = 0; pc < k; pc += kKc) {
-      const int64_t kc = min_i64(kKc, k - pc);
+    for (int64_t pc = 0; pc < k; pc += kc_block) {
+      const int64_t kc = min_i64(kc_block, k - pc);
       const float beta_pc = pc == 0 ? beta : 1.0f;
       const bool last = pc + kc >= k;
       const float* bp = b + pc * ldb + jc;

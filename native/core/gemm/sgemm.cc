@@ -2,7 +2,8 @@
 //
 // Contract: gemm.h. Structure, for one thread's part of C:
 //   jc: NC columns of C   → pack op(B)[pc block, jc block] into NR-wide micro-panels
-//   pc: KC of k           → (beta on the first block, 1 after; epilogue on the last)
+//   pc: ≤ KC of k         → (equal blocks, gemm_kc_block; beta on the first block, 1 after;
+//                            epilogue on the last)
 //   ic: MC rows of C      → pack op(A)[ic block, pc block] into MR-tall micro-panels
 //                           (or, for a small untransposed A, read it in place)
 //   jr: NR columns, ir: MR rows → one microkernel call per tile.
@@ -90,7 +91,8 @@ void gemm_blocked(const GemmKernelSet& ks, bool rows_a, bool trans_a, bool trans
                   int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep) {
   const Blocking& blk = ks.blk;
   const int64_t MR = blk.mr, NR = blk.nr;
-  const int64_t kc_max = min64(blk.kc, k);
+  const int64_t kc_block = gemm_kc_block(blk.kc, k);
+  const int64_t kc_max = min64(kc_block, k);
   float* pack_b = t_pack_b.get(kc_max * round_up(min64(blk.nc, n), NR));
   float* pack_a = rows_a ? nullptr : t_pack_a.get(kc_max * round_up(min64(blk.mc, m), MR));
   const bool has_ep = ep.kind != Epilogue::kNone;
@@ -98,8 +100,8 @@ void gemm_blocked(const GemmKernelSet& ks, bool rows_a, bool trans_a, bool trans
 
   for (int64_t jc = 0; jc < n; jc += blk.nc) {
     const int64_t nc = min64(blk.nc, n - jc);
-    for (int64_t pc = 0; pc < k; pc += blk.kc) {
-      const int64_t kc = min64(blk.kc, k - pc);
+    for (int64_t pc = 0; pc < k; pc += kc_block) {
+      const int64_t kc = min64(kc_block, k - pc);
       const float beta_pc = pc == 0 ? beta : 1.0f;
       const bool last = pc + kc >= k;
       pack_b_f32(trans_b, b, ldb, pc, kc, jc, nc, blk.nr, pack_b);
