@@ -41,8 +41,15 @@ constexpr int64_t kTasksPerThread = 4;
 // the set's rows-A kernel: it is re-read from L2 for every NR columns anyway, and
 // packing it would be a strided copy of all of it per k block (per thread when the cut
 // is along n). Larger A is packed: contiguous panels avoid L1 set conflicts and TLB
-// misses of rows far apart.
+// misses of rows far apart. In place also needs n ≤ kRowsAMaxN (packing pays for
+// itself once A is reused by more than 16 column panels) and k ≥ kRowsAMinK (a k < 32
+// panel is a few cache lines, nearly free to pack, while in place each tile touches 6
+// rows' lines for those few floats). Measured with the same-process A/B against
+// OpenBLAS, 1 thread, densely/OpenBLAS in place → packed: NN 64×128·784 0.97 → 0.95,
+// NN 128×512·512 0.96 → 0.985, NT 128×512·512 0.97 → 0.98, NT 64×128·10 1.02 → 1.22.
 constexpr int64_t kRowsAMaxFloats = int64_t{1} << 16;
+constexpr int64_t kRowsAMaxN = 256;
+constexpr int64_t kRowsAMinK = 32;
 // Widest C for the narrow path: up to 12 columns it holds a whole 8-row × n tile in
 // 12 accumulators; at n = 16 the 6×16 kernel fills all its lanes and packs nothing of A.
 constexpr int64_t kNarrowMaxN = 12;
@@ -210,7 +217,8 @@ void sgemm_with(const GemmKernelSet& ks, int max_threads, bool trans_a, bool tra
 
   // Untransposed A small enough to stay in L2 is read in place (no packing).
   const bool rows_a = !trans_a && ks.ukernel_rows_a != nullptr && path != GemmPath::kPacked &&
-                      (path == GemmPath::kRowsA || m * k <= kRowsAMaxFloats);
+                      (path == GemmPath::kRowsA ||
+                       (m * k <= kRowsAMaxFloats && n <= kRowsAMaxN && k >= kRowsAMinK));
   const int64_t m_tiles = (m + ks.blk.mr - 1) / ks.blk.mr;
   const int64_t n_tiles = (n + ks.blk.nr - 1) / ks.blk.nr;
   int64_t threads = min64(max_threads < 1 ? 1 : max_threads, work / kWorkPerThread);
