@@ -10,14 +10,15 @@
 // gemm_f32_6x16_avx2_rows: the same kernel reading A in place from row-major storage
 //   (element (i, p) at a[i·lda + p], lda in elements) instead of a packed panel; the
 //   driver uses it for untransposed A small enough to stay in L2, where packing A would
-//   cost more than it saves. An edge tile (mr < 6) copies its rows into a 6-row block
-//   first, rows past mr repeating row 0 (their results are discarded).
+//   cost more than it saves. Only rows < mr are read.
 //   Same FMA sequence per element, so C is bit-identical to the packed-A variant.
-// Edges: mr < 6 or nr < 16 run the same register arithmetic on the zero-padded panels,
-//   then skip rows ≥ mr and, when nr < 16, store through AVX2 lane masks (vmaskmovps:
-//   columns ≥ nr are neither read nor written); each stored lane is finished by the same instructions
-//   as in a full tile. So every element of C gets the same operation sequence wherever
-//   its tile sits, which keeps results independent of how the driver splits C.
+// Edges: mr < 6 runs only the FMAs of rows < mr (a row's arithmetic does not depend on
+//   the others) and stores only those rows; nr < 16 runs the same register arithmetic
+//   on the zero-padded panel and stores through AVX2 lane masks (vmaskmovps: columns
+//   ≥ nr are neither read nor written). Each stored lane is finished by the same
+//   instructions as in a full tile. So every element of C gets the same operation
+//   sequence wherever its tile sits, which keeps results independent of how the driver
+//   splits C.
 // beta == 0 means C is never read (it may hold NaN).
 //
 // Register budget: 16 ymm. 6 rows × 2 vectors of 8 = 12 accumulators, 2 for the B row,
@@ -30,7 +31,6 @@
 #include <immintrin.h>
 
 #include <cstdlib>
-#include <cstring>
 
 #include "gemm_epilogue_avx2.h"
 #include "gemm_kernels.h"
@@ -39,15 +39,18 @@ namespace densely {
 namespace {
 
 // The k loop. kRowsA = false: A is a packed micro-panel (a[6p + i]); true: A is read in
-// place from row-major storage (row i at a + i·lda, all 6 rows readable), addressed from
-// two pointers (rows 0 and 3) plus lda and 2·lda as index registers, so a k step
-// advances 3 pointers (A, A + 3·lda, B) instead of 7.
-template <bool kRowsA>
+// place from row-major storage (row i at a + i·lda for i < kRows), addressed from two
+// pointers (rows 0 and 3) plus lda and 2·lda as index registers, so a k step advances 3
+// pointers (A, A + 3·lda, B) instead of 7. kRows = mr: an edge tile runs only its rows'
+// FMAs (each row's accumulators are their own chains, so a row's arithmetic is the same
+// in a 6-row and a 2-row tile); m = 64 or 128 leaves a 4- or 2-row tile per column
+// panel, which cost a full tile's 12 FMAs per k step before (3% of the work).
+template <bool kRowsA, int kRows>
 inline void ukernel_6x16(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
                          int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta,
                          const GemmEpilogue* ep) {
 #if defined(DENSELY_DEBUG_CHECKS)
-  if (kc < 1 || mr < 1 || mr > 6 || nr < 1 || nr > 16 || ldc < nr) std::abort();
+  if (kc < 1 || mr != kRows || nr < 1 || nr > 16 || ldc < nr) std::abort();
 #endif
   // alpha and beta wait in memory: held in two xmm registers across the k loop they made
   // GCC 12 keep an accumulator on the stack instead (15 ymm in use + 2 = 17 > 16).
@@ -58,7 +61,7 @@ inline void ukernel_6x16(int64_t kc, const float* a, int64_t lda, const float* b
   __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
   __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-  const float* r3 = kRowsA ? a + 3 * lda : nullptr;
+  const float* r3 = kRowsA && kRows > 3 ? a + 3 * lda : a;
 
 #define DENSELY_A(P, I, R) (kRowsA ? (R) + (P) : a + 6 * (P) + (I))
 #define DENSELY_R0 a
@@ -67,28 +70,22 @@ inline void ukernel_6x16(int64_t kc, const float* a, int64_t lda, const float* b
 #define DENSELY_R3 r3
 #define DENSELY_R4 r3 + lda
 #define DENSELY_R5 r3 + 2 * lda
+#define DENSELY_ROW_FMA(P, I, X0, X1)                                 \
+  if (kRows > (I)) {                                                  \
+    const __m256 av = _mm256_broadcast_ss(DENSELY_A(P, I, DENSELY_R##I)); \
+    X0 = _mm256_fmadd_ps(av, b0, X0);                                 \
+    X1 = _mm256_fmadd_ps(av, b1, X1);                                 \
+  }
 #define DENSELY_STEP(P)                                               \
   do {                                                                \
     const __m256 b0 = _mm256_load_ps(b + 16 * (P));                   \
     const __m256 b1 = _mm256_load_ps(b + 16 * (P) + 8);               \
-    __m256 av = _mm256_broadcast_ss(DENSELY_A(P, 0, DENSELY_R0));             \
-    c00 = _mm256_fmadd_ps(av, b0, c00);                               \
-    c01 = _mm256_fmadd_ps(av, b1, c01);                               \
-    av = _mm256_broadcast_ss(DENSELY_A(P, 1, DENSELY_R1));                    \
-    c10 = _mm256_fmadd_ps(av, b0, c10);                               \
-    c11 = _mm256_fmadd_ps(av, b1, c11);                               \
-    av = _mm256_broadcast_ss(DENSELY_A(P, 2, DENSELY_R2));                    \
-    c20 = _mm256_fmadd_ps(av, b0, c20);                               \
-    c21 = _mm256_fmadd_ps(av, b1, c21);                               \
-    av = _mm256_broadcast_ss(DENSELY_A(P, 3, DENSELY_R3));                    \
-    c30 = _mm256_fmadd_ps(av, b0, c30);                               \
-    c31 = _mm256_fmadd_ps(av, b1, c31);                               \
-    av = _mm256_broadcast_ss(DENSELY_A(P, 4, DENSELY_R4));                    \
-    c40 = _mm256_fmadd_ps(av, b0, c40);                               \
-    c41 = _mm256_fmadd_ps(av, b1, c41);                               \
-    av = _mm256_broadcast_ss(DENSELY_A(P, 5, DENSELY_R5));                    \
-    c50 = _mm256_fmadd_ps(av, b0, c50);                               \
-    c51 = _mm256_fmadd_ps(av, b1, c51);                               \
+    DENSELY_ROW_FMA(P, 0, c00, c01)                                   \
+    DENSELY_ROW_FMA(P, 1, c10, c11)                                   \
+    DENSELY_ROW_FMA(P, 2, c20, c21)                                   \
+    DENSELY_ROW_FMA(P, 3, c30, c31)                                   \
+    DENSELY_ROW_FMA(P, 4, c40, c41)                                   \
+    DENSELY_ROW_FMA(P, 5, c50, c51)                                   \
   } while (0)
 #define DENSELY_ADVANCE(N)                                                          \
   do {                                                                              \
@@ -113,6 +110,7 @@ inline void ukernel_6x16(int64_t kc, const float* a, int64_t lda, const float* b
 #undef DENSELY_ADVANCE
 #undef DENSELY_STEP
 #undef DENSELY_A
+#undef DENSELY_ROW_FMA
 #undef DENSELY_R0
 #undef DENSELY_R1
 #undef DENSELY_R2
@@ -182,25 +180,39 @@ inline void ukernel_6x16(int64_t kc, const float* a, int64_t lda, const float* b
 
 void gemm_f32_6x16_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                         int64_t mr, int64_t nr, float alpha, float beta, const GemmEpilogue* ep) {
-  ukernel_6x16<false>(kc, a, 0, b, c, ldc, mr, nr, alpha, beta, ep);
+  switch (mr) {
+    case 6:
+      return ukernel_6x16<false, 6>(kc, a, 0, b, c, ldc, mr, nr, alpha, beta, ep);
+    case 5:
+      return ukernel_6x16<false, 5>(kc, a, 0, b, c, ldc, mr, nr, alpha, beta, ep);
+    case 4:
+      return ukernel_6x16<false, 4>(kc, a, 0, b, c, ldc, mr, nr, alpha, beta, ep);
+    case 3:
+      return ukernel_6x16<false, 3>(kc, a, 0, b, c, ldc, mr, nr, alpha, beta, ep);
+    case 2:
+      return ukernel_6x16<false, 2>(kc, a, 0, b, c, ldc, mr, nr, alpha, beta, ep);
+    default:
+      return ukernel_6x16<false, 1>(kc, a, 0, b, c, ldc, mr, nr, alpha, beta, ep);
+  }
 }
 
 void gemm_f32_6x16_avx2_rows(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
                              int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta,
                              const GemmEpilogue* ep) {
-  if (mr == 6) {
-    ukernel_6x16<true>(kc, a, lda, b, c, ldc, mr, nr, alpha, beta, ep);
-    return;
+  switch (mr) {
+    case 6:
+      return ukernel_6x16<true, 6>(kc, a, lda, b, c, ldc, mr, nr, alpha, beta, ep);
+    case 5:
+      return ukernel_6x16<true, 5>(kc, a, lda, b, c, ldc, mr, nr, alpha, beta, ep);
+    case 4:
+      return ukernel_6x16<true, 4>(kc, a, lda, b, c, ldc, mr, nr, alpha, beta, ep);
+    case 3:
+      return ukernel_6x16<true, 3>(kc, a, lda, b, c, ldc, mr, nr, alpha, beta, ep);
+    case 2:
+      return ukernel_6x16<true, 2>(kc, a, lda, b, c, ldc, mr, nr, alpha, beta, ep);
+    default:
+      return ukernel_6x16<true, 1>(kc, a, lda, b, c, ldc, mr, nr, alpha, beta, ep);
   }
-  // Edge tile: rows past mr may lie past the matrix, so the mr rows are copied into a
-  // 6-row block (rows ≥ mr repeat row 0: computed like the others, never stored).
-#if defined(DENSELY_DEBUG_CHECKS)
-  if (kc > kBlockingAvx2.kc) std::abort();
-#endif
-  float rows[6 * kBlockingAvx2.kc];
-  for (int64_t i = 0; i < 6; ++i)
-    std::memcpy(rows + i * kc, a + (i < mr ? i : 0) * lda, static_cast<size_t>(kc) * sizeof(float));
-  ukernel_6x16<true>(kc, rows, kc, b, c, ldc, mr, nr, alpha, beta, ep);
 }
 
 }  // namespace densely

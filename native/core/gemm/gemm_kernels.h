@@ -14,8 +14,9 @@ namespace densely {
 //   b: packed B micro-panel, kc × NR floats, element (p, j) at b[p·NR + j].
 //   c: the tile's top-left element in C, row stride ldc (elements).
 //   mr ≤ MR, nr ≤ NR: the part of the tile inside C (edge tiles); the packed panels are
-//     zero-padded, the kernel computes the full MR×NR tile in registers and stores only
-//     mr×nr, through the same arithmetic as a full tile.
+//     zero-padded, the kernel computes (at least) rows < mr of the MR×NR tile in
+//     registers and stores only mr×nr, each element through the same arithmetic as in a
+//     full tile.
 //   c ← alpha · (a·b) + beta · c; beta == 0 never reads c.
 //   ep != nullptr (last k block only): then c ← act(c + bias[j]) with ep->bias already
 //     offset to the tile's first column.
