@@ -1,6 +1,6 @@
 // Cache blocking (MC, KC, NC) and register tiles (MR, NR) per kernel set.
 //
-// The driver (sgemm.cc) walks jc (NC columns of C) → pc (≤ KC of k) → ic (MC rows) →
+// The driver (sgemm.cc) walks jc (NC columns of C) → pc (KC of k) → ic (MC rows) →
 // jr (NR) → ir (MR). Packed B block: KC×NC, packed A block: MC×KC, all floats.
 //
 // AVX2 (6×16), sized for Zen 3: 32 KiB L1d, 512 KiB L2 per core, 32 MiB L3 shared.

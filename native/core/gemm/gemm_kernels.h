@@ -38,15 +38,11 @@ using GemmDirect = void (*)(bool trans_a, bool trans_b, int64_t m, int64_t n, in
                             int64_t ldb, float beta, float* c, int64_t ldc,
                             const GemmEpilogue& ep);
 
-// The k block of the driver and the narrow path: k in ⌈k/kc_max⌉ blocks of equal size
-// (rounded up to a multiple of 4; the last block takes the rest), so no block is a short
-// tail (k = 784, kc_max = 256: 4 × 196, not 256 + 256 + 256 + 16, whose 16-deep pass
-// paid the C load/store and the B packing of a full block for 2% of the work).
-inline int64_t gemm_kc_block(int64_t kc_max, int64_t k) {
-  const int64_t blocks = (k + kc_max - 1) / kc_max;
-  const int64_t kc = ((k + blocks - 1) / blocks + 3) / 4 * 4;
-  return kc < kc_max ? kc : kc_max;
-}
+// The k block of the driver and the narrow path (one helper, so both cut k alike and
+// give the same bits): blocks of kc_max, the last one the rest. Equal blocks (784 as
+// 4 × 196 instead of 3 × 256 + 16) were tried: within noise on 1 thread, and 64×128·784
+// NN on 2 threads fell from ~180 to ~140 GFLOP/s, so the short tail stays.
+inline int64_t gemm_kc_block(int64_t kc_max, int64_t k) { return kc_max < k ? kc_max : k; }
 
 struct GemmKernelSet {
   Isa isa;

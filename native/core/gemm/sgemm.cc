@@ -2,8 +2,8 @@
 //
 // Contract: gemm.h. Structure, for one thread's part of C:
 //   jc: NC columns of C   → pack op(B)[pc block, jc block] into NR-wide micro-panels
-//   pc: ≤ KC of k         → (equal blocks, gemm_kc_block; beta on the first block, 1 after;
-//                            epilogue on the last)
+//   pc: KC of k           → (gemm_kc_block; beta on the first block, 1 after; epilogue on
+//                            the last)
 //   ic: MC rows of C      → pack op(A)[ic block, pc block] into MR-tall micro-panels
 //                           (or, for a small untransposed A, read it in place)
 //   jr: NR columns, ir: MR rows → one microkernel call per tile.
