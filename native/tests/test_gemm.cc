@@ -285,12 +285,17 @@ void thread_invariance(const std::vector<const GemmKernelSet*>& sets) {
     bool ta, tb;
     int64_t m, n, k;
   };
-  const L shapes[] = {{false, false, 64, 128, 784}, {true, false, 784, 128, 64},
-                      {false, true, 64, 784, 128},  {false, false, 97, 61, 1000},
-                      {true, true, 300, 199, 70},   {false, false, 64, 10, 128},
-                      {true, false, 128, 10, 64},   {false, true, 64, 128, 10},
-                      {false, false, 2000, 10, 600}, {true, true, 1001, 7, 300},
-                      {false, true, 777, 12, 257}};
+  std::vector<L> shapes = {{false, false, 64, 128, 784}, {true, false, 784, 128, 64},
+                           {false, true, 64, 784, 128},  {false, false, 97, 61, 1000},
+                           {true, true, 300, 199, 70},   {false, false, 64, 10, 128},
+                           {true, false, 128, 10, 64},   {false, true, 64, 128, 10},
+                           {false, false, 2000, 10, 600}, {true, true, 1001, 7, 300},
+                           {false, true, 777, 12, 257},
+                           // the (B) training shapes: forward, dW, dA of 784-512-512
+                           {false, false, 128, 512, 784}, {false, false, 128, 512, 512},
+                           {true, false, 784, 512, 128},  {true, false, 512, 512, 128},
+                           {false, true, 128, 512, 512}};
+  if (densely_test::quick()) shapes.resize(11);
   set_threads(3);
   int count = 0;
   for (const GemmKernelSet* ks : sets) {
