@@ -24,7 +24,9 @@ float uniform(float lo, float hi) {
 }
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  if (a.size() != b.size()) return false;
+  // memcmp must not see the null data() of an empty vector (UBSan: nonnull argument).
+  return a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 // One element of each rule, float32 throughout (volatile stops any contraction or
