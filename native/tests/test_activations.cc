@@ -1,7 +1,7 @@
-// tanh (ops/activations.cc): its own float64 exponential, two lanes at a time with SSE2
-// and one at a time for tails, must give the correctly rounded float32 tanh (checked
-// against libm's float64 tanh) on a dense grid, at the tiny and saturated ends, for ±0
-// and NaN, and the same bits whichever path (lane or tail) computes an element.
+// tanh (ops/activations.cc: one float64 exp, z returned as is below 2^-12) must give the
+// correctly rounded float32 tanh (checked against libm's float64 tanh) on a dense grid,
+// at the tiny and saturated ends, for ±0 (sign kept) and NaN, and the same bits whether
+// an element comes in a long block or alone.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
