@@ -99,11 +99,12 @@ function denselyDriver(backend) {
       net.compile({ loss: trial.loss, optimizer: denselyOptimizer(densely, trial.optimizer) });
       const rows = epochRows(trial, ctx.driver, ctx.quick);
       const { x, y } = trainingData(trial, rows);
-      const options = { epochs: 1, batchSize: trial.batchSize, shuffle: trial.shuffle ?? true };
+      const epochs = trial.epochs ?? 1;
+      const options = { epochs, batchSize: trial.batchSize, shuffle: trial.shuffle ?? true };
       return {
         async: true,
         run: () => net.fit(x, y, options),
-        unitsPerCall: rows,
+        unitsPerCall: rows * epochs,
         info: { ...denselyInfo(densely, backend), rows },
       };
     },

@@ -5,8 +5,8 @@
 namespace densely {
 
 // dst[0..n) ← src[0..n), and returns the index of the first element outside [lo, hi]
-// (NaN counts as outside), or -1. Memory-bound: blocks of 4096 floats are copied and
-// then checked while they are still in L1. On a hit the copy stops at the end of that
+// (NaN counts as outside), or -1. One pass: each block of 4096 floats is copied and
+// compared in the same loop (scan.cc). On a hit the copy stops at the end of that
 // block (the caller discards dst then). src and dst must not overlap.
 int64_t copy_first_outside(const float* src, float* dst, int64_t n, float lo, float hi);
 
