@@ -11,6 +11,10 @@
 //
 // Prints per shape the median and 90th percentile GFLOP/s (2·m·n·k / t) of ROUNDS
 // samples for each, their ratio, and the largest |difference| between the two results.
+// Use it with THREADS = 1: with 2, OpenBLAS's worker threads keep spinning after each of
+// its calls and take the cores from densely's pool in the next sample (measured: 0.55×
+// on shapes where separate processes give densely 1.2×); `npm run bench` runs each
+// contender in its own process for the threaded figures.
 #include <cblas.h>
 
 #include <algorithm>
