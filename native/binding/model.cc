@@ -289,6 +289,8 @@ Napi::Function Model::Define(Napi::Env env) {
           InstanceMethod<&Model::SetLoss>("setLoss"),
           InstanceMethod<&Model::SetOptimizer>("setOptimizer"),
           InstanceMethod<&Model::Predict>("predict"),
+          InstanceMethod<&Model::SetStaging>("setStaging"),
+          InstanceMethod<&Model::PredictStaged>("predictStaged"),
           InstanceMethod<&Model::Evaluate>("evaluate"),
           InstanceMethod<&Model::Gradients>("gradients"),
           InstanceMethod<&Model::TrainStep>("trainStep"),
@@ -384,6 +386,40 @@ void Model::Predict(const Napi::CallbackInfo& info) {
   NeedLength(env, x.length, rows * s.inputs, "x");
   NeedLength(env, out.length, rows * s.outputs, "out");
   net.predict(x.data, rows, out.data);
+  SyncMemory(env);
+}
+
+void Model::SetStaging(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const ArrayArg<float> x = ArgF32Raw(info, 0, "x");
+  const ArrayArg<float> out = ArgF32Raw(info, 1, "out");
+  if (x.length > 0 && out.length > 0 && x.data < out.data + out.length && out.data < x.data + x.length)
+    ThrowInternal(env, "setStaging arrays overlap");
+  stage_x_ = Napi::Persistent(info[0].As<Napi::Float32Array>());
+  stage_out_ = Napi::Persistent(info[1].As<Napi::Float32Array>());
+  stage_x_data_ = x.data;
+  stage_x_len_ = x.length;
+  stage_out_data_ = out.data;
+  stage_out_len_ = out.length;
+}
+
+// predictStaged(rows, xLength, outLength): predict from the first xLength floats of the
+// staged x into the first outLength of the staged out. The lengths are the caller's
+// arrays' (staged by copying): both are checked against the rows, as predict checks
+// its arrays, and against the staged arrays' sizes.
+void Model::PredictStaged(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  densely::Network& net = Use(env);
+  const int64_t rows = ArgCount(info, 0, "rows");
+  const int64_t x_len = ArgCount(info, 1, "xLength");
+  const int64_t out_len = ArgCount(info, 2, "outLength");
+  if (stage_x_data_ == nullptr || stage_out_data_ == nullptr) ThrowInternal(env, "predictStaged before setStaging");
+  if (x_len > static_cast<int64_t>(stage_x_len_) || out_len > static_cast<int64_t>(stage_out_len_))
+    ThrowInternal(env, "predictStaged lengths exceed the staged arrays");
+  const densely::ModelSpec& s = net.spec();
+  NeedLength(env, static_cast<size_t>(x_len), rows * s.inputs, "x");
+  NeedLength(env, static_cast<size_t>(out_len), rows * s.outputs, "out");
+  net.predict(stage_x_data_, rows, stage_out_data_);
   SyncMemory(env);
 }
 

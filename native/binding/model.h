@@ -5,6 +5,9 @@
 //   .params: Float32Array                the live flat parameters (JS-allocated, held
 //                                        by a reference; the Network writes into it)
 //   .setLoss(code) .setOptimizer(Float64Array) .predict(x, rows, out)
+//   .setStaging(x, out) .predictStaged(rows, xLength, outLength)   predict through two
+//                                        arrays registered once
+//                                        (one-sample calls skip two typed-array lookups)
 //   .evaluate(x, y, rows) → [loss, correct]  .gradients(x, y, rows, grads) → loss
 //   .trainStep(x, y, rows, step) → [loss, correct]
 //   .trainEpoch(x, y, order, batchSize, firstStep, onBatches?) → Promise<Float64Array>
@@ -47,6 +50,8 @@ class Model : public Napi::ObjectWrap<Model> {
   void SetLoss(const Napi::CallbackInfo& info);
   void SetOptimizer(const Napi::CallbackInfo& info);
   void Predict(const Napi::CallbackInfo& info);
+  void SetStaging(const Napi::CallbackInfo& info);
+  void PredictStaged(const Napi::CallbackInfo& info);
   Napi::Value Evaluate(const Napi::CallbackInfo& info);
   Napi::Value Gradients(const Napi::CallbackInfo& info);
   Napi::Value TrainStep(const Napi::CallbackInfo& info);
@@ -56,6 +61,13 @@ class Model : public Napi::ObjectWrap<Model> {
 
   std::unique_ptr<densely::Network> net_;
   Napi::Reference<Napi::Float32Array> params_;
+  // setStaging's arrays, held by references (their memory stays put: they view
+  // ArrayBuffers the TypeScript side never detaches) and their data pointers.
+  Napi::Reference<Napi::Float32Array> stage_x_, stage_out_;
+  float* stage_x_data_ = nullptr;
+  float* stage_out_data_ = nullptr;
+  size_t stage_x_len_ = 0;
+  size_t stage_out_len_ = 0;
   std::atomic<bool> busy_{false};
   std::atomic<bool> stop_{false};
   int64_t reported_bytes_ = 0;

@@ -75,6 +75,30 @@ describe('native argument re-checks', () => {
     internal(() => new binding.Model(new Float32Array(good) as unknown as Float64Array), 'Float32Array spec');
   });
 
+  it('predictStaged checks its registered arrays and the row count', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const binding = require(nativeAddonPath()) as NativeBinding;
+    const m = new binding.Model(packModelSpec(spec));
+    internal(() => m.predictStaged(1, 5, 3), 'before setStaging');
+    const buf = new Float32Array(32);
+    internal(() => m.setStaging(buf.subarray(0, 16), buf.subarray(8, 24)), 'overlapping arrays');
+    const sx = new Float32Array(10); // 2 rows of 5 inputs
+    const so = new Float32Array(6); // 2 rows of 3 outputs
+    m.setStaging(sx, so);
+    sx.set([1, 2, 3, 4, 5, -1, -2, -3, -4, -5]);
+    m.predictStaged(2, 10, 6);
+    const want = new Float32Array(6);
+    m.predict(sx, 2, want);
+    expect(Array.from(so)).toEqual(Array.from(want));
+    internal(() => m.predictStaged(2, 9, 6), 'x shorter than the rows need');
+    internal(() => m.predictStaged(2, 10, 5), 'out shorter than the rows need');
+    internal(() => m.predictStaged(3, 15, 9), 'lengths beyond the staged arrays');
+    m.setStaging(new Float32Array(15), so);
+    internal(() => m.predictStaged(3, 15, 9), 'more rows than the staged out holds');
+    m.dispose();
+    internal(() => m.predictStaged(1, 5, 3), 'after dispose');
+  });
+
   it('rejects short operands of sgemm', () => {
     const rng = new Rng(1);
     const a = new Float32Array(6).map(() => rng.nextFloat());

@@ -19,6 +19,13 @@ export interface NativeModel {
   /** [kind, learningRate, momentum, nesterov, weightDecay, beta1, beta2, epsilon, rho]. */
   setOptimizer(spec: Float64Array): void;
   predict(x: Float32Array, rows: number, out: Float32Array): void;
+  /** Registers two arrays (not overlapping, never detached) for predictStaged; held until the model is collected. */
+  setStaging(x: Float32Array, out: Float32Array): void;
+  /**
+   * predict(stagedX[0..xLength), rows, stagedOut[0..outLength)): no typed-array arguments
+   * to look up, for one-sample calls. The lengths are those of the caller's arrays.
+   */
+  predictStaged(rows: number, xLength: number, outLength: number): void;
   /** Returns [loss, correct]. */
   evaluate(x: Float32Array, y: Float32Array, rows: number): [number, number];
   /** Returns the loss; grads gets the gradient in params layout. */

@@ -82,6 +82,7 @@ class NativeBackendModel implements BackendModel {
 
   constructor(binding: NativeBinding, spec: ModelSpec) {
     this.#m = new binding.Model(packModelSpec(spec));
+    this.#m.setStaging(this.#small[0][SMALL_ARRAY_BYTES / 4]!, this.#small[1][SMALL_ARRAY_BYTES / 4]!);
   }
 
   get params(): Float32Array {
@@ -102,6 +103,15 @@ class NativeBackendModel implements BackendModel {
     // than a whole forward pass of a small network. Single-sample predict creates fresh
     // small arrays on every call, so they travel through this model's own scratch
     // arrays, which are moved once and reused.
+    if (x.byteLength <= SMALL_ARRAY_BYTES && out.byteLength <= SMALL_ARRAY_BYTES) {
+      // Both fit the scratch arrays registered with the model at construction: the call
+      // passes only the row count (two typed-array lookups fewer, ~15% of a one-sample
+      // predict of a small network).
+      this.#small[0][x.length]!.set(x);
+      this.#m.predictStaged(rows, x.length, out.length);
+      out.set(this.#small[1][out.length]!);
+      return;
+    }
     if (x.byteLength <= SMALL_ARRAY_BYTES || out.byteLength <= SMALL_ARRAY_BYTES) {
       const xs = x.byteLength <= SMALL_ARRAY_BYTES ? this.#staged(0, x) : x;
       const os = out.byteLength <= SMALL_ARRAY_BYTES ? this.#scratch(1, out.length) : out;
