@@ -341,19 +341,14 @@ export class Network {
     }
     const split = o.validationSplit === undefined ? 0 : expectNumber(o.validationSplit, 'validationSplit', { min: 0, max: 1, maxExclusive: true });
 
-    // A Float32Array x is copied into fit's buffer and checked for non-finite values in
-    // the same pass (the backend's copyInRange: native does it in C++, ~4× faster than
-    // a copy and a scan in JS on tens of MB); other forms are converted and checked.
-    const callerArray = x instanceof Float32Array;
-    const given = toMatrix(x, 'x', this.inputs, false, !callerArray);
+    // x is copied into fit's buffer and checked for non-finite values in the same pass
+    // (the backend's copyInRange: native does it in C++, ~4× faster than a copy and a
+    // scan in JS on tens of MB).
+    const given = toMatrix(x, 'x', this.inputs, false, false);
     if (this.#fitX.length < given.data.length) this.#fitX = new Float32Array(given.data.length);
     const all = { data: this.#fitX.subarray(0, given.data.length), rows: given.rows };
-    if (callerArray) {
-      const bad = this.#backend.copyInRange(given.data, all.data, -FLT_MAX, FLT_MAX);
-      if (bad >= 0) throw nonFinite(given.data[bad]!, bad, 'x', this.inputs);
-    } else {
-      all.data.set(given.data);
-    }
+    const bad = this.#backend.copyInRange(given.data, all.data, -FLT_MAX, FLT_MAX);
+    if (bad >= 0) throw nonFinite(given.data[bad]!, bad, 'x', this.inputs);
     const givenY = toTargets(y, 'y', c.loss, given.rows, this.outputs, false);
     if (this.#fitY.length < givenY.length) this.#fitY = new Float32Array(givenY.length);
     const allY = this.#fitY.subarray(0, givenY.length);

@@ -137,7 +137,7 @@ function isNumberArray(value: unknown): value is number[] {
  * `cols` columns, or a flat number[] (row-major). Returns a contiguous Float32Array
  * view: the caller's own Float32Array when `copy` is false (never written), else a copy.
  * Non-finite values are rejected (unless `checkFinite` is false: then the caller must
- * check, as fit does while it copies a Float32Array).
+ * check, as fit does while it copies x).
  */
 export function toMatrix(value: unknown, name: string, cols: number, copy = false, checkFinite = true): Matrix {
   let data: Float32Array;
