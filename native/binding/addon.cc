@@ -75,7 +75,7 @@ class DenselyAddon : public Napi::Addon<DenselyAddon> {
     const int64_t n = static_cast<int64_t>(src.ElementLength());
     const float* s = src.Data();
     const float* d = dst.Data();
-    if (n > 0 && s < d + n && d < s + n) ThrowInternal(env, "copyInRange src and dst overlap");
+    if (Overlaps(s, static_cast<size_t>(n), d, static_cast<size_t>(n))) ThrowInternal(env, "copyInRange src and dst overlap");
     const int64_t at = densely::copy_first_outside(s, dst.Data(), n, lo, hi);
     return Napi::Number::New(env, static_cast<double>(at));
   }

@@ -93,4 +93,9 @@ inline void NeedLength(Napi::Env env, size_t have, int64_t need, const char* nam
                            " elements for " + std::to_string(need));
 }
 
+// Whether [a, a + na) and [b, b + nb) share an element (empty ranges share none).
+inline bool Overlaps(const float* a, size_t na, const float* b, size_t nb) {
+  return na > 0 && nb > 0 && a < b + nb && b < a + na;
+}
+
 }  // namespace densely_binding

@@ -393,8 +393,7 @@ void Model::SetStaging(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const ArrayArg<float> x = ArgF32Raw(info, 0, "x");
   const ArrayArg<float> out = ArgF32Raw(info, 1, "out");
-  if (x.length > 0 && out.length > 0 && x.data < out.data + out.length && out.data < x.data + x.length)
-    ThrowInternal(env, "setStaging arrays overlap");
+  if (Overlaps(x.data, x.length, out.data, out.length)) ThrowInternal(env, "setStaging arrays overlap");
   stage_x_ = Napi::Persistent(info[0].As<Napi::Float32Array>());
   stage_out_ = Napi::Persistent(info[1].As<Napi::Float32Array>());
   stage_x_data_ = x.data;

@@ -17,11 +17,8 @@ using namespace densely;
 
 namespace {
 
-uint32_t g_state = 12345;
-float next_uniform() {  // in [-1, 1)
-  g_state = g_state * 1664525u + 1013904223u;
-  return static_cast<float>(g_state >> 8) / 8388608.0f - 1.0f;
-}
+densely_test::Lcg g_rng(12345);
+float next_uniform() { return g_rng.uniform(-1.0f, 1.0f); }  // in [-1, 1)
 
 bool close(double got, double want) { return std::fabs(got - want) <= 1e-5 * std::fabs(want) + 1e-5; }
 

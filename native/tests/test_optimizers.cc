@@ -17,11 +17,8 @@ using namespace densely;
 
 namespace {
 
-uint32_t g_state = 99;
-float uniform(float lo, float hi) {
-  g_state = g_state * 1664525u + 1013904223u;
-  return lo + (hi - lo) * (static_cast<float>(g_state >> 8) / 16777216.0f);
-}
+densely_test::Lcg g_rng(99);
+float uniform(float lo, float hi) { return g_rng.uniform(lo, hi); }
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   if (a.size() != b.size()) return false;
