@@ -205,7 +205,9 @@ void sweep_edges(const std::vector<const GemmKernelSet*>& sets) {
 }
 
 void sweep_k(const std::vector<const GemmKernelSet*>& sets) {
-  const int64_t ks[] = {15, 63, 65, 255, 256, 257, 600, 1000};
+  // Around the k blocks: 256 and 288 (the sets' KC), 289 (two blocks of 145 on AVX2), 577
+  // and 784 (three blocks, the last one shorter / all equal).
+  const int64_t ks[] = {15, 63, 65, 255, 256, 257, 288, 289, 577, 600, 784, 1000};
   const int64_t mn[][2] = {{63, 65}, {65, 63}, {7, 33}, {25, 17}};
   int count = 0;
   for (int t = 0; t < 4; ++t)

@@ -5,13 +5,22 @@
 //
 // AVX2 (6×16), sized for Zen 3: 32 KiB L1d, 512 KiB L2 per core, 32 MiB L3 shared.
 //   L1: one A micro-panel (MR×KC) + one B micro-panel (KC×NR) stay resident while the
-//       kernel streams them: (6 + 16) × 256 × 4 B = 22 KiB ≤ 32 KiB, leaving ~10 KiB
-//       for the C tile and the next panels' prefetch ⇒ KC = 256.
-//   L2: the packed A block is reused for every jr of the NC block: MC × KC × 4 B =
-//       168 × 256 × 4 = 168 KiB, about a third of L2, so B micro-panels streaming
+//       kernel streams them: (6 + 16) × KC × 4 B ≤ 32 KiB less room for the C tile and
+//       the next panels' prefetch. KC is a maximum: k is cut into ⌈k / KC⌉ equal blocks
+//       (gemm_kc_block), so a block is usually below it. KC = 288: at most 25.3 KiB,
+//       leaving ~7 KiB; 784 (the (A)/(B) input width) becomes 3 × 262 instead of
+//       3 × 256 + 16, whose 16-step block re-read and re-wrote all of C for 2% of the
+//       work. Measured with bench/tools/sgemm_vs_openblas (1 thread, 101 samples, three
+//       alternating runs of each build, densely/OpenBLAS), KC 256 with a short tail →
+//       288 with equal blocks: NN 128×512·784 0.961–0.968 → 0.969–0.982, NN 64×128·784
+//       0.946–0.990 → 1.008–1.033, 1024³ and k = 512 shapes unchanged (k = 512 is
+//       2 × 256 either way); 2 threads, densely alone: unchanged within noise. KC = 392
+//       (784 as 2 × 392, 33.7 KiB, past Zen 3's L1) measured no better.
+//   L2: the packed A block is reused for every jr of the NC block: MC × KC × 4 B ≤
+//       168 × 288 × 4 = 189 KiB, about a third of L2, so B micro-panels streaming
 //       through L2 do not evict it ⇒ MC = 168 (a multiple of MR = 6).
-//   L3: the packed B block KC × NC × 4 = 256 × 4080 × 4 ≈ 4 MiB per thread, two
-//       threads ≈ 8 MiB of the 32 MiB L3 ⇒ NC = 4080 (a multiple of NR = 16).
+//   L3: the packed B block KC × NC × 4 ≤ 288 × 4080 × 4 ≈ 4.5 MiB per thread, two
+//       threads ≈ 9 MiB of the 32 MiB L3 ⇒ NC = 4080 (a multiple of NR = 16).
 // SSE2 (6×8): same KC (A + B micro-panels (6 + 8) × 256 × 4 = 14 KiB), MC = 168,
 //   NC = 4088 (multiple of 8).
 // Scalar (4×4): KC = 256 ((4 + 4) × 256 × 4 = 8 KiB), MC = 128, NC = 4096.
@@ -27,7 +36,7 @@ struct Blocking {
   int64_t mc, kc, nc;
 };
 
-constexpr Blocking kBlockingAvx2{6, 16, 168, 256, 4080};
+constexpr Blocking kBlockingAvx2{6, 16, 168, 288, 4080};
 constexpr Blocking kBlockingSse2{6, 8, 168, 256, 4088};
 constexpr Blocking kBlockingScalar{4, 4, 128, 256, 4096};
 constexpr Blocking kBlockingNeon{8, 8, 128, 256, 4096};

@@ -39,10 +39,16 @@ using GemmDirect = void (*)(bool trans_a, bool trans_b, int64_t m, int64_t n, in
                             const GemmEpilogue& ep);
 
 // The k block of the driver and the narrow path (one helper, so both cut k alike and
-// give the same bits): blocks of kc_max, the last one the rest. Equal blocks (784 as
-// 4 × 196 instead of 3 × 256 + 16) were tried: within noise on 1 thread, and 64×128·784
-// NN on 2 threads fell from ~180 to ~140 GFLOP/s, so the short tail stays.
-inline int64_t gemm_kc_block(int64_t kc_max, int64_t k) { return kc_max < k ? kc_max : k; }
+// give the same bits): ⌈k / kc_max⌉ blocks of equal size (the last one up to
+// blocks − 1 shorter), so no block is a short tail that reloads and stores all of C for
+// a few k steps (blocking.h has the measurements). With the AVX2 set's kc_max = 288,
+// 784 is 3 × 262. (An earlier trial of equal blocks at kc_max = 256, 784 as 4 × 196,
+// cost a fourth pass over C and measured no better.)
+inline int64_t gemm_kc_block(int64_t kc_max, int64_t k) {
+  if (k <= kc_max) return k;
+  const int64_t blocks = (k + kc_max - 1) / kc_max;
+  return (k + blocks - 1) / blocks;
+}
 
 struct GemmKernelSet {
   Isa isa;
