@@ -6,7 +6,8 @@ import { defineConfig } from 'vitest/config';
 //   native:  the same shared files on the native backend, plus the native-only boundary
 //            tests (busy guard, GC during async work, bad arrays, workers)
 //   common:  backend-independent suites, run once (finite differences of the float64
-//            reference, build-file drift, the CLI driven as a child process, packaging)
+//            reference, build-file drift, the bench's target table, the CLI driven as a
+//            child process, packaging)
 const backendShared = ['test/api/**/*.test.ts', 'test/parity/**/*.test.ts'];
 
 export default defineConfig({
@@ -39,7 +40,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'common',
-          include: ['test/gradients/**/*.test.ts', 'test/build/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/package/**/*.test.ts'],
+          include: ['test/gradients/**/*.test.ts', 'test/build/**/*.test.ts', 'test/bench/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/package/**/*.test.ts'],
           env: { DENSELY_TEST_BACKEND: 'js' },
         },
       },

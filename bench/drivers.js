@@ -194,6 +194,22 @@ const openblas = {
   },
 };
 
+// ---- densely's C++ core without Node (tools/openblas_sgemm.cc built with -DDENSELY_CORE) --
+
+const DENSELY_CORE_TOOL = path.join(__dirname, 'build', 'densely_sgemm');
+
+const denselyCore = {
+  threaded: true,
+  external: {
+    unavailable: () => (fs.existsSync(DENSELY_CORE_TOOL) ? null : 'skipped: needs g++ and libopenblas-dev to build the tool'),
+    command(trial, threads, timing) {
+      const args = [trial.m, trial.n, trial.k, trial.transA ? 1 : 0, trial.transB ? 1 : 0, threads,
+        timing.warmupMs, timing.sampleMs, timing.minSamples, timing.maxSamples, timing.budgetMs];
+      return { file: DENSELY_CORE_TOOL, args: args.map(String), env: { DENSELY_THREADS: String(threads) } };
+    },
+  },
+};
+
 // ---- TensorFlow.js, cpu backend (pure JS) ---------------------------------------------
 
 async function loadTfjs() {
@@ -275,6 +291,7 @@ const drivers = new Map([
   ['densely-js', denselyDriver('js')],
   ['densely-native', denselyDriver('native')],
   ['openblas', openblas],
+  ['densely-core', denselyCore],
   ['tfjs', tfjs],
 ]);
 

@@ -10,7 +10,10 @@
 //
 // Every (trial, contender, threads) triple runs in a fresh `node benchmark.js` child
 // (OpenBLAS: its compiled harness), so no contender inherits another's JIT state, heap
-// or thread pool. Ratios are between medians taken in this same run.
+// or thread pool. Ratios are between medians taken in this same run. After the trials,
+// the sgemm shapes run once more at 1 thread with densely's core and OpenBLAS in one
+// process, alternating (tools/sgemm_vs_openblas.cc): the fair 1-thread comparison for
+// products of microseconds, which the "same process" verdicts use.
 const { spawnSync, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -194,10 +197,59 @@ function formatRow(trial, pair, result, baseline, peaks) {
   return line;
 }
 
+function formatMeasured(target, value, unit) {
+  if (target.peak !== undefined) return `${(100 * value).toFixed(0)}% of peak`;
+  if (target.ratio !== undefined) return `${formatRatio(value)}×`;
+  return `${formatNumber(value, unit)} ${unit}`;
+}
+
 function formatVerdict(target, verdict, unit) {
   if (verdict.missing) return `  target  ${target.text}: n/a (${verdict.missing} did not run)`;
-  const measured = target.ratio !== undefined ? `${formatRatio(verdict.value)}×` : `${formatNumber(verdict.value, unit)} ${unit}`;
+  const measured = formatMeasured(target, verdict.value, unit);
   return `  target  ${target.text}: ${measured} — ${verdict.met ? 'met' : 'NOT MET'}`;
+}
+
+function median(values) {
+  const sorted = [...values].sort((p, q) => p - q);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
+}
+
+/**
+ * The 1-thread same-process comparison: tools/sgemm_vs_openblas runs every shape of
+ * `gemmTrials` with densely's core and OpenBLAS alternating in short samples (each
+ * sample ≥ 2 ms, `rounds` per shape and contender), `sweeps` times over all shapes;
+ * per shape the median GFLOP/s of each and the median of the sweeps' ratios.
+ */
+function sameProcessAb(binary, gemmTrials, opts) {
+  const sweeps = opts.quick ? 1 : 3;
+  const rounds = opts.quick ? 21 : 101;
+  const shapes = gemmTrials.map((t) => `${t.transA ? 1 : 0},${t.transB ? 1 : 0},${t.m},${t.n},${t.k}`);
+  const perShape = new Map(gemmTrials.map((t) => [t.id, []]));
+  for (let sweep = 0; sweep < sweeps; sweep += 1) {
+    const child = spawnSync(binary, ['1', String(rounds), ...shapes], {
+      env: { ...process.env, DENSELY_AB_JSON: '1', OPENBLAS_NUM_THREADS: '1', DENSELY_THREADS: '1' },
+      encoding: 'utf8',
+      timeout: PAIR_TIMEOUT_MS,
+    });
+    const lines = (child.stdout ?? '').split('\n').filter((l) => l.startsWith('@@AB '));
+    if (lines.length !== shapes.length) {
+      const why = child.error ? child.error.message : (child.stderr || '').trim().split('\n').slice(-2).join(' | ');
+      return { error: `sgemm_vs_openblas exit ${child.status ?? child.signal}: ${why}` };
+    }
+    lines.forEach((line, i) => perShape.get(gemmTrials[i].id).push(JSON.parse(line.slice(5))));
+  }
+  const results = new Map();
+  for (const [id, runs] of perShape) {
+    results.set(id, {
+      densely: median(runs.map((r) => r.densely)),
+      openblas: median(runs.map((r) => r.openblas)),
+      ratio: median(runs.map((r) => r.densely / r.openblas)),
+      ratios: runs.map((r) => r.densely / r.openblas),
+      maxdiff: Math.max(...runs.map((r) => r.maxdiff)),
+    });
+  }
+  return { sweeps, rounds, results };
 }
 
 function main() {
@@ -208,10 +260,13 @@ function main() {
     .filter((entry) => entry.pairs.length > 0);
   if (selected.length === 0) throw new Error(`no trial matches --filter ${opts.filter}`);
 
-  const { info, tools } = prepare({ build: opts.build, log });
+  const gemmSelected = selected.filter((e) => e.trial.type === 'gemm' && e.pairs.some((p) => p.name.startsWith('densely-')));
+  const wantAb = gemmSelected.length > 0 && opts.threads.includes(1);
+  const { info, tools } = prepare({ build: opts.build, log, wantCore: gemmSelected.length > 0 });
   const head = header(info, opts);
   const wantPeaks = selected.some((e) => e.trial.type === 'gemm');
   const peaks = wantPeaks ? measurePeaks(tools.fma, opts.threads) : new Map();
+  const peakBest = new Map([...peaks].map(([t, p]) => [t, p.best]));
 
   log('');
   log(`densely bench — ${head.date}`);
@@ -239,9 +294,33 @@ function main() {
     const baseline = medians.get(trial.baseline);
     for (const { pair, result } of lines) log(formatRow(trial, pair, result, baseline, peaks));
     for (const target of trial.targets ?? []) {
-      const verdict = evaluateTarget(target, medians);
+      if (target.sameProcess) continue;  // after the trials, from the same-process A/B
+      const verdict = evaluateTarget(target, medians, peakBest);
       verdicts.push({ trial: trial.id, target: target.text, ...verdict });
       log(formatVerdict(target, verdict, trial.unit));
+    }
+  }
+
+  let sameProcess = null;
+  if (wantAb) {
+    log('');
+    log('sgemm, 1 thread, densely\'s core and OpenBLAS in one process, alternating samples (tools/sgemm_vs_openblas.cc)');
+    const gemmTrials = gemmSelected.map((e) => e.trial);
+    const ab = tools.ab ? sameProcessAb(tools.ab, gemmTrials, opts) : { error: 'skipped: the tool could not be built (see above)' };
+    if (ab.error) log(`  ${ab.error}`);
+    else log(`  median of ${ab.sweeps} sweep${ab.sweeps > 1 ? 's' : ''} over all shapes, ${ab.rounds} samples of each per shape and sweep`);
+    sameProcess = ab.error ? { error: ab.error } : { sweeps: ab.sweeps, rounds: ab.rounds, results: Object.fromEntries(ab.results) };
+    for (const trial of gemmTrials) {
+      const r = ab.results?.get(trial.id);
+      if (r) {
+        log(`  ${trial.id.padEnd(15)} densely ${r.densely.toFixed(1).padStart(6)}  OpenBLAS ${r.openblas.toFixed(1).padStart(6)} GFLOP/s`
+          + `  ratio ${r.ratio.toFixed(3)} (sweeps ${r.ratios.map((x) => x.toFixed(3)).join(', ')})  max |Δc| ${r.maxdiff.toExponential(1)}`);
+      }
+      for (const target of (trial.targets ?? []).filter((t) => t.sameProcess)) {
+        const verdict = r ? { value: r.ratio, met: r.ratio >= target.ratio } : { missing: target.who };
+        verdicts.push({ trial: trial.id, target: target.text, ...verdict });
+        log(`  ${formatVerdict(target, verdict, trial.unit).trimStart()}`);
+      }
     }
   }
 
@@ -265,7 +344,7 @@ function main() {
     const peakJson = Object.fromEntries([...peaks].map(([t, p]) => [t, {
       used: p.best, measured: p.measured, median: p.median, measuredAfter: peaksAfter.get(t)?.measured,
     }]));
-    fs.writeFileSync(opts.json, `${JSON.stringify({ header: head, peaks: peakJson, results: records, targets: verdicts }, null, 2)}\n`);
+    fs.writeFileSync(opts.json, `${JSON.stringify({ header: head, peaks: peakJson, results: records, sameProcess, targets: verdicts }, null, 2)}\n`);
     log(`\nwrote ${opts.json}`);
   }
 }

@@ -1,7 +1,7 @@
 'use strict';
 // Everything `npm run bench` needs before the first trial, each step idempotent:
 // bench's own dependencies (the contenders), densely's build, and the compiled bench
-// tools (FMA peak, OpenBLAS harness). A step that cannot be done is reported and the
+// tools (FMA peak, the OpenBLAS and densely-core sgemm harnesses, the same-process A/B). A step that cannot be done is reported and the
 // trials that need it print "skipped: …" instead of failing the run.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -124,20 +124,75 @@ function tool(name, flags, libs, log, quietFailure) {
   return null;
 }
 
-function tools(log) {
+/**
+ * densely's core compiled from its own sources for the compiled sgemm tools: the groups
+ * of native/sources.json for this architecture, each with the shipped flags (cflags_cc
+ * plus the group's ISA flags), objects in build/core-obj/, each recompiled when older
+ * than the newest file under native/core or sources.json. Returns the object paths,
+ * or null (logged) when one does not compile.
+ */
+function coreObjects(log) {
+  const listFile = path.join(ROOT, 'native', 'sources.json');
+  if (!fs.existsSync(listFile)) return null;
+  const list = JSON.parse(fs.readFileSync(listFile, 'utf8'));
+  const groups = list.arch?.[process.arch];
+  if (!groups) return null;
+  const newest = Math.max(newestMtime(path.join(ROOT, 'native', 'core'), /\.(cc|h)$/), fs.statSync(listFile).mtimeMs);
+  const base = (list.flags.cflags_cc ?? []).filter((f) => !f.startsWith('-fvisibility'));
+  const objDir = path.join(BUILD, 'core-obj');
+  fs.mkdirSync(objDir, { recursive: true });
+  const objects = [];
+  let said = false;
+  for (const group of groups) {
+    const isa = list.flags.isa?.[group] ?? [];
+    for (const file of list.groups[group] ?? []) {
+      const object = path.join(objDir, `${file.replace(/[/\\]/g, '_')}.o`);
+      objects.push(object);
+      if (fs.existsSync(object) && fs.statSync(object).mtimeMs >= newest) continue;
+      if (!said) log('compiling densely\'s core for the compiled sgemm tools (bench/build/core-obj)…');
+      said = true;
+      const result = run('g++', [...base, ...isa, `-I${path.join(ROOT, 'native', 'core')}`, '-c', path.join(ROOT, file), '-o', object], ROOT);
+      if (!result.ok) {
+        log(`  could not compile ${file}:\n    ${lastLines(result.output)}`);
+        return null;
+      }
+    }
+  }
+  return objects;
+}
+
+/** Links one sgemm tool from tools/ with the core objects when stale; its path or null. */
+function coreTool(name, source, defines, objects, log) {
+  const binary = path.join(BUILD, name);
+  const newest = Math.max(fs.statSync(source).mtimeMs, ...objects.map((o) => fs.statSync(o).mtimeMs));
+  if (fs.existsSync(binary) && fs.statSync(binary).mtimeMs >= newest) return binary;
+  const result = run('g++', ['-O2', '-std=c++17', ...defines, `-I${path.join(ROOT, 'native', 'core')}`, source, ...objects,
+    '-lopenblas', '-pthread', '-o', binary], ROOT);
+  if (result.ok) return binary;
+  if (fs.existsSync(binary)) fs.unlinkSync(binary);
+  log(`  could not link bench/build/${name}:\n    ${lastLines(result.output)}`);
+  return null;
+}
+
+function tools(log, { wantCore = true } = {}) {
   const fma = x86WithFma() ? tool('fma_peak', ['-O2', '-mavx2', '-mfma', '-pthread'], [], log, false) : null;
   if (!fma) log('FMA peak: skipped (needs x86-64 with AVX2+FMA and g++)');
   const blas = tool('openblas_sgemm', ['-O2', '-pthread'], ['-lopenblas'], log, true);
   if (!blas) log('OpenBLAS: skipped: install libopenblas-dev (apt-get install -y libopenblas-dev)');
-  return { fma, blas };
+  // The core's sgemm without Node: tools/openblas_sgemm.cc built with -DDENSELY_CORE
+  // (the densely-core contender, own process like OpenBLAS) and the same-process A/B.
+  const objects = blas && wantCore ? coreObjects(log) : null;
+  const core = objects ? coreTool('densely_sgemm', path.join(BENCH, 'tools', 'openblas_sgemm.cc'), ['-DDENSELY_CORE'], objects, log) : null;
+  const ab = objects ? coreTool('sgemm_vs_openblas', path.join(BENCH, 'tools', 'sgemm_vs_openblas.cc'), [], objects, log) : null;
+  return { fma, blas, core, ab };
 }
 
 /** Runs every step; `build` false skips the npm builds (not the bench's own tools). */
-function prepare({ build, log }) {
+function prepare({ build, log, wantCore }) {
   benchDependencies(log);
   if (build) denselyBuild(log);
   const info = build ? nativeBuild(log) : backendInfo();
-  return { info, tools: tools(log) };
+  return { info, tools: tools(log, { wantCore }) };
 }
 
 module.exports = { prepare, BUILD };

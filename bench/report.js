@@ -25,7 +25,7 @@ function ratio(value) {
 function main() {
   const file = process.argv[2];
   if (!file) throw new Error('usage: node bench/report.js <results.json from --json>');
-  const { header: h, peaks, results, targets } = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const { header: h, peaks, results, sameProcess, targets } = JSON.parse(fs.readFileSync(file, 'utf8'));
   const out = [];
   out.push(`- date: ${h.date}`);
   out.push(`- CPU: ${h.cpu}`);
@@ -53,6 +53,16 @@ function main() {
       out.push(`${who} ${number(r.median, trial.unit)} ${trial.unit} | ${((100 * mad) / r.median).toFixed(1)}% | ${r.samples.length} | ${rel} | ${peak} |`);
     }
   }
+  if (sameProcess?.results) {
+    out.push('');
+    out.push(`sgemm, 1 thread, densely's core and OpenBLAS in one process (tools/sgemm_vs_openblas.cc), median of ${sameProcess.sweeps} sweeps:`);
+    out.push('');
+    out.push('| trial | densely GFLOP/s | OpenBLAS GFLOP/s | ratio | sweeps |');
+    out.push('|---|---:|---:|---:|---|');
+    for (const [id, r] of Object.entries(sameProcess.results)) {
+      out.push(`| \`${id}\` | ${r.densely.toFixed(1)} | ${r.openblas.toFixed(1)} | ${r.ratio.toFixed(3)} | ${r.ratios.map((x) => x.toFixed(3)).join(', ')} |`);
+    }
+  }
   if (targets?.length) {
     out.push('');
     out.push('| target | trial | measured | verdict |');
@@ -60,7 +70,9 @@ function main() {
     for (const t of targets) {
       const trial = trials.find((x) => x.id === t.trial);
       const spec = trial.targets.find((x) => x.text === t.target);
-      const measured = t.missing ? `${t.missing} did not run` : spec.ratio !== undefined ? `${ratio(t.value)}×` : `${number(t.value, trial.unit)} ${trial.unit}`;
+      const measured = t.missing ? `${t.missing} did not run`
+        : spec.peak !== undefined ? `${(100 * t.value).toFixed(0)}% of peak`
+          : spec.ratio !== undefined ? `${ratio(t.value)}×` : `${number(t.value, trial.unit)} ${trial.unit}`;
       out.push(`| ${t.target} | \`${t.trial}\` | ${measured} | ${t.missing ? 'n/a' : t.met ? 'met' : '**not met**'} |`);
     }
   }

@@ -2,12 +2,15 @@
 // the same operands, in alternating short samples (each sample ≥ 2 ms), so both see the
 // same machine state: on a shared 2-core host this is the fair comparison for products
 // of a few microseconds, where the Node bench also counts the N-API call (~1 µs) on
-// densely's side only. A bench tool, never shipped. Build and run (needs libopenblas-dev
-// and the core library from `npm run test:native`):
+// densely's side only. A bench tool, never shipped. `npm run bench` builds it
+// (bench/prepare.js compiles the core's sources into it with the flags of
+// native/sources.json, into bench/build/) and runs it after the sgemm trials for the
+// 1-thread "same process" verdicts. By hand, with the core library of
+// `npm run test:native`:
 //
 //   g++ -O2 -std=c++17 -Inative/core bench/tools/sgemm_vs_openblas.cc \
-//       build-cmake/libdensely_core.a -lopenblas -pthread -o bench/build/sgemm_vs_openblas
-//   bench/build/sgemm_vs_openblas THREADS ROUNDS TA,TB,M,N,K [TA,TB,M,N,K ...]
+//       build-cmake/libdensely_core.a -lopenblas -pthread -o /tmp/sgemm_vs_openblas
+//   /tmp/sgemm_vs_openblas THREADS ROUNDS TA,TB,M,N,K [TA,TB,M,N,K ...]
 //
 // Prints per shape the median and 90th percentile GFLOP/s (2·m·n·k / t) of ROUNDS
 // samples for each, their ratio, and the largest |difference| between the two results.
@@ -43,6 +46,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s THREADS ROUNDS TA,TB,M,N,K ...\n", argv[0]);
     return 2;
   }
+  // DENSELY_AB_JSON=1 adds one "@@AB {json}" line per shape (bench/index.js reads it).
+  const char* json_env = std::getenv("DENSELY_AB_JSON");
+  const bool json = json_env != nullptr && json_env[0] == '1';
   const int threads = std::atoi(argv[1]);
   const int rounds = std::max(1, std::atoi(argv[2]));
   densely::set_threads(threads);
@@ -96,6 +102,11 @@ int main(int argc, char** argv) {
     std::printf("%-18s T%d densely med %6.1f p90 %6.1f | openblas med %6.1f p90 %6.1f | ratio(med) %.3f  (maxdiff %.1e)\n",
                 argv[s], threads, r1[r1.size() / 2], r1[r1.size() * 9 / 10], r2[r2.size() / 2],
                 r2[r2.size() * 9 / 10], r1[r1.size() / 2] / r2[r2.size() / 2], maxdiff);
+    if (json)
+      std::printf("@@AB {\"ta\":%d,\"tb\":%d,\"m\":%ld,\"n\":%ld,\"k\":%ld,\"threads\":%d,"
+                  "\"densely\":%.3f,\"openblas\":%.3f,\"maxdiff\":%.3g}\n",
+                  ta, tb, m, n, k, threads, r1[r1.size() / 2], r2[r2.size() / 2], maxdiff);
+    std::fflush(stdout);
   }
   return 0;
 }

@@ -1,0 +1,62 @@
+// The bench's target table and verdicts (bench/trials.js): every issue-3 target that
+// `npm run bench` prints is evaluated by evaluateTarget, so its kinds are pinned here,
+// and every contender a trial or target names must exist in bench/drivers.js.
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+
+const require = createRequire(import.meta.url);
+const { trials, evaluateTarget } = require('../../bench/trials.js') as {
+  trials: Array<{ id: string; type: string; contenders: string[]; baseline: string; targets?: Array<Record<string, unknown>> }>;
+  evaluateTarget: (target: Record<string, unknown>, medians: Map<string, number>, peaks?: Map<number, number>) => Record<string, unknown>;
+};
+const { drivers } = require('../../bench/drivers.js') as { drivers: Map<string, unknown> };
+
+describe('bench targets', () => {
+  const medians = new Map([['a@1', 150], ['b@1', 10], ['a@2', 180]]);
+
+  it('evaluates minimum, maximum and ratio targets', () => {
+    expect(evaluateTarget({ who: 'a@1', min: 150 }, medians)).toEqual({ value: 150, met: true });
+    expect(evaluateTarget({ who: 'a@1', min: 151 }, medians)).toEqual({ value: 150, met: false });
+    expect(evaluateTarget({ who: 'b@1', max: 10 }, medians)).toEqual({ value: 10, met: true });
+    expect(evaluateTarget({ who: 'a@1', ratio: 15, vs: 'b@1' }, medians)).toEqual({ value: 15, met: true });
+    expect(evaluateTarget({ who: 'a@1', ratio: 30, vs: 'b@1' }, medians)).toEqual({ value: 15, met: false });
+  });
+
+  it('evaluates peak fractions against the peak of the contender\'s thread count', () => {
+    const peaks = new Map([[1, 200], [2, 400]]);
+    expect(evaluateTarget({ who: 'a@1', peak: 0.75 }, medians, peaks)).toEqual({ value: 0.75, met: true });
+    expect(evaluateTarget({ who: 'a@2', peak: 0.5 }, medians, peaks)).toEqual({ value: 0.45, met: false });
+    expect(evaluateTarget({ who: 'a@2', peak: 0.5 }, medians, new Map())).toEqual({ missing: 'FMA peak' });
+  });
+
+  it('names what did not run', () => {
+    expect(evaluateTarget({ who: 'c@1', min: 1 }, medians)).toEqual({ missing: 'c@1' });
+    expect(evaluateTarget({ who: 'a@1', ratio: 1, vs: 'c@1' }, medians)).toEqual({ missing: 'c@1' });
+  });
+
+  it('gives every GEMM trial the OpenBLAS targets, and sgemm-1024 the peak targets', () => {
+    const gemm = trials.filter((t) => t.type === 'gemm');
+    expect(gemm.length).toBe(12);
+    for (const t of gemm) {
+      const texts = (t.targets ?? []).map((x) => x.text);
+      expect(texts).toContain('native ≥ OpenBLAS (1 thread, same process)');
+      expect(texts).toContain('native ≥ OpenBLAS (2 threads, own processes)');
+      expect(t.contenders).toContain('densely-core');
+    }
+    const big = trials.find((t) => t.id === 'sgemm-1024')!;
+    expect(big.targets).toEqual(expect.arrayContaining([
+      expect.objectContaining({ who: 'densely-native@1', peak: 0.8 }),
+      expect.objectContaining({ who: 'densely-native@2', peak: 0.75 }),
+    ]));
+  });
+
+  it('names only contenders that bench/drivers.js defines', () => {
+    for (const t of trials) {
+      for (const name of t.contenders) expect(drivers.has(name), `${t.id}: ${name}`).toBe(true);
+      const names = [t.baseline, ...(t.targets ?? []).flatMap((x) => [x.who, x.vs])]
+        .filter((x): x is string => typeof x === 'string')
+        .map((x) => x.split('@')[0]!);
+      for (const name of names) expect(drivers.has(name), `${t.id}: ${name}`).toBe(true);
+    }
+  });
+});
