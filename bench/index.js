@@ -199,7 +199,8 @@ function formatRow(trial, pair, result, baseline, peaks) {
 
 function formatMeasured(target, value, unit) {
   if (target.peak !== undefined) return `${(100 * value).toFixed(0)}% of peak`;
-  if (target.ratio !== undefined) return `${formatRatio(value)}×`;
+  // Three decimals below 10×, so 0.997 does not print as a "1.00×" that is not met.
+  if (target.ratio !== undefined) return `${value < 10 ? value.toFixed(3) : formatRatio(value)}×`;
   return `${formatNumber(value, unit)} ${unit}`;
 }
 

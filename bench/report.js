@@ -72,7 +72,7 @@ function main() {
       const spec = trial.targets.find((x) => x.text === t.target);
       const measured = t.missing ? `${t.missing} did not run`
         : spec.peak !== undefined ? `${(100 * t.value).toFixed(0)}% of peak`
-          : spec.ratio !== undefined ? `${ratio(t.value)}×` : `${number(t.value, trial.unit)} ${trial.unit}`;
+          : spec.ratio !== undefined ? `${t.value < 10 ? t.value.toFixed(3) : ratio(t.value)}×` : `${number(t.value, trial.unit)} ${trial.unit}`;
       out.push(`| ${t.target} | \`${t.trial}\` | ${measured} | ${t.missing ? 'n/a' : t.met ? 'met' : '**not met**'} |`);
     }
   }
