@@ -3,12 +3,13 @@
 // so the cost of the binding and of fit's TypeScript prologue can be told apart.
 // Not a test (no assertions).
 //
-//   build-cmake/bench_network [--threads N] [--reps R] [--only xor|mlp-a|mlp-b]
+//   build-cmake/bench_network [--threads N] [--reps R] [--only xor|mlp-a|mlp-b] [--ordered]
 //
 // xor:   2→8 tanh→1 sigmoid, binaryCrossentropy, SGD lr 0.1, batch 1, 262,144 rows
 // mlp-a: 784→128 relu→10 softmax, categoricalCrossentropy, Adam 1e-3, batch 64, 8,192 rows
 // mlp-b: 784→512 relu→512 relu→10 softmax, SGD 0.01, batch 128, 8,192 rows
-// Each repetition is one epoch over a fresh shuffled order; the median of R is printed,
+// Each repetition is one epoch over a fresh shuffled order (--ordered: rows in order, as
+// fit with shuffle: false, so every batch is read in place); the median of R is printed,
 // as wall rate and as rate per CPU-second of the process (all threads).
 #include <algorithm>
 #include <chrono>
@@ -45,6 +46,8 @@ double cpu_seconds() {
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
+
+bool g_ordered = false;
 
 void run(const Workload& w, int reps) {
   ModelSpec spec;
@@ -109,7 +112,7 @@ void run(const Workload& w, int reps) {
   std::vector<double> wall, cpu;
   uint64_t step = 0;
   for (int r = 0; r < reps + 1; ++r) {
-    std::shuffle(order.begin(), order.end(), gen);
+    if (!g_ordered) std::shuffle(order.begin(), order.end(), gen);
     job.first_step = step;
     const auto t0 = std::chrono::steady_clock::now();
     const double c0 = cpu_seconds();
@@ -141,6 +144,7 @@ int main(int argc, char** argv) {
     if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (a == "--reps" && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
     else if (a == "--only" && i + 1 < argc) only = argv[++i];
+    else if (a == "--ordered") g_ordered = true;
   }
   set_threads(threads);
   std::printf("isa %s, threads %d\n", isa_name(active_isa()), get_threads());

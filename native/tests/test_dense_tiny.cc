@@ -1,7 +1,9 @@
 // The tiny dense path (ops/dense.cc: small kernels in products sgemm would run direct, on
 // plain loops) against a float64 reference, the fused overflow backup of the optimizers
-// against the plain update, and the overflow undo of Network::train_epoch on a small
-// network (one optimizer pass over all parameters).
+// against the plain update, the overflow undo of Network::train_epoch on a small
+// network (one optimizer pass over all parameters), and its batches read in place or
+// gathered against train_step on copies.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -151,6 +153,112 @@ void check_overflow_undo() {
   CHECK(std::memcmp(before.data(), params.data(), params.size() * sizeof(float)) == 0);
 }
 
+// The epoch loop reads a batch of consecutive rows in place and gathers any other batch:
+// both must give exactly the parameters of train_step on each batch copied out by hand.
+// 5→16 relu→3 softmax, categorical CE, Adam, batch 4 over 22 samples (a last batch of 2);
+// the orders: all in order (every batch in place), reversed (every batch gathered), and a
+// mix. A bad index in a batch stops the epoch there; so does a run of consecutive
+// indices that reaches past the end of x.
+ModelSpec small_mlp() {
+  ModelSpec spec;
+  spec.inputs = 5;
+  int64_t off = 0, width = 5;
+  const int64_t units[2] = {16, 3};
+  const int acts[2] = {kRelu, kSoftmax};
+  for (int l = 0; l < 2; ++l) {
+    LayerSpec ls;
+    ls.kind = kDenseLayer;
+    ls.units = units[l];
+    ls.dense.inputs = width;
+    ls.dense.units = units[l];
+    ls.dense.act = acts[l];
+    ls.dense.kernel_offset = off;
+    off += width * units[l];
+    ls.dense.bias_offset = off;
+    off += units[l];
+    spec.layers.push_back(ls);
+    width = units[l];
+  }
+  spec.outputs = 3;
+  spec.param_count = off;
+  return spec;
+}
+
+void check_epoch_in_place_and_gathered() {
+  const ModelSpec spec = small_mlp();
+  CHECK(model_spec_valid(spec));
+  const int64_t samples = 22, bs = 4;
+  std::vector<float> x(static_cast<size_t>(samples * 5)), y(static_cast<size_t>(samples * 3), 0.0f);
+  for (float& v : x) v = next_uniform();
+  for (int64_t i = 0; i < samples; ++i) y[static_cast<size_t>(i * 3 + i % 3)] = 1.0f;
+  std::vector<float> init(static_cast<size_t>(spec.param_count));
+  for (float& p : init) p = 0.5f * next_uniform();
+  OptimizerSpec opt;
+  opt.kind = kAdam;
+  opt.learning_rate = 0.01;
+
+  std::vector<std::vector<int32_t>> orders(3, std::vector<int32_t>(static_cast<size_t>(samples)));
+  for (int64_t i = 0; i < samples; ++i) {
+    orders[0][static_cast<size_t>(i)] = static_cast<int32_t>(i);
+    orders[1][static_cast<size_t>(i)] = static_cast<int32_t>(samples - 1 - i);
+  }
+  // In place, gathered (2 1 0 3), in place, gathered, in place, and the last, short
+  // batch (20 21) in place.
+  orders[2] = {4, 5, 6, 7, 2, 1, 0, 3, 8, 9, 10, 11, 12, 14, 13, 15, 16, 17, 18, 19, 20, 21};
+  for (const std::vector<int32_t>& order : orders) {
+    std::vector<float> pa = init, pb = init;
+    Network a(spec, pa.data()), b(spec, pb.data());
+    for (Network* net : {&a, &b}) {
+      net->set_loss(kCategoricalCrossentropy);
+      net->set_optimizer(opt);
+    }
+    EpochJob job;
+    job.x = x.data();
+    job.y = y.data();
+    job.samples = samples;
+    job.order = order.data();
+    job.order_len = samples;
+    job.batch_size = bs;
+    job.first_step = 3;
+    const EpochResult r = a.train_epoch(job, nullptr, nullptr, nullptr);
+    CHECK(r.status == kEpochDone && r.batches == 6 && r.samples == samples);
+    std::vector<float> xb, yb;
+    for (int64_t bi = 0; bi * bs < samples; ++bi) {
+      const int64_t rows = std::min<int64_t>(bs, samples - bi * bs);
+      xb.clear();
+      yb.clear();
+      for (int64_t r0 = 0; r0 < rows; ++r0) {
+        const int64_t idx = order[static_cast<size_t>(bi * bs + r0)];
+        xb.insert(xb.end(), x.begin() + idx * 5, x.begin() + idx * 5 + 5);
+        yb.insert(yb.end(), y.begin() + idx * 3, y.begin() + idx * 3 + 3);
+      }
+      b.train_step(xb.data(), yb.data(), rows, 3 + static_cast<uint64_t>(bi));
+    }
+    CHECK(std::memcmp(pa.data(), pb.data(), pa.size() * sizeof(float)) == 0);
+  }
+
+  // Bad indices: one inside a gathered batch, and a consecutive run past the end of x.
+  const std::vector<std::vector<int32_t>> bad = {
+      {0, 1, 2, 3, 4, 5, 6, 99},
+      {0, 1, 2, 3, 20, 21, 22, 23},
+  };
+  for (const std::vector<int32_t>& order : bad) {
+    std::vector<float> pa = init;
+    Network a(spec, pa.data());
+    a.set_loss(kCategoricalCrossentropy);
+    a.set_optimizer(opt);
+    EpochJob job;
+    job.x = x.data();
+    job.y = y.data();
+    job.samples = samples;
+    job.order = order.data();
+    job.order_len = 8;
+    job.batch_size = bs;
+    const EpochResult r = a.train_epoch(job, nullptr, nullptr, nullptr);
+    CHECK(r.status == kEpochBadIndex && r.failed_batch == 1 && r.batches == 1);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -191,5 +299,6 @@ int main() {
   check_backup(rms);
 
   check_overflow_undo();
+  check_epoch_in_place_and_gathered();
   return densely_test::finish("test_dense_tiny");
 }
