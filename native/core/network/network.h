@@ -17,6 +17,7 @@
 #include "../ops/dense.h"
 #include "../ops/losses.h"
 #include "../ops/optimizers.h"
+#include "../runtime/aligned.h"
 
 namespace densely {
 
@@ -133,7 +134,9 @@ class Network {
   // The overflow guard of train_epoch: pre-update copies and whether a block overflowed.
   bool guard_ = false;
   std::atomic<bool> overflow_{false};
-  std::vector<float> backup_params_, backup_s1_, backup_s2_;
+  // 64-byte aligned, so the AVX optimizer bodies can write them with non-temporal
+  // stores (optimizers_avx2.cc).
+  std::vector<float, AlignedAllocator<float>> backup_params_, backup_s1_, backup_s2_;
 
   int64_t cap_rows_ = 0;       // forward scratch capacity (rows)
   int64_t cap_back_rows_ = 0;  // backward scratch capacity (rows)
