@@ -177,38 +177,30 @@ function denselyDriver(backend) {
   return driver;
 }
 
-// ---- OpenBLAS (compiled tool, see tools/openblas_sgemm.cc) ----------------------------
+// ---- Compiled sgemm harnesses (tools/openblas_sgemm.cc) --------------------------------
+// OpenBLAS's cblas_sgemm (build/openblas_sgemm), and densely's C++ core without Node
+// (the same source built with -DDENSELY_CORE: build/densely_sgemm). prepare.js builds
+// both when g++ and libopenblas-dev are there; each runs in its own process with its
+// thread count in the environment variable its library reads.
 
-const OPENBLAS_TOOL = path.join(__dirname, 'build', 'openblas_sgemm');
-
-const openblas = {
-  threaded: true,
-  external: {
-    /** Why it cannot run, or null; prepare.js builds the tool when the library is there. */
-    unavailable: () => (fs.existsSync(OPENBLAS_TOOL) ? null : 'skipped: install libopenblas-dev'),
-    command(trial, threads, timing) {
-      const args = [trial.m, trial.n, trial.k, trial.transA ? 1 : 0, trial.transB ? 1 : 0, threads,
-        timing.warmupMs, timing.sampleMs, timing.minSamples, timing.maxSamples, timing.budgetMs];
-      return { file: OPENBLAS_TOOL, args: args.map(String), env: { OPENBLAS_NUM_THREADS: String(threads) } };
+function compiledSgemm(name, threadsVariable, missing) {
+  const tool = path.join(__dirname, 'build', name);
+  return {
+    threaded: true,
+    external: {
+      /** Why it cannot run, or null. */
+      unavailable: () => (fs.existsSync(tool) ? null : missing),
+      command(trial, threads, timing) {
+        const args = [trial.m, trial.n, trial.k, trial.transA ? 1 : 0, trial.transB ? 1 : 0, threads,
+          timing.warmupMs, timing.sampleMs, timing.minSamples, timing.maxSamples, timing.budgetMs];
+        return { file: tool, args: args.map(String), env: { [threadsVariable]: String(threads) } };
+      },
     },
-  },
-};
+  };
+}
 
-// ---- densely's C++ core without Node (tools/openblas_sgemm.cc built with -DDENSELY_CORE) --
-
-const DENSELY_CORE_TOOL = path.join(__dirname, 'build', 'densely_sgemm');
-
-const denselyCore = {
-  threaded: true,
-  external: {
-    unavailable: () => (fs.existsSync(DENSELY_CORE_TOOL) ? null : 'skipped: needs g++ and libopenblas-dev to build the tool'),
-    command(trial, threads, timing) {
-      const args = [trial.m, trial.n, trial.k, trial.transA ? 1 : 0, trial.transB ? 1 : 0, threads,
-        timing.warmupMs, timing.sampleMs, timing.minSamples, timing.maxSamples, timing.budgetMs];
-      return { file: DENSELY_CORE_TOOL, args: args.map(String), env: { DENSELY_THREADS: String(threads) } };
-    },
-  },
-};
+const openblas = compiledSgemm('openblas_sgemm', 'OPENBLAS_NUM_THREADS', 'skipped: install libopenblas-dev');
+const denselyCore = compiledSgemm('densely_sgemm', 'DENSELY_THREADS', 'skipped: needs g++ and libopenblas-dev to build the tool');
 
 // ---- TensorFlow.js, cpu backend (pure JS) ---------------------------------------------
 

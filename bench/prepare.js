@@ -1,8 +1,9 @@
 'use strict';
 // Everything `npm run bench` needs before the first trial, each step idempotent:
 // bench's own dependencies (the contenders), densely's build, and the compiled bench
-// tools (FMA peak, the OpenBLAS and densely-core sgemm harnesses, the same-process A/B). A step that cannot be done is reported and the
-// trials that need it print "skipped: …" instead of failing the run.
+// tools (FMA peak, the OpenBLAS and densely-core sgemm harnesses, the same-process
+// A/B). A step that cannot be done is reported and the trials that need it print
+// "skipped: …" instead of failing the run.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');

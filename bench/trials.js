@@ -71,6 +71,23 @@ const TRAIN_A_NATIVE_TARGETS = [
   { who: 'densely-native@1', ratio: 30, vs: 'densely-js@1', text: 'native ≥ 30× js (1 thread)' },
 ];
 
+/** The XOR training of train-xor and train-xor-ordered. */
+const TRAIN_XOR = {
+  type: 'train',
+  unit: 'steps/s',
+  model: XOR,
+  loss: 'binaryCrossentropy',
+  optimizer: { name: 'sgd', learningRate: 0.1 },
+  batchSize: 1,
+  rows: 262144,
+  quickRows: 65536,
+  // tfjs takes ~1 ms per batch-1 step: a shorter epoch gives the same steps/s in seconds.
+  rowsFor: { tfjs: 2048 },
+  contenders: NETWORK_CONTENDERS,
+  baseline: 'densely-js@1',
+  targets: [{ who: 'densely-native@1', min: 5000000, text: 'native ≥ 5,000,000 steps/s (1 thread)' }],
+};
+
 const trials = [
   {
     id: 'train-mlp-a',
@@ -143,39 +160,16 @@ const trials = [
   },
   {
     id: 'train-xor',
-    type: 'train',
+    ...TRAIN_XOR,
     title: 'train XOR 2→8 tanh→1 sigmoid, binaryCrossentropy, SGD 0.1, batch 1 (one step per row)',
-    unit: 'steps/s',
-    model: XOR,
-    loss: 'binaryCrossentropy',
-    optimizer: { name: 'sgd', learningRate: 0.1 },
-    batchSize: 1,
-    rows: 262144,
-    quickRows: 65536,
-    // tfjs takes ~1 ms per batch-1 step: a shorter epoch gives the same steps/s in seconds.
-    rowsFor: { tfjs: 2048 },
-    contenders: NETWORK_CONTENDERS,
-    baseline: 'densely-js@1',
-    targets: [{ who: 'densely-native@1', min: 5000000, text: 'native ≥ 5,000,000 steps/s (1 thread)' }],
   },
   {
     // The same steps in row order: what remains when the per-epoch TypeScript shuffle of
     // 262,144 rows (~40% of train-xor's time on native) is taken out.
     id: 'train-xor-ordered',
-    type: 'train',
+    ...TRAIN_XOR,
     title: 'train XOR 2→8 tanh→1 sigmoid, binaryCrossentropy, SGD 0.1, batch 1, shuffle: false',
-    unit: 'steps/s',
-    model: XOR,
-    loss: 'binaryCrossentropy',
-    optimizer: { name: 'sgd', learningRate: 0.1 },
-    batchSize: 1,
     shuffle: false,
-    rows: 262144,
-    quickRows: 65536,
-    rowsFor: { tfjs: 2048 },
-    contenders: NETWORK_CONTENDERS,
-    baseline: 'densely-js@1',
-    targets: [{ who: 'densely-native@1', min: 5000000, text: 'native ≥ 5,000,000 steps/s (1 thread)' }],
   },
   {
     id: 'predict-xor-1',

@@ -101,16 +101,14 @@ void check_backup(const OptimizerSpec& spec) {
   }
 }
 
-// 2→8 tanh→1 linear, mse, SGD with momentum and a huge learning rate. Batch 0's target
-// is the network's own output (a zero gradient: the step changes nothing); batch 1's
-// huge target gives a finite loss and gradient but an update that overflows. The epoch
-// stops there as non-finite, with the parameters as they were before that step.
-void check_overflow_undo() {
+// inputs → hidden (act1) → outputs (act2), dense with biases, laid out as the facade
+// does: each layer's kernel then its bias.
+ModelSpec two_layer_spec(int64_t inputs, int64_t hidden, int act1, int64_t outputs, int act2) {
   ModelSpec spec;
-  spec.inputs = 2;
-  int64_t off = 0, width = 2;
-  const int64_t units[2] = {8, 1};
-  const int acts[2] = {kTanh, kLinear};
+  spec.inputs = inputs;
+  int64_t off = 0, width = inputs;
+  const int64_t units[2] = {hidden, outputs};
+  const int acts[2] = {act1, act2};
   for (int l = 0; l < 2; ++l) {
     LayerSpec ls;
     ls.kind = kDenseLayer;
@@ -125,10 +123,19 @@ void check_overflow_undo() {
     spec.layers.push_back(ls);
     width = units[l];
   }
-  spec.outputs = 1;
+  spec.outputs = outputs;
   spec.param_count = off;
+  return spec;
+}
+
+// 2→8 tanh→1 linear, mse, SGD with momentum and a huge learning rate. Batch 0's target
+// is the network's own output (a zero gradient: the step changes nothing); batch 1's
+// huge target gives a finite loss and gradient but an update that overflows. The epoch
+// stops there as non-finite, with the parameters as they were before that step.
+void check_overflow_undo() {
+  const ModelSpec spec = two_layer_spec(2, 8, kTanh, 1, kLinear);
   CHECK(model_spec_valid(spec));
-  std::vector<float> params(static_cast<size_t>(off));
+  std::vector<float> params(static_cast<size_t>(spec.param_count));
   for (float& p : params) p = next_uniform();
   Network net(spec, params.data());
   net.set_loss(kMse);
@@ -159,33 +166,8 @@ void check_overflow_undo() {
 // the orders: all in order (every batch in place), reversed (every batch gathered), and a
 // mix. A bad index in a batch stops the epoch there; so does a run of consecutive
 // indices that reaches past the end of x.
-ModelSpec small_mlp() {
-  ModelSpec spec;
-  spec.inputs = 5;
-  int64_t off = 0, width = 5;
-  const int64_t units[2] = {16, 3};
-  const int acts[2] = {kRelu, kSoftmax};
-  for (int l = 0; l < 2; ++l) {
-    LayerSpec ls;
-    ls.kind = kDenseLayer;
-    ls.units = units[l];
-    ls.dense.inputs = width;
-    ls.dense.units = units[l];
-    ls.dense.act = acts[l];
-    ls.dense.kernel_offset = off;
-    off += width * units[l];
-    ls.dense.bias_offset = off;
-    off += units[l];
-    spec.layers.push_back(ls);
-    width = units[l];
-  }
-  spec.outputs = 3;
-  spec.param_count = off;
-  return spec;
-}
-
 void check_epoch_in_place_and_gathered() {
-  const ModelSpec spec = small_mlp();
+  const ModelSpec spec = two_layer_spec(5, 16, kRelu, 3, kSoftmax);
   CHECK(model_spec_valid(spec));
   const int64_t samples = 22, bs = 4;
   std::vector<float> x(static_cast<size_t>(samples * 5)), y(static_cast<size_t>(samples * 3), 0.0f);
