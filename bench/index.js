@@ -22,6 +22,7 @@ const { parseArgs } = require('node:util');
 const { trials, evaluateTarget } = require('./trials');
 const { drivers, ROOT } = require('./drivers');
 const { prepare, BUILD } = require('./prepare');
+const { median, medianAbsoluteDeviation } = require('./stats');
 
 const TIMING = {
   full: { warmupMs: 1000, sampleMs: 300, minSamples: 3, maxSamples: 15, budgetMs: 15000 },
@@ -165,13 +166,6 @@ function runPair(trial, pair, opts) {
   return spawnForResult(process.execPath, [path.join(__dirname, 'benchmark.js'), JSON.stringify(ctx)], env);
 }
 
-/** The spread shown as ±: median of |sample − median|, robust to the odd sample a busy machine spoils. */
-function medianAbsoluteDeviation(samples, median) {
-  const deviations = samples.map((v) => Math.abs(v - median)).sort((p, q) => p - q);
-  const mid = deviations.length >> 1;
-  return deviations.length % 2 ? deviations[mid] : 0.5 * (deviations[mid - 1] + deviations[mid]);
-}
-
 function formatRatio(ratio) {
   return ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2);
 }
@@ -208,12 +202,6 @@ function formatVerdict(target, verdict, unit) {
   if (verdict.missing) return `  target  ${target.text}: n/a (${verdict.missing} did not run)`;
   const measured = formatMeasured(target, verdict.value, unit);
   return `  target  ${target.text}: ${measured} — ${verdict.met ? 'met' : 'NOT MET'}`;
-}
-
-function median(values) {
-  const sorted = [...values].sort((p, q) => p - q);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
 }
 
 /**

@@ -5,12 +5,7 @@
 // One table of every (trial, contender, threads) row, then the targets with their verdicts.
 const fs = require('node:fs');
 const { trials } = require('./trials');
-
-function median(values) {
-  const sorted = [...values].sort((p, q) => p - q);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
-}
+const { median, medianAbsoluteDeviation } = require('./stats');
 
 function number(value, unit) {
   if (unit === 'GFLOP/s' || unit === 'ms') return value.toFixed(1);
@@ -47,7 +42,7 @@ function main() {
         out.push(`${who} ${r.skipped ? `skipped: ${r.skipped}` : `error: ${r.error}`} | | | | |`);
         continue;
       }
-      const mad = median(r.samples.map((v) => Math.abs(v - r.median)));
+      const mad = medianAbsoluteDeviation(r.samples, r.median);
       const peak = trial.type === 'gemm' && peaks?.[r.threads] ? `${((100 * r.median) / peaks[r.threads].used).toFixed(0)}%` : '';
       const rel = base ? `${ratio(r.median / base.median)}× ${trial.baseline}` : '';
       out.push(`${who} ${number(r.median, trial.unit)} ${trial.unit} | ${((100 * mad) / r.median).toFixed(1)}% | ${r.samples.length} | ${rel} | ${peak} |`);

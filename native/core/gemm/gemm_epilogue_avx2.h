@@ -47,5 +47,27 @@ inline __m256 finish(__m256 acc, __m256 cval, __m256 valpha, bool unit_alpha, fl
   return v;
 }
 
+// finish()'s per-tile constants, set up once after a kernel's k loop (held across it,
+// alpha and beta cost the 6×16 kernel an accumulator spill), then fin(acc, cval, biasv)
+// per vector. has_c: beta != 0, so C is read; has_bias: the epilogue adds a bias.
+struct TileFinish {
+  __m256 valpha;
+  bool unit_alpha;
+  float beta;
+  bool has_c;
+  bool has_bias;
+  const GemmEpilogue* ep;
+  TileFinish(float alpha, float beta_in, const GemmEpilogue* e)
+      : valpha(_mm256_set1_ps(alpha)),
+        unit_alpha(alpha == 1.0f),
+        beta(beta_in),
+        has_c(beta_in != 0.0f),
+        has_bias(e != nullptr && epilogue_has_bias(e->kind)),
+        ep(e) {}
+  __m256 operator()(__m256 acc, __m256 cval, __m256 biasv) const {
+    return finish(acc, cval, valpha, unit_alpha, beta, biasv, ep);
+  }
+};
+
 }  // namespace
 }  // namespace densely

@@ -232,26 +232,21 @@ inline void ukernel_6x16(int64_t kc, const float* a, int64_t lda, const float* b
 #undef DENSELY_R4
 #undef DENSELY_R5
 
-  alpha = alpha_mem;
-  beta = beta_mem;
-  const __m256 valpha = _mm256_set1_ps(alpha);
-  const bool unit_alpha = alpha == 1.0f;
+  const TileFinish fin(alpha_mem, beta_mem, ep);
   const __m256 zero = _mm256_setzero_ps();
-  const bool has_bias = ep != nullptr && epilogue_has_bias(ep->kind);
-  const bool has_c = beta != 0.0f;
   if (nr == 16) {
     // All 16 columns: plain loads and stores (vmaskmovps stores are slow on AMD cores),
     // rows ≥ mr skipped.
-    const __m256 bias0 = has_bias ? _mm256_loadu_ps(ep->bias) : zero;
-    const __m256 bias1 = has_bias ? _mm256_loadu_ps(ep->bias + 8) : zero;
+    const __m256 bias0 = fin.has_bias ? _mm256_loadu_ps(ep->bias) : zero;
+    const __m256 bias1 = fin.has_bias ? _mm256_loadu_ps(ep->bias + 8) : zero;
 #define DENSELY_ROW(I, X0, X1)                                                                 \
   do {                                                                                         \
     if ((I) < mr) {                                                                            \
       float* row = c + (I) * ldc;                                                              \
-      const __m256 cv0 = has_c ? _mm256_loadu_ps(row) : zero;                                  \
-      const __m256 cv1 = has_c ? _mm256_loadu_ps(row + 8) : zero;                              \
-      _mm256_storeu_ps(row, finish(X0, cv0, valpha, unit_alpha, beta, bias0, ep));                         \
-      _mm256_storeu_ps(row + 8, finish(X1, cv1, valpha, unit_alpha, beta, bias1, ep));                     \
+      const __m256 cv0 = fin.has_c ? _mm256_loadu_ps(row) : zero;                                  \
+      const __m256 cv1 = fin.has_c ? _mm256_loadu_ps(row + 8) : zero;                              \
+      _mm256_storeu_ps(row, fin(X0, cv0, bias0));                     \
+      _mm256_storeu_ps(row + 8, fin(X1, cv1, bias1));                 \
     }                                                                                          \
   } while (0)
     DENSELY_ROW(0, c00, c01);
@@ -269,16 +264,16 @@ inline void ukernel_6x16(int64_t kc, const float* a, int64_t lda, const float* b
   const __m256i nrv = _mm256_set1_epi32(static_cast<int>(nr));
   const __m256i mask0 = _mm256_cmpgt_epi32(nrv, lane);
   const __m256i mask1 = _mm256_cmpgt_epi32(nrv, _mm256_add_epi32(lane, _mm256_set1_epi32(8)));
-  const __m256 bias0 = has_bias ? _mm256_maskload_ps(ep->bias, mask0) : zero;
-  const __m256 bias1 = has_bias ? _mm256_maskload_ps(ep->bias + 8, mask1) : zero;
+  const __m256 bias0 = fin.has_bias ? _mm256_maskload_ps(ep->bias, mask0) : zero;
+  const __m256 bias1 = fin.has_bias ? _mm256_maskload_ps(ep->bias + 8, mask1) : zero;
 #define DENSELY_ROW(I, X0, X1)                                                                 \
   do {                                                                                         \
     if ((I) < mr) {                                                                            \
       float* row = c + (I) * ldc;                                                              \
-      const __m256 cv0 = has_c ? _mm256_maskload_ps(row, mask0) : zero;                        \
-      const __m256 cv1 = has_c ? _mm256_maskload_ps(row + 8, mask1) : zero;                    \
-      _mm256_maskstore_ps(row, mask0, finish(X0, cv0, valpha, unit_alpha, beta, bias0, ep));              \
-      _mm256_maskstore_ps(row + 8, mask1, finish(X1, cv1, valpha, unit_alpha, beta, bias1, ep));           \
+      const __m256 cv0 = fin.has_c ? _mm256_maskload_ps(row, mask0) : zero;                        \
+      const __m256 cv1 = fin.has_c ? _mm256_maskload_ps(row + 8, mask1) : zero;                    \
+      _mm256_maskstore_ps(row, mask0, fin(X0, cv0, bias0));           \
+      _mm256_maskstore_ps(row + 8, mask1, fin(X1, cv1, bias1));       \
     }                                                                                          \
   } while (0)
   DENSELY_ROW(0, c00, c01);

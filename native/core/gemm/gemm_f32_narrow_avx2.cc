@@ -118,19 +118,14 @@ void narrow_tile(int64_t kc, const float* a, int64_t sa, const float* b, int64_t
     b += sb;
   }
 
-  alpha = alpha_mem;
-  beta = beta_mem;
-  const __m256 valpha = _mm256_set1_ps(alpha);
-  const bool unit_alpha = alpha == 1.0f;
+  const TileFinish fin(alpha_mem, beta_mem, ep);
   const __m256 zero = _mm256_setzero_ps();
-  const bool has_bias = ep != nullptr && epilogue_has_bias(ep->kind);
-  const bool has_c = beta != 0.0f;
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
 #pragma GCC unroll 2
   for (int g = 0; g < NJ; g += 8) {
     const int w = NJ - g < 8 ? NJ - g : 8;
     const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(w), lane);
-    const __m256 biasv = has_bias ? _mm256_maskload_ps(ep->bias + g, mask) : zero;
+    const __m256 biasv = fin.has_bias ? _mm256_maskload_ps(ep->bias + g, mask) : zero;
 #pragma GCC unroll 2
     for (int v = 0; v < MV; ++v) {
       __m256 col[8], row[8];
@@ -143,8 +138,8 @@ void narrow_tile(int64_t kc, const float* a, int64_t sa, const float* b, int64_t
         if (r < r_end) {
           float* crow = c + (8 * v + r) * ldc + g;
           __m256 cv = zero;
-          if (has_c) cv = w == 8 ? _mm256_loadu_ps(crow) : _mm256_maskload_ps(crow, mask);
-          store_first(crow, finish(row[r], cv, valpha, unit_alpha, beta, biasv, ep), w);
+          if (fin.has_c) cv = w == 8 ? _mm256_loadu_ps(crow) : _mm256_maskload_ps(crow, mask);
+          store_first(crow, fin(row[r], cv, biasv), w);
         }
       }
     }
