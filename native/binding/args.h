@@ -93,6 +93,31 @@ inline void NeedLength(Napi::Env env, size_t have, int64_t need, const char* nam
                            " elements for " + std::to_string(need));
 }
 
+// Throws unless `have` elements hold `rows` rows of `width`. Checked by division, so a
+// product that would overflow int64 (rows up to 2^53 times a width up to 2^40) can
+// never wrap round to a small length and pass.
+inline void NeedRows(Napi::Env env, size_t have, int64_t rows, int64_t width, const char* name) {
+  if (rows < 0 || width < 0 ||
+      (rows > 0 && width > 0 && static_cast<uint64_t>(rows) > have / static_cast<uint64_t>(width)))
+    ThrowInternal(env, std::string(name) + " is too short: " + std::to_string(have) +
+                           " elements for " + std::to_string(rows) + " rows of " +
+                           std::to_string(width));
+}
+
+// Throws unless `have` elements hold a row-major rows × cols block with leading
+// dimension ld ≥ max(cols, 1), i.e. (rows − 1)·ld + cols elements; an empty block needs
+// none. Checked by division, like NeedRows.
+inline void NeedSpan(Napi::Env env, size_t have, int64_t rows, int64_t cols, int64_t ld,
+                     const char* name) {
+  if (ld < cols || ld < 1) ThrowInternal(env, std::string(name) + " leading dimension too small");
+  if (rows <= 0 || cols <= 0) return;
+  if (static_cast<uint64_t>(cols) > have ||
+      static_cast<uint64_t>(rows - 1) > (have - static_cast<uint64_t>(cols)) / static_cast<uint64_t>(ld))
+    ThrowInternal(env, std::string(name) + " is too short: " + std::to_string(have) +
+                           " elements for " + std::to_string(rows) + " rows of " +
+                           std::to_string(cols) + " with leading dimension " + std::to_string(ld));
+}
+
 // Whether [a, a + na) and [b, b + nb) share an element (empty ranges share none).
 inline bool Overlaps(const float* a, size_t na, const float* b, size_t nb) {
   return na > 0 && nb > 0 && a < b + nb && b < a + na;

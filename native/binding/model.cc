@@ -29,6 +29,14 @@ namespace {
 constexpr size_t kSpecHeader = 5;
 constexpr size_t kSpecPerLayer = 8;
 
+// A spec entry as an integer in [lo, hi]: checked before the cast, since converting a
+// NaN or out-of-range double to an integer is undefined behaviour.
+int64_t SpecInt(Napi::Env env, double d, double lo, double hi) {
+  if (!(d >= lo && d <= hi) || std::floor(d) != d)
+    ThrowInternal(env, "spec sizes or offsets are inconsistent");
+  return static_cast<int64_t>(d);
+}
+
 densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a) {
   const size_t len = a.ElementLength();
   if (len < kSpecHeader) ThrowInternal(env, "spec is too short");
@@ -37,32 +45,37 @@ densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a) {
   if (!(n_layers >= 0 && n_layers <= 1e6) ||
       len != kSpecHeader + kSpecPerLayer * static_cast<size_t>(n_layers))
     ThrowInternal(env, "spec length does not match its layer count");
+  // Sizes below 2^40 and offsets below 2^50: far beyond any real network, and small
+  // enough that model_spec_valid's products and sums cannot overflow int64.
+  constexpr double kMaxSize = 1099511627776.0;     // 2^40
+  constexpr double kMaxOffset = 1125899906842624.0;  // 2^50
   densely::ModelSpec s;
-  s.inputs = static_cast<int64_t>(v[0]);
-  s.outputs = static_cast<int64_t>(v[1]);
-  s.param_count = static_cast<int64_t>(v[2]);
-  s.seed = static_cast<uint32_t>(static_cast<int64_t>(v[3]));
+  s.inputs = SpecInt(env, v[0], 1, kMaxSize);
+  s.outputs = SpecInt(env, v[1], 1, kMaxSize);
+  s.param_count = SpecInt(env, v[2], 0, kMaxOffset);
+  s.seed = static_cast<uint32_t>(SpecInt(env, v[3], 0, 4294967295.0));
   for (size_t i = 0; i < static_cast<size_t>(n_layers); ++i) {
     const double* l = v + kSpecHeader + kSpecPerLayer * i;
     densely::LayerSpec ls;
-    ls.kind = static_cast<int>(l[0]);
-    ls.units = static_cast<int64_t>(l[2]);
+    ls.kind = static_cast<int>(SpecInt(env, l[0], densely::kDenseLayer, densely::kDropoutLayer));
+    ls.units = SpecInt(env, l[2], 1, kMaxSize);
     if (ls.kind == densely::kDenseLayer) {
-      ls.dense.inputs = static_cast<int64_t>(l[1]);
-      ls.dense.units = static_cast<int64_t>(l[2]);
-      ls.dense.act = static_cast<int>(l[3]);
+      ls.dense.inputs = SpecInt(env, l[1], 1, kMaxSize);
+      ls.dense.units = ls.units;
+      // Any small code passes here; model_spec_valid rejects the unknown ones.
+      ls.dense.act = static_cast<int>(SpecInt(env, l[3], 0, 255));
+      // A slope outside float's range would be undefined to convert.
+      if (!(std::fabs(l[4]) <= 3.4028234663852886e38)) ThrowInternal(env, "spec sizes or offsets are inconsistent");
       ls.dense.alpha = static_cast<float>(l[4]);
       ls.dense.use_bias = l[5] != 0.0;
-      ls.dense.kernel_offset = static_cast<int64_t>(l[6]);
-      ls.dense.bias_offset = static_cast<int64_t>(l[7]);
+      ls.dense.kernel_offset = SpecInt(env, l[6], 0, kMaxOffset);
+      ls.dense.bias_offset = SpecInt(env, l[7], -1, kMaxOffset);
     } else {
       ls.rate = l[4];
     }
     s.layers.push_back(ls);
   }
-  if (!(v[0] >= 1 && v[0] < 1e12 && v[1] >= 1 && v[1] < 1e12 && v[2] >= 0 && v[2] < 1e15) ||
-      !densely::model_spec_valid(s))
-    ThrowInternal(env, "spec sizes or offsets are inconsistent");
+  if (!densely::model_spec_valid(s)) ThrowInternal(env, "spec sizes or offsets are inconsistent");
   return s;
 }
 
@@ -383,8 +396,8 @@ void Model::Predict(const Napi::CallbackInfo& info) {
   const int64_t rows = ArgCount(info, 1, "rows");
   const ArrayArg<float> out = ArgF32Raw(info, 2, "out");
   const densely::ModelSpec& s = net.spec();
-  NeedLength(env, x.length, rows * s.inputs, "x");
-  NeedLength(env, out.length, rows * s.outputs, "out");
+  NeedRows(env, x.length, rows, s.inputs, "x");
+  NeedRows(env, out.length, rows, s.outputs, "out");
   net.predict(x.data, rows, out.data);
   SyncMemory(env);
 }
@@ -416,8 +429,8 @@ void Model::PredictStaged(const Napi::CallbackInfo& info) {
   if (x_len > static_cast<int64_t>(stage_x_len_) || out_len > static_cast<int64_t>(stage_out_len_))
     ThrowInternal(env, "predictStaged lengths exceed the staged arrays");
   const densely::ModelSpec& s = net.spec();
-  NeedLength(env, static_cast<size_t>(x_len), rows * s.inputs, "x");
-  NeedLength(env, static_cast<size_t>(out_len), rows * s.outputs, "out");
+  NeedRows(env, static_cast<size_t>(x_len), rows, s.inputs, "x");
+  NeedRows(env, static_cast<size_t>(out_len), rows, s.outputs, "out");
   net.predict(stage_x_data_, rows, stage_out_data_);
   SyncMemory(env);
 }
@@ -428,8 +441,8 @@ Napi::Value Model::Evaluate(const Napi::CallbackInfo& info) {
   const ArrayArg<float> x = ArgF32Raw(info, 0, "x");
   const ArrayArg<float> y = ArgF32Raw(info, 1, "y");
   const int64_t rows = ArgCount(info, 2, "rows");
-  NeedLength(env, x.length, rows * net.spec().inputs, "x");
-  NeedLength(env, y.length, rows * net.target_cols(), "y");
+  NeedRows(env, x.length, rows, net.spec().inputs, "x");
+  NeedRows(env, y.length, rows, net.target_cols(), "y");
   const densely::LossResult r = net.evaluate(x.data, y.data, rows);
   SyncMemory(env);
   return Pair(env, r);
@@ -442,8 +455,8 @@ Napi::Value Model::Gradients(const Napi::CallbackInfo& info) {
   const ArrayArg<float> y = ArgF32Raw(info, 1, "y");
   const int64_t rows = ArgCount(info, 2, "rows");
   const ArrayArg<float> g = ArgF32Raw(info, 3, "grads");
-  NeedLength(env, x.length, rows * net.spec().inputs, "x");
-  NeedLength(env, y.length, rows * net.target_cols(), "y");
+  NeedRows(env, x.length, rows, net.spec().inputs, "x");
+  NeedRows(env, y.length, rows, net.target_cols(), "y");
   NeedLength(env, g.length, net.spec().param_count, "grads");
   const double loss = net.gradients(x.data, y.data, rows, g.data);
   SyncMemory(env);
@@ -457,8 +470,8 @@ Napi::Value Model::TrainStep(const Napi::CallbackInfo& info) {
   const ArrayArg<float> y = ArgF32Raw(info, 1, "y");
   const int64_t rows = ArgCount(info, 2, "rows");
   const int64_t step = ArgCount(info, 3, "step");
-  NeedLength(env, x.length, rows * net.spec().inputs, "x");
-  NeedLength(env, y.length, rows * net.target_cols(), "y");
+  NeedRows(env, x.length, rows, net.spec().inputs, "x");
+  NeedRows(env, y.length, rows, net.target_cols(), "y");
   const densely::LossResult r = net.train_step(x.data, y.data, rows, static_cast<uint64_t>(step));
   SyncMemory(env);
   return Pair(env, r);
@@ -474,7 +487,7 @@ Napi::Value Model::TrainEpoch(const Napi::CallbackInfo& info) {
   const int64_t first = ArgCount(info, 4, "firstStep");
   const int64_t in = net.spec().inputs;
   const int64_t samples = static_cast<int64_t>(x.ElementLength()) / in;
-  NeedLength(env, y.ElementLength(), samples * net.target_cols(), "y");
+  NeedRows(env, y.ElementLength(), samples, net.target_cols(), "y");
   if (batch < 1) ThrowInternal(env, "batchSize must be at least 1");
   densely::EpochJob job;
   job.x = x.Data();

@@ -112,6 +112,48 @@ describe('native argument re-checks', () => {
     internal(() => backend.sgemm(false, true, 2, 4, 3, 1, a, 3, b, 4, 0, c, 4), 'transposed b needs 4×3 = 12 with ldb ≥ 3: ldb 4 needs 15');
   });
 
+  it('rejects lengths whose products would overflow int64 instead of wrapping to a small need', () => {
+    // (4097 − 1) · 2^52 + 1 wraps to 1 in int64: a one-element a used to pass, and sgemm
+    // then read row r of a at r · 2^52.
+    const big = 2 ** 52;
+    internal(() => backend.sgemm(false, false, 4097, 1, 1, 1, new Float32Array(1), big, new Float32Array(1), 1, 0, new Float32Array(4097), 1), 'a rows × lda past 2^64');
+    internal(() => backend.sgemm(false, true, 1, 4097, 1, 1, new Float32Array(1), 1, new Float32Array(1), big, 0, new Float32Array(4097), 4097), 'transposed b rows × ldb past 2^64');
+    internal(() => backend.sgemm(false, false, 4097, 1, 1, 1, new Float32Array(4097), 1, new Float32Array(1), 1, 0, new Float32Array(1), big), 'c rows × ldc past 2^64');
+    // 4096 → 1 → 4096: rows = 2^52 makes rows · 4096 = 2^64, which wrapped to 0 for both x and out.
+    const wide = backend.createModel(makeSpec(4096, [{ units: 1 }, { units: 4096 }]));
+    wide.setLoss('mse');
+    wide.setOptimizer(sgd());
+    const none = new Float32Array(0);
+    internal(() => wide.predict(none, big, none), 'predict rows · width past 2^64');
+    internal(() => wide.evaluate(none, none, big), 'evaluate rows · width past 2^64');
+    internal(() => wide.gradients(none, none, big, new Float32Array(wide.params.length)), 'gradients rows · width past 2^64');
+    internal(() => wide.trainStep(none, none, big, 0), 'trainStep rows · width past 2^64');
+    wide.dispose();
+  });
+
+  it('rejects spec entries that are NaN, fractional or beyond int64 before converting them', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const binding = require(nativeAddonPath()) as NativeBinding;
+    const good = packModelSpec(spec);
+    const bad: Array<[number, number, string]> = [
+      [0, NaN, 'inputs NaN'],
+      [1, 1e300, 'outputs 1e300'],
+      [2, -Infinity, 'paramCount −∞'],
+      [3, 2 ** 40, 'seed past 2^32'],
+      [5, 0.5, 'layer kind 0.5'],
+      [5 + 2, 9.3e18, 'units 9.3e18 (past int64)'],
+      [5 + 3, 1e10, 'activation 1e10'],
+      [5 + 4, 1e300, 'leaky slope beyond float'],
+      [5 + 6, -(2 ** 63), 'kernel offset −2^63'],
+      [5 + 7, 2 ** 62, 'bias offset 2^62'],
+    ];
+    for (const [at, value, what] of bad) {
+      const s = good.slice();
+      s[at] = value;
+      internal(() => new binding.Model(s), what);
+    }
+  });
+
   it('rejects copyInRange on unequal lengths or overlapping arrays', () => {
     const src = new Float32Array(16);
     internal(() => backend.copyInRange(src, new Float32Array(15), -1, 1), 'unequal lengths');

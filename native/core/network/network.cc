@@ -29,8 +29,10 @@ bool model_spec_valid(const ModelSpec& spec) {
       if (d.act < kLinear || d.act > kGelu) return false;
       if (d.kernel_offset < 0 || d.inputs > (spec.param_count - d.kernel_offset) / d.units)
         return false;
+      // inputs·units ≤ param_count − kernel_offset by the division above: no overflow.
       if (d.kernel_offset + d.inputs * d.units > spec.param_count) return false;
-      if (d.use_bias && (d.bias_offset < 0 || d.bias_offset + d.units > spec.param_count))
+      // Compared by subtraction: bias_offset + units could overflow int64.
+      if (d.use_bias && (d.bias_offset < 0 || d.bias_offset > spec.param_count - d.units))
         return false;
       width = d.units;
     } else if (l.kind == kDropoutLayer) {
