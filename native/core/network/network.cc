@@ -22,6 +22,7 @@ namespace densely {
 bool model_spec_valid(const ModelSpec& spec) {
   if (spec.inputs < 1 || spec.outputs < 1 || spec.param_count < 0) return false;
   int64_t width = spec.inputs;
+  std::vector<std::pair<int64_t, int64_t>> ranges;  // [offset, length] of every kernel and bias
   for (const LayerSpec& l : spec.layers) {
     if (l.kind == kDenseLayer) {
       const DenseDesc& d = l.dense;
@@ -30,10 +31,12 @@ bool model_spec_valid(const ModelSpec& spec) {
       if (d.kernel_offset < 0 || d.inputs > (spec.param_count - d.kernel_offset) / d.units)
         return false;
       // inputs·units ≤ param_count − kernel_offset by the division above: no overflow.
-      if (d.kernel_offset + d.inputs * d.units > spec.param_count) return false;
-      // Compared by subtraction: bias_offset + units could overflow int64.
-      if (d.use_bias && (d.bias_offset < 0 || d.bias_offset > spec.param_count - d.units))
-        return false;
+      ranges.emplace_back(d.kernel_offset, d.inputs * d.units);
+      if (d.use_bias) {
+        // Compared by subtraction: bias_offset + units could overflow int64.
+        if (d.bias_offset < 0 || d.bias_offset > spec.param_count - d.units) return false;
+        ranges.emplace_back(d.bias_offset, d.units);
+      }
       width = d.units;
     } else if (l.kind == kDropoutLayer) {
       if (l.units != width || !(l.rate >= 0.0 && l.rate < 1.0)) return false;
@@ -41,7 +44,17 @@ bool model_spec_valid(const ModelSpec& spec) {
       return false;
     }
   }
-  return width == spec.outputs;
+  if (width != spec.outputs) return false;
+  // The ranges tile [0, param_count) exactly, in any order: no parameter is shared by two
+  // layers (their gradients would have to be summed) and none is left out (its gradient
+  // would never be written).
+  std::sort(ranges.begin(), ranges.end());
+  int64_t end = 0;
+  for (const auto& r : ranges) {
+    if (r.first != end) return false;
+    end += r.second;
+  }
+  return end == spec.param_count;
 }
 
 Network::Network(ModelSpec spec, float* params) : spec_(std::move(spec)), params_(params) {
@@ -57,22 +70,9 @@ Network::Network(ModelSpec spec, float* params) : spec_(std::move(spec)), params
     if (l.units > max_width_) max_width_ = l.units;
     if (l.kind == kDenseLayer && first_dense_ < 0) first_dense_ = static_cast<int>(i);
   }
-  // Whether the kernels and biases tile [0, param_count) exactly (the layout the facade
-  // builds): then a small network is updated in one pass over all of its parameters.
-  std::vector<std::pair<int64_t, int64_t>> ranges;
-  for (const LayerSpec& l : spec_.layers) {
-    if (l.kind != kDenseLayer) continue;
-    ranges.emplace_back(l.dense.kernel_offset, l.dense.inputs * l.dense.units);
-    if (l.dense.use_bias) ranges.emplace_back(l.dense.bias_offset, l.dense.units);
-  }
-  std::sort(ranges.begin(), ranges.end());
-  int64_t end = 0;
-  bool tiled = true;
-  for (const auto& r : ranges) {
-    tiled = tiled && r.first == end;
-    end = r.first + r.second;
-  }
-  single_update_ = tiled && end == spec_.param_count && spec_.param_count <= kSingleUpdateMax;
+  // The kernels and biases tile [0, param_count) (model_spec_valid), so a small network
+  // can be updated in one pass over all of its parameters.
+  single_update_ = spec_.param_count <= kSingleUpdateMax;
 }
 
 int64_t Network::target_cols() const {
@@ -303,7 +303,11 @@ LossResult Network::evaluate(const float* x, const float* y, int64_t rows) {
 }
 
 double Network::gradients(const float* x, const float* y, int64_t rows, float* grads) {
-  if (rows <= 0) return 0.0;
+  if (rows <= 0) {
+    // No rows: loss 0 and a zero gradient (every slot written, as for any batch).
+    std::fill(grads, grads + spec_.param_count, 0.0f);
+    return 0.0;
+  }
   reserve(rows, true);
   const float* yh = forward(x, rows, true, false, 0);
   const int out_act = spec_.layers.empty() || spec_.layers.back().kind != kDenseLayer

@@ -38,9 +38,11 @@ struct ModelSpec {
   std::vector<LayerSpec> layers;
 };
 
-// Checks every size and offset that decides a memory access (O(layers)): widths chain
-// from inputs to outputs, every kernel/bias range lies inside [0, param_count), rates
-// are in [0, 1). Returns false on any violation.
+// Checks every size and offset that decides a memory access (O(layers · log layers)):
+// widths chain from inputs to outputs, the kernel and bias ranges tile [0, param_count)
+// exactly (in any order: disjoint, nothing left over), rates are in [0, 1), activation
+// codes are known. Returns false on any violation, and never overflows whatever the
+// values.
 bool model_spec_valid(const ModelSpec& spec);
 
 // One epoch of mini-batch training (lib/backend/types.ts EpochJob): batch b is rows
@@ -87,6 +89,7 @@ class Network {
   void predict(const float* x, int64_t rows, float* out);
   LossResult evaluate(const float* x, const float* y, int64_t rows);
   // grads (params layout) ← ∇ of the batch mean loss, dropout off; returns the loss.
+  // With no rows: loss 0, grads all zero.
   double gradients(const float* x, const float* y, int64_t rows, float* grads);
   // One step, dropout on with masks of `step`; skipped when the loss is not finite.
   LossResult train_step(const float* x, const float* y, int64_t rows, uint64_t step);
@@ -117,8 +120,7 @@ class Network {
                   bool* overflowed);
   void restore_backup();
 
-  // Networks of at most this many parameters, laid out as consecutive kernel/bias
-  // ranges, run the optimizer once per step over all parameters after the whole
+  // Networks of at most this many parameters run the optimizer once per step over all parameters after the whole
   // backward pass (the same elementwise update, so the same numbers; every layer's dX
   // still uses the pre-step W) instead of once per kernel and bias: all of it is in L1.
   static constexpr int64_t kSingleUpdateMax = 8192;
