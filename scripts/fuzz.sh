@@ -30,5 +30,8 @@ cmake --build "$dir" -j "${JOBS:-2}" --target fuzz_core
 mkdir -p "$dir/corpus"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+# Thread-local pack buffers of the pool's live workers are false positives of the
+# in-run leak check: see the file.
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$(pwd)/native/tests/lsan-fuzz.supp}"
 exec "$dir/fuzz_core" -max_total_time="$seconds" -max_len=4096 -timeout=30 -rss_limit_mb=4096 \
   -artifact_prefix="$dir/" -print_final_stats=1 "$@" "$dir/corpus"

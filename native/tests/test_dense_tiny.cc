@@ -1,6 +1,6 @@
 // The tiny dense path (ops/dense.cc: small kernels in products sgemm would run direct, on
-// plain loops) against a float64 reference, the fused overflow backup of the optimizers
-// against the plain update, the overflow undo of Network::train_epoch on a small
+// plain loops) against a float64 reference, the out-of-place optimizer update (train_epoch's overflow guard)
+// against the in-place one, the overflow undo of Network::train_epoch on a small
 // network (one optimizer pass over all parameters), and its batches read in place or
 // gathered against train_step on copies.
 #include <algorithm>
@@ -70,7 +70,7 @@ void check_dense(int64_t in, int64_t units, int64_t rows, bool bias) {
   CHECK(std::memcmp(a1.data(), a.data() + (rows - 1) * units, static_cast<size_t>(units) * sizeof(float)) == 0);
 }
 
-void check_backup(const OptimizerSpec& spec) {
+void check_out_of_place(const OptimizerSpec& spec) {
   const int64_t n = 37;  // SSE2 lanes and a scalar tail
   std::vector<float> th(n), g(n), s1(n), s2(n);
   for (int64_t i = 0; i < n; ++i) {
@@ -83,21 +83,21 @@ void check_backup(const OptimizerSpec& spec) {
   for (int64_t t = 1; t <= 2; ++t) {
     const OptimizerStep k = optimizer_step(spec, t);
     std::vector<float> th_a = th, s1_a = s1, s2_a = s2, th_b = th, s1_b = s1, s2_b = s2;
-    std::vector<float> bth(n, -7.0f), bs1(n, -7.0f), bs2(n, -7.0f);
+    std::vector<float> oth(n, -7.0f), os1(n, -7.0f), os2(n, -7.0f);
     float* p1a = slots >= 1 ? s1_a.data() : nullptr;
     float* p2a = slots >= 2 ? s2_a.data() : nullptr;
-    float* p1b = slots >= 1 ? s1_b.data() : nullptr;
-    float* p2b = slots >= 2 ? s2_b.data() : nullptr;
     optimizer_update(spec, k, th_a.data(), g.data(), p1a, p2a, n);
-    optimizer_update_backup(spec, k, th_b.data(), g.data(), p1b, p2b, n, bth.data(),
-                            slots >= 1 ? bs1.data() : nullptr, slots >= 2 ? bs2.data() : nullptr);
+    optimizer_update_to(spec, k, th_b.data(), g.data(), slots >= 1 ? s1_b.data() : nullptr,
+                        slots >= 2 ? s2_b.data() : nullptr, n, oth.data(),
+                        slots >= 1 ? os1.data() : nullptr, slots >= 2 ? os2.data() : nullptr);
     const size_t bytes = static_cast<size_t>(n) * sizeof(float);
-    CHECK(std::memcmp(th_a.data(), th_b.data(), bytes) == 0);
-    CHECK(std::memcmp(s1_a.data(), s1_b.data(), bytes) == 0);
-    CHECK(std::memcmp(s2_a.data(), s2_b.data(), bytes) == 0);
-    CHECK(std::memcmp(bth.data(), th.data(), bytes) == 0);
-    if (slots >= 1) CHECK(std::memcmp(bs1.data(), s1.data(), bytes) == 0);
-    if (slots >= 2) CHECK(std::memcmp(bs2.data(), s2.data(), bytes) == 0);
+    // The new values equal the in-place update's; the inputs are untouched.
+    CHECK(std::memcmp(th_a.data(), oth.data(), bytes) == 0);
+    if (slots >= 1) CHECK(std::memcmp(s1_a.data(), os1.data(), bytes) == 0);
+    if (slots >= 2) CHECK(std::memcmp(s2_a.data(), os2.data(), bytes) == 0);
+    CHECK(std::memcmp(th_b.data(), th.data(), bytes) == 0);
+    CHECK(std::memcmp(s1_b.data(), s1.data(), bytes) == 0);
+    CHECK(std::memcmp(s2_b.data(), s2.data(), bytes) == 0);
   }
 }
 
@@ -132,21 +132,30 @@ ModelSpec two_layer_spec(int64_t inputs, int64_t hidden, int act1, int64_t outpu
 // is the network's own output (a zero gradient: the step changes nothing); batch 1's
 // huge target gives a finite loss and gradient but an update that overflows. The epoch
 // stops there as non-finite, with the parameters as they were before that step.
+// Batch 0 applies a real step, batch 1's update overflows: the epoch stops there with
+// the parameters and optimizer state of batch 0 alone. One applied step is an odd
+// number, so they sit in the Network's other copy when the overflow is dropped and
+// must be copied back to the caller's array. A second, sane epoch then runs on the same
+// state as train_step does on a reference network (same momentum buffer, same t).
 void check_overflow_undo() {
   const ModelSpec spec = two_layer_spec(2, 8, kTanh, 1, kLinear);
   CHECK(model_spec_valid(spec));
   std::vector<float> params(static_cast<size_t>(spec.param_count));
   for (float& p : params) p = next_uniform();
-  Network net(spec, params.data());
-  net.set_loss(kMse);
+  std::vector<float> ref_params = params;
+  Network net(spec, params.data()), ref(spec, ref_params.data());
   OptimizerSpec opt;
   opt.kind = kSgd;
-  opt.learning_rate = 1e10;
+  opt.learning_rate = 0.1;
   opt.momentum = 0.9;
-  net.set_optimizer(opt);
+  for (Network* n : {&net, &ref}) {
+    n->set_loss(kMse);
+    n->set_optimizer(opt);
+  }
   const float x[4] = {0.5f, -0.25f, 0.75f, 0.5f};
-  float y[2] = {0.0f, 1e30f};
+  float y[2] = {0.0f, 3e38f};  // row 1's gradient −2·3e38 overflows float
   net.predict(x, 1, y);
+  y[0] += 0.5f;
   const std::vector<float> before = params;
   const int32_t order[2] = {0, 1};
   EpochJob job;
@@ -157,7 +166,22 @@ void check_overflow_undo() {
   job.order_len = 2;
   const EpochResult r = net.train_epoch(job, nullptr, nullptr, nullptr);
   CHECK(r.status == kEpochNonFinite && r.failed_batch == 1 && r.batches == 1);
-  CHECK(std::memcmp(before.data(), params.data(), params.size() * sizeof(float)) == 0);
+  ref.train_step(x, y, 1, 0);
+  const size_t bytes = params.size() * sizeof(float);
+  CHECK(std::memcmp(before.data(), params.data(), bytes) != 0);  // batch 0 did move them
+  CHECK(std::memcmp(ref_params.data(), params.data(), bytes) == 0);
+  for (float p : params) CHECK(std::isfinite(p));
+  // Then three sane batches (again an odd count) from that state, on both.
+  float y2[2] = {0.25f, -0.5f};
+  const int32_t order2[3] = {1, 0, 1};
+  job.y = y2;
+  job.order = order2;
+  job.order_len = 3;
+  job.first_step = 1;
+  const EpochResult r2 = net.train_epoch(job, nullptr, nullptr, nullptr);
+  CHECK(r2.status == kEpochDone && r2.batches == 3);
+  for (int b = 0; b < 3; ++b) ref.train_step(x + 2 * order2[b], y2 + order2[b], 1, static_cast<uint64_t>(1 + b));
+  CHECK(std::memcmp(ref_params.data(), params.data(), bytes) == 0);
 }
 
 // The epoch loop reads a batch of consecutive rows in place and gathers any other batch:
@@ -261,24 +285,24 @@ int main() {
   CHECK(dense_is_tiny(mid, 15) && !dense_is_tiny(mid, 16));
 
   OptimizerSpec sgd;
-  check_backup(sgd);
+  check_out_of_place(sgd);
   sgd.weight_decay = 0.01;
-  check_backup(sgd);
+  check_out_of_place(sgd);
   sgd.momentum = 0.9;
-  check_backup(sgd);
+  check_out_of_place(sgd);
   sgd.nesterov = true;
-  check_backup(sgd);
+  check_out_of_place(sgd);
   OptimizerSpec adam;
   adam.kind = kAdam;
-  check_backup(adam);
+  check_out_of_place(adam);
   adam.kind = kAdamW;
   adam.weight_decay = 0.01;
-  check_backup(adam);
+  check_out_of_place(adam);
   OptimizerSpec rms;
   rms.kind = kRmsProp;
-  check_backup(rms);
+  check_out_of_place(rms);
   rms.momentum = 0.5;
-  check_backup(rms);
+  check_out_of_place(rms);
 
   check_overflow_undo();
   check_epoch_in_place_and_gathered();

@@ -57,7 +57,8 @@ bool model_spec_valid(const ModelSpec& spec) {
   return end == spec.param_count;
 }
 
-Network::Network(ModelSpec spec, float* params) : spec_(std::move(spec)), params_(params) {
+Network::Network(ModelSpec spec, float* params)
+    : spec_(std::move(spec)), params_(params), user_params_(params) {
   const size_t n = spec_.layers.size();
   act_.resize(n);
   z_.resize(n);
@@ -98,7 +99,7 @@ size_t Network::memory_bytes() const {
   b += (delta_[0].capacity() + delta_[1].capacity() + xb_.capacity() + yb_.capacity()) *
        sizeof(float);
   b += colsum_.capacity() * sizeof(double);
-  b += (backup_params_.capacity() + backup_s1_.capacity() + backup_s2_.capacity()) * sizeof(float);
+  b += (alt_params_.capacity() + alt_s1_.capacity() + alt_s2_.capacity()) * sizeof(float);
   return b;
 }
 
@@ -184,46 +185,33 @@ void Network::update(int64_t offset, int64_t n) {
   float* s2 = s2_.empty() ? nullptr : s2_.data() + offset;
   float* th = params_ + offset;
   const float* g = grads_.data() + offset;
-  const bool guard = guard_;
-  split_blocks(n, 16384, 4, [&](int64_t b0, int64_t e0) {
-    if (!guard) {
+  if (!guard_) {
+    split_blocks(n, 16384, 4, [&](int64_t b0, int64_t e0) {
       optimizer_update(opt_, opt_step_, th + b0, g + b0, s1 == nullptr ? nullptr : s1 + b0,
                        s2 == nullptr ? nullptr : s2 + b0, e0 - b0);
-      return;
-    }
-    // The update saves each element's old θ and state into the backups in the same pass
-    // (no separate copy), in pieces of 2048 floats so the finiteness check re-reads the
-    // new θ from L1.
-    float* bth = backup_params_.data() + offset;
-    float* bs1 = s1 == nullptr ? nullptr : backup_s1_.data() + offset;
-    float* bs2 = s2 == nullptr ? nullptr : backup_s2_.data() + offset;
+    });
+    return;
+  }
+  // Guarded (train_epoch): out of place, into the other copy of the parameters and
+  // state, so the current ones stay as they were and an overflowing step is dropped by
+  // not switching copies. In pieces of 2048 floats, so the finiteness check re-reads the
+  // new θ from L1.
+  const float* cs1 = s1;
+  const float* cs2 = s2;
+  float* tho = next_params_ + offset;
+  float* so1 = alt_s1_.empty() ? nullptr : alt_s1_.data() + offset;
+  float* so2 = alt_s2_.empty() ? nullptr : alt_s2_.data() + offset;
+  split_blocks(n, 16384, 4, [&](int64_t b0, int64_t e0) {
     bool bad = false;
     for (int64_t b = b0; b < e0; b += 2048) {
       const int64_t e = e0 - b < 2048 ? e0 : b + 2048;
-      optimizer_update_backup(opt_, opt_step_, th + b, g + b, s1 == nullptr ? nullptr : s1 + b,
-                              s2 == nullptr ? nullptr : s2 + b, e - b, bth + b,
-                              bs1 == nullptr ? nullptr : bs1 + b,
-                              bs2 == nullptr ? nullptr : bs2 + b);
-      bad = any_nonfinite(th + b, e - b) || bad;
+      optimizer_update_to(opt_, opt_step_, th + b, g + b, cs1 == nullptr ? nullptr : cs1 + b,
+                          cs2 == nullptr ? nullptr : cs2 + b, e - b, tho + b,
+                          so1 == nullptr ? nullptr : so1 + b, so2 == nullptr ? nullptr : so2 + b);
+      bad = any_nonfinite(tho + b, e - b) || bad;
     }
     if (bad) overflow_.store(true, std::memory_order_relaxed);
   });
-}
-
-void Network::restore_backup() {
-  for (const LayerSpec& l : spec_.layers) {
-    if (l.kind != kDenseLayer) continue;
-    const DenseDesc& d = l.dense;
-    const int64_t ranges[2][2] = {{d.kernel_offset, d.inputs * d.units},
-                                  {d.bias_offset, d.use_bias ? d.units : 0}};
-    for (const auto& r : ranges) {
-      if (r[1] <= 0) continue;
-      const size_t bytes = static_cast<size_t>(r[1]) * sizeof(float);
-      std::memcpy(params_ + r[0], backup_params_.data() + r[0], bytes);
-      if (!s1_.empty()) std::memcpy(s1_.data() + r[0], backup_s1_.data() + r[0], bytes);
-      if (!s2_.empty()) std::memcpy(s2_.data() + r[0], backup_s2_.data() + r[0], bytes);
-    }
-  }
 }
 
 void Network::backward(int64_t rows, float* grads, bool apply) {
@@ -340,13 +328,20 @@ LossResult Network::step(const float* x, const float* y, int64_t rows, uint64_t 
   // on t only through `first` (t == 1), so from t = 3 on the t = 2 constants are reused.
   if (t_ <= 2 || opt_.kind == kAdam || opt_.kind == kAdamW) opt_step_ = optimizer_step(opt_, t_);
   guard_ = guard;
+  if (guard) next_params_ = params_ == user_params_ ? alt_params_.data() : user_params_;
   overflow_.store(false, std::memory_order_relaxed);
   backward(rows, grads_.data(), true);
   guard_ = false;
-  if (guard && overflow_.load(std::memory_order_relaxed)) {
-    restore_backup();
-    --t_;
-    if (overflowed != nullptr) *overflowed = true;
+  if (guard) {
+    if (overflow_.load(std::memory_order_relaxed)) {
+      // Dropped: the parameters and state were never touched.
+      --t_;
+      if (overflowed != nullptr) *overflowed = true;
+    } else {
+      params_ = next_params_;
+      s1_.swap(alt_s1_);
+      s2_.swap(alt_s2_);
+    }
   }
   return r;
 }
@@ -362,9 +357,21 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
   const int64_t yc = target_cols();
   reserve(cap, true);
   const size_t pc = static_cast<size_t>(spec_.param_count);
-  if (backup_params_.size() != pc) backup_params_.resize(pc);
-  if (backup_s1_.size() != s1_.size()) backup_s1_.resize(s1_.size());
-  if (backup_s2_.size() != s2_.size()) backup_s2_.resize(s2_.size());
+  if (alt_params_.size() != pc) alt_params_.resize(pc);
+  if (alt_s1_.size() != s1_.size()) alt_s1_.resize(s1_.size());
+  if (alt_s2_.size() != s2_.size()) alt_s2_.resize(s2_.size());
+  // However the loop ends, the parameters finish in the caller's array: after an odd
+  // number of applied steps they are in alt_params_ and are copied back (once per epoch).
+  struct Settle {
+    Network* net;
+    ~Settle() {
+      if (net->params_ != net->user_params_) {
+        std::memcpy(net->user_params_, net->params_,
+                    static_cast<size_t>(net->spec_.param_count) * sizeof(float));
+        net->params_ = net->user_params_;
+      }
+    }
+  } settle{this};
   if (xb_.size() < static_cast<size_t>(cap * in)) xb_.resize(static_cast<size_t>(cap * in));
   if (yb_.size() < static_cast<size_t>(cap * yc)) yb_.resize(static_cast<size_t>(cap * yc));
   const int64_t nb = (n + bs - 1) / bs;

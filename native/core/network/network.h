@@ -118,7 +118,6 @@ class Network {
   void update(int64_t offset, int64_t n);
   LossResult step(const float* x, const float* y, int64_t rows, uint64_t step, bool guard,
                   bool* overflowed);
-  void restore_backup();
 
   // Networks of at most this many parameters run the optimizer once per step over all parameters after the whole
   // backward pass (the same elementwise update, so the same numbers; every layer's dX
@@ -127,18 +126,26 @@ class Network {
   bool single_update_ = false;
 
   ModelSpec spec_;
+  // The current parameters: the caller's array, except inside train_epoch, where the
+  // guarded steps alternate between it and alt_params_ (see update()).
   float* params_;
+  float* const user_params_;
   int loss_ = kMse;
   OptimizerSpec opt_;
   OptimizerStep opt_step_{};
   int64_t t_ = 0;
-  std::vector<float> s1_, s2_, grads_;
-  // The overflow guard of train_epoch: pre-update copies and whether a block overflowed.
+  // Optimizer state (64-byte aligned, so it can swap with its alternate copy below).
+  std::vector<float, AlignedAllocator<float>> s1_, s2_;
+  std::vector<float> grads_;
+  // The overflow guard of train_epoch: a guarded step writes the updated parameters and
+  // state to the other copy (next_params_: alt_params_ or the caller's array; alt_s1_,
+  // alt_s2_) and switches to it only when every value is finite, so an overflowing step
+  // is dropped without any restore. Double buffering costs no extra memory traffic,
+  // where saving the old values cost three more streams per element.
   bool guard_ = false;
   std::atomic<bool> overflow_{false};
-  // 64-byte aligned, so the AVX optimizer bodies can write them with non-temporal
-  // stores (optimizers_avx2.cc).
-  std::vector<float, AlignedAllocator<float>> backup_params_, backup_s1_, backup_s2_;
+  float* next_params_ = nullptr;
+  std::vector<float, AlignedAllocator<float>> alt_params_, alt_s1_, alt_s2_;
 
   int64_t cap_rows_ = 0;       // forward scratch capacity (rows)
   int64_t cap_back_rows_ = 0;  // backward scratch capacity (rows)

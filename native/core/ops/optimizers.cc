@@ -70,33 +70,32 @@ OptimizerStep optimizer_step(const OptimizerSpec& spec, int64_t t) {
 
 namespace {
 
-// The pre-update values' destination: with G, element i of θ, s1, s2 is copied to
-// bth/bs1/bs2[i] right before it is overwritten (same pass, same loads); without G the
-// pointers are unused and the copies compile away.
-struct Backup {
+// Every loop reads θ and the state from the *_in pointers and writes the new values to
+// the *_out pointers: the same arrays for an in-place update, other arrays for
+// optimizer_update_to. Each element is loaded before its own store and no element is
+// read after another one is written, so both uses are exact; the pairs are therefore not
+// __restrict (they may be equal).
+struct State {
+  const float* th;
+  const float* s1;
+  const float* s2;
+};
+struct Out {
   float* th;
   float* s1;
   float* s2;
 };
 
-template <bool G>
-void sgd(const OptimizerStep& k, float* __restrict th, const float* __restrict gr,
-         float* __restrict b, int64_t n, const Backup& bk) {
+void sgd(const OptimizerStep& k, const float* th, const float* __restrict gr, const float* b,
+         int64_t n, float* tho, float* bo) {
   const float lr = k.lr, wd = k.wd, mu = k.mu;
-  float* __restrict bth = bk.th;
-  float* __restrict bb = bk.s1;
   if (b == nullptr) {
     if (wd == 0.0f) {
-      for (int64_t i = 0; i < n; ++i) {
-        const float t = th[i];
-        if (G) bth[i] = t;
-        th[i] = t - lr * gr[i];
-      }
+      for (int64_t i = 0; i < n; ++i) tho[i] = th[i] - lr * gr[i];
     } else {
       for (int64_t i = 0; i < n; ++i) {
         const float t = th[i];
-        if (G) bth[i] = t;
-        th[i] = t - lr * (gr[i] + wd * t);
+        tho[i] = t - lr * (gr[i] + wd * t);
       }
     }
     return;
@@ -104,59 +103,40 @@ void sgd(const OptimizerStep& k, float* __restrict th, const float* __restrict g
   if (k.first) {
     for (int64_t i = 0; i < n; ++i) {
       const float t = th[i];
-      if (G) {
-        bth[i] = t;
-        bb[i] = b[i];
-      }
       const float g = gr[i] + wd * t;
-      b[i] = g;
-      th[i] = t - lr * (k.nesterov ? g + mu * g : g);
+      bo[i] = g;
+      tho[i] = t - lr * (k.nesterov ? g + mu * g : g);
     }
     return;
   }
   if (k.nesterov) {
     for (int64_t i = 0; i < n; ++i) {
       const float t = th[i], b0 = b[i];
-      if (G) {
-        bth[i] = t;
-        bb[i] = b0;
-      }
       const float g = gr[i] + wd * t;
       const float bi = mu * b0 + g;
-      b[i] = bi;
-      th[i] = t - lr * (g + mu * bi);
+      bo[i] = bi;
+      tho[i] = t - lr * (g + mu * bi);
     }
   } else {
     for (int64_t i = 0; i < n; ++i) {
       const float t = th[i], b0 = b[i];
-      if (G) {
-        bth[i] = t;
-        bb[i] = b0;
-      }
       const float g = gr[i] + wd * t;
       const float bi = mu * b0 + g;
-      b[i] = bi;
-      th[i] = t - lr * bi;
+      bo[i] = bi;
+      tho[i] = t - lr * bi;
     }
   }
 }
 
-template <bool G>
-void adam(const OptimizerStep& k, bool decoupled, float* __restrict th, const float* __restrict gr,
-          float* __restrict m, float* __restrict v, int64_t n, const Backup& bk) {
+void adam(const OptimizerStep& k, bool decoupled, const float* th, const float* __restrict gr,
+          const float* m, const float* v, int64_t n, float* tho, float* mo, float* vo) {
   const float b1 = k.b1, b2 = k.b2, ob1 = k.ob1, ob2 = k.ob2;
   const float lr_c1 = k.lr_c1, c2 = k.c2, eps = k.eps;
   const float wd = decoupled ? 0.0f : k.wd;
   const float decay = decoupled ? k.decay : 1.0f;
-  float* __restrict bth = bk.th;
-  float* __restrict bm = bk.s1;
-  float* __restrict bv = bk.s2;
   int64_t i = 0;
 #ifdef DENSELY_OPT_AVX2
-  if (active_isa() == Isa::kAvx2) {
-    i = adam_avx2(k, decoupled, th, gr, m, v, n, G ? bth : nullptr, G ? bm : nullptr,
-                  G ? bv : nullptr);
-  }
+  if (active_isa() == Isa::kAvx2) i = adam_avx2(k, decoupled, th, gr, m, v, n, tho, mo, vo);
 #endif
 #ifdef DENSELY_OPT_SSE2
   const __m128 vb1 = _mm_set1_ps(b1), vb2 = _mm_set1_ps(b2), vob1 = _mm_set1_ps(ob1),
@@ -164,109 +144,82 @@ void adam(const OptimizerStep& k, bool decoupled, float* __restrict th, const fl
                veps = _mm_set1_ps(eps), vwd = _mm_set1_ps(wd), vdecay = _mm_set1_ps(decay);
   for (; i + 4 <= n; i += 4) {
     const __m128 th0 = _mm_loadu_ps(th + i), m0 = _mm_loadu_ps(m + i), v0 = _mm_loadu_ps(v + i);
-    if (G) {
-      _mm_storeu_ps(bth + i, th0);
-      _mm_storeu_ps(bm + i, m0);
-      _mm_storeu_ps(bv + i, v0);
-    }
     const __m128 t0 = _mm_mul_ps(th0, vdecay);
     const __m128 g = _mm_add_ps(_mm_loadu_ps(gr + i), _mm_mul_ps(vwd, t0));
     const __m128 mi = _mm_add_ps(_mm_mul_ps(vb1, m0), _mm_mul_ps(vob1, g));
     const __m128 vi = _mm_add_ps(_mm_mul_ps(vb2, v0), _mm_mul_ps(vob2, _mm_mul_ps(g, g)));
-    _mm_storeu_ps(m + i, mi);
-    _mm_storeu_ps(v + i, vi);
+    _mm_storeu_ps(mo + i, mi);
+    _mm_storeu_ps(vo + i, vi);
     const __m128 den = _mm_add_ps(_mm_sqrt_ps(_mm_mul_ps(vi, vc2)), veps);
-    _mm_storeu_ps(th + i, _mm_sub_ps(t0, _mm_div_ps(_mm_mul_ps(vlr, mi), den)));
+    _mm_storeu_ps(tho + i, _mm_sub_ps(t0, _mm_div_ps(_mm_mul_ps(vlr, mi), den)));
   }
 #endif
   for (; i < n; ++i) {
-    if (G) {
-      bth[i] = th[i];
-      bm[i] = m[i];
-      bv[i] = v[i];
-    }
     const float t0 = th[i] * decay;
     const float g = gr[i] + wd * t0;
     const float mi = b1 * m[i] + ob1 * g;
     const float vi = b2 * v[i] + ob2 * (g * g);
-    m[i] = mi;
-    v[i] = vi;
-    th[i] = t0 - (lr_c1 * mi) / (std::sqrt(vi * c2) + eps);
+    mo[i] = mi;
+    vo[i] = vi;
+    tho[i] = t0 - (lr_c1 * mi) / (std::sqrt(vi * c2) + eps);
   }
 }
 
-template <bool G>
-void rmsprop(const OptimizerStep& k, float* __restrict th, const float* __restrict gr,
-             float* __restrict v, float* __restrict b, int64_t n, const Backup& bk) {
+void rmsprop(const OptimizerStep& k, const float* th, const float* __restrict gr, const float* v,
+             const float* b, int64_t n, float* tho, float* vo, float* bo) {
   const float rho = k.rho, orho = k.orho, eps = k.eps, lr = k.lr, wd = k.wd, mu = k.mu;
-  float* __restrict bth = bk.th;
-  float* __restrict bv = bk.s1;
-  float* __restrict bb = bk.s2;
   int64_t i = 0;
 #ifdef DENSELY_OPT_AVX2
-  if (active_isa() == Isa::kAvx2) {
-    i = rmsprop_avx2(k, th, gr, v, b, n, G ? bth : nullptr, G ? bv : nullptr, G ? bb : nullptr);
-  }
+  if (active_isa() == Isa::kAvx2) i = rmsprop_avx2(k, th, gr, v, b, n, tho, vo, bo);
 #endif
 #ifdef DENSELY_OPT_SSE2
   const __m128 vrho = _mm_set1_ps(rho), vorho = _mm_set1_ps(orho), veps = _mm_set1_ps(eps),
                vlr = _mm_set1_ps(lr), vwd = _mm_set1_ps(wd), vmu = _mm_set1_ps(mu);
   for (; i + 4 <= n; i += 4) {
     const __m128 t = _mm_loadu_ps(th + i), v0 = _mm_loadu_ps(v + i);
-    if (G) {
-      _mm_storeu_ps(bth + i, t);
-      _mm_storeu_ps(bv + i, v0);
-    }
     const __m128 g = _mm_add_ps(_mm_loadu_ps(gr + i), _mm_mul_ps(vwd, t));
     const __m128 vi = _mm_add_ps(_mm_mul_ps(vrho, v0), _mm_mul_ps(vorho, _mm_mul_ps(g, g)));
-    _mm_storeu_ps(v + i, vi);
+    _mm_storeu_ps(vo + i, vi);
     const __m128 q = _mm_div_ps(g, _mm_add_ps(_mm_sqrt_ps(vi), veps));
     if (b == nullptr) {
-      _mm_storeu_ps(th + i, _mm_sub_ps(t, _mm_mul_ps(vlr, q)));
+      _mm_storeu_ps(tho + i, _mm_sub_ps(t, _mm_mul_ps(vlr, q)));
     } else {
-      const __m128 b0 = _mm_loadu_ps(b + i);
-      if (G) _mm_storeu_ps(bb + i, b0);
-      const __m128 bi = _mm_add_ps(_mm_mul_ps(vmu, b0), q);
-      _mm_storeu_ps(b + i, bi);
-      _mm_storeu_ps(th + i, _mm_sub_ps(t, _mm_mul_ps(vlr, bi)));
+      const __m128 bi = _mm_add_ps(_mm_mul_ps(vmu, _mm_loadu_ps(b + i)), q);
+      _mm_storeu_ps(bo + i, bi);
+      _mm_storeu_ps(tho + i, _mm_sub_ps(t, _mm_mul_ps(vlr, bi)));
     }
   }
 #endif
   for (; i < n; ++i) {
-    if (G) {
-      bth[i] = th[i];
-      bv[i] = v[i];
-      if (b != nullptr) bb[i] = b[i];
-    }
-    const float g = gr[i] + wd * th[i];
+    const float t = th[i];
+    const float g = gr[i] + wd * t;
     const float vi = rho * v[i] + orho * (g * g);
-    v[i] = vi;
+    vo[i] = vi;
     const float q = g / (std::sqrt(vi) + eps);
     if (b == nullptr) {
-      th[i] -= lr * q;
+      tho[i] = t - lr * q;
     } else {
       const float bi = mu * b[i] + q;
-      b[i] = bi;
-      th[i] -= lr * bi;
+      bo[i] = bi;
+      tho[i] = t - lr * bi;
     }
   }
 }
 
-template <bool G>
-void dispatch(const OptimizerSpec& spec, const OptimizerStep& step, float* theta,
-              const float* grad, float* s1, float* s2, int64_t n, const Backup& bk) {
+void dispatch(const OptimizerSpec& spec, const OptimizerStep& step, const State& in,
+              const float* grad, int64_t n, const Out& out) {
   switch (spec.kind) {
     case kSgd:
-      sgd<G>(step, theta, grad, s1, n, bk);
+      sgd(step, in.th, grad, in.s1, n, out.th, out.s1);
       break;
     case kAdam:
-      adam<G>(step, false, theta, grad, s1, s2, n, bk);
+      adam(step, false, in.th, grad, in.s1, in.s2, n, out.th, out.s1, out.s2);
       break;
     case kAdamW:
-      adam<G>(step, true, theta, grad, s1, s2, n, bk);
+      adam(step, true, in.th, grad, in.s1, in.s2, n, out.th, out.s1, out.s2);
       break;
     case kRmsProp:
-      rmsprop<G>(step, theta, grad, s1, s2, n, bk);
+      rmsprop(step, in.th, grad, in.s1, in.s2, n, out.th, out.s1, out.s2);
       break;
     default:
       break;
@@ -277,13 +230,14 @@ void dispatch(const OptimizerSpec& spec, const OptimizerStep& step, float* theta
 
 void optimizer_update(const OptimizerSpec& spec, const OptimizerStep& step, float* theta,
                       const float* grad, float* s1, float* s2, int64_t n) {
-  dispatch<false>(spec, step, theta, grad, s1, s2, n, Backup{nullptr, nullptr, nullptr});
+  dispatch(spec, step, State{theta, s1, s2}, grad, n, Out{theta, s1, s2});
 }
 
-void optimizer_update_backup(const OptimizerSpec& spec, const OptimizerStep& step, float* theta,
-                             const float* grad, float* s1, float* s2, int64_t n,
-                             float* backup_theta, float* backup_s1, float* backup_s2) {
-  dispatch<true>(spec, step, theta, grad, s1, s2, n, Backup{backup_theta, backup_s1, backup_s2});
+void optimizer_update_to(const OptimizerSpec& spec, const OptimizerStep& step,
+                         const float* theta_in, const float* grad, const float* s1_in,
+                         const float* s2_in, int64_t n, float* theta_out, float* s1_out,
+                         float* s2_out) {
+  dispatch(spec, step, State{theta_in, s1_in, s2_in}, grad, n, Out{theta_out, s1_out, s2_out});
 }
 
 }  // namespace densely

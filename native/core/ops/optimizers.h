@@ -41,11 +41,15 @@ OptimizerStep optimizer_step(const OptimizerSpec& spec, int64_t t);
 void optimizer_update(const OptimizerSpec& spec, const OptimizerStep& step, float* theta,
                       const float* grad, float* s1, float* s2, int64_t n);
 
-// optimizer_update that also saves each element's pre-update θ, s1, s2 into
-// backup_theta, backup_s1, backup_s2 (non-null where the slot is) in the same pass, for
-// an update that may have to be undone. Results are bit-identical to optimizer_update.
-void optimizer_update_backup(const OptimizerSpec& spec, const OptimizerStep& step, float* theta,
-                             const float* grad, float* s1, float* s2, int64_t n,
-                             float* backup_theta, float* backup_s1, float* backup_s2);
+// optimizer_update out of place: reads θ, s1, s2 from the *_in arrays and writes the
+// updated values to the *_out arrays (non-null where the slot is), leaving the inputs
+// untouched, so an update that overflows can simply be dropped (Network::train_epoch
+// alternates two copies of the parameters and state this way). Results are
+// bit-identical to optimizer_update. Each out array must equal its in array (in place)
+// or not overlap it at all.
+void optimizer_update_to(const OptimizerSpec& spec, const OptimizerStep& step,
+                         const float* theta_in, const float* grad, const float* s1_in,
+                         const float* s2_in, int64_t n, float* theta_out, float* s1_out,
+                         float* s2_out);
 
 }  // namespace densely

@@ -6,14 +6,9 @@
 // -std=c++17 (its ISO-mode default of no contraction applies to C only), which changes
 // the rounding. Contraction is switched off for this file; test_optimizers checks the
 // bits against the baseline loop on every ISA.
-// The overflow backups (bth, ...) are written with non-temporal stores when all of them
-// are 32-byte aligned (the Network allocates them 64-byte aligned; a part of the range
-// starting at a multiple of 8 keeps that): they are written every guarded step and read
-// only to undo an overflow, so they should neither be read for ownership nor push θ and
-// the state out of cache. The copy was ~6% of an (A) step in perf (GCC had turned the
-// stores into memcpy calls); bench_network --only mlp-a, 10 interleaved pairs of runs,
-// plain → streamed: 9 of 10 faster, median ratio 1.027. A separate non-temporal copy
-// pass before the update measured ~9% slower than either.
+// The same bodies serve the in-place update and the out-of-place one of the guarded
+// training steps (optimizers.h optimizer_update_to): every vector is loaded before its
+// own stores, and no later vector is read after them.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("fp-contract=off")
 #endif
@@ -27,87 +22,52 @@
 #include "optimizers_simd.h"
 
 namespace densely {
-namespace {
 
-bool aligned32(const float* p) { return (reinterpret_cast<uintptr_t>(p) & 31) == 0; }
-
-}  // namespace
-
-int64_t adam_avx2(const OptimizerStep& k, bool decoupled, float* __restrict th,
-                  const float* __restrict gr, float* __restrict m, float* __restrict v,
-                  int64_t n, float* __restrict bth, float* __restrict bm, float* __restrict bv) {
+int64_t adam_avx2(const OptimizerStep& k, bool decoupled, const float* th, const float* gr,
+                  const float* m, const float* v, int64_t n, float* tho, float* mo, float* vo) {
   const __m256 vb1 = _mm256_set1_ps(k.b1), vb2 = _mm256_set1_ps(k.b2),
                vob1 = _mm256_set1_ps(k.ob1), vob2 = _mm256_set1_ps(k.ob2),
                vlr = _mm256_set1_ps(k.lr_c1), vc2 = _mm256_set1_ps(k.c2),
                veps = _mm256_set1_ps(k.eps), vwd = _mm256_set1_ps(decoupled ? 0.0f : k.wd),
                vdecay = _mm256_set1_ps(decoupled ? k.decay : 1.0f);
-  const bool save = bth != nullptr;
-  const bool stream = save && aligned32(bth) && aligned32(bm) && aligned32(bv);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 th0 = _mm256_loadu_ps(th + i), m0 = _mm256_loadu_ps(m + i),
                  v0 = _mm256_loadu_ps(v + i);
-    if (stream) {
-      _mm256_stream_ps(bth + i, th0);
-      _mm256_stream_ps(bm + i, m0);
-      _mm256_stream_ps(bv + i, v0);
-    } else if (save) {
-      _mm256_storeu_ps(bth + i, th0);
-      _mm256_storeu_ps(bm + i, m0);
-      _mm256_storeu_ps(bv + i, v0);
-    }
     const __m256 t0 = _mm256_mul_ps(th0, vdecay);
     const __m256 g = _mm256_add_ps(_mm256_loadu_ps(gr + i), _mm256_mul_ps(vwd, t0));
     const __m256 mi = _mm256_add_ps(_mm256_mul_ps(vb1, m0), _mm256_mul_ps(vob1, g));
     const __m256 vi =
         _mm256_add_ps(_mm256_mul_ps(vb2, v0), _mm256_mul_ps(vob2, _mm256_mul_ps(g, g)));
-    _mm256_storeu_ps(m + i, mi);
-    _mm256_storeu_ps(v + i, vi);
+    _mm256_storeu_ps(mo + i, mi);
+    _mm256_storeu_ps(vo + i, vi);
     const __m256 den = _mm256_add_ps(_mm256_sqrt_ps(_mm256_mul_ps(vi, vc2)), veps);
-    _mm256_storeu_ps(th + i, _mm256_sub_ps(t0, _mm256_div_ps(_mm256_mul_ps(vlr, mi), den)));
+    _mm256_storeu_ps(tho + i, _mm256_sub_ps(t0, _mm256_div_ps(_mm256_mul_ps(vlr, mi), den)));
   }
-  if (stream) _mm_sfence();
   return i;
 }
 
-int64_t rmsprop_avx2(const OptimizerStep& k, float* __restrict th, const float* __restrict gr,
-                     float* __restrict v, float* __restrict b, int64_t n, float* __restrict bth,
-                     float* __restrict bv, float* __restrict bb) {
+int64_t rmsprop_avx2(const OptimizerStep& k, const float* th, const float* gr, const float* v,
+                     const float* b, int64_t n, float* tho, float* vo, float* bo) {
   const __m256 vrho = _mm256_set1_ps(k.rho), vorho = _mm256_set1_ps(k.orho),
                veps = _mm256_set1_ps(k.eps), vlr = _mm256_set1_ps(k.lr),
                vwd = _mm256_set1_ps(k.wd), vmu = _mm256_set1_ps(k.mu);
-  const bool save = bth != nullptr;
-  const bool stream = save && aligned32(bth) && aligned32(bv) && (b == nullptr || aligned32(bb));
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 t = _mm256_loadu_ps(th + i), v0 = _mm256_loadu_ps(v + i);
-    if (stream) {
-      _mm256_stream_ps(bth + i, t);
-      _mm256_stream_ps(bv + i, v0);
-    } else if (save) {
-      _mm256_storeu_ps(bth + i, t);
-      _mm256_storeu_ps(bv + i, v0);
-    }
     const __m256 g = _mm256_add_ps(_mm256_loadu_ps(gr + i), _mm256_mul_ps(vwd, t));
     const __m256 vi =
         _mm256_add_ps(_mm256_mul_ps(vrho, v0), _mm256_mul_ps(vorho, _mm256_mul_ps(g, g)));
-    _mm256_storeu_ps(v + i, vi);
+    _mm256_storeu_ps(vo + i, vi);
     const __m256 q = _mm256_div_ps(g, _mm256_add_ps(_mm256_sqrt_ps(vi), veps));
     if (b == nullptr) {
-      _mm256_storeu_ps(th + i, _mm256_sub_ps(t, _mm256_mul_ps(vlr, q)));
+      _mm256_storeu_ps(tho + i, _mm256_sub_ps(t, _mm256_mul_ps(vlr, q)));
     } else {
-      const __m256 b0 = _mm256_loadu_ps(b + i);
-      if (stream) {
-        _mm256_stream_ps(bb + i, b0);
-      } else if (save) {
-        _mm256_storeu_ps(bb + i, b0);
-      }
-      const __m256 bi = _mm256_add_ps(_mm256_mul_ps(vmu, b0), q);
-      _mm256_storeu_ps(b + i, bi);
-      _mm256_storeu_ps(th + i, _mm256_sub_ps(t, _mm256_mul_ps(vlr, bi)));
+      const __m256 bi = _mm256_add_ps(_mm256_mul_ps(vmu, _mm256_loadu_ps(b + i)), q);
+      _mm256_storeu_ps(bo + i, bi);
+      _mm256_storeu_ps(tho + i, _mm256_sub_ps(t, _mm256_mul_ps(vlr, bi)));
     }
   }
-  if (stream) _mm_sfence();
   return i;
 }
 

@@ -13,12 +13,13 @@
 
 namespace densely {
 
-// Adam / AdamW (decoupled) body; bth/bm/bv non-null saves the pre-update values.
-int64_t adam_avx2(const OptimizerStep& k, bool decoupled, float* theta, const float* grad,
-                  float* m, float* v, int64_t n, float* bth, float* bm, float* bv);
+// Adam / AdamW (decoupled) body: reads θ, m, v, writes θ′, m′, v′ to tho/mo/vo (each
+// the same array as its input, or one not overlapping it).
+int64_t adam_avx2(const OptimizerStep& k, bool decoupled, const float* th, const float* grad,
+                  const float* m, const float* v, int64_t n, float* tho, float* mo, float* vo);
 
-// RMSprop body (b: momentum buffer or null); bth/bv/bb non-null saves the old values.
-int64_t rmsprop_avx2(const OptimizerStep& k, float* theta, const float* grad, float* v,
-                     float* b, int64_t n, float* bth, float* bv, float* bb);
+// RMSprop body (b: momentum buffer or null, then bo unused), in and out as for adam.
+int64_t rmsprop_avx2(const OptimizerStep& k, const float* th, const float* grad, const float* v,
+                     const float* b, int64_t n, float* tho, float* vo, float* bo);
 
 }  // namespace densely
