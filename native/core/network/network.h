@@ -95,9 +95,10 @@ class Network {
   LossResult train_step(const float* x, const float* y, int64_t rows, uint64_t step);
   // The whole epoch loop; `stop` is checked before every batch. A batch whose loss is not
   // finite, or whose update makes a parameter non-finite, stops the epoch as
-  // kEpochNonFinite; in the second case the update is undone (parameters, optimizer
-  // state and step count restored from the old values the optimizer pass itself saved
-  // while updating them), so the parameters are always the last all-finite ones.
+  // kEpochNonFinite; in the second case the update is dropped (it was written to a
+  // second copy of the parameters and state, adopted only when all finite; the step
+  // count goes back too), so the parameters are always the last all-finite ones, and
+  // they are in the caller's array when the call returns, however it ends.
   EpochResult train_epoch(const EpochJob& job, BatchCallback cb, void* ctx,
                           const std::atomic<bool>* stop);
 

@@ -7,8 +7,9 @@
 // the rounding. Contraction is switched off for this file; test_optimizers checks the
 // bits against the baseline loop on every ISA.
 // The same bodies serve the in-place update and the out-of-place one of the guarded
-// training steps (optimizers.h optimizer_update_to): every vector is loaded before its
-// own stores, and no later vector is read after them.
+// training steps (optimizers.h optimizer_update_to): each iteration loads its 8
+// elements before storing their new values and touches no other elements, so an
+// output array may be its input array.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("fp-contract=off")
 #endif
