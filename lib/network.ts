@@ -160,7 +160,9 @@ export class Network {
    * fit's private copies of the training data, kept between fits and grown only when a
    * larger data set comes: a fresh buffer of tens of MB costs more in page faults than
    * an epoch of training, and the copy is what lets the caller reuse its arrays at once.
-   * The batch order buffer is kept the same way.
+   * The batch order buffer is kept the same way. All three view SharedArrayBuffers,
+   * which cannot be detached: the native backend trains on them where they lie (a plain
+   * ArrayBuffer's contents it would have to copy at every epoch).
    */
   #fitX: Float32Array = new Float32Array(0);
   #fitY: Float32Array = new Float32Array(0);
@@ -345,12 +347,12 @@ export class Network {
     // (the backend's copyInRange: native does it in C++, ~4× faster than a copy and a
     // scan in JS on tens of MB).
     const given = toMatrix(x, 'x', this.inputs, false, false);
-    if (this.#fitX.length < given.data.length) this.#fitX = new Float32Array(given.data.length);
+    if (this.#fitX.length < given.data.length) this.#fitX = new Float32Array(new SharedArrayBuffer(4 * given.data.length));
     const all = { data: this.#fitX.subarray(0, given.data.length), rows: given.rows };
     const bad = this.#backend.copyInRange(given.data, all.data, -FLT_MAX, FLT_MAX);
     if (bad >= 0) throw nonFinite(given.data[bad]!, bad, 'x', this.inputs);
     const givenY = toTargets(y, 'y', c.loss, given.rows, this.outputs, false);
-    if (this.#fitY.length < givenY.length) this.#fitY = new Float32Array(givenY.length);
+    if (this.#fitY.length < givenY.length) this.#fitY = new Float32Array(new SharedArrayBuffer(4 * givenY.length));
     const allY = this.#fitY.subarray(0, givenY.length);
     allY.set(givenY);
     const yCols = c.loss === 'sparseCategoricalCrossentropy' ? 1 : this.outputs;
@@ -381,7 +383,7 @@ export class Network {
       history.valLoss = [];
       if (c.accuracy) history.valAccuracy = [];
     }
-    if (this.#fitOrder.length < trainRows) this.#fitOrder = new Int32Array(trainRows);
+    if (this.#fitOrder.length < trainRows) this.#fitOrder = new Int32Array(new SharedArrayBuffer(4 * trainRows));
     const order = this.#fitOrder.subarray(0, trainRows);
     const wantAccuracy = c.accuracy;
     const batchEnd = onBatchEnd

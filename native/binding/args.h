@@ -40,6 +40,18 @@ inline ArrayArg<T> ArgTyped(const Napi::CallbackInfo& info, size_t i, napi_typed
   return ArrayArg<T>{static_cast<T*>(data), length};
 }
 
+// Whether typed array `v` views a SharedArrayBuffer. Such a buffer can be neither
+// detached nor shrunk, so a data pointer and length read once stay valid for as long as
+// the array is referenced. A plain ArrayBuffer can be detached (structuredClone or
+// postMessage with a transfer list) or resized at any later turn of the event loop,
+// which frees or shrinks the memory under a pointer kept past the call.
+inline bool ViewsSharedBuffer(napi_env env, napi_value v) {
+  napi_value buffer = nullptr;
+  bool plain = true;
+  return napi_get_typedarray_info(env, v, nullptr, nullptr, nullptr, &buffer, nullptr) == napi_ok &&
+         napi_is_arraybuffer(env, buffer, &plain) == napi_ok && !plain;
+}
+
 inline ArrayArg<float> ArgF32Raw(const Napi::CallbackInfo& info, size_t i, const char* name) {
   return ArgTyped<float>(info, i, napi_float32_array, name, "a Float32Array");
 }

@@ -49,10 +49,13 @@ densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a) {
   // enough that model_spec_valid's products and sums cannot overflow int64.
   constexpr double kMaxSize = 1099511627776.0;     // 2^40
   constexpr double kMaxOffset = 1125899906842624.0;  // 2^50
+  // The parameters are one Float32Array of at most 2^32 − 1 floats (16 GiB), within every
+  // supported Node's typed-array limit (and the sanitizers' largest allocation).
+  constexpr double kMaxParams = 4294967295.0;
   densely::ModelSpec s;
   s.inputs = SpecInt(env, v[0], 1, kMaxSize);
   s.outputs = SpecInt(env, v[1], 1, kMaxSize);
-  s.param_count = SpecInt(env, v[2], 0, kMaxOffset);
+  s.param_count = SpecInt(env, v[2], 0, kMaxParams);
   s.seed = static_cast<uint32_t>(SpecInt(env, v[3], 0, 4294967295.0));
   for (size_t i = 0; i < static_cast<size_t>(n_layers); ++i) {
     const double* l = v + kSpecHeader + kSpecPerLayer * i;
@@ -75,7 +78,11 @@ densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a) {
     }
     s.layers.push_back(ls);
   }
-  if (!densely::model_spec_valid(s)) ThrowInternal(env, "spec sizes or offsets are inconsistent");
+  // At least one Dense layer, as the facade always builds: without one, predict's output
+  // is its input copied by memcpy, and x and out may overlap.
+  bool dense = false;
+  for (const densely::LayerSpec& l : s.layers) dense = dense || l.kind == densely::kDenseLayer;
+  if (!dense || !densely::model_spec_valid(s)) ThrowInternal(env, "spec sizes or offsets are inconsistent");
   return s;
 }
 
@@ -142,6 +149,22 @@ class EpochWorker : public Napi::AsyncWorker {
     x_ = Napi::Persistent(static_cast<Napi::Object>(x));
     y_ = Napi::Persistent(static_cast<Napi::Object>(y));
     order_ = Napi::Persistent(static_cast<Napi::Object>(order));
+    // JS runs while the epoch does (between batches, in onBatches), and a plain
+    // ArrayBuffer can be detached or shrunk then, freeing the memory the training thread
+    // reads: such arrays are trained from copies. Views of SharedArrayBuffers (the
+    // facade's fit buffers) are read where they lie.
+    if (!ViewsSharedBuffer(env, x)) {
+      x_copy_.assign(job_.x, job_.x + x.ElementLength());
+      job_.x = x_copy_.data();
+    }
+    if (!ViewsSharedBuffer(env, y)) {
+      y_copy_.assign(job_.y, job_.y + y.ElementLength());
+      job_.y = y_copy_.data();
+    }
+    if (!ViewsSharedBuffer(env, order)) {
+      order_copy_.assign(job_.order, job_.order + job_.order_len);
+      job_.order = order_copy_.data();
+    }
     if (on_batches.IsFunction()) {
       Napi::Function fn = on_batches.As<Napi::Function>();
       callback_ = Napi::Persistent(fn);
@@ -155,6 +178,15 @@ class EpochWorker : public Napi::AsyncWorker {
 
  protected:
   void Execute() override {
+    // Every index is checked before the first step, so an epoch rejected for a bad index
+    // has changed nothing (the core checks each batch's indices only when it comes).
+    for (int64_t i = 0; i < job_.order_len; ++i) {
+      if (job_.order[i] < 0 || job_.order[i] >= job_.samples) {
+        result_.status = densely::kEpochBadIndex;
+        result_.failed_batch = i / job_.batch_size;
+        return;
+      }
+    }
     try {
       result_ = model_net_->train_epoch(job_, channel_ != nullptr ? &OnBatch : nullptr, this,
                                         &model_->stop_flag());
@@ -266,6 +298,8 @@ class EpochWorker : public Napi::AsyncWorker {
   std::string error_;
   Model* model_;
   densely::EpochJob job_;
+  std::vector<float> x_copy_, y_copy_;
+  std::vector<int32_t> order_copy_;
   densely::EpochResult result_;
   Napi::ObjectReference self_, x_, y_, order_;
   Napi::FunctionReference callback_;
@@ -282,6 +316,27 @@ std::atomic<int64_t> g_live_bytes{0};
       env, "densely: the network is busy: a fit() is running on it; await it first");
   err.Set("code", Napi::String::New(env, "DENSELY_BUSY"));
   throw err;
+}
+
+// The parameters: a Float32Array over a SharedArrayBuffer, both made by their JS
+// constructors. napi_create_arraybuffer aborts the process when its allocation fails
+// (V8 treats that as out of memory) where the constructors throw a RangeError; and a
+// shared buffer can be neither detached nor shrunk, so the Network's pointer into it
+// stays valid for the model's life whatever JS does with `params`.
+Napi::Float32Array NewParams(Napi::Env env, int64_t count) {
+  Napi::Object global = env.Global();
+  const Napi::Value shared = global.Get("SharedArrayBuffer");
+  const Napi::Value f32 = global.Get("Float32Array");
+  if (!shared.IsFunction() || !f32.IsFunction()) ThrowInternal(env, "SharedArrayBuffer or Float32Array is missing");
+  const Napi::Value buffer = shared.As<Napi::Function>().New(
+      {Napi::Number::New(env, static_cast<double>(count) * sizeof(float))});
+  const Napi::Value params = f32.As<Napi::Function>().New({buffer});
+  napi_typedarray_type type;
+  size_t length = 0;
+  if (napi_get_typedarray_info(env, params, &type, &length, nullptr, nullptr, nullptr) != napi_ok ||
+      type != napi_float32_array || length != static_cast<size_t>(count) || !ViewsSharedBuffer(env, params))
+    ThrowInternal(env, "params is not a Float32Array over a SharedArrayBuffer of paramCount floats");
+  return params.As<Napi::Float32Array>();
 }
 
 Napi::Array Pair(Napi::Env env, const densely::LossResult& r) {
@@ -316,7 +371,7 @@ Napi::Function Model::Define(Napi::Env env) {
 Model::Model(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Model>(info) {
   Napi::Env env = info.Env();
   densely::ModelSpec spec = ParseSpec(env, ArgF64(info, 0, "spec"));
-  Napi::Float32Array params = Napi::Float32Array::New(env, static_cast<size_t>(spec.param_count));
+  Napi::Float32Array params = NewParams(env, spec.param_count);
   params_ = Napi::Persistent(params);
   net_ = std::make_unique<densely::Network>(std::move(spec), params.Data());
   g_live_networks.fetch_add(1);
@@ -413,6 +468,25 @@ void Model::SetStaging(const Napi::CallbackInfo& info) {
   stage_x_len_ = x.length;
   stage_out_data_ = out.data;
   stage_out_len_ = out.length;
+  stage_pinned_ = ViewsSharedBuffer(env, info[0]) && ViewsSharedBuffer(env, info[1]);
+  staged_ = true;
+}
+
+void Model::ReadStaging(Napi::Env env) {
+  float* data[2] = {nullptr, nullptr};
+  size_t length[2] = {0, 0};
+  const Napi::Reference<Napi::Float32Array>* refs[2] = {&stage_x_, &stage_out_};
+  for (int i = 0; i < 2; ++i) {
+    void* d = nullptr;
+    if (napi_get_typedarray_info(env, refs[i]->Value(), nullptr, &length[i], &d, nullptr, nullptr) != napi_ok)
+      ThrowInternal(env, "the staged arrays are gone");
+    data[i] = static_cast<float*>(d);
+  }
+  if (Overlaps(data[0], length[0], data[1], length[1])) ThrowInternal(env, "setStaging arrays overlap");
+  stage_x_data_ = data[0];
+  stage_x_len_ = length[0];
+  stage_out_data_ = data[1];
+  stage_out_len_ = length[1];
 }
 
 // predictStaged(rows, xLength, outLength): predict from the first xLength floats of the
@@ -425,7 +499,8 @@ void Model::PredictStaged(const Napi::CallbackInfo& info) {
   const int64_t rows = ArgCount(info, 0, "rows");
   const int64_t x_len = ArgCount(info, 1, "xLength");
   const int64_t out_len = ArgCount(info, 2, "outLength");
-  if (stage_x_data_ == nullptr || stage_out_data_ == nullptr) ThrowInternal(env, "predictStaged before setStaging");
+  if (!staged_) ThrowInternal(env, "predictStaged before setStaging");
+  if (!stage_pinned_) ReadStaging(env);
   if (x_len > static_cast<int64_t>(stage_x_len_) || out_len > static_cast<int64_t>(stage_out_len_))
     ThrowInternal(env, "predictStaged lengths exceed the staged arrays");
   const densely::ModelSpec& s = net.spec();

@@ -2,8 +2,9 @@
 //
 // JS shape (lib/backend/native/binding.d.ts):
 //   new Model(spec: Float64Array)        packed ModelSpec (see ParseSpec in model.cc)
-//   .params: Float32Array                the live flat parameters (JS-allocated, held
-//                                        by a reference; the Network writes into it)
+//   .params: Float32Array                the live flat parameters (JS-allocated over a
+//                                        SharedArrayBuffer, which cannot be detached;
+//                                        held by a reference; the Network writes into it)
 //   .setLoss(code) .setOptimizer(Float64Array) .predict(x, rows, out)
 //   .setStaging(x, out) .predictStaged(rows, xLength, outLength)   predict through two
 //                                        arrays registered once
@@ -58,16 +59,22 @@ class Model : public Napi::ObjectWrap<Model> {
   Napi::Value TrainEpoch(const Napi::CallbackInfo& info);
   void RequestStop(const Napi::CallbackInfo& info);
   void Dispose(const Napi::CallbackInfo& info);
+  // Reads the staged arrays' data pointers and lengths from their references.
+  void ReadStaging(Napi::Env env);
 
   std::unique_ptr<densely::Network> net_;
   Napi::Reference<Napi::Float32Array> params_;
-  // setStaging's arrays, held by references (their memory stays put: they view
-  // ArrayBuffers the TypeScript side never detaches) and their data pointers.
+  // setStaging's arrays, held by references, and their data pointers and lengths. These
+  // are read once when both arrays view SharedArrayBuffers (stage_pinned_: their memory
+  // stays put, as with the TypeScript side's scratch arrays); views of plain
+  // ArrayBuffers, which may be detached or resized later, are looked up on every call.
   Napi::Reference<Napi::Float32Array> stage_x_, stage_out_;
   float* stage_x_data_ = nullptr;
   float* stage_out_data_ = nullptr;
   size_t stage_x_len_ = 0;
   size_t stage_out_len_ = 0;
+  bool staged_ = false;
+  bool stage_pinned_ = false;
   std::atomic<bool> busy_{false};
   std::atomic<bool> stop_{false};
   int64_t reported_bytes_ = 0;

@@ -10,7 +10,10 @@
 
 /** One Network in native memory. */
 export interface NativeModel {
-  /** The live flat parameters (params layout of `lib/backend/types.ts`). */
+  /**
+   * The live flat parameters (params layout of `lib/backend/types.ts`), over a
+   * SharedArrayBuffer: it cannot be detached, so the native pointer into it stays valid.
+   */
   readonly params: Float32Array;
   /** Whether a trainEpoch is running. */
   readonly busy: boolean;
@@ -19,7 +22,11 @@ export interface NativeModel {
   /** [kind, learningRate, momentum, nesterov, weightDecay, beta1, beta2, epsilon, rho]. */
   setOptimizer(spec: Float64Array): void;
   predict(x: Float32Array, rows: number, out: Float32Array): void;
-  /** Registers two arrays (not overlapping, never detached) for predictStaged; held until the model is collected. */
+  /**
+   * Registers two arrays (not overlapping) for predictStaged; held until the model is
+   * collected. Views of SharedArrayBuffers are looked up once, here; views of plain
+   * ArrayBuffers (which may be detached or resized later) on every predictStaged.
+   */
   setStaging(x: Float32Array, out: Float32Array): void;
   /**
    * predict(stagedX[0..xLength), rows, stagedOut[0..outLength)): no typed-array arguments
@@ -36,7 +43,9 @@ export interface NativeModel {
    * Runs the epoch on a worker thread. `onBatches` receives packed
    * [batch, loss, correct, rows, …] groups on the main thread, every one before the
    * promise settles. Resolves [batches, lossSum, correct, samples, status, failedBatch]
-   * with status 0 done, 1 aborted, 2 nonfinite.
+   * with status 0 done, 1 aborted, 2 nonfinite. x, y and order are read where they lie
+   * when they view SharedArrayBuffers, else copied at the call (a plain ArrayBuffer could
+   * be detached while the epoch runs). An index outside x rejects before any step.
    */
   trainEpoch(
     x: Float32Array,

@@ -72,8 +72,12 @@ function reattach(err: unknown, caller: Error): unknown {
 /** V8's on-heap limit for typed arrays (V8_TYPED_ARRAY_MAX_SIZE_IN_HEAP). */
 const SMALL_ARRAY_BYTES = 64;
 
+/**
+ * Views of 0..16 floats of one fresh buffer, a SharedArrayBuffer: never on V8's heap, and
+ * never detached, so the binding reads the staged arrays' memory once (`setStaging`).
+ */
 function smallViews(): Float32Array[] {
-  const buffer = new ArrayBuffer(SMALL_ARRAY_BYTES);
+  const buffer = new SharedArrayBuffer(SMALL_ARRAY_BYTES);
   return Array.from({ length: SMALL_ARRAY_BYTES / 4 + 1 }, (_, n) => new Float32Array(buffer, 0, n));
 }
 
