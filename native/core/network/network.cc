@@ -391,18 +391,20 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
     for (int64_t r = 1; consecutive && r < rows; ++r) consecutive = job.order[r0 + r] == first + r;
     const float* xb = consecutive ? job.x + first * in : xb_.data();
     const float* yb = consecutive ? job.y + first * yc : yb_.data();
-    for (int64_t r = 0; r < rows && !consecutive; ++r) {
-      // Shuffled rows are random reads from all of x and y; the row kPrefetchAhead
-      // places later in the order is requested now, so it has arrived by its turn
-      // (batch-1 steps of a small network take ~100 ns, an L2 miss about as long).
-      // Its index is checked when its turn comes; an invalid one is not fetched.
-      if (r0 + r + kPrefetchAhead < n) {
-        const int64_t ahead = job.order[r0 + r + kPrefetchAhead];
-        if (ahead >= 0 && ahead < job.samples) {
-          prefetch_line(job.x + ahead * in);
-          prefetch_line(job.y + ahead * yc);
-        }
+    // Shuffled rows are random reads from all of x and y; the rows kPrefetchAhead places
+    // later in the order are requested now, so they have arrived by their turn (batch-1
+    // steps of a small network take ~100–200 ns, a miss to L3 or memory as long or
+    // longer). Done for in-place batches too: a batch of one row is always "consecutive",
+    // and with a shuffled order its row is just as random. An invalid index is not
+    // fetched here, and is reported when its turn comes.
+    for (int64_t r = 0; r < rows && r0 + r + kPrefetchAhead < n; ++r) {
+      const int64_t ahead = job.order[r0 + r + kPrefetchAhead];
+      if (ahead >= 0 && ahead < job.samples) {
+        prefetch_line(job.x + ahead * in);
+        prefetch_line(job.y + ahead * yc);
       }
+    }
+    for (int64_t r = 0; r < rows && !consecutive; ++r) {
       const int64_t idx = job.order[r0 + r];
       if (idx < 0 || idx >= job.samples) {
         res.status = kEpochBadIndex;
