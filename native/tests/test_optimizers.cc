@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "check.h"
@@ -114,6 +115,35 @@ void check_rule(const OptimizerSpec& spec, int64_t n) {
   }
 }
 
+// optimizer_update_to reports a non-finite new θ wherever it lands: in an AVX or SSE2
+// lane or in the scalar tail (n = 37: four 8-lane vectors, one 4-lane one, one scalar),
+// on every ISA and for every rule; all-finite updates report true.
+void check_finite_flag(const OptimizerSpec& spec) {
+  const int64_t n = 37;
+  const int slots = optimizer_slots(spec);
+  const OptimizerStep k = optimizer_step(spec, 2);
+  const Isa isas[] = {Isa::kScalar, Isa::kSse2, Isa::kAvx2};
+  for (Isa isa : isas) {
+    if (!force_isa(isa)) continue;
+    for (int64_t bad = -1; bad < n; ++bad) {
+      std::vector<float> th(n), g(n), s1(n), s2(n), oth(n), os1(n), os2(n);
+      for (int64_t i = 0; i < n; ++i) {
+        th[i] = uniform(-1.0f, 1.0f);
+        g[i] = uniform(-1.0f, 1.0f);
+        s1[i] = uniform(0.0f, 0.1f);  // rmsprop's v: never negative
+        s2[i] = uniform(0.0f, 0.01f);
+      }
+      // An infinite or NaN θ stays non-finite through every rule.
+      if (bad >= 0) th[bad] = bad % 2 == 0 ? std::numeric_limits<float>::infinity() : std::nanf("");
+      const bool finite = optimizer_update_to(spec, k, th.data(), g.data(), slots >= 1 ? s1.data() : nullptr,
+                                              slots >= 2 ? s2.data() : nullptr, n, oth.data(),
+                                              slots >= 1 ? os1.data() : nullptr,
+                                              slots >= 2 ? os2.data() : nullptr);
+      CHECK(finite == (bad < 0));
+    }
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -132,5 +162,11 @@ int main() {
     check_rule(adamw, n);
     check_rule(rms, n);
   }
+  OptimizerSpec sgd;
+  sgd.kind = kSgd;
+  sgd.momentum = 0.9;
+  for (const OptimizerSpec& spec : {adam, adamw, rms, sgd}) check_finite_flag(spec);
+  rms.momentum = 0.9;
+  check_finite_flag(rms);
   return densely_test::finish("test_optimizers");
 }

@@ -156,16 +156,6 @@ namespace {
 
 // Whether any of v[0..n) is ±inf or NaN: all-ones exponent bits, tested as integers so
 // the loop vectorises.
-bool any_nonfinite(const float* v, int64_t n) {
-  uint32_t bad = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    uint32_t u;
-    std::memcpy(&u, v + i, sizeof u);
-    bad |= static_cast<uint32_t>((u & 0x7f800000u) == 0x7f800000u);
-  }
-  return bad != 0;
-}
-
 // Rows ahead that the epoch loop's gather prefetches (the first cache line of each row:
 // a long row's later lines follow by the hardware prefetcher once it is touched).
 constexpr int64_t kPrefetchAhead = 16;
@@ -194,8 +184,8 @@ void Network::update(int64_t offset, int64_t n) {
   }
   // Guarded (train_epoch): out of place, into the other copy of the parameters and
   // state, so the current ones stay as they were and an overflowing step is dropped by
-  // not switching copies. In pieces of 2048 floats, so the finiteness check re-reads the
-  // new θ from L1.
+  // not switching copies. The optimizer pass reports whether every new θ is finite (adam
+  // and rmsprop check in registers; sgd re-reads each 2048-float piece from L1).
   const float* cs1 = s1;
   const float* cs2 = s2;
   float* tho = next_params_ + offset;
@@ -205,10 +195,11 @@ void Network::update(int64_t offset, int64_t n) {
     bool bad = false;
     for (int64_t b = b0; b < e0; b += 2048) {
       const int64_t e = e0 - b < 2048 ? e0 : b + 2048;
-      optimizer_update_to(opt_, opt_step_, th + b, g + b, cs1 == nullptr ? nullptr : cs1 + b,
-                          cs2 == nullptr ? nullptr : cs2 + b, e - b, tho + b,
-                          so1 == nullptr ? nullptr : so1 + b, so2 == nullptr ? nullptr : so2 + b);
-      bad = any_nonfinite(tho + b, e - b) || bad;
+      const bool finite = optimizer_update_to(
+          opt_, opt_step_, th + b, g + b, cs1 == nullptr ? nullptr : cs1 + b,
+          cs2 == nullptr ? nullptr : cs2 + b, e - b, tho + b, so1 == nullptr ? nullptr : so1 + b,
+          so2 == nullptr ? nullptr : so2 + b);
+      bad = bad || !finite;
     }
     if (bad) overflow_.store(true, std::memory_order_relaxed);
   });

@@ -17,6 +17,8 @@
 #include "optimizers.h"
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 
 #include "../runtime/cpu.h"
 
@@ -75,6 +77,17 @@ namespace {
 // optimizer_update_to. Each element is loaded before its own store and no element is
 // read after another one is written, so both uses are exact; the pairs are therefore not
 // __restrict (they may be equal).
+// Whether any of v[0..n) is ±inf or NaN (exponent all ones); branch-free, vectorised.
+bool any_nonfinite(const float* v, int64_t n) {
+  uint32_t bad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, v + i, sizeof u);
+    bad |= static_cast<uint32_t>((u & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad != 0;
+}
+
 struct State {
   const float* th;
   const float* s1;
@@ -86,8 +99,10 @@ struct Out {
   float* s2;
 };
 
-void sgd(const OptimizerStep& k, const float* th, const float* __restrict gr, const float* b,
-         int64_t n, float* tho, float* bo) {
+// The sgd loops are vectorised by the compiler; their new θ is checked for finiteness
+// in a second pass over it (still in L1 for the Network's 2048-float pieces).
+void sgd_loops(const OptimizerStep& k, const float* th, const float* __restrict gr,
+               const float* b, int64_t n, float* tho, float* bo) {
   const float lr = k.lr, wd = k.wd, mu = k.mu;
   if (b == nullptr) {
     if (wd == 0.0f) {
@@ -128,20 +143,37 @@ void sgd(const OptimizerStep& k, const float* th, const float* __restrict gr, co
   }
 }
 
-void adam(const OptimizerStep& k, bool decoupled, const float* th, const float* __restrict gr,
+bool sgd(const OptimizerStep& k, const float* th, const float* __restrict gr, const float* b,
+         int64_t n, float* tho, float* bo) {
+  sgd_loops(k, th, gr, b, n, tho, bo);
+  return !any_nonfinite(tho, n);
+}
+
+// Non-finite lanes of a vector of new θ: |θ| compared with +inf, unordered (NaN) or not
+// less (inf) sets the lane.
+#ifdef DENSELY_OPT_SSE2
+inline __m128 nonfinite_ps(__m128 v) {
+  const __m128 abs = _mm_and_ps(v, _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff)));
+  return _mm_cmpnlt_ps(abs, _mm_set1_ps(std::numeric_limits<float>::infinity()));
+}
+#endif
+
+bool adam(const OptimizerStep& k, bool decoupled, const float* th, const float* __restrict gr,
           const float* m, const float* v, int64_t n, float* tho, float* mo, float* vo) {
   const float b1 = k.b1, b2 = k.b2, ob1 = k.ob1, ob2 = k.ob2;
   const float lr_c1 = k.lr_c1, c2 = k.c2, eps = k.eps;
   const float wd = decoupled ? 0.0f : k.wd;
   const float decay = decoupled ? k.decay : 1.0f;
   int64_t i = 0;
+  bool bad = false;
 #ifdef DENSELY_OPT_AVX2
-  if (active_isa() == Isa::kAvx2) i = adam_avx2(k, decoupled, th, gr, m, v, n, tho, mo, vo);
+  if (active_isa() == Isa::kAvx2) i = adam_avx2(k, decoupled, th, gr, m, v, n, tho, mo, vo, &bad);
 #endif
 #ifdef DENSELY_OPT_SSE2
   const __m128 vb1 = _mm_set1_ps(b1), vb2 = _mm_set1_ps(b2), vob1 = _mm_set1_ps(ob1),
                vob2 = _mm_set1_ps(ob2), vlr = _mm_set1_ps(lr_c1), vc2 = _mm_set1_ps(c2),
                veps = _mm_set1_ps(eps), vwd = _mm_set1_ps(wd), vdecay = _mm_set1_ps(decay);
+  __m128 vbad = _mm_setzero_ps();
   for (; i + 4 <= n; i += 4) {
     const __m128 th0 = _mm_loadu_ps(th + i), m0 = _mm_loadu_ps(m + i), v0 = _mm_loadu_ps(v + i);
     const __m128 t0 = _mm_mul_ps(th0, vdecay);
@@ -151,9 +183,13 @@ void adam(const OptimizerStep& k, bool decoupled, const float* th, const float* 
     _mm_storeu_ps(mo + i, mi);
     _mm_storeu_ps(vo + i, vi);
     const __m128 den = _mm_add_ps(_mm_sqrt_ps(_mm_mul_ps(vi, vc2)), veps);
-    _mm_storeu_ps(tho + i, _mm_sub_ps(t0, _mm_div_ps(_mm_mul_ps(vlr, mi), den)));
+    const __m128 t1 = _mm_sub_ps(t0, _mm_div_ps(_mm_mul_ps(vlr, mi), den));
+    _mm_storeu_ps(tho + i, t1);
+    vbad = _mm_or_ps(vbad, nonfinite_ps(t1));
   }
+  bad = bad || _mm_movemask_ps(vbad) != 0;
 #endif
+  const int64_t tail = i;
   for (; i < n; ++i) {
     const float t0 = th[i] * decay;
     const float g = gr[i] + wd * t0;
@@ -163,33 +199,41 @@ void adam(const OptimizerStep& k, bool decoupled, const float* th, const float* 
     vo[i] = vi;
     tho[i] = t0 - (lr_c1 * mi) / (std::sqrt(vi * c2) + eps);
   }
+  return !bad && !any_nonfinite(tho + tail, n - tail);
 }
 
-void rmsprop(const OptimizerStep& k, const float* th, const float* __restrict gr, const float* v,
+bool rmsprop(const OptimizerStep& k, const float* th, const float* __restrict gr, const float* v,
              const float* b, int64_t n, float* tho, float* vo, float* bo) {
   const float rho = k.rho, orho = k.orho, eps = k.eps, lr = k.lr, wd = k.wd, mu = k.mu;
   int64_t i = 0;
+  bool bad = false;
 #ifdef DENSELY_OPT_AVX2
-  if (active_isa() == Isa::kAvx2) i = rmsprop_avx2(k, th, gr, v, b, n, tho, vo, bo);
+  if (active_isa() == Isa::kAvx2) i = rmsprop_avx2(k, th, gr, v, b, n, tho, vo, bo, &bad);
 #endif
 #ifdef DENSELY_OPT_SSE2
   const __m128 vrho = _mm_set1_ps(rho), vorho = _mm_set1_ps(orho), veps = _mm_set1_ps(eps),
                vlr = _mm_set1_ps(lr), vwd = _mm_set1_ps(wd), vmu = _mm_set1_ps(mu);
+  __m128 vbad = _mm_setzero_ps();
   for (; i + 4 <= n; i += 4) {
     const __m128 t = _mm_loadu_ps(th + i), v0 = _mm_loadu_ps(v + i);
     const __m128 g = _mm_add_ps(_mm_loadu_ps(gr + i), _mm_mul_ps(vwd, t));
     const __m128 vi = _mm_add_ps(_mm_mul_ps(vrho, v0), _mm_mul_ps(vorho, _mm_mul_ps(g, g)));
     _mm_storeu_ps(vo + i, vi);
     const __m128 q = _mm_div_ps(g, _mm_add_ps(_mm_sqrt_ps(vi), veps));
+    __m128 t1;
     if (b == nullptr) {
-      _mm_storeu_ps(tho + i, _mm_sub_ps(t, _mm_mul_ps(vlr, q)));
+      t1 = _mm_sub_ps(t, _mm_mul_ps(vlr, q));
     } else {
       const __m128 bi = _mm_add_ps(_mm_mul_ps(vmu, _mm_loadu_ps(b + i)), q);
       _mm_storeu_ps(bo + i, bi);
-      _mm_storeu_ps(tho + i, _mm_sub_ps(t, _mm_mul_ps(vlr, bi)));
+      t1 = _mm_sub_ps(t, _mm_mul_ps(vlr, bi));
     }
+    _mm_storeu_ps(tho + i, t1);
+    vbad = _mm_or_ps(vbad, nonfinite_ps(t1));
   }
+  bad = bad || _mm_movemask_ps(vbad) != 0;
 #endif
+  const int64_t tail = i;
   for (; i < n; ++i) {
     const float t = th[i];
     const float g = gr[i] + wd * t;
@@ -204,25 +248,23 @@ void rmsprop(const OptimizerStep& k, const float* th, const float* __restrict gr
       tho[i] = t - lr * bi;
     }
   }
+  return !bad && !any_nonfinite(tho + tail, n - tail);
 }
 
-void dispatch(const OptimizerSpec& spec, const OptimizerStep& step, const State& in,
+// Returns whether every new θ is finite.
+bool dispatch(const OptimizerSpec& spec, const OptimizerStep& step, const State& in,
               const float* grad, int64_t n, const Out& out) {
   switch (spec.kind) {
     case kSgd:
-      sgd(step, in.th, grad, in.s1, n, out.th, out.s1);
-      break;
+      return sgd(step, in.th, grad, in.s1, n, out.th, out.s1);
     case kAdam:
-      adam(step, false, in.th, grad, in.s1, in.s2, n, out.th, out.s1, out.s2);
-      break;
+      return adam(step, false, in.th, grad, in.s1, in.s2, n, out.th, out.s1, out.s2);
     case kAdamW:
-      adam(step, true, in.th, grad, in.s1, in.s2, n, out.th, out.s1, out.s2);
-      break;
+      return adam(step, true, in.th, grad, in.s1, in.s2, n, out.th, out.s1, out.s2);
     case kRmsProp:
-      rmsprop(step, in.th, grad, in.s1, in.s2, n, out.th, out.s1, out.s2);
-      break;
+      return rmsprop(step, in.th, grad, in.s1, in.s2, n, out.th, out.s1, out.s2);
     default:
-      break;
+      return true;
   }
 }
 
@@ -230,14 +272,14 @@ void dispatch(const OptimizerSpec& spec, const OptimizerStep& step, const State&
 
 void optimizer_update(const OptimizerSpec& spec, const OptimizerStep& step, float* theta,
                       const float* grad, float* s1, float* s2, int64_t n) {
-  dispatch(spec, step, State{theta, s1, s2}, grad, n, Out{theta, s1, s2});
+  (void)dispatch(spec, step, State{theta, s1, s2}, grad, n, Out{theta, s1, s2});
 }
 
-void optimizer_update_to(const OptimizerSpec& spec, const OptimizerStep& step,
+bool optimizer_update_to(const OptimizerSpec& spec, const OptimizerStep& step,
                          const float* theta_in, const float* grad, const float* s1_in,
                          const float* s2_in, int64_t n, float* theta_out, float* s1_out,
                          float* s2_out) {
-  dispatch(spec, step, State{theta_in, s1_in, s2_in}, grad, n, Out{theta_out, s1_out, s2_out});
+  return dispatch(spec, step, State{theta_in, s1_in, s2_in}, grad, n, Out{theta_out, s1_out, s2_out});
 }
 
 }  // namespace densely

@@ -46,8 +46,9 @@ void optimizer_update(const OptimizerSpec& spec, const OptimizerStep& step, floa
 // untouched, so an update that overflows can simply be dropped (Network::train_epoch
 // alternates two copies of the parameters and state this way). Results are
 // bit-identical to optimizer_update. Each out array must equal its in array (in place)
-// or not overlap it at all.
-void optimizer_update_to(const OptimizerSpec& spec, const OptimizerStep& step,
+// or not overlap it at all. Returns whether every new θ is finite (checked in the same
+// pass where the loop is vectorised by hand, adam and rmsprop; sgd re-reads its output).
+bool optimizer_update_to(const OptimizerSpec& spec, const OptimizerStep& step,
                          const float* theta_in, const float* grad, const float* s1_in,
                          const float* s2_in, int64_t n, float* theta_out, float* s1_out,
                          float* s2_out);

@@ -19,19 +19,31 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <limits>
 
 #include "optimizers_simd.h"
 
 namespace densely {
+namespace {
+
+// Lanes of v that are ±inf or NaN: |v| not less than +inf (unordered counts as true).
+inline __m256 nonfinite_lanes(__m256 v) {
+  const __m256 abs = _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)));
+  return _mm256_cmp_ps(abs, _mm256_set1_ps(std::numeric_limits<float>::infinity()), _CMP_NLT_UQ);
+}
+
+}  // namespace
 
 int64_t adam_avx2(const OptimizerStep& k, bool decoupled, const float* th, const float* gr,
-                  const float* m, const float* v, int64_t n, float* tho, float* mo, float* vo) {
+                  const float* m, const float* v, int64_t n, float* tho, float* mo, float* vo,
+                  bool* nonfinite) {
   const __m256 vb1 = _mm256_set1_ps(k.b1), vb2 = _mm256_set1_ps(k.b2),
                vob1 = _mm256_set1_ps(k.ob1), vob2 = _mm256_set1_ps(k.ob2),
                vlr = _mm256_set1_ps(k.lr_c1), vc2 = _mm256_set1_ps(k.c2),
                veps = _mm256_set1_ps(k.eps), vwd = _mm256_set1_ps(decoupled ? 0.0f : k.wd),
                vdecay = _mm256_set1_ps(decoupled ? k.decay : 1.0f);
   int64_t i = 0;
+  __m256 bad = _mm256_setzero_ps();
   for (; i + 8 <= n; i += 8) {
     const __m256 th0 = _mm256_loadu_ps(th + i), m0 = _mm256_loadu_ps(m + i),
                  v0 = _mm256_loadu_ps(v + i);
@@ -43,17 +55,21 @@ int64_t adam_avx2(const OptimizerStep& k, bool decoupled, const float* th, const
     _mm256_storeu_ps(mo + i, mi);
     _mm256_storeu_ps(vo + i, vi);
     const __m256 den = _mm256_add_ps(_mm256_sqrt_ps(_mm256_mul_ps(vi, vc2)), veps);
-    _mm256_storeu_ps(tho + i, _mm256_sub_ps(t0, _mm256_div_ps(_mm256_mul_ps(vlr, mi), den)));
+    const __m256 t1 = _mm256_sub_ps(t0, _mm256_div_ps(_mm256_mul_ps(vlr, mi), den));
+    _mm256_storeu_ps(tho + i, t1);
+    bad = _mm256_or_ps(bad, nonfinite_lanes(t1));
   }
+  if (_mm256_movemask_ps(bad) != 0) *nonfinite = true;
   return i;
 }
 
 int64_t rmsprop_avx2(const OptimizerStep& k, const float* th, const float* gr, const float* v,
-                     const float* b, int64_t n, float* tho, float* vo, float* bo) {
+                     const float* b, int64_t n, float* tho, float* vo, float* bo, bool* nonfinite) {
   const __m256 vrho = _mm256_set1_ps(k.rho), vorho = _mm256_set1_ps(k.orho),
                veps = _mm256_set1_ps(k.eps), vlr = _mm256_set1_ps(k.lr),
                vwd = _mm256_set1_ps(k.wd), vmu = _mm256_set1_ps(k.mu);
   int64_t i = 0;
+  __m256 bad = _mm256_setzero_ps();
   for (; i + 8 <= n; i += 8) {
     const __m256 t = _mm256_loadu_ps(th + i), v0 = _mm256_loadu_ps(v + i);
     const __m256 g = _mm256_add_ps(_mm256_loadu_ps(gr + i), _mm256_mul_ps(vwd, t));
@@ -61,14 +77,18 @@ int64_t rmsprop_avx2(const OptimizerStep& k, const float* th, const float* gr, c
         _mm256_add_ps(_mm256_mul_ps(vrho, v0), _mm256_mul_ps(vorho, _mm256_mul_ps(g, g)));
     _mm256_storeu_ps(vo + i, vi);
     const __m256 q = _mm256_div_ps(g, _mm256_add_ps(_mm256_sqrt_ps(vi), veps));
+    __m256 t1;
     if (b == nullptr) {
-      _mm256_storeu_ps(tho + i, _mm256_sub_ps(t, _mm256_mul_ps(vlr, q)));
+      t1 = _mm256_sub_ps(t, _mm256_mul_ps(vlr, q));
     } else {
       const __m256 bi = _mm256_add_ps(_mm256_mul_ps(vmu, _mm256_loadu_ps(b + i)), q);
       _mm256_storeu_ps(bo + i, bi);
-      _mm256_storeu_ps(tho + i, _mm256_sub_ps(t, _mm256_mul_ps(vlr, bi)));
+      t1 = _mm256_sub_ps(t, _mm256_mul_ps(vlr, bi));
     }
+    _mm256_storeu_ps(tho + i, t1);
+    bad = _mm256_or_ps(bad, nonfinite_lanes(t1));
   }
+  if (_mm256_movemask_ps(bad) != 0) *nonfinite = true;
   return i;
 }
 

@@ -14,12 +14,14 @@
 namespace densely {
 
 // Adam / AdamW (decoupled) body: reads θ, m, v, writes θ′, m′, v′ to tho/mo/vo (each
-// the same array as its input, or one not overlapping it).
+// the same array as its input, or one not overlapping it). *nonfinite is set (never
+// cleared) when a new θ it wrote is ±inf or NaN.
 int64_t adam_avx2(const OptimizerStep& k, bool decoupled, const float* th, const float* grad,
-                  const float* m, const float* v, int64_t n, float* tho, float* mo, float* vo);
+                  const float* m, const float* v, int64_t n, float* tho, float* mo, float* vo,
+                  bool* nonfinite);
 
 // RMSprop body (b: momentum buffer or null, then bo unused), in and out as for adam.
 int64_t rmsprop_avx2(const OptimizerStep& k, const float* th, const float* grad, const float* v,
-                     const float* b, int64_t n, float* tho, float* vo, float* bo);
+                     const float* b, int64_t n, float* tho, float* vo, float* bo, bool* nonfinite);
 
 }  // namespace densely
