@@ -178,15 +178,6 @@ class EpochWorker : public Napi::AsyncWorker {
 
  protected:
   void Execute() override {
-    // Every index is checked before the first step, so an epoch rejected for a bad index
-    // has changed nothing (the core checks each batch's indices only when it comes).
-    for (int64_t i = 0; i < job_.order_len; ++i) {
-      if (job_.order[i] < 0 || job_.order[i] >= job_.samples) {
-        result_.status = densely::kEpochBadIndex;
-        result_.failed_batch = i / job_.batch_size;
-        return;
-      }
-    }
     try {
       result_ = model_net_->train_epoch(job_, channel_ != nullptr ? &OnBatch : nullptr, this,
                                         &model_->stop_flag());

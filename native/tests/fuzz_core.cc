@@ -494,14 +494,18 @@ Outcome run_network(const ModelSpec& spec, const std::vector<float>& params0, in
         std::atomic<bool> stop{false};
         StopCtx ctx{&stop, op.stop_after};
         const bool finite_before = all_finite(params.data(), params.n);
+        const std::vector<float> before(params.data(), params.data() + params.n);
         const EpochResult r = net.train_epoch(job, on_batch, &ctx, &stop);
         ++g_stats.epochs;
         g_stats.epoch_nonfinite += r.status == kEpochNonFinite;
         g_stats.epoch_bad_index += r.status == kEpochBadIndex;
         g_stats.epoch_aborted += r.status == kEpochAborted;
         if (finite_before) FUZZ_CHECK(all_finite(params.data(), params.n));
-        if (op.bad_index && rows > 0 && r.status != kEpochNonFinite && r.status != kEpochAborted)
-          FUZZ_CHECK(r.status == kEpochBadIndex);
+        // A bad index refuses the whole epoch before its first step.
+        if (op.bad_index && rows > 0) {
+          FUZZ_CHECK(r.status == kEpochBadIndex && r.batches == 0 && r.samples == 0);
+          FUZZ_CHECK(std::memcmp(before.data(), params.data(), params.n * sizeof(float)) == 0);
+        }
         if (!op.bad_index) FUZZ_CHECK(r.status != kEpochBadIndex);
         FUZZ_CHECK(r.batches <= (rows + op.batch - 1) / op.batch);
         o.scalars.push_back(r.loss_sum);

@@ -188,8 +188,8 @@ void check_overflow_undo() {
 // both must give exactly the parameters of train_step on each batch copied out by hand.
 // 5→16 relu→3 softmax, categorical CE, Adam, batch 4 over 22 samples (a last batch of 2);
 // the orders: all in order (every batch in place), reversed (every batch gathered), and a
-// mix. A bad index in a batch stops the epoch there; so does a run of consecutive
-// indices that reaches past the end of x.
+// mix. A bad index anywhere refuses the epoch before its first step; so does a run of
+// consecutive indices that reaches past the end of x.
 void check_epoch_in_place_and_gathered() {
   const ModelSpec spec = two_layer_spec(5, 16, kRelu, 3, kSoftmax);
   CHECK(model_spec_valid(spec));
@@ -261,7 +261,9 @@ void check_epoch_in_place_and_gathered() {
     job.order_len = 8;
     job.batch_size = bs;
     const EpochResult r = a.train_epoch(job, nullptr, nullptr, nullptr);
-    CHECK(r.status == kEpochBadIndex && r.failed_batch == 1 && r.batches == 1);
+    // Refused before any step: batch 0, though valid, did not train.
+    CHECK(r.status == kEpochBadIndex && r.failed_batch == 1 && r.batches == 0);
+    CHECK(std::memcmp(pa.data(), init.data(), pa.size() * sizeof(float)) == 0);
   }
 }
 

@@ -343,6 +343,16 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
   const int64_t bs = job.batch_size < 1 ? 1 : job.batch_size;
   const int64_t n = job.order_len;
   if (n <= 0) return res;
+  // Every index is checked before the first step, so an epoch refused for a bad index
+  // has changed nothing. Each one is checked again where it is read: the caller's order
+  // may be memory that other threads can write (a SharedArrayBuffer, in the binding).
+  for (int64_t i = 0; i < n; ++i) {
+    if (job.order[i] < 0 || job.order[i] >= job.samples) {
+      res.status = kEpochBadIndex;
+      res.failed_batch = i / bs;
+      return res;
+    }
+  }
   const int64_t cap = bs < n ? bs : n;
   const int64_t in = spec_.inputs;
   const int64_t yc = target_cols();

@@ -98,7 +98,9 @@ class Network {
   // kEpochNonFinite; in the second case the update is dropped (it was written to a
   // second copy of the parameters and state, adopted only when all finite; the step
   // count goes back too), so the parameters are always the last all-finite ones, and
-  // they are in the caller's array when the call returns, however it ends.
+  // they are in the caller's array when the call returns, however it ends. An order
+  // holding a row index outside [0, samples) is refused before any step as
+  // kEpochBadIndex (failed_batch: the first batch holding one), with nothing changed.
   EpochResult train_epoch(const EpochJob& job, BatchCallback cb, void* ctx,
                           const std::atomic<bool>* stop);
 
