@@ -154,8 +154,6 @@ const float* Network::forward(const float* x, int64_t rows, bool for_backward, b
 
 namespace {
 
-// Whether any of v[0..n) is ±inf or NaN: all-ones exponent bits, tested as integers so
-// the loop vectorises.
 // Rows ahead that the epoch loop's gather prefetches (the first cache line of each row:
 // a long row's later lines follow by the hardware prefetcher once it is touched).
 constexpr int64_t kPrefetchAhead = 16;
@@ -186,8 +184,6 @@ void Network::update(int64_t offset, int64_t n) {
   // state, so the current ones stay as they were and an overflowing step is dropped by
   // not switching copies. The optimizer pass reports whether every new θ is finite (adam
   // and rmsprop check in registers; sgd re-reads each 2048-float piece from L1).
-  const float* cs1 = s1;
-  const float* cs2 = s2;
   float* tho = next_params_ + offset;
   float* so1 = alt_s1_.empty() ? nullptr : alt_s1_.data() + offset;
   float* so2 = alt_s2_.empty() ? nullptr : alt_s2_.data() + offset;
@@ -196,8 +192,8 @@ void Network::update(int64_t offset, int64_t n) {
     for (int64_t b = b0; b < e0; b += 2048) {
       const int64_t e = e0 - b < 2048 ? e0 : b + 2048;
       const bool finite = optimizer_update_to(
-          opt_, opt_step_, th + b, g + b, cs1 == nullptr ? nullptr : cs1 + b,
-          cs2 == nullptr ? nullptr : cs2 + b, e - b, tho + b, so1 == nullptr ? nullptr : so1 + b,
+          opt_, opt_step_, th + b, g + b, s1 == nullptr ? nullptr : s1 + b,
+          s2 == nullptr ? nullptr : s2 + b, e - b, tho + b, so1 == nullptr ? nullptr : so1 + b,
           so2 == nullptr ? nullptr : so2 + b);
       bad = bad || !finite;
     }
