@@ -72,11 +72,6 @@ OptimizerStep optimizer_step(const OptimizerSpec& spec, int64_t t) {
 
 namespace {
 
-// Every loop reads θ and the state from the *_in pointers and writes the new values to
-// the *_out pointers: the same arrays for an in-place update, other arrays for
-// optimizer_update_to. Each element is loaded before its own store and no element is
-// read after another one is written, so both uses are exact; the pairs are therefore not
-// __restrict (they may be equal).
 // Whether any of v[0..n) is ±inf or NaN (exponent all ones); branch-free, vectorised.
 bool any_nonfinite(const float* v, int64_t n) {
   uint32_t bad = 0;
@@ -88,6 +83,11 @@ bool any_nonfinite(const float* v, int64_t n) {
   return bad != 0;
 }
 
+// Every loop reads θ and the state from the *_in pointers and writes the new values to
+// the *_out pointers: the same arrays for an in-place update, other arrays for
+// optimizer_update_to. Each element is loaded before its own store and no element is
+// read after another one is written, so both uses are exact; the pairs are therefore not
+// __restrict (they may be equal).
 struct State {
   const float* th;
   const float* s1;
