@@ -97,7 +97,7 @@ void pack_b_fixed(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t
     // from L3 (128×512·784 NN: B is 1.6 MB), and the copy stalled on those misses
     // (measured densely/OpenBLAS 0.92–0.93 → 0.96 on that shape, same-minute A/B).
     constexpr int64_t kGroup = 8;
-    constexpr int64_t kPrefetchRows = 8;
+    [[maybe_unused]] constexpr int64_t kPrefetchRows = 8;  // SSE2 builds only
     const int64_t full = nc / NR;
     for (int64_t q0 = 0; q0 < full; q0 += kGroup) {
       const int64_t q1 = full - q0 < kGroup ? full : q0 + kGroup;
