@@ -45,13 +45,11 @@ densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a) {
   if (!(n_layers >= 0 && n_layers <= 1e6) ||
       len != kSpecHeader + kSpecPerLayer * static_cast<size_t>(n_layers))
     ThrowInternal(env, "spec length does not match its layer count");
-  // Sizes below 2^40 and offsets below 2^50: far beyond any real network, and small
-  // enough that model_spec_valid's products and sums cannot overflow int64.
-  constexpr double kMaxSize = 1099511627776.0;     // 2^40
-  constexpr double kMaxOffset = 1125899906842624.0;  // 2^50
-  // The parameters are one Float32Array of at most 2^32 − 1 floats (16 GiB), within every
-  // supported Node's typed-array limit (and the sanitizers' largest allocation).
-  constexpr double kMaxParams = 4294967295.0;
+  // Sizes below 2^40: far beyond any real network. The parameters are one Float32Array
+  // of at most 2^32 − 1 floats (16 GiB), within every supported Node's typed-array limit
+  // (and the sanitizers' largest allocation), so every offset is below that too.
+  constexpr double kMaxSize = 1099511627776.0;  // 2^40
+  constexpr double kMaxParams = 4294967295.0;   // 2^32 − 1
   densely::ModelSpec s;
   s.inputs = SpecInt(env, v[0], 1, kMaxSize);
   s.outputs = SpecInt(env, v[1], 1, kMaxSize);
@@ -71,18 +69,15 @@ densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a) {
       if (!(std::fabs(l[4]) <= 3.4028234663852886e38)) ThrowInternal(env, "spec sizes or offsets are inconsistent");
       ls.dense.alpha = static_cast<float>(l[4]);
       ls.dense.use_bias = l[5] != 0.0;
-      ls.dense.kernel_offset = SpecInt(env, l[6], 0, kMaxOffset);
-      ls.dense.bias_offset = SpecInt(env, l[7], -1, kMaxOffset);
+      ls.dense.kernel_offset = SpecInt(env, l[6], 0, kMaxParams);
+      ls.dense.bias_offset = SpecInt(env, l[7], -1, kMaxParams);
     } else {
       ls.rate = l[4];
     }
     s.layers.push_back(ls);
   }
-  // At least one Dense layer, as the facade always builds: without one, predict's output
-  // is its input copied by memcpy, and x and out may overlap.
-  bool dense = false;
-  for (const densely::LayerSpec& l : s.layers) dense = dense || l.kind == densely::kDenseLayer;
-  if (!dense || !densely::model_spec_valid(s)) ThrowInternal(env, "spec sizes or offsets are inconsistent");
+  // model_spec_valid also requires a dense layer, as the facade always builds.
+  if (!densely::model_spec_valid(s)) ThrowInternal(env, "spec sizes or offsets are inconsistent");
   return s;
 }
 

@@ -127,14 +127,16 @@ class Bytes {
   size_t n_;
 };
 
-// A heap block of exactly n floats (no slack, so ASan sees one past the end).
-struct Block {
-  explicit Block(size_t n) : n(n), p(n ? new float[n] : nullptr) {}
+// A heap block of exactly n elements (no slack, so ASan sees one past the end).
+template <typename T>
+struct Buffer {
+  explicit Buffer(size_t n) : n(n), p(n ? new T[n] : nullptr) {}
   size_t n;
-  std::unique_ptr<float[]> p;
-  float* data() { return p.get(); }
-  float& operator[](size_t i) { return p[i]; }
+  std::unique_ptr<T[]> p;
+  T* data() { return p.get(); }
+  T& operator[](size_t i) { return p[i]; }
 };
+using Block = Buffer<float>;
 
 bool same(float a, float b) {
   if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
@@ -320,6 +322,8 @@ void fuzz_spec_validation(Bytes& in) {
     }
   }
   ok = ok && width == s.outputs;
+  // At least one dense layer.
+  ok = ok && std::any_of(s.layers.begin(), s.layers.end(), [](const LayerSpec& l) { return l.kind == kDenseLayer; });
   // The ranges tile [0, param_count): sorted by offset, each starts where the one
   // before ended and the last ends at param_count.
   if (ok) {
@@ -480,8 +484,8 @@ Outcome run_network(const ModelSpec& spec, const std::vector<float>& params0, in
         std::vector<int32_t> order_v(static_cast<size_t>(rows));
         for (int64_t i = 0; i < rows; ++i) order_v[static_cast<size_t>(i)] = static_cast<int32_t>((i * 7 + op.step) % rows);
         if (op.bad_index && rows > 0) order_v[static_cast<size_t>(op.step % rows)] = (op.step & 1) ? -1 : static_cast<int32_t>(rows);
-        Block order_b(order_v.size());  // int32 in a float-sized block: same size
-        auto* order = reinterpret_cast<int32_t*>(order_b.data());
+        Buffer<int32_t> order_b(order_v.size());
+        int32_t* order = order_b.data();
         std::copy(order_v.begin(), order_v.end(), order);
         EpochJob job;
         job.x = x.data();

@@ -44,7 +44,9 @@ bool model_spec_valid(const ModelSpec& spec) {
       return false;
     }
   }
-  if (width != spec.outputs) return false;
+  // At least one dense layer (each adds a kernel range): without one the core computes
+  // nothing, and predict would copy x to out, which may be the same memory.
+  if (width != spec.outputs || ranges.empty()) return false;
   // The ranges tile [0, param_count) exactly, in any order: no parameter is shared by two
   // layers (their gradients would have to be summed) and none is left out (its gradient
   // would never be written).

@@ -40,8 +40,8 @@ struct ModelSpec {
 
 // Checks every size and offset that decides a memory access (O(layers · log layers)):
 // widths chain from inputs to outputs, the kernel and bias ranges tile [0, param_count)
-// exactly (in any order: disjoint, nothing left over), rates are in [0, 1), activation
-// codes are known. Returns false on any violation, and never overflows whatever the
+// exactly (in any order: disjoint, nothing left over), there is at least one dense
+// layer, rates are in [0, 1), activation codes are known. Returns false on any violation, and never overflows whatever the
 // values.
 bool model_spec_valid(const ModelSpec& spec);
 
