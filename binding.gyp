@@ -50,6 +50,13 @@
       "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["<!@(node native/sources.cjs isa-flags core_avx2)"] }
     },
     {
+      "target_name": "densely_core_avx512",
+      "type": "static_library",
+      "sources": ["<!@(node native/sources.cjs sources core_avx512 <(target_arch))"],
+      "cflags_cc": ["<!@(node native/sources.cjs isa-flags core_avx512)"],
+      "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["<!@(node native/sources.cjs isa-flags core_avx512)"] }
+    },
+    {
       "target_name": "densely_core_neon",
       "type": "static_library",
       "sources": ["<!@(node native/sources.cjs sources core_neon <(target_arch))"],
@@ -59,7 +66,7 @@
       "target_name": "densely",
       "type": "loadable_module",
       "sources": ["<!@(node native/sources.cjs sources binding)"],
-      "dependencies": ["densely_core", "densely_core_sse2", "densely_core_avx2", "densely_core_neon"],
+      "dependencies": ["densely_core", "densely_core_sse2", "densely_core_avx2", "densely_core_avx512", "densely_core_neon"],
       "conditions": [
         ["OS=='linux' and densely_portable==1", {
           "sources": ["<!@(node native/sources.cjs sources compat_glibc)"],

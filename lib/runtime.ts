@@ -10,7 +10,7 @@ export interface BackendInfo {
   native: boolean;
   /** Why it did not (each attempt and its error), when `native` is false. */
   reason?: string;
-  /** Kernel set in use: 'avx2' | 'sse2' | 'neon' | 'scalar' for native, 'js' otherwise. */
+  /** Kernel set in use: 'avx512' | 'avx2' | 'sse2' | 'neon' | 'scalar' for native, 'js' otherwise. */
   isa: string;
   /** Threads the native core uses (1 on js, which is single-threaded). */
   threads: number;

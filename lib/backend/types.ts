@@ -196,7 +196,7 @@ export interface BackendModel {
 
 export interface Backend {
   readonly name: 'js' | 'native';
-  /** Kernel set in use: 'avx2' | 'sse2' | 'neon' | 'scalar' | 'js'. */
+  /** Kernel set in use: 'avx512' | 'avx2' | 'sse2' | 'neon' | 'scalar' | 'js'. */
   readonly isa: string;
   createModel(spec: ModelSpec): BackendModel;
   /** Row-major BLAS sgemm: C ← alpha·op(A)·op(B) + beta·C; beta = 0 ⇒ C is never read. Arguments already validated. */

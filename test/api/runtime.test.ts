@@ -21,7 +21,7 @@ describe(`runtime (${BACKEND})`, () => {
     expect(typeof info.native).toBe('boolean');
     expect(Number.isInteger(info.threads) && info.threads >= 1).toBe(true);
     if (info.native) {
-      expect(['avx2', 'sse2', 'neon', 'scalar']).toContain(info.isa);
+      expect(['avx512', 'avx2', 'sse2', 'neon', 'scalar']).toContain(info.isa);
       expect(info.reason).toBeUndefined();
     } else {
       expect(info.isa).toBe('js');

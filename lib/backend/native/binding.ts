@@ -87,7 +87,7 @@ export interface NativeBinding {
   copyInRange(src: Float32Array, dst: Float32Array, lo: number, hi: number): number;
   setThreads(n: number): void;
   getThreads(): number;
-  /** 'avx2' | 'sse2' | 'neon' | 'scalar'. */
+  /** 'avx512' | 'avx2' | 'sse2' | 'neon' | 'scalar'. */
   isa(): string;
   /** Live native models in this process and the native bytes they hold (tests of dispose/GC). */
   stats(): { models: number; bytes: number };

@@ -156,6 +156,7 @@ const GemmKernelSet& gemm_kernel_set(Isa isa) {
   switch (isa) {
 #if defined(__x86_64__) || defined(_M_X64)
     case Isa::kAvx2:
+    case Isa::kAvx512:
       return kAvx2Set;
     case Isa::kSse2:
       return kSse2Set;

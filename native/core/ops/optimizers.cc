@@ -167,7 +167,7 @@ bool adam(const OptimizerStep& k, bool decoupled, const float* th, const float* 
   int64_t i = 0;
   bool bad = false;
 #ifdef DENSELY_OPT_AVX2
-  if (active_isa() == Isa::kAvx2) i = adam_avx2(k, decoupled, th, gr, m, v, n, tho, mo, vo, &bad);
+  if (isa_has_avx2(active_isa())) i = adam_avx2(k, decoupled, th, gr, m, v, n, tho, mo, vo, &bad);
 #endif
 #ifdef DENSELY_OPT_SSE2
   const __m128 vb1 = _mm_set1_ps(b1), vb2 = _mm_set1_ps(b2), vob1 = _mm_set1_ps(ob1),
@@ -208,7 +208,7 @@ bool rmsprop(const OptimizerStep& k, const float* th, const float* __restrict gr
   int64_t i = 0;
   bool bad = false;
 #ifdef DENSELY_OPT_AVX2
-  if (active_isa() == Isa::kAvx2) i = rmsprop_avx2(k, th, gr, v, b, n, tho, vo, bo, &bad);
+  if (isa_has_avx2(active_isa())) i = rmsprop_avx2(k, th, gr, v, b, n, tho, vo, bo, &bad);
 #endif
 #ifdef DENSELY_OPT_SSE2
   const __m128 vrho = _mm_set1_ps(rho), vorho = _mm_set1_ps(orho), veps = _mm_set1_ps(eps),

@@ -5,8 +5,12 @@
 // branch-free scalar loop the compiler vectorises). The comparisons are ordered, so NaN
 // fails both and counts as outside. Only a block that holds an outside element is
 // scanned again for the index. Memory-bound: about as fast as a plain copy (a separate
-// memcpy and scan read the block twice and ran at a third of that).
+// memcpy and scan read the block twice and ran at a third of that). The avx512 set has
+// its own block body (scan_avx512.cc: 16 lanes and masked tails).
 #include "scan.h"
+
+#include "ops/scan_kernels.h"
+#include "runtime/cpu.h"
 
 #if defined(__SSE2__) || defined(_M_X64)
 #include <emmintrin.h>
@@ -49,9 +53,19 @@ bool copy_block(const float* __restrict src, float* __restrict dst, int64_t b, i
 }  // namespace
 
 int64_t copy_first_outside(const float* src, float* dst, int64_t n, float lo, float hi) {
+#ifdef DENSELY_SCAN_SSE2
+  const bool wide = active_isa() == Isa::kAvx512;
+#else
+  constexpr bool wide = false;
+#endif
   for (int64_t b = 0; b < n; b += kBlock) {
     const int64_t e = n - b < kBlock ? n : b + kBlock;
-    if (copy_block(src, dst, b, e, lo, hi)) {
+#ifdef DENSELY_SCAN_SSE2
+    const bool bad = wide ? copy_block_avx512(src, dst, b, e, lo, hi) : copy_block(src, dst, b, e, lo, hi);
+#else
+    const bool bad = copy_block(src, dst, b, e, lo, hi);
+#endif
+    if (bad) {
       for (int64_t i = b; i < e; ++i) {
         if (!(dst[i] >= lo && dst[i] <= hi)) return i;
       }
