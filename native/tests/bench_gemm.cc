@@ -1,15 +1,20 @@
 // bench_gemm: GFLOP/s of densely::sgemm (median of repeated runs) for 1024³ and the
 // training shapes. Not a test (no assertions); speed claims quote its output.
 //
-//   build-cmake/bench_gemm [--threads N] [--isa scalar|sse2|avx2|neon] [--reps R]
-//                          [--shape TA,TB,M,N,K ...] [--json] [--peak]
+//   build-cmake/bench_gemm [--threads N] [--isa scalar|sse2|avx2|avx512|neon] [--reps R]
+//                          [--shape TA,TB,M,N,K ...] [--json] [--peak] [--vs ISA]
 // Default shapes: NN 1024³, and for a 784-128-10 MLP at batch 64: forward X·W
 // (NN 64×128·784), dW = Xᵀ·dZ (TN 784×128·64), dX = dZ·Wᵀ (NT 64×784·128), the
 // 128→10 layer's three products, and a 1×2·2×8 toy.
 // --peak first measures this machine's FMA peak with the same thread count (x86-64 with
-// AVX2+FMA only): 10 independent 8-wide FMA chains per thread (2 FMA pipes × 4-cycle
-// latency ⇒ 8 chains saturate a Zen 3 core), median and best of R runs; each shape then
-// also prints its fraction of the measured peak.
+// AVX2+FMA only), in the widest vectors of the active set: 12 independent 16-wide zmm
+// FMA chains per thread for avx512, else 10 independent 8-wide ymm chains (2 FMA pipes ×
+// 4-cycle latency ⇒ 8 chains saturate a Zen 3/4/5 core), median and best of R runs; each
+// shape then also prints its fraction of the measured peak.
+// --vs ISA: interleaved A/B in one process: each repetition times the active set and
+// then ISA on the same operands (force_isa between them), so both see the same minute of
+// a shared machine; prints both medians and the median of the per-repetition ratios
+// (active / ISA), by wall clock and per CPU-second.
 // GFLOP/s = 2·m·n·k / t. Each run: warm-up calls, then R timed repetitions, each
 // repeating the call enough times to last ≥ 20 ms; the median is reported.
 // Two rates per repetition: "wall" = 2·m·n·k / wall time (what a user sees) and
@@ -86,17 +91,56 @@ __attribute__((target("avx2,fma"))) void fma_loop(int64_t iters, float* sink) {
 }
 constexpr double kFlopsPerIter = 10 * 8 * 2;
 
+// 12 chains × 16 lanes × 2 flops per iteration.
+__attribute__((target("avx512f"))) void fma_loop_zmm(int64_t iters, float* sink) {
+  __m512 a0 = _mm512_set1_ps(0.0f), a1 = _mm512_set1_ps(0.1f), a2 = _mm512_set1_ps(0.2f),
+         a3 = _mm512_set1_ps(0.3f), a4 = _mm512_set1_ps(0.4f), a5 = _mm512_set1_ps(0.5f),
+         a6 = _mm512_set1_ps(0.6f), a7 = _mm512_set1_ps(0.7f), a8 = _mm512_set1_ps(0.8f),
+         a9 = _mm512_set1_ps(0.9f), a10 = _mm512_set1_ps(1.0f), a11 = _mm512_set1_ps(1.1f);
+  const __m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
+  for (int64_t it = 0; it < iters; ++it) {
+    a0 = _mm512_fmadd_ps(a0, x, y);
+    a1 = _mm512_fmadd_ps(a1, x, y);
+    a2 = _mm512_fmadd_ps(a2, x, y);
+    a3 = _mm512_fmadd_ps(a3, x, y);
+    a4 = _mm512_fmadd_ps(a4, x, y);
+    a5 = _mm512_fmadd_ps(a5, x, y);
+    a6 = _mm512_fmadd_ps(a6, x, y);
+    a7 = _mm512_fmadd_ps(a7, x, y);
+    a8 = _mm512_fmadd_ps(a8, x, y);
+    a9 = _mm512_fmadd_ps(a9, x, y);
+    a10 = _mm512_fmadd_ps(a10, x, y);
+    a11 = _mm512_fmadd_ps(a11, x, y);
+    __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5));
+    __asm__ volatile("" : "+v"(a6), "+v"(a7), "+v"(a8), "+v"(a9), "+v"(a10), "+v"(a11));
+  }
+  __m512 t = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
+                           _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
+  t = _mm512_add_ps(t, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
+  float out[16];
+  _mm512_storeu_ps(out, t);
+  *sink = out[0];
+}
+constexpr double kFlopsPerIterZmm = 12 * 16 * 2;
+
 // Median and best GFLOP/s of `threads` concurrent FMA loops over `reps` runs.
-void fma_peak(int threads, int reps, double* median, double* best, double* per_core) {
+void fma_peak(bool zmm, int threads, int reps, double* median, double* best, double* per_core) {
   std::vector<double> rates, core_rates;
   const int64_t iters = 20000000;
   for (int r = 0; r < reps; ++r) {
     std::vector<float> sinks(static_cast<size_t>(threads));
     const double t0 = now_s(), c0 = cpu_s();
     std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) pool.emplace_back([&, t] { fma_loop(iters, &sinks[static_cast<size_t>(t)]); });
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        if (zmm) {
+          fma_loop_zmm(iters, &sinks[static_cast<size_t>(t)]);
+        } else {
+          fma_loop(iters, &sinks[static_cast<size_t>(t)]);
+        }
+      });
     for (auto& th : pool) th.join();
-    const double flops = static_cast<double>(iters) * kFlopsPerIter * threads;
+    const double flops = static_cast<double>(iters) * (zmm ? kFlopsPerIterZmm : kFlopsPerIter) * threads;
     rates.push_back(flops / (now_s() - t0) * 1e-9);
     core_rates.push_back(flops / (cpu_s() - c0) * 1e-9);
   }
@@ -108,7 +152,15 @@ void fma_peak(int threads, int reps, double* median, double* best, double* per_c
 }
 #endif
 
-Result bench(const Shape& s, int reps) {
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Times `reps` repetitions of sgemm on shape s; with `other` set, each repetition also
+// times the set `other` right after the active one (interleaved A/B), into *other_out.
+Result bench(const Shape& s, int reps, const Isa* other = nullptr, Result* other_out = nullptr,
+             double* ratio_wall = nullptr, double* ratio_cpu = nullptr) {
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> dist(-1, 1);
   std::vector<float> a(static_cast<size_t>(s.m * s.k)), b(static_cast<size_t>(s.k * s.n)),
@@ -119,24 +171,43 @@ Result bench(const Shape& s, int reps) {
   auto call = [&] {
     sgemm(s.ta, s.tb, s.m, s.n, s.k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), s.n);
   };
+  const Isa mine = active_isa();
   for (int i = 0; i < 3; ++i) call();
+  if (other != nullptr) {
+    force_isa(*other);
+    for (int i = 0; i < 3; ++i) call();
+    force_isa(mine);
+  }
   const double t0 = now_s();
   call();
   const double once = std::max(now_s() - t0, 1e-7);
   const int64_t inner = std::max<int64_t>(1, static_cast<int64_t>(0.02 / once));
-  std::vector<double> wall, cpu;
   const double flops = 2.0 * static_cast<double>(s.m * s.n * s.k);
-  for (int r = 0; r < reps; ++r) {
+  auto one = [&](std::vector<double>& wall, std::vector<double>& cpu) {
     const double start = now_s(), cstart = cpu_s();
     for (int64_t i = 0; i < inner; ++i) call();
     const double t = (now_s() - start) / static_cast<double>(inner);
     const double ct = (cpu_s() - cstart) / static_cast<double>(inner);
     wall.push_back(flops / t * 1e-9);
     cpu.push_back(flops / ct * 1e-9);
+  };
+  std::vector<double> wall, cpu, owall, ocpu, rwall, rcpu;
+  for (int r = 0; r < reps; ++r) {
+    one(wall, cpu);
+    if (other != nullptr) {
+      force_isa(*other);
+      one(owall, ocpu);
+      force_isa(mine);
+      rwall.push_back(wall.back() / owall.back());
+      rcpu.push_back(cpu.back() / ocpu.back());
+    }
   }
-  std::sort(wall.begin(), wall.end());
-  std::sort(cpu.begin(), cpu.end());
-  return {wall[wall.size() / 2], cpu[cpu.size() / 2], wall.back()};
+  if (other != nullptr) {
+    *other_out = {median_of(owall), median_of(ocpu), *std::max_element(owall.begin(), owall.end())};
+    *ratio_wall = median_of(rwall);
+    *ratio_cpu = median_of(rcpu);
+  }
+  return {median_of(wall), median_of(cpu), *std::max_element(wall.begin(), wall.end())};
 }
 
 }  // namespace
@@ -145,6 +216,8 @@ int main(int argc, char** argv) {
   int reps = 7;
   bool json = false;
   bool peak = false;
+  bool vs = false;
+  Isa vs_isa = Isa::kScalar;
   std::vector<Shape> shapes;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -153,7 +226,7 @@ int main(int argc, char** argv) {
     } else if (arg == "--isa" && i + 1 < argc) {
       const std::string want = argv[++i];
       bool ok = false;
-      for (Isa isa : {Isa::kScalar, Isa::kSse2, Isa::kAvx2, Isa::kNeon})
+      for (Isa isa : {Isa::kScalar, Isa::kSse2, Isa::kAvx2, Isa::kAvx512, Isa::kNeon})
         if (want == isa_name(isa)) ok = force_isa(isa);
       if (!ok) {
         std::fprintf(stderr, "ISA %s not supported here\n", want.c_str());
@@ -169,12 +242,22 @@ int main(int argc, char** argv) {
         return 2;
       }
       shapes.push_back({ta != 0, tb != 0, m, n, k});
+    } else if (arg == "--vs" && i + 1 < argc) {
+      const std::string want = argv[++i];
+      const Isa mine = active_isa();
+      for (Isa isa : {Isa::kScalar, Isa::kSse2, Isa::kAvx2, Isa::kAvx512, Isa::kNeon})
+        if (want == isa_name(isa) && force_isa(isa)) vs = true, vs_isa = isa;
+      force_isa(mine);
+      if (!vs) {
+        std::fprintf(stderr, "ISA %s not supported here\n", want.c_str());
+        return 2;
+      }
     } else if (arg == "--json") {
       json = true;
     } else if (arg == "--peak") {
       peak = true;
     } else {
-      std::fprintf(stderr, "usage: bench_gemm [--threads N] [--isa NAME] [--reps R] [--shape TA,TB,M,N,K] [--json]\n");
+      std::fprintf(stderr, "usage: bench_gemm [--threads N] [--isa NAME] [--reps R] [--shape TA,TB,M,N,K] [--json] [--peak] [--vs ISA]\n");
       return 2;
     }
   }
@@ -185,9 +268,8 @@ int main(int argc, char** argv) {
   }
   double peak_median = 0, peak_best = 0, peak_core = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (peak && force_isa(Isa::kAvx2)) {
-    fma_peak(get_threads(), reps, &peak_median, &peak_best, &peak_core);
-    force_isa(active_isa());
+  if (peak && isa_has_avx2(active_isa())) {
+    fma_peak(active_isa() == Isa::kAvx512, get_threads(), reps, &peak_median, &peak_best, &peak_core);
   }
 #endif
   if (!json) {
@@ -198,7 +280,9 @@ int main(int argc, char** argv) {
                   peak_best, peak_core);
   }
   for (const Shape& s : shapes) {
-    const Result g = bench(s, reps);
+    Result o{};
+    double rw = 0, rc = 0;
+    const Result g = vs ? bench(s, reps, &vs_isa, &o, &rw, &rc) : bench(s, reps);
     if (json) {
       std::printf("{\"isa\":\"%s\",\"threads\":%d,\"ta\":%d,\"tb\":%d,\"m\":%lld,\"n\":%lld,\"k\":%lld,\"gflops\":%.3f,\"best_gflops\":%.3f,\"per_core_gflops\":%.3f,\"peak_gflops\":%.3f,\"peak_best_gflops\":%.3f,\"peak_per_core_gflops\":%.3f}\n",
                   isa_name(active_isa()), get_threads(), s.ta, s.tb, static_cast<long long>(s.m),
@@ -212,6 +296,10 @@ int main(int argc, char** argv) {
         std::printf("  wall %5.1f%% [%5.1f%%], per-core %5.1f%% of peak", 100 * g.wall_gflops / peak_median,
                     100 * g.best_wall_gflops / peak_best, 100 * g.cpu_gflops / peak_core);
       std::printf("\n");
+      if (vs)
+        std::printf("   vs %-6s        wall %7.2f [%7.2f] GFLOP/s  per-core %7.2f GFLOP/s  ratio %s/%s: wall %.3f, per-core %.3f\n",
+                    isa_name(vs_isa), o.wall_gflops, o.best_wall_gflops, o.cpu_gflops, isa_name(active_isa()),
+                    isa_name(vs_isa), rw, rc);
     }
   }
   return 0;
