@@ -29,6 +29,7 @@
 #include <iterator>
 #include <limits>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "gemm/gemm.h"
@@ -150,7 +151,7 @@ bool same(float a, float b) {
 std::vector<Isa> supported_isas() {
   std::vector<Isa> out;
   const Isa best = active_isa();
-  for (Isa isa : {Isa::kScalar, Isa::kSse2, Isa::kAvx2, Isa::kNeon}) {
+  for (Isa isa : {Isa::kScalar, Isa::kSse2, Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
     if (force_isa(isa)) out.push_back(isa);
   }
   force_isa(best);
@@ -699,6 +700,11 @@ int main(int argc, char** argv) {
               "%ld specs judged (%ld valid)\n",
               t.sgemm, t.sgemm_checked, t.elements_checked, t.sgemm_large, t.networks, t.ops, t.epochs,
               t.epoch_nonfinite, t.epoch_bad_index, t.epoch_aborted, t.specs, t.specs_valid);
+  std::string drawn, skipped;
+  for (Isa isa : {Isa::kScalar, Isa::kSse2, Isa::kAvx2, Isa::kAvx512, Isa::kNeon})
+    (isa_supported(isa) ? drawn : skipped) += std::string(" ") + isa_name(isa);
+  std::printf("fuzz_core: kernel sets drawn:%s; skipped (not supported here):%s\n", drawn.c_str(),
+              skipped.empty() ? " none" : skipped.c_str());
   std::printf("fuzz_core: inputs %ld…%ld of seed %llu passed\n", first, first + count - 1,
               static_cast<unsigned long long>(g_seed));
   return 0;

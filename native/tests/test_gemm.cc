@@ -1,6 +1,8 @@
 // sgemm and every kernel set against a float64 naive reference.
 //
-// Sweeps: tile edges (m < MR, n < NR, k = 1, k > KC, 1/7/15/16/17/63/65/1000-ish),
+// Sweeps, for every kernel set the CPU supports (scalar, sse2, avx2, avx512, neon; the
+// others are printed as skipped): tile edges (m < MR, n < NR around each set's 4/6/14 ×
+// 4/8/16/32 tile, k = 1, k > KC, 1/7/15/16/17/63/65/1000-ish), every epilogue on the edges,
 // every transpose combination, prime leading dimensions, beta = 0 over a NaN-filled C
 // (so reading C would show), beta = 1 and 0.5, alpha ≠ 1, each epilogue, the training
 // shapes, and bit-identical C for 1, 2 and 3 threads and the packed, in-place-A and
@@ -154,15 +156,20 @@ struct Problem {
   }
 };
 
+// Every kernel set this CPU runs; the others are printed as skipped (never as passed).
 std::vector<const GemmKernelSet*> kernel_sets() {
   std::vector<const GemmKernelSet*> sets;
-  for (Isa isa : {Isa::kScalar, Isa::kSse2, Isa::kAvx2, Isa::kNeon}) {
+  std::string skipped;
+  for (Isa isa : {Isa::kScalar, Isa::kSse2, Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
     const Isa before = active_isa();
     if (force_isa(isa)) {
       sets.push_back(&gemm_kernel_set(isa));
       force_isa(before);
+    } else {
+      skipped += std::string(" ") + isa_name(isa);
     }
   }
+  std::printf("kernel sets skipped (not supported here):%s\n", skipped.empty() ? " none" : skipped.c_str());
   return sets;
 }
 
@@ -188,9 +195,12 @@ void run_case(const Case& cs, const std::vector<const GemmKernelSet*>& sets, int
 }
 
 void sweep_edges(const std::vector<const GemmKernelSet*>& sets) {
-  const int64_t ms[] = {1, 2, 3, 5, 6, 7, 8, 9, 13};
-  const int64_t ns[] = {1, 3, 4, 7, 8, 15, 16, 17, 33};
+  // Around every set's MR (4, 6, 14) and NR (4, 8, 16, 32), and two tiles deep.
+  const int64_t ms[] = {1, 2, 3, 5, 6, 7, 8, 9, 13, 14, 15, 29};
+  const int64_t ns[] = {1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 48, 65};
   const int64_t ks[] = {1, 2, 7, 16, 17};
+  const Epilogue eps[] = {Epilogue::kNone, Epilogue::kBias, Epilogue::kBiasRelu,
+                          Epilogue::kBiasLeakyRelu, Epilogue::kRelu, Epilogue::kLeakyRelu};
   int count = 0;
   for (int t = 0; t < 4; ++t)
     for (int64_t m : ms)
@@ -198,7 +208,7 @@ void sweep_edges(const std::vector<const GemmKernelSet*>& sets) {
         for (int64_t k : ks) {
           const bool prime = (count % 2) == 1;
           const float beta = (count % 3 == 0) ? 0.0f : (count % 3 == 1 ? 1.0f : 0.5f);
-          run_case({(t & 1) != 0, (t & 2) != 0, m, n, k, 1.0f, beta, Epilogue::kNone, prime}, sets, 1);
+          run_case({(t & 1) != 0, (t & 2) != 0, m, n, k, 1.0f, beta, eps[count % 7 % 6], prime}, sets, 1);
           ++count;
         }
   std::printf("edge sweep: %d cases\n", count);
@@ -208,7 +218,7 @@ void sweep_k(const std::vector<const GemmKernelSet*>& sets) {
   // Around the k blocks: 256 and 288 (the sets' KC), 289 (two blocks of 145 on AVX2), 577
   // and 784 (three blocks, the last one shorter / all equal).
   const int64_t ks[] = {15, 63, 65, 255, 256, 257, 288, 289, 577, 600, 784, 1000};
-  const int64_t mn[][2] = {{63, 65}, {65, 63}, {7, 33}, {25, 17}};
+  const int64_t mn[][2] = {{63, 65}, {65, 63}, {7, 33}, {25, 17}, {29, 47}};
   int count = 0;
   for (int t = 0; t < 4; ++t)
     for (auto& d : mn)
@@ -225,7 +235,8 @@ void sweep_k(const std::vector<const GemmKernelSet*>& sets) {
 void sweep_epilogues(const std::vector<const GemmKernelSet*>& sets) {
   const Epilogue eps[] = {Epilogue::kNone, Epilogue::kBias, Epilogue::kBiasRelu,
                           Epilogue::kBiasLeakyRelu, Epilogue::kRelu, Epilogue::kLeakyRelu};
-  const int64_t dims[][3] = {{1, 8, 2}, {5, 17, 7}, {13, 33, 300}, {64, 10, 128}, {70, 50, 20}};
+  const int64_t dims[][3] = {{1, 8, 2},      {5, 17, 7},    {13, 33, 300}, {64, 10, 128},
+                            {70, 50, 20},   {29, 47, 300}, {14, 32, 1},   {15, 16, 289}};
   int count = 0;
   for (Epilogue e : eps)
     for (auto& d : dims)

@@ -36,11 +36,13 @@ struct Blocking {
   int64_t mc, kc, nc;
 };
 
+constexpr Blocking kBlockingAvx512{14, 32, 168, 288, 4064};
 constexpr Blocking kBlockingAvx2{6, 16, 168, 288, 4080};
 constexpr Blocking kBlockingSse2{6, 8, 168, 256, 4088};
 constexpr Blocking kBlockingScalar{4, 4, 128, 256, 4096};
 constexpr Blocking kBlockingNeon{8, 8, 128, 256, 4096};
 
+static_assert(kBlockingAvx512.mc % kBlockingAvx512.mr == 0 && kBlockingAvx512.nc % kBlockingAvx512.nr == 0, "avx512");
 static_assert(kBlockingAvx2.mc % kBlockingAvx2.mr == 0 && kBlockingAvx2.nc % kBlockingAvx2.nr == 0, "avx2");
 static_assert(kBlockingSse2.mc % kBlockingSse2.mr == 0 && kBlockingSse2.nc % kBlockingSse2.nr == 0, "sse2");
 static_assert(kBlockingScalar.mc % kBlockingScalar.mr == 0 && kBlockingScalar.nc % kBlockingScalar.nr == 0, "scalar");

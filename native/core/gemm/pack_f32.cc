@@ -148,6 +148,8 @@ void pack_a_f32(bool trans_a, const float* a, int64_t lda, int64_t i0, int64_t m
       return pack_a_fixed<6>(trans_a, a, lda, i0, mc, p0, kc, out);
     case 8:
       return pack_a_fixed<8>(trans_a, a, lda, i0, mc, p0, kc, out);
+    case 14:
+      return pack_a_fixed<14>(trans_a, a, lda, i0, mc, p0, kc, out);
     default:
       std::abort();
   }
@@ -162,6 +164,8 @@ void pack_b_f32(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t k
       return pack_b_fixed<8>(trans_b, b, ldb, p0, kc, j0, nc, out);
     case 16:
       return pack_b_fixed<16>(trans_b, b, ldb, p0, kc, j0, nc, out);
+    case 32:
+      return pack_b_fixed<32>(trans_b, b, ldb, p0, kc, j0, nc, out);
     default:
       std::abort();
   }

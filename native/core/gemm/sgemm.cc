@@ -144,6 +144,9 @@ const GemmKernelSet kSse2Set{Isa::kSse2, kBlockingSse2, gemm_f32_6x8_sse2, gemm_
                              nullptr, nullptr};
 const GemmKernelSet kAvx2Set{Isa::kAvx2,          kBlockingAvx2,           gemm_f32_6x16_avx2,
                              gemm_f32_direct_avx2, gemm_f32_6x16_avx2_rows, gemm_f32_narrow_avx2};
+const GemmKernelSet kAvx512Set{Isa::kAvx512,        kBlockingAvx512,
+                               gemm_f32_14x32_avx512, gemm_f32_direct_avx2,
+                               gemm_f32_14x32_avx512_rows, gemm_f32_narrow_avx2};
 #endif
 #if defined(__aarch64__)
 const GemmKernelSet kNeonSet{Isa::kNeon, kBlockingNeon, gemm_f32_8x8_neon, gemm_f32_direct_scalar,
@@ -156,8 +159,9 @@ const GemmKernelSet& gemm_kernel_set(Isa isa) {
   switch (isa) {
 #if defined(__x86_64__) || defined(_M_X64)
     case Isa::kAvx2:
-    case Isa::kAvx512:
       return kAvx2Set;
+    case Isa::kAvx512:
+      return kAvx512Set;
     case Isa::kSse2:
       return kSse2Set;
 #endif
