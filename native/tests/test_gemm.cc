@@ -248,15 +248,15 @@ void sweep_epilogues(const std::vector<const GemmKernelSet*>& sets) {
   std::printf("epilogue sweep: %d cases\n", count);
 }
 
-// The narrow path's edges: rows around its 16-row tiles (m = 15, 16, 17, …), every
-// column count of its ≤ 6-column tiles and 12-column panels (n = 1…13), k across a KC
-// block (257), every transpose, NaN-filled C under beta = 0, prime leading dimensions,
+// The narrow paths' edges: rows around their 16- and 32-row tiles (m = 15, 16, 17, 31,
+// 32, 33, …), every column count of their ≤ 6- / ≤ 12-column tiles and 12-column panels
+// (n = 1…13), k across a KC block (257 for 256, 400 for 288 and 352), every transpose, NaN-filled C under beta = 0, prime leading dimensions,
 // each epilogue. Forced through GemmPath::kNarrow by run_case (and picked by kAuto for
 // n ≤ 12), 2 threads.
 void sweep_narrow(const std::vector<const GemmKernelSet*>& sets) {
-  const int64_t ms[] = {1, 8, 15, 16, 17, 33, 64};
+  const int64_t ms[] = {1, 8, 15, 16, 17, 31, 32, 33, 64};
   const int64_t ns[] = {1, 3, 5, 6, 7, 10, 11, 12, 13};
-  const int64_t ks[] = {3, 10, 64, 257};
+  const int64_t ks[] = {3, 10, 64, 257, 400};
   const Epilogue eps[] = {Epilogue::kNone, Epilogue::kBias, Epilogue::kBiasRelu,
                           Epilogue::kBiasLeakyRelu, Epilogue::kRelu, Epilogue::kLeakyRelu};
   int count = 0;

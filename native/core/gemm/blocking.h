@@ -21,6 +21,25 @@
 //       through L2 do not evict it ⇒ MC = 168 (a multiple of MR = 6).
 //   L3: the packed B block KC × NC × 4 ≤ 288 × 4080 × 4 ≈ 4.5 MiB per thread, two
 //       threads ≈ 9 MiB of the 32 MiB L3 ⇒ NC = 4080 (a multiple of NR = 16).
+// AVX-512 (14×32), sized for Zen 5 (48 KiB 12-way L1d, 1 MiB L2 per core) and Sapphire
+// Rapids (48 KiB L1d, 2 MiB L2):
+//   L1: the B micro-panel KC × NR × 4 B = 128·KC bytes is re-read by every A micro-panel
+//       of the MC block, the A micro-panel (14 × KC × 4 B) streams once per tile. At
+//       KC = 352 the pair is 44 + 19 KiB, over the 48 KiB L1, and still measured faster
+//       than 288 (44% of L1 for B): per k step the kernel needs 2 B lines per 14 cycles
+//       (28 FMAs on 2 pipes), 9 B/cycle, far under the 64 B/cycle an L2 hit refills, so
+//       B need not stay in L1; fewer k blocks save passes over C and pack calls.
+//       k is cut into ⌈k / KC⌉ equal blocks (gemm_kc_block): KC = 352 gives 1024 = 3 × 342
+//       (288: 4 × 256), and keeps 784 = 3 × 262 and 512 = 2 × 256, the (A)/(B) widths,
+//       where 384 would give 784 = 2 × 392. Measured (interleaved in one process, 1
+//       thread, per CPU-second, 25 rounds, ratio of medians to KC = 288): 1024³ 1.024
+//       (384: 1.043), NN 128×512·784 1.050 (384: 0.963), NN/NT 128×512·512 1.021/1.030,
+//       TN 784×128·64 and NN 64×128·784 1.00 (same blocks). KC = 512 (1024 = 2 × 512):
+//       1024³ 1.076 but NN 128×512·784 0.978 and NT 128×512·512 0.902.
+//   L2: the packed A block MC × KC × 4 B = 168 × 352 × 4 = 231 KiB, under a quarter of
+//       Zen 5's L2 ⇒ MC = 168 (12 × MR). MC = 224 / 336 measured 1.044 / 1.021 on 1024³
+//       but 0.928 / 0.972 on NN 128×512·784: kept 168.
+//   L3: NC = 4064 (127 × NR): B block 352 × 4064 × 4 ≈ 5.5 MiB per thread.
 // SSE2 (6×8): same KC (A + B micro-panels (6 + 8) × 256 × 4 = 14 KiB), MC = 168,
 //   NC = 4088 (multiple of 8).
 // Scalar (4×4): KC = 256 ((4 + 4) × 256 × 4 = 8 KiB), MC = 128, NC = 4096.
@@ -36,7 +55,7 @@ struct Blocking {
   int64_t mc, kc, nc;
 };
 
-constexpr Blocking kBlockingAvx512{14, 32, 168, 288, 4064};
+constexpr Blocking kBlockingAvx512{14, 32, 168, 352, 4064};
 constexpr Blocking kBlockingAvx2{6, 16, 168, 288, 4080};
 constexpr Blocking kBlockingSse2{6, 8, 168, 256, 4088};
 constexpr Blocking kBlockingScalar{4, 4, 128, 256, 4096};

@@ -1,12 +1,12 @@
 // The 16-lane form of gemm_epilogue.h's per-element epilogue, for the AVX-512 kernel
-// files only (gemm_f32_14x32_avx512.cc): include it from no file compiled below the
-// core_avx512 flags. Internal linkage, like gemm_epilogue.h.
+// files only (gemm_f32_14x32_avx512.cc, gemm_f32_narrow_avx512.cc): include it from no
+// file compiled below the core_avx512 flags. Internal linkage, like gemm_epilogue.h.
 //
-// finish(acc, cval, ...) = act(alpha·acc + beta·cval + bias), lane by lane, as the same
-// mul, add, max and compare-select as gemm_epilogue_avx2.h's finish (no fused
-// multiply-add, max(0, v) keeps NaN, leaky selects v where v > 0 ordered): each lane
-// rounds exactly as there, so a tile finished here and a tile finished by the AVX2 narrow
-// path (which this set reuses for n ≤ 12) store the same bits from the same accumulator.
+// TileFinish512(acc, cval, biasv) = act(alpha·acc + beta·cval + bias), lane by lane, as
+// the same mul, add, max and compare-select as gemm_epilogue_avx2.h's finish (no fused
+// multiply-add, max(0, v) keeps NaN, leaky selects v where v > 0 ordered): every avx512
+// path finishes its elements through it, so two paths that reach the same accumulator
+// store the same C, whichever orientation (row or column vectors) they hold it in.
 // unit_alpha = (alpha == 1): with beta == 0 the multiply by alpha is skipped (1·x == x).
 // cval / biasv are ignored when beta == 0 / the kind has no bias (pass zeros).
 #pragma once

@@ -1,0 +1,256 @@
+// gemm_f32_narrow_avx512: the avx512 set's path for narrow C (the driver picks it for
+// n ≤ 12), in zmm. Contract: gemm.h's, for the whole problem it is handed (the driver
+// hands each thread a range of rows), unthreaded; any m, n, k ≥ 1.
+//
+// Why: the 14×32 kernel vectorises along n, so at n = 10 it fills 10 of a vector's 16
+//   lanes, and for op(A) = Aᵀ it must pack all of A. This path vectorises along m: a
+//   tile is 16·MV rows (MV = 2, or 1 for a last block of ≤ 16 rows) × all nc ≤ 12
+//   columns of a panel, held as MV·nc accumulators, each 16 consecutive rows of one
+//   column. Per k step: MV loads of op(A)[i0 : i0+16·MV, p], nc broadcasts of op(B)[p, j],
+//   MV·nc FMAs (20 for n = 10: 2 FMA pipes × 4 cycles latency ⇒ ≥ 8 chains; 20 + 2 + 1
+//   = 23 of 32 zmm registers).
+// Operands (units: elements):
+//   op(A) = Aᵀ (A stored k×m, a[p·lda + i]): read in place, 16 consecutive floats per
+//     vector; rows past the block's end are masked off (opmask loads neither read nor
+//     fault on them), so nothing is packed.
+//   op(A) = A (a[i·lda + p]): each 32-row block is transposed into a kc × 32 panel
+//     (panel[32p + r], 8×8 register transposes, rows past m zero) per k block, once for
+//     all its columns.
+//   op(B) = B (b[p·ldb + j]): broadcast in place.
+//   op(B) = Bᵀ (B stored n×k, b[j·ldb + p]): a panel's ≤ 12 rows of B are first copied
+//     into a kc × nc row-major block per k block.
+// Arithmetic: per element of C, the same as the packed 14×32 path: k in the same blocks
+//   (gemm_kc_block of kBlockingAvx512.kc), per block an FMA chain in p order from zero,
+//   then TileFinish512 (gemm_epilogue_avx512.h) with beta on the first block and 1 after
+//   and the epilogue on the last. So C is bit-identical to the packed path, for any
+//   tiling or thread split.
+// Stores: the accumulators (columns of C) are transposed to rows in registers, 16 × 16
+//   per 16 rows (columns ≥ nc are zero vectors), finished as row vectors with C and bias
+//   loaded as rows through the column mask, and stored through it; rows ≥ m are skipped.
+//   C outside the problem's rows and columns is never read or written; beta == 0 never
+//   reads C.
+// Compiled with the core_avx512 flags; no std:: templates (see gemm_f32_14x32_avx512.cc).
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstdlib>
+
+#include "blocking.h"
+#include "gemm_epilogue_avx512.h"
+#include "gemm_kernels.h"
+
+namespace densely {
+namespace {
+
+constexpr int64_t kKc = kBlockingAvx512.kc;  // k blocks of the packed path (same arithmetic)
+constexpr int64_t kRows = 32;                // rows of a full tile: 2 vectors of 16
+constexpr int kMaxNc = 12;                   // columns per panel (one tile)
+
+inline int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+inline __mmask16 first_lanes(int64_t n) {
+  return n >= 16 ? static_cast<__mmask16>(0xffff)
+         : n <= 0 ? static_cast<__mmask16>(0)
+                  : static_cast<__mmask16>((1u << n) - 1u);
+}
+
+// v[j] holds rows x = 0…15 of column j; afterwards v[x] holds columns j = 0…15 of row x.
+inline void transpose16(__m512 v[16]) {
+  __m512 t[16];
+#pragma GCC unroll 8
+  for (int j = 0; j < 16; j += 2) {
+    t[j] = _mm512_unpacklo_ps(v[j], v[j + 1]);
+    t[j + 1] = _mm512_unpackhi_ps(v[j], v[j + 1]);
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < 16; j += 4) {
+    v[j] = _mm512_shuffle_ps(t[j], t[j + 2], 0x44);
+    v[j + 1] = _mm512_shuffle_ps(t[j], t[j + 2], 0xEE);
+    v[j + 2] = _mm512_shuffle_ps(t[j + 1], t[j + 3], 0x44);
+    v[j + 3] = _mm512_shuffle_ps(t[j + 1], t[j + 3], 0xEE);
+  }
+  // v[4g + q] now holds, per 128-bit lane l, rows 4l + (0…3) … of columns 4g … 4g + 3,
+  // row 4l + q's four columns. Two rounds of 128-bit lane shuffles finish the transpose.
+#pragma GCC unroll 4
+  for (int q = 0; q < 4; ++q) {
+    t[q] = _mm512_shuffle_f32x4(v[q], v[4 + q], 0x88);       // lanes 0, 2 of g = 0, 1
+    t[4 + q] = _mm512_shuffle_f32x4(v[q], v[4 + q], 0xDD);   // lanes 1, 3 of g = 0, 1
+    t[8 + q] = _mm512_shuffle_f32x4(v[8 + q], v[12 + q], 0x88);
+    t[12 + q] = _mm512_shuffle_f32x4(v[8 + q], v[12 + q], 0xDD);
+  }
+#pragma GCC unroll 4
+  for (int q = 0; q < 4; ++q) {
+    v[q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0x88);        // row q
+    v[8 + q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0xDD);    // row 8 + q
+    v[4 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0x88);   // row 4 + q
+    v[12 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0xDD);  // row 12 + q
+  }
+}
+
+// One tile: rows (≤ 16·MV) × NJ of C at c; a: op(A)[i0 + r, p] at a[p·sa + r], rows
+// r < rows readable (masked loads for the rest); b: op(B)[p, j] at b[p·sb + j].
+template <int MV, int NJ>
+void narrow_tile(int64_t kc, const float* a, int64_t sa, const float* b, int64_t sb, float* c,
+                 int64_t ldc, int64_t rows, float alpha, float beta, const GemmEpilogue* ep) {
+  static_assert(MV * NJ <= 24, "register budget");
+  __m512 acc[MV][NJ];
+#pragma GCC unroll 2
+  for (int v = 0; v < MV; ++v)
+#pragma GCC unroll 12
+    for (int j = 0; j < NJ; ++j) acc[v][j] = _mm512_setzero_ps();
+  __mmask16 rmask[MV];
+#pragma GCC unroll 2
+  for (int v = 0; v < MV; ++v) rmask[v] = first_lanes(rows - 16 * v);
+  const bool full = rows == 16 * MV;
+  if (full) {
+    for (int64_t p = 0; p < kc; ++p) {
+      __m512 av[MV];
+#pragma GCC unroll 2
+      for (int v = 0; v < MV; ++v) av[v] = _mm512_loadu_ps(a + 16 * v);
+#pragma GCC unroll 12
+      for (int j = 0; j < NJ; ++j) {
+        const __m512 bj = _mm512_set1_ps(b[j]);
+#pragma GCC unroll 2
+        for (int v = 0; v < MV; ++v) acc[v][j] = _mm512_fmadd_ps(av[v], bj, acc[v][j]);
+      }
+      a += sa;
+      b += sb;
+    }
+  } else {
+    for (int64_t p = 0; p < kc; ++p) {
+      __m512 av[MV];
+#pragma GCC unroll 2
+      for (int v = 0; v < MV; ++v) av[v] = _mm512_maskz_loadu_ps(rmask[v], a + 16 * v);
+#pragma GCC unroll 12
+      for (int j = 0; j < NJ; ++j) {
+        const __m512 bj = _mm512_set1_ps(b[j]);
+#pragma GCC unroll 2
+        for (int v = 0; v < MV; ++v) acc[v][j] = _mm512_fmadd_ps(av[v], bj, acc[v][j]);
+      }
+      a += sa;
+      b += sb;
+    }
+  }
+
+  const TileFinish512 fin(alpha, beta, ep);
+  const __m512 zero = _mm512_setzero_ps();
+  const __mmask16 cmask = first_lanes(NJ);
+  const __m512 biasv = fin.has_bias ? _mm512_maskz_loadu_ps(cmask, ep->bias) : zero;
+#pragma GCC unroll 2
+  for (int v = 0; v < MV; ++v) {
+    __m512 t[16];
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; ++j) t[j] = j < NJ ? acc[v][j] : zero;
+    transpose16(t);
+    const int64_t r_end = min_i64(rows - 16 * v, 16);
+#pragma GCC unroll 16
+    for (int r = 0; r < 16; ++r) {
+      if (r < r_end) {
+        float* crow = c + (16 * v + r) * ldc;
+        const __m512 cv = fin.has_c ? _mm512_maskz_loadu_ps(cmask, crow) : zero;
+        _mm512_mask_storeu_ps(crow, cmask, fin(t[r], cv, biasv));
+      }
+    }
+  }
+}
+
+using NarrowTile = void (*)(int64_t kc, const float* a, int64_t sa, const float* b, int64_t sb,
+                            float* c, int64_t ldc, int64_t rows, float alpha, float beta,
+                            const GemmEpilogue* ep);
+
+#define DENSELY_TILES(MV)                                                                 \
+  {nullptr,             narrow_tile<MV, 1>,  narrow_tile<MV, 2>, narrow_tile<MV, 3>,     \
+   narrow_tile<MV, 4>,  narrow_tile<MV, 5>,  narrow_tile<MV, 6>, narrow_tile<MV, 7>,     \
+   narrow_tile<MV, 8>,  narrow_tile<MV, 9>,  narrow_tile<MV, 10>, narrow_tile<MV, 11>,   \
+   narrow_tile<MV, 12>}
+const NarrowTile kTiles[3][kMaxNc + 1] = {{}, DENSELY_TILES(1), DENSELY_TILES(2)};
+#undef DENSELY_TILES
+
+// op(A)[i0 : i0+rows, p0 : p0+kc] (A untransposed, a[i·lda + p]) into panel[p·32 + r];
+// r ≥ rows zero-filled.
+void pack_a_panel(const float* a, int64_t lda, int64_t i0, int64_t rows, int64_t p0, int64_t kc,
+                  float* panel) {
+  for (int64_t r0 = 0; r0 < kRows; r0 += 8) {
+    const int64_t n_rows = min_i64(8, rows - r0);  // may be ≤ 0: an all-zero block
+    const float* src = a + (i0 + r0) * lda + p0;
+    int64_t p = 0;
+    if (n_rows == 8) {
+      for (; p + 8 <= kc; p += 8) {
+        __m256 in[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; ++r) in[r] = _mm256_loadu_ps(src + r * lda + p);
+        const __m256 t0 = _mm256_unpacklo_ps(in[0], in[1]), t1 = _mm256_unpackhi_ps(in[0], in[1]);
+        const __m256 t2 = _mm256_unpacklo_ps(in[2], in[3]), t3 = _mm256_unpackhi_ps(in[2], in[3]);
+        const __m256 t4 = _mm256_unpacklo_ps(in[4], in[5]), t5 = _mm256_unpackhi_ps(in[4], in[5]);
+        const __m256 t6 = _mm256_unpacklo_ps(in[6], in[7]), t7 = _mm256_unpackhi_ps(in[6], in[7]);
+        const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+        const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+        float* d = panel + p * kRows + r0;
+        _mm256_storeu_ps(d + 0 * kRows, _mm256_permute2f128_ps(s0, s4, 0x20));
+        _mm256_storeu_ps(d + 1 * kRows, _mm256_permute2f128_ps(s1, s5, 0x20));
+        _mm256_storeu_ps(d + 2 * kRows, _mm256_permute2f128_ps(s2, s6, 0x20));
+        _mm256_storeu_ps(d + 3 * kRows, _mm256_permute2f128_ps(s3, s7, 0x20));
+        _mm256_storeu_ps(d + 4 * kRows, _mm256_permute2f128_ps(s0, s4, 0x31));
+        _mm256_storeu_ps(d + 5 * kRows, _mm256_permute2f128_ps(s1, s5, 0x31));
+        _mm256_storeu_ps(d + 6 * kRows, _mm256_permute2f128_ps(s2, s6, 0x31));
+        _mm256_storeu_ps(d + 7 * kRows, _mm256_permute2f128_ps(s3, s7, 0x31));
+      }
+    }
+    for (; p < kc; ++p) {
+      float* dst = panel + p * kRows + r0;
+      for (int64_t r = 0; r < 8; ++r) dst[r] = r < n_rows ? src[r * lda + p] : 0.0f;
+    }
+  }
+}
+
+}  // namespace
+
+void gemm_f32_narrow_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                            float alpha, const float* a, int64_t lda, const float* b,
+                            int64_t ldb, float beta, float* c, int64_t ldc,
+                            const GemmEpilogue& ep) {
+#if defined(DENSELY_DEBUG_CHECKS)
+  if (m < 1 || n < 1 || k < 1 || ldc < n) std::abort();
+#endif
+  alignas(64) float apack[kKc * kRows];
+  alignas(64) float bpack[kKc * kMaxNc];
+  const bool has_ep = ep.kind != Epilogue::kNone;
+  const bool has_bias = epilogue_has_bias(ep.kind);
+  const int64_t kc_block = gemm_kc_block(kKc, k);
+  for (int64_t jc = 0; jc < n; jc += kMaxNc) {
+    const int64_t nc = min_i64(kMaxNc, n - jc);
+    GemmEpilogue tile_ep = ep;
+    if (has_bias) tile_ep.bias = ep.bias + jc;
+    for (int64_t pc = 0; pc < k; pc += kc_block) {
+      const int64_t kc = min_i64(kc_block, k - pc);
+      const float beta_pc = pc == 0 ? beta : 1.0f;
+      const GemmEpilogue* ep_ptr = (pc + kc >= k && has_ep) ? &tile_ep : nullptr;
+      const float* bp = b + pc * ldb + jc;
+      int64_t sb = ldb;
+      if (trans_b) {
+        for (int64_t j = 0; j < nc; ++j) {
+          const float* src = b + (jc + j) * ldb + pc;
+          for (int64_t p = 0; p < kc; ++p) bpack[p * nc + j] = src[p];
+        }
+        bp = bpack;
+        sb = nc;
+      }
+      for (int64_t i0 = 0; i0 < m; i0 += kRows) {
+        const int64_t rows = min_i64(kRows, m - i0);
+        const float* ap = a + pc * lda + i0;
+        int64_t sa = lda;
+        if (!trans_a) {
+          pack_a_panel(a, lda, i0, rows, pc, kc, apack);
+          ap = apack;
+          sa = kRows;
+        }
+        kTiles[rows > 16 ? 2 : 1][nc](kc, ap, sa, bp, sb, c + i0 * ldc + jc, ldc, rows, alpha,
+                                      beta_pc, ep_ptr);
+      }
+    }
+  }
+}
+
+}  // namespace densely
