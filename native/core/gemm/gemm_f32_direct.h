@@ -21,12 +21,43 @@ namespace {
 
 constexpr int64_t kDirectChunk = 256;  // columns of C accumulated at once (1 KiB, in L1)
 
+// c ← act(alpha·acc + beta·c (+ bias)) for one chunk of a row. The epilogue's kind is
+// switched on once per chunk, outside the loops, so each loop vectorises (with the kind
+// switched per element, GCC kept it scalar: TN 784×128·1 ran at 1.1 GFLOP/s).
 inline void direct_store(float* crow, const float* acc, int64_t j0, int64_t len, float alpha,
                          float beta, const GemmEpilogue& ep) {
-  for (int64_t j = 0; j < len; ++j) {
-    float v = alpha * acc[j];
-    if (beta != 0.0f) v += beta * crow[j0 + j];
-    crow[j0 + j] = apply_epilogue(ep, v, j0 + j);
+  float* out = crow + j0;
+  if (beta != 0.0f) {
+    for (int64_t j = 0; j < len; ++j) out[j] = alpha * acc[j] + beta * out[j];
+  } else {
+    for (int64_t j = 0; j < len; ++j) out[j] = alpha * acc[j];
+  }
+  const float* bias = ep.bias != nullptr ? ep.bias + j0 : nullptr;
+  const float leaky = ep.leaky_alpha;
+  switch (ep.kind) {
+    case Epilogue::kNone:
+      return;
+    case Epilogue::kBias:
+      for (int64_t j = 0; j < len; ++j) out[j] = out[j] + bias[j];
+      return;
+    case Epilogue::kBiasRelu:
+      for (int64_t j = 0; j < len; ++j) {
+        const float v = out[j] + bias[j];
+        out[j] = v < 0.0f ? 0.0f : v;
+      }
+      return;
+    case Epilogue::kRelu:
+      for (int64_t j = 0; j < len; ++j) out[j] = out[j] < 0.0f ? 0.0f : out[j];
+      return;
+    case Epilogue::kBiasLeakyRelu:
+      for (int64_t j = 0; j < len; ++j) {
+        const float v = out[j] + bias[j];
+        out[j] = v > 0.0f ? v : leaky * v;
+      }
+      return;
+    case Epilogue::kLeakyRelu:
+      for (int64_t j = 0; j < len; ++j) out[j] = out[j] > 0.0f ? out[j] : leaky * out[j];
+      return;
   }
 }
 
