@@ -101,6 +101,10 @@ void gemm_f32_14x32_avx512(int64_t kc, const float* a, const float* b, float* c,
 void gemm_f32_14x32_avx512_rows(int64_t kc, const float* a, int64_t lda, const float* b,
                                 float* c, int64_t ldc, int64_t mr, int64_t nr, float alpha,
                                 float beta, const GemmEpilogue* ep);
+void gemm_f32_direct_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                            float alpha, const float* a, int64_t lda, const float* b,
+                            int64_t ldb, float beta, float* c, int64_t ldc,
+                            const GemmEpilogue& ep);
 void gemm_f32_narrow_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                             float alpha, const float* a, int64_t lda, const float* b,
                             int64_t ldb, float beta, float* c, int64_t ldc,

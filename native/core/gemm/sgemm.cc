@@ -145,7 +145,7 @@ const GemmKernelSet kSse2Set{Isa::kSse2, kBlockingSse2, gemm_f32_6x8_sse2, gemm_
 const GemmKernelSet kAvx2Set{Isa::kAvx2,          kBlockingAvx2,           gemm_f32_6x16_avx2,
                              gemm_f32_direct_avx2, gemm_f32_6x16_avx2_rows, gemm_f32_narrow_avx2};
 const GemmKernelSet kAvx512Set{Isa::kAvx512,        kBlockingAvx512,
-                               gemm_f32_14x32_avx512, gemm_f32_direct_avx2,
+                               gemm_f32_14x32_avx512, gemm_f32_direct_avx512,
                                gemm_f32_14x32_avx512_rows, gemm_f32_narrow_avx512};
 #endif
 #if defined(__aarch64__)
