@@ -50,6 +50,11 @@ inline int64_t gemm_kc_block(int64_t kc_max, int64_t k) {
   return (k + blocks - 1) / blocks;
 }
 
+using GemmPackA = void (*)(bool trans_a, const float* a, int64_t lda, int64_t i0, int64_t mc,
+                           int64_t p0, int64_t kc, int mr, float* out);
+using GemmPackB = void (*)(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t kc,
+                           int64_t j0, int64_t nc, int nr, float* out);
+
 struct GemmKernelSet {
   Isa isa;
   Blocking blk;
@@ -59,6 +64,10 @@ struct GemmKernelSet {
   // Narrow-C path (vectorised along m; gemm_f32_narrow_avx2.cc), GemmDirect's contract,
   // any n, C bit-identical to the packed path; nullptr: the set has none.
   GemmDirect narrow;
+  // Packing for this set's tile: pack_a_f32 / pack_b_f32 (baseline, any mr / nr) or an
+  // ISA's own routines with their contract for its mr / nr.
+  GemmPackA pack_a;
+  GemmPackB pack_b;
 };
 
 // Packing (pack_f32.cc, baseline ISA). Rows/columns past the edge are zero-filled so
@@ -101,6 +110,10 @@ void gemm_f32_14x32_avx512(int64_t kc, const float* a, const float* b, float* c,
 void gemm_f32_14x32_avx512_rows(int64_t kc, const float* a, int64_t lda, const float* b,
                                 float* c, int64_t ldc, int64_t mr, int64_t nr, float alpha,
                                 float beta, const GemmEpilogue* ep);
+void pack_a_f32_avx512(bool trans_a, const float* a, int64_t lda, int64_t i0, int64_t mc,
+                       int64_t p0, int64_t kc, int mr, float* out);
+void pack_b_f32_avx512(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t kc,
+                       int64_t j0, int64_t nc, int nr, float* out);
 void gemm_f32_direct_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                             float alpha, const float* a, int64_t lda, const float* b,
                             int64_t ldb, float beta, float* c, int64_t ldc,

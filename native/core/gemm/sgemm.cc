@@ -111,10 +111,10 @@ void gemm_blocked(const GemmKernelSet& ks, bool rows_a, bool trans_a, bool trans
       const int64_t kc = min64(kc_block, k - pc);
       const float beta_pc = pc == 0 ? beta : 1.0f;
       const bool last = pc + kc >= k;
-      pack_b_f32(trans_b, b, ldb, pc, kc, jc, nc, blk.nr, pack_b);
+      ks.pack_b(trans_b, b, ldb, pc, kc, jc, nc, blk.nr, pack_b);
       for (int64_t ic = 0; ic < m; ic += blk.mc) {
         const int64_t mc = min64(blk.mc, m - ic);
-        if (!rows_a) pack_a_f32(trans_a, a, lda, ic, mc, pc, kc, blk.mr, pack_a);
+        if (!rows_a) ks.pack_a(trans_a, a, lda, ic, mc, pc, kc, blk.mr, pack_a);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t nr = min64(NR, nc - jr);
           GemmEpilogue tile_ep = ep;
@@ -138,19 +138,21 @@ void gemm_blocked(const GemmKernelSet& ks, bool rows_a, bool trans_a, bool trans
 }
 
 const GemmKernelSet kScalarSet{Isa::kScalar, kBlockingScalar, gemm_f32_4x4_scalar,
-                               gemm_f32_direct_scalar, nullptr, nullptr};
+                               gemm_f32_direct_scalar, nullptr, nullptr, pack_a_f32, pack_b_f32};
 #if defined(__x86_64__) || defined(_M_X64)
 const GemmKernelSet kSse2Set{Isa::kSse2, kBlockingSse2, gemm_f32_6x8_sse2, gemm_f32_direct_scalar,
-                             nullptr, nullptr};
+                             nullptr, nullptr, pack_a_f32, pack_b_f32};
 const GemmKernelSet kAvx2Set{Isa::kAvx2,          kBlockingAvx2,           gemm_f32_6x16_avx2,
-                             gemm_f32_direct_avx2, gemm_f32_6x16_avx2_rows, gemm_f32_narrow_avx2};
+                             gemm_f32_direct_avx2, gemm_f32_6x16_avx2_rows, gemm_f32_narrow_avx2,
+                             pack_a_f32,           pack_b_f32};
 const GemmKernelSet kAvx512Set{Isa::kAvx512,        kBlockingAvx512,
                                gemm_f32_14x32_avx512, gemm_f32_direct_avx512,
-                               gemm_f32_14x32_avx512_rows, gemm_f32_narrow_avx512};
+                               gemm_f32_14x32_avx512_rows, gemm_f32_narrow_avx512,
+                               pack_a_f32_avx512,   pack_b_f32_avx512};
 #endif
 #if defined(__aarch64__)
 const GemmKernelSet kNeonSet{Isa::kNeon, kBlockingNeon, gemm_f32_8x8_neon, gemm_f32_direct_scalar,
-                             nullptr, nullptr};
+                             nullptr, nullptr, pack_a_f32, pack_b_f32};
 #endif
 
 }  // namespace
