@@ -1,0 +1,110 @@
+// sgemm_vs_openblas_sets: densely's kernel sets (and blocking variants of them) against
+// OpenBLAS's cblas_sgemm in one process, in alternating samples of ≥ 4 ms, rated per
+// CPU-second of the process: on a 2-core host shared with other jobs, wall-clock rates
+// of one product swing by ±30% from minute to minute while a process's CPU time still
+// counts only its own work, so the per-round ratios of CPU-time rates are the stable
+// measure (use THREADS = 1: OpenBLAS's idle workers spin and bill CPU time). A tuning
+// tool, never shipped or run by `npm run bench`; by hand, with the core library of
+// `npm run test:native`:
+//
+//   g++ -O2 -std=c++17 -Inative/core bench/tools/sgemm_vs_openblas_sets.cc
+//       build-cmake/libdensely_core.a -lopenblas -pthread -o /tmp/sgemm_sets   (one line)
+//   /tmp/sgemm_sets ROUNDS THREADS VARIANT... TA,TB,M,N,K...
+//
+// VARIANT: openblas, or a set (avx2 | avx512) with optional overrides joined by ':':
+//   k=KC, m=MC, n=NC (blocking), p=PATH (GemmPath number), q=0 (baseline packing for A
+//   and B; q=1 A only, q=2 B only), d=2 / d=5 (the avx2 / avx512 direct path; d=0 scalar).
+// Prints per shape each variant's median [90th percentile] GFLOP/s per CPU-second, its
+// median wall-clock GFLOP/s, and the median over rounds of its ratio to the first
+// variant. OpenBLAS's kernels: OPENBLAS_CORETYPE=SkylakeX / Haswell forces them, and
+// OPENBLAS_VERBOSE=2 prints which it picked.
+#include <cblas.h>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <random>
+#include <string>
+#include <vector>
+#include "gemm/gemm.h"
+#include "gemm/gemm_kernels.h"
+#include "runtime/cpu.h"
+#include "runtime/thread_pool.h"
+extern "C" void openblas_set_num_threads(int);
+using namespace densely;
+static double cpu() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+static double wall() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+struct V { std::string name; bool blas; GemmKernelSet ks; GemmPath path; };
+int main(int argc, char** argv) {
+  if (argc < 5) {
+    std::fprintf(stderr, "usage: %s ROUNDS THREADS VARIANT... TA,TB,M,N,K...\n", argv[0]);
+    return 2;
+  }
+  int rounds = atoi(argv[1]); int threads = atoi(argv[2]);
+  set_threads(threads); openblas_set_num_threads(threads);
+  std::vector<V> vs; std::vector<std::string> shapes;
+  for (int i = 3; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.find(',') != std::string::npos && isdigit(a[0])) { shapes.push_back(a); continue; }
+    V v; v.name = a; v.blas = a == "openblas"; v.path = GemmPath::kAuto;
+    if (!v.blas) {
+      std::string isa = a.substr(0, a.find(':'));
+      const Isa want = isa == "avx2" ? Isa::kAvx2 : Isa::kAvx512;
+      if ((isa != "avx2" && isa != "avx512") || !isa_supported(want)) {
+        std::fprintf(stderr, "kernel set %s unknown or not supported here\n", isa.c_str());
+        return 2;
+      }
+      v.ks = gemm_kernel_set(want);
+      size_t c = a.find(':');
+      while (c != std::string::npos) {
+        size_t e = a.find(':', c + 1); std::string kv = a.substr(c + 1, e == std::string::npos ? std::string::npos : e - c - 1);
+        long val = atol(kv.c_str() + kv.find('=') + 1);
+        if (kv[0]=='k') v.ks.blk.kc = val; else if (kv[0]=='m') v.ks.blk.mc = val; else if (kv[0]=='n') v.ks.blk.nc = val;
+        else if (kv[0]=='p') v.path = (GemmPath)val; else if (kv[0]=='q') { if (val != 2) v.ks.pack_a = densely::pack_a_f32; if (val != 1) v.ks.pack_b = densely::pack_b_f32; }
+        else if (kv[0]=='d') v.ks.direct = val == 2 ? gemm_kernel_set(Isa::kAvx2).direct : val == 5 ? densely::gemm_f32_direct_avx512 : gemm_kernel_set(Isa::kScalar).direct;
+        c = e;
+      }
+    }
+    vs.push_back(v);
+  }
+  for (auto& sh : shapes) {
+    int ta, tb; long m, n, k; sscanf(sh.c_str(), "%d,%d,%ld,%ld,%ld", &ta, &tb, &m, &n, &k);
+    std::mt19937 rng(1); std::uniform_real_distribution<float> d(-1, 1);
+    std::vector<float> A(m * k), B(k * n), C(m * n);
+    for (auto& x : A) x = d(rng);
+    for (auto& x : B) x = d(rng);
+    long lda = ta ? m : k, ldb = tb ? k : n;
+    auto call = [&](const V& v) {
+      if (v.blas) cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, C.data(), n);
+      else sgemm_with(v.ks, threads, ta, tb, m, n, k, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, C.data(), n, GemmEpilogue{}, v.path);
+    };
+    for (auto& v : vs) for (int i = 0; i < 5; ++i) call(v);
+    double t0 = wall(); for (int i = 0; i < 5; ++i) call(vs[0]); double once = (wall() - t0) / 5;
+    long inner = std::max(1L, (long)(0.004 / once));
+    double fl = 2.0 * m * n * k;
+    std::vector<std::vector<double>> rate(vs.size()), ratio(vs.size()), wrate(vs.size());
+    for (int r = 0; r < rounds; ++r) {
+      for (size_t i = 0; i < vs.size(); ++i) {
+        double c0 = cpu(), w0 = wall();
+        for (long j = 0; j < inner; ++j) call(vs[i]);
+        rate[i].push_back(fl * inner / (cpu() - c0) * 1e-9);
+        wrate[i].push_back(fl * inner / (wall() - w0) * 1e-9);
+      }
+      for (size_t i = 0; i < vs.size(); ++i) ratio[i].push_back(rate[i].back() / rate[0].back());
+    }
+    printf("%s (%ld calls/sample, %d rounds, per-CPU-second GFLOP/s: median [p90]; ratio = median of per-round ratios to %s)\n", sh.c_str(), inner, rounds, vs[0].name.c_str());
+    for (size_t i = 0; i < vs.size(); ++i) {
+      auto s = rate[i]; std::sort(s.begin(), s.end()); auto q = ratio[i]; std::sort(q.begin(), q.end()); auto w = wrate[i]; std::sort(w.begin(), w.end());
+      printf("  %-28s %7.1f [%7.1f]  wall %7.1f  ratio %.3f\n", vs[i].name.c_str(), s[s.size()/2], s[s.size()*9/10], w[w.size()/2], q[q.size()/2]);
+    }
+    fflush(stdout);
+  }
+}
