@@ -40,6 +40,22 @@
 //       Zen 5's L2 ⇒ MC = 168 (12 × MR). MC = 224 / 336 measured 1.044 / 1.021 on 1024³
 //       but 0.928 / 0.972 on NN 128×512·784: kept 168.
 //   L3: NC = 4064 (127 × NR): B block 352 × 4064 × 4 ≈ 5.5 MiB per thread.
+//   512-bit vs 256-bit on Zen 5 (full 512-bit datapaths: FMA peak 202 GFLOP/s per core
+//   in zmm, 100–104 in ymm), so the avx512 set is dispatched wherever it is supported.
+//   bench/tools/sgemm_vs_openblas_sets (1 thread, 25 rounds, per CPU-second, load
+//   average 12–17 from other jobs), GFLOP/s avx512 set / avx2 set / OpenBLAS 0.3.21
+//   forced to its SkylakeX (AVX-512) kernels; on this CPU it picks Haswell by itself:
+//     NN 1024³ 147.3 / 85.4 / 153.1 (Haswell kernels: 84.2; quieter minutes: 165–172
+//       vs OpenBLAS 167–174, 82–85% of the zmm peak);
+//     (A) NN 64×128·784 161.7 / 85.6 / 135.6, NN 64×10·128 100.1 / 62.6 / 77.8,
+//       TN 784×128·64 165.3 / 88.4 / 149.0, TN 128×10·64 142.6 / 73.0 / 104.7,
+//       NT 64×128·10 99.0 / 52.4 / 73.0;
+//     (B) NN 128×512·784 154.0 / 89.2 / 145.7, NN 128×512·512 161.2 / 90.8 / 152.5,
+//       TN 784×512·128 156.1 / 93.0 / 153.2, TN 512×512·128 161.7 / 88.6 / 156.4,
+//       NT 128×512·512 147.9 / 84.9 / 139.7, NN 128×10·512 91.6 / 62.7 / 82.9,
+//       TN 512×10·128 166.8 / 74.7 / 99.1, NT 128×512·10 96.2 / 51.5 / 72.4.
+//   2 threads, avx512 / avx2 in one process (build-cmake/bench_gemm --threads 2 --vs
+//   avx2), ratio of wall medians: 1024³ 2.07, the (A)/(B) shapes above 1.45–2.17.
 // SSE2 (6×8): same KC (A + B micro-panels (6 + 8) × 256 × 4 = 14 KiB), MC = 168,
 //   NC = 4088 (multiple of 8).
 // Scalar (4×4): KC = 256 ((4 + 4) × 256 × 4 = 8 KiB), MC = 128, NC = 4096.
