@@ -4,7 +4,8 @@
 // of place, for every rule (sgd plain, with weight decay, momentum and nesterov; adam;
 // adamw; rmsprop with and without momentum). The reference is the per-element rule
 // written out here in plain float32 (PyTorch's update, lib/backend/types.ts
-// OptimizerSpec). A set this CPU lacks is reported as skipped.
+// OptimizerSpec). CTest runs it once per set (isa_legs.h); a set this CPU lacks is
+// reported as skipped.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "check.h"
+#include "isa_legs.h"
 #include "ops/optimizers.h"
 #include "runtime/cpu.h"
 
@@ -21,7 +23,7 @@ using namespace densely;
 namespace {
 
 densely_test::Lcg g_rng(99);
-const Isa kIsas[] = {Isa::kScalar, Isa::kSse2, Isa::kAvx2, Isa::kAvx512};
+std::vector<Isa> g_isas;
 float uniform(float lo, float hi) { return g_rng.uniform(lo, hi); }
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
@@ -116,8 +118,8 @@ void check_rule(const OptimizerSpec& spec, int64_t n) {
     const OptimizerStep k = optimizer_step(spec, t);
     std::vector<float> rth = th, rs1 = s1, rs2 = s2;
     for (int64_t i = 0; i < n; ++i) reference(spec, k, rth[i], g[i], rs1[i], rs2[i]);
-    for (Isa isa : kIsas) {
-      if (!force_isa(isa)) continue;
+    for (Isa isa : g_isas) {
+      CHECK(force_isa(isa));
       for (int out_of_place = 0; out_of_place < 2; ++out_of_place) {
         std::vector<float> a = th, b1 = s1, b2 = s2;
         // Out of place (the guarded steps of train_epoch): the new values go to other
@@ -166,8 +168,8 @@ void check_finite_flag(const OptimizerSpec& spec) {
   const int slots = optimizer_slots(spec);
   for (int64_t t : {1, 2}) {
   const OptimizerStep k = optimizer_step(spec, t);
-  for (Isa isa : kIsas) {
-    if (!force_isa(isa)) continue;
+  for (Isa isa : g_isas) {
+    CHECK(force_isa(isa));
     for (int64_t bad = -1; bad < n; ++bad) {
       std::vector<float> th(n), g(n), s1(n), s2(n), oth(n), os1(n), os2(n);
       for (int64_t i = 0; i < n; ++i) {
@@ -213,18 +215,11 @@ int main() {
   OptimizerSpec sgd_nesterov = sgd_mom;
   sgd_nesterov.nesterov = true;
   const OptimizerSpec all[] = {adam, adamw, rms, rms_mom, sgd, sgd_wd, sgd_mom, sgd_nesterov};
-  int sets = 0;
-  for (Isa isa : kIsas) {
-    if (force_isa(isa)) {
-      ++sets;
-    } else {
-      std::printf("test_optimizers: %s skipped (not supported here)\n", isa_name(isa));
-    }
-  }
+  g_isas = densely_test::isas_under_test("test_optimizers");
   for (int64_t n : {0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 33, 47, 100, 1027}) {
     for (const OptimizerSpec& spec : all) check_rule(spec, n);
   }
   for (const OptimizerSpec& spec : all) check_finite_flag(spec);
-  std::printf("test_optimizers: %d kernel set(s) tested\n", sets);
+  std::printf("test_optimizers: %zu kernel set(s) tested\n", g_isas.size());
   return densely_test::finish("test_optimizers");
 }
