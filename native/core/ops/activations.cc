@@ -12,7 +12,13 @@
 
 #include <cmath>
 
+#include "runtime/cpu.h"
 #include "split.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include "ops/activation_kernels.h"
+#define DENSELY_ACT_AVX512 1
+#endif
 
 namespace densely {
 namespace {
@@ -32,7 +38,8 @@ inline float sigmoidf(float z) { return 1.0f / (1.0f + std::exp(-z)); }
 //
 // (A two-lane SSE2 version with its own float64 exp was tried: a 2→8→1 network's
 // batch-1 step and one-sample predict measured no faster, its dependency chain being
-// about as long as 8 independent library calls, so the simpler code stays.)
+// about as long as 8 independent library calls, so the simpler code stays. The avx512
+// set has 8 float64 lanes in one register and its own body: activations_avx512.cc.)
 constexpr float kTanhTiny = 0.000244140625f;  // 2^-12
 
 inline float tanhf_fast(float z) {
@@ -149,6 +156,18 @@ void activation_forward(int act, float alpha, const float* z, float* a, int64_t 
     default:
       break;
   }
+#ifdef DENSELY_ACT_AVX512
+  if ((act == kSigmoid || act == kTanh) && active_isa() == Isa::kAvx512) {
+    split_blocks(n, 8192, 2, [&](int64_t b, int64_t e) {
+      if (act == kSigmoid) {
+        sigmoid_avx512(z + b, a + b, e - b);
+      } else {
+        tanh_avx512(z + b, a + b, e - b);
+      }
+    });
+    return;
+  }
+#endif
   split_blocks(n, 8192, act == kRelu || act == kLeakyRelu ? 1 : 16,
                [&](int64_t b, int64_t e) {
                  const float* __restrict zz = z;
