@@ -150,6 +150,12 @@ void activation_forward(int act, float alpha, const float* z, float* a, int64_t 
       return;
     case kSoftmax:
       split_blocks(rows, 16, units * 8, [&](int64_t r0, int64_t r1) {
+#ifdef DENSELY_ACT_AVX512
+        if (active_isa() == Isa::kAvx512) {
+          softmax_rows_avx512(z, a, r0, r1, units);
+          return;
+        }
+#endif
         softmax_rows(z, a, r0, r1, units);
       });
       return;
@@ -228,6 +234,15 @@ void activation_backward(int act, float alpha, const float* a, const float* z, f
   }
   // Fused: each task owns a block of columns for every row, so the column sums keep
   // their row order whatever the thread count.
+#ifdef DENSELY_ACT_AVX512
+  if ((act == kRelu || act == kLeakyRelu) && active_isa() == Isa::kAvx512) {
+    const bool from_a = activation_backward_from_output(act, alpha);
+    split_blocks(units, kColumnBlock, rows, [&](int64_t c0, int64_t c1) {
+      relu_backward_columns_avx512(act == kLeakyRelu, alpha, from_a ? a : z, d, rows, units, c0, c1, bias_grad);
+    });
+    return;
+  }
+#endif
   split_blocks(units, kColumnBlock, rows * (act == kGelu ? 16 : 1), [&](int64_t c0, int64_t c1) {
     for (int64_t j = c0; j < c1; ++j) scratch[j] = 0.0;
     for (int64_t r = 0; r < rows; ++r) {
