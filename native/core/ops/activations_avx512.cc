@@ -18,6 +18,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <limits>
 
 #include "ops/activation_kernels.h"
 
@@ -102,7 +103,7 @@ void softmax_rows_avx512(const float* z, float* a, int64_t r0, int64_t r1, int64
     const float* zr = z + r * units;
     float* ar = a + r * units;
     // The row maximum (a NaN makes its own exp, and so the whole row, NaN either way).
-    __m512 vmx = _mm512_set1_ps(-__builtin_inff());
+    __m512 vmx = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
     for (int64_t j = 0; j < units; j += 16) {
       const int64_t left = units - j;
       const __mmask16 lanes = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1u);
