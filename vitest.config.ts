@@ -8,7 +8,14 @@ import { defineConfig } from 'vitest/config';
 //   common:  backend-independent suites, run once (finite differences of the float64
 //            reference, build-file drift, the bench's target table, the CLI driven as a
 //            child process, packaging)
+//   native-<set>: the native parity suite again with the addon pinned to one x86-64
+//            kernel set (DENSELY_ISA), so every set the CPU supports is checked against
+//            the reference and js; on a CPU without the set its suites are reported as
+//            skipped, "skipped: CPU has no <set>" in their names (test/support/isa_leg.ts).
+//            'native' itself runs the best set (neon on arm64). Only test/parity: the
+//            api and boundary suites do not depend on the kernel set.
 const backendShared = ['test/api/**/*.test.ts', 'test/parity/**/*.test.ts'];
+const isaLegs = ['avx512', 'avx2', 'sse2', 'scalar'];
 
 export default defineConfig({
   test: {
@@ -36,6 +43,15 @@ export default defineConfig({
           pool: 'forks',
         },
       },
+      ...isaLegs.map((isa) => ({
+        extends: true as const,
+        test: {
+          name: `native-${isa}`,
+          include: ['test/parity/**/*.test.ts'],
+          env: { DENSELY_TEST_BACKEND: 'native', DENSELY_ISA: isa, DENSELY_TEST_ISA: isa },
+          pool: 'forks' as const,
+        },
+      })),
       {
         extends: true,
         test: {

@@ -2,7 +2,8 @@
 // plain loops) against a float64 reference, the out-of-place optimizer update (train_epoch's overflow guard)
 // against the in-place one, the overflow undo of Network::train_epoch on a small
 // network (one optimizer pass over all parameters), and its batches read in place or
-// gathered against train_step on copies.
+// gathered against train_step on copies. All of it on every kernel set (isa_legs.h: one
+// CTest leg per set, a set this CPU lacks reported as skipped).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -10,10 +11,12 @@
 #include <vector>
 
 #include "check.h"
+#include "isa_legs.h"
 #include "network/network.h"
 #include "ops/activations.h"
 #include "ops/dense.h"
 #include "ops/optimizers.h"
+#include "runtime/cpu.h"
 
 using namespace densely;
 
@@ -267,9 +270,7 @@ void check_epoch_in_place_and_gathered() {
   }
 }
 
-}  // namespace
-
-int main() {
+void check_all() {
   const int64_t shapes[][2] = {{2, 8}, {8, 1}, {1, 1}, {3, 5}, {16, 16}, {4, 17}, {9, 24}, {32, 8}, {256, 1}, {1, 256}};
   for (const auto& s : shapes) {
     for (int64_t rows : {1, 2, 7}) {
@@ -308,5 +309,16 @@ int main() {
 
   check_overflow_undo();
   check_epoch_in_place_and_gathered();
+}
+
+}  // namespace
+
+int main() {
+  for (Isa isa : densely_test::isas_under_test("test_dense_tiny")) {
+    CHECK(force_isa(isa));
+    const int before = densely_test::failures();
+    check_all();
+    if (densely_test::failures() != before) std::printf("  (kernel set %s)\n", isa_name(isa));
+  }
   return densely_test::finish("test_dense_tiny");
 }

@@ -1,8 +1,11 @@
 // The optimizer loops on every kernel set this CPU supports (scalar tail only, SSE2,
-// AVX): the same IEEE operations in the same order, so every ISA and every split of the
-// range must give the very same bits, in place and out of place. The
-// reference is the per-element rule written out here in plain float32 (PyTorch's
-// update, lib/backend/types.ts OptimizerSpec).
+// AVX, AVX-512 with its masked tail): the same IEEE operations in the same order, so
+// every ISA and every split of the range must give the very same bits, in place and out
+// of place, for every rule (sgd plain, with weight decay, momentum and nesterov; adam;
+// adamw; rmsprop with and without momentum). The reference is the per-element rule
+// written out here in plain float32 (PyTorch's update, lib/backend/types.ts
+// OptimizerSpec). CTest runs it once per set (isa_legs.h); a set this CPU lacks is
+// reported as skipped.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -11,6 +14,7 @@
 #include <vector>
 
 #include "check.h"
+#include "isa_legs.h"
 #include "ops/optimizers.h"
 #include "runtime/cpu.h"
 
@@ -19,6 +23,7 @@ using namespace densely;
 namespace {
 
 densely_test::Lcg g_rng(99);
+std::vector<Isa> g_isas;
 float uniform(float lo, float hi) { return g_rng.uniform(lo, hi); }
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
@@ -32,6 +37,36 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 void reference(const OptimizerSpec& spec, const OptimizerStep& k, float& th, float g0, float& s1,
                float& s2) {
   volatile float t = th;
+  if (spec.kind == kSgd) {
+    if (spec.momentum == 0.0) {
+      if (k.wd == 0.0f) {
+        volatile float step = k.lr * g0;
+        th = t - step;
+        return;
+      }
+      volatile float d = k.wd * t;
+      volatile float g = g0 + d;
+      volatile float step = k.lr * g;
+      th = t - step;
+      return;
+    }
+    volatile float d = k.wd * t;
+    volatile float g = g0 + d;
+    volatile float bi = g;
+    if (!k.first) {
+      volatile float mb = k.mu * s1;
+      bi = mb + g;
+    }
+    volatile float dir = bi;
+    if (k.nesterov) {
+      volatile float mb = k.mu * (k.first ? g : bi);
+      dir = g + mb;
+    }
+    volatile float step = k.lr * dir;
+    th = t - step;
+    s1 = bi;
+    return;
+  }
   if (spec.kind == kAdam || spec.kind == kAdamW) {
     const bool dec = spec.kind == kAdamW;
     volatile float t0 = t * (dec ? k.decay : 1.0f);
@@ -48,16 +83,25 @@ void reference(const OptimizerSpec& spec, const OptimizerStep& k, float& th, flo
     th = t0 - q;
     s1 = mi;
     s2 = vi;
-  } else {  // rmsprop without momentum
-    volatile float g = g0 + k.wd * t;
+  } else {  // rmsprop
+    volatile float d = k.wd * t;
+    volatile float g = g0 + d;
     volatile float gg = g * g;
     volatile float a = k.rho * s1, b = k.orho * gg;
     volatile float vi = a + b;
     volatile float den = std::sqrt(static_cast<float>(vi)) + k.eps;
     volatile float q = g / den;
-    volatile float step = k.lr * q;
-    th = t - step;
     s1 = vi;
+    if (spec.momentum == 0.0) {
+      volatile float step = k.lr * q;
+      th = t - step;
+    } else {
+      volatile float mb = k.mu * s2;
+      volatile float bi = mb + q;
+      volatile float step = k.lr * bi;
+      th = t - step;
+      s2 = bi;
+    }
   }
 }
 
@@ -74,9 +118,8 @@ void check_rule(const OptimizerSpec& spec, int64_t n) {
     const OptimizerStep k = optimizer_step(spec, t);
     std::vector<float> rth = th, rs1 = s1, rs2 = s2;
     for (int64_t i = 0; i < n; ++i) reference(spec, k, rth[i], g[i], rs1[i], rs2[i]);
-    const Isa isas[] = {Isa::kScalar, Isa::kSse2, Isa::kAvx2};
-    for (Isa isa : isas) {
-      if (!force_isa(isa)) continue;
+    for (Isa isa : g_isas) {
+      CHECK(force_isa(isa));
       for (int out_of_place = 0; out_of_place < 2; ++out_of_place) {
         std::vector<float> a = th, b1 = s1, b2 = s2;
         // Out of place (the guarded steps of train_epoch): the new values go to other
@@ -115,16 +158,18 @@ void check_rule(const OptimizerSpec& spec, int64_t n) {
   }
 }
 
-// optimizer_update_to reports a non-finite new θ wherever it lands: in an AVX or SSE2
-// lane or in the scalar tail (n = 37: four 8-lane vectors, one 4-lane one, one scalar),
-// on every ISA and for every rule; all-finite updates report true.
+// optimizer_update_to reports a non-finite new θ wherever it lands: in an AVX-512, AVX
+// or SSE2 lane, in the masked tail or in the scalar tail (n = 37: two 16-lane vectors
+// and a 5-lane masked one; four 8-lane vectors, one 4-lane one, one scalar), on every
+// ISA and for every rule, on the first step (sgd's momentum buffer starts from g) and a
+// later one; all-finite updates report true.
 void check_finite_flag(const OptimizerSpec& spec) {
   const int64_t n = 37;
   const int slots = optimizer_slots(spec);
-  const OptimizerStep k = optimizer_step(spec, 2);
-  const Isa isas[] = {Isa::kScalar, Isa::kSse2, Isa::kAvx2};
-  for (Isa isa : isas) {
-    if (!force_isa(isa)) continue;
+  for (int64_t t : {1, 2}) {
+  const OptimizerStep k = optimizer_step(spec, t);
+  for (Isa isa : g_isas) {
+    CHECK(force_isa(isa));
     for (int64_t bad = -1; bad < n; ++bad) {
       std::vector<float> th(n), g(n), s1(n), s2(n), oth(n), os1(n), os2(n);
       for (int64_t i = 0; i < n; ++i) {
@@ -142,6 +187,7 @@ void check_finite_flag(const OptimizerSpec& spec) {
       CHECK(finite == (bad < 0));
     }
   }
+  }
 }
 
 }  // namespace
@@ -157,16 +203,23 @@ int main() {
   rms.kind = kRmsProp;
   rms.learning_rate = 0.01;
   rms.weight_decay = 0.001;
-  for (int64_t n : {0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 33, 100, 1027}) {
-    check_rule(adam, n);
-    check_rule(adamw, n);
-    check_rule(rms, n);
-  }
+  OptimizerSpec rms_mom = rms;
+  rms_mom.momentum = 0.9;
   OptimizerSpec sgd;
   sgd.kind = kSgd;
-  sgd.momentum = 0.9;
-  for (const OptimizerSpec& spec : {adam, adamw, rms, sgd}) check_finite_flag(spec);
-  rms.momentum = 0.9;
-  check_finite_flag(rms);
+  sgd.learning_rate = 0.05;
+  OptimizerSpec sgd_wd = sgd;
+  sgd_wd.weight_decay = 0.01;
+  OptimizerSpec sgd_mom = sgd_wd;
+  sgd_mom.momentum = 0.9;
+  OptimizerSpec sgd_nesterov = sgd_mom;
+  sgd_nesterov.nesterov = true;
+  const OptimizerSpec all[] = {adam, adamw, rms, rms_mom, sgd, sgd_wd, sgd_mom, sgd_nesterov};
+  g_isas = densely_test::isas_under_test("test_optimizers");
+  for (int64_t n : {0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 33, 47, 100, 1027}) {
+    for (const OptimizerSpec& spec : all) check_rule(spec, n);
+  }
+  for (const OptimizerSpec& spec : all) check_finite_flag(spec);
+  std::printf("test_optimizers: %zu kernel set(s) tested\n", g_isas.size());
   return densely_test::finish("test_optimizers");
 }

@@ -7,11 +7,12 @@
  * dropout masks in play. sgemm is compared over shapes that cross the tile edges.
  * Runs in the 'native' vitest project only (it needs the addon).
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { jsBackend } from '../../lib/backend/js/index';
 import { loadNativeBackend } from '../../lib/backend/native/index';
 import type { ActivationName, Backend, BackendModel, LayerSpec, LossName, ModelSpec, OptimizerName, OptimizerSpec } from '../../lib/backend/types';
 import { expectClose, type Tolerance } from '../support/close';
+import { describeLeg, itRunsOnLegIsa } from '../support/isa_leg';
 import { TestRng } from '../support/rng';
 
 const ACTIVATIONS: ActivationName[] = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'softmax', 'gelu'];
@@ -114,7 +115,9 @@ function twins(s: ModelSpec, rng: TestRng, scale: number): [BackendModel, Backen
   return [a, b];
 }
 
-describe('js ↔ native: predict, evaluate, gradients', () => {
+itRunsOnLegIsa();
+
+describeLeg('js ↔ native: predict, evaluate, gradients', () => {
   let seed = 1;
   for (const activation of ACTIVATIONS) {
     for (const loss of LOSSES) {
@@ -154,7 +157,7 @@ describe('js ↔ native: predict, evaluate, gradients', () => {
   }
 });
 
-describe('js ↔ native: inputs larger than one inference chunk (1024 rows)', () => {
+describeLeg('js ↔ native: inputs larger than one inference chunk (1024 rows)', () => {
   it('predict and evaluate on 2500 rows', () => {
     const rng = new TestRng(2500);
     const s = spec(11, [{ units: 40, activation: 'relu', useBias: true }, { units: 6, activation: 'softmax', useBias: true }], 3);
@@ -175,7 +178,7 @@ describe('js ↔ native: inputs larger than one inference chunk (1024 rows)', ()
   });
 });
 
-describe('js ↔ native: seeded trainSteps with every optimizer (dropout on)', () => {
+describeLeg('js ↔ native: seeded trainSteps with every optimizer (dropout on)', () => {
   const base: OptimizerSpec = { kind: 'sgd', learningRate: 0.05, momentum: 0, nesterov: false, weightDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, rho: 0.99 };
   const cases: Array<[string, OptimizerSpec]> = [
     ['sgd', base],
@@ -242,7 +245,7 @@ describe('js ↔ native: seeded trainSteps with every optimizer (dropout on)', (
   });
 });
 
-describe('js ↔ native: a diverging epoch', () => {
+describeLeg('js ↔ native: a diverging epoch', () => {
   for (const momentum of [0, 0.9]) {
     it(`sgd (momentum ${momentum}), learning rate 300: both stop at the same batch with the same last all-finite weights`, async () => {
       const kind = 'sgd';
@@ -290,7 +293,7 @@ describe('js ↔ native: a diverging epoch', () => {
   }
 });
 
-describe('js ↔ native: copyInRange (fit\'s copy and finiteness check)', () => {
+describeLeg('js ↔ native: copyInRange (fit\'s copy and finiteness check)', () => {
   it('copies every element and finds the same first element outside the range', () => {
     const rng = new TestRng(11);
     for (const n of [0, 1, 7, 4095, 4096, 4097, 12_289]) {
@@ -317,7 +320,7 @@ describe('js ↔ native: copyInRange (fit\'s copy and finiteness check)', () => 
   });
 });
 
-describe('js ↔ native: sgemm', () => {
+describeLeg('js ↔ native: sgemm', () => {
   const shapes: Array<[number, number, number]> = [
     [1, 1, 1],
     [3, 5, 1],

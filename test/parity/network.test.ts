@@ -14,6 +14,7 @@ import { RefSGD } from '../reference/optimizers';
 import { BACKEND } from '../support/backend';
 import { expectClose } from '../support/close';
 import { gradientGrid, type GridCase } from '../support/grid';
+import { describeLeg } from '../support/isa_leg';
 import { TestRng } from '../support/rng';
 import { TOL } from '../support/tolerances';
 
@@ -72,7 +73,7 @@ function checkCase(c: GridCase, net: Network): void {
   });
 }
 
-describe(`network parity with the float64 reference (${BACKEND})`, () => {
+describeLeg(`network parity with the float64 reference (${BACKEND})`, () => {
   describe('gradients over activation × loss × bias', () => {
     for (const c of gradientGrid()) {
       it(c.name, () => {

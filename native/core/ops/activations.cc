@@ -12,7 +12,13 @@
 
 #include <cmath>
 
+#include "runtime/cpu.h"
 #include "split.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include "ops/activation_kernels.h"
+#define DENSELY_ACT_AVX512 1
+#endif
 
 namespace densely {
 namespace {
@@ -32,7 +38,8 @@ inline float sigmoidf(float z) { return 1.0f / (1.0f + std::exp(-z)); }
 //
 // (A two-lane SSE2 version with its own float64 exp was tried: a 2→8→1 network's
 // batch-1 step and one-sample predict measured no faster, its dependency chain being
-// about as long as 8 independent library calls, so the simpler code stays.)
+// about as long as 8 independent library calls, so the simpler code stays. The avx512
+// set has 8 float64 lanes in one register and its own body: activations_avx512.cc.)
 constexpr float kTanhTiny = 0.000244140625f;  // 2^-12
 
 inline float tanhf_fast(float z) {
@@ -143,12 +150,30 @@ void activation_forward(int act, float alpha, const float* z, float* a, int64_t 
       return;
     case kSoftmax:
       split_blocks(rows, 16, units * 8, [&](int64_t r0, int64_t r1) {
+#ifdef DENSELY_ACT_AVX512
+        if (active_isa() == Isa::kAvx512) {
+          softmax_rows_avx512(z, a, r0, r1, units);
+          return;
+        }
+#endif
         softmax_rows(z, a, r0, r1, units);
       });
       return;
     default:
       break;
   }
+#ifdef DENSELY_ACT_AVX512
+  if ((act == kSigmoid || act == kTanh) && active_isa() == Isa::kAvx512) {
+    split_blocks(n, 8192, 2, [&](int64_t b, int64_t e) {
+      if (act == kSigmoid) {
+        sigmoid_avx512(z + b, a + b, e - b);
+      } else {
+        tanh_avx512(z + b, a + b, e - b);
+      }
+    });
+    return;
+  }
+#endif
   split_blocks(n, 8192, act == kRelu || act == kLeakyRelu ? 1 : 16,
                [&](int64_t b, int64_t e) {
                  const float* __restrict zz = z;
@@ -209,6 +234,15 @@ void activation_backward(int act, float alpha, const float* a, const float* z, f
   }
   // Fused: each task owns a block of columns for every row, so the column sums keep
   // their row order whatever the thread count.
+#ifdef DENSELY_ACT_AVX512
+  if ((act == kRelu || act == kLeakyRelu) && active_isa() == Isa::kAvx512) {
+    const bool from_a = activation_backward_from_output(act, alpha);
+    split_blocks(units, kColumnBlock, rows, [&](int64_t c0, int64_t c1) {
+      relu_backward_columns_avx512(act == kLeakyRelu, alpha, from_a ? a : z, d, rows, units, c0, c1, bias_grad);
+    });
+    return;
+  }
+#endif
   split_blocks(units, kColumnBlock, rows * (act == kGelu ? 16 : 1), [&](int64_t c0, int64_t c1) {
     for (int64_t j = c0; j < c1; ++j) scratch[j] = 0.0;
     for (int64_t r = 0; r < rows; ++r) {

@@ -9,7 +9,8 @@
 // computed in float64 once per step. Every loop is elementwise, so the compiler
 // vectorises the sqrt-free ones; the adam and rmsprop loops need a square root, which
 // GCC will not vectorise while sqrtf may set errno (-fmath-errno, the default), so on
-// x86-64 they take 8 lanes at a time with AVX where the CPU has it (optimizers_avx2.cc,
+// x86-64 they take 16 lanes at a time with AVX-512 where the CPU has it
+// (optimizers_avx512.cc, sgd too, tail included), else 8 with AVX (optimizers_avx2.cc;
 // chosen by runtime/cpu.h), else 4 with SSE2 (part of the x86-64 baseline), and the
 // scalar loop does the tail. Both use the same IEEE operations in the same order
 // (mul, add, sqrt, div; no FMA at the baseline), so lanes and tail agree bit for bit
@@ -145,6 +146,9 @@ void sgd_loops(const OptimizerStep& k, const float* th, const float* __restrict 
 
 bool sgd(const OptimizerStep& k, const float* th, const float* __restrict gr, const float* b,
          int64_t n, float* tho, float* bo) {
+#ifdef DENSELY_OPT_AVX2
+  if (active_isa() == Isa::kAvx512) return sgd_avx512(k, th, gr, b, n, tho, bo);
+#endif
   sgd_loops(k, th, gr, b, n, tho, bo);
   return !any_nonfinite(tho, n);
 }
@@ -164,10 +168,13 @@ bool adam(const OptimizerStep& k, bool decoupled, const float* th, const float* 
   const float lr_c1 = k.lr_c1, c2 = k.c2, eps = k.eps;
   const float wd = decoupled ? 0.0f : k.wd;
   const float decay = decoupled ? k.decay : 1.0f;
+#ifdef DENSELY_OPT_AVX2
+  if (active_isa() == Isa::kAvx512) return adam_avx512(k, decoupled, th, gr, m, v, n, tho, mo, vo);
+#endif
   int64_t i = 0;
   bool bad = false;
 #ifdef DENSELY_OPT_AVX2
-  if (isa_has_avx2(active_isa())) i = adam_avx2(k, decoupled, th, gr, m, v, n, tho, mo, vo, &bad);
+  if (active_isa() == Isa::kAvx2) i = adam_avx2(k, decoupled, th, gr, m, v, n, tho, mo, vo, &bad);
 #endif
 #ifdef DENSELY_OPT_SSE2
   const __m128 vb1 = _mm_set1_ps(b1), vb2 = _mm_set1_ps(b2), vob1 = _mm_set1_ps(ob1),
@@ -205,10 +212,13 @@ bool adam(const OptimizerStep& k, bool decoupled, const float* th, const float* 
 bool rmsprop(const OptimizerStep& k, const float* th, const float* __restrict gr, const float* v,
              const float* b, int64_t n, float* tho, float* vo, float* bo) {
   const float rho = k.rho, orho = k.orho, eps = k.eps, lr = k.lr, wd = k.wd, mu = k.mu;
+#ifdef DENSELY_OPT_AVX2
+  if (active_isa() == Isa::kAvx512) return rmsprop_avx512(k, th, gr, v, b, n, tho, vo, bo);
+#endif
   int64_t i = 0;
   bool bad = false;
 #ifdef DENSELY_OPT_AVX2
-  if (isa_has_avx2(active_isa())) i = rmsprop_avx2(k, th, gr, v, b, n, tho, vo, bo, &bad);
+  if (active_isa() == Isa::kAvx2) i = rmsprop_avx2(k, th, gr, v, b, n, tho, vo, bo, &bad);
 #endif
 #ifdef DENSELY_OPT_SSE2
   const __m128 vrho = _mm_set1_ps(rho), vorho = _mm_set1_ps(orho), veps = _mm_set1_ps(eps),

@@ -47,7 +47,8 @@ void optimizer_update(const OptimizerSpec& spec, const OptimizerStep& step, floa
 // alternates two copies of the parameters and state this way). Results are
 // bit-identical to optimizer_update. Each out array must equal its in array (in place)
 // or not overlap it at all. Returns whether every new θ is finite (checked in the same
-// pass where the loop is vectorised by hand, adam and rmsprop; sgd re-reads its output).
+// pass where the loop is vectorised by hand: adam and rmsprop, and sgd too on the avx512
+// set; the baseline sgd loop re-reads its output).
 bool optimizer_update_to(const OptimizerSpec& spec, const OptimizerStep& step,
                          const float* theta_in, const float* grad, const float* s1_in,
                          const float* s2_in, int64_t n, float* theta_out, float* s1_out,
