@@ -12,7 +12,13 @@
 
 #include <cmath>
 
+#include "../runtime/cpu.h"
+#include "activation_kernels.h"
 #include "split.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define DENSELY_ACT_X64 1
+#endif
 
 namespace densely {
 namespace {
@@ -149,6 +155,9 @@ void activation_forward(int act, float alpha, const float* z, float* a, int64_t 
     default:
       break;
   }
+#ifdef DENSELY_ACT_X64
+  const Isa isa = active_isa();
+#endif
   split_blocks(n, 8192, act == kRelu || act == kLeakyRelu ? 1 : 16,
                [&](int64_t b, int64_t e) {
                  const float* __restrict zz = z;
@@ -164,6 +173,16 @@ void activation_forward(int act, float alpha, const float* z, float* a, int64_t 
                      for (int64_t i = b; i < e; ++i) aa[i] = sigmoidf(zz[i]);
                      break;
                    case kTanh:
+#ifdef DENSELY_ACT_X64
+                     if (isa == Isa::kAvx512) {
+                       tanh_f32_avx512(zz + b, aa + b, e - b);
+                       break;
+                     }
+                     if (isa == Isa::kAvx2) {
+                       tanh_f32_avx2(zz + b, aa + b, e - b);
+                       break;
+                     }
+#endif
                      for (int64_t i = b; i < e; ++i) aa[i] = tanhf_fast(zz[i]);
                      break;
                    case kGelu:
