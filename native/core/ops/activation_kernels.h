@@ -10,6 +10,8 @@ namespace densely {
 // |z| > 20, z itself below 2^-12 and for NaN).
 void sigmoid_avx512(const float* z, float* a, int64_t n);
 void tanh_avx512(const float* z, float* a, int64_t n);
+// tanh_avx2.cc (the avx2 set): the same tanh, 4 float64 lanes per ymm half, same contract.
+void tanh_avx2(const float* z, float* a, int64_t n);
 // Rows [r0, r1) of softmax (a may equal z): max-shifted exp in float64 (8 lanes, masked
 // tail), the row sum in float64 lanes, then each e scaled by 1/Σ.
 void softmax_rows_avx512(const float* z, float* a, int64_t r0, int64_t r1, int64_t units);
