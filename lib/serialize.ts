@@ -330,14 +330,14 @@ export function decodeNetwork(bytes: Uint8Array, source: string): NetworkParts {
     expected.set(`layers.${i}.kernel`, { shape: [s.inputs, s.units], offset: s.kernelOffset });
     if (s.useBias) expected.set(`layers.${i}.bias`, { shape: [s.units], offset: s.biasOffset });
   });
-  for (const name of file.tensors.keys()) {
-    if (!expected.has(name)) throw bad(`only the tensors of the architecture (${expected.size}: layers.<i>.kernel / .bias)`, `tensor ${describe(name)}`);
-  }
   for (const [name, want] of expected) {
     const t = file.tensors.get(name);
     if (t === undefined || t.shape.length !== want.shape.length || t.shape.some((d, j) => d !== want.shape[j])) {
       throw bad(`tensor ${name} of shape [${want.shape.join(', ')}]`, t === undefined ? 'no such tensor' : `shape [${elide(t.shape.join(', '), 60)}]`, 'range');
     }
+  }
+  for (const name of file.tensors.keys()) {
+    if (!expected.has(name)) throw bad(`only the tensors of the architecture (${expected.size}: layers.<i>.kernel / .bias)`, `tensor ${describe(name)}`);
   }
   // Every expected tensor is present with its shape and no other: the parameters are
   // exactly the data section, which the file holds.
