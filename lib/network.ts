@@ -151,6 +151,13 @@ export class Network {
   readonly #backend: Backend;
   readonly #spec: ModelSpec;
   readonly #plan: NetworkPlan;
+  /**
+   * Set while {@link Network.#fromParts} constructs a network whose parameters it then
+   * overwrites: the constructor skips the initializers, the bulk of a large load's time.
+   * The shuffle stream is forked from the seed independently of them, so a restored
+   * network trains as the saved one would.
+   */
+  static #restoring = false;
   readonly #model: BackendModel;
   readonly #shuffleRng: Rng;
   #compiled: Compiled | null = null;
@@ -204,6 +211,7 @@ export class Network {
     const initRng = root.fork();
     this.#shuffleRng = root.fork();
     const params = this.#model.params;
+    if (Network.#restoring) return;
     specs.forEach((s, i) => {
       if (s.kind !== 'dense') return;
       const layer = this.layers[i] as Dense;
@@ -578,7 +586,15 @@ export class Network {
 
   /** A network of checked parts (`lib/serialize.ts`): built, then given the stored parameters. */
   static #fromParts(p: NetworkParts, backend: NetworkOptions['backend']): Network {
-    const net = new Network({ inputs: p.inputs, layers: p.layers, seed: p.seed, backend });
+    let net: Network;
+    Network.#restoring = true;
+    try {
+      net = new Network({ inputs: p.inputs, layers: p.layers, seed: p.seed, backend });
+    } finally {
+      Network.#restoring = false;
+    }
+    // The stored parameters tile the whole array (lib/backend/types.ts), so every
+    // parameter the skipped initializers would have drawn is overwritten here.
     net.#model.params.set(p.params);
     net.metadata = p.metadata;
     return net;

@@ -177,6 +177,18 @@ describe(`save / load (${BACKEND})`, () => {
     });
   });
 
+  it('a loaded network trains exactly as the one saved (same seed: shuffling and dropout streams)', async () => {
+    const net = makeNetwork();
+    const loaded = Network.fromSafetensors(net.toSafetensors(), { backend: BACKEND });
+    const x = new TestRng(10).float32Array(24 * 5, -1, 1);
+    const y = new Float32Array(24 * 3).map((_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0));
+    for (const n of [net, loaded]) {
+      n.compile({ loss: 'categoricalCrossentropy', optimizer: 'adam' });
+      await n.fit(x, y, { epochs: 3, batchSize: 5, shuffle: true });
+    }
+    net.getWeights().forEach((w, i) => expectBitExact(loaded.getWeights()[i]!.kernel, w.kernel, `layer ${i} kernel after fit`));
+  });
+
   it('loading a file that is not safetensors rejects with a message naming the path', async () => {
     const path = join(dir, 'junk.safetensors');
     writeFileSync(path, Buffer.from('not a model'));
