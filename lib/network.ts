@@ -211,9 +211,8 @@ export class Network {
     const initRng = root.fork();
     this.#shuffleRng = root.fork();
     const params = this.#model.params;
-    if (Network.#restoring) return;
     specs.forEach((s, i) => {
-      if (s.kind !== 'dense') return;
+      if (s.kind !== 'dense' || Network.#restoring) return;
       const layer = this.layers[i] as Dense;
       initialize(layer.kernelInitializer, params, s.kernelOffset, s.inputs * s.units, s.inputs, s.units, initRng);
       if (s.useBias) initialize(layer.biasInitializer, params, s.biasOffset, s.units, s.units, s.units, initRng);
@@ -265,7 +264,8 @@ export class Network {
 
   /**
    * Inference (dropout off): `[rows × outputs]`, row-major.
-   * @throws TypeError/RangeError when `x` is not `[rows × inputs]` or holds non-finite values.
+   * @throws TypeError/RangeError when `x` is not `[rows × inputs]` or holds non-finite values;
+   *   RangeError `DENSELY_TOO_LARGE` when min(rows, 1024) × the widest layer passes 2^32 − 1.
    */
   predict(x: Input): Float32Array {
     this.#guardEpoch('predict');
@@ -305,6 +305,8 @@ export class Network {
   /**
    * One optimizer step on exactly this batch (dropout on). Returns the batch loss before
    * the step. A non-finite loss skips the step (weights and optimizer state unchanged).
+   * @throws RangeError `DENSELY_TOO_LARGE` when rows × the widest layer passes 2^32 − 1
+   *   (likewise `gradients`, and `fit` for min(batchSize, rows)).
    */
   trainOnBatch(x: Input, y: Targets): number {
     this.#guardFit('trainOnBatch');
