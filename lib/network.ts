@@ -1,13 +1,25 @@
-import { promises as fsp, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolveBackend } from './backend/select';
-import type { Backend, BackendModel, DenseSpec, LayerSpec, LossName, ModelSpec, OptimizerName } from './backend/types';
+import type { Backend, BackendModel, DenseSpec, LossName, ModelSpec, OptimizerName } from './backend/types';
 import { initialize } from './initializers';
-import { Dense, type DenseOptions } from './layers/dense';
+import { Dense, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
+import { maxBatchRows, planNetwork, type NetworkPlan } from './layers/plan';
 import { LOSSES, toTargets } from './losses';
 import { Optimizer, resolveOptimizer } from './optimizers/index';
 import { Rng } from './random';
-import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors';
+import {
+  decodeNetwork,
+  encodeNetwork,
+  expectPath,
+  networkFromJSON,
+  networkToJSON,
+  readModelFile,
+  readModelFileSync,
+  writeFileAtomic,
+  type NetworkJSON,
+  type NetworkParts,
+  type NetworkSnapshot,
+} from './serialize';
 import {
   busyError,
   describe,
@@ -22,12 +34,15 @@ import {
   expectOptionalObject,
   FLT_MAX,
   invalid,
+  MAX_ELEMENTS,
   nonFinite,
   shape,
   toMatrix,
+  tooLarge,
 } from './validate';
 
 export type { Layer } from './layers/dropout';
+export type { NetworkJSON } from './serialize';
 
 /** Options of the {@link Network} constructor. */
 export interface NetworkOptions {
@@ -98,29 +113,14 @@ export interface LayerWeights {
   bias: Float32Array | null;
 }
 
-/** Plain-object form of a network (`toJSON` / `fromJSON`). */
-export interface NetworkJSON {
-  format: 'densely';
-  version: 1;
-  inputs: number;
-  seed: number;
-  layers: Array<ReturnType<Dense['toJSON']> | ReturnType<Dropout['toJSON']>>;
-  weights: Array<{ kernel: number[]; bias: number[] | null }>;
-  metadata?: Record<string, string>;
-}
-
 interface Compiled {
   loss: LossName;
   optimizer: Optimizer;
   accuracy: boolean;
 }
 
-const FORMAT_VERSION = '1';
-const META_FORMAT = 'format';
-const META_VERSION = 'densely.version';
-const META_ARCH = 'densely.architecture';
-const META_SEED = 'densely.seed';
-const RESERVED_META = [META_FORMAT, META_VERSION, META_ARCH, META_SEED];
+/** Rows per forward pass of predict and evaluate in both backends: their activation buffers hold at most this many rows. */
+const INFERENCE_CHUNK = 1024;
 /** Rows per chunk when evaluating validation data inside fit (bounds scratch memory and main-thread time). */
 const VALIDATION_CHUNK = 2048;
 
@@ -150,6 +150,14 @@ export class Network {
 
   readonly #backend: Backend;
   readonly #spec: ModelSpec;
+  readonly #plan: NetworkPlan;
+  /**
+   * Set while {@link Network.#fromParts} constructs a network whose parameters it then
+   * overwrites: the constructor skips the initializers, the bulk of a large load's time.
+   * The shuffle stream is forked from the seed independently of them, so a restored
+   * network trains as the saved one would.
+   */
+  static #restoring = false;
   readonly #model: BackendModel;
   readonly #shuffleRng: Rng;
   #compiled: Compiled | null = null;
@@ -170,12 +178,14 @@ export class Network {
 
   /**
    * @throws TypeError/RangeError naming the option when the architecture is invalid;
-   *   Error when `backend: 'native'` is requested and the addon cannot load.
+   *   RangeError with code `DENSELY_TOO_LARGE` naming the limit for more than 2^32 − 1
+   *   parameters or 1,000,000 layers (the same on both backends, before anything is
+   *   allocated); Error when `backend: 'native'` is requested and the addon cannot load.
    */
   constructor(options: NetworkOptions) {
     const o = expectObject(options, 'Network options');
     expectKnownKeys(o, ['inputs', 'layers', 'backend', 'seed'], 'Network options');
-    const inputs = expectInteger(o.inputs, 'inputs', 1, 1 << 24);
+    const inputs = expectInteger(o.inputs, 'inputs', 1, MAX_WIDTH);
     if (!Array.isArray(o.layers) || o.layers.length === 0) throw invalid('a non-empty array of Dense/Dropout layers', 'layers', describe(o.layers));
     const layers = o.layers as unknown[];
     layers.forEach((l, i) => {
@@ -183,37 +193,18 @@ export class Network {
     });
     if (!layers.some((l) => l instanceof Dense)) throw invalid('at least one Dense layer', 'layers', 'only Dropout layers');
     const seed = o.seed === undefined ? Math.floor(Math.random() * 4294967296) : expectInteger(o.seed, 'seed', 0, 4294967295);
+    // Size limits before the backend allocates anything (DENSELY_TOO_LARGE).
+    const plan = planNetwork(inputs, layers as Layer[]);
     const backend = resolveBackend(o.backend);
-
-    const specs: LayerSpec[] = [];
-    let width = inputs;
-    let offset = 0;
-    for (const layer of layers as Layer[]) {
-      if (layer instanceof Dense) {
-        const d: DenseSpec = {
-          kind: 'dense',
-          inputs: width,
-          units: layer.units,
-          activation: layer.activation,
-          alpha: layer.alpha,
-          useBias: layer.useBias,
-          kernelOffset: offset,
-          biasOffset: layer.useBias ? offset + width * layer.units : -1,
-        };
-        offset += width * layer.units + (layer.useBias ? layer.units : 0);
-        width = layer.units;
-        specs.push(d);
-      } else {
-        specs.push({ kind: 'dropout', units: width, rate: layer.rate });
-      }
-    }
+    const specs = plan.specs;
     this.inputs = inputs;
-    this.outputs = width;
+    this.outputs = plan.outputs;
     this.layers = Object.freeze([...(layers as Layer[])]);
     this.seed = seed;
-    this.paramCount = offset;
+    this.paramCount = plan.paramCount;
     this.#backend = backend;
-    this.#spec = { inputs, outputs: width, layers: specs, paramCount: offset, seed };
+    this.#plan = plan;
+    this.#spec = { inputs, outputs: plan.outputs, layers: specs, paramCount: plan.paramCount, seed };
     this.#model = backend.createModel(this.#spec);
 
     const root = new Rng(seed);
@@ -221,7 +212,7 @@ export class Network {
     this.#shuffleRng = root.fork();
     const params = this.#model.params;
     specs.forEach((s, i) => {
-      if (s.kind !== 'dense') return;
+      if (s.kind !== 'dense' || Network.#restoring) return;
       const layer = this.layers[i] as Dense;
       initialize(layer.kernelInitializer, params, s.kernelOffset, s.inputs * s.units, s.inputs, s.units, initRng);
       if (s.useBias) initialize(layer.biasInitializer, params, s.biasOffset, s.units, s.units, s.units, initRng);
@@ -273,11 +264,13 @@ export class Network {
 
   /**
    * Inference (dropout off): `[rows × outputs]`, row-major.
-   * @throws TypeError/RangeError when `x` is not `[rows × inputs]` or holds non-finite values.
+   * @throws TypeError/RangeError when `x` is not `[rows × inputs]` or holds non-finite values;
+   *   RangeError `DENSELY_TOO_LARGE` when min(rows, 1024) × the widest layer passes 2^32 − 1.
    */
   predict(x: Input): Float32Array {
     this.#guardEpoch('predict');
     const m = toMatrix(x, 'x', this.inputs);
+    this.#checkBatchRows(Math.min(m.rows, INFERENCE_CHUNK), 'x');
     const out = new Float32Array(m.rows * this.outputs);
     this.#model.predict(m.data, m.rows, out);
     return out;
@@ -288,6 +281,7 @@ export class Network {
     this.#guardEpoch('evaluate');
     const c = this.#requireCompiled('evaluate');
     const m = toMatrix(x, 'x', this.inputs);
+    this.#checkBatchRows(Math.min(m.rows, INFERENCE_CHUNK), 'x');
     const t = toTargets(y, 'y', c.loss, m.rows, this.outputs, false);
     const r = this.#model.evaluate(m.data, t, m.rows);
     return c.accuracy ? { loss: r.loss, accuracy: r.correct / m.rows } : { loss: r.loss };
@@ -301,6 +295,7 @@ export class Network {
     this.#guardEpoch('gradients');
     const c = this.#requireCompiled('gradients');
     const m = toMatrix(x, 'x', this.inputs);
+    this.#checkBatchRows(m.rows, 'x');
     const t = toTargets(y, 'y', c.loss, m.rows, this.outputs, false);
     const grads = new Float32Array(this.paramCount);
     this.#model.gradients(m.data, t, m.rows, grads);
@@ -310,11 +305,14 @@ export class Network {
   /**
    * One optimizer step on exactly this batch (dropout on). Returns the batch loss before
    * the step. A non-finite loss skips the step (weights and optimizer state unchanged).
+   * @throws RangeError `DENSELY_TOO_LARGE` when rows × the widest layer passes 2^32 − 1
+   *   (likewise `gradients`, and `fit` for min(batchSize, rows)).
    */
   trainOnBatch(x: Input, y: Targets): number {
     this.#guardFit('trainOnBatch');
     const c = this.#requireCompiled('trainOnBatch');
     const m = toMatrix(x, 'x', this.inputs);
+    this.#checkBatchRows(m.rows, 'x');
     const t = toTargets(y, 'y', c.loss, m.rows, this.outputs, false);
     const r = this.#model.trainStep(m.data, t, m.rows, this.#step);
     this.#step++;
@@ -376,6 +374,7 @@ export class Network {
     }
     const trainX = all.data.subarray(0, trainRows * this.inputs);
     const trainY = allY.subarray(0, trainRows * yCols);
+    this.#checkBatchRows(Math.min(batchSize, trainRows), 'batchSize');
 
     const history: History = { epochs: [], loss: [] };
     if (c.accuracy) history.accuracy = [];
@@ -514,26 +513,17 @@ export class Network {
   /** Plain-object form: architecture, seed, weights (as number arrays, bit-exact) and metadata. */
   toJSON(): NetworkJSON {
     this.#guardEpoch('toJSON');
-    return {
-      format: 'densely',
-      version: 1,
-      inputs: this.inputs,
-      seed: this.seed,
-      layers: this.layers.map((l) => l.toJSON()),
-      weights: this.#split(this.#model.params).map((w) => ({ kernel: Array.from(w.kernel), bias: w.bias ? Array.from(w.bias) : null })),
-      metadata: { ...this.metadata },
-    };
+    return networkToJSON(this.#snapshot());
   }
 
-  /** Rebuilds a network from `toJSON()` output. */
+  /**
+   * Rebuilds a network from `toJSON()` output. The object is checked completely before the
+   * network is built (see `lib/serialize.ts`), by the rules `save` and the constructor apply.
+   * @throws TypeError/RangeError with code `DENSELY_INVALID_MODEL` naming the field.
+   */
   static fromJSON(json: NetworkJSON, options: { backend?: 'auto' | 'native' | 'js' } = {}): Network {
-    const o = expectObject(json, 'json');
-    if (o.format !== 'densely') throw invalid("an object from Network#toJSON() (format: 'densely')", 'json', `format ${describe(o.format)}`);
-    const net = Network.#fromArchitecture(o.inputs, o.layers, o.seed, options.backend, 'json');
-    if (!Array.isArray(o.weights)) throw invalid('a weights array', 'json.weights', describe(o.weights));
-    net.setWeights(o.weights as NetworkJSON['weights']);
-    if (o.metadata !== undefined) net.metadata = { ...(expectObject(o.metadata, 'json.metadata') as Record<string, string>) };
-    return net;
+    const backend = Network.#backendOption(options);
+    return Network.#fromParts(networkFromJSON(json), backend);
   }
 
   /**
@@ -543,64 +533,19 @@ export class Network {
    */
   toSafetensors(extra: Record<string, string> = {}): Uint8Array {
     this.#guardEpoch('toSafetensors');
-    const meta: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...this.metadata, ...expectOptionalObject(extra, 'metadata') })) {
-      if (RESERVED_META.includes(k)) throw invalid(`metadata keys other than ${RESERVED_META.join(', ')}`, 'metadata', JSON.stringify(k));
-      if (typeof v !== 'string') throw invalid('string metadata values', `metadata.${k}`, describe(v));
-      meta[k] = v;
-    }
-    meta[META_FORMAT] = 'densely';
-    meta[META_VERSION] = FORMAT_VERSION;
-    meta[META_ARCH] = JSON.stringify({ inputs: this.inputs, layers: this.layers.map((l) => l.toJSON()) });
-    meta[META_SEED] = String(this.seed);
-    const tensors: Array<[string, Tensor]> = [];
-    const params = this.#model.params;
-    this.#spec.layers.forEach((s, i) => {
-      if (s.kind !== 'dense') return;
-      tensors.push([`layers.${i}.kernel`, { shape: [s.inputs, s.units], data: params.subarray(s.kernelOffset, s.kernelOffset + s.inputs * s.units) }]);
-      if (s.useBias) tensors.push([`layers.${i}.bias`, { shape: [s.units], data: params.subarray(s.biasOffset, s.biasOffset + s.units) }]);
-    });
-    return encodeSafetensors(tensors, meta);
+    return encodeNetwork(this.#snapshot(), extra);
   }
 
-  /** Parses a safetensors buffer written by `toSafetensors`/`save`. */
+  /**
+   * Parses a safetensors buffer written by `toSafetensors`/`save`. The bytes are untrusted:
+   * everything they declare is checked against them before the network is allocated, so
+   * time and memory are linear in their length (see `lib/serialize.ts`, SECURITY.md).
+   * @throws TypeError/RangeError with code `DENSELY_INVALID_MODEL` naming `source`.
+   */
   static fromSafetensors(bytes: Uint8Array, options: { backend?: 'auto' | 'native' | 'js' } = {}, source = 'bytes'): Network {
-    if (!(bytes instanceof Uint8Array)) throw invalid('a Uint8Array', source, describe(bytes));
-    let decoded;
-    try {
-      decoded = decodeSafetensors(bytes);
-    } catch (e) {
-      throw invalid('a densely safetensors file', source, `an unreadable one: ${(e as Error).message}`);
-    }
-    const { tensors, metadata } = decoded;
-    if (metadata[META_FORMAT] !== 'densely' || metadata[META_ARCH] === undefined) {
-      throw invalid('a densely safetensors file (__metadata__ with format "densely" and an architecture)', source, 'a file without them');
-    }
-    let arch: { inputs?: unknown; layers?: unknown };
-    try {
-      arch = JSON.parse(metadata[META_ARCH]!) as typeof arch;
-    } catch {
-      throw invalid('a densely safetensors file', source, 'an unparsable architecture in __metadata__');
-    }
-    const seed = Number(metadata[META_SEED] ?? '0');
-    const net = Network.#fromArchitecture(arch.inputs, arch.layers, Number.isInteger(seed) ? seed : 0, options.backend, source);
-    const weights = net.#spec.layers.flatMap((s, i) => {
-      if (s.kind !== 'dense') return [];
-      const k = tensors.get(`layers.${i}.kernel`);
-      if (!k || k.shape.length !== 2 || k.shape[0] !== s.inputs || k.shape[1] !== s.units) {
-        throw invalid(`tensor layers.${i}.kernel of shape [${s.inputs}, ${s.units}]`, source, k ? `shape [${k.shape.join(', ')}]` : 'none');
-      }
-      const b = tensors.get(`layers.${i}.bias`);
-      if (s.useBias && (!b || b.shape.length !== 1 || b.shape[0] !== s.units)) {
-        throw invalid(`tensor layers.${i}.bias of shape [${s.units}]`, source, b ? `shape [${b.shape.join(', ')}]` : 'none');
-      }
-      return [{ kernel: k.data, bias: s.useBias ? b!.data : null }];
-    });
-    net.setWeights(weights);
-    const user: Record<string, string> = {};
-    for (const [k, v] of Object.entries(metadata)) if (!RESERVED_META.includes(k)) user[k] = v;
-    net.metadata = user;
-    return net;
+    if (!(bytes instanceof Uint8Array)) throw invalid('a Uint8Array', 'bytes', describe(bytes));
+    const backend = Network.#backendOption(options);
+    return Network.#fromParts(decodeNetwork(bytes, String(source)), backend);
   }
 
   /**
@@ -608,36 +553,22 @@ export class Network {
    * directory, then a rename). `options.metadata` adds string entries to `__metadata__`.
    */
   save(path: string, options: { metadata?: Record<string, string> } = {}): void {
-    if (typeof path !== 'string' || path.length === 0) throw invalid('a file path string', 'path', describe(path));
+    expectPath(path);
     const o = expectOptionalObject(options, 'save options');
     expectKnownKeys(o, ['metadata'], 'save options');
-    const bytes = this.toSafetensors((o.metadata as Record<string, string> | undefined) ?? {});
-    const tmp = `${path}.tmp-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
-    try {
-      writeFileSync(tmp, bytes);
-      renameSync(tmp, path);
-    } catch (e) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* the temporary file was never created */
-      }
-      throw e;
-    }
+    writeFileAtomic(path, this.toSafetensors((o.metadata as Record<string, string> | undefined) ?? {}));
   }
 
-  /** Reads a network saved with `save`. */
+  /** Reads a network saved with `save` (see {@link Network.fromSafetensors}). */
   static async load(path: string, options: { backend?: 'auto' | 'native' | 'js' } = {}): Promise<Network> {
-    if (typeof path !== 'string' || path.length === 0) throw invalid('a file path string', 'path', describe(path));
-    const bytes = await fsp.readFile(path);
-    return Network.fromSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options, path);
+    const backend = Network.#backendOption(options);
+    return Network.#fromParts(decodeNetwork(await readModelFile(path), path), backend);
   }
 
   /** Synchronous {@link Network.load}. */
   static loadSync(path: string, options: { backend?: 'auto' | 'native' | 'js' } = {}): Network {
-    if (typeof path !== 'string' || path.length === 0) throw invalid('a file path string', 'path', describe(path));
-    const bytes = readFileSync(path);
-    return Network.fromSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options, path);
+    const backend = Network.#backendOption(options);
+    return Network.#fromParts(decodeNetwork(readModelFileSync(path), path), backend);
   }
 
   /** Frees native memory now rather than at garbage collection. The network is unusable afterwards. */
@@ -649,18 +580,44 @@ export class Network {
     this.#model.dispose();
   }
 
-  static #fromArchitecture(inputs: unknown, layers: unknown, seed: unknown, backend: unknown, source: string): Network {
-    if (!Array.isArray(layers)) throw invalid('an architecture with a layers array', source, describe(layers));
-    const built = layers.map((l: unknown, i: number) => {
-      const c = expectObject(l, `${source} layers[${i}]`);
-      if (c.type === 'dense') {
-        const { type: _type, units, ...rest } = c;
-        return new Dense(units as number, rest as DenseOptions);
-      }
-      if (c.type === 'dropout') return new Dropout(c.rate as number);
-      throw invalid("layer type 'dense' or 'dropout'", `${source} layers[${i}].type`, describe(c.type));
-    });
-    return new Network({ inputs: inputs as number, layers: built, seed: seed as number, backend: backend as NetworkOptions['backend'] });
+  static #backendOption(options: unknown): NetworkOptions['backend'] {
+    const o = expectOptionalObject(options, 'options');
+    expectKnownKeys(o, ['backend'], 'options');
+    return o.backend as NetworkOptions['backend'];
+  }
+
+  /** A network of checked parts (`lib/serialize.ts`): built, then given the stored parameters. */
+  static #fromParts(p: NetworkParts, backend: NetworkOptions['backend']): Network {
+    let net: Network;
+    Network.#restoring = true;
+    try {
+      net = new Network({ inputs: p.inputs, layers: p.layers, seed: p.seed, backend });
+    } finally {
+      Network.#restoring = false;
+    }
+    // The stored parameters tile the whole array (lib/backend/types.ts), so every
+    // parameter the skipped initializers would have drawn is overwritten here.
+    net.#model.params.set(p.params);
+    net.metadata = p.metadata;
+    return net;
+  }
+
+  #snapshot(): NetworkSnapshot {
+    return { inputs: this.inputs, seed: this.seed, layers: this.layers, plan: this.#plan, params: this.#model.params, metadata: this.metadata };
+  }
+
+  /**
+   * Rejects a batch of `rows` rows whose activation buffers (rows × the widest layer) would
+   * pass {@link MAX_ELEMENTS}: the same limit on both backends, before anything is allocated.
+   */
+  #checkBatchRows(rows: number, name: string): void {
+    if (rows * this.#plan.maxWidth > MAX_ELEMENTS) {
+      throw tooLarge(
+        `at most ${maxBatchRows(this.#plan.maxWidth)} rows per batch (rows × the widest layer, ${this.#plan.maxWidth}, at most ${MAX_ELEMENTS} = 2^32 − 1 activations)`,
+        name,
+        `${rows} rows`,
+      );
+    }
   }
 
   #denseSpecs(): DenseSpec[] {

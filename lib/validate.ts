@@ -44,6 +44,45 @@ export function invalid(what: string, name: string, received: string, kind: 'typ
   return withCode(kind === 'type' ? new TypeError(msg) : new RangeError(msg), 'DENSELY_INVALID_ARGUMENT');
 }
 
+/**
+ * The largest element count of any one buffer densely allocates (parameters, a layer's
+ * kernel, a batch's activations): 2^32 − 1, the native core's parameter index range and,
+ * to one element, V8's longest typed array on 64-bit Node 20 (2^32 elements). Checked
+ * before anything is allocated, identically on both backends.
+ */
+export const MAX_ELEMENTS = 4294967295;
+
+/** "Expected <what> for <name> but received <received>" as a RangeError with code `DENSELY_TOO_LARGE`: a size limit (name the limit in `what`). */
+export function tooLarge(what: string, name: string, received: string): DenselyError {
+  return withCode(new RangeError(`Expected ${what} for ${name} but received ${received}`), 'DENSELY_TOO_LARGE');
+}
+
+/** "Expected <what> for <name> but received <received>" with code `DENSELY_INVALID_MODEL`: a model file or `toJSON` object that is not a valid network. */
+export function invalidModel(what: string, name: string, received: string, kind: 'type' | 'range' = 'type'): DenselyError {
+  const msg = `Expected ${what} for ${name} but received ${received}`;
+  return withCode(kind === 'type' ? new TypeError(msg) : new RangeError(msg), 'DENSELY_INVALID_MODEL');
+}
+
+/**
+ * Runs `check` and gives the argument errors it throws (`DENSELY_INVALID_ARGUMENT`,
+ * `DENSELY_TOO_LARGE`) the code `DENSELY_INVALID_MODEL`, message unchanged: the checks of
+ * the constructor's arguments, applied to what a model file or JSON object declares.
+ */
+export function asModelError<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    const code = (e as Partial<DenselyError>).code;
+    if (code === 'DENSELY_INVALID_ARGUMENT' || code === 'DENSELY_TOO_LARGE') (e as DenselyError).code = 'DENSELY_INVALID_MODEL';
+    throw e;
+  }
+}
+
+/** `s` cut to its first `max` characters plus '…' when longer (names from untrusted input in messages). */
+export function elide(s: string, max = 40): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
 export function busyError(method: string): DenselyError {
   return withCode(
     new Error(`Network is busy: ${method}() cannot run while a fit() is in progress on the same network; await the fit or abort it with its signal first`),
@@ -65,7 +104,7 @@ export function expectOptionalObject(value: unknown, name: string): Record<strin
 export function expectKnownKeys(obj: Record<string, unknown>, allowed: readonly string[], name: string): void {
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key)) {
-      throw invalid(`only the options ${allowed.map((k) => `'${k}'`).join(', ')}`, name, `unknown option '${key}'`);
+      throw invalid(`only the options ${allowed.map((k) => `'${k}'`).join(', ')}`, name, `unknown option '${elide(key)}'`);
     }
   }
 }
@@ -99,6 +138,14 @@ export function expectNumber(
       what += maxExclusive ? ` < ${max}` : ` ≤ ${max}`;
     }
     throw invalid(what, name, describe(value), typeof value === 'number' ? 'range' : 'type');
+  }
+  return value;
+}
+
+/** A finite number that float32 represents without overflow (|value| ≤ FLT_MAX): what the native core stores. */
+export function expectFloat32(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !(Math.abs(value) <= FLT_MAX)) {
+    throw invalid('a finite float32 number (|value| ≤ 3.4028234663852886e38)', name, describe(value), typeof value === 'number' ? 'range' : 'type');
   }
   return value;
 }

@@ -1,6 +1,9 @@
 import type { ActivationName } from '../backend/types';
 import { INITIALIZERS, type InitializerName } from '../initializers';
-import { expectBoolean, expectInteger, expectKnownKeys, expectNumber, expectOneOf, expectOptionalObject } from '../validate';
+import { expectBoolean, expectFloat32, expectInteger, expectKnownKeys, expectOneOf, expectOptionalObject } from '../validate';
+
+/** The widest layer (and the most inputs) a network may have: 2^24, below which float32 counts rows and indices exactly. */
+export const MAX_WIDTH = 1 << 24;
 
 export const ACTIVATIONS: readonly ActivationName[] = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'softmax', 'gelu'];
 
@@ -14,7 +17,7 @@ export interface DenseOptions {
   kernelInitializer?: InitializerName;
   /** Default `'zeros'`. */
   biasInitializer?: InitializerName;
-  /** Slope of `leakyRelu` for z < 0. Default `0.01` (PyTorch's). */
+  /** Slope of `leakyRelu` for z < 0, a finite float32. Default `0.01` (PyTorch's). */
   alpha?: number;
 }
 
@@ -37,7 +40,7 @@ export class Dense {
   readonly alpha: number;
 
   constructor(units: number, options?: DenseOptions) {
-    const units_ = expectInteger(units, 'units', 1, 1 << 24);
+    const units_ = expectInteger(units, 'units', 1, MAX_WIDTH);
     const o = expectOptionalObject(options, 'Dense options');
     expectKnownKeys(o, ['activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'alpha'], 'Dense options');
     this.units = units_;
@@ -45,7 +48,7 @@ export class Dense {
     this.useBias = o.useBias === undefined ? true : expectBoolean(o.useBias, 'useBias');
     this.kernelInitializer = o.kernelInitializer === undefined ? 'glorotUniform' : expectOneOf(o.kernelInitializer, INITIALIZERS, 'kernelInitializer');
     this.biasInitializer = o.biasInitializer === undefined ? 'zeros' : expectOneOf(o.biasInitializer, INITIALIZERS, 'biasInitializer');
-    this.alpha = o.alpha === undefined ? 0.01 : expectNumber(o.alpha, 'alpha');
+    this.alpha = o.alpha === undefined ? 0.01 : expectFloat32(o.alpha, 'alpha');
     Object.freeze(this);
   }
 

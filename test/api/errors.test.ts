@@ -66,6 +66,9 @@ describe(`construction errors (${BACKEND})`, () => {
     throwsForm(() => new Network({ inputs: 3, layers, backend: BACKEND, seed: -1 }), 'seed', '-1');
     throwsForm(() => new Network({ inputs: 3, layers, backend: BACKEND, seed: 1.5 }), 'seed', '1.5');
     expect(() => new Network({ inputs: 3, layers, backend: BACKEND, input: 3 } as never)).toThrow(/^Expected .+ for .+ but received .*input/);
+    // An unknown option's name is elided: the message stays short whatever the key.
+    const long = 'k'.repeat(20_000);
+    expect(() => new Network({ inputs: 3, layers, backend: BACKEND, [long]: 3 } as never)).toThrow(new RegExp(`^Expected .+ but received unknown option '${'k'.repeat(40)}…'$`));
   });
 
   it('Dense and Dropout options, unknown activation names', () => {
@@ -77,6 +80,8 @@ describe(`construction errors (${BACKEND})`, () => {
     throwsForm(() => new Dense(3, { biasInitializer: 'random' as 'zeros' }), 'biasInitializer', '"random"');
     throwsForm(() => new Dense(3, { useBias: 'yes' as unknown as boolean }), 'useBias', '"yes"');
     throwsForm(() => new Dense(3, { alpha: NaN }), 'alpha', 'NaN');
+    // The native core stores alpha as a float32: beyond its range is an argument error on both backends.
+    throwsForm(() => new Dense(1, { activation: 'leakyRelu', alpha: 1e39 }), 'alpha', '1e+39');
     throwsForm(() => new Dropout(1), 'rate', '1');
     throwsForm(() => new Dropout(-0.1), 'rate', '-0.1');
     throwsForm(() => new Dropout(NaN), 'rate', 'NaN');

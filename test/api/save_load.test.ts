@@ -177,9 +177,191 @@ describe(`save / load (${BACKEND})`, () => {
     });
   });
 
+  it('a loaded network trains exactly as the one saved (same seed: shuffling and dropout streams)', async () => {
+    const net = makeNetwork();
+    const loaded = Network.fromSafetensors(net.toSafetensors(), { backend: BACKEND });
+    const x = new TestRng(10).float32Array(24 * 5, -1, 1);
+    const y = new Float32Array(24 * 3).map((_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0));
+    for (const n of [net, loaded]) {
+      n.compile({ loss: 'categoricalCrossentropy', optimizer: 'adam' });
+      await n.fit(x, y, { epochs: 3, batchSize: 5, shuffle: true });
+    }
+    net.getWeights().forEach((w, i) => expectBitExact(loaded.getWeights()[i]!.kernel, w.kernel, `layer ${i} kernel after fit`));
+  });
+
   it('loading a file that is not safetensors rejects with a message naming the path', async () => {
     const path = join(dir, 'junk.safetensors');
     writeFileSync(path, Buffer.from('not a model'));
     await expect(Network.load(path, { backend: BACKEND })).rejects.toThrow(/^Expected .* for .*junk\.safetensors but received /);
+  });
+});
+
+/** A file's header (parsed) and data section, and the file again from (changed) parts. */
+function parts(bytes: Uint8Array): { header: Record<string, any>; data: Buffer } {
+  const b = Buffer.from(bytes);
+  const n = Number(b.readBigUInt64LE(0));
+  return { header: JSON.parse(b.subarray(8, 8 + n).toString('utf8')) as Record<string, any>, data: b.subarray(8 + n) };
+}
+
+function file(header: unknown, data: Buffer, headerText = JSON.stringify(header)): Buffer {
+  const h = Buffer.from(headerText, 'utf8');
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(h.length));
+  return Buffer.concat([len, h, data]);
+}
+
+function rejection(fn: () => unknown): Error & { code?: string } {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error & { code?: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+describe(`model files are untrusted input (${BACKEND})`, () => {
+  const valid = makeNetwork().toSafetensors({ note: 'kept' });
+  const load = (bytes: Uint8Array): Network => Network.fromSafetensors(bytes, { backend: BACKEND }, 'm.safetensors');
+  type Change = (h: Record<string, any>, d: Buffer) => Buffer | void;
+  const arch = (h: Record<string, any>, f: (a: any) => void): void => {
+    const a = JSON.parse(h.__metadata__['densely.architecture']);
+    f(a);
+    h.__metadata__['densely.architecture'] = JSON.stringify(a);
+  };
+  const cases: Array<[string, Change | Buffer, RegExp]> = [
+    ['shorter than a header length', Buffer.alloc(5), /a safetensors file .* but received 5 bytes$/],
+    ['a header length past the end', (h, d) => { const f = file(h, d); f.writeBigUInt64LE(2n ** 63n, 0); return f; }, /header length in \[2, \d+\].* but received 9223372036854775808$/],
+    ['a header that is not JSON', (h, d) => file(h, d, '{"x": nope}'), /UTF-8 JSON/],
+    ['a header that is not UTF-8', (h, d) => file(h, d, '{"\udc00": 1}'.replace('\udc00', '\u00ff')).fill(0xff, 10, 11), /UTF-8 JSON/],
+    ['a dtype other than F32', (h) => { h['layers.0.kernel'].dtype = 'F16'; }, /dtype "F32" for tensor "layers\.0\.kernel" .* received "F16"$/],
+    ['a shape of the wrong type', (h) => { h['layers.0.bias'].shape = ['7']; }, /a shape of at most 8 non-negative integers/],
+    ['offsets past the data', (h, d) => { h['layers.3.bias'].data_offsets = [d.length - 12, d.length + 4]; }, /data_offsets within the \d+ data bytes/],
+    ['offsets that disagree with the shape', (h) => { h['layers.0.bias'].data_offsets[1] += 4; }, /spanning 4 bytes per element/],
+    ['overlapping tensors', (h) => { h['layers.0.bias'].data_offsets = h['layers.0.kernel'].data_offsets.map((o: number) => o); h['layers.0.bias'].shape = h['layers.0.kernel'].shape; }, /tile the data section/],
+    ['bytes after the last tensor', (h, d) => file(h, Buffer.concat([d, Buffer.alloc(4)])), /covering all \d+ data bytes .* ending at byte \d+$/],
+    ['a tensor the architecture does not have', (h, d) => { h['layers.9.kernel'] = { dtype: 'F32', shape: [0], data_offsets: [d.length, d.length] }; }, /only the tensors of the architecture .* received tensor "layers\.9\.kernel"$/],
+    ['a missing bias', (h, d) => { const [b, e] = h['layers.3.bias'].data_offsets; delete h['layers.3.bias']; return file(h, Buffer.concat([d.subarray(0, b), d.subarray(e)])); }, /./],
+    ['a kernel of another shape', (h) => { h['layers.0.kernel'].shape = [7, 5]; }, /tensor layers\.0\.kernel of shape \[5, 7\] .* received shape \[7, 5\]$/],
+    ['a non-finite weight', (h, d) => { d.writeFloatLE(NaN, 8); }, /finite values in tensor layers\.0\.kernel .* received NaN at element 2$/],
+    ['another format', (h) => { h.__metadata__.format = 'pt'; }, /format "densely"/],
+    ['version 999', (h) => { h.__metadata__['densely.version'] = '999'; }, /densely\.version "1" .* received "999"$/],
+    ['a seed that is no uint32', (h) => { h.__metadata__['densely.seed'] = '4294967296'; }, /densely\.seed as a uint32/],
+    ['non-string metadata', (h) => { h.__metadata__.epochs = 5; }, /a string for __metadata__ entry "epochs" .* received 5$/],
+    ['an architecture of null', (h) => { h.__metadata__['densely.architecture'] = 'null'; }, /architecture as an object .* received null$/],
+    ['an unknown layer type', (h) => arch(h, (a) => { a.layers[1].type = 'conv'; }), /'dense' or 'dropout' for .*architecture\.layers\[1\]\.type but received "conv"$/],
+    ['fractional units', (h) => arch(h, (a) => { a.layers[0].units = 7.5; }), /integer in \[1, 16777216\] for .*architecture\.layers\[0\]\.units but received 7\.5$/],
+    ['units as a string', (h) => arch(h, (a) => { a.layers[0].units = '7'; }), /layers\[0\]\.units but received "7"$/],
+    ['an unknown activation', (h) => arch(h, (a) => { a.layers[0].activation = 'swish'; }), /layers\[0\]\.activation but received "swish"$/],
+    ['alpha beyond float32', (h) => arch(h, (a) => { a.layers[2].alpha = 1e39; }), /finite float32 .*layers\[2\]\.alpha but received 1e\+39$/],
+    ['a dropout rate of 1', (h) => arch(h, (a) => { a.layers[1].rate = 1; }), /layers\[1\]\.rate but received 1$/],
+    ['inputs 20000 × units 20000 over tiny tensors', (h) => arch(h, (a) => { a.inputs = 20000; a.layers = [{ type: 'dense', units: 20000 }]; }), /tensor layers\.0\.kernel of shape \[20000, 20000\]/],
+    ['inputs 65536 × units 65536 (over the parameter limit)', (h) => arch(h, (a) => { a.inputs = 65536; a.layers = [{ type: 'dense', units: 65536 }]; }), /at most 4294967295 \(2\^32 − 1\) parameters/],
+  ];
+
+  for (const [what, change, message] of cases) {
+    it(`rejects ${what} with DENSELY_INVALID_MODEL`, () => {
+      let bytes: Buffer;
+      if (Buffer.isBuffer(change)) bytes = change;
+      else {
+        const { header, data } = parts(valid);
+        const d = Buffer.from(data);
+        bytes = change(header, d) ?? file(header, d);
+      }
+      const t0 = performance.now();
+      const e = rejection(() => load(bytes));
+      expect(performance.now() - t0).toBeLessThan(1000);
+      expect(e.code, e.message).toBe('DENSELY_INVALID_MODEL');
+      expect(e.message).toMatch(/^Expected .+ for .*m\.safetensors.* but received .+$/s);
+      expect(e.message).toMatch(message);
+      expect(e.message.length).toBeLessThan(300);
+    });
+  }
+
+  it('elides long names: a 20,000-character tensor name, metadata key and activation', () => {
+    const long = 'n'.repeat(20_000);
+    const variants: Change[] = [
+      (h, d) => { h[long] = { dtype: 'F32', shape: [0], data_offsets: [d.length, d.length] }; },
+      (h) => { h.__metadata__[long] = 5; },
+      (h) => arch(h, (a) => { a.layers[0].activation = long; }),
+      (h) => arch(h, (a) => { a.layers[0][long] = 1; }),
+    ];
+    for (const change of variants) {
+      const { header, data } = parts(valid);
+      const e = rejection(() => load(change(header, data) ?? file(header, data)));
+      expect(e.code).toBe('DENSELY_INVALID_MODEL');
+      expect(e.message.length).toBeLessThan(300);
+      expect(e.message).toContain(`${'n'.repeat(40)}…`);
+    }
+    // A long path is cut to its last 60 characters.
+    const e = rejection(() => Network.fromSafetensors(Buffer.alloc(3), { backend: BACKEND }, `/${'d'.repeat(5000)}/m.safetensors`));
+    expect(e.message.length).toBeLessThan(300);
+    expect(e.message).toContain('…ddd');
+  });
+
+  it('accepts the valid file it started from, user metadata included', () => {
+    const net = load(valid);
+    expect(net.metadata).toEqual({ note: 'kept' });
+    expectBitExact(net.getWeights()[0]!.kernel, makeNetwork().getWeights()[0]!.kernel, 'kernel');
+  });
+});
+
+describe(`fromJSON applies the same rules up front (${BACKEND})`, () => {
+  const json = (): any => JSON.parse(JSON.stringify(makeNetwork().toJSON()));
+  const from = (j: unknown): Network => Network.fromJSON(j as never, { backend: BACKEND });
+
+  it('refuses what save would refuse: version 999, non-string or reserved metadata', () => {
+    const cases: Array<[(j: any) => void, RegExp]> = [
+      [(j) => { j.version = 999; }, /^Expected format version 1 for json\.version but received 999$/],
+      [(j) => { j.metadata = { epochs: 5 }; }, /^Expected a string for json\.metadata\["epochs"\] but received 5$/],
+      [(j) => { j.metadata = { format: 'x' }; }, /^Expected metadata keys other than .* for json\.metadata but received "format"$/],
+    ];
+    for (const [change, message] of cases) {
+      const j = json();
+      change(j);
+      const e = rejection(() => from(j));
+      expect(e.code).toBe('DENSELY_INVALID_MODEL');
+      expect(e.message).toMatch(message);
+      // save refuses the same metadata.
+      if (Object.keys(j.metadata).length > 0) expect(() => makeNetwork().toSafetensors(j.metadata)).toThrow(/^Expected /);
+    }
+  });
+
+  it('null, unknown keys, bad architecture fields, wrong weight lengths and values', () => {
+    const cases: Array<[(j: any) => any, RegExp]> = [
+      [() => ({ given: null }), /^Expected an object from Network#toJSON\(\) for json but received null$/],
+      [(j) => { j.extra = 1; }, /for json but received unknown option 'extra'$/],
+      [(j) => { j.inputs = null; }, /for json\.inputs but received null$/],
+      [(j) => { j.layers = null; }, /for json\.layers but received null$/],
+      [(j) => { j.layers[0].units = 1e308; }, /for json\.layers\[0\]\.units but received 1e\+308$/],
+      [(j) => { j.seed = -1; }, /for json\.seed but received -1$/],
+      [(j) => { j.weights[0].kernel.pop(); }, /^Expected 35 numbers \(\[5 × 7\]\) for json\.weights\[0\]\.kernel but received an array of length 34$/],
+      [(j) => { j.weights[0].kernel[3] = 1e39; }, /^Expected finite float32 values for json\.weights\[0\]\.kernel\[3\] but received 1e\+39$/],
+      [(j) => { j.weights[1].bias = [1, 2, 3, 4]; }, /for json\.weights\[1\]\.bias but received /],
+      [(j) => { j.inputs = 20000; j.layers = [{ type: 'dense', units: 20000 }]; j.weights = [{ kernel: [[]], bias: [] }]; }, /^Expected 400000000 numbers \(\[20000 × 20000\]\) for json\.weights\[0\]\.kernel but received 1 rows$/],
+    ];
+    for (const [change, message] of cases) {
+      const j = json();
+      const replaced = change(j) as { given: unknown } | undefined;
+      const given = replaced === undefined ? j : replaced.given;
+      const t0 = performance.now();
+      const e = rejection(() => from(given));
+      expect(performance.now() - t0, String(message)).toBeLessThan(1000);
+      expect(e.code, e.message).toBe('DENSELY_INVALID_MODEL');
+      expect(e.message).toMatch(message);
+    }
+  });
+
+  it('accepts nested number[][] kernels and Float32Arrays as well as flat arrays', () => {
+    const net = makeNetwork();
+    const units = net.layers.filter((l): l is Dense => l instanceof Dense).map((l) => l.units);
+    const weights = net.getWeights();
+    const nested = weights.map((w, i) => ({
+      kernel: Array.from({ length: w.kernel.length / units[i]! }, (_, r) => Array.from(w.kernel.subarray(r * units[i]!, (r + 1) * units[i]!))),
+      bias: w.bias ? Array.from(w.bias) : null,
+    }));
+    for (const given of [nested, weights]) {
+      const back = from({ ...net.toJSON(), weights: given });
+      weights.forEach((w, i) => expectBitExact(back.getWeights()[i]!.kernel, w.kernel, `layer ${i}`));
+    }
   });
 });
