@@ -11,6 +11,7 @@ import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors
 import {
   busyError,
   describe,
+  disposedError,
   expectAbortSignal,
   expectBoolean,
   expectFunction,
@@ -155,6 +156,7 @@ export class Network {
   #compiled: Compiled | null = null;
   #fitting = false;
   #epochRunning = false;
+  #disposed = false;
   #step = 0;
   /**
    * fit's private copies of the training data, kept between fits and grown only when a
@@ -498,6 +500,7 @@ export class Network {
 
   /** A short text table of the layers, output widths and parameter counts. */
   summary(): string {
+    this.#guardEpoch('summary');
     const rows: string[] = [`Network (${this.#backend.name} backend, seed ${this.seed})`, `  input            ${this.inputs}`];
     this.#spec.layers.forEach((s, i) => {
       if (s.kind === 'dense') {
@@ -640,13 +643,35 @@ export class Network {
     return Network.fromSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options, path);
   }
 
-  /** Frees native memory now rather than at garbage collection. The network is unusable afterwards. */
+  /**
+   * Frees the network's memory now rather than at garbage collection: the native core's
+   * scratch, optimizer state and network on the native backend, the scratch and optimizer
+   * state on js. Afterwards every method (`predict`, `evaluate`, `gradients`,
+   * `trainOnBatch`, `fit`, `getWeights`, `setWeights`, `compile`, `summary`, `toJSON`,
+   * `toSafetensors`, `save`) throws an `Error` with code `DENSELY_DISPOSED`; properties
+   * (`inputs`, `outputs`, `layers`, `backend`, `disposed`, …) stay readable. A second
+   * `dispose()` does nothing. Where the runtime defines `Symbol.dispose` (Node ≥ 18.18 /
+   * 20.4), `net[Symbol.dispose]()` is the same call, so `using net = …` disposes it at
+   * the end of the block.
+   * @throws Error with code `DENSELY_BUSY` while a `fit` runs on the network (abort it first).
+   * @example
+   * const net = new Network({ inputs: 2, layers: [new Dense(1)] });
+   * net.dispose();
+   * net.predict([[0, 1]]); // throws: code 'DENSELY_DISPOSED'
+   */
   dispose(): void {
+    if (this.#disposed) return;
     this.#guardFit('dispose');
+    this.#disposed = true;
     this.#fitX = new Float32Array(0);
     this.#fitY = new Float32Array(0);
     this.#fitOrder = new Int32Array(0);
     this.#model.dispose();
+  }
+
+  /** Whether `dispose()` was called. */
+  get disposed(): boolean {
+    return this.#disposed;
   }
 
   static #fromArchitecture(inputs: unknown, layers: unknown, seed: unknown, backend: unknown, source: string): Network {
@@ -680,12 +705,27 @@ export class Network {
   }
 
   #guardFit(method: string): void {
+    if (this.#disposed) throw disposedError(method);
     if (this.#fitting) throw busyError(method);
   }
 
   #guardEpoch(method: string): void {
+    if (this.#disposed) throw disposedError(method);
     if (this.#epochRunning) throw busyError(method);
   }
+}
+
+// `using net = new Network(…)` (explicit resource management): defined only where the
+// runtime has Symbol.dispose, so older runtimes see no odd property.
+const symbolDispose = (Symbol as { dispose?: symbol }).dispose;
+if (typeof symbolDispose === 'symbol') {
+  Object.defineProperty(Network.prototype, symbolDispose, {
+    value: function dispose(this: Network): void {
+      this.dispose();
+    },
+    writable: true,
+    configurable: true,
+  });
 }
 
 /**

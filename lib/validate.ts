@@ -51,6 +51,18 @@ export function busyError(method: string): DenselyError {
   );
 }
 
+/**
+ * The error of every method of a network after `dispose()` (code `DENSELY_DISPOSED`).
+ * @example disposedError('predict').message
+ *   // "Expected a network that has not been disposed for predict() but received a disposed network (…)"
+ */
+export function disposedError(method: string): DenselyError {
+  return withCode(
+    new Error(`Expected a network that has not been disposed for ${method}() but received a disposed network (dispose() freed its memory; build or load a new one)`),
+    'DENSELY_DISPOSED',
+  );
+}
+
 export function expectObject(value: unknown, name: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid('an options object', name, describe(value));
   return value as Record<string, unknown>;
