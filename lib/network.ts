@@ -7,6 +7,7 @@ import { Dropout, type Layer } from './layers/dropout';
 import { LOSSES, toTargets } from './losses';
 import { Optimizer, resolveOptimizer } from './optimizers/index';
 import { Rng } from './random';
+import { runSliced, StagingAborted, stageMatrix, stageTargets, type Staging } from './staging';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors';
 import {
   busyError,
@@ -21,9 +22,7 @@ import {
   expectObject,
   expectOneOf,
   expectOptionalObject,
-  FLT_MAX,
   invalid,
-  nonFinite,
   shape,
   toMatrix,
 } from './validate';
@@ -122,6 +121,13 @@ const META_VERSION = 'densely.version';
 const META_ARCH = 'densely.architecture';
 const META_SEED = 'densely.seed';
 const RESERVED_META = [META_FORMAT, META_VERSION, META_ARCH, META_SEED];
+/** fit's staged copies of its data (lib/staging.ts). */
+interface Staged {
+  x: { data: Float32Array; rows: number };
+  y: Float32Array;
+  val: { x: Float32Array; y: Float32Array; rows: number } | null;
+}
+
 /** Rows per chunk when evaluating validation data inside fit (bounds scratch memory and main-thread time). */
 const VALIDATION_CHUNK = 2048;
 
@@ -158,17 +164,6 @@ export class Network {
   #epochRunning = false;
   #disposed = false;
   #step = 0;
-  /**
-   * fit's private copies of the training data, kept between fits and grown only when a
-   * larger data set comes: a fresh buffer of tens of MB costs more in page faults than
-   * an epoch of training, and the copy is what lets the caller reuse its arrays at once.
-   * The batch order buffer is kept the same way. All three view SharedArrayBuffers,
-   * which cannot be detached: the native backend trains on them where they lie (a plain
-   * ArrayBuffer's contents it would have to copy at every epoch).
-   */
-  #fitX: Float32Array = new Float32Array(0);
-  #fitY: Float32Array = new Float32Array(0);
-  #fitOrder: Int32Array = new Int32Array(0);
 
   /**
    * @throws TypeError/RangeError naming the option when the architecture is invalid;
@@ -328,6 +323,13 @@ export class Network {
    * js (it yields between batches) and not at all on native (epochs run on a worker thread).
    * A loss that turns non-finite stops training, keeps the weights of the last finite step
    * and rejects with an error naming the epoch and batch.
+   *
+   * Data: `x`, `y` and `validationData` are copied (and checked) at the start, in slices
+   * of a few milliseconds across turns of the event loop, so a large set does not hold the
+   * loop (lib/staging.ts). Keep those arrays unchanged until the returned promise settles;
+   * a set small enough for the first slice (a few MB) is copied before `fit` returns. The
+   * copies belong to this call and are released when it settles. An abort during the copy
+   * resolves with an empty history.
    */
   async fit(x: Input, y: Targets, options: FitOptions = {}): Promise<History> {
     this.#guardFit('fit');
@@ -345,48 +347,15 @@ export class Network {
     }
     const split = o.validationSplit === undefined ? 0 : expectNumber(o.validationSplit, 'validationSplit', { min: 0, max: 1, maxExclusive: true });
 
-    // x is copied into fit's buffer and checked for non-finite values in the same pass
-    // (the backend's copyInRange: native does it in C++, ~4× faster than a copy and a
-    // scan in JS on tens of MB).
-    const given = toMatrix(x, 'x', this.inputs, false, false);
-    if (this.#fitX.length < given.data.length) this.#fitX = new Float32Array(new SharedArrayBuffer(4 * given.data.length));
-    const all = { data: this.#fitX.subarray(0, given.data.length), rows: given.rows };
-    const bad = this.#backend.copyInRange(given.data, all.data, -FLT_MAX, FLT_MAX);
-    if (bad >= 0) throw nonFinite(given.data[bad]!, bad, 'x', this.inputs);
-    const givenY = toTargets(y, 'y', c.loss, given.rows, this.outputs, false);
-    if (this.#fitY.length < givenY.length) this.#fitY = new Float32Array(new SharedArrayBuffer(4 * givenY.length));
-    const allY = this.#fitY.subarray(0, givenY.length);
-    allY.set(givenY);
+    const vd = o.validationData as unknown[] | undefined;
+    if (vd !== undefined && (!Array.isArray(vd) || vd.length !== 2)) throw invalid('a pair [x, y]', 'validationData', describe(vd));
     const yCols = c.loss === 'sparseCategoricalCrossentropy' ? 1 : this.outputs;
-    let trainRows = all.rows;
-    let val: { x: Float32Array; y: Float32Array; rows: number } | null = null;
-    if (split > 0) {
-      trainRows = Math.floor(all.rows * (1 - split));
-      if (trainRows < 1 || trainRows === all.rows) {
-        throw invalid(`a validationSplit leaving at least one row on each side of ${all.rows} rows`, 'validationSplit', String(split), 'range');
-      }
-      val = {
-        x: all.data.subarray(trainRows * this.inputs),
-        y: allY.subarray(trainRows * yCols),
-        rows: all.rows - trainRows,
-      };
-    } else if (o.validationData !== undefined) {
-      const vd = o.validationData;
-      if (!Array.isArray(vd) || vd.length !== 2) throw invalid('a pair [x, y]', 'validationData', describe(vd));
-      const vx = toMatrix(vd[0], 'validationData[0]', this.inputs, true);
-      val = { x: vx.data, y: toTargets(vd[1], 'validationData[1]', c.loss, vx.rows, this.outputs, true), rows: vx.rows };
-    }
-    const trainX = all.data.subarray(0, trainRows * this.inputs);
-    const trainY = allY.subarray(0, trainRows * yCols);
-
     const history: History = { epochs: [], loss: [] };
     if (c.accuracy) history.accuracy = [];
-    if (val) {
+    if (split > 0 || vd !== undefined) {
       history.valLoss = [];
       if (c.accuracy) history.valAccuracy = [];
     }
-    if (this.#fitOrder.length < trainRows) this.#fitOrder = new Int32Array(new SharedArrayBuffer(4 * trainRows));
-    const order = this.#fitOrder.subarray(0, trainRows);
     const wantAccuracy = c.accuracy;
     const batchEnd = onBatchEnd
       ? (batch: number, loss: number, correct: number, rows: number): void => {
@@ -395,8 +364,52 @@ export class Network {
         }
       : undefined;
 
+    // Busy from here: the data are copied and checked in slices over several turns of the
+    // event loop (lib/staging.ts), then trained on. The copies are local to this call, so
+    // they are released when it settles.
     this.#fitting = true;
     try {
+      const inputs = this.inputs;
+      const outputs = this.outputs;
+      const backend = this.#backend;
+      function* stageAll(): Staging<Staged> {
+        const xs = yield* stageMatrix(x, 'x', inputs, backend);
+        const ys = yield* stageTargets(y, 'y', c.loss, xs.rows, outputs, backend);
+        if (vd === undefined) return { x: xs, y: ys, val: null };
+        const vx = yield* stageMatrix(vd[0], 'validationData[0]', inputs, backend);
+        const vy = yield* stageTargets(vd[1], 'validationData[1]', c.loss, vx.rows, outputs, backend);
+        return { x: xs, y: ys, val: { x: vx.data, y: vy, rows: vx.rows } };
+      }
+      let staged = runSliced(stageAll(), signal);
+      if (staged instanceof Promise) {
+        try {
+          staged = await staged;
+        } catch (e) {
+          if (e instanceof StagingAborted) return history;
+          throw e;
+        }
+      }
+      const all = staged.x;
+      const allY = staged.y;
+      let trainRows = all.rows;
+      let val: { x: Float32Array; y: Float32Array; rows: number } | null = null;
+      if (split > 0) {
+        trainRows = Math.floor(all.rows * (1 - split));
+        if (trainRows < 1 || trainRows === all.rows) {
+          throw invalid(`a validationSplit leaving at least one row on each side of ${all.rows} rows`, 'validationSplit', String(split), 'range');
+        }
+        val = {
+          x: all.data.subarray(trainRows * this.inputs),
+          y: allY.subarray(trainRows * yCols),
+          rows: all.rows - trainRows,
+        };
+      } else {
+        val = staged.val;
+      }
+      const trainX = all.data.subarray(0, trainRows * this.inputs);
+      const trainY = allY.subarray(0, trainRows * yCols);
+      const order = new Int32Array(new SharedArrayBuffer(4 * trainRows));
+
       for (let epoch = 0; epoch < epochs; epoch++) {
         if (signal?.aborted) break;
         fillIdentity(order);
@@ -663,9 +676,6 @@ export class Network {
     if (this.#disposed) return;
     this.#guardFit('dispose');
     this.#disposed = true;
-    this.#fitX = new Float32Array(0);
-    this.#fitY = new Float32Array(0);
-    this.#fitOrder = new Int32Array(0);
     this.#model.dispose();
   }
 

@@ -262,7 +262,7 @@ describe(`fit (${BACKEND})`, () => {
     expectSameWeights(net, twin, `aborted after ${reported} batches`);
   });
 
-  it('fit copies or pins its data: overwriting x and y while it runs changes nothing', async () => {
+  it('fit copies a set that fits its first slice before returning: overwriting x and y while it runs changes nothing', async () => {
     const { x, y } = data(96);
     const val = data(16, 4);
     const a = make();
