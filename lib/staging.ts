@@ -9,8 +9,8 @@
  * never holds the loop for much longer than a slice. A set copied within the first slice
  * is complete before `fit` returns its promise. Between slices the caller's arrays are
  * re-read, never trusted: an array detached or resized meanwhile rejects the fit, a row
- * changed meanwhile is checked like any other. (API.md: the caller keeps its arrays
- * unchanged until the fit's promise settles.)
+ * changed meanwhile is checked like any other. (The contract, in fit's TSDoc and the
+ * README: the caller keeps its arrays unchanged until the fit's promise settles.)
  *
  * Shared buffers because the native backend trains on them where they lie: a plain
  * ArrayBuffer can be detached while an epoch runs on a worker thread, so the binding
