@@ -319,8 +319,9 @@ describe(`fit (${BACKEND})`, () => {
     try {
       const running = net.fit(x, y, { epochs: 2, batchSize: 32, onBatchEnd: () => batches++ });
       // fit returns to the caller after at most one batch (js runs the first one before its
-      // first yield; native runs none on this thread). Input checks and copies happen
-      // synchronously; the lag measurement starts after them.
+      // first yield; native runs none on this thread). This set (2 MB) is checked and
+      // copied within fit's first slice, before it returns; the lag measurement starts
+      // after that (test/api/fit_staging.test.ts covers sets copied over several turns).
       batchesBeforeReturn = batches;
       last = performance.now();
       await running;
