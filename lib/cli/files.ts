@@ -9,7 +9,8 @@
  *   creates its target;
  * - a named pipe (FIFO), character device (`/dev/stdout`, `/dev/null`) or socket: written
  *   through in place, never replaced (a rename would turn it into a regular file); not
- *   atomic, since a reader sees bytes as they come;
+ *   atomic, since a reader sees bytes as they come; opening a pipe waits for a reader,
+ *   as a shell redirection does;
  * - `-`: standard output, where a command allows it (`predict --out -`).
  * An output that is the same file as one of the command's inputs (same device and inode,
  * so through links and different spellings too) is refused before anything is read.
