@@ -20,9 +20,11 @@ import {
   type NetworkParts,
   type NetworkSnapshot,
 } from './serialize';
+import { runSliced, StagingAborted, stageMatrix, stageOrder, stageTargets, type Staging } from './staging';
 import {
   busyError,
   describe,
+  disposedError,
   expectAbortSignal,
   expectBoolean,
   expectFunction,
@@ -32,10 +34,8 @@ import {
   expectObject,
   expectOneOf,
   expectOptionalObject,
-  FLT_MAX,
   invalid,
   MAX_ELEMENTS,
-  nonFinite,
   shape,
   toMatrix,
   tooLarge,
@@ -121,6 +121,13 @@ interface Compiled {
 
 /** Rows per forward pass of predict and evaluate in both backends: their activation buffers hold at most this many rows. */
 const INFERENCE_CHUNK = 1024;
+/** fit's staged copies of its data (lib/staging.ts). */
+interface Staged {
+  x: { data: Float32Array; rows: number };
+  y: Float32Array;
+  val: { x: Float32Array; y: Float32Array; rows: number } | null;
+}
+
 /** Rows per chunk when evaluating validation data inside fit (bounds scratch memory and main-thread time). */
 const VALIDATION_CHUNK = 2048;
 
@@ -163,18 +170,8 @@ export class Network {
   #compiled: Compiled | null = null;
   #fitting = false;
   #epochRunning = false;
+  #disposed = false;
   #step = 0;
-  /**
-   * fit's private copies of the training data, kept between fits and grown only when a
-   * larger data set comes: a fresh buffer of tens of MB costs more in page faults than
-   * an epoch of training, and the copy is what lets the caller reuse its arrays at once.
-   * The batch order buffer is kept the same way. All three view SharedArrayBuffers,
-   * which cannot be detached: the native backend trains on them where they lie (a plain
-   * ArrayBuffer's contents it would have to copy at every epoch).
-   */
-  #fitX: Float32Array = new Float32Array(0);
-  #fitY: Float32Array = new Float32Array(0);
-  #fitOrder: Int32Array = new Int32Array(0);
 
   /**
    * @throws TypeError/RangeError naming the option when the architecture is invalid;
@@ -324,6 +321,13 @@ export class Network {
    * js (it yields between batches) and not at all on native (epochs run on a worker thread).
    * A loss that turns non-finite stops training, keeps the weights of the last finite step
    * and rejects with an error naming the epoch and batch.
+   *
+   * Data: `x`, `y` and `validationData` are copied (and checked) at the start, in slices
+   * of a few milliseconds across turns of the event loop, so a large set does not hold the
+   * loop (lib/staging.ts). Keep those arrays unchanged until the returned promise settles;
+   * a set small enough for the first slice (a few MB) is copied before `fit` returns. The
+   * copies belong to this call and are released when it settles. An abort during the copy
+   * resolves with an empty history.
    */
   async fit(x: Input, y: Targets, options: FitOptions = {}): Promise<History> {
     this.#guardFit('fit');
@@ -341,49 +345,15 @@ export class Network {
     }
     const split = o.validationSplit === undefined ? 0 : expectNumber(o.validationSplit, 'validationSplit', { min: 0, max: 1, maxExclusive: true });
 
-    // x is copied into fit's buffer and checked for non-finite values in the same pass
-    // (the backend's copyInRange: native does it in C++, ~4× faster than a copy and a
-    // scan in JS on tens of MB).
-    const given = toMatrix(x, 'x', this.inputs, false, false);
-    if (this.#fitX.length < given.data.length) this.#fitX = new Float32Array(new SharedArrayBuffer(4 * given.data.length));
-    const all = { data: this.#fitX.subarray(0, given.data.length), rows: given.rows };
-    const bad = this.#backend.copyInRange(given.data, all.data, -FLT_MAX, FLT_MAX);
-    if (bad >= 0) throw nonFinite(given.data[bad]!, bad, 'x', this.inputs);
-    const givenY = toTargets(y, 'y', c.loss, given.rows, this.outputs, false);
-    if (this.#fitY.length < givenY.length) this.#fitY = new Float32Array(new SharedArrayBuffer(4 * givenY.length));
-    const allY = this.#fitY.subarray(0, givenY.length);
-    allY.set(givenY);
+    const vd = o.validationData as unknown[] | undefined;
+    if (vd !== undefined && (!Array.isArray(vd) || vd.length !== 2)) throw invalid('a pair [x, y]', 'validationData', describe(vd));
     const yCols = c.loss === 'sparseCategoricalCrossentropy' ? 1 : this.outputs;
-    let trainRows = all.rows;
-    let val: { x: Float32Array; y: Float32Array; rows: number } | null = null;
-    if (split > 0) {
-      trainRows = Math.floor(all.rows * (1 - split));
-      if (trainRows < 1 || trainRows === all.rows) {
-        throw invalid(`a validationSplit leaving at least one row on each side of ${all.rows} rows`, 'validationSplit', String(split), 'range');
-      }
-      val = {
-        x: all.data.subarray(trainRows * this.inputs),
-        y: allY.subarray(trainRows * yCols),
-        rows: all.rows - trainRows,
-      };
-    } else if (o.validationData !== undefined) {
-      const vd = o.validationData;
-      if (!Array.isArray(vd) || vd.length !== 2) throw invalid('a pair [x, y]', 'validationData', describe(vd));
-      const vx = toMatrix(vd[0], 'validationData[0]', this.inputs, true);
-      val = { x: vx.data, y: toTargets(vd[1], 'validationData[1]', c.loss, vx.rows, this.outputs, true), rows: vx.rows };
-    }
-    const trainX = all.data.subarray(0, trainRows * this.inputs);
-    const trainY = allY.subarray(0, trainRows * yCols);
-    this.#checkBatchRows(Math.min(batchSize, trainRows), 'batchSize');
-
     const history: History = { epochs: [], loss: [] };
     if (c.accuracy) history.accuracy = [];
-    if (val) {
+    if (split > 0 || vd !== undefined) {
       history.valLoss = [];
       if (c.accuracy) history.valAccuracy = [];
     }
-    if (this.#fitOrder.length < trainRows) this.#fitOrder = new Int32Array(new SharedArrayBuffer(4 * trainRows));
-    const order = this.#fitOrder.subarray(0, trainRows);
     const wantAccuracy = c.accuracy;
     const batchEnd = onBatchEnd
       ? (batch: number, loss: number, correct: number, rows: number): void => {
@@ -392,12 +362,60 @@ export class Network {
         }
       : undefined;
 
+    // Busy from here: the data are copied and checked in slices over several turns of the
+    // event loop (lib/staging.ts), then trained on. The copies are local to this call, so
+    // they are released when it settles.
     this.#fitting = true;
     try {
+      const inputs = this.inputs;
+      const outputs = this.outputs;
+      const backend = this.#backend;
+      function* stageAll(): Staging<Staged> {
+        const xs = yield* stageMatrix(x, 'x', inputs, backend);
+        const ys = yield* stageTargets(y, 'y', c.loss, xs.rows, outputs, backend);
+        if (vd === undefined) return { x: xs, y: ys, val: null };
+        const vx = yield* stageMatrix(vd[0], 'validationData[0]', inputs, backend);
+        const vy = yield* stageTargets(vd[1], 'validationData[1]', c.loss, vx.rows, outputs, backend);
+        return { x: xs, y: ys, val: { x: vx.data, y: vy, rows: vx.rows } };
+      }
+      let staged = runSliced(stageAll(), signal);
+      if (staged instanceof Promise) {
+        try {
+          staged = await staged;
+        } catch (e) {
+          if (e instanceof StagingAborted) return history;
+          throw e;
+        }
+        // The last slice ran in this turn: the epoch's set-up (order, shuffle) waits for the next.
+        await nextTick();
+      }
+      const all = staged.x;
+      const allY = staged.y;
+      let trainRows = all.rows;
+      let val: { x: Float32Array; y: Float32Array; rows: number } | null = null;
+      if (split > 0) {
+        trainRows = Math.floor(all.rows * (1 - split));
+        if (trainRows < 1 || trainRows === all.rows) {
+          throw invalid(`a validationSplit leaving at least one row on each side of ${all.rows} rows`, 'validationSplit', String(split), 'range');
+        }
+        val = {
+          x: all.data.subarray(trainRows * this.inputs),
+          y: allY.subarray(trainRows * yCols),
+          rows: all.rows - trainRows,
+        };
+      } else {
+        val = staged.val;
+      }
+      const trainX = all.data.subarray(0, trainRows * this.inputs);
+      const trainY = allY.subarray(0, trainRows * yCols);
+      this.#checkBatchRows(Math.min(batchSize, trainRows), 'batchSize');
+      const order = new Int32Array(new SharedArrayBuffer(4 * trainRows));
+
       for (let epoch = 0; epoch < epochs; epoch++) {
         if (signal?.aborted) break;
-        fillIdentity(order);
-        if (shuffle) this.#shuffleRng.shuffle(order);
+        // The order (and its shuffle) in slices too: a large set's takes longer than one.
+        const ordered = runSliced(stageOrder(order, shuffle ? this.#shuffleRng : null));
+        if (ordered instanceof Promise) await ordered;
         this.#epochRunning = true;
         let result;
         try {
@@ -497,6 +515,7 @@ export class Network {
 
   /** A short text table of the layers, output widths and parameter counts. */
   summary(): string {
+    this.#guardEpoch('summary');
     const rows: string[] = [`Network (${this.#backend.name} backend, seed ${this.seed})`, `  input            ${this.inputs}`];
     this.#spec.layers.forEach((s, i) => {
       if (s.kind === 'dense') {
@@ -571,12 +590,26 @@ export class Network {
     return Network.#fromParts(decodeNetwork(readModelFileSync(path), path), backend);
   }
 
-  /** Frees native memory now rather than at garbage collection. The network is unusable afterwards. */
+  /**
+   * Frees the network's memory now rather than at garbage collection: the native core's
+   * scratch, optimizer state and network on the native backend, the scratch and optimizer
+   * state on js. Afterwards every method (`predict`, `evaluate`, `gradients`,
+   * `trainOnBatch`, `fit`, `getWeights`, `setWeights`, `compile`, `summary`, `toJSON`,
+   * `toSafetensors`, `save`) throws an `Error` with code `DENSELY_DISPOSED`; properties
+   * (`inputs`, `outputs`, `layers`, `backend`, `disposed`, …) stay readable. A second
+   * `dispose()` does nothing. Where the runtime defines `Symbol.dispose` (Node ≥ 18.18 /
+   * 20.4), `net[Symbol.dispose]()` is the same call, so `using net = …` disposes it at
+   * the end of the block.
+   * @throws Error with code `DENSELY_BUSY` while a `fit` runs on the network (abort it first).
+   * @example
+   * const net = new Network({ inputs: 2, layers: [new Dense(1)] });
+   * net.dispose();
+   * net.predict([[0, 1]]); // throws: code 'DENSELY_DISPOSED'
+   */
   dispose(): void {
+    if (this.#disposed) return;
     this.#guardFit('dispose');
-    this.#fitX = new Float32Array(0);
-    this.#fitY = new Float32Array(0);
-    this.#fitOrder = new Int32Array(0);
+    this.#disposed = true;
     this.#model.dispose();
   }
 
@@ -620,6 +653,11 @@ export class Network {
     }
   }
 
+  /** Whether `dispose()` was called. */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
   #denseSpecs(): DenseSpec[] {
     return this.#spec.layers.filter((s): s is DenseSpec => s.kind === 'dense');
   }
@@ -637,19 +675,25 @@ export class Network {
   }
 
   #guardFit(method: string): void {
+    if (this.#disposed) throw disposedError(method);
     if (this.#fitting) throw busyError(method);
   }
 
   #guardEpoch(method: string): void {
+    if (this.#disposed) throw disposedError(method);
     if (this.#epochRunning) throw busyError(method);
   }
 }
 
-/**
- * order[i] ← i. A plain function rather than a loop inside the async `fit`: V8 optimises
- * it at once (on-stack replacement), where the same loop in fit's async body ran in the
- * interpreter for the first calls (~3 ms per 262,144 rows).
- */
-function fillIdentity(order: Int32Array): void {
-  for (let i = 0; i < order.length; i++) order[i] = i;
+// `using net = new Network(…)` (explicit resource management): defined only where the
+// runtime has Symbol.dispose, so older runtimes see no odd property.
+const symbolDispose = (Symbol as { dispose?: symbol }).dispose;
+if (typeof symbolDispose === 'symbol') {
+  Object.defineProperty(Network.prototype, symbolDispose, {
+    value: function dispose(this: Network): void {
+      this.dispose();
+    },
+    writable: true,
+    configurable: true,
+  });
 }

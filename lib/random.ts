@@ -148,6 +148,19 @@ export class Rng {
     return a;
   }
 
+  /**
+   * {@link shuffle} in steps, one block of 4096 positions per step (the same draws, so the
+   * same order and the same generator state at the end): for a caller that spreads a large
+   * shuffle over several turns of the event loop (fit, lib/staging.ts).
+   */
+  *shuffleSteps(a: Int32Array): Generator<void, Int32Array, void> {
+    for (let top = a.length - 1; top > 0; top -= 4096) {
+      this.#shuffleDown(a, top, Math.max(0, top - 4096));
+      yield;
+    }
+    return a;
+  }
+
   #shuffleDown(a: Int32Array, top: number, bottom: number): void {
     if (top + 1 >= 2097152) {
       // Beyond Lemire's exact float64 range: the general nextInt.

@@ -90,6 +90,18 @@ export function busyError(method: string): DenselyError {
   );
 }
 
+/**
+ * The error of every method of a network after `dispose()` (code `DENSELY_DISPOSED`).
+ * @example disposedError('predict').message
+ *   // "Expected a network that has not been disposed for predict() but received a disposed network (…)"
+ */
+export function disposedError(method: string): DenselyError {
+  return withCode(
+    new Error(`Expected a network that has not been disposed for ${method}() but received a disposed network (dispose() freed its memory; build or load a new one)`),
+    'DENSELY_DISPOSED',
+  );
+}
+
 export function expectObject(value: unknown, name: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid('an options object', name, describe(value));
   return value as Record<string, unknown>;
@@ -175,7 +187,7 @@ export interface Matrix {
   cols: number;
 }
 
-function isNumberArray(value: unknown): value is number[] {
+export function isNumberArray(value: unknown): value is number[] {
   return Array.isArray(value) && (value.length === 0 || typeof value[0] === 'number');
 }
 
@@ -238,6 +250,34 @@ export function toMatrix(value: unknown, name: string, cols: number, copy = fals
 }
 
 /**
+ * Rows [from, to) of a number[][] with `cols` columns into `data` (row-major), with
+ * {@link toMatrix}'s checks and messages (finiteness is the caller's). For copies made in
+ * slices (fit's staging): a caller's rows are re-read, so a row changed meanwhile is checked.
+ */
+export function fillRows(value: readonly unknown[], name: string, cols: number, data: Float32Array, from: number, to: number): void {
+  for (let r = from; r < to; r++) {
+    const row = value[r] as unknown;
+    if (!Array.isArray(row) || row.length !== cols) {
+      throw invalid(`a number[][] with ${cols} columns`, name, `row ${r} ${Array.isArray(row) ? `of length ${row.length}` : `as ${describe(row)}`}`, 'range');
+    }
+    for (let c = 0; c < cols; c++) {
+      const v = row[c] as unknown;
+      if (typeof v !== 'number') throw invalid('numbers', `${name}[${r}][${c}]`, describe(v));
+      data[r * cols + c] = v;
+    }
+  }
+}
+
+/** Elements [from, to) of a flat number[] into `data`, with {@link toMatrix}'s checks and messages. */
+export function fillFlat(value: readonly unknown[], name: string, data: Float32Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) {
+    const v = value[i];
+    if (typeof v !== 'number') throw invalid('numbers', `${name}[${i}]`, describe(v));
+    data[i] = v;
+  }
+}
+
+/**
  * Range scans run over chunks of this many elements, one call per chunk: V8 only optimises a
  * function after it has been called a few times, so one long loop in one call would run
  * unoptimised (about 10× slower) the first few times a large batch is checked.
@@ -296,14 +336,19 @@ export function toClassIndices(value: unknown, name: string, classes: number): F
   }
   if (src.length === 0) throw invalid('at least one class index', name, 'an empty array', 'range');
   const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) {
+  fillClassIndices(src, name, classes, out, 0, src.length);
+  return out;
+}
+
+/** Class indices [from, to) of `src` into `out`, each checked as {@link toClassIndices} does. */
+export function fillClassIndices(src: ArrayLike<unknown>, name: string, classes: number, out: Float32Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) {
     const v = src[i];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= classes) {
       throw invalid(`integer class indices in [0, ${classes - 1}]`, name, `${describe(v)} at row ${i}`, 'range');
     }
     out[i] = v;
   }
-  return out;
 }
 
 /** Sum of one row, or -1 if it has a negative element. */
@@ -317,10 +362,10 @@ function rowSum(data: Float32Array, from: number, cols: number): number {
   return sum;
 }
 
-/** Each row a distribution: non-negative, summing to 1 within 1e-3 (categorical cross-entropy targets). */
-export function expectDistributions(y: Matrix, name: string): void {
-  const { data, rows, cols } = y;
-  for (let r = 0; r < rows; r++) {
+/** Each row (of rows [from, to)) a distribution: non-negative, summing to 1 within 1e-3 (categorical cross-entropy targets). */
+export function expectDistributions(y: Matrix, name: string, from = 0, to = y.rows): void {
+  const { data, cols } = y;
+  for (let r = from; r < to; r++) {
     const sum = rowSum(data, r * cols, cols);
     if (sum < 0) {
       let c = 0;
@@ -333,11 +378,13 @@ export function expectDistributions(y: Matrix, name: string): void {
   }
 }
 
-/** Binary targets must lie in [0, 1]. */
-export function expectUnitInterval(y: Matrix, name: string): void {
-  const { data, cols } = y;
-  const i = findOutside(data, 0, 1);
-  if (i >= 0) throw invalid('binary targets in [0, 1]', name, `${data[i]} at [${Math.floor(i / cols)}, ${i % cols}]`, 'range');
+/** Binary targets (of rows [from, to)) must lie in [0, 1]. */
+export function expectUnitInterval(y: Matrix, name: string, from = 0, to = y.rows): void {
+  const { cols } = y;
+  const data = from === 0 && to === y.rows ? y.data : y.data.subarray(from * cols, to * cols);
+  const found = findOutside(data, 0, 1);
+  const i = found < 0 ? found : found + from * cols;
+  if (i >= 0) throw invalid('binary targets in [0, 1]', name, `${y.data[i]} at [${Math.floor(i / cols)}, ${i % cols}]`, 'range');
 }
 
 export function expectAbortSignal(value: unknown, name: string): AbortSignal | undefined {

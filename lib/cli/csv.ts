@@ -4,9 +4,14 @@
  * Parsing is csv-parse's (RFC 4180 quoting, BOM, CRLF); this module adds the checks
  * the command needs, each reported as one line naming the file, line and column:
  * empty file, header without data, empty or duplicate column names, rows with a
- * different number of fields than the header. Blank lines are skipped; fields are
- * trimmed. Line numbers are 1-based physical lines of the file (the header is line 1
- * unless blank lines precede it).
+ * different number of fields than the header. Fields are trimmed.
+ *
+ * One rule for rows: a blank line (empty or only whitespace) is skipped; every other line
+ * is a row, and a row with a missing cell — fewer fields than the header, or an empty
+ * field, as in a line of only commas — is rejected with its line and column (missing
+ * values are not supported). In a one-column file an empty cell and a blank line are the
+ * same thing: skipped. Line numbers are 1-based physical lines of the file (the header is
+ * line 1 unless blank lines precede it).
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
@@ -48,9 +53,10 @@ export function parseCsv(text: string, file: string): CsvTable {
       info: true,
       relax_column_count: true,
       skip_empty_lines: true,
-      skip_records_with_empty_values: true,
       trim: true,
     }) as unknown as Parsed[];
+    // Lines of only whitespace arrive as one empty field (after trim): blank, skipped.
+    records = records.filter((rec) => !(rec.record.length === 1 && rec.record[0] === ''));
   } catch (err) {
     const line = (err as { lines?: number }).lines;
     const text = err instanceof Error ? err.message : String(err);
@@ -87,6 +93,10 @@ export function parseCsv(text: string, file: string): CsvTable {
       throw new CliError(
         `${at(file, line)}: row has ${fields.length} fields but the header has ${header.length} (extra field ${quote(fields[header.length]!)})`,
       );
+    }
+    const empty = fields.indexOf('');
+    if (empty >= 0) {
+      throw new CliError(`${at(file, line, header[empty])}: empty value (missing values are not supported)`);
     }
     rows.push(fields);
     lines.push(line);

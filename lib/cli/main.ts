@@ -96,8 +96,8 @@ Examples:
     .option('--seed <n>', 'seed for the split, initial weights and shuffling', integer(0, 4294967295), 42)
     .addOption(backendOption())
     .addOption(threadsOption())
-    .option('-s, --save <model>', 'write the trained model (safetensors, with preprocessing and class names)')
-    .option('-p, --plot <svg>', 'write the learning curves as an SVG file')
+    .option('-s, --save <model>', 'write the trained model (safetensors, with preprocessing and class names); never the data file')
+    .option('-p, --plot <svg>', 'write the learning curves as an SVG file; never the data file')
     .option('--categorical <columns>', 'treat these comma-separated columns as categorical (one-hot) even if numeric', nameList)
     .option('--drop <columns>', 'ignore these comma-separated columns', nameList)
     .option('--no-chart', 'do not draw the learning curves in the terminal')
@@ -129,7 +129,8 @@ Examples:
     .description('predict with a model written by "densely train --save"; writes CSV')
     .argument('<model>', 'model file (.safetensors)')
     .argument('<file>', 'CSV file with the model\'s input columns (any order; extra columns are ignored)')
-    .option('-o, --out <file>', 'write the predictions to this file instead of stdout')
+    .option('-o, --out <file>', 'write the predictions to this file ("-": stdout, the default); a symlink is followed and its target replaced atomically, a named pipe or device written through')
+    .option('--allow-nonfinite', 'write NaN/Infinity outputs (an overflowing model) instead of failing on the first such row', false)
     .addOption(backendOption())
     .addOption(threadsOption())
     .action(async (model: string, file: string, opts: Record<string, unknown>) => {
@@ -138,6 +139,7 @@ Examples:
         file,
         {
           backend: opts.backend as 'auto' | 'js' | 'native',
+          allowNonFinite: opts.allowNonfinite === true,
           ...(opts.out !== undefined ? { out: opts.out as string } : {}),
           ...(opts.threads !== undefined ? { threads: opts.threads as number } : {}),
         },

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { Network } from '../index';
 import { CliError, messageOf, quote } from './errors';
 import { describeFsError } from './csv';
-import { checkPreprocessing, type Preprocessing } from './preprocess';
+import { checkPreprocessing, shown, type Preprocessing } from './preprocess';
 import type { Task } from './columns';
 
 export const META = {
@@ -92,48 +92,81 @@ export function loadNetwork(path: string, backend: 'auto' | 'js' | 'native'): { 
 }
 
 /**
- * The `densely train` metadata of a loaded network, checked against its shape.
+ * The `densely train` metadata of a loaded network, checked against its shape (what
+ * predict relies on: task, target, preprocessing, classes or target scaling; the
+ * training record is informational and kept only when it is an object).
  * @returns null when the model carries none (written by the library, not the command).
- * @throws CliError when the metadata is present but inconsistent.
+ * @throws CliError naming the file, the metadata entry and the field when it is present
+ *   but inconsistent.
  */
 export function readModelInfo(net: Network, path: string): CliModelInfo | null {
   const m = net.metadata;
-  if (m[META.task] === undefined && m[META.preprocessing] === undefined) return null;
+  if (!hasCliMetadata(m)) return null;
   try {
-    const task = m[META.task];
-    if (task !== 'classification' && task !== 'regression') throw new Error(`unknown task ${quote(String(task))}`);
-    const target = m[META.target];
-    if (typeof target !== 'string') throw new Error('no target column name');
-    const preprocessing = checkPreprocessing(parseJson(m[META.preprocessing], 'preprocessing'));
-    if (preprocessing.inputs !== net.inputs) {
-      throw new Error(`the preprocessing yields ${preprocessing.inputs} inputs but the network takes ${net.inputs}`);
-    }
-    const info: CliModelInfo = { task, target, preprocessing };
-    if (task === 'classification') {
-      const classes = parseJson(m[META.classes], 'classes');
-      if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string')) throw new Error('classes is not a list of names');
-      if (classes.length !== net.outputs) throw new Error(`${classes.length} class names for ${net.outputs} outputs`);
-      info.classes = classes as string[];
-    } else {
-      const s = parseJson(m[META.targetScaling], 'targetScaling') as { mean?: unknown; std?: unknown };
-      if (typeof s !== 'object' || s === null || !Number.isFinite(s.mean) || !Number.isFinite(s.std) || !((s.std as number) > 0)) {
-        throw new Error('targetScaling needs a finite mean and a positive std');
-      }
-      if (net.outputs !== 1) throw new Error(`a regression model needs 1 output, not ${net.outputs}`);
-      info.targetScaling = { mean: s.mean as number, std: s.std as number };
-    }
-    if (m[META.training] !== undefined) info.training = parseJson(m[META.training], 'training') as TrainingRecord;
-    return info;
+    return checkModelInfo(m, net.inputs, net.outputs);
   } catch (err) {
     throw new CliError(`${quote(path, 80)} has corrupt densely train metadata: ${messageOf(err)}`);
   }
 }
 
-function parseJson(text: string | undefined, what: string): unknown {
-  if (text === undefined) throw new Error(`no ${what} entry`);
+/** Whether the metadata has any `densely train` entry. */
+export function hasCliMetadata(m: Record<string, unknown>): boolean {
+  return Object.values(META).some((key) => m[key] !== undefined);
+}
+
+/** readModelInfo's checks. @throws Error "<entry>: <problem>" */
+export function checkModelInfo(m: Record<string, unknown>, inputs: number, outputs: number): CliModelInfo {
+  const task = m[META.task];
+  if (task !== 'classification' && task !== 'regression') throw new Error(`${META.task} should be "classification" or "regression", not ${shown(task)}`);
+  const target = m[META.target];
+  if (typeof target !== 'string') throw new Error(`${META.target} should be the target column's name, not ${shown(target)}`);
+  const preprocessing = entry(m, META.preprocessing, checkPreprocessing);
+  if (preprocessing.inputs !== inputs) {
+    throw new Error(`${META.preprocessing}: the preprocessing yields ${preprocessing.inputs} inputs but the network takes ${inputs}`);
+  }
+  const info: CliModelInfo = { task, target, preprocessing };
+  if (task === 'classification') {
+    info.classes = entry(m, META.classes, (classes) => {
+      if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string')) throw new Error(`should be a list of class names, not ${shown(classes)}`);
+      if (classes.length !== outputs) throw new Error(`${classes.length} class names for ${outputs} outputs`);
+      return classes as string[];
+    });
+  } else {
+    info.targetScaling = entry(m, META.targetScaling, (s) => {
+      const o = s as { mean?: unknown; std?: unknown } | null;
+      if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error(`should be an object { mean, std }, not ${shown(s)}`);
+      if (typeof o.mean !== 'number' || !Number.isFinite(o.mean)) throw new Error(`mean should be a finite number, not ${shown(o.mean)}`);
+      if (typeof o.std !== 'number' || !Number.isFinite(o.std) || !(o.std > 0)) throw new Error(`std should be a finite number > 0, not ${shown(o.std)}`);
+      return { mean: o.mean, std: o.std };
+    });
+    if (outputs !== 1) throw new Error(`${META.task}: a regression model needs 1 output, not ${outputs}`);
+  }
+  if (m[META.training] !== undefined) {
+    try {
+      const t = parseEntry(m[META.training]);
+      if (typeof t === 'object' && t !== null && !Array.isArray(t)) info.training = t as TrainingRecord;
+    } catch {
+      /* informational only: `densely info` shows what it can of it */
+    }
+  }
+  return info;
+}
+
+/** The JSON of a metadata entry. @throws Error when it is missing, not a string or not JSON. */
+export function parseEntry(text: unknown): unknown {
+  if (text === undefined) throw new Error('missing');
+  if (typeof text !== 'string') throw new Error(`not a string but ${shown(text)}`);
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new Error(`the ${what} entry is not valid JSON`);
+    throw new Error('not valid JSON');
+  }
+}
+
+function entry<T>(m: Record<string, unknown>, key: string, check: (value: unknown) => T): T {
+  try {
+    return check(parseEntry(m[key]));
+  } catch (err) {
+    throw new Error(`${key}: ${messageOf(err)}`);
   }
 }

@@ -3,35 +3,51 @@
  * a CSV (columns matched by name, in any order; extra columns ignored) and writes one
  * prediction per row as CSV: the class name and one probability column per class
  * (`p_<class>`), or the predicted value.
+ *
+ * A non-finite output (NaN or ±Infinity: a model whose weights overflow, or a regression
+ * rescaling beyond float64) fails the command, naming the first such row, and nothing is
+ * written. With `allowNonFinite` such cells are written as `NaN`, `Infinity` or
+ * `-Infinity`, and a classification row with one has an empty class cell.
  */
 import { setThreads } from '../index';
-import { CliError, quote } from './errors';
+import { CliError, at, quote } from './errors';
 import { csvLine, readCsv } from './csv';
 import { encode, mapColumns } from './preprocess';
 import { argmaxRows } from './metrics';
-import { checkWritable, writeFileAtomic } from './files';
+import { resolveOutput, writeOutput } from './files';
 import { loadNetwork, readModelInfo } from './model';
 import { resolveRequest } from './runtime';
 import type { Io } from './train';
 
 export interface PredictOptions {
+  /** A file, or `-` for standard output (the default). */
   out?: string;
   backend: 'auto' | 'js' | 'native';
   threads?: number;
+  /** Write NaN/Infinity cells instead of failing on a non-finite output. */
+  allowNonFinite?: boolean;
 }
 
 /** A predicted value for a CSV cell: at most 7 significant digits, shortest form. */
 export function cellNumber(v: number): string {
-  return String(Number(v.toPrecision(7)));
+  return Number.isFinite(v) ? String(Number(v.toPrecision(7))) : String(v);
 }
 
 /** A probability for a CSV cell: 6 decimals, trailing zeros dropped ("1", "0.25", "0.000013"). */
 export function cellProbability(p: number): string {
-  return String(Number(p.toFixed(6)));
+  return Number.isFinite(p) ? String(Number(p.toFixed(6))) : String(p);
+}
+
+function finiteRow(values: ArrayLike<number>, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!Number.isFinite(values[i]!)) return false;
+  return true;
 }
 
 export async function runPredict(modelPath: string, file: string, o: PredictOptions, io: Io): Promise<void> {
-  if (o.out) checkWritable(o.out, 'predictions');
+  const out = resolveOutput(o.out ?? '-', 'predictions', '--out', [
+    { path: modelPath, role: 'the model' },
+    { path: file, role: 'the data file' },
+  ], true);
   const { backend } = resolveRequest(o.backend);
   if (o.threads !== undefined) setThreads(o.threads);
   const { net } = loadNetwork(modelPath, backend);
@@ -47,29 +63,33 @@ export async function runPredict(modelPath: string, file: string, o: PredictOpti
     io.stderr.write(`densely: warning: ${file} column ${quote(name)}: ${count} row${count === 1 ? ' has a category' : 's have categories'} not seen in training (encoded as all zeros)\n`);
   }
   const y = net.predict(x);
+  const values = info.task === 'classification' ? y : Float64Array.from(y, (v) => v * info.targetScaling!.std + info.targetScaling!.mean);
+  const k = info.task === 'classification' ? info.classes!.length : 1;
+  if (o.allowNonFinite !== true) {
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i]!)) {
+        const r = Math.floor(i / k);
+        throw new CliError(
+          `${quote(modelPath, 80)} gives a non-finite output (${String(values[i])}) for ${at(file, table.lines[r]!)} (row ${r + 1}): ` +
+            'its weights or output scaling overflow; nothing was written (--allow-nonfinite writes such outputs as NaN/Infinity)',
+        );
+      }
+    }
+  }
   const lines: string[] = [];
   if (info.task === 'classification') {
     const classes = info.classes!;
-    const k = classes.length;
     lines.push(csvLine([info.target, ...classes.map((c) => `p_${c}`)]));
     const best = argmaxRows(y, k);
     for (let r = 0; r < all.length; r++) {
-      const cells = [classes[best[r]!]!];
+      const cells = [finiteRow(y, r * k, (r + 1) * k) ? classes[best[r]!]! : ''];
       for (let j = 0; j < k; j++) cells.push(cellProbability(y[r * k + j]!));
       lines.push(csvLine(cells));
     }
   } else {
-    const { mean, std } = info.targetScaling!;
     lines.push(csvLine([info.target]));
-    for (let r = 0; r < all.length; r++) lines.push(cellNumber(y[r]! * std + mean));
+    for (let r = 0; r < all.length; r++) lines.push(cellNumber(values[r]!));
   }
-  const text = `${lines.join('\n')}\n`;
-  if (o.out) {
-    writeFileAtomic(o.out, text, 'predictions');
-    io.stderr.write(`densely: wrote ${all.length} predictions to ${o.out}\n`);
-  } else {
-    await new Promise<void>((resolve, reject) => {
-      io.stdout.write(text, (err) => (err ? reject(err) : resolve()));
-    });
-  }
+  await writeOutput(out, `${lines.join('\n')}\n`, 'predictions', io.stdout);
+  if (out.kind !== 'stdout') io.stderr.write(`densely: wrote ${all.length} predictions to ${o.out}\n`);
 }

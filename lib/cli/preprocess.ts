@@ -8,8 +8,13 @@
  *   for the row's category and 0 elsewhere; a category never seen in training encodes
  *   as all zeros.
  * Inputs are laid out column by column in `features` order.
+ *
+ * Statistics are float32 numbers (the network's inputs are float32): a mean beyond
+ * ±3.4e38 or a std outside [1e-12, 3.4e38] is refused in training and, read back from a
+ * model file, marks the file as corrupt. A cell that standardises beyond float32's range
+ * is refused with its line and column.
  */
-import { CliError, quote } from './errors';
+import { CliError, at, quote } from './errors';
 import { columnIndex, listNames, type CsvTable } from './csv';
 import { parseCategoricalColumn, parseNumberCell, type ColumnKind } from './columns';
 
@@ -27,6 +32,11 @@ export interface CategoricalFeature {
 }
 
 export type Feature = NumericFeature | CategoricalFeature;
+
+/** The largest finite float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+/** Standard deviations below this are a constant column: std 1 is used instead. */
+export const MIN_STD = 1e-12;
 
 export interface Preprocessing {
   features: Feature[];
@@ -59,8 +69,12 @@ export function fitPreprocessing(
       const mean = sum / train.length;
       let sq = 0;
       for (const r of train) sq += (v[r]! - mean) ** 2;
-      const std = Math.sqrt(sq / train.length);
-      features.push({ name, kind, mean, std: std < 1e-12 ? 1 : std });
+      const sd = Math.sqrt(sq / train.length);
+      const std = sd < MIN_STD ? 1 : sd;
+      if (!(Math.abs(mean) <= FLOAT32_MAX && std <= FLOAT32_MAX)) {
+        throw new CliError(`${table.file} column ${quote(name)}: values beyond float32's range (±3.4e38; mean ${mean}, std ${std}) cannot be standardised`);
+      }
+      features.push({ name, kind, mean, std });
     } else {
       const cats = new Set<string>();
       for (const r of train) cats.add(table.rows[r]![index]!);
@@ -99,7 +113,14 @@ export function encode(
     const col = columnOf[i]!;
     if (f.kind === 'numeric') {
       for (let k = 0; k < rows.length; k++) {
-        x[k * width + offset] = (parseNumberCell(table, rows[k]!, col) - f.mean) / f.std;
+        const v = parseNumberCell(table, rows[k]!, col);
+        const z = (v - f.mean) / f.std;
+        if (!(Math.abs(z) <= FLOAT32_MAX)) {
+          throw new CliError(
+            `${at(table.file, table.lines[rows[k]!]!, f.name)}: ${v} standardises to ${z} (mean ${f.mean}, std ${f.std}), beyond float32's range (±3.4e38)`,
+          );
+        }
+        x[k * width + offset] = z;
       }
     } else {
       const index = new Map(f.categories.map((c, j) => [c, j] as const));
@@ -115,31 +136,51 @@ export function encode(
   return { x, unseen };
 }
 
-/** Checks a preprocessing object read back from a model file. @throws Error describing the first problem. */
+/**
+ * Checks a preprocessing object read back from a model file (the JSON of the
+ * `densely.cli.preprocessing` entry).
+ * @throws Error naming the first bad field as a path (`features[2].std`) with its value.
+ */
 export function checkPreprocessing(value: unknown): Preprocessing {
-  const bad = (what: string): never => {
-    throw new Error(`invalid preprocessing metadata: ${what}`);
+  const bad = (field: string, what: string, got: unknown): never => {
+    throw new Error(`${field} ${what}, not ${shown(got)}`);
   };
-  if (typeof value !== 'object' || value === null) bad('not an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad('the entry', 'should be an object', value);
   const v = value as { features?: unknown; inputs?: unknown };
-  if (!Array.isArray(v.features) || v.features.length === 0) bad('no features');
+  if (!Array.isArray(v.features) || v.features.length === 0) bad('features', 'should be a non-empty list', v.features);
   const features: Feature[] = [];
-  for (const f of v.features as unknown[]) {
-    const g = f as { name?: string; kind?: string; mean?: number; std?: number; categories?: unknown[] };
-    if (typeof g !== 'object' || g === null || typeof g.name !== 'string') bad('a feature without a name');
+  (v.features as unknown[]).forEach((f, i) => {
+    const pos = `features[${i}]`;
+    if (typeof f !== 'object' || f === null || Array.isArray(f)) bad(pos, 'should be an object', f);
+    const g = f as Record<string, unknown>;
+    if (typeof g.name !== 'string') bad(`${pos}.name`, 'should be a string', g.name);
+    const name = g.name as string;
+    const field = `${pos} (${quote(name, 24)})`;
     if (g.kind === 'numeric') {
-      if (!Number.isFinite(g.mean) || !Number.isFinite(g.std) || !(g.std! > 0)) bad(`feature ${quote(g.name!)} has no valid mean/std`);
-      features.push({ name: g.name!, kind: 'numeric', mean: g.mean!, std: g.std! });
+      if (typeof g.mean !== 'number' || !(Math.abs(g.mean) <= FLOAT32_MAX)) bad(`${field}.mean`, 'should be a finite float32 number (|mean| ≤ 3.4e38)', g.mean);
+      if (typeof g.std !== 'number' || !(g.std >= MIN_STD && g.std <= FLOAT32_MAX)) bad(`${field}.std`, `should be a number in [${MIN_STD}, 3.4e38]`, g.std);
+      features.push({ name, kind: 'numeric', mean: g.mean as number, std: g.std as number });
     } else if (g.kind === 'categorical') {
-      if (!Array.isArray(g.categories) || !g.categories.every((c) => typeof c === 'string')) {
-        bad(`feature ${quote(g.name!)} has no category list`);
-      }
-      features.push({ name: g.name!, kind: 'categorical', categories: [...(g.categories as string[])] });
+      if (!Array.isArray(g.categories) || !g.categories.every((c) => typeof c === 'string')) bad(`${field}.categories`, 'should be a list of strings', g.categories);
+      features.push({ name, kind: 'categorical', categories: [...(g.categories as string[])] });
     } else {
-      bad(`feature ${quote(String(g.name))} has unknown kind ${quote(String(g.kind))}`);
+      bad(`${field}.kind`, 'should be "numeric" or "categorical"', g.kind);
     }
-  }
+  });
   const inputs = features.reduce((s, f) => s + featureWidth(f), 0);
-  if (v.inputs !== inputs) bad(`inputs ${String(v.inputs)} do not match the features (${inputs})`);
+  if (v.inputs !== inputs) bad('inputs', `should be ${inputs} (the features' width)`, v.inputs);
   return { features, inputs };
+}
+
+/** A JSON value for a message, short and on one line. */
+export function shown(value: unknown): string {
+  if (value === undefined) return 'missing';
+  let text: string;
+  try {
+    text = typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > 40 ? `${flat.slice(0, 39)}…` : flat;
 }

@@ -24,7 +24,7 @@ import { accuracy, argmaxRows, confusionMatrix, fmt, formatConfusion, regression
 import { TrainingProgress } from './progress';
 import { learningCurvesSvg, wantsLogScale, type Curves } from './svg';
 import { brailleChart, legend, sideBySide, type Series } from './termchart';
-import { checkWritable, packageRoot, writeFileAtomic } from './files';
+import { packageRoot, resolveOutput, writeOutput, type Output } from './files';
 import { modelMetadata, type TrainingRecord } from './model';
 import { resolveRequest, packageVersion } from './runtime';
 
@@ -137,8 +137,13 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
   const out = (s = ''): boolean => io.stdout.write(`${s}\n`);
   const path = file ?? bundledDigits();
   const shown = file ?? `bundled digits (${join('data', 'digits.csv')})`;
-  if (o.save) checkWritable(o.save, 'model');
-  if (o.plot) checkWritable(o.plot, 'plot');
+  // Outputs are checked before anything is read: writable, and never the data file.
+  const inputs = [{ path, role: 'the data file' }];
+  const saveTo: Output | null = o.save ? resolveOutput(o.save, 'model', '--save', inputs) : null;
+  const plotTo: Output | null = o.plot ? resolveOutput(o.plot, 'plot', '--plot', inputs) : null;
+  if (saveTo?.kind === 'replace' && plotTo?.kind === 'replace' && saveTo.path === plotTo.path) {
+    throw usageError(`--save and --plot name the same file ${quote(o.save!, 80)}; give them different paths`);
+  }
 
   const p = prepare(path, shown, o);
   const rows = p.table.rows.length;
@@ -367,7 +372,7 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
     denselyVersion: packageVersion(),
   };
   out();
-  if (o.save) {
+  if (saveTo) {
     const meta = modelMetadata({
       task: p.task,
       target: p.target,
@@ -376,11 +381,11 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
       ...(p.classes ? { classes: p.classes } : {}),
       ...(scaling ? { targetScaling: scaling } : {}),
     });
-    writeFileAtomic(o.save, net.toSafetensors(meta), 'model');
+    await writeOutput(saveTo, net.toSafetensors(meta), 'model', io.stdout);
     out(`saved     model to ${o.save}`);
   }
-  if (o.plot) {
-    writeFileAtomic(o.plot, learningCurvesSvg({ ...curves, bestEpoch }, `Learning curves: ${p.target} (${file === undefined ? 'bundled digits.csv' : basename(file)})`), 'plot');
+  if (plotTo) {
+    await writeOutput(plotTo, learningCurvesSvg({ ...curves, bestEpoch }, `Learning curves: ${p.target} (${file === undefined ? 'bundled digits.csv' : basename(file)})`), 'plot', io.stdout);
     out(`saved     learning curves to ${o.plot}`);
   }
 }

@@ -57,9 +57,10 @@ describe('inferKind and parseNumericColumn', () => {
     expect(failure(() => parseNumericColumn(u, 0))).toBe('f.csv line 3, column "x": "-Inf" is not a finite number');
   });
 
-  it('reports empty cells', () => {
-    const t = table('x,y\n1,2\n,3\n');
+  it('reports empty cells (parseCsv rejects them first; a table built otherwise is checked here too)', () => {
+    const t = { file: 'f.csv', header: ['x', 'y'], rows: [['1', '2'], ['', '3']], lines: [2, 3] };
     expect(failure(() => inferKind(t, 0))).toBe('f.csv line 3, column "x": empty value (missing values are not supported)');
+    expect(failure(() => table('x,y\n1,2\n,3\n'))).toBe('f.csv line 3, column "x": empty value (missing values are not supported)');
   });
 });
 

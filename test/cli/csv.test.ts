@@ -43,6 +43,21 @@ describe('parseCsv', () => {
     expect(failure('a,b\n1,2\n\n3,4,5\n')).toBe('f.csv line 4: row has 3 fields but the header has 2 (extra field "5")');
   });
 
+  it('one rule for rows: blank lines (empty or whitespace) are skipped, any row with a missing cell is rejected with its line', () => {
+    const t = parseCsv('a,b,c\n1,2,3\n   \n\t\n4,5,6\n', 'f.csv');
+    expect(t.rows).toEqual([
+      ['1', '2', '3'],
+      ['4', '5', '6'],
+    ]);
+    expect(t.lines).toEqual([2, 5]);
+    // A row of only commas has three empty cells: a row with missing cells, not a blank line.
+    expect(failure('a,b,c\n1,2,3\n,,\n4,5,6\n')).toBe('f.csv line 3, column "a": empty value (missing values are not supported)');
+    expect(failure('a,b,c\n1,2,3\n4,,6\n')).toBe('f.csv line 3, column "b": empty value (missing values are not supported)');
+    expect(failure('a,b,c\n1,2,3\n4, ,\n')).toBe('f.csv line 3, column "b": empty value (missing values are not supported)');
+    // In a one-column file an empty cell is a blank line.
+    expect(parseCsv('a\n1\n\n2\n', 'f.csv').rows).toEqual([['1'], ['2']]);
+  });
+
   it('rejects duplicate and empty column names', () => {
     expect(failure('a,b,a\n1,2,3\n')).toBe('f.csv line 1: column name "a" appears twice (columns 1 and 3)');
     expect(failure('a,,c\n1,2,3\n')).toBe('f.csv line 1: column 2 of the header has no name');

@@ -36,6 +36,13 @@ describe('fitPreprocessing', () => {
     const pre = fitPreprocessing(t, [{ index: 0, kind: 'numeric' }], new Map([[0, parseNumericColumn(t, 0)]]), Int32Array.from([0, 1]));
     expect(pre.features[0]).toEqual({ name: 'x', kind: 'numeric', mean: 2, std: 1 });
   });
+
+  it('refuses statistics beyond float32 (what it stores, a model file may hold)', () => {
+    const t = parseCsv('x,y\n1e300,a\n3e300,b\n', 'f.csv');
+    expect(() => fitPreprocessing(t, [{ index: 0, kind: 'numeric' }], new Map([[0, parseNumericColumn(t, 0)]]), Int32Array.from([0, 1]))).toThrow(
+      'f.csv column "x": values beyond float32\'s range (±3.4e38; mean 2e+300, std Infinity) cannot be standardised',
+    );
+  });
 });
 
 describe('encode', () => {
@@ -71,9 +78,10 @@ describe('checkPreprocessing', () => {
   });
 
   it('rejects malformed metadata', () => {
-    expect(() => checkPreprocessing(null)).toThrow(/not an object/);
-    expect(() => checkPreprocessing({ features: [{ name: 'x', kind: 'numeric', mean: 0, std: 0 }], inputs: 1 })).toThrow(/mean\/std/);
-    expect(() => checkPreprocessing({ features: [{ name: 'x', kind: 'numeric', mean: 0, std: 1 }], inputs: 2 })).toThrow(/inputs/);
-    expect(() => checkPreprocessing({ features: [{ name: 'x', kind: 'other' }], inputs: 1 })).toThrow(/unknown kind/);
+    expect(() => checkPreprocessing(null)).toThrow('the entry should be an object, not null');
+    expect(() => checkPreprocessing({ features: [{ name: 'x', kind: 'numeric', mean: 0, std: 0 }], inputs: 1 })).toThrow('features[0] ("x").std should be a number in [1e-12, 3.4e38], not 0');
+    expect(() => checkPreprocessing({ features: [{ name: 'x', kind: 'numeric', mean: 1e308, std: 1 }], inputs: 1 })).toThrow('features[0] ("x").mean should be a finite float32 number (|mean| ≤ 3.4e38), not 1e+308');
+    expect(() => checkPreprocessing({ features: [{ name: 'x', kind: 'numeric', mean: 0, std: 1 }], inputs: 2 })).toThrow("inputs should be 1 (the features' width), not 2");
+    expect(() => checkPreprocessing({ features: [{ name: 'x', kind: 'other' }], inputs: 1 })).toThrow('features[0] ("x").kind should be "numeric" or "categorical", not "other"');
   });
 });

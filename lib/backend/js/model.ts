@@ -232,6 +232,7 @@ export class JsModel implements BackendModel {
     }
     this.#g0 = this.#g1 = this.#xBatch = this.#yBatch = this.#backup = EMPTY;
     this.#optBackup = null;
+    this.#opt = null;
   }
 
   #score(yhat: Float32Array, y: Float32Array, rows: number): EvalResult {
