@@ -18,9 +18,9 @@
 //  4. the same tarball without its prebuilds: install still succeeds, densely falls back
 //     to js with one DENSELY_FALLBACK_JS warning naming why, backend: 'native' throws
 //     that reason;
-//  5. (unless --skip-source-build) the opt-in source build of the installed package
-//     (scripts/build-from-source.cjs, what `npx densely build-native` runs) compiles
-//     the addon and densely loads it;
+//  5. (unless --skip-source-build) the fix that warning suggests, taken from its text
+//     and run as written in the folder it names (`npx densely build-native` in the
+//     user's project), compiles the addon and densely loads it;
 //  6. the CI workflow checks of scripts/pack-test-workflow.cjs.
 //
 //   node scripts/pack-test.cjs [--fast] [--skip-source-build] [--keep]
@@ -377,15 +377,26 @@ const esmFb = runIn(noPre.dir, 'esm.mjs', `import { backendInfo } from 'densely'
 check('ESM import works on the fallback too', esmFb.status === 0 && json(esmFb) && json(esmFb).native === false, esmFb.stderr);
 
 // ------------------------------------------------------------------ source build
+// The fix the fallback warning suggests, run exactly as written where it says: the
+// command between backquotes after "To fix: run", in the folder named after it.
 if (SOURCE_BUILD) {
-  section('opt-in source build of the installed package (`densely build-native`, which runs scripts/build-from-source.cjs)');
+  section('the fix the fallback warning suggests, run as written (a compiler on PATH this time)');
   const env = { ...process.env };
-  for (const k of Object.keys(env)) if (/^(npm_|INIT_CWD$|DENSELY_)/.test(k)) delete env[k];
-  const installedNoPre = path.join(noPre.dir, 'node_modules', 'densely');
-  const r = sh(process.execPath, [path.join(installedNoPre, 'bin', 'densely.cjs'), 'build-native'], { cwd: noPre.dir, env });
-  check('densely build-native compiles the addon', r.status === 0, (r.stdout + r.stderr).split('\n').slice(-15).join('\n'));
-  const after = runIn(noPre.dir, 'info.cjs', `console.log(JSON.stringify(require('densely').backendInfo()));\n`);
-  check('densely then loads the locally built addon', after.status === 0 && json(after) && json(after).native === true, after.stdout + after.stderr);
+  for (const k of Object.keys(env)) if (/^(npm_|INIT_CWD$|DENSELY_|NODE_PATH$)/.test(k)) delete env[k];
+  // A user's shell PATH: without the node_modules/.bin folders `npm run` puts first.
+  env.PATH = (env.PATH || '').split(path.delimiter).filter((d) => !/node_modules|node-gyp-bin/.test(d)).join(path.delimiter);
+  const said = f && f.warnings.find((w) => w.code === 'DENSELY_FALLBACK_JS');
+  const fix = said && /To fix: run `([^`]+)` in (.+?) \(/.exec(said.message);
+  check('the warning names one command and the folder to run it in', Boolean(fix), said ? said.message : 'no warning');
+  if (fix) {
+    const [, command, cwd] = fix;
+    check(`it is the documented command (npx densely build-native) in the user's project`, command === 'npx densely build-native' && path.resolve(cwd) === path.resolve(noPre.dir), `${command} in ${cwd}`);
+    const shell = process.platform === 'win32' ? process.env.ComSpec || 'cmd.exe' : '/bin/sh';
+    const r = sh(shell, process.platform === 'win32' ? ['/d', '/s', '/c', command] : ['-c', command], { cwd, env });
+    check(`\`${command}\` compiles the addon`, r.status === 0, (r.stdout + r.stderr).split('\n').slice(-15).join('\n'));
+    const after = runIn(noPre.dir, 'info.cjs', `console.log(JSON.stringify(require('densely').backendInfo()));\n`);
+    check('densely then loads the locally built addon', after.status === 0 && json(after) && json(after).native === true, after.stdout + after.stderr);
+  }
 }
 
 section('CI workflow (scripts/pack-test-workflow.cjs: YAML, actionlint, npm scripts)');
