@@ -2,6 +2,7 @@ import type { ActivationName } from '../backend/types';
 import { INITIALIZERS, type InitializerName } from '../initializers';
 import { expectBoolean, expectInteger, expectKnownKeys, expectNumber, expectOneOf, expectOptionalObject } from '../validate';
 
+/** Every {@link ActivationName}. */
 export const ACTIVATIONS: readonly ActivationName[] = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'softmax', 'gelu'];
 
 /** Options of {@link Dense}. */
@@ -28,7 +29,9 @@ export interface DenseOptions {
  * new Network({ inputs: 784, layers: [new Dense(128, { activation: 'relu' }), new Dense(10, { activation: 'softmax' })] });
  */
 export class Dense {
+  /** Layer type tag. */
   readonly kind = 'dense' as const;
+  /** Output width (number of units). */
   readonly units: number;
   readonly activation: ActivationName;
   readonly useBias: boolean;
