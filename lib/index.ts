@@ -33,8 +33,8 @@
  *   {@link SGD}, {@link Adam}, {@link AdamW}, {@link RMSProp}.
  * - Runtime: {@link backendInfo}, {@link setThreads}; BLAS-style {@link sgemm}, also at
  *   `densely/kernels`.
- * - The guides: [Errors](../docs/guide/errors.md) (what is checked, every `DENSELY_*`
- *   code) and [Backends and determinism](../docs/guide/backends.md) (native and js,
+ * - The guides (in the package's docs/guide/): {@link Errors} (what is checked, every `DENSELY_*`
+ *   code) and {@link "Backends and determinism" | Backends and determinism} (native and js,
  *   the fallback and how to build the addon, threads, seeds, numerics).
  *
  * @module densely
