@@ -172,6 +172,20 @@ const lifecycle = LIFECYCLE.filter((s) => pkg.scripts && Object.prototype.hasOwn
 check(`no install lifecycle script in the tarball's package.json (${LIFECYCLE.join('/')})`, lifecycle.length === 0, lifecycle.join(', '));
 const repoScripts = JSON.parse(manifestBefore).scripts || {};
 check("the repository's package.json keeps 'prepare' (a clone builds on npm install / npm ci)", typeof repoScripts.prepare === 'string');
+// Every relative link of the shipped markdown (README, docs/) names a shipped file:
+// nothing a user reads points at a file they do not have.
+const brokenLinks = [];
+for (const md of files.filter((f) => /\.md$/i.test(f) && (f === 'README.md' || f.startsWith('docs/')))) {
+  const text = fs.readFileSync(path.join(pkgDir, md), 'utf8');
+  for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+    const target = m[1].split('#')[0];
+    if (!target || /^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
+    const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(md), decodeURI(target)));
+    if (!has(resolved)) brokenLinks.push(`${md}: ${m[1]}`);
+  }
+}
+check('ships the API reference (docs/api/README.md) and the guides', has('docs/api/README.md') && has('docs/guide/errors.md'));
+check('every relative link in README.md and docs/ points at a file in the tarball', brokenLinks.length === 0, brokenLinks.join('\n'));
 const entryFiles = [pkg.main, pkg.types, ...Object.values(pkg.bin || {})].filter(Boolean).map((f) => f.replace(/^\.\//, ''));
 const missingEntries = entryFiles.filter((f) => !has(f));
 check('main, types and bin files are in the tarball', missingEntries.length === 0, missingEntries.join(', '));
