@@ -9,7 +9,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'scripts', 'lifecycle-scripts.cjs');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { LIFECYCLE, transform, enabledLifecycle } = require(cli) as {
   LIFECYCLE: string[];
   transform(text: string, mode: 'disable' | 'enable'): string;
