@@ -6,7 +6,7 @@ try {
   cli = require('../dist/cjs/cli/main.js');
 } catch (err) {
   if (err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes('dist/cjs/cli/main.js')) {
-    process.stderr.write('densely: the command is not built yet; run "npm run build" in the package directory\n');
+    process.stderr.write('densely: the command is not built yet; run "npm run build:ts" in the package directory\n');
     process.exitCode = 1;
     return;
   }

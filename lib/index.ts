@@ -1,6 +1,43 @@
 /**
- * densely: dense neural networks for Node.js, trained by backpropagation on a SIMD C++
- * core or a pure-JS backend with the same numbers. See API.md for the contract.
+ * Dense neural networks for Node.js, trained by backpropagation on a SIMD C++ core or
+ * a pure-JS backend with the same numbers. Every name here is a named export of the
+ * package root: `import { Network, Dense, Adam } from 'densely'` (ESM) or
+ * `require('densely')` (CommonJS); the types ship with the package.
+ *
+ * ```js
+ * const net = new Network({
+ *   inputs: 64,
+ *   layers: [new Dense(64, { activation: 'relu' }), new Dense(10, { activation: 'softmax' })],
+ *   seed: 42,
+ * });
+ * net.compile({ loss: 'sparseCategoricalCrossentropy', optimizer: new Adam({ learningRate: 1e-3 }), metrics: ['accuracy'] });
+ * const history = await net.fit(x, y, { epochs: 30, batchSize: 32, validationSplit: 0.2 });
+ * const probabilities = net.predict(x); // Float32Array, rows × 10
+ * ```
+ *
+ * ## Data
+ * A batch `x` is a row-major `Float32Array` of rows × features values (the row count
+ * is inferred; the length must divide exactly) or an array of rows (`number[][]`).
+ * Targets `y` take the same forms; for `sparseCategoricalCrossentropy` they are one
+ * class index per row (`Int32Array`, `Float32Array` or `number[]`). Outputs are always
+ * row-major `Float32Array`s. densely never modifies your arrays and never keeps them
+ * after a call returns.
+ *
+ * ## Where to look
+ * - {@link Network}: build, compile, train (`fit`, `trainOnBatch`), use (`predict`,
+ *   `evaluate`, `gradients`), save and load (safetensors files).
+ * - Layers: {@link Dense} (activations: {@link ActivationName}; initializers:
+ *   {@link InitializerName}) and {@link Dropout}.
+ * - Losses, each the mean over the batch, with their formulas: {@link LOSSES}.
+ * - Optimizers, each with its update rule (PyTorch's `torch.optim`) and defaults:
+ *   {@link SGD}, {@link Adam}, {@link AdamW}, {@link RMSProp}.
+ * - Runtime: {@link backendInfo}, {@link setThreads}; BLAS-style {@link sgemm}, also at
+ *   `densely/kernels`.
+ * - The guides (in the package's docs/guide/): {@link Errors} (what is checked, every `DENSELY_*`
+ *   code) and {@link "Backends and determinism" | Backends and determinism} (native and js,
+ *   the fallback and how to build the addon, threads, seeds, numerics).
+ *
+ * @module densely
  */
 export { Network } from './network';
 export type {

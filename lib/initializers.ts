@@ -1,8 +1,22 @@
 import type { Rng } from './random';
 
-/** Names accepted for `kernelInitializer` / `biasInitializer`. */
+/**
+ * Names accepted for `kernelInitializer` / `biasInitializer` of {@link Dense}, for a
+ * kernel `[fanIn × fanOut]` (a bias of `units` uses fanIn = fanOut = units):
+ * - `zeros`, `ones`: constant 0 or 1;
+ * - `glorotUniform`: U(−l, l), l = √(6 / (fanIn + fanOut));
+ * - `glorotNormal`: truncated N(0, σ²), σ = √(2 / (fanIn + fanOut));
+ * - `heUniform`: U(−l, l), l = √(6 / fanIn);
+ * - `heNormal`: truncated N(0, σ²), σ = √(2 / fanIn);
+ * - `lecunNormal`: truncated N(0, σ²), σ = √(1 / fanIn).
+ *
+ * The normal ones draw from a standard normal truncated to [−2, 2], rescaled to the
+ * stated σ (the Keras/tfjs variance-scaling convention). Values come from the
+ * network's seed, so the same seed gives the same weights on every backend.
+ */
 export type InitializerName = 'zeros' | 'ones' | 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'lecunNormal';
 
+/** Every {@link InitializerName}. */
 export const INITIALIZERS: readonly InitializerName[] = ['zeros', 'ones', 'glorotUniform', 'glorotNormal', 'heUniform', 'heNormal', 'lecunNormal'];
 
 /**

@@ -1,6 +1,9 @@
 /**
  * `densely/kernels`: BLAS-style building blocks, on the native core when the addon
- * loads, else on the js backend.
+ * loads, else on the js backend. `import { sgemm } from 'densely/kernels'` (also
+ * exported from the package root).
+ *
+ * @module densely/kernels
  */
 import { resolveBackend } from './backend/select';
 import { describe, expectBoolean, expectInteger, expectNumber, invalid } from './validate';

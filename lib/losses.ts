@@ -7,8 +7,10 @@ import { expectDistributions, expectUnitInterval, invalid, shape, toClassIndices
  * - `'mse'`: mean over rows × outputs of (ŷ − y)².
  * - `'mae'`: mean over rows × outputs of |ŷ − y|; gradient sign(ŷ − y), 0 at 0.
  * - `'binaryCrossentropy'`: mean over rows × outputs of −[y·log ŷ + (1−y)·log(1−ŷ)], ŷ clipped to [1e-7, 1 − 1e-7]; targets in [0, 1].
- * - `'categoricalCrossentropy'`: mean over rows of −Σ y·log ŷ, ŷ clipped to [1e-7, 1]; target rows are distributions.
+ * - `'categoricalCrossentropy'`: mean over rows of −Σ y·log ŷ, ŷ clipped to [1e-7, 1]; each target row must
+ *   be a distribution (non-negative, summing to 1 within 1e-3), else the call is rejected.
  * - `'sparseCategoricalCrossentropy'`: the same with one class index per row.
+ *
  * A softmax (resp. sigmoid) output with the matching cross-entropy uses the fused,
  * stable gradient (ŷ − y)/rows (resp. (ŷ − y)/(rows × outputs)).
  */

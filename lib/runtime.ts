@@ -5,6 +5,7 @@ import { expectInteger } from './validate';
 /** The package version (kept in step with package.json by a test). */
 export const VERSION = '0.1.0';
 
+/** What {@link backendInfo} reports. */
 export interface BackendInfo {
   /** Whether the native addon loaded. */
   native: boolean;
@@ -14,6 +15,7 @@ export interface BackendInfo {
   isa: string;
   /** Threads the native core uses (1 on js, which is single-threaded). */
   threads: number;
+  /** The package version, as {@link VERSION}. */
   version: string;
 }
 

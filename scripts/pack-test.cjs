@@ -1,27 +1,33 @@
 #!/usr/bin/env node
 // npm run test:package — the package tested from the outside, as a user gets it:
 //
-//  1. pack: `npm pack` (its prepack/prepare build dist/ and this machine's prebuild);
+//  1. pack: `npm pack` (prepack builds dist/ and this machine's prebuild, then renames
+//     the install lifecycle scripts away; postpack restores them) — package.json must
+//     come back byte-identical;
 //  2. hygiene: what the tarball holds (compiled JS + .d.ts, prebuilds, README, LICENSE,
 //     native sources for source builds; no tests, bench, build folders or TS sources),
-//     the package.json fields, and the glibc 2.17 check of the bundled Linux prebuild;
-//  3. install it into a fresh project with --ignore-scripts and a PATH holding only
-//     node (no compiler, make or python), then require() and import it: the addon
-//     loads (backendInfo().native), a small network trains, its predictions match the
-//     js backend; types resolve for CJS, ESM (node16) and bundler resolution, checked
-//     with tsc and, when it can be installed into .cache/tools, @arethetypeswrong/cli;
+//     the package.json fields (no preinstall/install/postinstall/prepare...), and the
+//     glibc 2.17 check of the bundled Linux prebuild;
+//  3. install it into a fresh project as a user does (`npm install <tarball>`, no
+//     --ignore-scripts) with a PATH holding only node (no compiler, make or python):
+//     npm prints no install-scripts warning, nothing is compiled; then require() and
+//     import it: the addon loads (backendInfo().native), a small network trains, its
+//     predictions match the js backend; types resolve for CJS, ESM (node16) and bundler
+//     resolution, checked with tsc and, when it can be installed into .cache/tools,
+//     @arethetypeswrong/cli;
 //  4. the same tarball without its prebuilds: install still succeeds, densely falls back
 //     to js with one DENSELY_FALLBACK_JS warning naming why, backend: 'native' throws
 //     that reason;
-//  5. (unless --skip-source-build) the opt-in source build of the installed package
-//     (scripts/build-from-source.cjs, what `npx densely build-native` runs) compiles
-//     the addon and densely loads it;
+//  5. (unless --skip-source-build) the fix that warning suggests, taken from its text
+//     and run as written in the folder it names (`npx densely build-native` in the
+//     user's project), compiles the addon and densely loads it;
 //  6. the CI workflow checks of scripts/pack-test-workflow.cjs.
 //
 //   node scripts/pack-test.cjs [--fast] [--skip-source-build] [--keep]
 //     env DENSELY_EXPECT_PREBUILDS="linux-x64/densely.node,..." also requires those
 //     --fast               pack with --ignore-scripts after `npm run build:ts` and
-//                          `node scripts/prebuild.cjs` (skips the full native build)
+//                          `node scripts/prebuild.cjs`, disabling the lifecycle scripts
+//                          around the pack as prepack/postpack do
 //     --keep               keep the temporary folder and print its path
 // Ends with the line "N passed, M failed"; exit status 1 if any check failed.
 'use strict';
@@ -88,13 +94,25 @@ if (FAST) {
   must(npm(['run', 'build:ts'], { cwd: root, stdio: 'inherit' }), 'npm run build:ts');
   must(sh(process.execPath, [path.join(__dirname, 'prebuild.cjs')], { cwd: root, stdio: 'inherit' }), 'prebuild');
 }
-const packed = must(
-  npm(['pack', '--json', '--pack-destination', work, ...(FAST ? ['--ignore-scripts'] : [])], {
+// prepack builds and then disables the lifecycle scripts (scripts/lifecycle-scripts.cjs),
+// postpack re-enables them; --fast skips both hooks, so it does the same around the pack.
+const manifestPath = path.join(root, 'package.json');
+const manifestBefore = fs.readFileSync(manifestPath, 'utf8');
+const lifecycleCli = path.join(__dirname, 'lifecycle-scripts.cjs');
+if (FAST) must(sh(process.execPath, [lifecycleCli, '--disable']), 'lifecycle-scripts --disable');
+let packed;
+try {
+  packed = npm(['pack', '--json', '--pack-destination', work, ...(FAST ? ['--ignore-scripts'] : [])], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
-  }),
-  'npm pack',
-);
+  });
+} finally {
+  if (FAST) sh(process.execPath, [lifecycleCli, '--enable']);
+}
+const manifestAfter = fs.readFileSync(manifestPath, 'utf8');
+if (manifestAfter !== manifestBefore) fs.writeFileSync(manifestPath, manifestBefore);
+must(packed, 'npm pack');
+check("package.json is byte-identical after the pack (postpack restored 'prepare')", manifestAfter === manifestBefore);
 const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('[')))[0];
 const tarball = path.join(work, info.filename);
 const files = info.files.map((f) => f.path).sort();
@@ -149,8 +167,25 @@ check('license is MIT', pkg.license === 'MIT' && fs.readFileSync(path.join(pkgDi
 check('engines.node is ">=18"', pkg.engines && pkg.engines.node === '>=18', JSON.stringify(pkg.engines));
 check('repository names a git URL', Boolean(pkg.repository && /^git\+https:\/\//.test(pkg.repository.url || '')));
 check('"gypfile": false', pkg.gypfile === false);
-const lifecycle = ['preinstall', 'install', 'postinstall'].filter((s) => pkg.scripts && pkg.scripts[s]);
-check('no preinstall/install/postinstall script (npm never compiles on install)', lifecycle.length === 0, lifecycle.join(', '));
+const { LIFECYCLE } = require('./lifecycle-scripts.cjs');
+const lifecycle = LIFECYCLE.filter((s) => pkg.scripts && Object.prototype.hasOwnProperty.call(pkg.scripts, s));
+check(`no install lifecycle script in the tarball's package.json (${LIFECYCLE.join('/')})`, lifecycle.length === 0, lifecycle.join(', '));
+const repoScripts = JSON.parse(manifestBefore).scripts || {};
+check("the repository's package.json keeps 'prepare' (a clone builds on npm install / npm ci)", typeof repoScripts.prepare === 'string');
+// Every relative link of the shipped markdown (README, docs/) names a shipped file:
+// nothing a user reads points at a file they do not have.
+const brokenLinks = [];
+for (const md of files.filter((f) => /\.md$/i.test(f) && (f === 'README.md' || f.startsWith('docs/')))) {
+  const text = fs.readFileSync(path.join(pkgDir, md), 'utf8');
+  for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+    const target = m[1].split('#')[0];
+    if (!target || /^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
+    const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(md), decodeURI(target)));
+    if (!has(resolved)) brokenLinks.push(`${md}: ${m[1]}`);
+  }
+}
+check('ships the API reference (docs/api/README.md) and the guides', has('docs/api/README.md') && has('docs/guide/errors.md'));
+check('every relative link in README.md and docs/ points at a file in the tarball', brokenLinks.length === 0, brokenLinks.join('\n'));
 const entryFiles = [pkg.main, pkg.types, ...Object.values(pkg.bin || {})].filter(Boolean).map((f) => f.replace(/^\.\//, ''));
 const missingEntries = entryFiles.filter((f) => !has(f));
 check('main, types and bin files are in the tarball', missingEntries.length === 0, missingEntries.join(', '));
@@ -189,7 +224,8 @@ function freshProject(name, tgz) {
   const dir = path.join(work, name);
   fs.mkdirSync(dir);
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `densely-${name}`, version: '0.0.0', private: true }, null, 2));
-  const r = npm(['install', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock', tgz], { cwd: dir, env: userEnv });
+  // What a user types (no --ignore-scripts): the package must have nothing to run.
+  const r = npm(['install', '--no-audit', '--no-fund', '--no-package-lock', tgz], { cwd: dir, env: userEnv });
   return { dir, r };
 }
 function runIn(dir, file, source, extraEnv = {}) {
@@ -246,10 +282,13 @@ function excess(a, b, rel, abs) {
 }
 
 // ------------------------------------------------------- install with the prebuild
-section(`install into a fresh project (--ignore-scripts, PATH without compilers: ${toolsOnPath.length ? toolsOnPath.join(',') + ' FOUND' : 'none found'})`);
+section(`install into a fresh project (npm install <tarball>, PATH without compilers: ${toolsOnPath.length ? toolsOnPath.join(',') + ' FOUND' : 'none found'})`);
 check('PATH holds no compiler, make or python', toolsOnPath.length === 0, toolsOnPath.join(', '));
 const app = freshProject('app', tarball);
-check('npm install --ignore-scripts <tarball> succeeds', app.r.status === 0, app.r.stderr);
+check('npm install <tarball> succeeds', app.r.status === 0, app.r.stderr);
+// npm 11 lists every package with preinstall/install/postinstall (and prepare, for a
+// tarball or git source) as "npm warn install-scripts ..." after the install.
+check('npm install <tarball> prints no install-scripts warning', !/install-scripts|install scripts/i.test(app.r.stdout + app.r.stderr), app.r.stderr);
 const installedPkg = path.join(app.dir, 'node_modules', 'densely');
 check('nothing was compiled on install (no build/ folder)', !fs.existsSync(path.join(installedPkg, 'build')));
 
@@ -329,7 +368,7 @@ fs.rmSync(path.join(pkgDir, 'prebuilds'), { recursive: true, force: true });
 const bare = path.join(work, 'densely-noprebuild.tgz');
 must(sh('tar', ['-czf', bare, '-C', unpacked, 'package']), 'tar -c');
 const noPre = freshProject('app-noprebuild', bare);
-check('npm install --ignore-scripts succeeds without a prebuild', noPre.r.status === 0, noPre.r.stderr);
+check('npm install <tarball> succeeds without a prebuild', noPre.r.status === 0, noPre.r.stderr);
 const fb = runIn(noPre.dir, 'train.cjs', trainSource("require('densely')"));
 const f = json(fb);
 check('require("densely") runs and trains on js', fb.status === 0 && f !== null, fb.stderr);
@@ -352,15 +391,26 @@ const esmFb = runIn(noPre.dir, 'esm.mjs', `import { backendInfo } from 'densely'
 check('ESM import works on the fallback too', esmFb.status === 0 && json(esmFb) && json(esmFb).native === false, esmFb.stderr);
 
 // ------------------------------------------------------------------ source build
+// The fix the fallback warning suggests, run exactly as written where it says: the
+// command between backquotes after "To fix: run", in the folder named after it.
 if (SOURCE_BUILD) {
-  section('opt-in source build of the installed package (`densely build-native`, which runs scripts/build-from-source.cjs)');
+  section('the fix the fallback warning suggests, run as written (a compiler on PATH this time)');
   const env = { ...process.env };
-  for (const k of Object.keys(env)) if (/^(npm_|INIT_CWD$|DENSELY_)/.test(k)) delete env[k];
-  const installedNoPre = path.join(noPre.dir, 'node_modules', 'densely');
-  const r = sh(process.execPath, [path.join(installedNoPre, 'bin', 'densely.cjs'), 'build-native'], { cwd: noPre.dir, env });
-  check('densely build-native compiles the addon', r.status === 0, (r.stdout + r.stderr).split('\n').slice(-15).join('\n'));
-  const after = runIn(noPre.dir, 'info.cjs', `console.log(JSON.stringify(require('densely').backendInfo()));\n`);
-  check('densely then loads the locally built addon', after.status === 0 && json(after) && json(after).native === true, after.stdout + after.stderr);
+  for (const k of Object.keys(env)) if (/^(npm_|INIT_CWD$|DENSELY_|NODE_PATH$)/.test(k)) delete env[k];
+  // A user's shell PATH: without the node_modules/.bin folders `npm run` puts first.
+  env.PATH = (env.PATH || '').split(path.delimiter).filter((d) => !/node_modules|node-gyp-bin/.test(d)).join(path.delimiter);
+  const said = f && f.warnings.find((w) => w.code === 'DENSELY_FALLBACK_JS');
+  const fix = said && /To fix: run `([^`]+)` in (.+?) \(/.exec(said.message);
+  check('the warning names one command and the folder to run it in', Boolean(fix), said ? said.message : 'no warning');
+  if (fix) {
+    const [, command, cwd] = fix;
+    check(`it is the documented command (npx densely build-native) in the user's project`, command === 'npx densely build-native' && path.resolve(cwd) === path.resolve(noPre.dir), `${command} in ${cwd}`);
+    const shell = process.platform === 'win32' ? process.env.ComSpec || 'cmd.exe' : '/bin/sh';
+    const r = sh(shell, process.platform === 'win32' ? ['/d', '/s', '/c', command] : ['-c', command], { cwd, env });
+    check(`\`${command}\` compiles the addon`, r.status === 0, (r.stdout + r.stderr).split('\n').slice(-15).join('\n'));
+    const after = runIn(noPre.dir, 'info.cjs', `console.log(JSON.stringify(require('densely').backendInfo()));\n`);
+    check('densely then loads the locally built addon', after.status === 0 && json(after) && json(after).native === true, after.stdout + after.stderr);
+  }
 }
 
 section('CI workflow (scripts/pack-test-workflow.cjs: YAML, actionlint, npm scripts)');

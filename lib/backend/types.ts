@@ -16,8 +16,9 @@
  *
  * ## Numerics shared by every backend (the contract the parity tests check)
  * - Dense forward: `Z = A_prev · W + b`, `A = act(Z)`; Dropout: `A = A ⊙ mask / (1 − rate)`
- *   in training only, mask from {@link dropoutKeep} in `lib/random.ts`.
- * - Losses are the batch mean defined in API.md; loss sums accumulate in float64.
+ *   in training only, mask from `dropoutKeep` in `lib/random.ts`.
+ * - Losses are the batch means documented on `LOSSES` (lib/losses.ts); loss sums
+ *   accumulate in float64.
  * - With a softmax output + categorical/sparse cross-entropy, the output gradient is
  *   `(ŷ − y) / rows`; with a sigmoid output + binaryCrossentropy it is
  *   `(ŷ − y) / (rows × outputs)`; both ignore the clip (the fused, stable form).
@@ -38,8 +39,16 @@
  *   with ŷ clipped (0 outside the clip).
  */
 
+/**
+ * Activation of a {@link Dense} layer, applied element-wise to `z = x·W + b` (softmax
+ * row-wise): `linear` z; `relu` max(0, z); `leakyRelu` z for z > 0, else alpha·z;
+ * `sigmoid` 1/(1 + e^−z); `tanh`; `softmax` e^z / Σ e^z over each row; `gelu` the exact
+ * erf form 0.5·z·(1 + erf(z/√2)). At z = 0 the derivative is the left one, as in PyTorch:
+ * relu′(0) = 0, leakyRelu′(0) = alpha.
+ */
 export type ActivationName = 'linear' | 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'softmax' | 'gelu';
 
+/** Name of a loss for `compile({ loss })`; each is defined on {@link LOSSES}. */
 export type LossName =
   | 'mse'
   | 'mae'
@@ -47,6 +56,10 @@ export type LossName =
   | 'categoricalCrossentropy'
   | 'sparseCategoricalCrossentropy';
 
+/**
+ * Name of an optimizer for `compile({ optimizer })`, meaning that optimizer with its
+ * defaults: {@link SGD}, {@link Adam}, {@link AdamW}, {@link RMSProp}.
+ */
 export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop';
 
 /** Integer codes used across the native boundary. Order is fixed: never reorder. */

@@ -5,6 +5,7 @@ import { expectBoolean, expectFloat32, expectInteger, expectKnownKeys, expectOne
 /** The widest layer (and the most inputs) a network may have: 2^24, below which float32 counts rows and indices exactly. */
 export const MAX_WIDTH = 1 << 24;
 
+/** Every {@link ActivationName}. */
 export const ACTIVATIONS: readonly ActivationName[] = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'softmax', 'gelu'];
 
 /** Options of {@link Dense}. */
@@ -31,7 +32,9 @@ export interface DenseOptions {
  * new Network({ inputs: 784, layers: [new Dense(128, { activation: 'relu' }), new Dense(10, { activation: 'softmax' })] });
  */
 export class Dense {
+  /** Layer type tag. */
   readonly kind = 'dense' as const;
+  /** Output width (number of units). */
   readonly units: number;
   readonly activation: ActivationName;
   readonly useBias: boolean;

@@ -10,7 +10,9 @@ import { expectNumber } from '../validate';
  * @example new Dropout(0.2)
  */
 export class Dropout {
+  /** Layer type tag. */
   readonly kind = 'dropout' as const;
+  /** Probability of dropping a unit in training, in [0, 1). */
   readonly rate: number;
 
   constructor(rate: number) {
@@ -23,4 +25,5 @@ export class Dropout {
   }
 }
 
+/** A layer of a {@link Network}'s `layers`. */
 export type Layer = import('./dense').Dense | Dropout;

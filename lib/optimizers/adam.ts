@@ -5,11 +5,20 @@ import { baseSpec, Optimizer } from './optimizer';
 export const ADAM_DEFAULTS = { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 } as const;
 export const ADAMW_DEFAULTS = { ...ADAM_DEFAULTS, weightDecay: 0.01 } as const;
 
+/** Options of {@link Adam} and {@link AdamW}; each defaults as stated. */
 export interface AdamOptions {
+  /** Step size lr, ≥ 0. Default 0.001. */
   learningRate?: number;
+  /** Decay β1 of the first-moment estimate, in [0, 1). Default 0.9. */
   beta1?: number;
+  /** Decay β2 of the second-moment estimate, in [0, 1). Default 0.999. */
   beta2?: number;
+  /** ε added to the square root of the second moment (outside it), ≥ 0. Default 1e-8. */
   epsilon?: number;
+  /**
+   * Weight decay λ on every parameter including biases: for Adam an L2 penalty added
+   * to the gradient (default 0); for AdamW decoupled, θ ← θ·(1 − lr·λ) (default 0.01).
+   */
   weightDecay?: number;
 }
 

@@ -10,6 +10,7 @@ export { SGD, type SGDOptions } from './sgd';
 export { Adam, AdamW, type AdamOptions } from './adam';
 export { RMSProp, type RMSPropOptions } from './rmsprop';
 
+/** The optimizer names `compile` accepts, each meaning that optimizer with its defaults. */
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['sgd', 'adam', 'adamw', 'rmsprop'];
 
 /** An optimizer instance, or a name meaning that optimizer with its defaults. */

@@ -2,8 +2,12 @@ import type { OptimizerName, OptimizerSpec } from '../backend/types';
 
 /** Base of every optimizer: an immutable bag of hyper-parameters; state lives in the network's backend. */
 export abstract class Optimizer {
+  /** The optimizer's name, as `compile` accepts it. */
   abstract readonly name: OptimizerName;
-  /** The fully resolved hyper-parameters handed to a backend. */
+  /**
+   * The fully resolved hyper-parameters handed to a backend.
+   * @internal
+   */
   abstract toSpec(): OptimizerSpec;
 }
 

@@ -4,11 +4,17 @@ import { baseSpec, Optimizer } from './optimizer';
 
 export const RMSPROP_DEFAULTS = { learningRate: 0.01, rho: 0.99, epsilon: 1e-8, momentum: 0, weightDecay: 0 } as const;
 
+/** Options of {@link RMSProp}; each defaults as stated. */
 export interface RMSPropOptions {
+  /** Step size lr, ≥ 0. Default 0.01. */
   learningRate?: number;
+  /** Decay ρ of the running mean of squared gradients, in [0, 1). Default 0.99. */
   rho?: number;
+  /** ε added to √v (outside the square root), ≥ 0. Default 1e-8. */
   epsilon?: number;
+  /** Momentum factor μ, ≥ 0. Default 0. */
   momentum?: number;
+  /** L2 penalty λ added to the gradient, on every parameter including biases. Default 0. */
   weightDecay?: number;
 }
 

@@ -4,10 +4,15 @@ import { baseSpec, Optimizer } from './optimizer';
 
 export const SGD_DEFAULTS = { learningRate: 0.01, momentum: 0, nesterov: false, weightDecay: 0 } as const;
 
+/** Options of {@link SGD}; each defaults as stated. */
 export interface SGDOptions {
+  /** Step size lr, ≥ 0. Default 0.01. */
   learningRate?: number;
+  /** Momentum factor μ, ≥ 0. Default 0 (plain SGD). */
   momentum?: number;
+  /** Nesterov momentum (needs momentum > 0). Default false. */
   nesterov?: boolean;
+  /** L2 penalty λ added to the gradient, on every parameter including biases. Default 0. */
   weightDecay?: number;
 }
 
@@ -24,6 +29,7 @@ export interface SGDOptions {
  * @example net.compile({ loss: 'mse', optimizer: new SGD({ learningRate: 0.1, momentum: 0.9 }) })
  */
 export class SGD extends Optimizer {
+  /** The name `compile` also accepts for this optimizer with its defaults. */
   readonly name = 'sgd' as const;
   readonly learningRate: number;
   readonly momentum: number;

@@ -6,7 +6,8 @@
  * 1. `process.env.DENSELY_NATIVE_PATH` — an explicit `.node` file (or a folder for
  *    node-gyp-build), for custom builds;
  * 2. `node-gyp-build(<package root>)` — `build/Release/densely.node` from
- *    `npm run build:native`, then `prebuilds/<platform>-<arch>/` shipped in the package.
+ *    `npx densely build-native` (`npm run build:native` in a clone), then
+ *    `prebuilds/<platform>-<arch>/` shipped in the package.
  * The package root is the nearest folder above this file whose package.json is named
  * "densely" (the same walk works from `lib/` in the repository and from `dist/cjs/`).
  */
@@ -53,6 +54,20 @@ function isBinding(value: unknown): value is NativeBinding {
   );
 }
 
+/**
+ * The command that builds the addon for the package at `root`, and the folder to run
+ * it in: inside a user's project (`<project>/node_modules/densely`) the CLI's
+ * `npx densely build-native` from that project, which needs nothing the package does
+ * not ship (node-gyp comes with npm; node-addon-api is fetched when missing); in a
+ * clone, where npx would install the repository as a package, the npm script.
+ */
+export function fixCommand(root: string): { command: string; cwd: string } {
+  const marker = `${path.sep}node_modules${path.sep}`;
+  const at = root.lastIndexOf(marker);
+  if (at >= 0) return { command: 'npx densely build-native', cwd: root.slice(0, at) || path.sep };
+  return { command: 'npm run build:native', cwd: root };
+}
+
 /** node-gyp-build's search (build/Release, build/Debug, prebuilds/<platform>-<arch>) → the .node path. */
 function resolveBuild(dir: string): string {
   return (require('node-gyp-build') as { resolve(dir: string): string }).resolve(dir);
@@ -90,10 +105,12 @@ export function loadBinding(options: { explicit?: string; from?: string } = {}):
       attempts.push(`node-gyp-build(${root}): ${message(err)}`);
     }
   }
+  const build = root === undefined ? undefined : fixCommand(root);
   const fix =
-    root === undefined
+    build === undefined
       ? 'Set DENSELY_NATIVE_PATH to a built densely.node.'
-      : `To fix: run \`npm run build:native\` in ${root} (needs a C++17 compiler and python3), ` +
+      : `To fix: run \`${build.command}\` in ${build.cwd} ` +
+        `(it compiles the addon for this machine and needs a C++17 compiler, make and python3), ` +
         `or set DENSELY_NATIVE_PATH to a built densely.node (no prebuilt binary was found for ${process.platform}-${process.arch}).`;
   return { reason: `Tried: ${attempts.map((a, i) => `(${i + 1}) ${a}`).join('; ')}. ${fix}` };
 }
