@@ -3,7 +3,8 @@
 // per set, a set this CPU lacks reported as skipped):
 // - forward: linear, relu, leakyRelu exact; sigmoid, gelu, softmax within a few float32
 //   ulps; tanh correctly rounded (against libm's float64 tanh) on a dense grid, at the
-//   tiny and saturated ends, for ±0 (sign kept) and NaN;
+//   tiny and saturated ends, for ±0 (sign kept) and NaN; gelu and its derivative on a
+//   dense grid over [−14, 14];
 // - backward: d ⊙ act′ from the same a (and z where act′ needs it), within a few ulps of
 //   the products it rounds (1 − a² and d − Σ d·a cancel, so the allowance scales with
 //   the operands, not the result); the fused bias sum equals the float64 column sums of
@@ -204,6 +205,32 @@ void check_tanh_rounding(Isa isa) {
   if (wrong != 0) std::printf("  tanh on %s: %lld of %zu not correctly rounded\n", isa_name(isa), (long long)wrong, z.size());
 }
 
+// gelu on a dense grid over [−14, 14] (every piece of the avx512 set's erf/erfc: |z|/√2
+// below 1, on each of the 16 intervals up to 9, and past 9), forward and backward,
+// against the float64 reference written with erfc (no cancellation in the lower tail).
+// Allowance: correct rounding (2^-24 relative) plus 1.2e-16·|z| absolute — the
+// baseline forms 1 + erf(z/√2) in float64, which loses the lower tail to cancellation
+// (gelu(−8.3) ≈ −4e-16 comes out 0 there).
+void check_gelu_grid(Isa isa) {
+  std::vector<float> z;
+  for (double v = -14.0; v <= 14.0; v += 0.000917) z.push_back(static_cast<float>(v));
+  const int64_t n = static_cast<int64_t>(z.size());
+  std::vector<float> a(z.size()), d(z.size(), 0.75f);
+  activation_forward(kGelu, 0.0f, z.data(), a.data(), 1, n);
+  activation_backward(kGelu, 0.0f, a.data(), z.data(), d.data(), 1, n, nullptr, nullptr);
+  Worst fw, bw;
+  for (int64_t i = 0; i < n; ++i) {
+    const double zi = z[i];
+    const double cdf = 0.5 * std::erfc(-zi / std::sqrt(2.0));
+    const double grad = cdf + zi * std::exp(-0.5 * zi * zi) / std::sqrt(2.0 * M_PI);
+    const double want_a = zi * cdf, want_d = 0.75 * grad;
+    fw.see(i, a[i], want_a, kUlp * std::fabs(want_a) + 1.2e-16 * std::fabs(zi));
+    bw.see(i, d[i], want_d, 3.0 * kUlp * std::fabs(want_d) + 1.2e-16 * std::fabs(zi));
+  }
+  fw.report("forward grid", kGelu, 0.0f, 1, n, isa);
+  bw.report("backward grid", kGelu, 0.0f, 1, n, isa);
+}
+
 // Elementwise activations: an element alone (the tail path) gives the bits it gets in a
 // long block, and special values behave as the contract says.
 void check_alone_and_specials(Isa isa) {
@@ -282,6 +309,7 @@ int main() {
       }
     }
     check_tanh_rounding(isa);
+    check_gelu_grid(isa);
     check_alone_and_specials(isa);
     check_threads(isa);
   }

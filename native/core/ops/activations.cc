@@ -102,6 +102,12 @@ void derivative_flat(int act, float alpha, const float* __restrict a, const floa
       for (int64_t i = b; i < e; ++i) d[i] *= 1.0f - a[i] * a[i];
       break;
     case kGelu:
+#ifdef DENSELY_ACT_AVX512
+      if (active_isa() == Isa::kAvx512) {
+        gelu_backward_avx512(z + b, d + b, e - b);
+        break;
+      }
+#endif
       for (int64_t i = b; i < e; ++i) d[i] *= gelu_grad(z[i]);
       break;
     default:
@@ -163,12 +169,14 @@ void activation_forward(int act, float alpha, const float* z, float* a, int64_t 
       break;
   }
 #ifdef DENSELY_ACT_AVX512
-  if ((act == kSigmoid || act == kTanh) && active_isa() == Isa::kAvx512) {
+  if ((act == kSigmoid || act == kTanh || act == kGelu) && active_isa() == Isa::kAvx512) {
     split_blocks(n, 8192, 2, [&](int64_t b, int64_t e) {
       if (act == kSigmoid) {
         sigmoid_avx512(z + b, a + b, e - b);
-      } else {
+      } else if (act == kTanh) {
         tanh_avx512(z + b, a + b, e - b);
+      } else {
+        gelu_avx512(z + b, a + b, e - b);
       }
     });
     return;
