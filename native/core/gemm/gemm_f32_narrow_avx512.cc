@@ -14,8 +14,8 @@
 //     vector; rows past the block's end are masked off (opmask loads neither read nor
 //     fault on them), so nothing is packed.
 //   op(A) = A (a[i·lda + p]): each 32-row block is transposed into a kc × 32 panel
-//     (panel[32p + r], 8×8 register transposes, rows past m zero) per k block, once for
-//     all its columns.
+//     (panel[32p + r], 16×16 register transposes, rows past m zero) per k block, once
+//     for all its columns.
 //   op(B) = B (b[p·ldb + j]): broadcast in place.
 //   op(B) = Bᵀ (B stored n×k, b[j·ldb + p]): a panel's ≤ 12 rows of B are first copied
 //     into a kc × nc row-major block per k block.
@@ -135,40 +135,22 @@ const NarrowTile kTiles[3][kMaxNc + 1] = {{}, DENSELY_TILES(1), DENSELY_TILES(2)
 #undef DENSELY_TILES
 
 // op(A)[i0 : i0+rows, p0 : p0+kc] (A untransposed, a[i·lda + p]) into panel[p·32 + r];
-// r ≥ rows zero-filled.
+// r ≥ rows zero-filled. Per 16 rows and 16 k steps: 16 row loads (masked to the k left),
+// one 16 × 16 register transpose, 16 stores of 16 rows of one k step.
 void pack_a_panel(const float* a, int64_t lda, int64_t i0, int64_t rows, int64_t p0, int64_t kc,
                   float* panel) {
-  for (int64_t r0 = 0; r0 < kRows; r0 += 8) {
-    const int64_t n_rows = min_i64(8, rows - r0);  // may be ≤ 0: an all-zero block
+  for (int64_t r0 = 0; r0 < kRows; r0 += 16) {
+    const int64_t n_rows = rows - r0;  // may be ≤ 0: an all-zero half
     const float* src = a + (i0 + r0) * lda + p0;
-    int64_t p = 0;
-    if (n_rows == 8) {
-      for (; p + 8 <= kc; p += 8) {
-        __m256 in[8];
-#pragma GCC unroll 8
-        for (int r = 0; r < 8; ++r) in[r] = _mm256_loadu_ps(src + r * lda + p);
-        const __m256 t0 = _mm256_unpacklo_ps(in[0], in[1]), t1 = _mm256_unpackhi_ps(in[0], in[1]);
-        const __m256 t2 = _mm256_unpacklo_ps(in[2], in[3]), t3 = _mm256_unpackhi_ps(in[2], in[3]);
-        const __m256 t4 = _mm256_unpacklo_ps(in[4], in[5]), t5 = _mm256_unpackhi_ps(in[4], in[5]);
-        const __m256 t6 = _mm256_unpacklo_ps(in[6], in[7]), t7 = _mm256_unpackhi_ps(in[6], in[7]);
-        const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-        const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-        const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-        const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-        float* d = panel + p * kRows + r0;
-        _mm256_storeu_ps(d + 0 * kRows, _mm256_permute2f128_ps(s0, s4, 0x20));
-        _mm256_storeu_ps(d + 1 * kRows, _mm256_permute2f128_ps(s1, s5, 0x20));
-        _mm256_storeu_ps(d + 2 * kRows, _mm256_permute2f128_ps(s2, s6, 0x20));
-        _mm256_storeu_ps(d + 3 * kRows, _mm256_permute2f128_ps(s3, s7, 0x20));
-        _mm256_storeu_ps(d + 4 * kRows, _mm256_permute2f128_ps(s0, s4, 0x31));
-        _mm256_storeu_ps(d + 5 * kRows, _mm256_permute2f128_ps(s1, s5, 0x31));
-        _mm256_storeu_ps(d + 6 * kRows, _mm256_permute2f128_ps(s2, s6, 0x31));
-        _mm256_storeu_ps(d + 7 * kRows, _mm256_permute2f128_ps(s3, s7, 0x31));
-      }
-    }
-    for (; p < kc; ++p) {
-      float* dst = panel + p * kRows + r0;
-      for (int64_t r = 0; r < 8; ++r) dst[r] = r < n_rows ? src[r * lda + p] : 0.0f;
+    for (int64_t p = 0; p < kc; p += 16) {
+      const int64_t steps = min_i64(16, kc - p);
+      const __mmask16 pmask = first_lanes(steps);
+      __m512 v[16];
+#pragma GCC unroll 16
+      for (int r = 0; r < 16; ++r)
+        v[r] = r < n_rows ? _mm512_maskz_loadu_ps(pmask, src + r * lda + p) : _mm512_setzero_ps();
+      transpose16(v);
+      for (int q = 0; q < steps; ++q) _mm512_store_ps(panel + (p + q) * kRows + r0, v[q]);
     }
   }
 }

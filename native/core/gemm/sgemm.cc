@@ -47,6 +47,9 @@ constexpr int64_t kTasksPerThread = 4;
 // rows' lines for those few floats). Measured with the same-process A/B against
 // OpenBLAS, 1 thread, densely/OpenBLAS in place → packed: NN 64×128·784 0.97 → 0.95,
 // NN 128×512·512 0.96 → 0.985, NT 128×512·512 0.97 → 0.98, NT 64×128·10 1.02 → 1.22.
+// The avx512 set's 14×32 kernel, same rule (bench/tools/sgemm_vs_openblas_sets, 1 thread,
+// per CPU-second, packed / in place): NN 64×128·784 0.945, NN 128×128·512 0.942; at
+// n = 512 (packed by the rule) in place measured the same within noise (1.00, 1.02).
 constexpr int64_t kRowsAMaxFloats = int64_t{1} << 16;
 constexpr int64_t kRowsAMaxN = 256;
 constexpr int64_t kRowsAMinK = 32;
