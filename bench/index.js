@@ -130,15 +130,17 @@ function measurePeaks(binary, threadCounts) {
   } catch {
     // first run on this machine
   }
-  const mine = record[machine] ?? {};
   for (const threads of threadCounts) {
+    // The widest FMA the CPU has (zmm on AVX-512, else ymm); its record is kept per ISA.
     const result = spawnForResult(binary, [String(threads)], {});
     if (!result.best) continue;
+    const key = `${machine} ${result.isa ?? 'avx2'}`;
+    const mine = record[key] ?? {};
     const recorded = Math.max(result.best, mine[threads] ?? 0);
     mine[threads] = recorded;
+    record[key] = mine;
     peaks.set(threads, { ...result, measured: result.best, best: recorded });
   }
-  record[machine] = mine;
   fs.mkdirSync(BUILD, { recursive: true });
   fs.writeFileSync(PEAK_RECORD, `${JSON.stringify(record, null, 2)}\n`);
   return peaks;
@@ -262,7 +264,7 @@ function main() {
   log(`CPU ${head.cpu} · ISA ${head.isa}${head.native ? '' : ` (native addon not loaded: ${head.nativeReason ?? 'unknown'})`}`
     + ` · threads ${opts.threads.join(',')} (default ${head.defaultThreads}) · Node ${head.node} · commit ${head.commit} · ${head.mode}`);
   for (const [threads, peak] of peaks) {
-    log(`FMA peak (tools/fma_peak.cc, ${threads} thread${threads > 1 ? 's' : ''}): ${peak.best.toFixed(1)} GFLOP/s`
+    log(`FMA peak (tools/fma_peak.cc, ${peak.isa ?? 'avx2'}, ${threads} thread${threads > 1 ? 's' : ''}): ${peak.best.toFixed(1)} GFLOP/s`
       + ` — the best recorded on this host; this run: best of ${peak.runs} ${peak.measured.toFixed(1)}, median ${peak.median.toFixed(1)}`);
   }
 
@@ -331,7 +333,7 @@ function main() {
   }
   if (opts.json) {
     const peakJson = Object.fromEntries([...peaks].map(([t, p]) => [t, {
-      used: p.best, measured: p.measured, median: p.median, measuredAfter: peaksAfter.get(t)?.measured,
+      isa: p.isa ?? 'avx2', used: p.best, measured: p.measured, median: p.median, measuredAfter: peaksAfter.get(t)?.measured,
     }]));
     fs.writeFileSync(opts.json, `${JSON.stringify({ header: head, peaks: peakJson, results: records, sameProcess, targets: verdicts }, null, 2)}\n`);
     log(`\nwrote ${opts.json}`);

@@ -176,6 +176,8 @@ function coreTool(name, source, defines, objects, log) {
 }
 
 function tools(log, { wantCore = true } = {}) {
+  // Baseline AVX2+FMA flags; the AVX-512 body has its own target attribute and runs only
+  // where the CPU and OS support it.
   const fma = x86WithFma() ? tool('fma_peak', ['-O2', '-mavx2', '-mfma', '-pthread'], [], log, false) : null;
   if (!fma) log('FMA peak: skipped (needs x86-64 with AVX2+FMA and g++)');
   const blas = tool('openblas_sgemm', ['-O2', '-pthread'], ['-lopenblas'], log, true);

@@ -27,7 +27,7 @@ function main() {
   out.push(`- ISA picked (\`backendInfo().isa\`): ${h.isa}${h.native ? '' : ` (addon not loaded: ${h.nativeReason})`}`);
   out.push(`- threads benched: ${h.threads.join(', ')} (default ${h.defaultThreads})`);
   out.push(`- Node ${h.node}, densely ${h.densely}, commit ${h.commit}, mode: ${h.mode}`);
-  const peakText = Object.entries(peaks ?? {}).map(([t, p]) => `${t} thread${t === '1' ? '' : 's'} ${p.used.toFixed(1)} GFLOP/s (this run ${p.measured.toFixed(1)}, after the trials ${p.measuredAfter?.toFixed(1) ?? 'n/a'})`);
+  const peakText = Object.entries(peaks ?? {}).map(([t, p]) => `${t} thread${t === '1' ? '' : 's'} ${p.isa ?? 'avx2'} ${p.used.toFixed(1)} GFLOP/s (this run ${p.measured.toFixed(1)}, after the trials ${p.measuredAfter?.toFixed(1) ?? 'n/a'})`);
   if (peakText.length) out.push(`- FMA peak: ${peakText.join('; ')}`);
   out.push('');
   out.push('| trial | contender | threads | median | ± (MAD) | n | ratio | % of peak |');
