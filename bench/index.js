@@ -13,7 +13,8 @@
 // or thread pool. Ratios are between medians taken in this same run. After the trials,
 // the sgemm shapes run once more at 1 thread with densely's core and OpenBLAS in one
 // process, alternating (tools/sgemm_vs_openblas.cc): the fair 1-thread comparison for
-// products of microseconds, which the "same process" verdicts use.
+// products of microseconds, which the "same process" verdicts use. 'epochs' trials run
+// one long fit per contender and print its first-3 and last-8 epoch speed.
 const { spawnSync, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -159,9 +160,10 @@ function runPair(trial, pair, opts) {
   const timing = opts.quick ? TIMING.quick : TIMING.full;
   if (pair.driver.external) {
     const unavailable = pair.driver.external.unavailable();
-    if (unavailable) return { skipped: unavailable };
-    const { file, args, env } = pair.driver.external.command(trial, pair.threads, timing);
-    return spawnForResult(file, args, env);
+    if (unavailable) return { skipped: unavailable.replace(/^skipped: /, '') };
+    const command = pair.driver.external.command(trial, pair.threads, timing, { quick: opts.quick });
+    if (command.skipped) return command;
+    return spawnForResult(command.file, command.args, command.env);
   }
   const ctx = { trial, driver: pair.name, threads: pair.threads, quick: opts.quick, timing };
   const env = { DENSELY_THREADS: String(pair.threads) };
@@ -178,23 +180,48 @@ function formatNumber(value, unit) {
   return value.toPrecision(3);
 }
 
-function formatRow(trial, pair, result, baseline, peaks) {
+/**
+ * The baseline key a row's ratio is taken against: trial.baseline as written
+ * ('name@threads'), or for a bare name the same thread count as the row when that ran,
+ * else @1.
+ */
+function baselineKey(trial, pair, medians) {
+  if (!trial.baseline || trial.baseline.includes('@')) return trial.baseline;
+  const same = `${trial.baseline}@${pair.threads}`;
+  return medians.has(same) ? same : `${trial.baseline}@1`;
+}
+
+/** last-8 / first-3 epoch speed of an 'epochs' row. */
+function stabilityOf(result) {
+  return result.first3 > 0 ? result.last8 / result.first3 : undefined;
+}
+
+function formatRow(trial, pair, result, medians, peaks) {
   const who = `  ${pair.name.padEnd(15)} ${String(pair.threads).padStart(2)}t`;
   if (result.skipped) return `${who}  skipped: ${result.skipped}`;
   if (result.error) return `${who}  error: ${result.error}`;
   const spread = result.median > 0 ? (100 * medianAbsoluteDeviation(result.samples, result.median)) / result.median : 0;
   let line = `${who} ${formatNumber(result.median, trial.unit).padStart(13)} ${trial.unit.padEnd(9)}`
     + ` ±${spread.toFixed(1).padStart(4)}%  n=${String(result.samples.length).padEnd(2)}`;
-  if (baseline !== undefined) line += `  ${formatRatio(result.median / baseline).padStart(7)}× ${trial.baseline}`;
+  const base = baselineKey(trial, pair, medians);
+  if (medians.has(base)) line += `  ${formatRatio(result.median / medians.get(base)).padStart(7)}× ${base}`;
   const peak = peaks.get(pair.threads);
   if (trial.type === 'gemm' && peak) line += `  ${((100 * result.median) / peak.best).toFixed(0).padStart(3)}% of peak`;
+  if (trial.type === 'epochs' && stabilityOf(result) !== undefined) {
+    line += `  first 3 ${formatNumber(result.first3, trial.unit)} → last ${result.lastWindow} ${formatNumber(result.last8, trial.unit)}`
+      + ` (${stabilityOf(result).toFixed(2)})`;
+  }
   const impl = result.info?.impl ?? result.info?.isa ?? result.info?.backend;
-  if (impl) line += `  [${impl}${result.info?.rows && result.info.rows !== trial.rows ? `, ${result.info.rows} rows/epoch` : ''}]`;
+  const notes = [];
+  if (result.info?.rows && result.info.rows !== trial.rows) notes.push(`${result.info.rows} rows/epoch`);
+  if (trial.type === 'epochs' && result.epochs !== undefined && result.epochs !== trial.epochs) notes.push(`${result.epochs} epochs${trial.epochsFor?.[pair.name] ? ': a slow contender' : ''}`);
+  if (impl) line += `  [${[impl, ...notes].join(', ')}]`;
   return line;
 }
 
 function formatMeasured(target, value, unit) {
   if (target.peak !== undefined) return `${(100 * value).toFixed(0)}% of peak`;
+  if (target.stability !== undefined) return `last-8 / first-3 ${value.toFixed(3)}`;
   // Three decimals below 10×, so 0.997 does not print as a "1.00×" that is not met.
   if (target.ratio !== undefined) return `${value < 10 ? value.toFixed(3) : formatRatio(value)}×`;
   return `${formatNumber(value, unit)} ${unit}`;
@@ -282,11 +309,11 @@ function main() {
       lines.push({ pair, result });
     }
     const medians = new Map([...results].filter(([, r]) => r.median !== undefined).map(([k, r]) => [k, r.median]));
-    const baseline = medians.get(trial.baseline);
-    for (const { pair, result } of lines) log(formatRow(trial, pair, result, baseline, peaks));
+    const stability = new Map([...results].filter(([, r]) => r.first3 !== undefined).map(([k, r]) => [k, stabilityOf(r)]));
+    for (const { pair, result } of lines) log(formatRow(trial, pair, result, medians, peaks));
     for (const target of trial.targets ?? []) {
       if (target.sameProcess) continue;  // after the trials, from the same-process A/B
-      const verdict = evaluateTarget(target, medians, peakBest);
+      const verdict = evaluateTarget(target, medians, peakBest, stability);
       verdicts.push({ trial: trial.id, target: target.text, ...verdict });
       log(formatVerdict(target, verdict, trial.unit));
     }
@@ -325,7 +352,7 @@ function main() {
 
   if (verdicts.length > 0) {
     log('');
-    log('Targets (issue 2 part 7, issue 3 part 10):');
+    log('Targets (issue 2 part 7, issue 3 part 10, issue 11 part 5):');
     for (const v of verdicts) {
       const state = v.missing ? 'n/a' : v.met ? 'met' : 'NOT MET';
       log(`  ${state.padEnd(8)} ${v.target}  [${v.trial}]`);

@@ -1,0 +1,149 @@
+// The bench's issue-11 machinery, without its contenders installed: the
+// 'epochs' summary (bench/stats.js) and PyTorch's child (bench/tools/torch_bench.py: same
+// initial loss as densely on the same weights, one time per epoch, or the install hint
+// when torch is missing).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Network, Dense } from '../../lib/index';
+
+const require = createRequire(import.meta.url);
+const { epochSummary, lastWindow } = require('../../bench/stats.js') as {
+  epochSummary: (rows: number, seconds: number[]) => Record<string, number | number[]>;
+  lastWindow: (epochs: number) => number;
+};
+const { torchPython } = require('../../bench/drivers.js') as { torchPython: () => { python?: string; reason?: string } };
+
+const BENCH = path.resolve(__dirname, '../../bench');
+const tmp = mkdtempSync(path.join(tmpdir(), 'densely-bench-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+type Fields = Map<number, Array<bigint | Buffer>>;
+
+/** Protobuf wire format: varint (0), 64-bit (1), length-delimited (2), 32-bit (5). */
+function decode(buf: Buffer): Fields {
+  const fields: Fields = new Map();
+  let at = 0;
+  const varint = (): bigint => {
+    let v = 0n;
+    let shift = 0n;
+    for (;;) {
+      const b = buf[at++]!;
+      v |= BigInt(b & 0x7f) << shift;
+      shift += 7n;
+      if ((b & 0x80) === 0) return v;
+    }
+  };
+  while (at < buf.length) {
+    const tag = Number(varint());
+    const wire = tag & 7;
+    let value: bigint | Buffer;
+    if (wire === 0) value = varint();
+    else if (wire === 2) {
+      const len = Number(varint());
+      value = buf.subarray(at, at + len);
+      at += len;
+    } else if (wire === 1) {
+      value = buf.subarray(at, at + 8);
+      at += 8;
+    } else if (wire === 5) {
+      value = buf.subarray(at, at + 4);
+      at += 4;
+    } else throw new Error(`wire type ${wire}`);
+    const list = fields.get(tag >> 3) ?? [];
+    list.push(value);
+    fields.set(tag >> 3, list);
+  }
+  return fields;
+}
+const sub = (f: Fields, n: number): Fields[] => (f.get(n) ?? []).map((v) => decode(v as Buffer));
+const text = (f: Fields, n: number): string[] => (f.get(n) ?? []).map((v) => (v as Buffer).toString('utf8'));
+const ints = (f: Fields, n: number): bigint[] => (f.get(n) ?? []) as bigint[];
+
+function floats(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return out;
+}
+
+describe('bench/stats.js epochSummary', () => {
+  it('gives the run rate, the first-3 and last-8 rates and per-epoch samples', () => {
+    const seconds = [2, 2, 2, ...Array(9).fill(1), ...Array(8).fill(4)];
+    const r = epochSummary(100, seconds);
+    expect(r.epochs).toBe(20);
+    expect(r.median).toBeCloseTo((100 * 20) / (6 + 9 + 32), 10);
+    expect(r.first3).toBeCloseTo(50, 10);
+    expect(r.last8).toBeCloseTo(25, 10);
+    expect(r.samples).toHaveLength(20);
+    expect(lastWindow(20)).toBe(8);
+    expect(lastWindow(6)).toBe(3);
+    expect(epochSummary(10, [1, 1, 1, 1, 2, 2]).last8).toBeCloseTo(30 / 5, 10);
+  });
+});
+
+describe('bench/tools/torch_bench.py', () => {
+  const inputs = 4;
+  const rows = 64;
+  const trial = {
+    id: 'tiny',
+    type: 'epochs',
+    model: { inputs, layers: [[5, 'relu'], [3, 'softmax']] },
+    loss: 'categoricalCrossentropy',
+    optimizer: { name: 'adam', learningRate: 1e-3 },
+    batchSize: 16,
+  };
+  const x = floats(rows * inputs, 7);
+  const y = new Float32Array(rows * 3);
+  for (let r = 0; r < rows; r++) y[r * 3 + (r % 3)] = 1;
+  const net = new Network({ inputs, layers: [new Dense(5, { activation: 'relu' }), new Dense(3, { activation: 'softmax' })], backend: 'js', seed: 3 });
+  const weights = net.getWeights();
+  const files = { x: path.join(tmp, 'x.f32'), y: path.join(tmp, 'y.f32'), weights: path.join(tmp, 'w.f32') };
+  const bytes = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  writeFileSync(files.x, bytes(x));
+  writeFileSync(files.y, bytes(y));
+  writeFileSync(files.weights, Buffer.concat(weights.flatMap((w) => [bytes(w.kernel), bytes(w.bias!)])));
+  const run = (python: string): Record<string, unknown> => {
+    const ctx = { trial, threads: 1, flush: true, rows, epochs: 4, inputs: files };
+    const r = spawnSync(python, [path.join(BENCH, 'tools', 'torch_bench.py'), JSON.stringify(ctx)], { encoding: 'utf8' });
+    const line = r.stdout.split('\n').find((l) => l.startsWith('@@RESULT '));
+    expect(line, r.stderr).toBeDefined();
+    return JSON.parse(line!.slice(9));
+  };
+
+  it('trains on the same weights as densely (same initial loss), one time per epoch; or says how to install torch', () => {
+    const probe = torchPython();
+    if (probe.python) {
+      const r = run(probe.python);
+      expect(r.error).toBeUndefined();
+      expect(r.samples).toHaveLength(4);
+      expect(r.lastWindow).toBe(1);
+      expect((r.info as { threads: number }).threads).toBe(1);
+      net.compile({ loss: 'categoricalCrossentropy', optimizer: 'adam' });
+      const { loss } = net.evaluate(x, y);
+      expect(Math.abs((r.initialLoss as number) - loss)).toBeLessThan(1e-5);
+    } else {
+      expect(probe.reason).toMatch(/apt-get install -y python3-torch/);
+    }
+  });
+
+  it('reports the install command, not an error, under a Python without torch', () => {
+    // A Python that cannot import torch: -S drops site-packages (where torch lives) and
+    // PYTHONNOUSERSITE the user's; the script must still answer with one result line.
+    const python = spawnSync('python3', ['-c', 'print(1)'], { encoding: 'utf8' }).status === 0 ? 'python3' : '/usr/bin/python3';
+    const ctx = { trial, threads: 1, flush: false, rows, epochs: 2, inputs: files };
+    const r = spawnSync(python, ['-S', path.join(BENCH, 'tools', 'torch_bench.py'), JSON.stringify(ctx)], {
+      encoding: 'utf8',
+      env: { ...process.env, PYTHONNOUSERSITE: '1', PYTHONPATH: '' },
+    });
+    const line = r.stdout.split('\n').find((l) => l.startsWith('@@RESULT '));
+    expect(line, r.stderr).toBeDefined();
+    expect(JSON.parse(line!.slice(9)).skipped).toMatch(/apt-get install -y python3-torch/);
+  });
+});
