@@ -454,6 +454,57 @@ function pytorch(flush) {
   };
 }
 
+// ---- onnxruntime-node (CPU execution provider) -----------------------------------------
+// The model is bench/onnx.js's encoding of the same network with densely's initial
+// weights; one call is array in, array out, as densely's predict: a Tensor over the
+// input, session.run (asynchronous: it is the package's only API) and the output's data.
+
+const onnxruntime = {
+  threaded: true,
+  async predict(trial) {
+    let ort;
+    try {
+      ort = require('onnxruntime-node');
+    } catch (error) {
+      return { skipped: `onnxruntime-node not installed in bench/ (ONNXRUNTIME_NODE_INSTALL=skip npm --prefix bench ci): ${error.message.split('\n')[0]}` };
+    }
+    const densely = loadDensely();
+    if (densely.skipped) return densely;
+    const { mlpModel } = require('./onnx');
+    const threads = Number(process.env.DENSELY_THREADS ?? 1);
+    const model = mlpModel(trial.model.inputs, denselyLayers(densely, trial.model, WEIGHT_SEED));
+    const session = await ort.InferenceSession.create(model, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+    const x = predictData(trial);
+    const shape = [trial.batch, trial.model.inputs];
+    const run = async () => {
+      const out = await session.run({ x: new ort.Tensor('float32', x, shape) });
+      return out.y.data;
+    };
+    // The same network: its output matches densely's predict on the same weights.
+    const net = new densely.Network({
+      inputs: trial.model.inputs,
+      layers: trial.model.layers.map(([units, activation]) => new densely.Dense(units, { activation })),
+      seed: WEIGHT_SEED,
+    });
+    const mine = net.predict(x);
+    const theirs = await run();
+    let maxdiff = 0;
+    for (let i = 0; i < mine.length; i++) maxdiff = Math.max(maxdiff, Math.abs(mine[i] - theirs[i]));
+    if (!(maxdiff <= 1e-4)) throw new Error(`bench: onnxruntime's output differs from densely's by ${maxdiff}`);
+    return {
+      async: true,
+      run,
+      unitsPerCall: trial.unit === 'calls/s' ? 1 : trial.batch,
+      info: { impl: `onnxruntime-node ${ort.env.versions?.node ?? ''} cpu`.replace('  ', ' '), threads, maxdiff },
+    };
+  },
+};
+
 const drivers = new Map([
   ['densely-js', denselyDriver('js')],
   ['densely-native', denselyDriver('native')],
@@ -462,6 +513,7 @@ const drivers = new Map([
   ['tfjs', tfjs],
   ['pytorch', pytorch(false)],
   ['pytorch-flush', pytorch(true)],
+  ['onnxruntime', onnxruntime],
 ]);
 
 module.exports = { drivers, ROOT, DIST, WEIGHT_SEED, epochRows, epochCount, torchPython, denselyLayers };

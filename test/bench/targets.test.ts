@@ -75,6 +75,14 @@ describe('bench targets', () => {
     expect(wide.targets).toEqual(expect.arrayContaining([expect.objectContaining({ who: 'densely-native@2', ratio: 1.35, vs: 'pytorch-flush@2' })]));
   });
 
+  it('compares inference with onnxruntime-node (issue 11: batch 256 ≥ 1.15×, batch 1 ≥ 1.5×)', () => {
+    for (const [id, ratio] of [['predict-mlp-b-256', 1.15], ['predict-mlp-b-1', 1.5]] as const) {
+      const t = trials.find((x) => x.id === id)!;
+      expect(t.contenders).toContain('onnxruntime');
+      expect(t.targets).toEqual(expect.arrayContaining([expect.objectContaining({ who: 'densely-native@1', ratio, vs: 'onnxruntime@1' })]));
+    }
+  });
+
   it('names only contenders that bench/drivers.js defines', () => {
     for (const t of trials) {
       for (const name of t.contenders) expect(drivers.has(name), `${t.id}: ${name}`).toBe(true);
