@@ -446,8 +446,16 @@ function pytorch(flush) {
           file: torchPython().python,
           args: [path.join(__dirname, 'tools', 'torch_bench.py'), JSON.stringify(ctx)],
           // Debian's torch multiplies through the libblas.so.3 alternative (OpenBLAS when
-          // installed), whose own thread count torch.set_num_threads does not set.
-          env: { OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
+          // installed), whose own thread pool torch.set_num_threads does not size, and runs
+          // its other ops on GNU OpenMP's. Two pools whose idle threads spin take the cores
+          // from each other: (B) on 2 threads trained at ~800 samples/s with OpenMP's
+          // default wait policy and ~7,700 with PASSIVE (idle OpenMP threads sleep), here.
+          env: {
+            OMP_NUM_THREADS: String(threads),
+            OPENBLAS_NUM_THREADS: String(threads),
+            MKL_NUM_THREADS: String(threads),
+            OMP_WAIT_POLICY: 'PASSIVE',
+          },
         };
       },
     },
