@@ -73,8 +73,9 @@ function main() {
     out.push('| target | trial | measured | verdict |');
     out.push('|---|---|---:|---|');
     for (const t of targets) {
-      const trial = trials.find((x) => x.id === t.trial);
-      const spec = trial.targets.find((x) => x.text === t.target);
+      // Files from older runs may name trials or targets the table no longer has.
+      const trial = trials.find((x) => x.id === t.trial) ?? { unit: '', targets: [] };
+      const spec = trial.targets.find((x) => x.text === t.target) ?? {};
       const measured = t.missing ? `${t.missing} did not run`
         : spec.peak !== undefined ? `${(100 * t.value).toFixed(0)}% of peak`
           : spec.stability !== undefined ? `last-8 / first-3 ${t.value.toFixed(3)}`
