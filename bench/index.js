@@ -5,6 +5,7 @@
 //   --filter <substr>   run only pairs whose "<trial id> <contender>" contains substr
 //   --quick             short warm-up, fewer samples, smaller epochs where a trial allows
 //   --threads 1,2       thread counts for threaded contenders (densely native, sgemm, OpenBLAS)
+//   --rounds <n>        run each trial's pairs n times, alternating, and report medians over rounds
 //   --json <file>       also write every result, the header and the target verdicts as JSON
 //   --no-build          do not run npm builds (use dist/ and the addon as they are)
 //
@@ -23,7 +24,7 @@ const { parseArgs } = require('node:util');
 const { trials, evaluateTarget } = require('./trials');
 const { drivers, ROOT } = require('./drivers');
 const { prepare, BUILD } = require('./prepare');
-const { median, medianAbsoluteDeviation } = require('./stats');
+const { median, medianAbsoluteDeviation, combineRounds } = require('./stats');
 
 const TIMING = {
   // 9 samples at most: a median of 9 is as robust to the odd slow sample as one of 15,
@@ -40,19 +41,24 @@ function options() {
       quick: { type: 'boolean', default: false },
       threads: { type: 'string', default: '1,2' },
       json: { type: 'string' },
+      rounds: { type: 'string', default: '1' },
       'no-build': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 9).map((l) => l.slice(3)).join('\n') + '\n');
+    process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 10).map((l) => l.slice(3)).join('\n') + '\n');
     process.exit(0);
   }
   const threads = values.threads.split(',').map((t) => Number(t.trim()));
   if (threads.some((t) => !Number.isInteger(t) || t < 1)) {
     throw new Error(`Expected a comma-separated list of positive integers for --threads but received ${values.threads}`);
   }
-  return { filter: values.filter, quick: values.quick, threads, json: values.json, build: !values['no-build'] };
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    throw new Error(`Expected a positive integer for --rounds but received ${values.rounds}`);
+  }
+  return { filter: values.filter, quick: values.quick, threads, rounds, json: values.json, build: !values['no-build'] };
 }
 
 function git(args) {
@@ -93,6 +99,7 @@ function header(info, opts) {
     densely: info.version,
     commit: `${git(['rev-parse', '--short', 'HEAD']) || 'unknown'}${dirty}`,
     mode: opts.quick ? 'quick' : 'full',
+    rounds: opts.rounds,
   };
 }
 
@@ -292,7 +299,8 @@ function main() {
   log('');
   log(`densely bench — ${head.date}`);
   log(`CPU ${head.cpu} · ISA ${head.isa}${head.native ? '' : ` (native addon not loaded: ${head.nativeReason ?? 'unknown'})`}`
-    + ` · threads ${opts.threads.join(',')} (default ${head.defaultThreads}) · Node ${head.node} · commit ${head.commit} · ${head.mode}`);
+    + ` · threads ${opts.threads.join(',')} (default ${head.defaultThreads}) · Node ${head.node} · commit ${head.commit} · ${head.mode}`
+    + `${opts.rounds > 1 ? ` · ${opts.rounds} alternating rounds per trial` : ''}`);
   for (const [threads, peak] of peaks) {
     log(`FMA peak (tools/fma_peak.cc, ${peak.isa ?? 'avx2'}, ${threads} thread${threads > 1 ? 's' : ''}): ${peak.best.toFixed(1)} GFLOP/s`
       + ` — the best recorded on this host; this run: best of ${peak.runs} ${peak.measured.toFixed(1)}, median ${peak.median.toFixed(1)}`);
@@ -305,8 +313,14 @@ function main() {
     log(`${trial.title}  [${trial.id}]`);
     const results = new Map();
     const lines = [];
+    // --rounds: the pairs alternate (A B C, A B C, ...), so every contender samples the
+    // same stretch of a shared machine's load.
+    const runs = new Map(trialPairs.map((pair) => [pair.key, []]));
+    for (let round = 0; round < opts.rounds; round++) {
+      for (const pair of trialPairs) runs.get(pair.key).push(runPair(trial, pair, opts));
+    }
     for (const pair of trialPairs) {
-      const result = runPair(trial, pair, opts);
+      const result = combineRounds(runs.get(pair.key));
       results.set(pair.key, result);
       records.push({ trial: trial.id, title: trial.title, unit: trial.unit, contender: pair.name, threads: pair.threads, ...result });
       lines.push({ pair, result });

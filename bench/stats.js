@@ -45,4 +45,34 @@ function epochSummary(rows, seconds) {
   };
 }
 
-module.exports = { median, medianAbsoluteDeviation, lastWindow, epochSummary };
+/**
+ * One result from the same pair's `rounds` runs (--rounds): the median over rounds of the
+ * median (and, for 'epochs' rows, of first3 and last8), every sample, and each round's
+ * numbers in `rounds`. A single run, or a pair that never produced a median, is returned
+ * as it is (its first skip or error).
+ */
+function combineRounds(runs) {
+  const good = runs.filter((r) => r.median !== undefined);
+  if (runs.length === 1 || good.length === 0) return runs[0];
+  const mid = (pick) => median(good.map(pick));
+  const combined = {
+    ...good[0],
+    median: mid((r) => r.median),
+    min: Math.min(...good.map((r) => r.min)),
+    max: Math.max(...good.map((r) => r.max)),
+    samples: good.flatMap((r) => r.samples),
+    rounds: runs.map((r) => (r.median === undefined
+      ? { skipped: r.skipped, error: r.error }
+      : { median: r.median, first3: r.first3, last8: r.last8 })),
+  };
+  if (good[0].first3 !== undefined) {
+    combined.first3 = mid((r) => r.first3);
+    combined.last8 = mid((r) => r.last8);
+  }
+  if (good[0].cpu !== undefined) {
+    combined.cpu = { rate: mid((r) => r.cpu.rate), first3: mid((r) => r.cpu.first3), last8: mid((r) => r.cpu.last8) };
+  }
+  return combined;
+}
+
+module.exports = { median, medianAbsoluteDeviation, lastWindow, epochSummary, combineRounds };

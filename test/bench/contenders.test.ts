@@ -15,9 +15,10 @@ const require = createRequire(import.meta.url);
 const { mlpModel } = require('../../bench/onnx.js') as {
   mlpModel: (inputs: number, layers: Array<{ kernel: Float32Array; bias: Float32Array; activation: string }>) => Buffer;
 };
-const { epochSummary, lastWindow } = require('../../bench/stats.js') as {
+const { epochSummary, lastWindow, combineRounds } = require('../../bench/stats.js') as {
   epochSummary: (rows: number, seconds: number[]) => Record<string, number | number[]>;
   lastWindow: (epochs: number) => number;
+  combineRounds: (runs: Array<Record<string, unknown>>) => Record<string, unknown>;
 };
 const { torchPython } = require('../../bench/drivers.js') as { torchPython: () => { python?: string; reason?: string } };
 
@@ -130,6 +131,27 @@ describe('bench/stats.js epochSummary', () => {
     expect(lastWindow(20)).toBe(8);
     expect(lastWindow(6)).toBe(3);
     expect(epochSummary(10, [1, 1, 1, 1, 2, 2]).last8).toBeCloseTo(30 / 5, 10);
+  });
+});
+
+describe('bench/stats.js combineRounds (--rounds)', () => {
+  it('takes the median over rounds of the rate, first-3, last-8 and CPU rates, and keeps every sample', () => {
+    const round = (median: number, first3: number, last8: number) => ({
+      median, min: median - 1, max: median + 1, samples: [median - 1, median + 1], first3, last8,
+      cpu: { rate: 2 * median, first3: 2 * first3, last8: 2 * last8 }, info: { impl: 'x' },
+    });
+    const r = combineRounds([round(10, 8, 12), { skipped: 'no' }, round(30, 20, 40), round(20, 30, 10)]);
+    expect(r.median).toBe(20);
+    expect(r.first3).toBe(20);
+    expect(r.last8).toBe(12);
+    expect(r.cpu).toEqual({ rate: 40, first3: 40, last8: 24 });
+    expect(r.min).toBe(9);
+    expect(r.max).toBe(31);
+    expect(r.samples).toEqual([9, 11, 29, 31, 19, 21]);
+    expect((r.rounds as unknown[])[1]).toEqual({ skipped: 'no', error: undefined });
+    expect(combineRounds([{ skipped: 'a' }, { skipped: 'b' }])).toEqual({ skipped: 'a' });
+    const one = round(5, 5, 5);
+    expect(combineRounds([one])).toBe(one);
   });
 });
 
