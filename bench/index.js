@@ -217,8 +217,11 @@ function formatRow(trial, pair, result, medians, peaks) {
   const peak = peaks.get(pair.threads);
   if (trial.type === 'gemm' && peak) line += `  ${((100 * result.median) / peak.best).toFixed(0).padStart(3)}% of peak`;
   if (trial.type === 'epochs' && stabilityOf(result) !== undefined) {
+    // The same ratio per CPU-second of the process: a busy shared machine moves the wall
+    // clock's epochs far more than the work each one does.
+    const cpu = result.cpu?.first3 > 0 ? `; per CPU-s ${(result.cpu.last8 / result.cpu.first3).toFixed(2)}` : '';
     line += `  first 3 ${formatNumber(result.first3, trial.unit)} → last ${result.lastWindow} ${formatNumber(result.last8, trial.unit)}`
-      + ` (${stabilityOf(result).toFixed(2)})`;
+      + ` (${stabilityOf(result).toFixed(2)}${cpu})`;
   }
   const impl = result.info?.impl ?? result.info?.isa ?? result.info?.backend;
   const notes = [];
