@@ -368,7 +368,7 @@ const tfjs = {
 // tools/torch_bench.py runs an 'epochs' trial as a PyTorch user writes it (nn.Sequential
 // of Linear/ReLU, the softmax folded into F.cross_entropy on the logits, torch.optim,
 // randperm batches), on the same rows and the same initial weights as densely: both are
-// written once to bench/build/inputs/ (float32, little-endian) from the bench's seeded
+// written by each run to bench/build/inputs/ (float32, little-endian) from the bench's seeded
 // data and a js-backend densely network of WEIGHT_SEED (densely's initial weights do not
 // depend on the backend). Threads: torch.set_num_threads(threads), one inter-op thread.
 
@@ -407,12 +407,18 @@ function denselyLayers(densely, model, seed) {
   return net.getWeights().map((w, i) => ({ kernel: w.kernel, bias: w.bias, activation: model.layers[i][1] }));
 }
 
-/** Writes (once) the rows and initial weights of an 'epochs' trial for a contender outside Node. */
+const written = new Map();
+
+/**
+ * Writes the rows and initial weights of an 'epochs' trial for a contender outside Node,
+ * once per runner process (never reused from an earlier run: the weights come from the
+ * densely build under test).
+ */
 function sharedInputs(trial, rows) {
   const dir = path.join(__dirname, 'build', 'inputs');
   const base = path.join(dir, `${trial.id}-${rows}`);
   const files = { x: `${base}.x.f32`, y: `${base}.y.f32`, weights: `${base}.w.f32` };
-  if (Object.values(files).every((f) => fs.existsSync(f))) return files;
+  if (written.has(base)) return written.get(base);
   const densely = loadDensely();
   if (densely.skipped) return densely;
   fs.mkdirSync(dir, { recursive: true });
@@ -427,6 +433,7 @@ function sharedInputs(trial, rows) {
   write(files.x, [x]);
   write(files.y, [y]);
   write(files.weights, weights);
+  written.set(base, files);
   return files;
 }
 
