@@ -9,6 +9,7 @@
 // is spent, between minSamples and maxSamples. Each sample's rate is
 // unitsPerCall × calls / seconds; the runner reports the median and the spread.
 const { drivers } = require('./drivers');
+const { epochSummary } = require('./stats');
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 
@@ -62,6 +63,18 @@ async function main() {
 
   if (op.measure === 'value') {
     emit(await valueSamples(op, timing));
+    return;
+  }
+
+  if (op.measure === 'epochs') {
+    // One warm-up fit (JIT tiers, the thread pool, first-touch of scratch), then the one
+    // long run: its epochs are the samples.
+    await op.warmup();
+    const { seconds, cpuSeconds } = await op.run();
+    if (seconds.length !== op.epochs) throw new Error(`bench: expected ${op.epochs} epoch times, got ${seconds.length}`);
+    // The same rates per CPU-second of the process (JSON only): a shared machine disturbs them less.
+    const cpu = epochSummary(op.rows, cpuSeconds);
+    emit({ ...epochSummary(op.rows, seconds), cpu: { rate: cpu.median, first3: cpu.first3, last8: cpu.last8 }, seconds, info: op.info });
     return;
   }
 

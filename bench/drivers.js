@@ -5,10 +5,14 @@
 //   { run, async, unitsPerCall, info }   run() is one call (a fit epoch, a predict, a GEMM);
 //                                        the rate reported is unitsPerCall / seconds per call;
 //                                        with measure: 'value', run() resolves to the sample itself.
+//   { measure: 'epochs', run, warmup, rows, epochs, info }
+//                                        'epochs' trials: warmup() once, then run() is one long
+//                                        fit resolving to the seconds of each epoch.
 //   { skipped: 'why' }                   the contender cannot run here (shown in the table).
 // `threaded` drivers run once per --threads entry; the runner sets DENSELY_THREADS (and
 // OPENBLAS_NUM_THREADS) in the child's environment before anything loads.
-// `external` drivers are timed by a compiled tool instead of benchmark.js.
+// `external` drivers are timed by a tool of their own instead of benchmark.js (a compiled
+// sgemm harness, PyTorch's Python process); they print the same "@@RESULT {json}" line.
 const path = require('node:path');
 const fs = require('node:fs');
 const seed = require('./seed');
@@ -40,9 +44,42 @@ function predictData(trial) {
 
 /** Rows of one training epoch for this contender (see `quickRows` / `rowsFor` in trials.js). */
 function epochRows(trial, driverName, quick) {
-  if (trial.rowsFor && trial.rowsFor[driverName] !== undefined) return trial.rowsFor[driverName];
+  if (trial.rowsFor && trial.rowsFor[driverName] !== undefined) {
+    return quick && trial.quickRows !== undefined ? Math.min(trial.quickRows, trial.rowsFor[driverName]) : trial.rowsFor[driverName];
+  }
   if (quick && trial.quickRows !== undefined) return trial.quickRows;
   return trial.rows;
+}
+
+/** Epochs of one run of an 'epochs' trial for this contender (`epochs`, `quickEpochs`, `epochsFor`). */
+function epochCount(trial, driverName, quick) {
+  const full = trial.epochsFor?.[driverName] ?? trial.epochs;
+  return quick && trial.quickEpochs !== undefined ? Math.min(trial.quickEpochs, full) : full;
+}
+
+/**
+ * Times one long fit epoch by epoch: `fit(onEpochEnd)` starts it and returns its promise.
+ * The clock starts once that call has returned (densely's fit does its checks and copies
+ * synchronously: a one-off per call, not an epoch's work). Resolves to the wall seconds
+ * and the process CPU seconds of each epoch.
+ */
+async function timeEpochs(fit) {
+  const seconds = [];
+  const cpuSeconds = [];
+  let last = 0;
+  let lastCpu = process.cpuUsage();
+  const done = fit(() => {
+    const t = performance.now();
+    const cpu = process.cpuUsage();
+    seconds.push((t - last) / 1e3);
+    cpuSeconds.push((cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1e6);
+    last = t;
+    lastCpu = cpu;
+  });
+  last = performance.now();
+  lastCpu = process.cpuUsage();
+  await done;
+  return { seconds, cpuSeconds };
 }
 
 /** Operands of a GEMM trial with their leading dimensions (row-major, BLAS rules). */
@@ -106,6 +143,28 @@ function denselyDriver(backend) {
         run: () => net.fit(x, y, options),
         unitsPerCall: rows * epochs,
         info: { ...denselyInfo(densely, backend), rows },
+      };
+    },
+    /** One fit of `epochs` epochs timed per epoch, after a one-epoch fit of a throwaway network. */
+    epochs(trial, ctx) {
+      const network = () => {
+        const made = denselyNetwork(trial, backend);
+        if (!made.skipped) made.net.compile({ loss: trial.loss, optimizer: denselyOptimizer(made.densely, trial.optimizer) });
+        return made;
+      };
+      const made = network();
+      if (made.skipped) return made;
+      const rows = epochRows(trial, ctx.driver, ctx.quick);
+      const epochs = epochCount(trial, ctx.driver, ctx.quick);
+      const { x, y } = trainingData(trial, rows);
+      const options = { batchSize: trial.batchSize, shuffle: trial.shuffle ?? true };
+      return {
+        measure: 'epochs',
+        rows,
+        epochs,
+        warmup: () => network().net.fit(x, y, { ...options, epochs: 1 }),
+        run: () => timeEpochs((onEpochEnd) => made.net.fit(x, y, { ...options, epochs, onEpochEnd })),
+        info: { ...denselyInfo(made.densely, backend), rows, epochs },
       };
     },
     /**
@@ -254,6 +313,32 @@ const tfjs = {
       info: { backend: tf.getBackend(), version: tf.version.tfjs, rows },
     };
   },
+  async epochs(trial, ctx) {
+    const loaded = await loadTfjs();
+    if (loaded.skipped) return loaded;
+    const { tf } = loaded;
+    const rows = epochRows(trial, ctx.driver, ctx.quick);
+    const epochs = epochCount(trial, ctx.driver, ctx.quick);
+    const { x, y } = trainingData(trial, rows);
+    const xs = tf.tensor2d(x, [rows, trial.model.inputs]);
+    const ys = tf.tensor2d(y, [rows, y.length / rows]);
+    const compiled = () => {
+      const model = tfjsModel(tf, trial);
+      const { name, learningRate } = trial.optimizer;
+      model.compile({ loss: trial.loss, optimizer: name === 'adam' ? tf.train.adam(learningRate) : tf.train.sgd(learningRate) });
+      return model;
+    };
+    const model = compiled();
+    const options = { batchSize: trial.batchSize, shuffle: trial.shuffle ?? true, verbose: 0 };
+    return {
+      measure: 'epochs',
+      rows,
+      epochs,
+      warmup: () => compiled().fit(xs, ys, { ...options, epochs: 1 }),
+      run: () => timeEpochs((onEpochEnd) => model.fit(xs, ys, { ...options, epochs, callbacks: { onEpochEnd } })),
+      info: { backend: tf.getBackend(), version: tf.version.tfjs, rows, epochs },
+    };
+  },
   async predict(trial) {
     const loaded = await loadTfjs();
     if (loaded.skipped) return loaded;
@@ -279,12 +364,171 @@ const tfjs = {
   },
 };
 
+// ---- PyTorch (Debian's python3-torch), a Python child process ------------------------
+// tools/torch_bench.py runs an 'epochs' trial as a PyTorch user writes it (nn.Sequential
+// of Linear/ReLU, the softmax folded into F.cross_entropy on the logits, torch.optim,
+// randperm batches), on the same rows and the same initial weights as densely: both are
+// written by each run to bench/build/inputs/ (float32, little-endian) from the bench's seeded
+// data and a js-backend densely network of WEIGHT_SEED (densely's initial weights do not
+// depend on the backend). Threads: torch.set_num_threads(threads), one inter-op thread.
+
+const INSTALL_TORCH = 'install python3-torch (apt-get update && apt-get install -y python3-torch)';
+let torchProbe;
+
+/**
+ * The first Python that imports torch, probed once per process: $DENSELY_BENCH_PYTHON,
+ * `python3` on PATH, then Debian's /usr/bin/python3 (python3-torch installs into its
+ * dist-packages, which a pyenv or venv python3 earlier on PATH does not see).
+ * { python } or { reason }.
+ */
+function torchPython() {
+  if (torchProbe === undefined) {
+    const candidates = [process.env.DENSELY_BENCH_PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean);
+    torchProbe = { reason: INSTALL_TORCH };
+    for (const python of candidates) {
+      const r = require('node:child_process').spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+      if (r.status === 0) {
+        torchProbe = { python };
+        break;
+      }
+    }
+  }
+  return torchProbe;
+}
+
+/** densely's initial weights of a bench model (trials.js `model`), in getWeights() layout with activations. */
+function denselyLayers(densely, model, seed) {
+  const net = new densely.Network({
+    inputs: model.inputs,
+    layers: model.layers.map(([units, activation]) => new densely.Dense(units, { activation })),
+    backend: 'js',
+    seed,
+  });
+  return net.getWeights().map((w, i) => ({ kernel: w.kernel, bias: w.bias, activation: model.layers[i][1] }));
+}
+
+const written = new Map();
+
+/**
+ * Writes the rows and initial weights of an 'epochs' trial for a contender outside Node,
+ * once per runner process (never reused from an earlier run: the weights come from the
+ * densely build under test).
+ */
+function sharedInputs(trial, rows) {
+  const dir = path.join(__dirname, 'build', 'inputs');
+  const base = path.join(dir, `${trial.id}-${rows}`);
+  const files = { x: `${base}.x.f32`, y: `${base}.y.f32`, weights: `${base}.w.f32` };
+  if (written.has(base)) return written.get(base);
+  const densely = loadDensely();
+  if (densely.skipped) return densely;
+  fs.mkdirSync(dir, { recursive: true });
+  const { x, y } = trainingData(trial, rows);
+  const layers = denselyLayers(densely, trial.model, WEIGHT_SEED);
+  const weights = layers.flatMap((l) => [l.kernel, l.bias]);
+  const write = (file, arrays) => {
+    const tmp = `${file}.${process.pid}`;
+    fs.writeFileSync(tmp, Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))));
+    fs.renameSync(tmp, file);
+  };
+  write(files.x, [x]);
+  write(files.y, [y]);
+  write(files.weights, weights);
+  written.set(base, files);
+  return files;
+}
+
+function pytorch(flush) {
+  const name = flush ? 'pytorch-flush' : 'pytorch';
+  return {
+    threaded: true,
+    external: {
+      unavailable: () => torchPython().reason ?? null,
+      command(trial, threads, timing, opts = {}) {
+        if (trial.type !== 'epochs') return { skipped: `${name} runs only 'epochs' trials` };
+        const rows = epochRows(trial, name, opts.quick);
+        const inputs = sharedInputs(trial, rows);
+        if (inputs.skipped) return inputs;
+        const ctx = { trial, threads, flush, rows, epochs: epochCount(trial, name, opts.quick), inputs };
+        return {
+          file: torchPython().python,
+          args: [path.join(__dirname, 'tools', 'torch_bench.py'), JSON.stringify(ctx)],
+          // Debian's torch multiplies through the libblas.so.3 alternative (OpenBLAS when
+          // installed), whose own thread pool torch.set_num_threads does not size, and runs
+          // its other ops on GNU OpenMP's. Two pools whose idle threads spin take the cores
+          // from each other: (B) on 2 threads trained at ~800 samples/s with OpenMP's
+          // default wait policy and ~7,700 with PASSIVE (idle OpenMP threads sleep), here.
+          env: {
+            OMP_NUM_THREADS: String(threads),
+            OPENBLAS_NUM_THREADS: String(threads),
+            MKL_NUM_THREADS: String(threads),
+            OMP_WAIT_POLICY: 'PASSIVE',
+          },
+        };
+      },
+    },
+  };
+}
+
+// ---- onnxruntime-node (CPU execution provider) -----------------------------------------
+// The model is bench/onnx.js's encoding of the same network with densely's initial
+// weights; one call is array in, array out, as densely's predict: a Tensor over the
+// input, session.run (asynchronous: it is the package's only API) and the output's data.
+
+const onnxruntime = {
+  threaded: true,
+  async predict(trial) {
+    let ort;
+    try {
+      ort = require('onnxruntime-node');
+    } catch (error) {
+      return { skipped: `onnxruntime-node not installed in bench/ (ONNXRUNTIME_NODE_INSTALL=skip npm --prefix bench ci): ${error.message.split('\n')[0]}` };
+    }
+    const densely = loadDensely();
+    if (densely.skipped) return densely;
+    const { mlpModel } = require('./onnx');
+    const threads = Number(process.env.DENSELY_THREADS ?? 1);
+    const model = mlpModel(trial.model.inputs, denselyLayers(densely, trial.model, WEIGHT_SEED));
+    const session = await ort.InferenceSession.create(model, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+    const x = predictData(trial);
+    const shape = [trial.batch, trial.model.inputs];
+    const run = async () => {
+      const out = await session.run({ x: new ort.Tensor('float32', x, shape) });
+      return out.y.data;
+    };
+    // The same network: its output matches densely's predict on the same weights.
+    const net = new densely.Network({
+      inputs: trial.model.inputs,
+      layers: trial.model.layers.map(([units, activation]) => new densely.Dense(units, { activation })),
+      seed: WEIGHT_SEED,
+    });
+    const mine = net.predict(x);
+    const theirs = await run();
+    let maxdiff = 0;
+    for (let i = 0; i < mine.length; i++) maxdiff = Math.max(maxdiff, Math.abs(mine[i] - theirs[i]));
+    if (!(maxdiff <= 1e-4)) throw new Error(`bench: onnxruntime's output differs from densely's by ${maxdiff}`);
+    return {
+      async: true,
+      run,
+      unitsPerCall: trial.unit === 'calls/s' ? 1 : trial.batch,
+      info: { impl: `onnxruntime-node ${ort.env.versions?.node ?? ''} cpu`.replace('  ', ' '), threads, maxdiff },
+    };
+  },
+};
+
 const drivers = new Map([
   ['densely-js', denselyDriver('js')],
   ['densely-native', denselyDriver('native')],
   ['openblas', openblas],
   ['densely-core', denselyCore],
   ['tfjs', tfjs],
+  ['pytorch', pytorch(false)],
+  ['pytorch-flush', pytorch(true)],
+  ['onnxruntime', onnxruntime],
 ]);
 
-module.exports = { drivers, ROOT, DIST };
+module.exports = { drivers, ROOT, DIST, WEIGHT_SEED, epochRows, epochCount, torchPython, denselyLayers };

@@ -5,6 +5,7 @@
 //   --filter <substr>   run only pairs whose "<trial id> <contender>" contains substr
 //   --quick             short warm-up, fewer samples, smaller epochs where a trial allows
 //   --threads 1,2       thread counts for threaded contenders (densely native, sgemm, OpenBLAS)
+//   --rounds <n>        run each trial's pairs n times, alternating, and report medians over rounds
 //   --json <file>       also write every result, the header and the target verdicts as JSON
 //   --no-build          do not run npm builds (use dist/ and the addon as they are)
 //
@@ -13,7 +14,8 @@
 // or thread pool. Ratios are between medians taken in this same run. After the trials,
 // the sgemm shapes run once more at 1 thread with densely's core and OpenBLAS in one
 // process, alternating (tools/sgemm_vs_openblas.cc): the fair 1-thread comparison for
-// products of microseconds, which the "same process" verdicts use.
+// products of microseconds, which the "same process" verdicts use. 'epochs' trials run
+// one long fit per contender and print its first-3 and last-8 epoch speed.
 const { spawnSync, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -22,10 +24,12 @@ const { parseArgs } = require('node:util');
 const { trials, evaluateTarget } = require('./trials');
 const { drivers, ROOT } = require('./drivers');
 const { prepare, BUILD } = require('./prepare');
-const { median, medianAbsoluteDeviation } = require('./stats');
+const { median, medianAbsoluteDeviation, combineRounds } = require('./stats');
 
 const TIMING = {
-  full: { warmupMs: 1000, sampleMs: 300, minSamples: 3, maxSamples: 15, budgetMs: 15000 },
+  // 9 samples at most: a median of 9 is as robust to the odd slow sample as one of 15,
+  // and keeps a full run within ~15 minutes on a 2-core host (73 GEMM pairs at ~4 s).
+  full: { warmupMs: 1000, sampleMs: 300, minSamples: 3, maxSamples: 9, budgetMs: 8000 },
   quick: { warmupMs: 250, sampleMs: 100, minSamples: 3, maxSamples: 5, budgetMs: 3000 },
 };
 const PAIR_TIMEOUT_MS = 10 * 60 * 1000;
@@ -37,19 +41,24 @@ function options() {
       quick: { type: 'boolean', default: false },
       threads: { type: 'string', default: '1,2' },
       json: { type: 'string' },
+      rounds: { type: 'string', default: '1' },
       'no-build': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 9).map((l) => l.slice(3)).join('\n') + '\n');
+    process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 10).map((l) => l.slice(3)).join('\n') + '\n');
     process.exit(0);
   }
   const threads = values.threads.split(',').map((t) => Number(t.trim()));
   if (threads.some((t) => !Number.isInteger(t) || t < 1)) {
     throw new Error(`Expected a comma-separated list of positive integers for --threads but received ${values.threads}`);
   }
-  return { filter: values.filter, quick: values.quick, threads, json: values.json, build: !values['no-build'] };
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    throw new Error(`Expected a positive integer for --rounds but received ${values.rounds}`);
+  }
+  return { filter: values.filter, quick: values.quick, threads, rounds, json: values.json, build: !values['no-build'] };
 }
 
 function git(args) {
@@ -90,6 +99,7 @@ function header(info, opts) {
     densely: info.version,
     commit: `${git(['rev-parse', '--short', 'HEAD']) || 'unknown'}${dirty}`,
     mode: opts.quick ? 'quick' : 'full',
+    rounds: opts.rounds,
   };
 }
 
@@ -130,15 +140,17 @@ function measurePeaks(binary, threadCounts) {
   } catch {
     // first run on this machine
   }
-  const mine = record[machine] ?? {};
   for (const threads of threadCounts) {
+    // The widest FMA the CPU has (zmm on AVX-512, else ymm); its record is kept per ISA.
     const result = spawnForResult(binary, [String(threads)], {});
     if (!result.best) continue;
+    const key = `${machine} ${result.isa ?? 'avx2'}`;
+    const mine = record[key] ?? {};
     const recorded = Math.max(result.best, mine[threads] ?? 0);
     mine[threads] = recorded;
+    record[key] = mine;
     peaks.set(threads, { ...result, measured: result.best, best: recorded });
   }
-  record[machine] = mine;
   fs.mkdirSync(BUILD, { recursive: true });
   fs.writeFileSync(PEAK_RECORD, `${JSON.stringify(record, null, 2)}\n`);
   return peaks;
@@ -157,9 +169,10 @@ function runPair(trial, pair, opts) {
   const timing = opts.quick ? TIMING.quick : TIMING.full;
   if (pair.driver.external) {
     const unavailable = pair.driver.external.unavailable();
-    if (unavailable) return { skipped: unavailable };
-    const { file, args, env } = pair.driver.external.command(trial, pair.threads, timing);
-    return spawnForResult(file, args, env);
+    if (unavailable) return { skipped: unavailable.replace(/^skipped: /, '') };
+    const command = pair.driver.external.command(trial, pair.threads, timing, { quick: opts.quick });
+    if (command.skipped) return command;
+    return spawnForResult(command.file, command.args, command.env);
   }
   const ctx = { trial, driver: pair.name, threads: pair.threads, quick: opts.quick, timing };
   const env = { DENSELY_THREADS: String(pair.threads) };
@@ -176,23 +189,51 @@ function formatNumber(value, unit) {
   return value.toPrecision(3);
 }
 
-function formatRow(trial, pair, result, baseline, peaks) {
+/**
+ * The baseline key a row's ratio is taken against: trial.baseline as written
+ * ('name@threads'), or for a bare name the same thread count as the row when that ran,
+ * else @1.
+ */
+function baselineKey(trial, pair, medians) {
+  if (!trial.baseline || trial.baseline.includes('@')) return trial.baseline;
+  const same = `${trial.baseline}@${pair.threads}`;
+  return medians.has(same) ? same : `${trial.baseline}@1`;
+}
+
+/** last-8 / first-3 epoch speed of an 'epochs' row. */
+function stabilityOf(result) {
+  return result.first3 > 0 ? result.last8 / result.first3 : undefined;
+}
+
+function formatRow(trial, pair, result, medians, peaks) {
   const who = `  ${pair.name.padEnd(15)} ${String(pair.threads).padStart(2)}t`;
   if (result.skipped) return `${who}  skipped: ${result.skipped}`;
   if (result.error) return `${who}  error: ${result.error}`;
   const spread = result.median > 0 ? (100 * medianAbsoluteDeviation(result.samples, result.median)) / result.median : 0;
   let line = `${who} ${formatNumber(result.median, trial.unit).padStart(13)} ${trial.unit.padEnd(9)}`
     + ` ±${spread.toFixed(1).padStart(4)}%  n=${String(result.samples.length).padEnd(2)}`;
-  if (baseline !== undefined) line += `  ${formatRatio(result.median / baseline).padStart(7)}× ${trial.baseline}`;
+  const base = baselineKey(trial, pair, medians);
+  if (medians.has(base)) line += `  ${formatRatio(result.median / medians.get(base)).padStart(7)}× ${base}`;
   const peak = peaks.get(pair.threads);
   if (trial.type === 'gemm' && peak) line += `  ${((100 * result.median) / peak.best).toFixed(0).padStart(3)}% of peak`;
+  if (trial.type === 'epochs' && stabilityOf(result) !== undefined) {
+    // The same ratio per CPU-second of the process: a busy shared machine moves the wall
+    // clock's epochs far more than the work each one does.
+    const cpu = result.cpu?.first3 > 0 ? `; per CPU-s ${(result.cpu.last8 / result.cpu.first3).toFixed(2)}` : '';
+    line += `  first 3 ${formatNumber(result.first3, trial.unit)} → last ${result.lastWindow} ${formatNumber(result.last8, trial.unit)}`
+      + ` (${stabilityOf(result).toFixed(2)}${cpu})`;
+  }
   const impl = result.info?.impl ?? result.info?.isa ?? result.info?.backend;
-  if (impl) line += `  [${impl}${result.info?.rows && result.info.rows !== trial.rows ? `, ${result.info.rows} rows/epoch` : ''}]`;
+  const notes = [];
+  if (result.info?.rows && result.info.rows !== trial.rows) notes.push(`${result.info.rows} rows/epoch`);
+  if (trial.type === 'epochs' && result.epochs !== undefined && result.epochs !== trial.epochs) notes.push(`${result.epochs} epochs${trial.epochsFor?.[pair.name] ? ': a slow contender' : ''}`);
+  if (impl) line += `  [${[impl, ...notes].join(', ')}]`;
   return line;
 }
 
 function formatMeasured(target, value, unit) {
   if (target.peak !== undefined) return `${(100 * value).toFixed(0)}% of peak`;
+  if (target.stability !== undefined) return `last-8 / first-3 ${value.toFixed(3)}`;
   // Three decimals below 10×, so 0.997 does not print as a "1.00×" that is not met.
   if (target.ratio !== undefined) return `${value < 10 ? value.toFixed(3) : formatRatio(value)}×`;
   return `${formatNumber(value, unit)} ${unit}`;
@@ -242,6 +283,7 @@ function sameProcessAb(binary, gemmTrials, opts) {
 }
 
 function main() {
+  const started = Date.now();
   const opts = options();
   const log = (line) => process.stdout.write(`${line}\n`);
   const selected = trials
@@ -260,9 +302,10 @@ function main() {
   log('');
   log(`densely bench — ${head.date}`);
   log(`CPU ${head.cpu} · ISA ${head.isa}${head.native ? '' : ` (native addon not loaded: ${head.nativeReason ?? 'unknown'})`}`
-    + ` · threads ${opts.threads.join(',')} (default ${head.defaultThreads}) · Node ${head.node} · commit ${head.commit} · ${head.mode}`);
+    + ` · threads ${opts.threads.join(',')} (default ${head.defaultThreads}) · Node ${head.node} · commit ${head.commit} · ${head.mode}`
+    + `${opts.rounds > 1 ? ` · ${opts.rounds} alternating rounds per trial` : ''}`);
   for (const [threads, peak] of peaks) {
-    log(`FMA peak (tools/fma_peak.cc, ${threads} thread${threads > 1 ? 's' : ''}): ${peak.best.toFixed(1)} GFLOP/s`
+    log(`FMA peak (tools/fma_peak.cc, ${peak.isa ?? 'avx2'}, ${threads} thread${threads > 1 ? 's' : ''}): ${peak.best.toFixed(1)} GFLOP/s`
       + ` — the best recorded on this host; this run: best of ${peak.runs} ${peak.measured.toFixed(1)}, median ${peak.median.toFixed(1)}`);
   }
 
@@ -273,18 +316,24 @@ function main() {
     log(`${trial.title}  [${trial.id}]`);
     const results = new Map();
     const lines = [];
+    // --rounds: the pairs alternate (A B C, A B C, ...), so every contender samples the
+    // same stretch of a shared machine's load.
+    const runs = new Map(trialPairs.map((pair) => [pair.key, []]));
+    for (let round = 0; round < opts.rounds; round++) {
+      for (const pair of trialPairs) runs.get(pair.key).push(runPair(trial, pair, opts));
+    }
     for (const pair of trialPairs) {
-      const result = runPair(trial, pair, opts);
+      const result = combineRounds(runs.get(pair.key));
       results.set(pair.key, result);
       records.push({ trial: trial.id, title: trial.title, unit: trial.unit, contender: pair.name, threads: pair.threads, ...result });
       lines.push({ pair, result });
     }
     const medians = new Map([...results].filter(([, r]) => r.median !== undefined).map(([k, r]) => [k, r.median]));
-    const baseline = medians.get(trial.baseline);
-    for (const { pair, result } of lines) log(formatRow(trial, pair, result, baseline, peaks));
+    const stability = new Map([...results].filter(([, r]) => r.first3 !== undefined).map(([k, r]) => [k, stabilityOf(r)]));
+    for (const { pair, result } of lines) log(formatRow(trial, pair, result, medians, peaks));
     for (const target of trial.targets ?? []) {
       if (target.sameProcess) continue;  // after the trials, from the same-process A/B
-      const verdict = evaluateTarget(target, medians, peakBest);
+      const verdict = evaluateTarget(target, medians, peakBest, stability);
       verdicts.push({ trial: trial.id, target: target.text, ...verdict });
       log(formatVerdict(target, verdict, trial.unit));
     }
@@ -323,15 +372,19 @@ function main() {
 
   if (verdicts.length > 0) {
     log('');
-    log('Targets (issue 2 part 7, issue 3 part 10):');
+    log('Targets (issue 2 part 7, issue 3 part 10, issue 11 part 5):');
     for (const v of verdicts) {
       const state = v.missing ? 'n/a' : v.met ? 'met' : 'NOT MET';
       log(`  ${state.padEnd(8)} ${v.target}  [${v.trial}]`);
     }
   }
+  const elapsedS = Math.round((Date.now() - started) / 1000);
+  log('');
+  log(`bench took ${Math.floor(elapsedS / 60)} min ${elapsedS % 60} s`);
   if (opts.json) {
+    head.elapsedS = elapsedS;
     const peakJson = Object.fromEntries([...peaks].map(([t, p]) => [t, {
-      used: p.best, measured: p.measured, median: p.median, measuredAfter: peaksAfter.get(t)?.measured,
+      isa: p.isa ?? 'avx2', used: p.best, measured: p.measured, median: p.median, measuredAfter: peaksAfter.get(t)?.measured,
     }]));
     fs.writeFileSync(opts.json, `${JSON.stringify({ header: head, peaks: peakJson, results: records, sameProcess, targets: verdicts }, null, 2)}\n`);
     log(`\nwrote ${opts.json}`);

@@ -13,8 +13,8 @@ const BENCH = __dirname;
 const BUILD = path.join(BENCH, 'build');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
-function run(file, args, cwd) {
-  const result = spawnSync(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+function run(file, args, cwd, env = {}) {
+  const result = spawnSync(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', env: { ...process.env, ...env } });
   return { ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? result.error.message : ''}` };
 }
 
@@ -22,13 +22,20 @@ function lastLines(text, count = 6) {
   return text.trim().split('\n').slice(-count).join('\n    ');
 }
 
-/** Installs bench/'s contenders from its lockfile when they are missing. */
+const CONTENDER_PACKAGES = ['@tensorflow/tfjs', 'onnxruntime-node'];
+// onnxruntime-node's postinstall downloads only what its npm package does not ship (the
+// CUDA provider); "skip" makes it exit at once. Its CPU binaries are inside the package.
+// bench/.npmrc says the same for a plain `npm ci` in bench/.
+const INSTALL_ENV = { ONNXRUNTIME_NODE_INSTALL: 'skip' };
+
+/** Installs bench/'s contenders from its lockfile when one is missing. */
 function benchDependencies(log) {
-  if (fs.existsSync(path.join(BENCH, 'node_modules', '@tensorflow', 'tfjs', 'package.json'))) return;
-  log('installing bench dependencies (npm --prefix bench ci)…');
-  let result = run(npm, ['ci', '--no-audit', '--no-fund'], BENCH);
-  if (!result.ok) result = run(npm, ['install', '--no-audit', '--no-fund'], BENCH);
-  if (!result.ok) log(`  could not install bench dependencies; tfjs rows will be skipped:\n    ${lastLines(result.output)}`);
+  const missing = CONTENDER_PACKAGES.filter((name) => !fs.existsSync(path.join(BENCH, 'node_modules', name, 'package.json')));
+  if (missing.length === 0) return;
+  log(`installing bench dependencies for ${missing.join(', ')} (ONNXRUNTIME_NODE_INSTALL=skip npm --prefix bench ci)…`);
+  let result = run(npm, ['ci', '--no-audit', '--no-fund'], BENCH, INSTALL_ENV);
+  if (!result.ok) result = run(npm, ['install', '--no-audit', '--no-fund'], BENCH, INSTALL_ENV);
+  if (!result.ok) log(`  could not install bench dependencies; tfjs and onnxruntime rows will be skipped:\n    ${lastLines(result.output)}`);
 }
 
 /** Newest modification time of the files under `dir` whose names match `pattern`. */
@@ -176,6 +183,8 @@ function coreTool(name, source, defines, objects, log) {
 }
 
 function tools(log, { wantCore = true } = {}) {
+  // Baseline AVX2+FMA flags; the AVX-512 body has its own target attribute and runs only
+  // where the CPU and OS support it.
   const fma = x86WithFma() ? tool('fma_peak', ['-O2', '-mavx2', '-mfma', '-pthread'], [], log, false) : null;
   if (!fma) log('FMA peak: skipped (needs x86-64 with AVX2+FMA and g++)');
   const blas = tool('openblas_sgemm', ['-O2', '-pthread'], ['-lopenblas'], log, true);

@@ -1,13 +1,13 @@
-// The bench's target table and verdicts (bench/trials.js): every issue-3 target that
-// `npm run bench` prints is evaluated by evaluateTarget, so its kinds are pinned here,
-// and every contender a trial or target names must exist in bench/drivers.js.
+// The bench's target table and verdicts (bench/trials.js): every issue-3 and issue-11
+// target that `npm run bench` prints is evaluated by evaluateTarget, so its kinds are
+// pinned here, and every contender a trial or target names must exist in bench/drivers.js.
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
 const require = createRequire(import.meta.url);
 const { trials, evaluateTarget } = require('../../bench/trials.js') as {
   trials: Array<{ id: string; type: string; contenders: string[]; baseline: string; targets?: Array<Record<string, unknown>> }>;
-  evaluateTarget: (target: Record<string, unknown>, medians: Map<string, number>, peaks?: Map<number, number>) => Record<string, unknown>;
+  evaluateTarget: (target: Record<string, unknown>, medians: Map<string, number>, peaks?: Map<number, number>, stability?: Map<string, number>) => Record<string, unknown>;
 };
 const { drivers } = require('../../bench/drivers.js') as { drivers: Map<string, unknown> };
 
@@ -29,6 +29,13 @@ describe('bench targets', () => {
     expect(evaluateTarget({ who: 'a@2', peak: 0.5 }, medians, new Map())).toEqual({ missing: 'FMA peak' });
   });
 
+  it('evaluates last-8 / first-3 epoch speed targets', () => {
+    const stability = new Map([['a@1', 0.9], ['a@2', 0.5]]);
+    expect(evaluateTarget({ who: 'a@1', stability: 0.85 }, medians, new Map(), stability)).toEqual({ value: 0.9, met: true });
+    expect(evaluateTarget({ who: 'a@2', stability: 0.85 }, medians, new Map(), stability)).toEqual({ value: 0.5, met: false });
+    expect(evaluateTarget({ who: 'a@1', stability: 0.85 }, medians)).toEqual({ missing: 'a@1 epoch times' });
+  });
+
   it('names what did not run', () => {
     expect(evaluateTarget({ who: 'c@1', min: 1 }, medians)).toEqual({ missing: 'c@1' });
     expect(evaluateTarget({ who: 'a@1', ratio: 1, vs: 'c@1' }, medians)).toEqual({ missing: 'c@1' });
@@ -45,9 +52,35 @@ describe('bench targets', () => {
     }
     const big = trials.find((t) => t.id === 'sgemm-1024')!;
     expect(big.targets).toEqual(expect.arrayContaining([
-      expect.objectContaining({ who: 'densely-native@1', peak: 0.8 }),
+      expect.objectContaining({ who: 'densely-native@1', peak: 0.85 }),
       expect.objectContaining({ who: 'densely-native@2', peak: 0.75 }),
+      expect.objectContaining({ who: 'densely-core@1', ratio: 1.15, vs: 'openblas@1', sameProcess: true }),
     ]));
+  });
+
+  it('times train-mlp and train-wide over ≥ 20 epochs against PyTorch with and without flush (issue 11)', () => {
+    for (const [id, ratio] of [['train-mlp', 1.8], ['train-wide', 1.35]] as const) {
+      const t = trials.find((x) => x.id === id) as (typeof trials)[number] & { epochs: number };
+      expect(t.type).toBe('epochs');
+      expect(t.epochs).toBeGreaterThanOrEqual(20);
+      expect(t.contenders).toEqual(expect.arrayContaining(['densely-native', 'densely-js', 'pytorch', 'pytorch-flush']));
+      expect(t.baseline).toBe('pytorch-flush');
+      expect(t.targets).toEqual(expect.arrayContaining([
+        expect.objectContaining({ who: 'densely-native@1', ratio, vs: 'pytorch-flush@1' }),
+        expect.objectContaining({ who: 'densely-native@1', stability: 0.85 }),
+        expect.objectContaining({ who: 'densely-native@2', stability: 0.85 }),
+      ]));
+    }
+    const wide = trials.find((x) => x.id === 'train-wide')!;
+    expect(wide.targets).toEqual(expect.arrayContaining([expect.objectContaining({ who: 'densely-native@2', ratio: 1.35, vs: 'pytorch-flush@2' })]));
+  });
+
+  it('compares inference with onnxruntime-node (issue 11: batch 256 ≥ 1.15×, batch 1 ≥ 1.5×)', () => {
+    for (const [id, ratio] of [['predict-mlp-b-256', 1.15], ['predict-mlp-b-1', 1.5]] as const) {
+      const t = trials.find((x) => x.id === id)!;
+      expect(t.contenders).toContain('onnxruntime');
+      expect(t.targets).toEqual(expect.arrayContaining([expect.objectContaining({ who: 'densely-native@1', ratio, vs: 'onnxruntime@1' })]));
+    }
   });
 
   it('names only contenders that bench/drivers.js defines', () => {

@@ -26,6 +26,7 @@
 #include "gemm.h"
 #include "gemm_epilogue.h"
 #include "gemm_kernels.h"
+#include "runtime/fp_mode.h"
 #include "runtime/thread_pool.h"
 
 namespace densely {
@@ -191,6 +192,7 @@ void sgemm_with(const GemmKernelSet& ks, int max_threads, bool trans_a, bool tra
   }
   if (epilogue_has_bias(ep.kind) && ep.bias == nullptr && m > 0 && n > 0) std::abort();
 #endif
+  const FlushDenormals flush;  // runtime/fp_mode.h: FTZ/DAZ here, the caller's mode back after
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) {
     scale_only(m, n, beta, c, ldc, ep);

@@ -15,6 +15,7 @@
 #include "../ops/activations.h"
 #include "../ops/dropout.h"
 #include "../ops/split.h"
+#include "../runtime/fp_mode.h"
 #include "random.h"
 
 namespace densely {
@@ -244,6 +245,7 @@ void Network::backward(int64_t rows, float* grads, bool apply) {
 }
 
 void Network::predict(const float* x, int64_t rows, float* out) {
+  const FlushDenormals flush;  // runtime/fp_mode.h
   const int64_t chunk = rows < kInferenceChunk ? rows : kInferenceChunk;
   if (chunk <= 0) return;
   reserve(chunk, false);
@@ -255,6 +257,7 @@ void Network::predict(const float* x, int64_t rows, float* out) {
 }
 
 LossResult Network::evaluate(const float* x, const float* y, int64_t rows) {
+  const FlushDenormals flush;  // runtime/fp_mode.h
   const int64_t chunk = rows < kInferenceChunk ? rows : kInferenceChunk;
   if (chunk <= 0) return LossResult{0.0, 0};
   reserve(chunk, false);
@@ -280,6 +283,7 @@ LossResult Network::evaluate(const float* x, const float* y, int64_t rows) {
 }
 
 double Network::gradients(const float* x, const float* y, int64_t rows, float* grads) {
+  const FlushDenormals flush;  // runtime/fp_mode.h
   if (rows <= 0) {
     // No rows: loss 0 and a zero gradient (every slot written, as for any batch).
     std::fill(grads, grads + spec_.param_count, 0.0f);
@@ -296,6 +300,7 @@ double Network::gradients(const float* x, const float* y, int64_t rows, float* g
 }
 
 LossResult Network::train_step(const float* x, const float* y, int64_t rows, uint64_t step) {
+  const FlushDenormals flush;  // runtime/fp_mode.h
   return this->step(x, y, rows, step, false, nullptr);
 }
 
@@ -337,6 +342,7 @@ LossResult Network::step(const float* x, const float* y, int64_t rows, uint64_t 
 
 EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ctx,
                                  const std::atomic<bool>* stop) {
+  const FlushDenormals flush;  // runtime/fp_mode.h
   EpochResult res;
   const int64_t bs = job.batch_size < 1 ? 1 : job.batch_size;
   const int64_t n = job.order_len;

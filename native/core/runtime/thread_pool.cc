@@ -30,6 +30,8 @@
 #include <thread>
 #include <vector>
 
+#include "fp_mode.h"
+
 namespace densely {
 namespace {
 
@@ -130,6 +132,8 @@ class Pool {
   // start() has a larger one, however late the thread begins to run.
   void worker_main(uint64_t seen) {
     t_in_task = true;
+    // Workers run nothing but the core's tasks: flush subnormals for good (fp_mode.h).
+    fp_flush_enable();
     for (;;) {
       for (int spin = 0; spin < kSpinRounds && generation_.load(std::memory_order_acquire) == seen &&
                          !quit_.load(std::memory_order_relaxed);
