@@ -1,9 +1,8 @@
 import { resolveBackend } from './backend/select';
 import type { Backend, BackendModel, DenseSpec, LossName, ModelSpec, OptimizerName } from './backend/types';
-import { initialize } from './initializers';
 import { Dense, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
-import { maxBatchRows, planNetwork, type NetworkPlan } from './layers/plan';
+import { initializeParams, maxBatchRows, modelSpec, planNetwork, type NetworkPlan } from './layers/plan';
 import { LOSSES, toTargets } from './losses';
 import { Optimizer, resolveOptimizer } from './optimizers/index';
 import { Rng } from './random';
@@ -228,7 +227,6 @@ export class Network {
     // Size limits before the backend allocates anything (DENSELY_TOO_LARGE).
     const plan = planNetwork(inputs, layers as Layer[]);
     const backend = resolveBackend(o.backend);
-    const specs = plan.specs;
     this.inputs = inputs;
     this.outputs = plan.outputs;
     this.layers = Object.freeze([...(layers as Layer[])]);
@@ -236,19 +234,13 @@ export class Network {
     this.paramCount = plan.paramCount;
     this.#backend = backend;
     this.#plan = plan;
-    this.#spec = { inputs, outputs: plan.outputs, layers: specs, paramCount: plan.paramCount, seed };
+    this.#spec = modelSpec(inputs, plan, seed);
     this.#model = backend.createModel(this.#spec);
 
     const root = new Rng(seed);
     const initRng = root.fork();
     this.#shuffleRng = root.fork();
-    const params = this.#model.params;
-    specs.forEach((s, i) => {
-      if (s.kind !== 'dense' || Network.#restoring) return;
-      const layer = this.layers[i] as Dense;
-      initialize(layer.kernelInitializer, params, s.kernelOffset, s.inputs * s.units, s.inputs, s.units, initRng);
-      if (s.useBias) initialize(layer.biasInitializer, params, s.biasOffset, s.units, s.units, s.units, initRng);
-    });
+    if (!Network.#restoring) initializeParams(plan.specs, this.layers, this.#model.params, initRng);
   }
 
   /** `'native'` or `'js'`: the backend actually in use. */

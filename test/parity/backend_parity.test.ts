@@ -10,8 +10,10 @@
 import { expect, it } from 'vitest';
 import { jsBackend } from '../../lib/backend/js/index';
 import { loadNativeBackend } from '../../lib/backend/native/index';
-import type { ActivationName, Backend, BackendModel, LayerSpec, LossName, ModelSpec, OptimizerName, OptimizerSpec } from '../../lib/backend/types';
+import type { ActivationName, Backend, BackendModel, LossName, ModelSpec, OptimizerName, OptimizerSpec } from '../../lib/backend/types';
+import { buildModelSpec } from '../../lib/layers/plan';
 import { expectClose, type Tolerance } from '../support/close';
+import { plannedLayers } from '../support/spec';
 import { describeLeg, itRunsOnLegIsa } from '../support/isa_leg';
 import { TestRng } from '../support/rng';
 
@@ -32,22 +34,7 @@ function agreement(ref: ArrayLike<number>, rtol = 1e-5, atol = 1e-6): Tolerance 
 }
 
 function spec(inputs: number, layers: Array<{ units: number; activation: ActivationName; useBias: boolean } | { dropout: number }>, seed: number): ModelSpec {
-  const out: LayerSpec[] = [];
-  let width = inputs;
-  let offset = 0;
-  for (const l of layers) {
-    if ('dropout' in l) {
-      out.push({ kind: 'dropout', units: width, rate: l.dropout });
-      continue;
-    }
-    const kernelOffset = offset;
-    offset += width * l.units;
-    const biasOffset = l.useBias ? offset : -1;
-    if (l.useBias) offset += l.units;
-    out.push({ kind: 'dense', inputs: width, units: l.units, activation: l.activation, alpha: 0.1, useBias: l.useBias, kernelOffset, biasOffset });
-    width = l.units;
-  }
-  return { inputs, outputs: width, layers: out, paramCount: offset, seed };
+  return buildModelSpec(inputs, plannedLayers(layers.map((l) => ('dropout' in l ? l : { ...l, alpha: 0.1 }))), seed);
 }
 
 function targets(loss: LossName, rows: number, outputs: number, rng: TestRng): Float32Array {
