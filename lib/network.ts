@@ -1,5 +1,5 @@
-import { resolveBackend } from './backend/select';
-import type { Backend, BackendModel, DenseSpec, LossName, ModelSpec, OptimizerName } from './backend/types';
+import { resolveBackend, type BackendRequest } from './backend/select';
+import type { Backend, BackendModel, BackendName, DenseSpec, LossName, ModelSpec, OptimizerName } from './backend/types';
 import { Dense, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
 import { initializeParams, maxBatchRows, modelSpec, planNetwork, type NetworkPlan } from './layers/plan';
@@ -50,7 +50,7 @@ export interface NetworkOptions {
   /** Dense and Dropout layers, in order; at least one Dense. */
   layers: Layer[];
   /** `'auto'` (default): native when the addon loads, else js with one warning. */
-  backend?: 'auto' | 'native' | 'js';
+  backend?: BackendRequest;
   /** uint32 seed of initial weights, shuffling and dropout. Default: random (see `net.seed`). */
   seed?: number;
 }
@@ -244,7 +244,7 @@ export class Network {
   }
 
   /** `'native'` or `'js'`: the backend actually in use. */
-  get backend(): 'native' | 'js' {
+  get backend(): BackendName {
     return this.#backend.name;
   }
 
@@ -567,7 +567,7 @@ export class Network {
    * network is built (see `lib/serialize.ts`), by the rules `save` and the constructor apply.
    * @throws TypeError/RangeError with code `DENSELY_INVALID_MODEL` naming the field.
    */
-  static fromJSON(json: NetworkJSON, options: { backend?: 'auto' | 'native' | 'js' } = {}): Network {
+  static fromJSON(json: NetworkJSON, options: { backend?: BackendRequest } = {}): Network {
     const backend = Network.#backendOption(options);
     return Network.#fromParts(networkFromJSON(json), backend);
   }
@@ -588,7 +588,7 @@ export class Network {
    * time and memory are linear in their length (see `lib/serialize.ts`, SECURITY.md).
    * @throws TypeError/RangeError with code `DENSELY_INVALID_MODEL` naming `source`.
    */
-  static fromSafetensors(bytes: Uint8Array, options: { backend?: 'auto' | 'native' | 'js' } = {}, source = 'bytes'): Network {
+  static fromSafetensors(bytes: Uint8Array, options: { backend?: BackendRequest } = {}, source = 'bytes'): Network {
     if (!(bytes instanceof Uint8Array)) throw invalid('a Uint8Array', 'bytes', describe(bytes));
     const backend = Network.#backendOption(options);
     return Network.#fromParts(decodeNetwork(bytes, String(source)), backend);
@@ -606,13 +606,13 @@ export class Network {
   }
 
   /** Reads a network saved with `save` (see {@link Network.fromSafetensors}). */
-  static async load(path: string, options: { backend?: 'auto' | 'native' | 'js' } = {}): Promise<Network> {
+  static async load(path: string, options: { backend?: BackendRequest } = {}): Promise<Network> {
     const backend = Network.#backendOption(options);
     return Network.#fromParts(decodeNetwork(await readModelFile(path), path), backend);
   }
 
   /** Synchronous {@link Network.load}. */
-  static loadSync(path: string, options: { backend?: 'auto' | 'native' | 'js' } = {}): Network {
+  static loadSync(path: string, options: { backend?: BackendRequest } = {}): Network {
     const backend = Network.#backendOption(options);
     return Network.#fromParts(decodeNetwork(readModelFileSync(path), path), backend);
   }

@@ -1,9 +1,13 @@
 import { jsBackend } from './js/index';
 import { loadNativeBackend } from './native/index';
-import type { Backend } from './types';
+import type { Backend, BackendName } from './types';
 import { describe, invalid } from '../validate';
 
-export type BackendRequest = 'auto' | 'native' | 'js';
+/**
+ * The `backend` option of the facade: a {@link BackendName}, or `'auto'` (native when
+ * the addon loads, else js with one warning; see {@link resolveBackend}).
+ */
+export type BackendRequest = 'auto' | BackendName;
 
 let warned = false;
 

@@ -207,8 +207,11 @@ export interface BackendModel {
   dispose(): void;
 }
 
+/** A backend's name: the pure-JS one or the native addon. */
+export type BackendName = 'js' | 'native';
+
 export interface Backend {
-  readonly name: 'js' | 'native';
+  readonly name: BackendName;
   /** Kernel set in use: 'avx512' | 'avx2' | 'sse2' | 'neon' | 'scalar' | 'js'. */
   readonly isa: string;
   createModel(spec: ModelSpec): BackendModel;
