@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jsBackend } from '../../../lib/backend/js';
-import { PREDICT_CHUNK } from '../../../lib/backend/js/model';
+import { PREDICT_CHUNK } from '../../../lib/backend/js/network';
 import type { BackendModel, LossName, ModelSpec } from '../../../lib/backend/types';
 import { Rng } from '../../../lib/random';
 import { buildSpec, expectClose, optimizerSpec, randomF32, type TestLayer } from './helpers';
