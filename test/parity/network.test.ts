@@ -217,7 +217,7 @@ describeLeg(`network parity with the float64 reference (${BACKEND})`, () => {
     // The other backend when the addon loads (always, in the native project); without
     // the addon, the js backend is held to the same bound against the float64 reference.
     const other: BackendName | null = BACKEND === 'native' ? 'js' : backendInfo().native ? 'native' : null;
-    const bound = { rtol: 1e-5, atol: 1e-6 };
+    const bound = TOL.backendAgreement;
     for (const c of gradientGrid().filter((_, i) => i % 3 === 0)) {
       it(`${c.name} vs ${other ?? 'the reference'}`, () => {
         const x = Float32Array.from(c.x);

@@ -4,6 +4,7 @@
  * maximize, RMSProp not centred). `step(params, grads)` updates `params` in place; the
  * arrays are the flat parameter vector and its gradient.
  */
+import type { OptimizerSpec } from '../../lib/backend/types';
 
 export interface RefOptimizer {
   step(params: Float64Array, grads: ArrayLike<number>): void;
@@ -108,5 +109,19 @@ export class RefRMSProp implements RefOptimizer {
         theta[i] = theta[i]! - (this.lr * g) / (Math.sqrt(v[i]!) + this.epsilon);
       }
     }
+  }
+}
+
+/** The reference optimizer of a backend {@link OptimizerSpec} (fresh state). */
+export function refOptimizer(o: OptimizerSpec): RefOptimizer {
+  switch (o.kind) {
+    case 'sgd':
+      return new RefSGD(o.learningRate, o.momentum, o.nesterov, o.weightDecay);
+    case 'adam':
+      return new RefAdam(o.learningRate, o.beta1, o.beta2, o.epsilon, o.weightDecay);
+    case 'adamw':
+      return new RefAdamW(o.learningRate, o.beta1, o.beta2, o.epsilon, o.weightDecay);
+    case 'rmsprop':
+      return new RefRMSProp(o.learningRate, o.rho, o.epsilon, o.momentum, o.weightDecay);
   }
 }

@@ -1,40 +1,8 @@
 /** Shared helpers of the js backend unit tests. */
-import { expect } from 'vitest';
 import type { ModelSpec, OptimizerName, OptimizerSpec } from '../../../lib/backend/types';
 import { buildModelSpec } from '../../../lib/layers/plan';
 import { Rng } from '../../../lib/random';
 import { plannedLayers, type TestLayer } from '../../support/spec';
-
-/**
- * Asserts |actual − expected| ≤ atol + rtol·|expected| elementwise; on failure the message
- * names the worst element (by excess over its tolerance), its index, both values and `what`.
- */
-export function expectClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  rtol: number,
-  atol: number,
-  what: string,
-): void {
-  expect(actual.length, `${what}: length`).toBe(expected.length);
-  let worst = -1;
-  let worstExcess = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    const excess = Math.abs(a - e) - (atol + rtol * Math.abs(e));
-    if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
-      worst = i;
-      worstExcess = excess;
-    }
-  }
-  if (worst >= 0) {
-    const msg =
-      `${what}: worst element [${worst}] actual ${actual[worst]} expected ${expected[worst]} ` +
-      `(|diff| ${Math.abs(actual[worst]! - expected[worst]!)}, rtol ${rtol}, atol ${atol})`;
-    expect.fail(msg);
-  }
-}
 
 /** `n` uniform values in [lo, hi) from a seeded generator, as float32. */
 export function randomF32(rng: Rng, n: number, lo = -1, hi = 1): Float32Array {
