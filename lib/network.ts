@@ -6,6 +6,7 @@ import { initializeParams, maxBatchRows, modelSpec, planNetwork, type NetworkPla
 import { LOSSES, toTargets } from './losses';
 import { Optimizer, resolveOptimizer } from './optimizers/index';
 import { Rng } from './random';
+import { nonFiniteLossError } from './errors';
 import {
   decodeNetwork,
   encodeNetwork,
@@ -454,15 +455,7 @@ export class Network {
         if (result.status === 'nonfinite') {
           // The backend skipped (non-finite loss) or undid (overflowing update) that step,
           // so the parameters are the last all-finite ones (see EpochResult).
-          const err = new Error(
-            `Training stopped: the loss or the updated weights became non-finite at epoch ${epoch}, batch ${result.failedBatch}; ` +
-              'the weights of the last finite step were kept. Lower the learning rate or check the data.',
-          ) as Error & { code: string; epoch: number; batch: number; history: History };
-          err.code = 'DENSELY_NONFINITE_LOSS';
-          err.epoch = epoch;
-          err.batch = result.failedBatch;
-          err.history = history;
-          throw err;
+          throw nonFiniteLossError(epoch, result.failedBatch, history);
         }
         if (result.samples === 0) break;
         const logs: EpochLogs = { loss: result.lossSum / result.samples };
