@@ -124,13 +124,10 @@ export interface ModelSpec {
 
 /**
  * Every hyper-parameter of every optimizer, resolved by the facade (defaults are
- * constants in `lib/optimizers/`, never chosen by a backend). Rules (PyTorch's):
- * - sgd:     g ← g + wd·θ; if momentum: b ← g (t = 1) else b ← μ·b + g; g ← nesterov ? g + μ·b : b; θ ← θ − lr·g
- * - adam:    g ← g + wd·θ; m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
- *            θ ← θ − lr · (m / (1−β1^t)) / (√(v / (1−β2^t)) + ε)
- * - adamw:   θ ← θ·(1 − lr·wd); then adam's update with no decay in g
- * - rmsprop: g ← g + wd·θ; v ← ρ·v + (1−ρ)·g²; if momentum: b ← μ·b + g/(√v + ε); θ ← θ − lr·b
- *            else θ ← θ − lr·g/(√v + ε)
+ * constants in `lib/optimizers/`, never chosen by a backend). The update rules
+ * (PyTorch's) are stated once, in the TSDoc of the facade's classes: `SGD`
+ * (lib/optimizers/sgd.ts), `Adam` and `AdamW` (lib/optimizers/adam.ts), `RMSProp`
+ * (lib/optimizers/rmsprop.ts).
  */
 export interface OptimizerSpec {
   kind: OptimizerName;

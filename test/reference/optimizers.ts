@@ -1,7 +1,8 @@
 /**
  * Float64 reference optimizers, each step written line by line from the algorithm
  * boxes of PyTorch's `torch.optim` documentation (no dampening, no amsgrad, no
- * maximize, RMSProp not centred). `step(params, grads)` updates `params` in place; the
+ * maximize, RMSProp not centred), the rules the library states in the TSDoc of its
+ * optimizer classes (lib/optimizers/sgd.ts, adam.ts, rmsprop.ts). `step(params, grads)` updates `params` in place; the
  * arrays are the flat parameter vector and its gradient.
  */
 import type { OptimizerSpec } from '../../lib/backend/types';
@@ -72,7 +73,7 @@ export class RefAdam implements RefOptimizer {
   }
 }
 
-/** torch.optim.AdamW: θ ← θ − lr·wd·θ, then Adam's step with no decay in the gradient. */
+/** torch.optim.AdamW: decoupled weight decay, then Adam's step with no decay in the gradient. */
 export class RefAdamW extends RefAdam {
   constructor(lr = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0.01) {
     super(lr, beta1, beta2, epsilon, weightDecay, true);
