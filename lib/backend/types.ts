@@ -185,7 +185,7 @@ export interface EpochResult {
 }
 
 export interface BackendModel {
-  /** The flat parameters, live: the facade reads and writes them directly (never while a fitEpoch runs). */
+  /** The flat parameters, live: the facade reads and writes them directly (never while a trainEpoch runs). */
   readonly params: Float32Array;
   setLoss(loss: LossName): void;
   /** Installs an optimizer and resets its state (moments, step count). */
