@@ -1,12 +1,12 @@
-import { resolveBackend } from './backend/select';
-import type { Backend, BackendModel, DenseSpec, LossName, ModelSpec, OptimizerName } from './backend/types';
-import { initialize } from './initializers';
+import { resolveBackend, type BackendRequest } from './backend/select';
+import type { Backend, BackendModel, BackendName, DenseSpec, LossName, ModelSpec, OptimizerName } from './backend/types';
 import { Dense, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
-import { maxBatchRows, planNetwork, type NetworkPlan } from './layers/plan';
+import { initializeParams, maxBatchRows, modelSpec, planNetwork, type NetworkPlan } from './layers/plan';
 import { LOSSES, toTargets } from './losses';
 import { Optimizer, resolveOptimizer } from './optimizers/index';
 import { Rng } from './random';
+import { nonFiniteLossError } from './errors';
 import {
   decodeNetwork,
   encodeNetwork,
@@ -51,7 +51,7 @@ export interface NetworkOptions {
   /** Dense and Dropout layers, in order; at least one Dense. */
   layers: Layer[];
   /** `'auto'` (default): native when the addon loads, else js with one warning. */
-  backend?: 'auto' | 'native' | 'js';
+  backend?: BackendRequest;
   /** uint32 seed of initial weights, shuffling and dropout. Default: random (see `net.seed`). */
   seed?: number;
 }
@@ -228,7 +228,6 @@ export class Network {
     // Size limits before the backend allocates anything (DENSELY_TOO_LARGE).
     const plan = planNetwork(inputs, layers as Layer[]);
     const backend = resolveBackend(o.backend);
-    const specs = plan.specs;
     this.inputs = inputs;
     this.outputs = plan.outputs;
     this.layers = Object.freeze([...(layers as Layer[])]);
@@ -236,23 +235,17 @@ export class Network {
     this.paramCount = plan.paramCount;
     this.#backend = backend;
     this.#plan = plan;
-    this.#spec = { inputs, outputs: plan.outputs, layers: specs, paramCount: plan.paramCount, seed };
+    this.#spec = modelSpec(inputs, plan, seed);
     this.#model = backend.createModel(this.#spec);
 
     const root = new Rng(seed);
     const initRng = root.fork();
     this.#shuffleRng = root.fork();
-    const params = this.#model.params;
-    specs.forEach((s, i) => {
-      if (s.kind !== 'dense' || Network.#restoring) return;
-      const layer = this.layers[i] as Dense;
-      initialize(layer.kernelInitializer, params, s.kernelOffset, s.inputs * s.units, s.inputs, s.units, initRng);
-      if (s.useBias) initialize(layer.biasInitializer, params, s.biasOffset, s.units, s.units, s.units, initRng);
-    });
+    if (!Network.#restoring) initializeParams(plan.specs, this.layers, this.#model.params, initRng);
   }
 
   /** `'native'` or `'js'`: the backend actually in use. */
-  get backend(): 'native' | 'js' {
+  get backend(): BackendName {
     return this.#backend.name;
   }
 
@@ -462,15 +455,7 @@ export class Network {
         if (result.status === 'nonfinite') {
           // The backend skipped (non-finite loss) or undid (overflowing update) that step,
           // so the parameters are the last all-finite ones (see EpochResult).
-          const err = new Error(
-            `Training stopped: the loss or the updated weights became non-finite at epoch ${epoch}, batch ${result.failedBatch}; ` +
-              'the weights of the last finite step were kept. Lower the learning rate or check the data.',
-          ) as Error & { code: string; epoch: number; batch: number; history: History };
-          err.code = 'DENSELY_NONFINITE_LOSS';
-          err.epoch = epoch;
-          err.batch = result.failedBatch;
-          err.history = history;
-          throw err;
+          throw nonFiniteLossError(epoch, result.failedBatch, history);
         }
         if (result.samples === 0) break;
         const logs: EpochLogs = { loss: result.lossSum / result.samples };
@@ -575,7 +560,7 @@ export class Network {
    * network is built (see `lib/serialize.ts`), by the rules `save` and the constructor apply.
    * @throws TypeError/RangeError with code `DENSELY_INVALID_MODEL` naming the field.
    */
-  static fromJSON(json: NetworkJSON, options: { backend?: 'auto' | 'native' | 'js' } = {}): Network {
+  static fromJSON(json: NetworkJSON, options: { backend?: BackendRequest } = {}): Network {
     const backend = Network.#backendOption(options);
     return Network.#fromParts(networkFromJSON(json), backend);
   }
@@ -596,7 +581,7 @@ export class Network {
    * time and memory are linear in their length (see `lib/serialize.ts`, SECURITY.md).
    * @throws TypeError/RangeError with code `DENSELY_INVALID_MODEL` naming `source`.
    */
-  static fromSafetensors(bytes: Uint8Array, options: { backend?: 'auto' | 'native' | 'js' } = {}, source = 'bytes'): Network {
+  static fromSafetensors(bytes: Uint8Array, options: { backend?: BackendRequest } = {}, source = 'bytes'): Network {
     if (!(bytes instanceof Uint8Array)) throw invalid('a Uint8Array', 'bytes', describe(bytes));
     const backend = Network.#backendOption(options);
     return Network.#fromParts(decodeNetwork(bytes, String(source)), backend);
@@ -614,13 +599,13 @@ export class Network {
   }
 
   /** Reads a network saved with `save` (see {@link Network.fromSafetensors}). */
-  static async load(path: string, options: { backend?: 'auto' | 'native' | 'js' } = {}): Promise<Network> {
+  static async load(path: string, options: { backend?: BackendRequest } = {}): Promise<Network> {
     const backend = Network.#backendOption(options);
     return Network.#fromParts(decodeNetwork(await readModelFile(path), path), backend);
   }
 
   /** Synchronous {@link Network.load}. */
-  static loadSync(path: string, options: { backend?: 'auto' | 'native' | 'js' } = {}): Network {
+  static loadSync(path: string, options: { backend?: BackendRequest } = {}): Network {
     const backend = Network.#backendOption(options);
     return Network.#fromParts(decodeNetwork(readModelFileSync(path), path), backend);
   }

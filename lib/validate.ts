@@ -2,17 +2,20 @@
  * Every user-facing argument check of densely lives here (STYLE.md §1), with one
  * message form: "Expected <what> for <name> but received <value>". Shapes print as
  * `[rows × cols]`. Checks run before any state changes; nothing here mutates input.
+ * The errors themselves (and their `DENSELY_*` codes) are built in `errors.ts`; its
+ * constructors are re-exported here for the checks' callers.
  */
+import { invalid } from './errors';
 
-/** The error densely throws for bad arguments: a plain `TypeError`/`RangeError`/`Error` with a stable `code`. */
-export interface DenselyError extends Error {
-  code: string;
-}
-
-function withCode<E extends Error>(err: E, code: string): E & DenselyError {
-  (err as E & DenselyError).code = code;
-  return err as E & DenselyError;
-}
+export {
+  asModelError,
+  busyError,
+  disposedError,
+  invalid,
+  invalidModel,
+  tooLarge,
+  type DenselyError,
+} from './errors';
 
 /** Short, safe description of any value for error messages. */
 export function describe(value: unknown): string {
@@ -38,12 +41,6 @@ export function shape(rows: number, cols: number): string {
   return `[${rows} × ${cols}]`;
 }
 
-/** "Expected <what> for <name> but received <received>" as a TypeError (wrong kind) or RangeError (wrong value). */
-export function invalid(what: string, name: string, received: string, kind: 'type' | 'range' = 'type'): DenselyError {
-  const msg = `Expected ${what} for ${name} but received ${received}`;
-  return withCode(kind === 'type' ? new TypeError(msg) : new RangeError(msg), 'DENSELY_INVALID_ARGUMENT');
-}
-
 /**
  * The largest element count of any one buffer densely allocates (parameters, a layer's
  * kernel, a batch's activations): 2^32 − 1, the native core's parameter index range and,
@@ -52,54 +49,9 @@ export function invalid(what: string, name: string, received: string, kind: 'typ
  */
 export const MAX_ELEMENTS = 4294967295;
 
-/** "Expected <what> for <name> but received <received>" as a RangeError with code `DENSELY_TOO_LARGE`: a size limit (name the limit in `what`). */
-export function tooLarge(what: string, name: string, received: string): DenselyError {
-  return withCode(new RangeError(`Expected ${what} for ${name} but received ${received}`), 'DENSELY_TOO_LARGE');
-}
-
-/** "Expected <what> for <name> but received <received>" with code `DENSELY_INVALID_MODEL`: a model file or `toJSON` object that is not a valid network. */
-export function invalidModel(what: string, name: string, received: string, kind: 'type' | 'range' = 'type'): DenselyError {
-  const msg = `Expected ${what} for ${name} but received ${received}`;
-  return withCode(kind === 'type' ? new TypeError(msg) : new RangeError(msg), 'DENSELY_INVALID_MODEL');
-}
-
-/**
- * Runs `check` and gives the argument errors it throws (`DENSELY_INVALID_ARGUMENT`,
- * `DENSELY_TOO_LARGE`) the code `DENSELY_INVALID_MODEL`, message unchanged: the checks of
- * the constructor's arguments, applied to what a model file or JSON object declares.
- */
-export function asModelError<T>(check: () => T): T {
-  try {
-    return check();
-  } catch (e) {
-    const code = (e as Partial<DenselyError>).code;
-    if (code === 'DENSELY_INVALID_ARGUMENT' || code === 'DENSELY_TOO_LARGE') (e as DenselyError).code = 'DENSELY_INVALID_MODEL';
-    throw e;
-  }
-}
-
 /** `s` cut to its first `max` characters plus '…' when longer (names from untrusted input in messages). */
 export function elide(s: string, max = 40): string {
   return s.length > max ? `${s.slice(0, max)}…` : s;
-}
-
-export function busyError(method: string): DenselyError {
-  return withCode(
-    new Error(`Network is busy: ${method}() cannot run while a fit() is in progress on the same network; await the fit or abort it with its signal first`),
-    'DENSELY_BUSY',
-  );
-}
-
-/**
- * The error of every method of a network after `dispose()` (code `DENSELY_DISPOSED`).
- * @example disposedError('predict').message
- *   // "Expected a network that has not been disposed for predict() but received a disposed network (…)"
- */
-export function disposedError(method: string): DenselyError {
-  return withCode(
-    new Error(`Expected a network that has not been disposed for ${method}() but received a disposed network (dispose() freed its memory; build or load a new one)`),
-    'DENSELY_DISPOSED',
-  );
 }
 
 export function expectObject(value: unknown, name: string): Record<string, unknown> {

@@ -1,9 +1,14 @@
 import { jsBackend } from './js/index';
 import { loadNativeBackend } from './native/index';
-import type { Backend } from './types';
+import type { Backend, BackendName } from './types';
+import { ERROR_CODES, nativeUnavailableError } from '../errors';
 import { describe, invalid } from '../validate';
 
-export type BackendRequest = 'auto' | 'native' | 'js';
+/**
+ * The `backend` option of the facade: a {@link BackendName}, or `'auto'` (native when
+ * the addon loads, else js with one warning; see {@link resolveBackend}).
+ */
+export type BackendRequest = 'auto' | BackendName;
 
 let warned = false;
 
@@ -32,13 +37,11 @@ export function resolveBackend(request: unknown, name = 'backend'): Backend {
   if (backend) return backend;
   const message = nativeUnavailableMessage(reason ?? 'unknown reason');
   if (req === 'native') {
-    const err = new Error(message) as Error & { code: string };
-    err.code = 'DENSELY_NATIVE_UNAVAILABLE';
-    throw err;
+    throw nativeUnavailableError(message);
   }
   if (!warned) {
     warned = true;
-    process.emitWarning(message, { code: 'DENSELY_FALLBACK_JS' });
+    process.emitWarning(message, { code: ERROR_CODES.FALLBACK_JS });
   }
   return jsBackend;
 }

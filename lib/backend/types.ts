@@ -124,13 +124,10 @@ export interface ModelSpec {
 
 /**
  * Every hyper-parameter of every optimizer, resolved by the facade (defaults are
- * constants in `lib/optimizers/`, never chosen by a backend). Rules (PyTorch's):
- * - sgd:     g ← g + wd·θ; if momentum: b ← g (t = 1) else b ← μ·b + g; g ← nesterov ? g + μ·b : b; θ ← θ − lr·g
- * - adam:    g ← g + wd·θ; m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
- *            θ ← θ − lr · (m / (1−β1^t)) / (√(v / (1−β2^t)) + ε)
- * - adamw:   θ ← θ·(1 − lr·wd); then adam's update with no decay in g
- * - rmsprop: g ← g + wd·θ; v ← ρ·v + (1−ρ)·g²; if momentum: b ← μ·b + g/(√v + ε); θ ← θ − lr·b
- *            else θ ← θ − lr·g/(√v + ε)
+ * constants in `lib/optimizers/`, never chosen by a backend). The update rules
+ * (PyTorch's) are stated once, in the TSDoc of the facade's classes: `SGD`
+ * (lib/optimizers/sgd.ts), `Adam` and `AdamW` (lib/optimizers/adam.ts), `RMSProp`
+ * (lib/optimizers/rmsprop.ts).
  */
 export interface OptimizerSpec {
   kind: OptimizerName;
@@ -188,7 +185,7 @@ export interface EpochResult {
 }
 
 export interface BackendModel {
-  /** The flat parameters, live: the facade reads and writes them directly (never while a fitEpoch runs). */
+  /** The flat parameters, live: the facade reads and writes them directly (never while a trainEpoch runs). */
   readonly params: Float32Array;
   setLoss(loss: LossName): void;
   /** Installs an optimizer and resets its state (moments, step count). */
@@ -207,8 +204,11 @@ export interface BackendModel {
   dispose(): void;
 }
 
+/** A backend's name: the pure-JS one or the native addon. */
+export type BackendName = 'js' | 'native';
+
 export interface Backend {
-  readonly name: 'js' | 'native';
+  readonly name: BackendName;
   /** Kernel set in use: 'avx512' | 'avx2' | 'sse2' | 'neon' | 'scalar' | 'js'. */
   readonly isa: string;
   createModel(spec: ModelSpec): BackendModel;

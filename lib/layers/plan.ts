@@ -1,13 +1,21 @@
-import type { LayerSpec } from '../backend/types';
+import type { ActivationName, LayerSpec, ModelSpec } from '../backend/types';
+import { initialize, type InitializerName } from '../initializers';
+import type { Rng } from '../random';
 import { MAX_ELEMENTS, tooLarge } from '../validate';
-import { Dense } from './dense';
-import type { Layer } from './dropout';
 
 /**
  * The most layers a network may have: the native binding's bound on a model spec (its
  * Float64Array header says how many 8-number layer records follow).
  */
 export const MAX_LAYERS = 1_000_000;
+
+/**
+ * A layer as the plan reads it: a Dense layer's shape or a Dropout's rate. The facade's
+ * `Dense` and `Dropout` satisfy it; tests pass plain objects.
+ */
+export type PlannedLayer =
+  | { readonly kind: 'dense'; readonly units: number; readonly activation: ActivationName; readonly alpha: number; readonly useBias: boolean }
+  | { readonly kind: 'dropout'; readonly rate: number };
 
 /** A network's layout: the backend's layer specs, its parameter count and its widest layer. */
 export interface NetworkPlan {
@@ -28,7 +36,7 @@ const LIMIT = `at most ${MAX_ELEMENTS} (2^32 − 1) parameters, the limit of one
  *
  * @throws RangeError with code `DENSELY_TOO_LARGE` naming the limit.
  */
-export function planNetwork(inputs: number, layers: readonly Layer[], name = 'layers'): NetworkPlan {
+export function planNetwork(inputs: number, layers: readonly PlannedLayer[], name = 'layers'): NetworkPlan {
   if (layers.length > MAX_LAYERS) {
     throw tooLarge(`at most ${MAX_LAYERS} layers (the native core's limit)`, name, `${layers.length} layers`);
   }
@@ -37,7 +45,7 @@ export function planNetwork(inputs: number, layers: readonly Layer[], name = 'la
   let maxWidth = inputs;
   let offset = 0;
   layers.forEach((layer, i) => {
-    if (layer instanceof Dense) {
+    if (layer.kind === 'dense') {
       const kernel = width * layer.units;
       const size = kernel + (layer.useBias ? layer.units : 0);
       // Each term is below 2^49 and the sum stops at the first one past 2^32, so every
@@ -63,6 +71,49 @@ export function planNetwork(inputs: number, layers: readonly Layer[], name = 'la
     }
   });
   return { specs, outputs: width, paramCount: offset, maxWidth };
+}
+
+/** The backend's {@link ModelSpec} of a plan made by {@link planNetwork}. */
+export function modelSpec(inputs: number, plan: NetworkPlan, seed: number): ModelSpec {
+  return { inputs, outputs: plan.outputs, layers: plan.specs, paramCount: plan.paramCount, seed };
+}
+
+/**
+ * {@link planNetwork} then {@link modelSpec}: the ModelSpec of `layers` on `inputs`
+ * features with the parameter layout of lib/backend/types.ts (kernel then bias, layer
+ * by layer).
+ *
+ * @throws RangeError with code `DENSELY_TOO_LARGE` as {@link planNetwork}.
+ */
+export function buildModelSpec(inputs: number, layers: readonly PlannedLayer[], seed: number): ModelSpec {
+  return modelSpec(inputs, planNetwork(inputs, layers), seed);
+}
+
+/** The initializers of a Dense layer (the facade's `Dense` satisfies it). */
+export interface LayerInitializers {
+  readonly kernelInitializer: InitializerName;
+  readonly biasInitializer: InitializerName;
+}
+
+/**
+ * Fills `params` layer by layer: each Dense layer's kernel `[inputs × units]` with its
+ * `kernelInitializer` (fans inputs, units), then its bias with its `biasInitializer`
+ * (fans units, units), every value drawn in that order from `rng` (see
+ * lib/initializers.ts). `initializers[i]` belongs to `specs[i]` (the layers themselves
+ * do); Dropout entries are skipped.
+ */
+export function initializeParams(
+  specs: readonly LayerSpec[],
+  initializers: ReadonlyArray<LayerInitializers | { readonly kind: 'dropout' }>,
+  params: Float32Array,
+  rng: Rng,
+): void {
+  specs.forEach((s, i) => {
+    if (s.kind !== 'dense') return;
+    const init = initializers[i] as LayerInitializers;
+    initialize(init.kernelInitializer, params, s.kernelOffset, s.inputs * s.units, s.inputs, s.units, rng);
+    if (s.useBias) initialize(init.biasInitializer, params, s.biasOffset, s.units, s.units, s.units, rng);
+  });
 }
 
 /**

@@ -26,6 +26,7 @@ export interface RMSPropOptions {
  * if μ > 0:  b ← μ·b + g / (√v + ε);  θ ← θ − lr·b
  * else:      θ ← θ − lr · g / (√v + ε)                (ε outside the square root)
  * ```
+ * v and b start at 0, as in PyTorch.
  * Defaults: learningRate 0.01, rho 0.99, epsilon 1e-8, momentum 0, weightDecay 0.
  * @example new RMSProp({ learningRate: 1e-3, momentum: 0.9 })
  */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Adam, Dense, Network } from '../../lib/index';
 import { BACKEND } from '../support/backend';
+import { DIGITS } from '../support/tolerances';
 
 describe(`convergence (${BACKEND})`, () => {
   it('XOR: 2 → 8 (tanh) → 1 (sigmoid) with binary cross-entropy reaches loss < 0.01', async () => {
@@ -77,6 +78,6 @@ describe(`convergence (${BACKEND})`, () => {
     }
     const accuracy = correct / test.length;
     expect(accuracy).toBeGreaterThanOrEqual(0.95);
-    expect(net.evaluate(xTest, yTest).accuracy).toBeCloseTo(accuracy, 10);
+    expect(net.evaluate(xTest, yTest).accuracy).toBeCloseTo(accuracy, DIGITS.accuracy);
   });
 });

@@ -9,6 +9,7 @@ import { Dense, Network } from '../../lib/index';
 import { lossValue } from '../reference/losses';
 import { BACKEND } from '../support/backend';
 import { expectClose } from '../support/close';
+import { TOL } from '../support/tolerances';
 
 function zeroNet(outputs: number, activation: 'softmax' | 'sigmoid'): Network {
   const net = new Network({ inputs: 2, layers: [new Dense(outputs, { activation })], backend: BACKEND, seed: 1 });
@@ -36,7 +37,7 @@ describe(`evaluate (${BACKEND})`, () => {
     ];
     const r = net.evaluate(x, y);
     expect(r.accuracy).toBe(0.5);
-    expectClose([r.loss], [lossValue('categoricalCrossentropy', new Array(12).fill(1 / 3), y.flat(), 4, 3)], { rtol: 1e-6, atol: 1e-7 }, 'loss');
+    expectClose([r.loss], [lossValue('categoricalCrossentropy', new Array(12).fill(1 / 3), y.flat(), 4, 3)], TOL.fewRoundings, 'loss');
   });
 
   it('accuracy with sparse targets', () => {
@@ -45,14 +46,14 @@ describe(`evaluate (${BACKEND})`, () => {
     expect(net.evaluate(x, [0, 1, 0, 2]).accuracy).toBe(0.5);
     expect(net.evaluate(x, Int32Array.of(0, 0, 0, 0)).accuracy).toBe(1);
     expect(net.evaluate(x, Float32Array.of(2, 2, 1, 1)).accuracy).toBe(0);
-    expectClose([net.evaluate(x, [0, 1, 0, 2]).loss], [Math.log(3)], { rtol: 1e-6, atol: 1e-7 }, 'loss = ln 3');
+    expectClose([net.evaluate(x, [0, 1, 0, 2]).loss], [Math.log(3)], TOL.fewRoundings, 'loss = ln 3');
   });
 
   it('accuracy with one output: ŷ > 0.5 against y > 0.5 (strict on both sides)', () => {
     const net = zeroNet(1, 'sigmoid'); // ŷ = 0.5 exactly: "not > 0.5"
     net.compile({ loss: 'binaryCrossentropy', optimizer: 'sgd', metrics: ['accuracy'] });
     expect(net.evaluate(x, [[0], [1], [0.5], [0.7]]).accuracy).toBe(0.5);
-    expectClose([net.evaluate(x, [[0], [1], [0.5], [0.7]]).loss], [Math.log(2)], { rtol: 1e-6, atol: 1e-7 }, 'loss = ln 2');
+    expectClose([net.evaluate(x, [[0], [1], [0.5], [0.7]]).loss], [Math.log(2)], TOL.fewRoundings, 'loss = ln 2');
   });
 
   it('no accuracy key without the metric', () => {

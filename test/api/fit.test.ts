@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Adam, Dense, Network, SGD } from '../../lib/index';
 import { BACKEND } from '../support/backend';
 import { expectBitExact, expectClose } from '../support/close';
+import { TOL } from '../support/tolerances';
 import { TestRng } from '../support/rng';
 
 const INPUTS = 4;
@@ -76,9 +77,9 @@ describe(`fit (${BACKEND})`, () => {
       const logs = batchLogs.filter((b) => b.epoch === e);
       expect(logs.map((b) => b.batch)).toEqual([0, 1, 2, 3]);
       const mean = logs.reduce((s, b, i) => s + b.loss * sizes[i]!, 0) / 50;
-      expectClose([history.loss[e]!], [mean], { rtol: 1e-6, atol: 1e-7 }, `epoch ${e} loss`);
+      expectClose([history.loss[e]!], [mean], TOL.fewRoundings, `epoch ${e} loss`);
       const acc = logs.reduce((s, b, i) => s + b.accuracy! * sizes[i]!, 0) / 50;
-      expectClose([history.accuracy![e]!], [acc], { rtol: 1e-9, atol: 1e-9 }, `epoch ${e} accuracy`);
+      expectClose([history.accuracy![e]!], [acc], TOL.accuracy, `epoch ${e} accuracy`);
       for (const v of [history.accuracy![e]!, ...logs.map((b) => b.accuracy!)]) expect(v >= 0 && v <= 1).toBe(true);
     }
     // Without metrics there is no accuracy key.

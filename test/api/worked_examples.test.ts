@@ -1,6 +1,7 @@
 /**
- * The two worked examples of the backpropagation documents cited in the issue,
- * reproduced through the public API. Their printed numbers are the expected values.
+ * Two hand-worked backpropagation examples (the write-ups the project started from,
+ * each described in full below: weights, inputs, targets), reproduced through the
+ * public API. Their printed numbers are the expected values.
  */
 import { describe, expect, it } from 'vitest';
 import { Dense, Network, SGD } from '../../lib/index';

@@ -4,7 +4,9 @@
  */
 import { Rng } from '../../lib/random';
 import { loadNativeBackend } from '../../lib/backend/native/index';
-import type { ActivationName, Backend, LayerSpec, ModelSpec, OptimizerSpec } from '../../lib/backend/types';
+import type { Backend, ModelSpec, OptimizerSpec } from '../../lib/backend/types';
+import { buildModelSpec, initializeParams } from '../../lib/layers/plan';
+import { GLOROT_ZEROS, plannedLayers, type TestLayer } from '../support/spec';
 
 export function nativeBackend(): Backend {
   const { backend, reason } = loadNativeBackend();
@@ -17,27 +19,12 @@ export function nativeAddonPath(): string {
   return loadNativeBackend().path!;
 }
 
-export type LayerDef = { units: number; activation?: ActivationName; useBias?: boolean; alpha?: number } | { dropout: number };
+/** A layer description for {@link makeSpec}. */
+export type LayerDef = TestLayer;
 
-/** A ModelSpec in the params layout of lib/backend/types.ts. */
+/** A ModelSpec in the params layout of lib/backend/types.ts, built by lib/layers/plan.ts. */
 export function makeSpec(inputs: number, defs: LayerDef[], seed = 1): ModelSpec {
-  const layers: LayerSpec[] = [];
-  let width = inputs;
-  let offset = 0;
-  for (const d of defs) {
-    if ('dropout' in d) {
-      layers.push({ kind: 'dropout', units: width, rate: d.dropout });
-      continue;
-    }
-    const useBias = d.useBias ?? true;
-    const kernelOffset = offset;
-    offset += width * d.units;
-    const biasOffset = useBias ? offset : -1;
-    if (useBias) offset += d.units;
-    layers.push({ kind: 'dense', inputs: width, units: d.units, activation: d.activation ?? 'linear', alpha: d.alpha ?? 0.01, useBias, kernelOffset, biasOffset });
-    width = d.units;
-  }
-  return { inputs, outputs: width, layers, paramCount: offset, seed };
+  return buildModelSpec(inputs, plannedLayers(defs), seed);
 }
 
 export function sgd(learningRate = 0.01): OptimizerSpec {
@@ -51,13 +38,9 @@ export function randomArray(n: number, rng: Rng, scale = 1): Float32Array {
   return a;
 }
 
-/** Glorot-uniform-ish weights for every kernel, zero biases. */
+/** Glorot-uniform kernels and zero biases (lib/initializers.ts), drawn from `rng`. */
 export function initParams(spec: ModelSpec, params: Float32Array, rng: Rng): void {
-  for (const l of spec.layers) {
-    if (l.kind !== 'dense') continue;
-    const lim = Math.sqrt(6 / (l.inputs + l.units));
-    for (let i = 0; i < l.inputs * l.units; i++) params[l.kernelOffset + i] = (2 * rng.nextFloat() - 1) * lim;
-  }
+  initializeParams(spec.layers, spec.layers.map(() => GLOROT_ZEROS), params, rng);
 }
 
 /** One-hot targets for `rows` rows of `classes` classes. */

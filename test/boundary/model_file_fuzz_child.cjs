@@ -256,7 +256,7 @@ function mutateFile(rng, base) {
   }
   const { header, data } = splitFile(bytes);
   if (kind === 4) {
-    // The oversized declaration: a small file whose architecture declares inputs
+    // An oversized declaration: a small file whose architecture declares inputs
     // × units far beyond its bytes, with or without tensor descriptors that agree.
     const w = rng.pick([20000, 65536, 16777216, 4294967296]);
     header.__metadata__['densely.architecture'] = JSON.stringify({ inputs: w, layers: [{ type: 'dense', units: w, activation: 'linear', useBias: rng.chance(0.5) }] });

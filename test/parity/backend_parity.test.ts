@@ -10,8 +10,11 @@
 import { expect, it } from 'vitest';
 import { jsBackend } from '../../lib/backend/js/index';
 import { loadNativeBackend } from '../../lib/backend/native/index';
-import type { ActivationName, Backend, BackendModel, LayerSpec, LossName, ModelSpec, OptimizerName, OptimizerSpec } from '../../lib/backend/types';
+import type { ActivationName, Backend, BackendModel, LossName, ModelSpec, OptimizerName, OptimizerSpec } from '../../lib/backend/types';
+import { buildModelSpec } from '../../lib/layers/plan';
 import { expectClose, type Tolerance } from '../support/close';
+import { plannedLayers } from '../support/spec';
+import { TOL } from '../support/tolerances';
 import { describeLeg, itRunsOnLegIsa } from '../support/isa_leg';
 import { TestRng } from '../support/rng';
 
@@ -25,29 +28,14 @@ function native(): Backend {
 }
 
 /** API.md's agreement, with the absolute part scaled to the tensor's largest magnitude. */
-function agreement(ref: ArrayLike<number>, rtol = 1e-5, atol = 1e-6): Tolerance {
+function agreement(ref: ArrayLike<number>, tol: Tolerance = TOL.backendAgreement): Tolerance {
   let scale = 0;
   for (let i = 0; i < ref.length; i++) scale = Math.max(scale, Math.abs(ref[i]!));
-  return { rtol, atol: atol * Math.max(1, scale) };
+  return { rtol: tol.rtol, atol: tol.atol * Math.max(1, scale) };
 }
 
 function spec(inputs: number, layers: Array<{ units: number; activation: ActivationName; useBias: boolean } | { dropout: number }>, seed: number): ModelSpec {
-  const out: LayerSpec[] = [];
-  let width = inputs;
-  let offset = 0;
-  for (const l of layers) {
-    if ('dropout' in l) {
-      out.push({ kind: 'dropout', units: width, rate: l.dropout });
-      continue;
-    }
-    const kernelOffset = offset;
-    offset += width * l.units;
-    const biasOffset = l.useBias ? offset : -1;
-    if (l.useBias) offset += l.units;
-    out.push({ kind: 'dense', inputs: width, units: l.units, activation: l.activation, alpha: 0.1, useBias: l.useBias, kernelOffset, biasOffset });
-    width = l.units;
-  }
-  return { inputs, outputs: width, layers: out, paramCount: offset, seed };
+  return buildModelSpec(inputs, plannedLayers(layers.map((l) => ('dropout' in l ? l : { ...l, alpha: 0.1 }))), seed);
 }
 
 function targets(loss: LossName, rows: number, outputs: number, rng: TestRng): Float32Array {
@@ -213,9 +201,9 @@ describeLeg('js ↔ native: seeded trainSteps with every optimizer (dropout on)'
           const y = targets(loss, rows, 4, rng);
           const rJs = js.trainStep(x, y, rows, step);
           const rNat = nat.trainStep(x, y, rows, step);
-          expectClose([rNat.loss], [rJs.loss], agreement([rJs.loss], 1e-4), `step ${step} loss`);
+          expectClose([rNat.loss], [rJs.loss], agreement([rJs.loss], TOL.backendTrajectory), `step ${step} loss`);
         }
-        expectClose(nat.params, js.params, agreement(js.params, 1e-4), `${name}: weights after 5 steps`);
+        expectClose(nat.params, js.params, agreement(js.params, TOL.backendTrajectory), `${name}: weights after 5 steps`);
       });
     }
   }
@@ -240,8 +228,8 @@ describeLeg('js ↔ native: seeded trainSteps with every optimizer (dropout on)'
     expect(rNat.batches).toBe(rJs.batches);
     expect(rNat.samples).toBe(rJs.samples);
     expect(rNat.status).toBe('done');
-    expectClose(seenNat, seenJs, agreement(seenJs, 1e-4), 'per-batch losses');
-    expectClose(nat.params, js.params, agreement(js.params, 1e-4), 'weights after the epoch');
+    expectClose(seenNat, seenJs, agreement(seenJs, TOL.backendTrajectory), 'per-batch losses');
+    expectClose(nat.params, js.params, agreement(js.params, TOL.backendTrajectory), 'weights after the epoch');
   });
 });
 
@@ -288,7 +276,7 @@ describeLeg('js ↔ native: a diverging epoch', () => {
       expect(b!.r.failedBatch).toBe(a!.r.failedBatch);
       expect(b!.steps).toBe(a!.steps);
       expect(nat.params.every(Number.isFinite)).toBe(true);
-      expectClose(nat.params, js.params, agreement(js.params, 1e-4), 'weights kept');
+      expectClose(nat.params, js.params, agreement(js.params, TOL.backendTrajectory), 'weights kept');
     });
   }
 });
@@ -344,7 +332,7 @@ describeLeg('js ↔ native: sgemm', () => {
         jsBackend.sgemm(ta, tb, m, n, k, 0.75, a, lda, b, ldb, 0.5, cJs, ldc);
         native().sgemm(ta, tb, m, n, k, 0.75, a, lda, b, ldb, 0.5, cNat, ldc);
         // Each element sums k products of magnitude ≤ 1: float32 rounding grows ~k·u.
-        expectClose(cNat, cJs, { rtol: 1e-5, atol: Math.max(1e-6, 4 * k * 2 ** -24) }, 'C', [m, ldc]);
+        expectClose(cNat, cJs, TOL.sgemmAgreement(k), 'C', [m, ldc]);
       });
     }
   }

@@ -5,6 +5,7 @@
  * in test/gradients/), then on wider layers whose dot products cross the GEMM tiles.
  */
 import { describe, expect, it } from 'vitest';
+import type { BackendName } from '../../lib/backend/types';
 import { backendInfo, Dense, Dropout, Network, SGD } from '../../lib/index';
 import { ACTIVATIONS, type RefActivation } from '../reference/activations';
 import { lossValue, type RefLoss } from '../reference/losses';
@@ -215,8 +216,8 @@ describeLeg(`network parity with the float64 reference (${BACKEND})`, () => {
   describe('js and native agree within API.md’s bound (1e-5 relative + 1e-6 absolute)', () => {
     // The other backend when the addon loads (always, in the native project); without
     // the addon, the js backend is held to the same bound against the float64 reference.
-    const other: 'js' | 'native' | null = BACKEND === 'native' ? 'js' : backendInfo().native ? 'native' : null;
-    const bound = { rtol: 1e-5, atol: 1e-6 };
+    const other: BackendName | null = BACKEND === 'native' ? 'js' : backendInfo().native ? 'native' : null;
+    const bound = TOL.backendAgreement;
     for (const c of gradientGrid().filter((_, i) => i % 3 === 0)) {
       it(`${c.name} vs ${other ?? 'the reference'}`, () => {
         const x = Float32Array.from(c.x);

@@ -5,7 +5,9 @@
  * Layer l computes Z = A_prev · W + b (W is `[inputs × units]` row-major, as in the
  * library) and A = act(Z). Gradients are of the batch mean loss.
  */
+import type { ModelSpec } from '../../lib/backend/types';
 import { activate, activationBackward, type RefActivation } from './activations';
+import { dropoutMask } from './dropout';
 import { fusedOutputGradient, lossGradient, lossValue, type RefLoss } from './losses';
 
 export interface RefDense {
@@ -192,4 +194,58 @@ export function unflatten(layers: readonly RefDense[], flat: ArrayLike<number>):
 /** Deep copy. */
 export function cloneParams(params: readonly RefParams[]): RefParams[] {
   return params.map((p) => ({ kernel: Float64Array.from(p.kernel), bias: p.bias ? Float64Array.from(p.bias) : null }));
+}
+
+/** Training-mode dropout: the network seed and the training step whose masks apply. */
+export interface DropoutStep {
+  seed: number;
+  step: number;
+}
+
+/**
+ * ŷ `[rows × outputs]` of a backend ModelSpec (Dense and Dropout layers in any order,
+ * dropout on the input or after the output included) with the library's flat
+ * parameters `p` on `x` `[rows × inputs]`. Dropout is the identity unless `drop` is
+ * given; then layer li multiplies by `dropoutMask(seed, step, li, …)` (./dropout.ts).
+ */
+export function forwardSpec(spec: ModelSpec, p: ArrayLike<number>, x: ArrayLike<number>, rows: number, drop?: DropoutStep): Float64Array {
+  let a: Float64Array = Float64Array.from(x);
+  spec.layers.forEach((l, li) => {
+    if (l.kind === 'dropout') {
+      if (drop === undefined || l.rate === 0) return;
+      const mask = dropoutMask(drop.seed, drop.step, li, rows, l.units, l.rate);
+      a = a.map((v, i) => v * mask[i]!);
+      return;
+    }
+    const kernel = Float64Array.from({ length: l.inputs * l.units }, (_, i) => p[l.kernelOffset + i]!);
+    const bias = l.useBias ? Float64Array.from({ length: l.units }, (_, j) => p[l.biasOffset + j]!) : null;
+    a = forward([{ ...l }], [{ kernel, bias }], a, rows).a[1]!;
+  });
+  return a;
+}
+
+/**
+ * Central-difference gradient (step `h`) of the float64 batch loss of {@link forwardSpec}
+ * with respect to every parameter, in the library's flat order.
+ */
+export function numericGradientSpec(
+  spec: ModelSpec,
+  loss: RefLoss,
+  params: ArrayLike<number>,
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  rows: number,
+  h = 1e-6,
+  drop?: DropoutStep,
+): Float64Array {
+  const p = Float64Array.from(params);
+  const f = (): number => lossValue(loss, forwardSpec(spec, p, x, rows, drop), y, rows, spec.outputs);
+  return p.map((v, i) => {
+    p[i] = v + h;
+    const up = f();
+    p[i] = v - h;
+    const dn = f();
+    p[i] = v;
+    return (up - dn) / (2 * h);
+  });
 }

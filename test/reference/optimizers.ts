@@ -1,9 +1,11 @@
 /**
  * Float64 reference optimizers, each step written line by line from the algorithm
  * boxes of PyTorch's `torch.optim` documentation (no dampening, no amsgrad, no
- * maximize, RMSProp not centred). `step(params, grads)` updates `params` in place; the
+ * maximize, RMSProp not centred), the rules the library states in the TSDoc of its
+ * optimizer classes (lib/optimizers/sgd.ts, adam.ts, rmsprop.ts). `step(params, grads)` updates `params` in place; the
  * arrays are the flat parameter vector and its gradient.
  */
+import type { OptimizerSpec } from '../../lib/backend/types';
 
 export interface RefOptimizer {
   step(params: Float64Array, grads: ArrayLike<number>): void;
@@ -71,7 +73,7 @@ export class RefAdam implements RefOptimizer {
   }
 }
 
-/** torch.optim.AdamW: θ ← θ − lr·wd·θ, then Adam's step with no decay in the gradient. */
+/** torch.optim.AdamW: decoupled weight decay, then Adam's step with no decay in the gradient. */
 export class RefAdamW extends RefAdam {
   constructor(lr = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0.01) {
     super(lr, beta1, beta2, epsilon, weightDecay, true);
@@ -108,5 +110,19 @@ export class RefRMSProp implements RefOptimizer {
         theta[i] = theta[i]! - (this.lr * g) / (Math.sqrt(v[i]!) + this.epsilon);
       }
     }
+  }
+}
+
+/** The reference optimizer of a backend {@link OptimizerSpec} (fresh state). */
+export function refOptimizer(o: OptimizerSpec): RefOptimizer {
+  switch (o.kind) {
+    case 'sgd':
+      return new RefSGD(o.learningRate, o.momentum, o.nesterov, o.weightDecay);
+    case 'adam':
+      return new RefAdam(o.learningRate, o.beta1, o.beta2, o.epsilon, o.weightDecay);
+    case 'adamw':
+      return new RefAdamW(o.learningRate, o.beta1, o.beta2, o.epsilon, o.weightDecay);
+    case 'rmsprop':
+      return new RefRMSProp(o.learningRate, o.rho, o.epsilon, o.momentum, o.weightDecay);
   }
 }

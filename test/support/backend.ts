@@ -1,2 +1,4 @@
+import type { BackendName } from '../../lib/backend/types';
+
 /** The backend under test for this vitest project ('js' or 'native'). */
-export const BACKEND: 'js' | 'native' = process.env.DENSELY_TEST_BACKEND === 'native' ? 'native' : 'js';
+export const BACKEND: BackendName = process.env.DENSELY_TEST_BACKEND === 'native' ? 'native' : 'js';

@@ -12,7 +12,7 @@
  */
 import type { Backend, BackendModel, ModelSpec } from '../types';
 import { sgemm } from './gemm';
-import { JsModel } from './model';
+import { JsNetwork } from './network';
 import { findOutside } from '../../validate';
 
 let requestedThreads = 1;
@@ -21,7 +21,7 @@ export const jsBackend: Backend = {
   name: 'js',
   isa: 'js',
   createModel(spec: ModelSpec): BackendModel {
-    return new JsModel(spec);
+    return new JsNetwork(spec);
   },
   sgemm,
   copyInRange(src: Float32Array, dst: Float32Array, lo: number, hi: number): number {
@@ -42,4 +42,4 @@ export function requestedJsThreads(): number {
 }
 
 export { sgemm } from './gemm';
-export { JsModel } from './model';
+export { JsNetwork } from './network';

@@ -1,14 +1,8 @@
 /**
  * Optimizer updates of the js backend: one loop over the flat parameter array per step.
- * The rules are PyTorch's (`torch.optim`), as written on `OptimizerSpec` in
- * `lib/backend/types.ts`; t counts applied steps from 1.
- * - sgd:     g ← g + wd·θ; if μ ≠ 0: b ← g (t = 1) else b ← μ·b + g; g ← nesterov ? g + μ·b : b;
- *            θ ← θ − lr·g
- * - adam:    g ← g + wd·θ; m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
- *            θ ← θ − lr · (m / (1−β1^t)) / (√(v / (1−β2^t)) + ε)
- * - adamw:   θ ← θ·(1 − lr·wd); then adam's update with no decay in g
- * - rmsprop: g ← g + wd·θ; v ← ρ·v + (1−ρ)·g²; if μ ≠ 0: b ← μ·b + g/(√v + ε), θ ← θ − lr·b;
- *            else θ ← θ − lr·g/(√v + ε)   (b starts at 0, as PyTorch)
+ * The rules are PyTorch's (`torch.optim`), stated once in the TSDoc of the facade's
+ * classes: `SGD` (lib/optimizers/sgd.ts), `Adam` and `AdamW` (lib/optimizers/adam.ts),
+ * `RMSProp` (lib/optimizers/rmsprop.ts); t counts applied steps from 1.
  * Numerics: each element's update is computed in float64 from the float32 parameter,
  * gradient and state, and each stored value (θ, m, v, b) is rounded to float32 once;
  * adamw's decayed θ·(1 − lr·wd) is rounded to float32 before adam's update (as PyTorch's

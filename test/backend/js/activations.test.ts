@@ -2,40 +2,26 @@ import { describe, expect, it } from 'vitest';
 import { activationBackward, activationForward, erf } from '../../../lib/backend/js/activations';
 import type { ActivationName } from '../../../lib/backend/types';
 import { Rng } from '../../../lib/random';
-import { expectClose, randomF32 } from './helpers';
+import { activate, erf as erfRef } from '../../reference/activations';
+import { expectClose } from '../../support/close';
+import { TOL } from '../../support/tolerances';
+import { randomF32  } from './helpers';
 
 const ALPHA = 0.2;
 
-/** erf by its Maclaurin series in float64 (independent of the library's evaluation). */
-function erfSeries(x: number): number {
-  let term = x;
-  let sum = x;
-  for (let n = 1; n < 200; n++) {
-    term *= (-x * x) / n;
-    const t = term / (2 * n + 1);
-    sum += t;
-    if (Math.abs(t) < 1e-18) break;
-  }
-  return (2 / Math.sqrt(Math.PI)) * sum;
-}
-
-/** Element-wise activations in float64. */
+/** Element-wise activations in float64: test/reference/activations.ts, one value at a time. */
 const F64: Record<Exclude<ActivationName, 'softmax'>, (z: number) => number> = {
-  linear: (z) => z,
-  relu: (z) => Math.max(0, z),
-  leakyRelu: (z) => (z > 0 ? z : ALPHA * z),
-  sigmoid: (z) => 1 / (1 + Math.exp(-z)),
-  tanh: (z) => Math.tanh(z),
-  gelu: (z) => 0.5 * z * (1 + erfSeries(z / Math.SQRT2)),
+  linear: (z) => activate('linear', [z], ALPHA)[0]!,
+  relu: (z) => activate('relu', [z], ALPHA)[0]!,
+  leakyRelu: (z) => activate('leakyRelu', [z], ALPHA)[0]!,
+  sigmoid: (z) => activate('sigmoid', [z], ALPHA)[0]!,
+  tanh: (z) => activate('tanh', [z], ALPHA)[0]!,
+  gelu: (z) => activate('gelu', [z], ALPHA)[0]!,
 };
 
+/** Row softmax of `z[o .. o + n)` in float64 (test/reference/activations.ts). */
 function softmax64(z: ArrayLike<number>, o: number, n: number): number[] {
-  let max = -Infinity;
-  for (let j = 0; j < n; j++) max = Math.max(max, z[o + j]!);
-  const e: number[] = [];
-  for (let j = 0; j < n; j++) e.push(Math.exp(z[o + j]! - max));
-  const s = e.reduce((p, q) => p + q, 0);
-  return e.map((v) => v / s);
+  return Array.from(activate('softmax', Array.from({ length: n }, (_, j) => z[o + j]!), 0));
 }
 
 const ROWS = 5;
@@ -49,15 +35,15 @@ function inputs(rng: Rng): Float32Array {
 }
 
 describe('erf', () => {
-  it('matches the Maclaurin series in float64 on [−3, 3] within 1e-13', () => {
+  it('matches the float64 reference erf on [−3, 3] within 1e-13', () => {
     const xs: number[] = [];
     const want: number[] = [];
     for (let i = 0; i <= 600; i++) {
       const x = -3 + i / 100;
       xs.push(erf(x));
-      want.push(erfSeries(x));
+      want.push(erfRef(x));
     }
-    expectClose(xs, want, 0, 1e-13, 'erf vs series');
+    expectClose(xs, want, TOL.erfReference, 'erf vs reference');
   });
 
   it('is odd, monotone and tends to ±1 beyond the series range', () => {
@@ -88,7 +74,7 @@ describe('activation forward vs float64', () => {
       const out = new Float32Array(z.length);
       activationForward(act, ALPHA, z, out, ROWS, UNITS);
       const want = Array.from(z, (v) => F64[act](v));
-      expectClose(out, want, 1e-6, 1e-7, `${act} forward`);
+      expectClose(out, want, TOL.fewRoundings, `${act} forward`);
     });
   }
 
@@ -100,7 +86,7 @@ describe('activation forward vs float64', () => {
     activationForward('softmax', 0, z, out, ROWS, UNITS);
     const want: number[] = [];
     for (let r = 0; r < ROWS; r++) want.push(...softmax64(z, r * UNITS, UNITS));
-    expectClose(out, want, 1e-6, 1e-8, 'softmax forward');
+    expectClose(out, want, TOL.softmaxForward, 'softmax forward');
   });
 });
 
@@ -117,7 +103,7 @@ describe('activation backward vs central differences in float64', () => {
       activationBackward(act, ALPHA, z, a, da, dz, ROWS, UNITS);
       const f = F64[act];
       const want = Array.from(z, (v, i) => (da[i]! * (f(v + H) - f(v - H))) / (2 * H));
-      expectClose(dz, want, 2e-5, 1e-6, `${act} backward`);
+      expectClose(dz, want, TOL.activationBackward, `${act} backward`);
     });
   }
 
@@ -142,7 +128,7 @@ describe('activation backward vs central differences in float64', () => {
         want.push((dot(up) - dot(dn)) / (2 * H));
       }
     }
-    expectClose(dz, want, 2e-5, 1e-6, 'softmax backward');
+    expectClose(dz, want, TOL.activationBackward, 'softmax backward');
   });
 
   it('backward may run in place (dz aliases da)', () => {
@@ -155,7 +141,7 @@ describe('activation backward vs central differences in float64', () => {
       const separate = new Float32Array(z.length);
       activationBackward(act, ALPHA, z, a, da, separate, ROWS, UNITS);
       activationBackward(act, ALPHA, z, a, da, da, ROWS, UNITS);
-      expectClose(da, separate, 0, 0, `${act} in place`);
+      expectClose(da, separate, TOL.exact, `${act} in place`);
     }
   });
 
@@ -174,8 +160,8 @@ describe('activation backward vs central differences in float64', () => {
     const da = new Float32Array([1, 1]);
     const dz = new Float32Array(2);
     activationBackward('relu', ALPHA, z, z, da, dz, 1, 2);
-    expectClose(dz, [0, 0], 0, 0, 'relu′(0)');
+    expectClose(dz, [0, 0], TOL.exact, 'relu′(0)');
     activationBackward('leakyRelu', ALPHA, z, z, da, dz, 1, 2);
-    expectClose(dz, [Math.fround(ALPHA), Math.fround(ALPHA)], 0, 0, 'leakyRelu′(0)');
+    expectClose(dz, [Math.fround(ALPHA), Math.fround(ALPHA)], TOL.exact, 'leakyRelu′(0)');
   });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { dropoutBackward, dropoutForward, dropoutScale } from '../../../lib/backend/js/dropout';
 import { dropoutKeep, dropoutLayerSeed, dropoutStepSeed, dropoutThreshold, Rng } from '../../../lib/random';
-import { expectClose, randomF32 } from './helpers';
+import { expectClose } from '../../support/close';
+import { TOL } from '../../support/tolerances';
+import { randomF32  } from './helpers';
 
 const ROWS = 200;
 const UNITS = 500;
@@ -18,7 +20,7 @@ describe('js dropout', () => {
 
   it('is reproducible for (seed, step, layer) and changes with each of them', () => {
     const base = run(0.3, 42, 5, 1, a);
-    expectClose(run(0.3, 42, 5, 1, a).out, base.out, 0, 0, 'same seed/step/layer');
+    expectClose(run(0.3, 42, 5, 1, a).out, base.out, TOL.exact, 'same seed/step/layer');
     for (const [seed, step, layer] of [
       [43, 5, 1],
       [42, 6, 1],
@@ -39,7 +41,7 @@ describe('js dropout', () => {
     const thr = dropoutThreshold(rate);
     const scale = Math.fround(1 / (1 - rate));
     const want = Array.from(a, (v, i) => (dropoutKeep(layerSeed, i, thr) ? Math.fround(v * scale) : 0));
-    expectClose(out, want, 0, 0, 'dropout forward');
+    expectClose(out, want, TOL.exact, 'dropout forward');
     expect(dropoutScale(rate)).toBe(scale);
   });
 
@@ -59,6 +61,6 @@ describe('js dropout', () => {
     const g = randomF32(new Rng(2), a.length);
     const dIn = new Float32Array(a.length);
     dropoutBackward(g, mask, dIn, a.length);
-    expectClose(dIn, Array.from(g, (v, i) => Math.fround(v * mask[i]!)), 0, 0, 'dropout backward');
+    expectClose(dIn, Array.from(g, (v, i) => Math.fround(v * mask[i]!)), TOL.exact, 'dropout backward');
   });
 });

@@ -1,7 +1,9 @@
 import { describe, it } from 'vitest';
 import { KC, MC, NC, sgemm } from '../../../lib/backend/js/gemm';
 import { Rng } from '../../../lib/random';
-import { expectClose, randomF32 } from './helpers';
+import { expectClose } from '../../support/close';
+import { TOL } from '../../support/tolerances';
+import { randomF32  } from './helpers';
 
 /** The contract in float64: C ← alpha·op(A)·op(B) + beta·C, C unread when beta = 0. */
 function gemmRef(
@@ -69,10 +71,7 @@ function check(rng: Rng, tA: boolean, tB: boolean, { m, n, k, pad }: Case, alpha
       exp.push(e);
     }
   }
-  // float32 inputs, float64 accumulation: one float32 rounding per output (plus one per KC
-  // block of the reduction); the sum of |terms| bounds the error scale.
-  const tol = 4 * 2 ** -24 * Math.ceil(k / KC + 1);
-  expectClose(act, exp, tol, tol * k * Math.abs(alpha) + tol * Math.abs(beta), `sgemm(${tA ? 'T' : 'N'}${tB ? 'T' : 'N'}) m=${m} n=${n} k=${k} pad=${pad} alpha=${alpha} beta=${beta}`);
+  expectClose(act, exp, TOL.jsSgemm(k, KC, alpha, beta), `sgemm(${tA ? 'T' : 'N'}${tB ? 'T' : 'N'}) m=${m} n=${n} k=${k} pad=${pad} alpha=${alpha} beta=${beta}`);
 }
 
 const SIZES = [1, 7, 15, 16, 17, 63, 65, 200];
@@ -137,7 +136,7 @@ describe('js sgemm vs float64 reference', () => {
             const cm = Float32Array.from(c0.subarray(0, m * n));
             // With transA the m-row operand is the first m columns of the stored k×8 A.
             sgemm(tA, false, m, n, k, alpha, a, lda, b, n, beta, cm, n);
-            expectClose(cm, c8.subarray(0, m * n), 0, 0, `m=${m} k=${k} transA=${tA} alpha=${alpha} beta=${beta} vs packed`);
+            expectClose(cm, c8.subarray(0, m * n), TOL.exact, `m=${m} k=${k} transA=${tA} alpha=${alpha} beta=${beta} vs packed`);
           }
         }
       }
@@ -148,9 +147,9 @@ describe('js sgemm vs float64 reference', () => {
     const a = new Float32Array([NaN, NaN, NaN, NaN]);
     const c = new Float32Array([1, 2, 3, 4]);
     sgemm(false, false, 2, 2, 0, 1, a, 1, a, 2, 2, c, 2);
-    expectClose(c, [2, 4, 6, 8], 0, 0, 'k = 0, beta = 2');
+    expectClose(c, [2, 4, 6, 8], TOL.exact, 'k = 0, beta = 2');
     const c0 = new Float32Array(4).fill(NaN);
     sgemm(false, false, 2, 2, 2, 0, a, 2, a, 2, 0, c0, 2);
-    expectClose(c0, [0, 0, 0, 0], 0, 0, 'alpha = 0, beta = 0 over NaN');
+    expectClose(c0, [0, 0, 0, 0], TOL.exact, 'alpha = 0, beta = 0 over NaN');
   });
 });

@@ -1,60 +1,22 @@
 import { describe, it } from 'vitest';
 import { createOptimizer, optimizerStep } from '../../../lib/backend/js/optimizers';
 import type { OptimizerSpec } from '../../../lib/backend/types';
-import { expectClose, optimizerSpec } from './helpers';
+import { refOptimizer } from '../../reference/optimizers';
+import { expectClose } from '../../support/close';
+import { TOL } from '../../support/tolerances';
+import { optimizerSpec } from './helpers';
 
 const THETA = [0.5, -1.25, 2, 0, -0.03];
 const G1 = [0.1, -0.2, 0.3, 0.05, 0];
 const G2 = [-0.4, 0.25, 0.01, -0.3, 0.2];
 
-/**
- * Two steps of PyTorch's update rules written out in float64, one parameter at a time,
- * straight from the torch.optim pseudo-code.
- */
-function twoSteps(o: OptimizerSpec): number[] {
-  const { learningRate: lr, weightDecay: wd, momentum: mu } = o;
-  return THETA.map((theta0, i) => {
-    let th = theta0;
-    let m = 0;
-    let v = 0;
-    let buf = 0;
-    [G1[i]!, G2[i]!].forEach((grad, step) => {
-      const t = step + 1;
-      let g = grad;
-      switch (o.kind) {
-        case 'sgd':
-          g += wd * th;
-          if (mu !== 0) {
-            buf = t === 1 ? g : mu * buf + g;
-            g = o.nesterov ? g + mu * buf : buf;
-          }
-          th -= lr * g;
-          break;
-        case 'adam':
-        case 'adamw': {
-          if (o.kind === 'adamw') th *= 1 - lr * wd;
-          else g += wd * th;
-          m = o.beta1 * m + (1 - o.beta1) * g;
-          v = o.beta2 * v + (1 - o.beta2) * g * g;
-          const mHat = m / (1 - o.beta1 ** t);
-          const vHat = v / (1 - o.beta2 ** t);
-          th -= (lr * mHat) / (Math.sqrt(vHat) + o.epsilon);
-          break;
-        }
-        case 'rmsprop':
-          g += wd * th;
-          v = o.rho * v + (1 - o.rho) * g * g;
-          if (mu !== 0) {
-            buf = mu * buf + g / (Math.sqrt(v) + o.epsilon);
-            th -= lr * buf;
-          } else {
-            th -= (lr * g) / (Math.sqrt(v) + o.epsilon);
-          }
-          break;
-      }
-    });
-    return th;
-  });
+/** Two steps of the float64 reference (test/reference/optimizers.ts) from THETA. */
+function twoSteps(o: OptimizerSpec): Float64Array {
+  const theta = Float64Array.from(THETA);
+  const ref = refOptimizer(o);
+  ref.step(theta, G1);
+  ref.step(theta, G2);
+  return theta;
 }
 
 const CASES: Array<[string, OptimizerSpec]> = [
@@ -76,8 +38,7 @@ describe('js optimizers: two steps vs the PyTorch rules in float64', () => {
       const state = createOptimizer(spec, params.length);
       optimizerStep(state, params, Float32Array.from(G1));
       optimizerStep(state, params, Float32Array.from(G2));
-      // float32 parameters and state: a few float32 roundings per step.
-      expectClose(params, twoSteps(spec), 2e-6, 1e-7, `${name} after two steps`);
+      expectClose(params, twoSteps(spec), TOL.optimizerSteps, `${name} after two steps`);
     });
   }
 
@@ -93,6 +54,6 @@ describe('js optimizers: two steps vs the PyTorch rules in float64', () => {
     s = createOptimizer(spec, b.length);
     b.set(THETA);
     optimizerStep(s, b, Float32Array.from(G1));
-    expectClose(b, afterOne, 0, 0, 'reset state');
+    expectClose(b, afterOne, TOL.exact, 'reset state');
   });
 });

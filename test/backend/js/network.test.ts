@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { jsBackend } from '../../../lib/backend/js';
-import { PREDICT_CHUNK } from '../../../lib/backend/js/model';
+import { PREDICT_CHUNK } from '../../../lib/backend/js/network';
 import type { BackendModel, LossName, ModelSpec } from '../../../lib/backend/types';
 import { Rng } from '../../../lib/random';
-import { buildSpec, expectClose, optimizerSpec, randomF32, type TestLayer } from './helpers';
-import { forward64, loss64, numericGradient } from './reference64';
+import { expectClose } from '../../support/close';
+import { TOL } from '../../support/tolerances';
+import { buildSpec, optimizerSpec, randomF32, type TestLayer } from './helpers';
+import { lossValue } from '../../reference/losses';
+import { forwardSpec, numericGradientSpec } from '../../reference/network';
 
 function targets(rng: Rng, loss: LossName, rows: number, outputs: number): Float32Array {
   if (loss === 'sparseCategoricalCrossentropy') {
@@ -61,11 +64,11 @@ describe('js model gradients vs float64 central differences', () => {
       const y = targets(rng, loss, ROWS, spec.outputs);
       const grads = new Float32Array(spec.paramCount).fill(NaN);
       const value = m.gradients(x, y, ROWS, grads);
-      const want = numericGradient(spec, loss, m.params, x, y, ROWS);
-      expectClose(grads, want, 1e-4, 2e-6, `${name}: gradients`);
-      const loss64Value = loss64(loss, forward64(spec, m.params, x, ROWS), y, ROWS, spec.outputs);
-      expectClose([value], [loss64Value], 1e-6, 1e-7, `${name}: loss`);
-      expectClose([m.evaluate(x, y, ROWS).loss], [value], 0, 0, `${name}: evaluate = gradients' loss`);
+      const want = numericGradientSpec(spec, loss, m.params, x, y, ROWS);
+      expectClose(grads, want, TOL.float32VsCentralDifference, `${name}: gradients`);
+      const loss64Value = lossValue(loss, forwardSpec(spec, m.params, x, ROWS), y, ROWS, spec.outputs);
+      expectClose([value], [loss64Value], TOL.fewRoundings, `${name}: loss`);
+      expectClose([m.evaluate(x, y, ROWS).loss], [value], TOL.exact, `${name}: evaluate = gradients' loss`);
     });
   }
 
@@ -100,7 +103,7 @@ describe('js model gradients vs float64 central differences', () => {
     }
     const grads = new Float32Array(spec.paramCount);
     m.gradients(x, y, ROWS, grads);
-    expectClose(grads, want, 1e-5, 1e-7, 'hand-written backprop');
+    expectClose(grads, want, TOL.handBackprop, 'hand-written backprop');
   });
 
   it('fused softmax + CE and sigmoid + BCE ignore the clip: db = Σ (ŷ − y)/N', () => {
@@ -121,7 +124,7 @@ describe('js model gradients vs float64 central differences', () => {
       m.gradients(x, y, 2, grads);
       const n = loss === 'binaryCrossentropy' ? 6 : 2;
       const db = [0, 1, 2].map((j) => ((yhat[j]! - y[j]!) + (yhat[3 + j]! - y[3 + j]!)) / n);
-      expectClose(grads.subarray(6), db, 1e-6, 1e-9, `${act} + ${loss} bias gradient`);
+      expectClose(grads.subarray(6), db, TOL.fusedBiasGradient, `${act} + ${loss} bias gradient`);
       expect(Math.abs(grads[6]!)).toBeGreaterThan(0.1);
     }
   });
@@ -143,13 +146,13 @@ describe('js model training-mode backward (dropout on)', () => {
       const y = targets(rng, loss, rows, spec.outputs);
       const before = Float32Array.from(m.params);
       const step = 17;
-      const want = numericGradient(spec, loss, before, x, y, rows, 1e-6, { seed: spec.seed, step });
+      const want = numericGradientSpec(spec, loss, before, x, y, rows, 1e-6, { seed: spec.seed, step });
       m.trainStep(x, y, rows, step);
       const got = Array.from(before, (v, i) => v - m.params[i]!);
       // θ − fround(θ − g): the float32 rounding of θ (|θ| < 1) bounds the error by ~6e-8.
-      expectClose(got, want, 1e-4, 1e-6, `${name}: recovered gradient`);
+      expectClose(got, want, TOL.recoveredGradient, `${name}: recovered gradient`);
       // The masks matter: the gradient without dropout differs.
-      const off = numericGradient(spec, loss, before, x, y, rows);
+      const off = numericGradientSpec(spec, loss, before, x, y, rows);
       expect(want.some((g, i) => Math.abs(g - off[i]!) > 1e-3)).toBe(true);
     });
   }
@@ -169,7 +172,7 @@ describe('js model inference', () => {
       m.predict(x.subarray(r * 7, r * 7 + 7), 1, one);
       byRow.set(one, r * 4);
     }
-    expectClose(all, byRow, 0, 0, 'chunked predict');
+    expectClose(all, byRow, TOL.exact, 'chunked predict');
   });
 
   it('evaluate over several chunks: loss and correct count of the whole batch', () => {
@@ -182,7 +185,7 @@ describe('js model inference', () => {
     const y = targets(rng, 'categoricalCrossentropy', rows, 3);
     const yhat = new Float32Array(rows * 3);
     m.predict(x, rows, yhat);
-    const want = loss64('categoricalCrossentropy', Array.from(yhat), y, rows, 3);
+    const want = lossValue('categoricalCrossentropy', Array.from(yhat), y, rows, 3);
     let correct = 0;
     for (let r = 0; r < rows; r++) {
       const p = Array.from(yhat.subarray(r * 3, r * 3 + 3));
@@ -190,7 +193,7 @@ describe('js model inference', () => {
       if (p.indexOf(Math.max(...p)) === t.indexOf(Math.max(...t))) correct++;
     }
     const res = m.evaluate(x, y, rows);
-    expectClose([res.loss], [want], 1e-12, 0, 'chunked evaluate loss');
+    expectClose([res.loss], [want], TOL.float64Regrouped, 'chunked evaluate loss');
     expect(res.correct).toBe(correct);
   });
 
@@ -222,8 +225,8 @@ describe('js model inference', () => {
     const fresh = model(spec, 8);
     const want = new Float32Array(40 * 2);
     fresh.predict(x, 40, want);
-    expectClose(big, want, 0, 0, 'after growth');
-    expectClose(small, want.subarray(0, 6), 0, 0, 'smaller batch after growth');
+    expectClose(big, want, TOL.exact, 'after growth');
+    expectClose(small, want.subarray(0, 6), TOL.exact, 'smaller batch after growth');
   });
 });
 
@@ -262,7 +265,7 @@ describe('js model training', () => {
       lossSum += s.loss * rows;
     }
     expect(seen).toEqual(manual);
-    expectClose(a.params, b.params, 0, 0, 'params after the epoch');
+    expectClose(a.params, b.params, TOL.exact, 'params after the epoch');
     expect(res).toEqual({ batches: 4, lossSum, correct: manual.reduce((s, v) => s + v[2]!, 0), samples: N, status: 'done', failedBatch: -1 });
     // A different firstStep gives different dropout masks, hence different weights.
     const c = fresh();
@@ -284,7 +287,7 @@ describe('js model training', () => {
     const before = Float32Array.from(big.params);
     const r = big.trainStep(bad, badY, 4, 0);
     expect(Number.isFinite(r.loss)).toBe(false);
-    expectClose(big.params, before, 0, 0, 'params after a non-finite step');
+    expectClose(big.params, before, TOL.exact, 'params after a non-finite step');
     a.setLoss('sparseCategoricalCrossentropy');
     // The skipped step does not advance Adam's t: a then b see identical updates.
     const xs = x.subarray(0, 8);
@@ -293,7 +296,7 @@ describe('js model training', () => {
     expect(Number.isNaN(a.trainStep(nanX, ys, 2, 0).loss)).toBe(true);
     a.trainStep(xs, ys, 2, 1);
     b.trainStep(xs, ys, 2, 1);
-    expectClose(a.params, b.params, 0, 0, 'Adam state after a skipped step');
+    expectClose(a.params, b.params, TOL.exact, 'Adam state after a skipped step');
   });
 
   it('trainEpoch stops with status "nonfinite" at the failing batch, its step not applied', async () => {
@@ -312,7 +315,7 @@ describe('js model training', () => {
     const b = fresh();
     b.trainStep(x.subarray(0, 40), y.subarray(0, 10), 10, 0);
     b.trainStep(x.subarray(40, 80), y.subarray(10, 20), 10, 1);
-    expectClose(a.params, b.params, 0, 0, 'params = those after the last finite batch');
+    expectClose(a.params, b.params, TOL.exact, 'params = those after the last finite batch');
   });
 
   it('trainEpoch undoes a step whose update overflows the parameters and stops there', async () => {
@@ -344,7 +347,7 @@ describe('js model training', () => {
     const m = make();
     const res = await m.trainEpoch({ x: bx, y: by, order, batchSize: 8, firstStep: 0 });
     expect(res).toMatchObject({ status: 'nonfinite', failedBatch: failAt, batches: failAt });
-    expectClose(m.params, lastFinite, 0, 0, 'params = those of the last finite step');
+    expectClose(m.params, lastFinite, TOL.exact, 'params = those of the last finite step');
     // Optimizer state was restored too: continuing from here with a small step matches a
     // model that never saw the overflowing batch.
     const ref = make();
@@ -353,7 +356,7 @@ describe('js model training', () => {
     const sy = new Float32Array(16);
     m.trainStep(sx, sy, 8, 99);
     ref.trainStep(sx, sy, 8, 99);
-    expectClose(m.params, ref.params, 0, 0, 'momentum buffer after the undone step');
+    expectClose(m.params, ref.params, TOL.exact, 'momentum buffer after the undone step');
   });
 
   it('trainEpoch stops at the next batch boundary when the signal aborts', async () => {
@@ -370,7 +373,7 @@ describe('js model training', () => {
     const before = Float32Array.from(b.params);
     const r2 = await b.trainEpoch({ x, y, order, batchSize: 5, firstStep: 0, signal: pre.signal });
     expect(r2).toMatchObject({ status: 'aborted', batches: 0, samples: 0 });
-    expectClose(b.params, before, 0, 0, 'params after an epoch aborted before it began');
+    expectClose(b.params, before, TOL.exact, 'params after an epoch aborted before it began');
   });
 
   it('trainEpoch yields to the event loop between batches', async () => {

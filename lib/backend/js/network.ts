@@ -1,13 +1,12 @@
 /**
- * The js backend's {@link BackendModel}: forward, backward and optimizer steps of a stack of
+ * The js backend's {@link BackendModel}, mirroring the native `Network`
+ * (`native/core/network/network.cc`): forward, backward and optimizer steps of a stack of
  * Dense and Dropout layers on one flat Float32Array of parameters (layout in
  * `lib/backend/types.ts`).
  *
- * - Dense forward: `Z ← 1·bᵀ` (bias broadcast, or 0), `Z ← A_prev·W + Z` (one sgemm with
- *   beta = 1, so Z is rounded to float32 once per reduction block), `A ← act(Z)`.
- * - Dense backward: `dZ ← act′ ⊙ dA` (or the fused output gradient), `dW ← A_prevᵀ·dZ`,
- *   `db_j ← Σ_rows dZ_rj` (float64 sum, rows in order), `dA_prev ← dZ·Wᵀ` (skipped below the
- *   first Dense layer, where no parameter needs it).
+ * - Dense forward and the backward products dW, db, dA_prev: `dense.ts`. Backward first
+ *   forms `dZ ← act′ ⊙ dA` (or the fused output gradient); `dA_prev` is skipped below the
+ *   first Dense layer, where no parameter needs it.
  * - Dropout is active in `trainStep`/`trainEpoch` only (see `dropout.ts`); elsewhere it is
  *   the identity.
  * - Scratch (activations, masks, gradient ping-pong, the gathered batch) is sized for the
@@ -34,9 +33,9 @@ import type {
   ModelSpec,
   OptimizerSpec,
 } from '../types';
-import { activationBackward, activationForward } from './activations';
+import { activationBackward } from './activations';
+import { denseBackward, denseForward } from './dense';
 import { dropoutBackward, dropoutForward } from './dropout';
-import { gemmF32 } from './gemm';
 import { countCorrect, fusedGradient, isFused, lossGradient, lossValue } from './losses';
 import {
   createBackup,
@@ -67,13 +66,11 @@ interface LayerRt {
   a: Float32Array;
   /** Whether some Dense layer precedes this one (so its input gradient is needed). */
   needsInputGrad: boolean;
-  /** Dense with bias: a view of the bias inside `params`. */
-  bias: Float32Array | null;
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export class JsModel implements BackendModel {
+export class JsNetwork implements BackendModel {
   readonly params: Float32Array;
   readonly #spec: ModelSpec;
   readonly #layers: LayerRt[];
@@ -109,7 +106,6 @@ export class JsModel implements BackendModel {
         z: EMPTY,
         a: EMPTY,
         needsInputGrad: seenDense,
-        bias: l.kind === 'dense' && l.useBias ? this.params.subarray(l.biasOffset, l.biasOffset + l.units) : null,
       };
       if (l.kind === 'dense') seenDense = true;
       return rt;
@@ -267,9 +263,7 @@ export class JsModel implements BackendModel {
   /** Runs the layers; returns the buffer whose first `rows × outputs` elements are ŷ. */
   #forward(x: Float32Array, rows: number, training: boolean, step: number): Float32Array {
     this.#ensureRows(rows);
-    const p = this.params;
     let input = x;
-    let width = this.#spec.inputs;
     for (const l of this.#layers) {
       const d = l.dense;
       if (d === null) {
@@ -279,14 +273,8 @@ export class JsModel implements BackendModel {
         }
         continue;
       }
-      const units = d.units;
-      const z = l.z;
-      const bias = l.bias;
-      if (bias !== null) for (let r = 0; r < rows; r++) z.set(bias, r * units);
-      gemmF32(false, false, rows, units, width, 1, input, 0, width, p, d.kernelOffset, units, d.useBias ? 1 : 0, z, 0, units);
-      activationForward(d.activation, d.alpha, z, l.a, rows, units);
+      denseForward(d, this.params, input, rows, l.z, l.a);
       input = l.a;
-      width = units;
     }
     return input;
   }
@@ -316,25 +304,10 @@ export class JsModel implements BackendModel {
         if (training && l.rate > 0) dropoutBackward(g, l.z, g, rows * l.units);
         continue;
       }
-      const units = d.units;
-      const inputs = d.inputs;
-      if (!(fused && i === last)) activationBackward(d.activation, d.alpha, l.z, l.a, g, g, rows, units);
+      if (!(fused && i === last)) activationBackward(d.activation, d.alpha, l.z, l.a, g, g, rows, d.units);
       const aPrev = this.#outputOf(i - 1, x, training);
-      // dW = A_prevᵀ · dZ  ([inputs × rows] · [rows × units])
-      gemmF32(true, false, inputs, units, rows, 1, aPrev, 0, inputs, g, 0, units, 0, grads, d.kernelOffset, units);
-      if (d.useBias) {
-        const acc = this.#biasSum;
-        acc.fill(0, 0, units);
-        for (let r = 0; r < rows; r++) {
-          const o = r * units;
-          for (let j = 0; j < units; j++) acc[j] += g[o + j]!;
-        }
-        const bo = d.biasOffset;
-        for (let j = 0; j < units; j++) grads[bo + j] = acc[j]!;
-      }
+      denseBackward(d, p, aPrev, g, rows, grads, l.needsInputGrad ? gNext : null, this.#biasSum);
       if (l.needsInputGrad) {
-        // dA_prev = dZ · Wᵀ  ([rows × units] · [units × inputs])
-        gemmF32(false, true, rows, inputs, units, 1, g, 0, units, p, d.kernelOffset, units, 0, gNext, 0, inputs);
         const t = g;
         g = gNext;
         gNext = t;
