@@ -520,6 +520,48 @@ const onnxruntime = {
   },
 };
 
+// ---- The hand-written pure-JS loop (handwritten.js) ------------------------------------
+// The XOR trials' exact network as one plain loop without any library: the floor that a
+// library's per-step overhead is measured against. XOR trials only.
+
+const handwritten = {
+  threaded: false,
+  train(trial, ctx) {
+    if (!isXorModel(trial.model)) return { skipped: 'hand-written loop: XOR trials only' };
+    const hand = require('./handwritten');
+    const rows = epochRows(trial, ctx.driver, ctx.quick);
+    const { x, y } = trainingData(trial, rows);
+    const next = seed.uniform(WEIGHT_SEED);
+    const net = hand.xorNet(next);
+    const order = new Int32Array(rows);
+    const shuffle = trial.shuffle ?? true;
+    if (!shuffle) for (let i = 0; i < rows; i++) order[i] = i;
+    const lr = trial.optimizer.learningRate;
+    return {
+      async: false,
+      run: () => {
+        if (shuffle) hand.shuffle(order, next);
+        return hand.trainEpoch(net, x, y, order, lr);
+      },
+      unitsPerCall: rows,
+      info: { impl: 'plain JS loop, Float64Array weights', rows },
+    };
+  },
+  predict(trial) {
+    if (!isXorModel(trial.model) || trial.batch !== 1) return { skipped: 'hand-written loop: one-sample XOR only' };
+    const hand = require('./handwritten');
+    const net = hand.xorNet(seed.uniform(WEIGHT_SEED));
+    const x = predictData(trial);
+    return { async: false, run: () => hand.predictOne(net, x[0], x[1]), unitsPerCall: 1, info: { impl: 'plain JS loop' } };
+  },
+};
+
+/** Whether a trial's model is the 2→8 tanh→1 sigmoid network that handwritten.js hard-codes. */
+function isXorModel(m) {
+  const [hidden, out] = m.layers;
+  return m.inputs === 2 && m.layers.length === 2 && hidden[0] === 8 && hidden[1] === 'tanh' && out[0] === 1 && out[1] === 'sigmoid';
+}
+
 const drivers = new Map([
   ['densely-js', denselyDriver('js')],
   ['densely-native', denselyDriver('native')],
@@ -529,6 +571,7 @@ const drivers = new Map([
   ['pytorch', pytorch(false)],
   ['pytorch-flush', pytorch(true)],
   ['onnxruntime', onnxruntime],
+  ['handwritten-js', handwritten],
 ]);
 
 module.exports = { drivers, ROOT, DIST, WEIGHT_SEED, epochRows, epochCount, torchPython, denselyLayers };

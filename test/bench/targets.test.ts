@@ -92,4 +92,28 @@ describe('bench targets', () => {
       for (const name of names) expect(drivers.has(name), `${t.id}: ${name}`).toBe(true);
     }
   });
+
+  it('compares the XOR trials with the hand-written JS loop, which learns XOR', () => {
+    for (const id of ['train-xor', 'train-xor-ordered', 'predict-xor-1']) {
+      expect(trials.find((t) => t.id === id)!.contenders).toContain('handwritten-js');
+    }
+    expect(trials.find((t) => t.id === 'train-xor')!.targets).toEqual(
+      expect.arrayContaining([expect.objectContaining({ who: 'densely-native@1', ratio: 2.5, vs: 'handwritten-js@1' })]),
+    );
+    expect(drivers.has('handwritten-js')).toBe(true);
+    const hand = require('../../bench/handwritten.js');
+    const seed = require('../../bench/seed.js');
+    const { x, y } = seed.xor(4096, 7);
+    const next = seed.uniform(1);
+    const net = hand.xorNet(next);
+    const order = new Int32Array(4096);
+    hand.shuffle(order, next);
+    const first = hand.trainEpoch(net, x, y, order, 0.1);
+    let last = first;
+    for (let e = 0; e < 4; e++) last = hand.trainEpoch(net, x, y, order, 0.1);
+    expect(last).toBeLessThan(first / 10);
+    for (const [a, b] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+      expect(hand.predictOne(net, a, b) > 0.5).toBe((a ^ b) === 1);
+    }
+  });
 });
