@@ -1,0 +1,23 @@
+// The packed specs the TypeScript side sends (lib/backend/native/index.ts packs them):
+// parsed into the core's structs, every entry range-checked before it is converted. A
+// malformed spec is a bug in the TypeScript side: TypeError with code DENSELY_INTERNAL.
+#pragma once
+#include <napi.h>
+
+#include "network/network.h"
+
+namespace densely_binding {
+
+// new Model(spec): [inputs, outputs, paramCount, seed, nLayers, then 8 per layer: kind
+// (0 dense, 1 dropout), inputs, units, activation, alpha | rate, useBias, kernelOffset,
+// biasOffset]. Also checks the whole spec with densely::model_spec_valid.
+densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a);
+
+// setOptimizer(spec): [kind, learningRate, momentum, nesterov, weightDecay, beta1,
+// beta2, epsilon, rho].
+densely::OptimizerSpec ParseOptimizer(Napi::Env env, const Napi::Float64Array& a);
+
+// setLoss(code): a loss code (already checked to be a non-negative integer).
+int ParseLoss(Napi::Env env, int64_t code);
+
+}  // namespace densely_binding
