@@ -7,9 +7,19 @@
 
 #include "args.h"
 #include "model.h"
+#include "wire.h"
 
 namespace densely_binding {
 namespace {
+
+// epochResult.status carries the core's EpochStatus as is.
+static_assert(static_cast<int>(wire::WireEpochStatus::kDone) == densely::kEpochDone);
+static_assert(static_cast<int>(wire::WireEpochStatus::kAborted) == densely::kEpochAborted);
+static_assert(static_cast<int>(wire::WireEpochStatus::kNonfinite) == densely::kEpochNonFinite);
+static_assert(static_cast<int>(wire::WireEpochStatus::kBadIndex) == densely::kEpochBadIndex);
+
+namespace result = wire::epoch_result;
+namespace report = wire::batch_report;
 
 constexpr std::chrono::microseconds kNotifyInterval{1000};
 constexpr int64_t kNotifyBatches = 4096;
@@ -104,14 +114,14 @@ void EpochWorker::OnOK() {
     deferred_.Reject(err.Value());
     return;
   }
-  Napi::Float64Array out = Napi::Float64Array::New(env, 6);
+  Napi::Float64Array out = Napi::Float64Array::New(env, result::kSize);
   double* o = out.Data();
-  o[0] = static_cast<double>(result_.batches);
-  o[1] = result_.loss_sum;
-  o[2] = static_cast<double>(result_.correct);
-  o[3] = static_cast<double>(result_.samples);
-  o[4] = static_cast<double>(result_.status);
-  o[5] = static_cast<double>(result_.failed_batch);
+  o[result::kBatches] = static_cast<double>(result_.batches);
+  o[result::kLossSum] = result_.loss_sum;
+  o[result::kCorrect] = static_cast<double>(result_.correct);
+  o[result::kSamples] = static_cast<double>(result_.samples);
+  o[result::kStatus] = static_cast<double>(result_.status);
+  o[result::kFailedBatch] = static_cast<double>(result_.failed_batch);
   deferred_.Resolve(out);
 }
 
@@ -152,13 +162,15 @@ void EpochWorker::OnBatch(void* ctx, int64_t batch, double loss, int64_t correct
   EpochChannel* ch = self->channel_;
   const auto now = std::chrono::steady_clock::now();
   const bool due = ++ch->since_notify >= kNotifyBatches || now - ch->last_notify >= kNotifyInterval;
+  double item[report::kSize];
+  item[report::kBatch] = static_cast<double>(batch);
+  item[report::kLoss] = loss;
+  item[report::kCorrect] = static_cast<double>(correct);
+  item[report::kRows] = static_cast<double>(rows);
   bool notify = false;
   {
     std::lock_guard<std::mutex> lock(ch->mu);
-    ch->queue.push_back(static_cast<double>(batch));
-    ch->queue.push_back(loss);
-    ch->queue.push_back(static_cast<double>(correct));
-    ch->queue.push_back(static_cast<double>(rows));
+    ch->queue.insert(ch->queue.end(), item, item + report::kSize);
     if (due && !ch->pending) {
       notify = true;
       ch->pending = true;

@@ -3,8 +3,8 @@
 // object are pinned with references until the worker is destroyed on the main thread.
 // Per-batch results go into a mutex-guarded queue (EpochChannel); at most one
 // non-blocking ThreadSafeFunction call is in flight, issued at most every millisecond,
-// and its main-thread callback hands every queued result to JS in one Float64Array
-// [batch, loss, correct, rows, …] — so a batch-1 epoch costs the training thread one
+// and its main-thread callback hands every queued result to JS in one Float64Array of
+// batchReport records (wire.json) — so a batch-1 epoch costs the training thread one
 // lock per batch, not one JS call. OnOK drains what is left before resolving, so every
 // batch is reported before the promise settles.
 #pragma once
@@ -26,7 +26,7 @@ class Model;
 // the one, handed to JS by the other.
 struct EpochChannel {
   std::mutex mu;
-  std::vector<double> queue;  // [batch, loss, correct, rows] per batch
+  std::vector<double> queue;  // one batchReport record (wire.json) per batch
   std::vector<double> spare;  // the drained buffer, kept for its capacity (main thread)
   bool pending = false;       // a TSFN call is queued and has not drained yet
   // Training thread only: when it last woke the main thread. A wake-up costs a syscall

@@ -8,6 +8,7 @@
 #include "args.h"
 #include "epoch_worker.h"
 #include "spec.h"
+#include "wire.h"
 
 namespace densely_binding {
 namespace {
@@ -44,9 +45,9 @@ Napi::Float32Array NewParams(Napi::Env env, int64_t count) {
 }
 
 Napi::Array Pair(Napi::Env env, const densely::LossResult& r) {
-  Napi::Array a = Napi::Array::New(env, 2);
-  a.Set(uint32_t{0}, Napi::Number::New(env, r.loss));
-  a.Set(uint32_t{1}, Napi::Number::New(env, static_cast<double>(r.correct)));
+  Napi::Array a = Napi::Array::New(env, wire::loss_result::kSize);
+  a.Set(uint32_t{wire::loss_result::kLoss}, Napi::Number::New(env, r.loss));
+  a.Set(uint32_t{wire::loss_result::kCorrect}, Napi::Number::New(env, static_cast<double>(r.correct)));
   return a;
 }
 

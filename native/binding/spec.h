@@ -8,13 +8,11 @@
 
 namespace densely_binding {
 
-// new Model(spec): [inputs, outputs, paramCount, seed, nLayers, then 8 per layer: kind
-// (0 dense, 1 dropout), inputs, units, activation, alpha | rate, useBias, kernelOffset,
-// biasOffset]. Also checks the whole spec with densely::model_spec_valid.
+// new Model(spec): a modelSpecHeader record, then layerCount layerSpec records (their
+// slots: wire.json). Also checks the whole spec with densely::model_spec_valid.
 densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a);
 
-// setOptimizer(spec): [kind, learningRate, momentum, nesterov, weightDecay, beta1,
-// beta2, epsilon, rho].
+// setOptimizer(spec): an optimizerSpec record (wire.json).
 densely::OptimizerSpec ParseOptimizer(Napi::Env env, const Napi::Float64Array& a);
 
 // setLoss(code): a loss code (already checked to be a non-negative integer).

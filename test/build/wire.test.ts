@@ -1,0 +1,72 @@
+// Drift checks for the TS ↔ C++ wire (native/binding/wire.json): the generated
+// native/binding/wire.h and lib/backend/native/wire.ts must be what scripts/gen-wire.cjs
+// writes from it, and neither side may index a record by a bare number.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import { epochStatus } from '../../lib/backend/native/index';
+import { WIRE_EPOCH_STATUS } from '../../lib/backend/native/wire';
+
+const root = join(__dirname, '..', '..');
+const gen = createRequire(__filename)(join(root, 'scripts', 'gen-wire.cjs')) as {
+  render(wire: unknown): { cpp: string; ts: string };
+  jsonPath: string;
+  outputs: { cpp: string; ts: string };
+};
+
+describe('native/binding/wire.json', () => {
+  it('generates the checked-in wire.h and wire.ts', () => {
+    const text = gen.render(JSON.parse(readFileSync(gen.jsonPath, 'utf8')));
+    expect(readFileSync(gen.outputs.cpp, 'utf8'), 'run node scripts/gen-wire.cjs').toBe(text.cpp);
+    expect(readFileSync(gen.outputs.ts, 'utf8'), 'run node scripts/gen-wire.cjs').toBe(text.ts);
+  });
+
+  it('passes gen-wire --check', () => {
+    expect(() => execFileSync(process.execPath, [join(root, 'scripts', 'gen-wire.cjs'), '--check'], { cwd: root, stdio: 'pipe' })).not.toThrow();
+  });
+
+  it('rejects a record with a slot listed twice', () => {
+    expect(() => gen.render({ records: { r: { doc: '', slots: ['a', 'a'] } } })).toThrow(/listed twice/);
+  });
+
+  it('leaves no record indexed by a bare number in the binding or the native backend', () => {
+    const files = [
+      ...readdirSync(join(root, 'native', 'binding'))
+        .filter((f) => f.endsWith('.cc'))
+        .map((f) => join(root, 'native', 'binding', f)),
+      join(root, 'lib', 'backend', 'native', 'index.ts'),
+    ];
+    const offenders = files.flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .filter((line) => /\b(v|l|o|r|out|packed)\[\d+\]/.test(line))
+        .map((line) => `${f}: ${line.trim()}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+});
+
+describe('epochResult.status', () => {
+  it('maps every code the binding resolves with', () => {
+    expect(epochStatus(WIRE_EPOCH_STATUS.done)).toBe('done');
+    expect(epochStatus(WIRE_EPOCH_STATUS.aborted)).toBe('aborted');
+    expect(epochStatus(WIRE_EPOCH_STATUS.nonfinite)).toBe('nonfinite');
+  });
+
+  it('is an internal error for any other code, never done', () => {
+    for (const code of [WIRE_EPOCH_STATUS.badIndex, 4, 255, -1, 0.5, NaN]) {
+      let err: unknown;
+      try {
+        epochStatus(code);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, `code ${code}`).toBeInstanceOf(TypeError);
+      expect((err as { code?: string }).code).toBe('DENSELY_INTERNAL');
+      expect((err as Error).message).toMatch(/^densely internal error: unknown epoch status/);
+    }
+  });
+});
