@@ -6,17 +6,12 @@
 #include <utility>
 
 #include "args.h"
+#include "codes.h"
 #include "model.h"
 #include "wire.h"
 
 namespace densely_binding {
 namespace {
-
-// epochResult.status carries the core's EpochStatus as is.
-static_assert(static_cast<int>(wire::WireEpochStatus::kDone) == densely::kEpochDone);
-static_assert(static_cast<int>(wire::WireEpochStatus::kAborted) == densely::kEpochAborted);
-static_assert(static_cast<int>(wire::WireEpochStatus::kNonfinite) == densely::kEpochNonFinite);
-static_assert(static_cast<int>(wire::WireEpochStatus::kBadIndex) == densely::kEpochBadIndex);
 
 namespace result = wire::epoch_result;
 namespace report = wire::batch_report;
@@ -120,6 +115,7 @@ void EpochWorker::OnOK() {
   o[result::kLossSum] = result_.loss_sum;
   o[result::kCorrect] = static_cast<double>(result_.correct);
   o[result::kSamples] = static_cast<double>(result_.samples);
+  // The core's EpochStatus as is: codes.h checks it numbers the statuses as the wire does.
   o[result::kStatus] = static_cast<double>(result_.status);
   o[result::kFailedBatch] = static_cast<double>(result_.failed_batch);
   deferred_.Resolve(out);

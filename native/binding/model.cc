@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "args.h"
+#include "codes.h"
 #include "epoch_worker.h"
 #include "spec.h"
 #include "wire.h"
@@ -123,7 +124,7 @@ Napi::Value Model::Busy(const Napi::CallbackInfo& info) {
 
 void Model::SetLoss(const Napi::CallbackInfo& info) {
   densely::Network& net = Use(info.Env());
-  net.set_loss(ParseLoss(info.Env(), ArgCount(info, 0, "loss")));
+  net.set_loss(ToCore(ParseLoss(info.Env(), ArgCount(info, 0, "loss"))));
 }
 
 void Model::SetOptimizer(const Napi::CallbackInfo& info) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "args.h"
+#include "codes.h"
 #include "wire.h"
 
 namespace densely_binding {
@@ -15,12 +16,22 @@ namespace header = wire::model_spec_header;
 namespace layer = wire::layer_spec;
 namespace optimizer = wire::optimizer_spec;
 
+constexpr const char* kBadSpec = "spec sizes or offsets are inconsistent";
+
 // A spec entry as an integer in [lo, hi]: checked before the cast, since converting a
 // NaN or out-of-range double to an integer is undefined behaviour.
 int64_t SpecInt(Napi::Env env, double d, double lo, double hi) {
   if (!(d >= lo && d <= hi) || std::floor(d) != d)
-    ThrowInternal(env, "spec sizes or offsets are inconsistent");
+    ThrowInternal(env, kBadSpec);
   return static_cast<int64_t>(d);
+}
+
+// `d` as a code of the wire enum E, which has `count` codes: an integer in [0, count),
+// else ThrowInternal(what).
+template <typename E>
+E WireCode(Napi::Env env, double d, int count, const char* what) {
+  if (!(d >= 0 && d < count) || std::floor(d) != d) ThrowInternal(env, what);
+  return static_cast<E>(static_cast<int>(d));
 }
 
 }  // namespace
@@ -46,15 +57,16 @@ densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a) {
   for (size_t i = 0; i < static_cast<size_t>(n_layers); ++i) {
     const double* l = v + header::kSize + layer::kSize * i;
     densely::LayerSpec ls;
-    ls.kind = static_cast<int>(SpecInt(env, l[layer::kKind], densely::kDenseLayer, densely::kDropoutLayer));
+    const auto kind = WireCode<wire::WireLayerKind>(env, l[layer::kKind], wire::kWireLayerKindCount, kBadSpec);
+    ls.kind = ToCore(kind);
     ls.units = SpecInt(env, l[layer::kUnits], 1, kMaxSize);
-    if (ls.kind == densely::kDenseLayer) {
+    if (kind == wire::WireLayerKind::kDense) {
       ls.dense.inputs = SpecInt(env, l[layer::kInputs], 1, kMaxSize);
       ls.dense.units = ls.units;
-      // Any small code passes here; model_spec_valid rejects the unknown ones.
-      ls.dense.act = static_cast<int>(SpecInt(env, l[layer::kActivation], 0, 255));
+      const auto act = WireCode<wire::WireActivation>(env, l[layer::kActivation], wire::kWireActivationCount, kBadSpec);
+      ls.dense.act = ToCore(act);
       // A slope outside float's range would be undefined to convert.
-      if (!(std::fabs(l[layer::kAlphaOrRate]) <= 3.4028234663852886e38)) ThrowInternal(env, "spec sizes or offsets are inconsistent");
+      if (!(std::fabs(l[layer::kAlphaOrRate]) <= 3.4028234663852886e38)) ThrowInternal(env, kBadSpec);
       ls.dense.alpha = static_cast<float>(l[layer::kAlphaOrRate]);
       ls.dense.use_bias = l[layer::kUseBias] != 0.0;
       ls.dense.kernel_offset = SpecInt(env, l[layer::kKernelOffset], 0, kMaxParams);
@@ -65,7 +77,7 @@ densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a) {
     s.layers.push_back(ls);
   }
   // model_spec_valid also requires a dense layer, as the facade always builds.
-  if (!densely::model_spec_valid(s)) ThrowInternal(env, "spec sizes or offsets are inconsistent");
+  if (!densely::model_spec_valid(s)) ThrowInternal(env, kBadSpec);
   return s;
 }
 
@@ -73,9 +85,12 @@ densely::OptimizerSpec ParseOptimizer(Napi::Env env, const Napi::Float64Array& a
   if (a.ElementLength() != optimizer::kSize)
     ThrowInternal(env, "optimizer spec must have " + std::to_string(optimizer::kSize) + " entries");
   const double* v = a.Data();
-  if (!(v[optimizer::kKind] >= 0 && v[optimizer::kKind] <= densely::kRmsProp)) ThrowInternal(env, "unknown optimizer");
+  // A fractional kind in range is truncated, as it always has been (the TS side sends
+  // integers); anything else is refused.
+  const double kind = v[optimizer::kKind];
+  if (!(kind >= 0 && kind <= wire::kWireOptimizerCount - 1)) ThrowInternal(env, "unknown optimizer");
   densely::OptimizerSpec o;
-  o.kind = static_cast<int>(v[optimizer::kKind]);
+  o.kind = ToCore(static_cast<wire::WireOptimizer>(static_cast<int>(kind)));
   o.learning_rate = v[optimizer::kLearningRate];
   o.momentum = v[optimizer::kMomentum];
   o.nesterov = v[optimizer::kNesterov] != 0.0;
@@ -87,9 +102,8 @@ densely::OptimizerSpec ParseOptimizer(Napi::Env env, const Napi::Float64Array& a
   return o;
 }
 
-int ParseLoss(Napi::Env env, int64_t code) {
-  if (code > densely::kSparseCategoricalCrossentropy) ThrowInternal(env, "unknown loss");
-  return static_cast<int>(code);
+wire::WireLoss ParseLoss(Napi::Env env, int64_t code) {
+  return WireCode<wire::WireLoss>(env, static_cast<double>(code), wire::kWireLossCount, "unknown loss");
 }
 
 }  // namespace densely_binding

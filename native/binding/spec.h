@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include "network/network.h"
+#include "wire.h"
 
 namespace densely_binding {
 
@@ -16,6 +17,6 @@ densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a);
 densely::OptimizerSpec ParseOptimizer(Napi::Env env, const Napi::Float64Array& a);
 
 // setLoss(code): a loss code (already checked to be a non-negative integer).
-int ParseLoss(Napi::Env env, int64_t code);
+wire::WireLoss ParseLoss(Napi::Env env, int64_t code);
 
 }  // namespace densely_binding

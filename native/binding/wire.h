@@ -79,6 +79,37 @@ enum class WireLayerKind : int {
 };
 constexpr int kWireLayerKindCount = 2;
 
+// activation: layerSpec.activation of a dense layer.
+enum class WireActivation : int {
+  kLinear = 0,
+  kRelu = 1,
+  kLeakyRelu = 2,
+  kSigmoid = 3,
+  kTanh = 4,
+  kSoftmax = 5,
+  kGelu = 6,
+};
+constexpr int kWireActivationCount = 7;
+
+// loss: setLoss(code).
+enum class WireLoss : int {
+  kMse = 0,
+  kMae = 1,
+  kBinaryCrossentropy = 2,
+  kCategoricalCrossentropy = 3,
+  kSparseCategoricalCrossentropy = 4,
+};
+constexpr int kWireLossCount = 5;
+
+// optimizer: optimizerSpec.kind.
+enum class WireOptimizer : int {
+  kSgd = 0,
+  kAdam = 1,
+  kAdamw = 2,
+  kRmsprop = 3,
+};
+constexpr int kWireOptimizerCount = 4;
+
 // epochStatus: epochResult.status. badIndex never reaches TypeScript: the binding rejects the promise instead.
 enum class WireEpochStatus : int {
   kDone = 0,

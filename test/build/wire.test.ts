@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { epochStatus } from '../../lib/backend/native/index';
-import { WIRE_EPOCH_STATUS } from '../../lib/backend/native/wire';
+import { WIRE_ACTIVATION, WIRE_EPOCH_STATUS, WIRE_LOSS, WIRE_OPTIMIZER } from '../../lib/backend/native/wire';
+import { ACTIVATION_CODES, LOSS_CODES, OPTIMIZER_CODES } from '../../lib/backend/types';
 
 const root = join(__dirname, '..', '..');
 const gen = createRequire(__filename)(join(root, 'scripts', 'gen-wire.cjs')) as {
@@ -46,6 +47,27 @@ describe('native/binding/wire.json', () => {
         .map((line) => `${f}: ${line.trim()}`),
     );
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('wire codes', () => {
+  it('match the backend seam codes of lib/backend/types.ts, name for name', () => {
+    expect({ ...WIRE_ACTIVATION }).toEqual({ ...ACTIVATION_CODES });
+    expect({ ...WIRE_LOSS }).toEqual({ ...LOSS_CODES });
+    expect({ ...WIRE_OPTIMIZER }).toEqual({ ...OPTIMIZER_CODES });
+  });
+
+  it('are parsed into their own enum class by the binding, checked against the core enums', () => {
+    const codes = readFileSync(join(root, 'native', 'binding', 'codes.h'), 'utf8');
+    const wire = JSON.parse(readFileSync(gen.jsonPath, 'utf8')) as { codes: Record<string, { names: string[] }> };
+    for (const [kind, { names }] of Object.entries(wire.codes)) {
+      const type = `Wire${kind[0]!.toUpperCase()}${kind.slice(1)}`;
+      for (const n of names) {
+        const value = `wire::${type}::k${n[0]!.toUpperCase()}${n.slice(1)}`;
+        expect(codes, `codes.h checks ${value}`).toMatch(new RegExp(`DENSELY_SAME_CODE\\(${value.replace(/:/g, '\\:')},`));
+      }
+      expect(codes, `codes.h checks the count of ${type}`).toContain(`kWire${type.slice(4)}Count == ${names.length}`);
+    }
   });
 });
 

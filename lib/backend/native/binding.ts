@@ -17,7 +17,7 @@ export interface NativeModel {
   readonly params: Float32Array;
   /** Whether a trainEpoch is running. */
   readonly busy: boolean;
-  /** A LOSS_CODES value. */
+  /** A `WIRE_LOSS` code of `./wire`. */
   setLoss(code: number): void;
   /** An optimizerSpec record (`OPTIMIZER_SPEC` of `./wire`). */
   setOptimizer(spec: Float64Array): void;

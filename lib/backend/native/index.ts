@@ -6,9 +6,7 @@
  * native work to the caller's stack.
  */
 import {
-  ACTIVATION_CODES,
-  LOSS_CODES,
-  OPTIMIZER_CODES,
+  type ActivationName,
   type Backend,
   type BackendModel,
   type EpochJob,
@@ -16,6 +14,7 @@ import {
   type EvalResult,
   type LossName,
   type ModelSpec,
+  type OptimizerName,
   type OptimizerSpec,
 } from '../types';
 import type { NativeBinding, NativeModel } from './binding';
@@ -31,9 +30,17 @@ import {
   MODEL_SPEC_HEADER_SIZE,
   OPTIMIZER_SPEC,
   OPTIMIZER_SPEC_SIZE,
+  WIRE_ACTIVATION,
   WIRE_EPOCH_STATUS,
   WIRE_LAYER_KIND,
+  WIRE_LOSS,
+  WIRE_OPTIMIZER,
 } from './wire';
+
+// The wire codes by name; the annotations make a name missing from wire.json a type error.
+const ACTIVATION_CODE: Readonly<Record<ActivationName, number>> = WIRE_ACTIVATION;
+const LOSS_CODE: Readonly<Record<LossName, number>> = WIRE_LOSS;
+const OPTIMIZER_CODE: Readonly<Record<OptimizerName, number>> = WIRE_OPTIMIZER;
 
 /** A TypeError with code DENSELY_INTERNAL, as the binding throws: a bug, never a user error. */
 function internalError(what: string): TypeError & { code: string } {
@@ -73,7 +80,7 @@ export function packModelSpec(spec: ModelSpec): Float64Array {
       out[o + L.kind] = WIRE_LAYER_KIND.dense;
       out[o + L.inputs] = l.inputs;
       out[o + L.units] = l.units;
-      out[o + L.activation] = ACTIVATION_CODES[l.activation];
+      out[o + L.activation] = ACTIVATION_CODE[l.activation];
       out[o + L.alphaOrRate] = l.alpha;
       out[o + L.useBias] = l.useBias ? 1 : 0;
       out[o + L.kernelOffset] = l.kernelOffset;
@@ -96,7 +103,7 @@ export function packModelSpec(spec: ModelSpec): Float64Array {
 export function packOptimizerSpec(opt: OptimizerSpec): Float64Array {
   const O = OPTIMIZER_SPEC;
   const out = new Float64Array(OPTIMIZER_SPEC_SIZE);
-  out[O.kind] = OPTIMIZER_CODES[opt.kind];
+  out[O.kind] = OPTIMIZER_CODE[opt.kind];
   out[O.learningRate] = opt.learningRate;
   out[O.momentum] = opt.momentum;
   out[O.nesterov] = opt.nesterov ? 1 : 0;
@@ -145,7 +152,7 @@ class NativeBackendModel implements BackendModel {
   }
 
   setLoss(loss: LossName): void {
-    this.#m.setLoss(LOSS_CODES[loss]);
+    this.#m.setLoss(LOSS_CODE[loss]);
   }
 
   setOptimizer(opt: OptimizerSpec): void {

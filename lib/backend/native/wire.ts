@@ -77,6 +77,34 @@ export const WIRE_LAYER_KIND = {
   dropout: 1,
 } as const;
 
+/** Codes of activation: layerSpec.activation of a dense layer. */
+export const WIRE_ACTIVATION = {
+  linear: 0,
+  relu: 1,
+  leakyRelu: 2,
+  sigmoid: 3,
+  tanh: 4,
+  softmax: 5,
+  gelu: 6,
+} as const;
+
+/** Codes of loss: setLoss(code). */
+export const WIRE_LOSS = {
+  mse: 0,
+  mae: 1,
+  binaryCrossentropy: 2,
+  categoricalCrossentropy: 3,
+  sparseCategoricalCrossentropy: 4,
+} as const;
+
+/** Codes of optimizer: optimizerSpec.kind. */
+export const WIRE_OPTIMIZER = {
+  sgd: 0,
+  adam: 1,
+  adamw: 2,
+  rmsprop: 3,
+} as const;
+
 /** Codes of epochStatus: epochResult.status. badIndex never reaches TypeScript: the binding rejects the promise instead. */
 export const WIRE_EPOCH_STATUS = {
   done: 0,
