@@ -41,19 +41,20 @@ densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a) {
   if (len < header::kSize) ThrowInternal(env, "spec is too short");
   const double* v = a.Data();
   const double n_layers = v[header::kLayerCount];
-  if (!(n_layers >= 0 && n_layers <= 1e6) ||
+  if (!(n_layers >= 0 && n_layers <= static_cast<double>(wire::kMaxLayers)) ||
       len != header::kSize + layer::kSize * static_cast<size_t>(n_layers))
     ThrowInternal(env, "spec length does not match its layer count");
-  // Sizes below 2^40: far beyond any real network. The parameters are one Float32Array
-  // of at most 2^32 − 1 floats (16 GiB), within every supported Node's typed-array limit
-  // (and the sanitizers' largest allocation), so every offset is below that too.
-  constexpr double kMaxSize = 1099511627776.0;  // 2^40
-  constexpr double kMaxParams = 4294967295.0;   // 2^32 − 1
+  // Sizes up to wire::kMaxSize (2^40): far beyond any real network. The parameters are
+  // one Float32Array of at most wire::kMaxParams (2^32 − 1) floats (16 GiB), within every
+  // supported Node's typed-array limit (and the sanitizers' largest allocation), so every
+  // offset is below that too.
+  constexpr double kMaxSize = static_cast<double>(wire::kMaxSize);
+  constexpr double kMaxParams = static_cast<double>(wire::kMaxParams);
   densely::ModelSpec s;
   s.inputs = SpecInt(env, v[header::kInputs], 1, kMaxSize);
   s.outputs = SpecInt(env, v[header::kOutputs], 1, kMaxSize);
   s.param_count = SpecInt(env, v[header::kParamCount], 0, kMaxParams);
-  s.seed = static_cast<uint32_t>(SpecInt(env, v[header::kSeed], 0, 4294967295.0));
+  s.seed = static_cast<uint32_t>(SpecInt(env, v[header::kSeed], 0, static_cast<double>(wire::kMaxSeed)));
   for (size_t i = 0; i < static_cast<size_t>(n_layers); ++i) {
     const double* l = v + header::kSize + layer::kSize * i;
     densely::LayerSpec ls;

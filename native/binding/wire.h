@@ -119,5 +119,16 @@ enum class WireEpochStatus : int {
 };
 constexpr int kWireEpochStatusCount = 4;
 
+// 2^40: the largest width, row count or GEMM dimension the binding accepts, far beyond any real network.
+constexpr int64_t kMaxSize = 1099511627776;
+// 2^32 - 1: the most parameters (one Float32Array) and so the largest parameter offset; lib/validate.ts MAX_ELEMENTS must not exceed it.
+constexpr int64_t kMaxParams = 4294967295;
+// 2^32 - 1: seeds are uint32.
+constexpr int64_t kMaxSeed = 4294967295;
+// The most layers in one spec; lib/layers/plan.ts MAX_LAYERS must not exceed it.
+constexpr int64_t kMaxLayers = 1000000;
+// The most threads setThreads accepts; lib/runtime.ts checks the same bound.
+constexpr int64_t kMaxThreads = 1024;
+
 }  // namespace wire
 }  // namespace densely_binding

@@ -8,8 +8,22 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { epochStatus } from '../../lib/backend/native/index';
-import { WIRE_ACTIVATION, WIRE_EPOCH_STATUS, WIRE_LOSS, WIRE_OPTIMIZER } from '../../lib/backend/native/wire';
+import {
+  MAX_LAYERS,
+  MAX_PARAMS,
+  MAX_SEED,
+  MAX_SIZE,
+  MAX_THREADS,
+  WIRE_ACTIVATION,
+  WIRE_EPOCH_STATUS,
+  WIRE_LOSS,
+  WIRE_OPTIMIZER,
+} from '../../lib/backend/native/wire';
 import { ACTIVATION_CODES, LOSS_CODES, OPTIMIZER_CODES } from '../../lib/backend/types';
+import { MAX_WIDTH } from '../../lib/layers/dense';
+import { MAX_LAYERS as FACADE_MAX_LAYERS } from '../../lib/layers/plan';
+import { setThreads } from '../../lib/runtime';
+import { MAX_ELEMENTS } from '../../lib/validate';
 
 const root = join(__dirname, '..', '..');
 const gen = createRequire(__filename)(join(root, 'scripts', 'gen-wire.cjs')) as {
@@ -68,6 +82,35 @@ describe('wire codes', () => {
       }
       expect(codes, `codes.h checks the count of ${type}`).toContain(`kWire${type.slice(4)}Count == ${names.length}`);
     }
+  });
+});
+
+describe('wire limits', () => {
+  it('agree with the facade checks that keep every spec within them', () => {
+    expect(MAX_ELEMENTS).toBe(MAX_PARAMS);
+    expect(FACADE_MAX_LAYERS).toBe(MAX_LAYERS);
+    expect(MAX_WIDTH).toBeLessThanOrEqual(MAX_SIZE);
+    expect(MAX_SEED).toBe(2 ** 32 - 1);
+    expect(() => setThreads(MAX_THREADS + 1)).toThrow(RangeError);
+  });
+
+  it('are the only spelling of their values in the binding and the native backend', () => {
+    const files = [
+      ...readdirSync(join(root, 'native', 'binding'))
+        .filter((f) => /\.(cc|h)$/.test(f) && f !== 'wire.h')
+        .map((f) => join(root, 'native', 'binding', f)),
+      ...readdirSync(join(root, 'lib', 'backend', 'native'))
+        .filter((f) => f.endsWith('.ts') && f !== 'wire.ts')
+        .map((f) => join(root, 'lib', 'backend', 'native', f)),
+    ];
+    const spelled = /\b(4294967295|1099511627776|1e6|1_?000_?000|1024)\b|<<\s*40\b|\*\*\s*(32|40)\b/;
+    const offenders = files.flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .filter((line) => spelled.test(line))
+        .map((line) => `${f}: ${line.trim()}`),
+    );
+    expect(offenders).toEqual([]);
   });
 });
 

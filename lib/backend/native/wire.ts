@@ -112,3 +112,18 @@ export const WIRE_EPOCH_STATUS = {
   nonfinite: 2,
   badIndex: 3,
 } as const;
+
+/** 2^40: the largest width, row count or GEMM dimension the binding accepts, far beyond any real network. */
+export const MAX_SIZE = 1099511627776;
+
+/** 2^32 - 1: the most parameters (one Float32Array) and so the largest parameter offset; lib/validate.ts MAX_ELEMENTS must not exceed it. */
+export const MAX_PARAMS = 4294967295;
+
+/** 2^32 - 1: seeds are uint32. */
+export const MAX_SEED = 4294967295;
+
+/** The most layers in one spec; lib/layers/plan.ts MAX_LAYERS must not exceed it. */
+export const MAX_LAYERS = 1000000;
+
+/** The most threads setThreads accepts; lib/runtime.ts checks the same bound. */
+export const MAX_THREADS = 1024;
