@@ -6,9 +6,9 @@
 # The addon under vitest with ASan (done at the end of this script): node is not instrumented, so the
 # runtime must be preloaded, and leak checking turned off (V8 "leaks" by design):
 #   LD_PRELOAD="$(g++ -print-file-name=libasan.so) $(g++ -print-file-name=libubsan.so)" \
-#   ASAN_OPTIONS=detect_leaks=0 DENSELY_ADDON=build-asan/densely.node npx vitest run
-# (the native backend's loader must accept a path override such as DENSELY_ADDON;
-# that loader is lib/backend/native/, not this script).
+#   ASAN_OPTIONS=detect_leaks=0 DENSELY_NATIVE_PATH="$(pwd)/build-asan/densely.node" \
+#     npx vitest run --project native
+# (DENSELY_NATIVE_PATH is the path override of the addon loader, lib/backend/native/load.ts).
 #
 # DENSELY_TSAN=1 builds with -fsanitize=thread instead (build-tsan/) and runs the same
 # tests under ThreadSanitizer (the pool and the threaded GEMM paths).

@@ -3,12 +3,15 @@
 // once), the Model class, sgemm, thread control and the active kernel set.
 #include <napi.h>
 
+#include <string>
+
 #include "args.h"
 #include "gemm/gemm.h"
 #include "model.h"
 #include "ops/scan.h"
 #include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
+#include "wire.h"
 
 namespace densely_binding {
 namespace {
@@ -45,7 +48,7 @@ class DenselyAddon : public Napi::Addon<DenselyAddon> {
     const float beta = static_cast<float>(ArgNumber(info, 10, "beta"));
     Napi::Float32Array c = ArgF32(info, 11, "c");
     const int64_t ldc = ArgCount(info, 12, "ldc");
-    if (m > (int64_t{1} << 40) || n > (int64_t{1} << 40) || k > (int64_t{1} << 40))
+    if (m > wire::kMaxSize || n > wire::kMaxSize || k > wire::kMaxSize)
       ThrowInternal(env, "sgemm dimensions out of range");
     // A and B are never read when C is empty; the leading dimensions are checked anyway.
     const bool reads = m > 0 && n > 0;
@@ -76,7 +79,8 @@ class DenselyAddon : public Napi::Addon<DenselyAddon> {
 
   void SetThreads(const Napi::CallbackInfo& info) {
     const int64_t n = ArgCount(info, 0, "threads");
-    if (n < 1 || n > 1024) ThrowInternal(info.Env(), "threads must be in [1, 1024]");
+    if (n < 1 || n > wire::kMaxThreads)
+      ThrowInternal(info.Env(), "threads must be in [1, " + std::to_string(wire::kMaxThreads) + "]");
     densely::set_threads(static_cast<int>(n));
   }
 

@@ -1,298 +1,18 @@
-// Model: the ObjectWrap around densely::Network, and the async epoch worker.
-//
-// trainEpoch runs Network::train_epoch on a libuv worker thread (Napi::AsyncWorker): the
-// event loop is never blocked. x, y, order and the model object are pinned with
-// references until the worker is destroyed on the main thread. Per-batch results go
-// into a mutex-guarded queue; at most one non-blocking ThreadSafeFunction call is in
-// flight, issued at most every millisecond (see EpochChannel), and its main-thread
-// callback hands every queued result to JS in one Float64Array [batch, loss, correct,
-// rows, …] — so a batch-1 epoch costs the training thread one lock per batch, not one JS
-// call. OnOK drains what is left before
-// resolving, so every batch is reported before the promise settles.
+// Model: the ObjectWrap around densely::Network (model.h). The packed specs are parsed
+// in spec.cc; trainEpoch's async worker and its batch channel are in epoch_worker.cc.
 #include "model.h"
 
-#include <chrono>
-#include <cstring>
-#include <mutex>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "args.h"
+#include "codes.h"
+#include "epoch_worker.h"
+#include "spec.h"
+#include "wire.h"
 
 namespace densely_binding {
 namespace {
-
-// Packed ModelSpec: [inputs, outputs, paramCount, seed, nLayers, then 8 per layer:
-//   kind (0 dense, 1 dropout), inputs, units, activation, alpha | rate, useBias,
-//   kernelOffset, biasOffset].
-constexpr size_t kSpecHeader = 5;
-constexpr size_t kSpecPerLayer = 8;
-
-// A spec entry as an integer in [lo, hi]: checked before the cast, since converting a
-// NaN or out-of-range double to an integer is undefined behaviour.
-int64_t SpecInt(Napi::Env env, double d, double lo, double hi) {
-  if (!(d >= lo && d <= hi) || std::floor(d) != d)
-    ThrowInternal(env, "spec sizes or offsets are inconsistent");
-  return static_cast<int64_t>(d);
-}
-
-densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a) {
-  const size_t len = a.ElementLength();
-  if (len < kSpecHeader) ThrowInternal(env, "spec is too short");
-  const double* v = a.Data();
-  const double n_layers = v[4];
-  if (!(n_layers >= 0 && n_layers <= 1e6) ||
-      len != kSpecHeader + kSpecPerLayer * static_cast<size_t>(n_layers))
-    ThrowInternal(env, "spec length does not match its layer count");
-  // Sizes below 2^40: far beyond any real network. The parameters are one Float32Array
-  // of at most 2^32 − 1 floats (16 GiB), within every supported Node's typed-array limit
-  // (and the sanitizers' largest allocation), so every offset is below that too.
-  constexpr double kMaxSize = 1099511627776.0;  // 2^40
-  constexpr double kMaxParams = 4294967295.0;   // 2^32 − 1
-  densely::ModelSpec s;
-  s.inputs = SpecInt(env, v[0], 1, kMaxSize);
-  s.outputs = SpecInt(env, v[1], 1, kMaxSize);
-  s.param_count = SpecInt(env, v[2], 0, kMaxParams);
-  s.seed = static_cast<uint32_t>(SpecInt(env, v[3], 0, 4294967295.0));
-  for (size_t i = 0; i < static_cast<size_t>(n_layers); ++i) {
-    const double* l = v + kSpecHeader + kSpecPerLayer * i;
-    densely::LayerSpec ls;
-    ls.kind = static_cast<int>(SpecInt(env, l[0], densely::kDenseLayer, densely::kDropoutLayer));
-    ls.units = SpecInt(env, l[2], 1, kMaxSize);
-    if (ls.kind == densely::kDenseLayer) {
-      ls.dense.inputs = SpecInt(env, l[1], 1, kMaxSize);
-      ls.dense.units = ls.units;
-      // Any small code passes here; model_spec_valid rejects the unknown ones.
-      ls.dense.act = static_cast<int>(SpecInt(env, l[3], 0, 255));
-      // A slope outside float's range would be undefined to convert.
-      if (!(std::fabs(l[4]) <= 3.4028234663852886e38)) ThrowInternal(env, "spec sizes or offsets are inconsistent");
-      ls.dense.alpha = static_cast<float>(l[4]);
-      ls.dense.use_bias = l[5] != 0.0;
-      ls.dense.kernel_offset = SpecInt(env, l[6], 0, kMaxParams);
-      ls.dense.bias_offset = SpecInt(env, l[7], -1, kMaxParams);
-    } else {
-      ls.rate = l[4];
-    }
-    s.layers.push_back(ls);
-  }
-  // model_spec_valid also requires a dense layer, as the facade always builds.
-  if (!densely::model_spec_valid(s)) ThrowInternal(env, "spec sizes or offsets are inconsistent");
-  return s;
-}
-
-struct EpochChannel {
-  std::mutex mu;
-  std::vector<double> queue;  // [batch, loss, correct, rows] per batch
-  std::vector<double> spare;  // the drained buffer, kept for its capacity (main thread)
-  bool pending = false;       // a TSFN call is queued and has not drained yet
-  // Training thread only: when it last woke the main thread. A wake-up costs a syscall
-  // (uv_async_send) and a turn of the event loop, so with fast batches they are spaced
-  // ≥ kNotifyInterval apart (or every kNotifyBatches batches); a slow batch is reported
-  // at once. OnOK drains the rest, so nothing waits beyond the end of the epoch.
-  std::chrono::steady_clock::time_point last_notify{};
-  int64_t since_notify = 0;
-};
-
-constexpr std::chrono::microseconds kNotifyInterval{1000};
-constexpr int64_t kNotifyBatches = 4096;
-
-// Written with the C API: when a worker is terminated mid-epoch, Node may still run this
-// with JavaScript disallowed. Every napi call then fails, and node-addon-api would turn
-// the failure into a Napi::Error whose construction itself fails and aborts the process
-// ("Error::Error napi_define_properties"). Here a failed call just drops the report.
-void DeliverQueued(napi_env env, napi_value fn, EpochChannel* ch) {
-  std::vector<double>& items = ch->spare;
-  items.clear();
-  {
-    std::lock_guard<std::mutex> lock(ch->mu);
-    items.swap(ch->queue);
-    ch->pending = false;
-  }
-  if (items.empty()) return;
-  void* data = nullptr;
-  napi_value buffer = nullptr;
-  napi_value arr = nullptr;
-  napi_value recv = nullptr;
-  napi_value result = nullptr;
-  if (napi_create_arraybuffer(env, items.size() * sizeof(double), &data, &buffer) != napi_ok) return;
-  std::memcpy(data, items.data(), items.size() * sizeof(double));
-  if (napi_create_typedarray(env, napi_float64_array, items.size(), buffer, 0, &arr) != napi_ok) return;
-  if (napi_get_undefined(env, &recv) != napi_ok) return;
-  // A JS exception (none is expected: the TS adapter catches onBatchEnd's own errors)
-  // stays pending and reaches Node as uncaught, as it would from any callback.
-  napi_call_function(env, recv, fn, 1, &arr, &result);
-}
-
-void CallJs(Napi::Env env, Napi::Function fn, EpochChannel* ch, void* /*data*/) {
-  if (env == nullptr || fn.IsEmpty()) return;
-  DeliverQueued(env, fn, ch);
-}
-
-using BatchTsfn = Napi::TypedThreadSafeFunction<EpochChannel, void, CallJs>;
-
-class EpochWorker : public Napi::AsyncWorker {
- public:
-  EpochWorker(Napi::Env env, Model* model, Napi::Object self, Napi::Float32Array x,
-              Napi::Float32Array y, Napi::Int32Array order, densely::EpochJob job,
-              Napi::Value on_batches)
-      : Napi::AsyncWorker(env, "densely:trainEpoch"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        model_(model),
-        job_(job) {
-    self_ = Napi::Persistent(self);
-    x_ = Napi::Persistent(static_cast<Napi::Object>(x));
-    y_ = Napi::Persistent(static_cast<Napi::Object>(y));
-    order_ = Napi::Persistent(static_cast<Napi::Object>(order));
-    // JS runs while the epoch does (between batches, in onBatches), and a plain
-    // ArrayBuffer can be detached or shrunk then, freeing the memory the training thread
-    // reads: such arrays are trained from copies. Views of SharedArrayBuffers (the
-    // facade's fit buffers) are read where they lie.
-    if (!ViewsSharedBuffer(env, x)) {
-      x_copy_.assign(job_.x, job_.x + x.ElementLength());
-      job_.x = x_copy_.data();
-    }
-    if (!ViewsSharedBuffer(env, y)) {
-      y_copy_.assign(job_.y, job_.y + y.ElementLength());
-      job_.y = y_copy_.data();
-    }
-    if (!ViewsSharedBuffer(env, order)) {
-      order_copy_.assign(job_.order, job_.order + job_.order_len);
-      job_.order = order_copy_.data();
-    }
-    if (on_batches.IsFunction()) {
-      Napi::Function fn = on_batches.As<Napi::Function>();
-      callback_ = Napi::Persistent(fn);
-      channel_ = new EpochChannel();
-      tsfn_ = BatchTsfn::New(env, fn, "densely:onBatchEnd", 0, 1, channel_,
-                             [](Napi::Env, void*, EpochChannel* ch) { delete ch; });
-    }
-  }
-
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {
-    try {
-      result_ = model_net_->train_epoch(job_, channel_ != nullptr ? &OnBatch : nullptr, this,
-                                        &model_->stop_flag());
-    } catch (const std::exception& e) {
-      failed_ = true;
-      error_ = std::string("densely: native training failed: ") + e.what();
-    }
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    Finish(env);
-    if (result_.status == densely::kEpochBadIndex) {
-      Napi::TypeError err = Napi::TypeError::New(
-          env, "densely internal error: order holds a row index outside x");
-      err.Set("code", Napi::String::New(env, "DENSELY_INTERNAL"));
-      deferred_.Reject(err.Value());
-      return;
-    }
-    Napi::Float64Array out = Napi::Float64Array::New(env, 6);
-    double* o = out.Data();
-    o[0] = static_cast<double>(result_.batches);
-    o[1] = result_.loss_sum;
-    o[2] = static_cast<double>(result_.correct);
-    o[3] = static_cast<double>(result_.samples);
-    o[4] = static_cast<double>(result_.status);
-    o[5] = static_cast<double>(result_.failed_batch);
-    deferred_.Resolve(out);
-  }
-
-  // node-addon-api's version opens a HandleScope and reports failures by throwing, which
-  // aborts the process when the environment is being torn down (worker.terminate() or
-  // exit during an epoch: Node waits for the running epoch, then completes it with JS
-  // disallowed). Here every failure is swallowed: the busy flag and the TSFN are released
-  // either way, and the promise simply never settles in an environment that is gone.
-  void OnWorkComplete(Napi::Env env, napi_status status) override {
-    napi_handle_scope scope = nullptr;
-    const bool live = status != napi_cancelled && napi_open_handle_scope(env, &scope) == napi_ok;
-    try {
-      if (live) {
-        if (failed_) {
-          OnError(Napi::Error::New(env, error_));
-        } else {
-          OnOK();
-        }
-      } else {
-        Finish(env);
-      }
-    } catch (const Napi::Error& e) {
-      napi_throw(env, e.Value());
-    } catch (...) {
-    }
-    if (scope != nullptr) napi_close_handle_scope(env, scope);
-    Destroy();
-  }
-
-  void OnError(const Napi::Error& e) override {
-    Napi::Env env = Env();
-    Finish(env);
-    deferred_.Reject(e.Value());
-  }
-
- public:
-  densely::Network* model_net_ = nullptr;
-
- private:
-  static void OnBatch(void* ctx, int64_t batch, double loss, int64_t correct, int64_t rows) {
-    auto* self = static_cast<EpochWorker*>(ctx);
-    EpochChannel* ch = self->channel_;
-    const auto now = std::chrono::steady_clock::now();
-    const bool due = ++ch->since_notify >= kNotifyBatches || now - ch->last_notify >= kNotifyInterval;
-    bool notify = false;
-    {
-      std::lock_guard<std::mutex> lock(ch->mu);
-      ch->queue.push_back(static_cast<double>(batch));
-      ch->queue.push_back(loss);
-      ch->queue.push_back(static_cast<double>(correct));
-      ch->queue.push_back(static_cast<double>(rows));
-      if (due && !ch->pending) {
-        notify = true;
-        ch->pending = true;
-      }
-    }
-    if (notify) {
-      ch->last_notify = now;
-      ch->since_notify = 0;
-      self->tsfn_.NonBlockingCall();
-    }
-  }
-
-  // Main thread, after Execute: report what is still queued, release the TSFN and the
-  // busy flag, with C-API calls only (see DeliverQueued): nothing here may throw.
-  void Finish(Napi::Env env) {
-    if (finished_) return;
-    finished_ = true;
-    if (channel_ != nullptr) {
-      napi_value cb = nullptr;
-      if (napi_get_reference_value(env, callback_, &cb) == napi_ok && cb != nullptr) {
-        DeliverQueued(env, cb, channel_);
-      }
-      tsfn_.Release();
-      channel_ = nullptr;  // owned by the TSFN finalizer from here on
-    }
-    model_->EndEpoch(env);
-  }
-
-  Napi::Promise::Deferred deferred_;
-  bool failed_ = false;
-  std::string error_;
-  Model* model_;
-  densely::EpochJob job_;
-  std::vector<float> x_copy_, y_copy_;
-  std::vector<int32_t> order_copy_;
-  densely::EpochResult result_;
-  Napi::ObjectReference self_, x_, y_, order_;
-  Napi::FunctionReference callback_;
-  EpochChannel* channel_ = nullptr;
-  BatchTsfn tsfn_;
-  bool finished_ = false;
-};
 
 std::atomic<int64_t> g_live_networks{0};
 std::atomic<int64_t> g_live_bytes{0};
@@ -326,9 +46,9 @@ Napi::Float32Array NewParams(Napi::Env env, int64_t count) {
 }
 
 Napi::Array Pair(Napi::Env env, const densely::LossResult& r) {
-  Napi::Array a = Napi::Array::New(env, 2);
-  a.Set(uint32_t{0}, Napi::Number::New(env, r.loss));
-  a.Set(uint32_t{1}, Napi::Number::New(env, static_cast<double>(r.correct)));
+  Napi::Array a = Napi::Array::New(env, wire::loss_result::kSize);
+  a.Set(uint32_t{wire::loss_result::kLoss}, Napi::Number::New(env, r.loss));
+  a.Set(uint32_t{wire::loss_result::kCorrect}, Napi::Number::New(env, static_cast<double>(r.correct)));
   return a;
 }
 
@@ -404,29 +124,13 @@ Napi::Value Model::Busy(const Napi::CallbackInfo& info) {
 
 void Model::SetLoss(const Napi::CallbackInfo& info) {
   densely::Network& net = Use(info.Env());
-  const int64_t code = ArgCount(info, 0, "loss");
-  if (code > densely::kSparseCategoricalCrossentropy) ThrowInternal(info.Env(), "unknown loss");
-  net.set_loss(static_cast<int>(code));
+  net.set_loss(ToCore(ParseLoss(info.Env(), ArgCount(info, 0, "loss"))));
 }
 
 void Model::SetOptimizer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   densely::Network& net = Use(env);
-  Napi::Float64Array a = ArgF64(info, 0, "optimizer");
-  if (a.ElementLength() != 9) ThrowInternal(env, "optimizer spec must have 9 entries");
-  const double* v = a.Data();
-  if (!(v[0] >= 0 && v[0] <= densely::kRmsProp)) ThrowInternal(env, "unknown optimizer");
-  densely::OptimizerSpec o;
-  o.kind = static_cast<int>(v[0]);
-  o.learning_rate = v[1];
-  o.momentum = v[2];
-  o.nesterov = v[3] != 0.0;
-  o.weight_decay = v[4];
-  o.beta1 = v[5];
-  o.beta2 = v[6];
-  o.epsilon = v[7];
-  o.rho = v[8];
-  net.set_optimizer(o);
+  net.set_optimizer(ParseOptimizer(env, ArgF64(info, 0, "optimizer")));
   SyncMemory(env);
 }
 
@@ -558,9 +262,8 @@ Napi::Value Model::TrainEpoch(const Napi::CallbackInfo& info) {
   job.order_len = static_cast<int64_t>(order.ElementLength());
   job.batch_size = batch;
   job.first_step = static_cast<uint64_t>(first);
-  auto* worker = new EpochWorker(env, this, info.This().As<Napi::Object>(), x, y, order, job,
+  auto* worker = new EpochWorker(env, this, net, info.This().As<Napi::Object>(), x, y, order, job,
                                  info[5]);
-  worker->model_net_ = &net;
   stop_.store(false, std::memory_order_relaxed);
   busy_.store(true, std::memory_order_release);
   Napi::Promise p = worker->Promise();

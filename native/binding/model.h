@@ -1,7 +1,8 @@
 // The Model class of the addon: one densely::Network behind a JS object.
 //
-// JS shape (lib/backend/native/binding.d.ts):
-//   new Model(spec: Float64Array)        packed ModelSpec (see ParseSpec in model.cc)
+// JS shape (the NativeModel interface of lib/backend/native/binding.ts; the packed
+// records and codes are in wire.json):
+//   new Model(spec: Float64Array)        packed ModelSpec (parsed by ParseSpec, spec.cc)
 //   .params: Float32Array                the live flat parameters (JS-allocated over a
 //                                        SharedArrayBuffer, which cannot be detached;
 //                                        held by a reference; the Network writes into it)
@@ -9,9 +10,10 @@
 //   .setStaging(x, out) .predictStaged(rows, xLength, outLength)   predict through two
 //                                        arrays registered once
 //                                        (one-sample calls skip two typed-array lookups)
-//   .evaluate(x, y, rows) → [loss, correct]  .gradients(x, y, rows, grads) → loss
-//   .trainStep(x, y, rows, step) → [loss, correct]
-//   .trainEpoch(x, y, order, batchSize, firstStep, onBatches?) → Promise<Float64Array>
+//   .evaluate(x, y, rows) → lossResult  .gradients(x, y, rows, grads) → loss
+//   .trainStep(x, y, rows, step) → lossResult
+//   .trainEpoch(x, y, order, batchSize, firstStep, onBatches?) → Promise<epochResult>
+//                                        (the worker: epoch_worker.h)
 //   .requestStop() .dispose() .busy
 // While trainEpoch runs, every call but requestStop throws an Error with code
 // DENSELY_BUSY. Native memory is reported to V8 (AdjustExternalMemory) and freed by

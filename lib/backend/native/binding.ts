@@ -17,9 +17,9 @@ export interface NativeModel {
   readonly params: Float32Array;
   /** Whether a trainEpoch is running. */
   readonly busy: boolean;
-  /** A LOSS_CODES value. */
+  /** A `WIRE_LOSS` code of `./wire`. */
   setLoss(code: number): void;
-  /** [kind, learningRate, momentum, nesterov, weightDecay, beta1, beta2, epsilon, rho]. */
+  /** An optimizerSpec record (`OPTIMIZER_SPEC` of `./wire`). */
   setOptimizer(spec: Float64Array): void;
   predict(x: Float32Array, rows: number, out: Float32Array): void;
   /**
@@ -33,17 +33,17 @@ export interface NativeModel {
    * to look up, for one-sample calls. The lengths are those of the caller's arrays.
    */
   predictStaged(rows: number, xLength: number, outLength: number): void;
-  /** Returns [loss, correct]. */
+  /** Returns a lossResult record (`LOSS_RESULT` of `./wire`). */
   evaluate(x: Float32Array, y: Float32Array, rows: number): [number, number];
   /** Returns the loss; grads gets the gradient in params layout. */
   gradients(x: Float32Array, y: Float32Array, rows: number, grads: Float32Array): number;
-  /** Returns [pre-step loss, correct]. */
+  /** Returns a lossResult record (`LOSS_RESULT` of `./wire`): the pre-step loss. */
   trainStep(x: Float32Array, y: Float32Array, rows: number, step: number): [number, number];
   /**
-   * Runs the epoch on a worker thread. `onBatches` receives packed
-   * [batch, loss, correct, rows, …] groups on the main thread, every one before the
-   * promise settles. Resolves [batches, lossSum, correct, samples, status, failedBatch]
-   * with status 0 done, 1 aborted, 2 nonfinite. x, y and order are read where they lie
+   * Runs the epoch on a worker thread. `onBatches` receives batchReport records
+   * (`BATCH_REPORT` of `./wire`), back to back, on the main thread, every one before the
+   * promise settles. Resolves an epochResult record (`EPOCH_RESULT`; its status a
+   * `WIRE_EPOCH_STATUS` code). x, y and order are read where they lie
    * when they view SharedArrayBuffers, else copied at the call (a plain ArrayBuffer could
    * be detached while the epoch runs). An index outside x rejects before any step.
    */
@@ -63,9 +63,9 @@ export interface NativeModel {
 
 export interface NativeBinding {
   /**
-   * new Model(spec): spec is [inputs, outputs, paramCount, seed, nLayers, then per layer
-   * kind (0 dense, 1 dropout), inputs, units, activation code, alpha (dense) or rate
-   * (dropout), useBias, kernelOffset, biasOffset].
+   * new Model(spec): spec is a modelSpecHeader record then layerCount layerSpec records
+   * (`MODEL_SPEC_HEADER` and `LAYER_SPEC` of `./wire`, generated from
+   * `native/binding/wire.json`).
    */
   Model: new (spec: Float64Array) => NativeModel;
   sgemm(

@@ -6,9 +6,7 @@
  * native work to the caller's stack.
  */
 import {
-  ACTIVATION_CODES,
-  LOSS_CODES,
-  OPTIMIZER_CODES,
+  type ActivationName,
   type Backend,
   type BackendModel,
   type EpochJob,
@@ -16,45 +14,105 @@ import {
   type EvalResult,
   type LossName,
   type ModelSpec,
+  type OptimizerName,
   type OptimizerSpec,
 } from '../types';
 import type { NativeBinding, NativeModel } from './binding';
 import { loadBinding } from './load';
+import {
+  BATCH_REPORT,
+  BATCH_REPORT_SIZE,
+  EPOCH_RESULT,
+  LAYER_SPEC,
+  LAYER_SPEC_SIZE,
+  LOSS_RESULT,
+  MODEL_SPEC_HEADER,
+  MODEL_SPEC_HEADER_SIZE,
+  OPTIMIZER_SPEC,
+  OPTIMIZER_SPEC_SIZE,
+  WIRE_ACTIVATION,
+  WIRE_EPOCH_STATUS,
+  WIRE_LAYER_KIND,
+  WIRE_LOSS,
+  WIRE_OPTIMIZER,
+} from './wire';
 
-const STATUS: ReadonlyArray<EpochResult['status']> = ['done', 'aborted', 'nonfinite'];
+// The wire codes by name; the annotations make a name missing from wire.json a type error.
+const ACTIVATION_CODE: Readonly<Record<ActivationName, number>> = WIRE_ACTIVATION;
+const LOSS_CODE: Readonly<Record<LossName, number>> = WIRE_LOSS;
+const OPTIMIZER_CODE: Readonly<Record<OptimizerName, number>> = WIRE_OPTIMIZER;
 
-/** Packs a ModelSpec for `new binding.Model(spec)` (layout documented in binding.ts). */
+/** A TypeError with code DENSELY_INTERNAL, as the binding throws: a bug, never a user error. */
+function internalError(what: string): TypeError & { code: string } {
+  return Object.assign(new TypeError(`densely internal error: ${what}`), { code: 'DENSELY_INTERNAL' });
+}
+
+/**
+ * The status of an epochResult record. A code this side does not know (badIndex rejects
+ * in the binding and never arrives) is an internal error, never taken for 'done'.
+ */
+export function epochStatus(code: number): EpochResult['status'] {
+  switch (code) {
+    case WIRE_EPOCH_STATUS.done:
+      return 'done';
+    case WIRE_EPOCH_STATUS.aborted:
+      return 'aborted';
+    case WIRE_EPOCH_STATUS.nonfinite:
+      return 'nonfinite';
+    default:
+      throw internalError(`unknown epoch status ${code}`);
+  }
+}
+
+/** Packs a ModelSpec for `new binding.Model(spec)`: the records of `native/binding/wire.json`. */
 export function packModelSpec(spec: ModelSpec): Float64Array {
-  const out = new Float64Array(5 + 8 * spec.layers.length);
-  out[0] = spec.inputs;
-  out[1] = spec.outputs;
-  out[2] = spec.paramCount;
-  out[3] = spec.seed >>> 0;
-  out[4] = spec.layers.length;
+  const H = MODEL_SPEC_HEADER;
+  const L = LAYER_SPEC;
+  const out = new Float64Array(MODEL_SPEC_HEADER_SIZE + LAYER_SPEC_SIZE * spec.layers.length);
+  out[H.inputs] = spec.inputs;
+  out[H.outputs] = spec.outputs;
+  out[H.paramCount] = spec.paramCount;
+  out[H.seed] = spec.seed >>> 0;
+  out[H.layerCount] = spec.layers.length;
   spec.layers.forEach((l, i) => {
-    const o = 5 + 8 * i;
+    const o = MODEL_SPEC_HEADER_SIZE + LAYER_SPEC_SIZE * i;
     if (l.kind === 'dense') {
-      out.set([0, l.inputs, l.units, ACTIVATION_CODES[l.activation], l.alpha, l.useBias ? 1 : 0, l.kernelOffset, l.biasOffset], o);
+      out[o + L.kind] = WIRE_LAYER_KIND.dense;
+      out[o + L.inputs] = l.inputs;
+      out[o + L.units] = l.units;
+      out[o + L.activation] = ACTIVATION_CODE[l.activation];
+      out[o + L.alphaOrRate] = l.alpha;
+      out[o + L.useBias] = l.useBias ? 1 : 0;
+      out[o + L.kernelOffset] = l.kernelOffset;
+      out[o + L.biasOffset] = l.biasOffset;
     } else {
-      out.set([1, l.units, l.units, 0, l.rate, 0, 0, -1], o);
+      out[o + L.kind] = WIRE_LAYER_KIND.dropout;
+      out[o + L.inputs] = l.units;
+      out[o + L.units] = l.units;
+      out[o + L.activation] = 0;
+      out[o + L.alphaOrRate] = l.rate;
+      out[o + L.useBias] = 0;
+      out[o + L.kernelOffset] = 0;
+      out[o + L.biasOffset] = -1;
     }
   });
   return out;
 }
 
-/** Packs an OptimizerSpec for `model.setOptimizer`. */
+/** Packs an OptimizerSpec for `model.setOptimizer`: an optimizerSpec record of `native/binding/wire.json`. */
 export function packOptimizerSpec(opt: OptimizerSpec): Float64Array {
-  return Float64Array.of(
-    OPTIMIZER_CODES[opt.kind],
-    opt.learningRate,
-    opt.momentum,
-    opt.nesterov ? 1 : 0,
-    opt.weightDecay,
-    opt.beta1,
-    opt.beta2,
-    opt.epsilon,
-    opt.rho,
-  );
+  const O = OPTIMIZER_SPEC;
+  const out = new Float64Array(OPTIMIZER_SPEC_SIZE);
+  out[O.kind] = OPTIMIZER_CODE[opt.kind];
+  out[O.learningRate] = opt.learningRate;
+  out[O.momentum] = opt.momentum;
+  out[O.nesterov] = opt.nesterov ? 1 : 0;
+  out[O.weightDecay] = opt.weightDecay;
+  out[O.beta1] = opt.beta1;
+  out[O.beta2] = opt.beta2;
+  out[O.epsilon] = opt.epsilon;
+  out[O.rho] = opt.rho;
+  return out;
 }
 
 /**
@@ -94,7 +152,7 @@ class NativeBackendModel implements BackendModel {
   }
 
   setLoss(loss: LossName): void {
-    this.#m.setLoss(LOSS_CODES[loss]);
+    this.#m.setLoss(LOSS_CODE[loss]);
   }
 
   setOptimizer(opt: OptimizerSpec): void {
@@ -142,7 +200,7 @@ class NativeBackendModel implements BackendModel {
 
   evaluate(x: Float32Array, y: Float32Array, rows: number): EvalResult {
     const r = this.#m.evaluate(x, y, rows);
-    return { loss: r[0], correct: r[1] };
+    return { loss: r[LOSS_RESULT.loss], correct: r[LOSS_RESULT.correct] };
   }
 
   gradients(x: Float32Array, y: Float32Array, rows: number, grads: Float32Array): number {
@@ -151,7 +209,7 @@ class NativeBackendModel implements BackendModel {
 
   trainStep(x: Float32Array, y: Float32Array, rows: number, step: number): EvalResult {
     const r = this.#m.trainStep(x, y, rows, step);
-    return { loss: r[0], correct: r[1] };
+    return { loss: r[LOSS_RESULT.loss], correct: r[LOSS_RESULT.correct] };
   }
 
   async trainEpoch(job: EpochJob): Promise<EpochResult> {
@@ -162,9 +220,10 @@ class NativeBackendModel implements BackendModel {
     let callbackError: { error: unknown } | undefined;
     const onBatches = onBatchEnd
       ? (packed: Float64Array): void => {
-          for (let i = 0; i + 3 < packed.length && callbackError === undefined; i += 4) {
+          const B = BATCH_REPORT;
+          for (let i = 0; i + BATCH_REPORT_SIZE <= packed.length && callbackError === undefined; i += BATCH_REPORT_SIZE) {
             try {
-              onBatchEnd(packed[i]!, packed[i + 1]!, packed[i + 2]!, packed[i + 3]!);
+              onBatchEnd(packed[i + B.batch]!, packed[i + B.loss]!, packed[i + B.correct]!, packed[i + B.rows]!);
             } catch (error) {
               callbackError = { error };
               model.requestStop();
@@ -177,13 +236,14 @@ class NativeBackendModel implements BackendModel {
     try {
       const r = await model.trainEpoch(job.x, job.y, job.order, job.batchSize, job.firstStep, onBatches);
       if (callbackError !== undefined) throw callbackError.error;
+      const R = EPOCH_RESULT;
       return {
-        batches: r[0]!,
-        lossSum: r[1]!,
-        correct: r[2]!,
-        samples: r[3]!,
-        status: STATUS[r[4]!] ?? 'done',
-        failedBatch: r[5]!,
+        batches: r[R.batches]!,
+        lossSum: r[R.lossSum]!,
+        correct: r[R.correct]!,
+        samples: r[R.samples]!,
+        status: epochStatus(r[R.status]!),
+        failedBatch: r[R.failedBatch]!,
       };
     } catch (err) {
       if (callbackError !== undefined && err === callbackError.error) throw err;

@@ -1,0 +1,58 @@
+// The wire codes (wire.h's enum classes, one type per kind of code) and their core
+// counterparts. The core's own enums (ops/activations.h, ops/losses.h,
+// ops/optimizers.h, network/network.h) are plain `int` enums; the binding parses every
+// code into its typed wire enum, so a loss code cannot reach a place that takes an
+// activation, and converts it with ToCore only where it hands it to the core. The
+// static_asserts keep the two numberings equal.
+#pragma once
+#include "network/network.h"
+#include "ops/activations.h"
+#include "ops/losses.h"
+#include "ops/optimizers.h"
+#include "wire.h"
+
+namespace densely_binding {
+
+#define DENSELY_SAME_CODE(wire_value, core_value) \
+  static_assert(static_cast<int>(wire_value) == static_cast<int>(core_value), #wire_value " != " #core_value)
+
+DENSELY_SAME_CODE(wire::WireLayerKind::kDense, densely::kDenseLayer);
+DENSELY_SAME_CODE(wire::WireLayerKind::kDropout, densely::kDropoutLayer);
+static_assert(wire::kWireLayerKindCount == 2, "layer kinds: update the checks above");
+
+DENSELY_SAME_CODE(wire::WireActivation::kLinear, densely::kLinear);
+DENSELY_SAME_CODE(wire::WireActivation::kRelu, densely::kRelu);
+DENSELY_SAME_CODE(wire::WireActivation::kLeakyRelu, densely::kLeakyRelu);
+DENSELY_SAME_CODE(wire::WireActivation::kSigmoid, densely::kSigmoid);
+DENSELY_SAME_CODE(wire::WireActivation::kTanh, densely::kTanh);
+DENSELY_SAME_CODE(wire::WireActivation::kSoftmax, densely::kSoftmax);
+DENSELY_SAME_CODE(wire::WireActivation::kGelu, densely::kGelu);
+static_assert(wire::kWireActivationCount == 7, "activations: update the checks above");
+
+DENSELY_SAME_CODE(wire::WireLoss::kMse, densely::kMse);
+DENSELY_SAME_CODE(wire::WireLoss::kMae, densely::kMae);
+DENSELY_SAME_CODE(wire::WireLoss::kBinaryCrossentropy, densely::kBinaryCrossentropy);
+DENSELY_SAME_CODE(wire::WireLoss::kCategoricalCrossentropy, densely::kCategoricalCrossentropy);
+DENSELY_SAME_CODE(wire::WireLoss::kSparseCategoricalCrossentropy, densely::kSparseCategoricalCrossentropy);
+static_assert(wire::kWireLossCount == 5, "losses: update the checks above");
+
+DENSELY_SAME_CODE(wire::WireOptimizer::kSgd, densely::kSgd);
+DENSELY_SAME_CODE(wire::WireOptimizer::kAdam, densely::kAdam);
+DENSELY_SAME_CODE(wire::WireOptimizer::kAdamw, densely::kAdamW);
+DENSELY_SAME_CODE(wire::WireOptimizer::kRmsprop, densely::kRmsProp);
+static_assert(wire::kWireOptimizerCount == 4, "optimizers: update the checks above");
+
+DENSELY_SAME_CODE(wire::WireEpochStatus::kDone, densely::kEpochDone);
+DENSELY_SAME_CODE(wire::WireEpochStatus::kAborted, densely::kEpochAborted);
+DENSELY_SAME_CODE(wire::WireEpochStatus::kNonfinite, densely::kEpochNonFinite);
+DENSELY_SAME_CODE(wire::WireEpochStatus::kBadIndex, densely::kEpochBadIndex);
+static_assert(wire::kWireEpochStatusCount == 4, "epoch statuses: update the checks above");
+
+#undef DENSELY_SAME_CODE
+
+inline densely::LayerKind ToCore(wire::WireLayerKind k) { return static_cast<densely::LayerKind>(k); }
+inline densely::Activation ToCore(wire::WireActivation a) { return static_cast<densely::Activation>(a); }
+inline densely::Loss ToCore(wire::WireLoss l) { return static_cast<densely::Loss>(l); }
+inline densely::OptimizerKind ToCore(wire::WireOptimizer o) { return static_cast<densely::OptimizerKind>(o); }
+
+}  // namespace densely_binding
