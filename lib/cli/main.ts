@@ -13,6 +13,7 @@ import { runTrain, type Io, type TrainOptions } from './train';
 import { runPredict } from './predict';
 import { runInfo } from './info';
 import { packageVersion } from './runtime';
+import type { BackendRequest } from '../backend/select';
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -138,7 +139,7 @@ Examples:
         model,
         file,
         {
-          backend: opts.backend as 'auto' | 'js' | 'native',
+          backend: opts.backend as BackendRequest,
           allowNonFinite: opts.allowNonfinite === true,
           ...(opts.out !== undefined ? { out: opts.out as string } : {}),
           ...(opts.threads !== undefined ? { threads: opts.threads as number } : {}),

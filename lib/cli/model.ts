@@ -16,6 +16,7 @@ import { CliError, messageOf, quote } from './errors';
 import { describeFsError } from './csv';
 import { checkPreprocessing, shown, type Preprocessing } from './preprocess';
 import type { Task } from './columns';
+import type { BackendRequest } from '../backend/select';
 
 export const META = {
   task: 'densely.cli.task',
@@ -75,7 +76,7 @@ export function modelMetadata(info: CliModelInfo): Record<string, string> {
 }
 
 /** Reads a model file. @throws CliError when it cannot be read or is not a densely model. */
-export function loadNetwork(path: string, backend: 'auto' | 'js' | 'native'): { net: Network; bytes: number } {
+export function loadNetwork(path: string, backend: BackendRequest): { net: Network; bytes: number } {
   let buf: Buffer;
   try {
     buf = readFileSync(path);

@@ -18,11 +18,12 @@ import { resolveOutput, writeOutput } from './files';
 import { loadNetwork, readModelInfo } from './model';
 import { resolveRequest } from './runtime';
 import type { Io } from './train';
+import type { BackendRequest } from '../backend/select';
 
 export interface PredictOptions {
   /** A file, or `-` for standard output (the default). */
   out?: string;
-  backend: 'auto' | 'js' | 'native';
+  backend: BackendRequest;
   threads?: number;
   /** Write NaN/Infinity cells instead of failing on a non-finite output. */
   allowNonFinite?: boolean;

@@ -3,13 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendInfo } from '../index';
 import { packageRoot } from './files';
+import type { BackendRequest } from '../backend/select';
 
 /**
  * The backend request to hand to the library. `auto` with no loadable addon becomes
  * `js` here, so the library's one-time fallback warning is not printed by the command
  * (the training summary says which backend ran and why).
  */
-export function resolveRequest(request: 'auto' | 'js' | 'native'): { backend: 'auto' | 'js' | 'native'; note?: string } {
+export function resolveRequest(request: BackendRequest): { backend: BackendRequest; note?: string } {
   if (request !== 'auto') return { backend: request };
   const info = backendInfo();
   if (info.native) return { backend: 'auto' };

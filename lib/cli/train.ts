@@ -27,6 +27,7 @@ import { brailleChart, legend, sideBySide, type Series } from './termchart';
 import { packageRoot, resolveOutput, writeOutput, type Output } from './files';
 import { modelMetadata, type TrainingRecord } from './model';
 import { resolveRequest, packageVersion } from './runtime';
+import type { BackendRequest } from '../backend/select';
 
 export interface TrainOptions {
   target?: string;
@@ -39,7 +40,7 @@ export interface TrainOptions {
   lr: number;
   patience: number;
   seed: number;
-  backend: 'auto' | 'js' | 'native';
+  backend: BackendRequest;
   threads?: number;
   save?: string;
   plot?: string;
