@@ -60,8 +60,16 @@ function findNodeGyp(dirs, { npm = false } = {}) {
   if (local || !npm) return local;
   const fromNpm = process.env.npm_config_node_gyp;
   if (fromNpm && fs.existsSync(fromNpm)) return fromNpm;
-  const bundled = path.join(nodePrefix(), 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  const bundled = path.join(nodePrefix(), 'lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js');
   return fs.existsSync(bundled) ? bundled : null;
 }
 
-module.exports = { nodePrefix, hasNodeHeaders, nodeGypNodedir, findNodeHeaders, nodeHeadersHint, resolveFrom, findNodeGyp };
+module.exports = {
+  nodePrefix,
+  hasNodeHeaders,
+  nodeGypNodedir,
+  findNodeHeaders,
+  nodeHeadersHint,
+  resolveFrom,
+  findNodeGyp,
+};
