@@ -18,10 +18,11 @@
 // Env: npm_config_nodedir (Node headers), JOBS (parallel jobs; default: CPU count).
 // Exit status: 0 when the addon was built (and, unless --no-check, loads and computes).
 'use strict';
-const { spawnSync } = require('child_process');
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { findNodeHeaders, nodeHeadersHint } = require('./lib/node-headers.cjs');
 
 const root = path.join(__dirname, '..');
 const out = path.join(root, 'build-cmake-js');
@@ -31,12 +32,6 @@ function fail(message) {
   process.exit(1);
 }
 
-/** A folder holding include/node/node.h that cmake-js accepts as its "dist" (no download). */
-function nodedir() {
-  const candidates = [process.env.npm_config_nodedir, path.resolve(path.dirname(process.execPath), '..')].filter(Boolean);
-  return candidates.find((dir) => fs.existsSync(path.join(dir, 'include', 'node', 'node.h')));
-}
-
 function main() {
   let cmakeJs;
   try {
@@ -44,10 +39,11 @@ function main() {
   } catch {
     fail('cmake-js is not installed (it is a devDependency: run npm install)');
   }
-  const headers = nodedir();
+  // A folder holding include/node/node.h, which cmake-js accepts as its "dist" (no download).
+  const headers = findNodeHeaders('node.h');
   if (!headers) {
     fail(
-      `Node's headers were not found (no include/node/node.h under ${process.env.npm_config_nodedir || path.resolve(path.dirname(process.execPath), '..')}). ` +
+      `Node's headers were not found (no include/node/node.h under ${nodeHeadersHint()}). ` +
         'Set npm_config_nodedir to a folder that has them (for example the unpacked node-v<version>-headers.tar.gz); ' +
         'this script never lets cmake-js download them.',
     );

@@ -18,9 +18,11 @@
 // into <package>/.cache/build-tools (needs the npm registry).
 // Exit status: 0 when the addon was built and loads, 1 otherwise (with the reason).
 'use strict';
-const { spawnSync } = require('child_process');
-const fs = require('fs');
-const path = require('path');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { findNodeGyp, nodeGypNodedir, resolveFrom } = require('./lib/node-headers.cjs');
+const { npmCli } = require('./lib/npm-cli.cjs');
 
 const root = path.join(__dirname, '..');
 const toolsDir = path.join(root, '.cache', 'build-tools');
@@ -36,23 +38,9 @@ function wanted(name) {
   return (pkg.devDependencies && pkg.devDependencies[name]) || (pkg.dependencies && pkg.dependencies[name]) || '*';
 }
 
-function resolveFrom(request, dirs) {
-  try {
-    return require.resolve(request, { paths: dirs });
-  } catch {
-    return null;
-  }
-}
-
-/** node-gyp's CLI: the package's, npm's own (npm sets npm_config_node_gyp), or installed. */
-function findNodeGyp() {
-  const local = resolveFrom('node-gyp/bin/node-gyp.js', [root, toolsDir]);
-  if (local) return local;
-  const fromNpm = process.env.npm_config_node_gyp;
-  if (fromNpm && fs.existsSync(fromNpm)) return fromNpm;
-  const bundled = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-  if (fs.existsSync(bundled)) return bundled;
-  return null;
+/** node-gyp's CLI: the package's or installed in toolsDir, else npm's own. */
+function nodeGyp() {
+  return findNodeGyp([root, toolsDir], { npm: true });
 }
 
 /** Installs build tools into .cache/build-tools with npm (no scripts, no package.json changes). */
@@ -60,28 +48,22 @@ function installTools(names) {
   fs.mkdirSync(toolsDir, { recursive: true });
   const specs = names.map((n) => `${n}@${wanted(n)}`);
   process.stdout.write(`densely build-native: installing ${specs.join(', ')} into ${toolsDir}\n`);
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const r = spawnSync(npm, ['install', '--prefix', toolsDir, '--no-save', '--ignore-scripts', '--no-audit', '--no-fund', ...specs], {
-    stdio: 'inherit',
-    shell: process.platform === 'win32',
-  });
+  const args = ['install', '--prefix', toolsDir, '--no-save', '--ignore-scripts', '--no-audit', '--no-fund', ...specs];
+  // npm's own CLI under this node when it can be found, else `npm` on PATH.
+  const cli = npmCli();
+  const r = cli
+    ? spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit' })
+    : spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { stdio: 'inherit', shell: process.platform === 'win32' });
   if (r.status !== 0) fail(`npm could not install ${specs.join(', ')} (is the npm registry reachable?)`);
-}
-
-/** npm_config_nodedir, else the running Node's own headers when installed beside it. */
-function localNodedir() {
-  if (process.env.npm_config_nodedir) return process.env.npm_config_nodedir;
-  const dir = path.resolve(path.dirname(process.execPath), '..');
-  return fs.existsSync(path.join(dir, 'include', 'node', 'node_api.h')) ? dir : null;
 }
 
 function main() {
   const missing = [];
   if (!resolveFrom('node-addon-api', [root])) missing.push('node-addon-api');
-  if (!findNodeGyp()) missing.push('node-gyp');
+  if (!nodeGyp()) missing.push('node-gyp');
   if (missing.length) installTools(missing);
-  const nodeGyp = findNodeGyp();
-  if (!nodeGyp) fail('node-gyp not found');
+  const gyp = nodeGyp();
+  if (!gyp) fail('node-gyp not found');
 
   // binding.gyp runs `node -p "require('node-addon-api')..."` from the package root;
   // NODE_PATH lets that find a copy in .cache/build-tools.
@@ -90,8 +72,8 @@ function main() {
   if (fs.existsSync(toolsModules)) {
     env.NODE_PATH = [toolsModules, env.NODE_PATH].filter(Boolean).join(path.delimiter);
   }
-  const args = [nodeGyp, 'rebuild', `--jobs=${process.env.JOBS || 'max'}`];
-  const nodedir = localNodedir();
+  const args = [gyp, 'rebuild', `--jobs=${process.env.JOBS || 'max'}`];
+  const nodedir = nodeGypNodedir();
   if (nodedir) args.push(`--nodedir=${nodedir}`);
   const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env });
   if (r.error) fail(r.error.message);

@@ -1,33 +1,27 @@
 #!/usr/bin/env node
 // npm run build:native — builds build/Release/densely.node with node-gyp.
 //
-// Uses the npm config's nodedir when set (this machine: /usr, so no header download);
-// otherwise node-gyp's own header cache. If the build fails (no compiler, no headers,
+// Node's headers: the npm config's nodedir when set, else the running Node's own when
+// installed beside it (this machine: /usr, so no header download), else node-gyp's own
+// header cache (scripts/lib/node-headers.cjs decides, as for the other builds). If the build fails (no compiler, no headers,
 // no network for headers, an unsupported platform) it prints ONE warning and exits 0,
 // so `npm ci` / `npm install` still succeed and the facade falls back to the js backend.
 // Set DENSELY_BUILD_STRICT=1 to make a failed build exit non-zero (CI, local work).
 'use strict';
-const { spawnSync } = require('child_process');
-const path = require('path');
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+const { findNodeGyp, nodeGypNodedir } = require('./lib/node-headers.cjs');
 
 const root = path.join(__dirname, '..');
 const strict = process.env.DENSELY_BUILD_STRICT === '1';
 
-function nodeGypBin() {
-  try {
-    return require.resolve('node-gyp/bin/node-gyp.js', { paths: [root] });
-  } catch {
-    return null;
-  }
-}
-
-const bin = nodeGypBin();
+const bin = findNodeGyp([root]);
 let reason;
 if (!bin) {
   reason = 'node-gyp is not installed';
 } else {
   const args = [bin, 'rebuild'];
-  const nodedir = process.env.npm_config_nodedir;
+  const nodedir = nodeGypNodedir();
   if (nodedir) args.push(`--nodedir=${nodedir}`);
   const jobs = process.env.JOBS || 'max';
   args.push(`--jobs=${jobs}`);

@@ -1,41 +1,35 @@
 #!/bin/sh
-# Cross-compiles the native core (groups core + core_neon of native/sources.json, with
-# its cflags/defines) and the C++ tests for aarch64 Linux, links the tests statically,
-# and runs them under qemu-aarch64 when it is installed (then with DENSELY_TEST_QUICK=1,
-# emulation is slow).
+# Cross-compiles the native core (the arm64 groups of native/sources.json: core +
+# core_neon, with their flags) and the C++ tests for aarch64 Linux with CMake and the
+# toolchain file scripts/arm64/toolchain.cmake (the same CMakeLists.txt as
+# `npm run test:native`; static test executables), then runs them with CTest under
+# qemu-aarch64 when it is installed (with DENSELY_TEST_QUICK=1: emulation is slow).
 # Needs Debian's g++-aarch64-linux-gnu (apt-get install g++-aarch64-linux-gnu; qemu-user
-# for the run). Output: build-arm64/.
+# for the run) and cmake >= 3.19. Output: build-arm64/ (override with DENSELY_ARM64_DIR).
+# CXX_AARCH64=<prefix>g++ picks another cross compiler (its prefix is used for gcc too).
 set -eu
 cd "$(dirname "$0")/.."
 CXX="${CXX_AARCH64:-aarch64-linux-gnu-g++}"
 if ! command -v "$CXX" >/dev/null 2>&1; then
-  echo "check-arm64-compile: $CXX not found (apt-get install g++-aarch64-linux-gnu)" >&2
+  echo "check-arm64-compile: $CXX not found, so nothing was compiled for aarch64 (apt-get install g++-aarch64-linux-gnu)" >&2
   exit 1
 fi
-out=build-arm64
-mkdir -p "$out"
-m=native/sources.cjs
-cflags="$(node $m flags cflags_cc) -Wall -Wextra"
-defines="$(node $m flags defines | sed 's/[^ ][^ ]*/-D&/g')"
-core="$(node $m sources core arm64) $(node $m sources core_neon arm64)"
-neon_flags="$(node $m isa-flags core_neon)"
-objs=""
-for src in $core; do
-  obj="$out/$(echo "$src" | tr '/' '_' | sed 's/\.cc$/.o/')"
-  extra=""
-  case " $(node $m sources core_neon arm64) " in *" $src "*) extra="$neon_flags" ;; esac
-  # shellcheck disable=SC2086
-  $CXX $cflags $extra $defines -Inative/core -c "$src" -o "$obj"
-  objs="$objs $obj"
-done
-echo "check-arm64-compile: core compiled for aarch64 ($(echo $objs | wc -w) objects)"
-tests="$(node $m sources tests arm64)"
-for src in $tests; do
-  exe="$out/$(basename "$src" .cc)"
-  # shellcheck disable=SC2086
-  $CXX $cflags $defines -Inative/core -Inative/tests "$src" $objs -static -pthread -o "$exe"
-  if command -v qemu-aarch64 >/dev/null 2>&1; then
-    DENSELY_TEST_QUICK=1 qemu-aarch64 "$exe"
-  fi
-done
+if ! command -v cmake >/dev/null 2>&1; then
+  echo "check-arm64-compile: cmake not found, so nothing was compiled for aarch64 (apt-get install cmake)" >&2
+  exit 1
+fi
+out="${DENSELY_ARM64_DIR:-build-arm64}"
+prefix="${CXX%g++}"
+# The core library and the C++ tests only (no addon, no benchmarks).
+tests="$(node native/sources.cjs sources tests arm64 | tr ' ' '\n' | sed -n 's#.*/\([^/]*\)\.cc$#\1#p' | tr '\n' ' ')"
+cmake -S . -B "$out" -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=scripts/arm64/toolchain.cmake \
+  -DDENSELY_CROSS_PREFIX="$prefix" >/dev/null
+# shellcheck disable=SC2086
+cmake --build "$out" -j "${JOBS:-2}" --target densely_core $tests
+echo "check-arm64-compile: core and tests compiled for aarch64 ($(echo $tests | wc -w) test programs in $out)"
+if command -v qemu-aarch64 >/dev/null 2>&1 || command -v qemu-aarch64-static >/dev/null 2>&1; then
+  DENSELY_TEST_QUICK=1 ctest --test-dir "$out" --output-on-failure
+else
+  echo "check-arm64-compile: qemu-aarch64 not found, so the tests were compiled but not run (apt-get install qemu-user)"
+fi
 echo "check-arm64-compile: ok"

@@ -12,7 +12,7 @@
 // Exit status 0 when the file passes, 1 when it does not (each problem on a line),
 // 2 on bad usage or a file that is not a 64-bit little-endian ELF.
 'use strict';
-const fs = require('fs');
+const fs = require('node:fs');
 
 const SHT_DYNAMIC = 6;
 const SHT_DYNSYM = 11;
@@ -186,7 +186,7 @@ if (require.main === module) {
     const problems = check(elf, max);
     failed = failed || problems.length > 0;
     if (json) {
-      process.stdout.write(JSON.stringify({ file, max, newest: newestGlibc(elf), needed: elf.needed, problems }) + '\n');
+      process.stdout.write(`${JSON.stringify({ file, max, newest: newestGlibc(elf), needed: elf.needed, problems })}\n`);
     } else {
       process.stdout.write(
         `${file}: needs ${elf.needed.join(', ') || 'nothing'}; newest glibc symbol GLIBC_${newestGlibc(elf) ?? '-'}; ` +

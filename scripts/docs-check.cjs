@@ -5,10 +5,10 @@
 // links, no git revision, no dates: the output depends only on the sources), and every
 // file is compared byte for byte with docs/api/, both ways.
 'use strict';
-const { spawnSync } = require('child_process');
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const committed = path.join(root, 'docs', 'api');

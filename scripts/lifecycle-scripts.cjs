@@ -21,8 +21,8 @@
 // disabled and postpublish's `--enable` restores them: the registry's copy of the
 // manifest matches the tarball's.
 'use strict';
-const fs = require('fs');
-const path = require('path');
+const fs = require('node:fs');
+const path = require('node:path');
 
 /** Scripts npm, pnpm, Yarn or Bun run (or warn about) when a package is installed. */
 const LIFECYCLE = ['preinstall', 'install', 'postinstall', 'preprepare', 'prepare', 'postprepare', 'prepublish'];
@@ -37,7 +37,7 @@ function renameKeys(scripts, rename) {
   const out = {};
   for (const [key, value] of Object.entries(scripts)) {
     const to = rename(key);
-    if (to !== key && Object.prototype.hasOwnProperty.call(scripts, to)) {
+    if (to !== key && Object.hasOwn(scripts, to)) {
       fail(`package.json has both "${key}" and "${to}" in scripts; remove one`);
     }
     out[to] = value;
@@ -64,7 +64,7 @@ function transform(text, mode) {
 /** The lifecycle scripts `text` (a package.json) would run on install. */
 function enabledLifecycle(text) {
   const scripts = JSON.parse(text).scripts || {};
-  return LIFECYCLE.filter((k) => Object.prototype.hasOwnProperty.call(scripts, k));
+  return LIFECYCLE.filter((k) => Object.hasOwn(scripts, k));
 }
 
 function main(argv) {

@@ -9,18 +9,19 @@
 // Both tools are installed into .cache/tools with npm (never into the root package).
 // Ends with "N passed, M failed"; exit status 1 if any check failed.
 'use strict';
-const { spawnSync } = require('child_process');
-const fs = require('fs');
-const path = require('path');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const toolsDir = path.join(root, '.cache', 'tools');
 const workflowsDir = path.join(root, '.github', 'workflows');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-const npmCli =
-  process.env.npm_execpath && /npm-cli\.js$/.test(process.env.npm_execpath)
-    ? process.env.npm_execpath
-    : path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+const npmCli = require('./lib/npm-cli.cjs').npmCli();
+if (!npmCli) {
+  process.stderr.write(`${path.basename(__filename)}: npm's npm-cli.js not found (run it with npm run)\n`);
+  process.exit(1);
+}
 
 let passed = 0;
 let failed = 0;
@@ -53,7 +54,7 @@ function allowed(line) {
   if (cmd === '' || cmd.startsWith('#')) return true;
   if (/^npm (ci|test|pack)( --ignore-scripts)?$/.test(cmd)) return true;
   const run = /^npm run ([\w:.-]+)( -- .*)?$/.exec(cmd);
-  if (run) return Boolean(pkg.scripts && pkg.scripts[run[1]]);
+  if (run) return Boolean(pkg.scripts?.[run[1]]);
   return /^apk add --no-cache [\w .+-]+$/.test(cmd);
 }
 

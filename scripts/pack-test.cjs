@@ -31,20 +31,21 @@
 //     --keep               keep the temporary folder and print its path
 // Ends with the line "N passed, M failed"; exit status 1 if any check failed.
 'use strict';
-const { spawnSync } = require('child_process');
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const argv = new Set(process.argv.slice(2));
 const FAST = argv.has('--fast');
 const KEEP = argv.has('--keep');
 const SOURCE_BUILD = !argv.has('--skip-source-build');
-const npmCli =
-  process.env.npm_execpath && /npm-cli\.js$/.test(process.env.npm_execpath)
-    ? process.env.npm_execpath
-    : path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+const npmCli = require('./lib/npm-cli.cjs').npmCli();
+if (!npmCli) {
+  process.stderr.write(`${path.basename(__filename)}: npm's npm-cli.js not found (run it with npm run)\n`);
+  process.exit(1);
+}
 const tuple = `${process.platform}-${process.arch}`;
 const linuxGlibc =
   process.platform === 'linux' && Boolean(process.report.getReport().header.glibcVersionRuntime);
@@ -140,6 +141,8 @@ const required = [
   'native/sources.json',
   'native/sources.cjs',
   'scripts/build-from-source.cjs',
+  'scripts/lib/node-headers.cjs',
+  'scripts/lib/npm-cli.cjs',
   `prebuilds/${tuple}/${prebuildName}`,
 ];
 for (const f of required) check(`ships ${f}`, has(f));
@@ -153,6 +156,8 @@ const addonSources = Object.entries(manifest.groups)
   .flatMap(([, list]) => list);
 const missingSources = addonSources.filter((f) => !has(f));
 check(`ships every addon source for source builds (${addonSources.length} files)`, missingSources.length === 0, missingSources.join(', '));
+// The opt-in source build and the helpers it requires.
+const shippedScripts = new Set(['scripts/build-from-source.cjs', 'scripts/lib/node-headers.cjs', 'scripts/lib/npm-cli.cjs']);
 const forbidden = files.filter(
   (f) =>
     /^(test|tests|bench|build|build-[^/]*|\.cache|\.ci|\.github|coverage|node_modules|lib)\//.test(f) ||
@@ -160,7 +165,7 @@ const forbidden = files.filter(
     (/\.ts$/.test(f) && !/\.d\.(m|c)?ts$/.test(f)) ||
     /\.(tgz|log|o|a|obj)$/.test(f) ||
     /^(tsconfig|vitest\.config)/.test(f) ||
-    (/^scripts\//.test(f) && f !== 'scripts/build-from-source.cjs'),
+    (/^scripts\//.test(f) && !shippedScripts.has(f)),
 );
 check('ships no tests, bench, build folders, TS sources or dev scripts', forbidden.length === 0, forbidden.join('\n'));
 check('license is MIT', pkg.license === 'MIT' && fs.readFileSync(path.join(pkgDir, 'LICENSE'), 'utf8').includes('MIT License'));
@@ -168,7 +173,7 @@ check('engines.node is ">=18"', pkg.engines && pkg.engines.node === '>=18', JSON
 check('repository names a git URL', Boolean(pkg.repository && /^git\+https:\/\//.test(pkg.repository.url || '')));
 check('"gypfile": false', pkg.gypfile === false);
 const { LIFECYCLE } = require('./lifecycle-scripts.cjs');
-const lifecycle = LIFECYCLE.filter((s) => pkg.scripts && Object.prototype.hasOwnProperty.call(pkg.scripts, s));
+const lifecycle = LIFECYCLE.filter((s) => pkg.scripts && Object.hasOwn(pkg.scripts, s));
 check(`no install lifecycle script in the tarball's package.json (${LIFECYCLE.join('/')})`, lifecycle.length === 0, lifecycle.join(', '));
 const repoScripts = JSON.parse(manifestBefore).scripts || {};
 check("the repository's package.json keeps 'prepare' (a clone builds on npm install / npm ci)", typeof repoScripts.prepare === 'string');
@@ -282,7 +287,7 @@ function excess(a, b, rel, abs) {
 }
 
 // ------------------------------------------------------- install with the prebuild
-section(`install into a fresh project (npm install <tarball>, PATH without compilers: ${toolsOnPath.length ? toolsOnPath.join(',') + ' FOUND' : 'none found'})`);
+section(`install into a fresh project (npm install <tarball>, PATH without compilers: ${toolsOnPath.length ? `${toolsOnPath.join(',')} FOUND` : 'none found'})`);
 check('PATH holds no compiler, make or python', toolsOnPath.length === 0, toolsOnPath.join(', '));
 const app = freshProject('app', tarball);
 check('npm install <tarball> succeeds', app.r.status === 0, app.r.stderr);
@@ -383,7 +388,7 @@ if (f) {
     check('the reason names the missing prebuild for this platform', /No native build was found|prebuild/i.test(reason) && reason.includes(process.platform), reason);
     check('the reason says how to fix it', /build-native|DENSELY_NATIVE_PATH/.test(reason), reason);
   }
-  check("backend: 'native' throws with the same reason", Boolean(f.nativeError && f.nativeError.message.includes(reason)), JSON.stringify(f.nativeError));
+  check("backend: 'native' throws with the same reason", Boolean(f.nativeError?.message.includes(reason)), JSON.stringify(f.nativeError));
   check('js fallback trains (loss decreased)', f.runs.auto.after < f.runs.auto.before);
   check("'auto' on fallback predicts exactly like 'js'", excess(f.runs.auto.predict, f.runs.js.predict, 0, 0) <= 0);
 }
@@ -399,7 +404,7 @@ if (SOURCE_BUILD) {
   for (const k of Object.keys(env)) if (/^(npm_|INIT_CWD$|DENSELY_|NODE_PATH$)/.test(k)) delete env[k];
   // A user's shell PATH: without the node_modules/.bin folders `npm run` puts first.
   env.PATH = (env.PATH || '').split(path.delimiter).filter((d) => !/node_modules|node-gyp-bin/.test(d)).join(path.delimiter);
-  const said = f && f.warnings.find((w) => w.code === 'DENSELY_FALLBACK_JS');
+  const said = f?.warnings.find((w) => w.code === 'DENSELY_FALLBACK_JS');
   const fix = said && /To fix: run `([^`]+)` in (.+?) \(/.exec(said.message);
   check('the warning names one command and the folder to run it in', Boolean(fix), said ? said.message : 'no warning');
   if (fix) {

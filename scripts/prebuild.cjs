@@ -21,11 +21,12 @@
 // Env: npm_config_nodedir (Node headers; default: the running Node's own include/node
 // when present, else node-gyp downloads them), JOBS (parallel compile jobs).
 'use strict';
-const { spawnSync } = require('child_process');
-const crypto = require('crypto');
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
+const { spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { nodeGypNodedir } = require('./lib/node-headers.cjs');
 
 const root = path.join(__dirname, '..');
 
@@ -47,13 +48,6 @@ function parseArgs(argv) {
 /** The glibc/musl flavour of this Linux (what prebuildify and node-gyp-build detect). */
 function hostLibc() {
   return fs.existsSync('/etc/alpine-release') ? 'musl' : 'glibc';
-}
-
-/** Headers of the running Node when they are installed beside it (no download then). */
-function localNodedir() {
-  if (process.env.npm_config_nodedir) return process.env.npm_config_nodedir;
-  const dir = path.resolve(path.dirname(process.execPath), '..');
-  return fs.existsSync(path.join(dir, 'include', 'node', 'node_api.h')) ? dir : null;
 }
 
 /** Copies what a source build needs (the tarball's native files) into `stage`. */
@@ -136,7 +130,7 @@ function main() {
   const stageDir = path.join(root, '.cache', `prebuild-${opts.platform}-${opts.arch}`);
   const env = { ...process.env, JOBS: process.env.JOBS || String(Math.max(1, os.cpus().length)) };
   if (portable) env.DENSELY_PORTABLE = '1';
-  const nodedir = localNodedir();
+  const nodedir = nodeGypNodedir();
   if (nodedir) env.npm_config_nodedir = nodedir;
   const args = [
     require.resolve('prebuildify/bin.js', { paths: [root] }),
@@ -186,7 +180,7 @@ function main() {
     run(process.execPath, ['-e', `require(${JSON.stringify(file)})`]);
   }
   if (portable && opts.arch === 'x64' && libc === 'glibc') baselineCheck(file);
-  if (!upToDate) fs.writeFileSync(stampFile, JSON.stringify({ inputs: digest, output: sha256(fs.readFileSync(file)) }) + '\n');
+  if (!upToDate) fs.writeFileSync(stampFile, `${JSON.stringify({ inputs: digest, output: sha256(fs.readFileSync(file)) })}\n`);
   const size = fs.statSync(file).size;
   process.stdout.write(`prebuild: ${path.relative(root, file)} (${(size / 1024).toFixed(0)} KiB)\n`);
 }

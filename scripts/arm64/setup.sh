@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares everything the linux-arm64 cross build and its qemu test run need, on a
 # Debian (bookworm) x86-64 host, reproducibly and without touching the host's Node:
-#   - the aarch64 cross toolchain (g++-aarch64-linux-gnu) and qemu-user (apt, as root);
+#   - the aarch64 cross toolchain (g++-aarch64-linux-gnu), qemu-user and cmake (for the
+#     C++ tests, scripts/check-arm64-compile.sh) (apt, as root);
 #   - a sysroot with Debian's arm64 Node.js and the shared libraries it needs,
 #     unpacked from .deb files fetched with `apt-get download` (never installed).
 # Result: $DENSELY_ARM64_SYSROOT (default .cache/arm64-sysroot) holds usr/bin/node,
@@ -16,6 +17,7 @@ DEBS="$ROOT/.cache/arm64-debs"
 need_apt=()
 command -v aarch64-linux-gnu-g++ >/dev/null || need_apt+=(g++-aarch64-linux-gnu)
 command -v qemu-aarch64 >/dev/null || command -v qemu-aarch64-static >/dev/null || need_apt+=(qemu-user)
+command -v cmake >/dev/null || need_apt+=(cmake)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -10,8 +10,8 @@
 #   4. the addon loads in arm64 Node and picks the NEON kernels;
 #   5. the parity tests (test/parity: network vs the float64 reference, js vs native
 #      below the facade, sgemm over tile edges) on the native backend under qemu;
-#   6. the C++ kernel tests (CTest sources) cross-compiled and run under qemu
-#      (scripts/check-arm64-compile.sh).
+#   6. the C++ tests cross-compiled by CMake with scripts/arm64/toolchain.cmake and run
+#      by CTest under qemu (scripts/check-arm64-compile.sh).
 # Slow: emulation runs JavaScript 10-50x slower than the host (minutes).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

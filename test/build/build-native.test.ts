@@ -15,7 +15,7 @@ let dir = '';
 // A copy of what the build reads, so a failed build cannot touch the real build/.
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'densely-build-'));
-  for (const p of ['binding.gyp', 'native', 'scripts/build-native.cjs']) {
+  for (const p of ['binding.gyp', 'native', 'scripts/build-native.cjs', 'scripts/lib']) {
     cpSync(join(root, p), join(dir, p), { recursive: true });
   }
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
