@@ -56,7 +56,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'common',
-          include: ['test/gradients/**/*.test.ts', 'test/build/**/*.test.ts', 'test/bench/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/package/**/*.test.ts'],
+          include: [
+            'test/gradients/**/*.test.ts',
+            'test/build/**/*.test.ts',
+            'test/bench/**/*.test.ts',
+            'test/cli/**/*.test.ts',
+            'test/package/**/*.test.ts',
+          ],
           env: { DENSELY_TEST_BACKEND: 'js' },
         },
       },

@@ -71,10 +71,16 @@ async function main() {
     // long run: its epochs are the samples.
     await op.warmup();
     const { seconds, cpuSeconds } = await op.run();
-    if (seconds.length !== op.epochs) throw new Error(`bench: expected ${op.epochs} epoch times, got ${seconds.length}`);
+    if (seconds.length !== op.epochs)
+      throw new Error(`bench: expected ${op.epochs} epoch times, got ${seconds.length}`);
     // The same rates per CPU-second of the process (JSON only): a shared machine disturbs them less.
     const cpu = epochSummary(op.rows, cpuSeconds);
-    emit({ ...epochSummary(op.rows, seconds), cpu: { rate: cpu.median, first3: cpu.first3, last8: cpu.last8 }, seconds, info: op.info });
+    emit({
+      ...epochSummary(op.rows, seconds),
+      cpu: { rate: cpu.median, first3: cpu.first3, last8: cpu.last8 },
+      seconds,
+      info: op.info,
+    });
     return;
   }
 
@@ -86,11 +92,16 @@ async function main() {
     await callsFor(op, 1);
     if (calls === 0) first = now() - t0;
     calls++;
-  } while (now() - warmStart < timing.warmupMs / 1e3 || (calls < MIN_WARMUP_CALLS && now() - warmStart < MAX_EXTRA_WARMUP_S));
+  } while (
+    now() - warmStart < timing.warmupMs / 1e3 ||
+    (calls < MIN_WARMUP_CALLS && now() - warmStart < MAX_EXTRA_WARMUP_S)
+  );
   const perCall = calls > 1 ? (now() - warmStart - first) / (calls - 1) : first;
   const reps = Math.max(1, Math.round(timing.sampleMs / 1e3 / perCall));
-  const count = Math.min(timing.maxSamples,
-    Math.max(timing.minSamples, Math.floor(timing.budgetMs / 1e3 / (perCall * reps))));
+  const count = Math.min(
+    timing.maxSamples,
+    Math.max(timing.minSamples, Math.floor(timing.budgetMs / 1e3 / (perCall * reps))),
+  );
 
   const samples = [];
   for (let s = 0; s < count; s++) {

@@ -45,7 +45,9 @@ function predictData(trial) {
 /** Rows of one training epoch for this contender (see `quickRows` / `rowsFor` in trials.js). */
 function epochRows(trial, driverName, quick) {
   if (trial.rowsFor && trial.rowsFor[driverName] !== undefined) {
-    return quick && trial.quickRows !== undefined ? Math.min(trial.quickRows, trial.rowsFor[driverName]) : trial.rowsFor[driverName];
+    return quick && trial.quickRows !== undefined
+      ? Math.min(trial.quickRows, trial.rowsFor[driverName])
+      : trial.rowsFor[driverName];
   }
   if (quick && trial.quickRows !== undefined) return trial.quickRows;
   return trial.rows;
@@ -149,7 +151,8 @@ function denselyDriver(backend) {
     epochs(trial, ctx) {
       const network = () => {
         const made = denselyNetwork(trial, backend);
-        if (!made.skipped) made.net.compile({ loss: trial.loss, optimizer: denselyOptimizer(made.densely, trial.optimizer) });
+        if (!made.skipped)
+          made.net.compile({ loss: trial.loss, optimizer: denselyOptimizer(made.densely, trial.optimizer) });
         return made;
       };
       const made = network();
@@ -177,27 +180,28 @@ function denselyDriver(backend) {
       const op = driver.train(trial, ctx);
       if (op.skipped) return op;
       const fit = op.run;
-      const run = trial.lag === 'call'
-        ? async () => {
-          const t0 = performance.now();
-          const done = fit();
-          const held = performance.now() - t0;
-          await done;
-          return held;
-        }
-        : async () => {
-          const done = fit();
-          let last = performance.now();
-          let worst = 0;
-          const timer = setInterval(() => {
-            const t = performance.now();
-            worst = Math.max(worst, t - last - 1);
-            last = t;
-          }, 1);
-          await done;
-          clearInterval(timer);
-          return Math.max(worst, performance.now() - last - 1);
-        };
+      const run =
+        trial.lag === 'call'
+          ? async () => {
+              const t0 = performance.now();
+              const done = fit();
+              const held = performance.now() - t0;
+              await done;
+              return held;
+            }
+          : async () => {
+              const done = fit();
+              let last = performance.now();
+              let worst = 0;
+              const timer = setInterval(() => {
+                const t = performance.now();
+                worst = Math.max(worst, t - last - 1);
+                last = t;
+              }, 1);
+              await done;
+              clearInterval(timer);
+              return Math.max(worst, performance.now() - last - 1);
+            };
       return { ...op, measure: 'value', run };
     },
     /** `densely/kernels` sgemm; DENSELY_BACKEND pins which backend 'auto' resolves to. */
@@ -206,7 +210,8 @@ function denselyDriver(backend) {
       const densely = loadDensely();
       if (densely.skipped) return densely;
       const info = densely.backendInfo();
-      if (backend === 'native' && !info.native) return { skipped: `native addon not loaded: ${info.reason ?? 'no reason given'}` };
+      if (backend === 'native' && !info.native)
+        return { skipped: `native addon not loaded: ${info.reason ?? 'no reason given'}` };
       if (typeof densely.setThreads === 'function' && process.env.DENSELY_THREADS) {
         densely.setThreads(Number(process.env.DENSELY_THREADS));
       }
@@ -250,8 +255,19 @@ function compiledSgemm(name, threadsVariable, missing) {
       /** Why it cannot run, or null. */
       unavailable: () => (fs.existsSync(tool) ? null : missing),
       command(trial, threads, timing) {
-        const args = [trial.m, trial.n, trial.k, trial.transA ? 1 : 0, trial.transB ? 1 : 0, threads,
-          timing.warmupMs, timing.sampleMs, timing.minSamples, timing.maxSamples, timing.budgetMs];
+        const args = [
+          trial.m,
+          trial.n,
+          trial.k,
+          trial.transA ? 1 : 0,
+          trial.transB ? 1 : 0,
+          threads,
+          timing.warmupMs,
+          timing.sampleMs,
+          timing.minSamples,
+          timing.maxSamples,
+          timing.budgetMs,
+        ];
         return { file: tool, args: args.map(String), env: { [threadsVariable]: String(threads) } };
       },
     },
@@ -259,7 +275,11 @@ function compiledSgemm(name, threadsVariable, missing) {
 }
 
 const openblas = compiledSgemm('openblas_sgemm', 'OPENBLAS_NUM_THREADS', 'skipped: install libopenblas-dev');
-const denselyCore = compiledSgemm('densely_sgemm', 'DENSELY_THREADS', 'skipped: needs g++ and libopenblas-dev to build the tool');
+const denselyCore = compiledSgemm(
+  'densely_sgemm',
+  'DENSELY_THREADS',
+  'skipped: needs g++ and libopenblas-dev to build the tool',
+);
 
 // ---- TensorFlow.js, cpu backend (pure JS) ---------------------------------------------
 
@@ -278,13 +298,15 @@ async function loadTfjs() {
 function tfjsModel(tf, trial) {
   const model = tf.sequential();
   trial.model.layers.forEach(([units, activation], i) => {
-    model.add(tf.layers.dense({
-      units,
-      activation,
-      ...(i === 0 ? { inputShape: [trial.model.inputs] } : {}),
-      kernelInitializer: tf.initializers.glorotUniform({ seed: WEIGHT_SEED + i }),
-      biasInitializer: 'zeros',
-    }));
+    model.add(
+      tf.layers.dense({
+        units,
+        activation,
+        ...(i === 0 ? { inputShape: [trial.model.inputs] } : {}),
+        kernelInitializer: tf.initializers.glorotUniform({ seed: WEIGHT_SEED + i }),
+        biasInitializer: 'zeros',
+      }),
+    );
   });
   return model;
 }
@@ -325,7 +347,10 @@ const tfjs = {
     const compiled = () => {
       const model = tfjsModel(tf, trial);
       const { name, learningRate } = trial.optimizer;
-      model.compile({ loss: trial.loss, optimizer: name === 'adam' ? tf.train.adam(learningRate) : tf.train.sgd(learningRate) });
+      model.compile({
+        loss: trial.loss,
+        optimizer: name === 'adam' ? tf.train.adam(learningRate) : tf.train.sgd(learningRate),
+      });
       return model;
     };
     const model = compiled();
@@ -481,7 +506,9 @@ const onnxruntime = {
     try {
       ort = require('onnxruntime-node');
     } catch (error) {
-      return { skipped: `onnxruntime-node not installed in bench/ (ONNXRUNTIME_NODE_INSTALL=skip npm --prefix bench ci): ${error.message.split('\n')[0]}` };
+      return {
+        skipped: `onnxruntime-node not installed in bench/ (ONNXRUNTIME_NODE_INSTALL=skip npm --prefix bench ci): ${error.message.split('\n')[0]}`,
+      };
     }
     const densely = loadDensely();
     if (densely.skipped) return densely;
@@ -552,14 +579,26 @@ const handwritten = {
     const hand = require('./handwritten');
     const net = hand.xorNet(seed.uniform(WEIGHT_SEED));
     const x = predictData(trial);
-    return { async: false, run: () => hand.predictOne(net, x[0], x[1]), unitsPerCall: 1, info: { impl: 'plain JS loop' } };
+    return {
+      async: false,
+      run: () => hand.predictOne(net, x[0], x[1]),
+      unitsPerCall: 1,
+      info: { impl: 'plain JS loop' },
+    };
   },
 };
 
 /** Whether a trial's model is the 2→8 tanh→1 sigmoid network that handwritten.js hard-codes. */
 function isXorModel(m) {
   const [hidden, out] = m.layers;
-  return m.inputs === 2 && m.layers.length === 2 && hidden[0] === 8 && hidden[1] === 'tanh' && out[0] === 1 && out[1] === 'sigmoid';
+  return (
+    m.inputs === 2 &&
+    m.layers.length === 2 &&
+    hidden[0] === 8 &&
+    hidden[1] === 'tanh' &&
+    out[0] === 1 &&
+    out[1] === 'sigmoid'
+  );
 }
 
 const drivers = new Map([

@@ -47,12 +47,21 @@ function options() {
     },
   });
   if (values.help) {
-    process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 10).map((l) => l.slice(3)).join('\n') + '\n');
+    process.stdout.write(
+      fs
+        .readFileSync(__filename, 'utf8')
+        .split('\n')
+        .slice(2, 10)
+        .map((l) => l.slice(3))
+        .join('\n') + '\n',
+    );
     process.exit(0);
   }
   const threads = values.threads.split(',').map((t) => Number(t.trim()));
   if (threads.some((t) => !Number.isInteger(t) || t < 1)) {
-    throw new Error(`Expected a comma-separated list of positive integers for --threads but received ${values.threads}`);
+    throw new Error(
+      `Expected a comma-separated list of positive integers for --threads but received ${values.threads}`,
+    );
   }
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) {
@@ -104,7 +113,10 @@ function header(info, opts) {
 }
 
 function parseResult(stdout) {
-  const line = stdout.split('\n').reverse().find((l) => l.startsWith('@@RESULT '));
+  const line = stdout
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('@@RESULT '));
   return line ? JSON.parse(line.slice('@@RESULT '.length)) : null;
 }
 
@@ -161,7 +173,12 @@ function pairs(trial, threadCounts) {
   return trial.contenders.flatMap((name) => {
     const driver = drivers.get(name);
     if (!driver) throw new Error(`bench: trial ${trial.id} names unknown contender ${name}`);
-    return (driver.threaded ? threadCounts : [1]).map((threads) => ({ name, driver, threads, key: `${name}@${threads}` }));
+    return (driver.threaded ? threadCounts : [1]).map((threads) => ({
+      name,
+      driver,
+      threads,
+      key: `${name}@${threads}`,
+    }));
   });
 }
 
@@ -210,8 +227,9 @@ function formatRow(trial, pair, result, medians, peaks) {
   if (result.skipped) return `${who}  skipped: ${result.skipped}`;
   if (result.error) return `${who}  error: ${result.error}`;
   const spread = result.median > 0 ? (100 * medianAbsoluteDeviation(result.samples, result.median)) / result.median : 0;
-  let line = `${who} ${formatNumber(result.median, trial.unit).padStart(13)} ${trial.unit.padEnd(9)}`
-    + ` ±${spread.toFixed(1).padStart(4)}%  n=${String(result.samples.length).padEnd(2)}`;
+  let line =
+    `${who} ${formatNumber(result.median, trial.unit).padStart(13)} ${trial.unit.padEnd(9)}` +
+    ` ±${spread.toFixed(1).padStart(4)}%  n=${String(result.samples.length).padEnd(2)}`;
   const base = baselineKey(trial, pair, medians);
   if (medians.has(base)) line += `  ${formatRatio(result.median / medians.get(base)).padStart(7)}× ${base}`;
   const peak = peaks.get(pair.threads);
@@ -220,13 +238,15 @@ function formatRow(trial, pair, result, medians, peaks) {
     // The same ratio per CPU-second of the process: a busy shared machine moves the wall
     // clock's epochs far more than the work each one does.
     const cpu = result.cpu?.first3 > 0 ? `; per CPU-s ${(result.cpu.last8 / result.cpu.first3).toFixed(2)}` : '';
-    line += `  first 3 ${formatNumber(result.first3, trial.unit)} → last ${result.lastWindow} ${formatNumber(result.last8, trial.unit)}`
-      + ` (${stabilityOf(result).toFixed(2)}${cpu})`;
+    line +=
+      `  first 3 ${formatNumber(result.first3, trial.unit)} → last ${result.lastWindow} ${formatNumber(result.last8, trial.unit)}` +
+      ` (${stabilityOf(result).toFixed(2)}${cpu})`;
   }
   const impl = result.info?.impl ?? result.info?.isa ?? result.info?.backend;
   const notes = [];
   if (result.info?.rows && result.info.rows !== trial.rows) notes.push(`${result.info.rows} rows/epoch`);
-  if (trial.type === 'epochs' && result.epochs !== undefined && result.epochs !== trial.epochs) notes.push(`${result.epochs} epochs${trial.epochsFor?.[pair.name] ? ': a slow contender' : ''}`);
+  if (trial.type === 'epochs' && result.epochs !== undefined && result.epochs !== trial.epochs)
+    notes.push(`${result.epochs} epochs${trial.epochsFor?.[pair.name] ? ': a slow contender' : ''}`);
   if (impl) line += `  [${[impl, ...notes].join(', ')}]`;
   return line;
 }
@@ -287,11 +307,16 @@ function main() {
   const opts = options();
   const log = (line) => process.stdout.write(`${line}\n`);
   const selected = trials
-    .map((trial) => ({ trial, pairs: pairs(trial, opts.threads).filter((p) => `${trial.id} ${p.name}`.includes(opts.filter)) }))
+    .map((trial) => ({
+      trial,
+      pairs: pairs(trial, opts.threads).filter((p) => `${trial.id} ${p.name}`.includes(opts.filter)),
+    }))
     .filter((entry) => entry.pairs.length > 0);
   if (selected.length === 0) throw new Error(`no trial matches --filter ${opts.filter}`);
 
-  const gemmSelected = selected.filter((e) => e.trial.type === 'gemm' && e.pairs.some((p) => p.name.startsWith('densely-')));
+  const gemmSelected = selected.filter(
+    (e) => e.trial.type === 'gemm' && e.pairs.some((p) => p.name.startsWith('densely-')),
+  );
   const wantAb = gemmSelected.length > 0 && opts.threads.includes(1);
   const { info, tools } = prepare({ build: opts.build, log, wantCore: gemmSelected.length > 0 });
   const head = header(info, opts);
@@ -301,12 +326,16 @@ function main() {
 
   log('');
   log(`densely bench — ${head.date}`);
-  log(`CPU ${head.cpu} · ISA ${head.isa}${head.native ? '' : ` (native addon not loaded: ${head.nativeReason ?? 'unknown'})`}`
-    + ` · threads ${opts.threads.join(',')} (default ${head.defaultThreads}) · Node ${head.node} · commit ${head.commit} · ${head.mode}`
-    + `${opts.rounds > 1 ? ` · ${opts.rounds} alternating rounds per trial` : ''}`);
+  log(
+    `CPU ${head.cpu} · ISA ${head.isa}${head.native ? '' : ` (native addon not loaded: ${head.nativeReason ?? 'unknown'})`}` +
+      ` · threads ${opts.threads.join(',')} (default ${head.defaultThreads}) · Node ${head.node} · commit ${head.commit} · ${head.mode}` +
+      `${opts.rounds > 1 ? ` · ${opts.rounds} alternating rounds per trial` : ''}`,
+  );
   for (const [threads, peak] of peaks) {
-    log(`FMA peak (tools/fma_peak.cc, ${peak.isa ?? 'avx2'}, ${threads} thread${threads > 1 ? 's' : ''}): ${peak.best.toFixed(1)} GFLOP/s`
-      + ` — the best recorded on this host; this run: best of ${peak.runs} ${peak.measured.toFixed(1)}, median ${peak.median.toFixed(1)}`);
+    log(
+      `FMA peak (tools/fma_peak.cc, ${peak.isa ?? 'avx2'}, ${threads} thread${threads > 1 ? 's' : ''}): ${peak.best.toFixed(1)} GFLOP/s` +
+        ` — the best recorded on this host; this run: best of ${peak.runs} ${peak.measured.toFixed(1)}, median ${peak.median.toFixed(1)}`,
+    );
   }
 
   const records = [];
@@ -325,14 +354,23 @@ function main() {
     for (const pair of trialPairs) {
       const result = combineRounds(runs.get(pair.key));
       results.set(pair.key, result);
-      records.push({ trial: trial.id, title: trial.title, unit: trial.unit, contender: pair.name, threads: pair.threads, ...result });
+      records.push({
+        trial: trial.id,
+        title: trial.title,
+        unit: trial.unit,
+        contender: pair.name,
+        threads: pair.threads,
+        ...result,
+      });
       lines.push({ pair, result });
     }
     const medians = new Map([...results].filter(([, r]) => r.median !== undefined).map(([k, r]) => [k, r.median]));
-    const stability = new Map([...results].filter(([, r]) => r.first3 !== undefined).map(([k, r]) => [k, stabilityOf(r)]));
+    const stability = new Map(
+      [...results].filter(([, r]) => r.first3 !== undefined).map(([k, r]) => [k, stabilityOf(r)]),
+    );
     for (const { pair, result } of lines) log(formatRow(trial, pair, result, medians, peaks));
     for (const target of trial.targets ?? []) {
-      if (target.sameProcess) continue;  // after the trials, from the same-process A/B
+      if (target.sameProcess) continue; // after the trials, from the same-process A/B
       const verdict = evaluateTarget(target, medians, peakBest, stability);
       verdicts.push({ trial: trial.id, target: target.text, ...verdict });
       log(formatVerdict(target, verdict, trial.unit));
@@ -342,17 +380,28 @@ function main() {
   let sameProcess = null;
   if (wantAb) {
     log('');
-    log('sgemm, 1 thread, densely\'s core and OpenBLAS in one process, alternating samples (tools/sgemm_vs_openblas.cc)');
+    log(
+      "sgemm, 1 thread, densely's core and OpenBLAS in one process, alternating samples (tools/sgemm_vs_openblas.cc)",
+    );
     const gemmTrials = gemmSelected.map((e) => e.trial);
-    const ab = tools.ab ? sameProcessAb(tools.ab, gemmTrials, opts) : { error: 'skipped: the tool could not be built (see above)' };
+    const ab = tools.ab
+      ? sameProcessAb(tools.ab, gemmTrials, opts)
+      : { error: 'skipped: the tool could not be built (see above)' };
     if (ab.error) log(`  ${ab.error}`);
-    else log(`  median of ${ab.sweeps} sweep${ab.sweeps > 1 ? 's' : ''} over all shapes, ${ab.rounds} samples of each per shape and sweep`);
-    sameProcess = ab.error ? { error: ab.error } : { sweeps: ab.sweeps, rounds: ab.rounds, results: Object.fromEntries(ab.results) };
+    else
+      log(
+        `  median of ${ab.sweeps} sweep${ab.sweeps > 1 ? 's' : ''} over all shapes, ${ab.rounds} samples of each per shape and sweep`,
+      );
+    sameProcess = ab.error
+      ? { error: ab.error }
+      : { sweeps: ab.sweeps, rounds: ab.rounds, results: Object.fromEntries(ab.results) };
     for (const trial of gemmTrials) {
       const r = ab.results?.get(trial.id);
       if (r) {
-        log(`  ${trial.id.padEnd(15)} densely ${r.densely.toFixed(1).padStart(6)}  OpenBLAS ${r.openblas.toFixed(1).padStart(6)} GFLOP/s`
-          + `  ratio ${r.ratio.toFixed(3)} (sweeps ${r.ratios.map((x) => x.toFixed(3)).join(', ')})  max |Δc| ${r.maxdiff.toExponential(1)}`);
+        log(
+          `  ${trial.id.padEnd(15)} densely ${r.densely.toFixed(1).padStart(6)}  OpenBLAS ${r.openblas.toFixed(1).padStart(6)} GFLOP/s` +
+            `  ratio ${r.ratio.toFixed(3)} (sweeps ${r.ratios.map((x) => x.toFixed(3)).join(', ')})  max |Δc| ${r.maxdiff.toExponential(1)}`,
+        );
       }
       for (const target of (trial.targets ?? []).filter((t) => t.sameProcess)) {
         const verdict = r ? { value: r.ratio, met: r.ratio >= target.ratio } : { missing: target.who };
@@ -367,7 +416,9 @@ function main() {
   const peaksAfter = wantPeaks ? measurePeaks(tools.fma, opts.threads) : new Map();
   if (peaksAfter.size > 0) {
     log('');
-    log(`FMA peak re-measured after the trials: ${[...peaksAfter].map(([t, p]) => `${t}t ${p.measured.toFixed(1)}`).join(', ')} GFLOP/s`);
+    log(
+      `FMA peak re-measured after the trials: ${[...peaksAfter].map(([t, p]) => `${t}t ${p.measured.toFixed(1)}`).join(', ')} GFLOP/s`,
+    );
   }
 
   if (verdicts.length > 0) {
@@ -383,10 +434,22 @@ function main() {
   log(`bench took ${Math.floor(elapsedS / 60)} min ${elapsedS % 60} s`);
   if (opts.json) {
     head.elapsedS = elapsedS;
-    const peakJson = Object.fromEntries([...peaks].map(([t, p]) => [t, {
-      isa: p.isa ?? 'avx2', used: p.best, measured: p.measured, median: p.median, measuredAfter: peaksAfter.get(t)?.measured,
-    }]));
-    fs.writeFileSync(opts.json, `${JSON.stringify({ header: head, peaks: peakJson, results: records, sameProcess, targets: verdicts }, null, 2)}\n`);
+    const peakJson = Object.fromEntries(
+      [...peaks].map(([t, p]) => [
+        t,
+        {
+          isa: p.isa ?? 'avx2',
+          used: p.best,
+          measured: p.measured,
+          median: p.median,
+          measuredAfter: peaksAfter.get(t)?.measured,
+        },
+      ]),
+    );
+    fs.writeFileSync(
+      opts.json,
+      `${JSON.stringify({ header: head, peaks: peakJson, results: records, sameProcess, targets: verdicts }, null, 2)}\n`,
+    );
     log(`\nwrote ${opts.json}`);
   }
 }

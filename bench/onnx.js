@@ -53,8 +53,14 @@ function valueInfo(number, name, dims) {
 }
 
 function node(opType, inputs, outputs, attributes = []) {
-  return msg(1, ...inputs.map((i) => str(1, i)), ...outputs.map((o) => str(2, o)), str(3, outputs[0]), str(4, opType),
-    ...attributes.map(([name, value]) => msg(5, str(1, name), int(3, value), int(20, 2))));
+  return msg(
+    1,
+    ...inputs.map((i) => str(1, i)),
+    ...outputs.map((o) => str(2, o)),
+    str(3, outputs[0]),
+    str(4, opType),
+    ...attributes.map(([name, value]) => msg(5, str(1, name), int(3, value), int(20, 2))),
+  );
 }
 
 const ACTIVATIONS = { relu: 'Relu', softmax: 'Softmax', sigmoid: 'Sigmoid', tanh: 'Tanh', linear: null };
@@ -71,7 +77,8 @@ function mlpModel(inputs, layers) {
   let width = inputs;
   layers.forEach((layer, i) => {
     const units = layer.bias.length;
-    if (layer.kernel.length !== width * units) throw new Error(`bench onnx: layer ${i} kernel is not ${width}×${units}`);
+    if (layer.kernel.length !== width * units)
+      throw new Error(`bench onnx: layer ${i} kernel is not ${width}×${units}`);
     initializers.push(tensor(`W${i}`, [width, units], layer.kernel), tensor(`b${i}`, [units], layer.bias));
     const last = i === layers.length - 1;
     const op = ACTIVATIONS[layer.activation];
@@ -86,8 +93,14 @@ function mlpModel(inputs, layers) {
     }
     width = units;
   });
-  const graph = msg(7, ...nodes, str(2, 'densely_bench_mlp'), ...initializers,
-    valueInfo(11, 'x', ['N', inputs]), valueInfo(12, 'y', ['N', width]));
+  const graph = msg(
+    7,
+    ...nodes,
+    str(2, 'densely_bench_mlp'),
+    ...initializers,
+    valueInfo(11, 'x', ['N', inputs]),
+    valueInfo(12, 'y', ['N', width]),
+  );
   return Buffer.concat([int(1, 8), str(2, 'densely-bench'), graph, msg(8, str(1, ''), int(2, 13))]);
 }
 

@@ -14,8 +14,16 @@ const BUILD = path.join(BENCH, 'build');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 function run(file, args, cwd, env = {}) {
-  const result = spawnSync(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', env: { ...process.env, ...env } });
-  return { ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? result.error.message : ''}` };
+  const result = spawnSync(file, args, {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  return {
+    ok: result.status === 0,
+    output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? result.error.message : ''}`,
+  };
 }
 
 function lastLines(text, count = 6) {
@@ -30,12 +38,17 @@ const INSTALL_ENV = { ONNXRUNTIME_NODE_INSTALL: 'skip' };
 
 /** Installs bench/'s contenders from its lockfile when one is missing. */
 function benchDependencies(log) {
-  const missing = CONTENDER_PACKAGES.filter((name) => !fs.existsSync(path.join(BENCH, 'node_modules', name, 'package.json')));
+  const missing = CONTENDER_PACKAGES.filter(
+    (name) => !fs.existsSync(path.join(BENCH, 'node_modules', name, 'package.json')),
+  );
   if (missing.length === 0) return;
   log(`installing bench dependencies for ${missing.join(', ')} (ONNXRUNTIME_NODE_INSTALL=skip npm --prefix bench ci)…`);
   let result = run(npm, ['ci', '--no-audit', '--no-fund'], BENCH, INSTALL_ENV);
   if (!result.ok) result = run(npm, ['install', '--no-audit', '--no-fund'], BENCH, INSTALL_ENV);
-  if (!result.ok) log(`  could not install bench dependencies; tfjs and onnxruntime rows will be skipped:\n    ${lastLines(result.output)}`);
+  if (!result.ok)
+    log(
+      `  could not install bench dependencies; tfjs and onnxruntime rows will be skipped:\n    ${lastLines(result.output)}`,
+    );
 }
 
 /** Newest modification time of the files under `dir` whose names match `pattern`. */
@@ -87,8 +100,14 @@ function nativeBuild(log) {
   const addon = path.join(ROOT, 'build', 'Release', 'densely.node');
   if (info.native) {
     const sources = path.join(ROOT, 'native');
-    if (fs.existsSync(addon) && fs.existsSync(sources) && fs.statSync(addon).mtimeMs < newestMtime(sources, /\.(cc|h|json|gyp)$/)) {
-      log('note: build/Release/densely.node is older than native/ sources; run `npm run build:native` to bench the current code');
+    if (
+      fs.existsSync(addon) &&
+      fs.existsSync(sources) &&
+      fs.statSync(addon).mtimeMs < newestMtime(sources, /\.(cc|h|json|gyp)$/)
+    ) {
+      log(
+        'note: build/Release/densely.node is older than native/ sources; run `npm run build:native` to bench the current code',
+      );
     }
     return info;
   }
@@ -157,9 +176,13 @@ function coreObjects(log) {
       const object = path.join(objDir, `${file.replace(/[/\\]/g, '_')}.o`);
       objects.push(object);
       if (fs.existsSync(object) && fs.statSync(object).mtimeMs >= newest) continue;
-      if (!said) log('compiling densely\'s core for the compiled sgemm tools (bench/build/core-obj)…');
+      if (!said) log("compiling densely's core for the compiled sgemm tools (bench/build/core-obj)…");
       said = true;
-      const result = run('g++', [...base, ...isa, `-I${path.join(ROOT, 'native', 'core')}`, '-c', path.join(ROOT, file), '-o', object], ROOT);
+      const result = run(
+        'g++',
+        [...base, ...isa, `-I${path.join(ROOT, 'native', 'core')}`, '-c', path.join(ROOT, file), '-o', object],
+        ROOT,
+      );
       if (!result.ok) {
         log(`  could not compile ${file}:\n    ${lastLines(result.output)}`);
         return null;
@@ -174,8 +197,22 @@ function coreTool(name, source, defines, objects, log) {
   const binary = path.join(BUILD, name);
   const newest = Math.max(fs.statSync(source).mtimeMs, ...objects.map((o) => fs.statSync(o).mtimeMs));
   if (fs.existsSync(binary) && fs.statSync(binary).mtimeMs >= newest) return binary;
-  const result = run('g++', ['-O2', '-std=c++17', ...defines, `-I${path.join(ROOT, 'native', 'core')}`, source, ...objects,
-    '-lopenblas', '-pthread', '-o', binary], ROOT);
+  const result = run(
+    'g++',
+    [
+      '-O2',
+      '-std=c++17',
+      ...defines,
+      `-I${path.join(ROOT, 'native', 'core')}`,
+      source,
+      ...objects,
+      '-lopenblas',
+      '-pthread',
+      '-o',
+      binary,
+    ],
+    ROOT,
+  );
   if (result.ok) return binary;
   if (fs.existsSync(binary)) fs.unlinkSync(binary);
   log(`  could not link bench/build/${name}:\n    ${lastLines(result.output)}`);
@@ -192,8 +229,12 @@ function tools(log, { wantCore = true } = {}) {
   // The core's sgemm without Node: tools/openblas_sgemm.cc built with -DDENSELY_CORE
   // (the densely-core contender, own process like OpenBLAS) and the same-process A/B.
   const objects = blas && wantCore ? coreObjects(log) : null;
-  const core = objects ? coreTool('densely_sgemm', path.join(BENCH, 'tools', 'openblas_sgemm.cc'), ['-DDENSELY_CORE'], objects, log) : null;
-  const ab = objects ? coreTool('sgemm_vs_openblas', path.join(BENCH, 'tools', 'sgemm_vs_openblas.cc'), [], objects, log) : null;
+  const core = objects
+    ? coreTool('densely_sgemm', path.join(BENCH, 'tools', 'openblas_sgemm.cc'), ['-DDENSELY_CORE'], objects, log)
+    : null;
+  const ab = objects
+    ? coreTool('sgemm_vs_openblas', path.join(BENCH, 'tools', 'sgemm_vs_openblas.cc'), [], objects, log)
+    : null;
   return { fma, blas, core, ab };
 }
 

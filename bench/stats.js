@@ -61,9 +61,11 @@ function combineRounds(runs) {
     min: Math.min(...good.map((r) => r.min)),
     max: Math.max(...good.map((r) => r.max)),
     samples: good.flatMap((r) => r.samples),
-    rounds: runs.map((r) => (r.median === undefined
-      ? { skipped: r.skipped, error: r.error }
-      : { median: r.median, first3: r.first3, last8: r.last8 })),
+    rounds: runs.map((r) =>
+      r.median === undefined
+        ? { skipped: r.skipped, error: r.error }
+        : { median: r.median, first3: r.first3, last8: r.last8 },
+    ),
   };
   if (good[0].first3 !== undefined) {
     combined.first3 = mid((r) => r.first3);

@@ -22,9 +22,28 @@
 // Model rows: `layers` is [[units, activation], ...] after `inputs`; every Dense layer
 // uses glorotUniform kernels and zero biases in every contender.
 
-const MLP_A = { inputs: 784, layers: [[128, 'relu'], [10, 'softmax']] };
-const MLP_B = { inputs: 784, layers: [[512, 'relu'], [512, 'relu'], [10, 'softmax']] };
-const XOR = { inputs: 2, layers: [[8, 'tanh'], [1, 'sigmoid']] };
+const MLP_A = {
+  inputs: 784,
+  layers: [
+    [128, 'relu'],
+    [10, 'softmax'],
+  ],
+};
+const MLP_B = {
+  inputs: 784,
+  layers: [
+    [512, 'relu'],
+    [512, 'relu'],
+    [10, 'softmax'],
+  ],
+};
+const XOR = {
+  inputs: 2,
+  layers: [
+    [8, 'tanh'],
+    [1, 'sigmoid'],
+  ],
+};
 
 const NETWORK_CONTENDERS = ['densely-js', 'densely-native', 'tfjs'];
 // Long training runs: PyTorch with its defaults and with torch.set_flush_denormal(True).
@@ -54,7 +73,13 @@ function gemm(id, title, m, n, k, op, extra = {}) {
       ...(extra.targets ?? []),
       // 1 thread: densely's core and OpenBLAS in one process, alternating samples
       // (tools/sgemm_vs_openblas.cc), so neither pays a process or N-API difference.
-      { who: 'densely-core@1', ratio: 1, vs: 'openblas@1', sameProcess: true, text: 'native ≥ OpenBLAS (1 thread, same process)' },
+      {
+        who: 'densely-core@1',
+        ratio: 1,
+        vs: 'openblas@1',
+        sameProcess: true,
+        text: 'native ≥ OpenBLAS (1 thread, same process)',
+      },
       // 2 threads: densely's core (compiled harness, no N-API) and OpenBLAS each in its
       // own process (OpenBLAS's spinning workers would take the cores from densely's pool
       // in a shared one).
@@ -97,7 +122,14 @@ const TRAIN_B = {
  * epochsFor / rowsFor give slow contenders fewer epochs / rows (printed with the row).
  * --quick: quickEpochs epochs (then the last window is epochs − 3 long) on quickRows.
  */
-const EPOCH_TRIAL = { type: 'epochs', epochs: 20, quickEpochs: 6, quickRows: 2048, contenders: EPOCH_CONTENDERS, baseline: 'pytorch-flush' };
+const EPOCH_TRIAL = {
+  type: 'epochs',
+  epochs: 20,
+  quickEpochs: 6,
+  quickRows: 2048,
+  contenders: EPOCH_CONTENDERS,
+  baseline: 'pytorch-flush',
+};
 
 /** The XOR training of train-xor and train-xor-ordered. */
 const TRAIN_XOR = {
@@ -115,7 +147,12 @@ const TRAIN_XOR = {
   baseline: 'densely-js@1',
   targets: [
     { who: 'densely-native@1', min: 5000000, text: 'native ≥ 5,000,000 steps/s (1 thread)' },
-    { who: 'densely-native@1', ratio: 2.5, vs: 'handwritten-js@1', text: 'native ≥ 2.5× a hand-written JS loop (1 thread)' },
+    {
+      who: 'densely-native@1',
+      ratio: 2.5,
+      vs: 'handwritten-js@1',
+      text: 'native ≥ 2.5× a hand-written JS loop (1 thread)',
+    },
   ],
 };
 
@@ -126,22 +163,25 @@ const trials = [
     title: 'train (A) 784→128 relu→10 softmax, Adam 1e-3, batch 64, 8192 samples/epoch',
     contenders: NETWORK_CONTENDERS,
     baseline: 'tfjs@1',
-    targets: [
-      { who: 'densely-js@1', ratio: 5, vs: 'tfjs@1', text: 'js ≥ 5× tfjs-cpu' },
-      ...TRAIN_A_NATIVE_TARGETS,
-    ],
+    targets: [{ who: 'densely-js@1', ratio: 5, vs: 'tfjs@1', text: 'js ≥ 5× tfjs-cpu' }, ...TRAIN_A_NATIVE_TARGETS],
   },
   {
     id: 'train-mlp',
     ...TRAIN_A,
     ...EPOCH_TRIAL,
-    title: 'train (A) 784→128 relu→10 softmax, Adam 1e-3, batch 64, 8192 samples/epoch, one fit of 20 epochs timed per epoch',
+    title:
+      'train (A) 784→128 relu→10 softmax, Adam 1e-3, batch 64, 8192 samples/epoch, one fit of 20 epochs timed per epoch',
     // tfjs-cpu trains (A) at ~1,200 samples/s: 1024 rows × 12 epochs keep it near 10 s.
     rowsFor: { tfjs: 1024 },
     epochsFor: { tfjs: 12 },
     targets: [
       ...TRAIN_A_NATIVE_TARGETS,
-      { who: 'densely-native@1', ratio: 1.8, vs: 'pytorch-flush@1', text: 'native ≥ 1.8× PyTorch with set_flush_denormal (1 thread, ≥ 20 epochs)' },
+      {
+        who: 'densely-native@1',
+        ratio: 1.8,
+        vs: 'pytorch-flush@1',
+        text: 'native ≥ 1.8× PyTorch with set_flush_denormal (1 thread, ≥ 20 epochs)',
+      },
       { who: 'densely-native@1', stability: 0.85, text: 'native last-8 / first-3 epoch speed ≥ 0.85 (1 thread)' },
       { who: 'densely-native@2', stability: 0.85, text: 'native last-8 / first-3 epoch speed ≥ 0.85 (2 threads)' },
     ],
@@ -150,7 +190,8 @@ const trials = [
     id: 'train-wide',
     ...TRAIN_B,
     ...EPOCH_TRIAL,
-    title: 'train (B) 784→512→512→10 relu/softmax, SGD 0.01, batch 128, 8192 samples/epoch, one fit of 20 epochs timed per epoch',
+    title:
+      'train (B) 784→512→512→10 relu/softmax, SGD 0.01, batch 128, 8192 samples/epoch, one fit of 20 epochs timed per epoch',
     // js trains (B) at ~1,300 samples/s and tfjs-cpu at ~220: fewer rows (and for tfjs
     // fewer epochs) keep them near 30 s; samples/s is per row either way.
     rowsFor: { 'densely-js': 2048, tfjs: 512 },
@@ -158,8 +199,18 @@ const trials = [
     targets: [
       { who: 'densely-native@1', min: 22000, text: 'native ≥ 22,000 samples/s (1 thread)' },
       { who: 'densely-native@2', min: 40000, text: 'native ≥ 40,000 samples/s (2 threads)' },
-      { who: 'densely-native@1', ratio: 1.35, vs: 'pytorch-flush@1', text: 'native ≥ 1.35× PyTorch with set_flush_denormal (1 thread)' },
-      { who: 'densely-native@2', ratio: 1.35, vs: 'pytorch-flush@2', text: 'native ≥ 1.35× PyTorch with set_flush_denormal (2 threads)' },
+      {
+        who: 'densely-native@1',
+        ratio: 1.35,
+        vs: 'pytorch-flush@1',
+        text: 'native ≥ 1.35× PyTorch with set_flush_denormal (1 thread)',
+      },
+      {
+        who: 'densely-native@2',
+        ratio: 1.35,
+        vs: 'pytorch-flush@2',
+        text: 'native ≥ 1.35× PyTorch with set_flush_denormal (2 threads)',
+      },
       { who: 'densely-native@1', stability: 0.85, text: 'native last-8 / first-3 epoch speed ≥ 0.85 (1 thread)' },
       { who: 'densely-native@2', stability: 0.85, text: 'native last-8 / first-3 epoch speed ≥ 0.85 (2 threads)' },
     ],
@@ -225,7 +276,8 @@ const trials = [
     id: 'event-loop',
     type: 'lag',
     lag: 'epoch',
-    title: 'event-loop lag: worst lateness of a 1 ms setInterval while one fit epoch of (B) trains (SGD 0.01, batch 128, 4096 rows)',
+    title:
+      'event-loop lag: worst lateness of a 1 ms setInterval while one fit epoch of (B) trains (SGD 0.01, batch 128, 4096 rows)',
     unit: 'ms',
     lowerIsBetter: true,
     model: MLP_B,
@@ -258,7 +310,13 @@ const trials = [
     targets: [
       { who: 'densely-native@1', peak: 0.85, text: 'native ≥ 85% of the FMA peak (1 thread)' },
       { who: 'densely-native@2', peak: 0.75, text: 'native ≥ 75% of the FMA peak (2 threads)' },
-      { who: 'densely-core@1', ratio: 1.15, vs: 'openblas@1', sameProcess: true, text: 'native ≥ 1.15× OpenBLAS (1 thread, same process)' },
+      {
+        who: 'densely-core@1',
+        ratio: 1.15,
+        vs: 'openblas@1',
+        sameProcess: true,
+        text: 'native ≥ 1.15× OpenBLAS (1 thread, same process)',
+      },
     ],
   }),
   gemm('a-fwd1', '(A) X·W1 64×784·784×128', 64, 128, 784, 'NN'),

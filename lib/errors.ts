@@ -60,7 +60,12 @@ export function tooLarge(what: string, name: string, received: string): DenselyE
 }
 
 /** "Expected <what> for <name> but received <received>" with code `DENSELY_INVALID_MODEL`: a model file or `toJSON` object that is not a valid network. */
-export function invalidModel(what: string, name: string, received: string, kind: 'type' | 'range' = 'type'): DenselyError {
+export function invalidModel(
+  what: string,
+  name: string,
+  received: string,
+  kind: 'type' | 'range' = 'type',
+): DenselyError {
   const msg = expected(what, name, received);
   return withCode(kind === 'type' ? new TypeError(msg) : new RangeError(msg), ERROR_CODES.INVALID_MODEL);
 }
@@ -75,7 +80,8 @@ export function asModelError<T>(check: () => T): T {
     return check();
   } catch (e) {
     const code = (e as Partial<DenselyError>).code;
-    if (code === ERROR_CODES.INVALID_ARGUMENT || code === ERROR_CODES.TOO_LARGE) (e as DenselyError).code = ERROR_CODES.INVALID_MODEL;
+    if (code === ERROR_CODES.INVALID_ARGUMENT || code === ERROR_CODES.TOO_LARGE)
+      (e as DenselyError).code = ERROR_CODES.INVALID_MODEL;
     throw e;
   }
 }
@@ -83,7 +89,9 @@ export function asModelError<T>(check: () => T): T {
 /** The error of a network's `method` while a `fit` runs on it (code `DENSELY_BUSY`). */
 export function busyError(method: string): DenselyError {
   return withCode(
-    new Error(`Network is busy: ${method}() cannot run while a fit() is in progress on the same network; await the fit or abort it with its signal first`),
+    new Error(
+      `Network is busy: ${method}() cannot run while a fit() is in progress on the same network; await the fit or abort it with its signal first`,
+    ),
     ERROR_CODES.BUSY,
   );
 }
@@ -95,7 +103,9 @@ export function busyError(method: string): DenselyError {
  */
 export function disposedError(method: string): DenselyError {
   return withCode(
-    new Error(`Expected a network that has not been disposed for ${method}() but received a disposed network (dispose() freed its memory; build or load a new one)`),
+    new Error(
+      `Expected a network that has not been disposed for ${method}() but received a disposed network (dispose() freed its memory; build or load a new one)`,
+    ),
     ERROR_CODES.DISPOSED,
   );
 }
@@ -110,7 +120,11 @@ export function nativeUnavailableError(message: string): DenselyError {
  * weights (code `DENSELY_NONFINITE_LOSS`), carrying `epoch`, `batch` and the `history`
  * so far.
  */
-export function nonFiniteLossError<H>(epoch: number, batch: number, history: H): DenselyError & { epoch: number; batch: number; history: H } {
+export function nonFiniteLossError<H>(
+  epoch: number,
+  batch: number,
+  history: H,
+): DenselyError & { epoch: number; batch: number; history: H } {
   const err = withCode(
     new Error(
       `Training stopped: the loss or the updated weights became non-finite at epoch ${epoch}, batch ${batch}; ` +

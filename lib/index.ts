@@ -39,26 +39,37 @@
  *
  * @module densely
  */
-export { Network } from './network';
+
+export type { ActivationName, LossName, OptimizerName } from './backend/types';
+export { INITIALIZERS, type InitializerName } from './initializers';
+export { sgemm } from './kernels';
+export { ACTIVATIONS, Dense, type DenseOptions } from './layers/dense';
+export { Dropout, type Layer } from './layers/dropout';
+export { LOSSES } from './losses';
 export type {
-  NetworkOptions,
+  BatchLogs,
   CompileOptions,
+  EpochLogs,
   FitOptions,
   History,
-  EpochLogs,
-  BatchLogs,
-  LayerWeights,
-  NetworkJSON,
-  Metric,
   Input,
+  LayerWeights,
+  Metric,
+  NetworkJSON,
+  NetworkOptions,
   Targets,
 } from './network';
-export { Dense, ACTIVATIONS, type DenseOptions } from './layers/dense';
-export { Dropout, type Layer } from './layers/dropout';
-export { INITIALIZERS, type InitializerName } from './initializers';
-export { LOSSES } from './losses';
-export { Optimizer, SGD, Adam, AdamW, RMSProp, OPTIMIZER_NAMES, type SGDOptions, type AdamOptions, type RMSPropOptions } from './optimizers/index';
-export { backendInfo, setThreads, VERSION, type BackendInfo } from './runtime';
-export { sgemm } from './kernels';
+export { Network } from './network';
+export {
+  Adam,
+  type AdamOptions,
+  AdamW,
+  OPTIMIZER_NAMES,
+  Optimizer,
+  RMSProp,
+  type RMSPropOptions,
+  SGD,
+  type SGDOptions,
+} from './optimizers/index';
 export { Rng } from './random';
-export type { ActivationName, LossName, OptimizerName } from './backend/types';
+export { type BackendInfo, backendInfo, setThreads, VERSION } from './runtime';

@@ -14,10 +14,25 @@ import type { Rng } from './random';
  * stated σ (the Keras/tfjs variance-scaling convention). Values come from the
  * network's seed, so the same seed gives the same weights on every backend.
  */
-export type InitializerName = 'zeros' | 'ones' | 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'lecunNormal';
+export type InitializerName =
+  | 'zeros'
+  | 'ones'
+  | 'glorotUniform'
+  | 'glorotNormal'
+  | 'heUniform'
+  | 'heNormal'
+  | 'lecunNormal';
 
 /** Every {@link InitializerName}. */
-export const INITIALIZERS: readonly InitializerName[] = ['zeros', 'ones', 'glorotUniform', 'glorotNormal', 'heUniform', 'heNormal', 'lecunNormal'];
+export const INITIALIZERS: readonly InitializerName[] = [
+  'zeros',
+  'ones',
+  'glorotUniform',
+  'glorotNormal',
+  'heUniform',
+  'heNormal',
+  'lecunNormal',
+];
 
 /**
  * The standard deviation of a standard normal truncated to [−2, 2]: the normal
@@ -36,7 +51,15 @@ const TRUNCATED_STD = 0.8796256610342398;
  * - lecunNormal:   truncated N(0, σ²), σ = √(1 / fanIn)
  * Values are drawn in element order from `rng`, so the same seed gives the same weights on every backend.
  */
-export function initialize(name: InitializerName, out: Float32Array, offset: number, count: number, fanIn: number, fanOut: number, rng: Rng): void {
+export function initialize(
+  name: InitializerName,
+  out: Float32Array,
+  offset: number,
+  count: number,
+  fanIn: number,
+  fanOut: number,
+  rng: Rng,
+): void {
   switch (name) {
     case 'zeros':
       out.fill(0, offset, offset + count);

@@ -8,12 +8,25 @@
 import { resolveBackend } from './backend/select';
 import { describe, expectBoolean, expectInteger, expectNumber, invalid } from './validate';
 
-function expectMatrixArg(arr: unknown, name: string, rows: number, cols: number, ld: number, ldName: string): Float32Array {
+function expectMatrixArg(
+  arr: unknown,
+  name: string,
+  rows: number,
+  cols: number,
+  ld: number,
+  ldName: string,
+): Float32Array {
   if (!(arr instanceof Float32Array)) throw invalid('a Float32Array', name, describe(arr));
-  if (ld < Math.max(1, cols)) throw invalid(`${ldName} ≥ ${Math.max(1, cols)} (the row length of ${name})`, ldName, String(ld), 'range');
+  if (ld < Math.max(1, cols))
+    throw invalid(`${ldName} ≥ ${Math.max(1, cols)} (the row length of ${name})`, ldName, String(ld), 'range');
   const needed = rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols;
   if (arr.length < needed) {
-    throw invalid(`a Float32Array of at least ${needed} elements for [${rows} × ${cols}] with ${ldName} = ${ld}`, name, `length ${arr.length}`, 'range');
+    throw invalid(
+      `a Float32Array of at least ${needed} elements for [${rows} × ${cols}] with ${ldName} = ${ld}`,
+      name,
+      `length ${arr.length}`,
+      'range',
+    );
   }
   return arr;
 }

@@ -14,21 +14,40 @@ import { expectDistributions, expectUnitInterval, invalid, shape, toClassIndices
  * A softmax (resp. sigmoid) output with the matching cross-entropy uses the fused,
  * stable gradient (ŷ − y)/rows (resp. (ŷ − y)/(rows × outputs)).
  */
-export const LOSSES: readonly LossName[] = ['mse', 'mae', 'binaryCrossentropy', 'categoricalCrossentropy', 'sparseCategoricalCrossentropy'];
+export const LOSSES: readonly LossName[] = [
+  'mse',
+  'mae',
+  'binaryCrossentropy',
+  'categoricalCrossentropy',
+  'sparseCategoricalCrossentropy',
+];
 
 /**
  * Validates and converts targets for `loss`; `rows` is the row count of x. With `copy`
  * false a Float32Array argument may come back as itself (never written); sparse indices
  * are always converted into a new array.
  */
-export function toTargets(value: unknown, name: string, loss: LossName, rows: number, outputs: number, copy: boolean): Float32Array {
+export function toTargets(
+  value: unknown,
+  name: string,
+  loss: LossName,
+  rows: number,
+  outputs: number,
+  copy: boolean,
+): Float32Array {
   if (loss === 'sparseCategoricalCrossentropy') {
     const y = toClassIndices(value, name, outputs);
     if (y.length !== rows) throw invalid(`${rows} class indices (one per row of x)`, name, `${y.length}`, 'range');
     return y;
   }
   const y = toMatrix(value, name, outputs, copy);
-  if (y.rows !== rows) throw invalid(`targets of shape ${shape(rows, outputs)} (rows of x × outputs)`, name, shape(y.rows, y.cols), 'range');
+  if (y.rows !== rows)
+    throw invalid(
+      `targets of shape ${shape(rows, outputs)} (rows of x × outputs)`,
+      name,
+      shape(y.rows, y.cols),
+      'range',
+    );
   if (loss === 'categoricalCrossentropy') expectDistributions(y, name);
   else if (loss === 'binaryCrossentropy') expectUnitInterval(y, name);
   return y.data;

@@ -1,26 +1,34 @@
-import { resolveBackend, type BackendRequest } from './backend/select';
-import type { Backend, BackendModel, BackendName, DenseSpec, LossName, ModelSpec, OptimizerName } from './backend/types';
+import { type BackendRequest, resolveBackend } from './backend/select';
+import type {
+  Backend,
+  BackendModel,
+  BackendName,
+  DenseSpec,
+  LossName,
+  ModelSpec,
+  OptimizerName,
+} from './backend/types';
+import { nonFiniteLossError } from './errors';
 import { Dense, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
-import { initializeParams, maxBatchRows, modelSpec, planNetwork, type NetworkPlan } from './layers/plan';
+import { initializeParams, maxBatchRows, modelSpec, type NetworkPlan, planNetwork } from './layers/plan';
 import { LOSSES, toTargets } from './losses';
 import { Optimizer, resolveOptimizer } from './optimizers/index';
 import { Rng } from './random';
-import { nonFiniteLossError } from './errors';
 import {
   decodeNetwork,
   encodeNetwork,
   expectPath,
+  type NetworkJSON,
+  type NetworkParts,
+  type NetworkSnapshot,
   networkFromJSON,
   networkToJSON,
   readModelFile,
   readModelFileSync,
   writeFileAtomic,
-  type NetworkJSON,
-  type NetworkParts,
-  type NetworkSnapshot,
 } from './serialize';
-import { runSliced, StagingAborted, stageMatrix, stageOrder, stageTargets, type Staging } from './staging';
+import { runSliced, type Staging, StagingAborted, stageMatrix, stageOrder, stageTargets } from './staging';
 import {
   busyError,
   describe,
@@ -42,31 +50,31 @@ import {
 } from './validate';
 
 export type { Layer } from './layers/dropout';
+export type {
+  BatchLogs,
+  CompileOptions,
+  EpochLogs,
+  FitOptions,
+  History,
+  Input,
+  LayerWeights,
+  Metric,
+  NetworkOptions,
+  Targets,
+} from './network_types';
 export type { NetworkJSON } from './serialize';
 
-export type {
-  NetworkOptions,
-  Metric,
-  CompileOptions,
-  BatchLogs,
-  EpochLogs,
-  Input,
-  Targets,
-  FitOptions,
-  History,
-  LayerWeights,
-} from './network_types';
 import type {
-  NetworkOptions,
-  Metric,
-  CompileOptions,
   BatchLogs,
+  CompileOptions,
   EpochLogs,
-  Input,
-  Targets,
   FitOptions,
   History,
+  Input,
   LayerWeights,
+  Metric,
+  NetworkOptions,
+  Targets,
 } from './network_types';
 
 interface Compiled {
@@ -139,13 +147,17 @@ export class Network {
     const o = expectObject(options, 'Network options');
     expectKnownKeys(o, ['inputs', 'layers', 'backend', 'seed'], 'Network options');
     const inputs = expectInteger(o.inputs, 'inputs', 1, MAX_WIDTH);
-    if (!Array.isArray(o.layers) || o.layers.length === 0) throw invalid('a non-empty array of Dense/Dropout layers', 'layers', describe(o.layers));
+    if (!Array.isArray(o.layers) || o.layers.length === 0)
+      throw invalid('a non-empty array of Dense/Dropout layers', 'layers', describe(o.layers));
     const layers = o.layers as unknown[];
     layers.forEach((l, i) => {
-      if (!(l instanceof Dense) && !(l instanceof Dropout)) throw invalid('a Dense or Dropout layer', `layers[${i}]`, describe(l));
+      if (!(l instanceof Dense) && !(l instanceof Dropout))
+        throw invalid('a Dense or Dropout layer', `layers[${i}]`, describe(l));
     });
-    if (!layers.some((l) => l instanceof Dense)) throw invalid('at least one Dense layer', 'layers', 'only Dropout layers');
-    const seed = o.seed === undefined ? Math.floor(Math.random() * 4294967296) : expectInteger(o.seed, 'seed', 0, 4294967295);
+    if (!layers.some((l) => l instanceof Dense))
+      throw invalid('at least one Dense layer', 'layers', 'only Dropout layers');
+    const seed =
+      o.seed === undefined ? Math.floor(Math.random() * 4294967296) : expectInteger(o.seed, 'seed', 0, 4294967295);
     // Size limits before the backend allocates anything (DENSELY_TOO_LARGE).
     const plan = planNetwork(inputs, layers as Layer[]);
     const backend = resolveBackend(o.backend);
@@ -188,14 +200,20 @@ export class Network {
     const optimizer = resolveOptimizer(o.optimizer, 'optimizer');
     let accuracy = false;
     if (o.metrics !== undefined) {
-      if (!Array.isArray(o.metrics)) throw invalid("an array of metric names (['accuracy'])", 'metrics', describe(o.metrics));
+      if (!Array.isArray(o.metrics))
+        throw invalid("an array of metric names (['accuracy'])", 'metrics', describe(o.metrics));
       for (const m of o.metrics as unknown[]) {
         expectOneOf(m, ['accuracy'] as const, 'metrics[]');
         accuracy = true;
       }
     }
     if (loss === 'sparseCategoricalCrossentropy' && this.outputs < 2) {
-      throw invalid('a network with at least 2 outputs for sparseCategoricalCrossentropy', 'loss', `${this.outputs} output`, 'range');
+      throw invalid(
+        'a network with at least 2 outputs for sparseCategoricalCrossentropy',
+        'loss',
+        `${this.outputs} output`,
+        'range',
+      );
     }
     this.#model.setLoss(loss);
     this.#model.setOptimizer(optimizer.toSpec());
@@ -282,7 +300,11 @@ export class Network {
     this.#guardFit('fit');
     const c = this.#requireCompiled('fit');
     const o = expectOptionalObject(options, 'fit options');
-    expectKnownKeys(o, ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'onEpochEnd', 'onBatchEnd', 'signal'], 'fit options');
+    expectKnownKeys(
+      o,
+      ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'onEpochEnd', 'onBatchEnd', 'signal'],
+      'fit options',
+    );
     const epochs = o.epochs === undefined ? 1 : expectInteger(o.epochs, 'epochs', 1);
     const batchSize = o.batchSize === undefined ? 32 : expectInteger(o.batchSize, 'batchSize', 1);
     const shuffle = o.shuffle === undefined ? true : expectBoolean(o.shuffle, 'shuffle');
@@ -292,10 +314,14 @@ export class Network {
     if (o.validationSplit !== undefined && o.validationData !== undefined) {
       throw invalid('either validationSplit or validationData, not both', 'fit options', 'both');
     }
-    const split = o.validationSplit === undefined ? 0 : expectNumber(o.validationSplit, 'validationSplit', { min: 0, max: 1, maxExclusive: true });
+    const split =
+      o.validationSplit === undefined
+        ? 0
+        : expectNumber(o.validationSplit, 'validationSplit', { min: 0, max: 1, maxExclusive: true });
 
     const vd = o.validationData as unknown[] | undefined;
-    if (vd !== undefined && (!Array.isArray(vd) || vd.length !== 2)) throw invalid('a pair [x, y]', 'validationData', describe(vd));
+    if (vd !== undefined && (!Array.isArray(vd) || vd.length !== 2))
+      throw invalid('a pair [x, y]', 'validationData', describe(vd));
     const yCols = c.loss === 'sparseCategoricalCrossentropy' ? 1 : this.outputs;
     const history: History = { epochs: [], loss: [] };
     if (c.accuracy) history.accuracy = [];
@@ -345,7 +371,12 @@ export class Network {
       if (split > 0) {
         trainRows = Math.floor(all.rows * (1 - split));
         if (trainRows < 1 || trainRows === all.rows) {
-          throw invalid(`a validationSplit leaving at least one row on each side of ${all.rows} rows`, 'validationSplit', String(split), 'range');
+          throw invalid(
+            `a validationSplit leaving at least one row on each side of ${all.rows} rows`,
+            'validationSplit',
+            String(split),
+            'range',
+          );
         }
         val = {
           x: all.data.subarray(trainRows * this.inputs),
@@ -368,7 +399,15 @@ export class Network {
         this.#epochRunning = true;
         let result;
         try {
-          result = await this.#model.trainEpoch({ x: trainX, y: trainY, order, batchSize, firstStep: this.#step, onBatchEnd: batchEnd, signal });
+          result = await this.#model.trainEpoch({
+            x: trainX,
+            y: trainY,
+            order,
+            batchSize,
+            firstStep: this.#step,
+            onBatchEnd: batchEnd,
+            signal,
+          });
         } finally {
           this.#epochRunning = false;
         }
@@ -400,12 +439,21 @@ export class Network {
     return history;
   }
 
-  async #evaluateChunked(x: Float32Array, y: Float32Array, rows: number, yCols: number): Promise<{ loss: number; correct: number }> {
+  async #evaluateChunked(
+    x: Float32Array,
+    y: Float32Array,
+    rows: number,
+    yCols: number,
+  ): Promise<{ loss: number; correct: number }> {
     let lossSum = 0;
     let correct = 0;
     for (let r0 = 0; r0 < rows; r0 += VALIDATION_CHUNK) {
       const n = Math.min(VALIDATION_CHUNK, rows - r0);
-      const res = this.#model.evaluate(x.subarray(r0 * this.inputs, (r0 + n) * this.inputs), y.subarray(r0 * yCols, (r0 + n) * yCols), n);
+      const res = this.#model.evaluate(
+        x.subarray(r0 * this.inputs, (r0 + n) * this.inputs),
+        y.subarray(r0 * yCols, (r0 + n) * yCols),
+        n,
+      );
       lossSum += res.loss * n;
       correct += res.correct;
       if (r0 + n < rows) await nextTick();
@@ -423,11 +471,18 @@ export class Network {
    * Replaces every Dense layer's parameters (copied in). Optimizer state is kept.
    * Kernels may be given as Float32Array / flat number[] (`[inputs × units]` row-major) or number[][].
    */
-  setWeights(weights: Array<{ kernel: Float32Array | number[] | number[][]; bias?: Float32Array | number[] | null }>): void {
+  setWeights(
+    weights: Array<{ kernel: Float32Array | number[] | number[][]; bias?: Float32Array | number[] | null }>,
+  ): void {
     this.#guardFit('setWeights');
     const dense = this.#denseSpecs();
     if (!Array.isArray(weights) || weights.length !== dense.length) {
-      throw invalid(`an array of ${dense.length} {kernel, bias} entries (one per Dense layer)`, 'weights', describe(weights), 'range');
+      throw invalid(
+        `an array of ${dense.length} {kernel, bias} entries (one per Dense layer)`,
+        'weights',
+        describe(weights),
+        'range',
+      );
     }
     const staged: Array<[DenseSpec, Float32Array, Float32Array | null]> = [];
     dense.forEach((s, i) => {
@@ -435,12 +490,20 @@ export class Network {
       if (w === null || typeof w !== 'object') throw invalid('an object {kernel, bias}', `weights[${i}]`, describe(w));
       const entry = w as { kernel?: unknown; bias?: unknown };
       const k = toMatrix(entry.kernel, `weights[${i}].kernel`, s.units);
-      if (k.rows !== s.inputs) throw invalid(`a kernel of shape ${shape(s.inputs, s.units)}`, `weights[${i}].kernel`, shape(k.rows, s.units), 'range');
+      if (k.rows !== s.inputs)
+        throw invalid(
+          `a kernel of shape ${shape(s.inputs, s.units)}`,
+          `weights[${i}].kernel`,
+          shape(k.rows, s.units),
+          'range',
+        );
       let b: Float32Array | null = null;
       if (s.useBias) {
-        if (entry.bias === null || entry.bias === undefined) throw invalid(`a bias of length ${s.units}`, `weights[${i}].bias`, describe(entry.bias));
+        if (entry.bias === null || entry.bias === undefined)
+          throw invalid(`a bias of length ${s.units}`, `weights[${i}].bias`, describe(entry.bias));
         const bm = toMatrix(entry.bias, `weights[${i}].bias`, s.units);
-        if (bm.rows !== 1) throw invalid(`a bias of length ${s.units}`, `weights[${i}].bias`, `length ${bm.data.length}`, 'range');
+        if (bm.rows !== 1)
+          throw invalid(`a bias of length ${s.units}`, `weights[${i}].bias`, `length ${bm.data.length}`, 'range');
         b = bm.data;
       } else if (entry.bias !== null && entry.bias !== undefined) {
         throw invalid('null bias (the layer has useBias: false)', `weights[${i}].bias`, describe(entry.bias));
@@ -457,7 +520,10 @@ export class Network {
   /** A short text table of the layers, output widths and parameter counts. */
   summary(): string {
     this.#guardEpoch('summary');
-    const rows: string[] = [`Network (${this.#backend.name} backend, seed ${this.seed})`, `  input            ${this.inputs}`];
+    const rows: string[] = [
+      `Network (${this.#backend.name} backend, seed ${this.seed})`,
+      `  input            ${this.inputs}`,
+    ];
     this.#spec.layers.forEach((s, i) => {
       if (s.kind === 'dense') {
         const p = s.inputs * s.units + (s.useBias ? s.units : 0);
@@ -577,7 +643,14 @@ export class Network {
   }
 
   #snapshot(): NetworkSnapshot {
-    return { inputs: this.inputs, seed: this.seed, layers: this.layers, plan: this.#plan, params: this.#model.params, metadata: this.metadata };
+    return {
+      inputs: this.inputs,
+      seed: this.seed,
+      layers: this.layers,
+      plan: this.#plan,
+      params: this.#model.params,
+      metadata: this.metadata,
+    };
   }
 
   /**
@@ -611,7 +684,13 @@ export class Network {
   }
 
   #requireCompiled(method: string): Compiled {
-    if (!this.#compiled) throw invalid('a compiled network (call compile({ loss, optimizer }) first)', `${method}()`, 'an uncompiled one', 'type');
+    if (!this.#compiled)
+      throw invalid(
+        'a compiled network (call compile({ loss, optimizer }) first)',
+        `${method}()`,
+        'an uncompiled one',
+        'type',
+      );
     return this.#compiled;
   }
 

@@ -26,7 +26,13 @@ export interface BackendInfo {
 export function backendInfo(): BackendInfo {
   const { backend, reason } = loadNativeBackend();
   if (backend) return { native: true, isa: backend.isa, threads: backend.getThreads(), version: VERSION };
-  return { native: false, reason: reason ?? 'unknown', isa: jsBackend.isa, threads: jsBackend.getThreads(), version: VERSION };
+  return {
+    native: false,
+    reason: reason ?? 'unknown',
+    isa: jsBackend.isa,
+    threads: jsBackend.getThreads(),
+    version: VERSION,
+  };
 }
 
 /**

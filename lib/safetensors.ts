@@ -7,7 +7,7 @@
  * the tensors stay aligned.
  */
 
-import { describe, elide, findOutside, FLT_MAX, invalidModel } from './validate';
+import { describe, elide, FLT_MAX, findOutside, invalidModel } from './validate';
 
 export interface Tensor {
   shape: number[];
@@ -80,11 +80,17 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * @throws TypeError/RangeError with code `DENSELY_INVALID_MODEL` saying what is wrong.
  */
 export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSafetensors {
-  const bad = (what: string, received: string, kind: 'type' | 'range' = 'type'): Error => invalidModel(what, source, received, kind);
-  if (bytes.length < 8) throw bad('a safetensors file (an 8-byte header length, then the header)', `${bytes.length} bytes`, 'range');
+  const bad = (what: string, received: string, kind: 'type' | 'range' = 'type'): Error =>
+    invalidModel(what, source, received, kind);
+  if (bytes.length < 8)
+    throw bad('a safetensors file (an 8-byte header length, then the header)', `${bytes.length} bytes`, 'range');
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
   if (n < 2n || n > BigInt(bytes.length - 8)) {
-    throw bad(`a safetensors header length in [2, ${bytes.length - 8}] (the file has ${bytes.length} bytes)`, String(n), 'range');
+    throw bad(
+      `a safetensors header length in [2, ${bytes.length - 8}] (the file has ${bytes.length} bytes)`,
+      String(n),
+      'range',
+    );
   }
   const headerLen = Number(n);
   if (bytes[8] !== 0x7b) throw bad("a safetensors header that starts with '{'", `byte ${bytes[8]} first`);
@@ -94,7 +100,8 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSaf
   } catch (e) {
     throw bad('a safetensors header of UTF-8 JSON', elide(e instanceof Error ? e.message : String(e), 80));
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw bad('a safetensors header that is a JSON object', describe(header));
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    throw bad('a safetensors header that is a JSON object', describe(header));
   const data = bytes.subarray(8 + headerLen);
   const dataLen = data.length;
   const tensors = new Map<string, TensorEntry>();
@@ -102,22 +109,32 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSaf
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     const tensor = `tensor ${describe(name)}`;
     if (name === '__metadata__') {
-      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw bad('__metadata__ as an object of strings', describe(raw));
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+        throw bad('__metadata__ as an object of strings', describe(raw));
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
         if (typeof v !== 'string') throw bad(`a string for __metadata__ entry ${describe(k)}`, describe(v));
       }
       metadata = raw as Record<string, string>;
       continue;
     }
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw bad(`an object {dtype, shape, data_offsets} for ${tensor}`, describe(raw));
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+      throw bad(`an object {dtype, shape, data_offsets} for ${tensor}`, describe(raw));
     const e = raw as Record<string, unknown>;
     for (const key of Object.keys(e)) {
-      if (key !== 'dtype' && key !== 'shape' && key !== 'data_offsets') throw bad(`only dtype, shape and data_offsets in ${tensor}`, `key ${describe(key)}`);
+      if (key !== 'dtype' && key !== 'shape' && key !== 'data_offsets')
+        throw bad(`only dtype, shape and data_offsets in ${tensor}`, `key ${describe(key)}`);
     }
     if (e.dtype !== 'F32') throw bad(`dtype "F32" for ${tensor}`, describe(e.dtype));
     const shape = e.shape;
-    if (!Array.isArray(shape) || shape.length > MAX_RANK || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-      throw bad(`a shape of at most ${MAX_RANK} non-negative integers for ${tensor}`, Array.isArray(shape) ? `[${elide(shape.map((d) => describe(d)).join(', '), 60)}]` : describe(shape));
+    if (
+      !Array.isArray(shape) ||
+      shape.length > MAX_RANK ||
+      !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)
+    ) {
+      throw bad(
+        `a shape of at most ${MAX_RANK} non-negative integers for ${tensor}`,
+        Array.isArray(shape) ? `[${elide(shape.map((d) => describe(d)).join(', '), 60)}]` : describe(shape),
+      );
     }
     // The element count, stopped once it passes what the data section can hold (the
     // product of large dimensions would lose precision).
@@ -127,15 +144,26 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSaf
       count *= d;
     }
     const offs = e.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-      throw bad(`data_offsets [begin, end] of two non-negative integers for ${tensor}`, Array.isArray(offs) ? `[${elide(offs.map((d) => describe(d)).join(', '), 60)}]` : describe(offs));
+    if (
+      !Array.isArray(offs) ||
+      offs.length !== 2 ||
+      !offs.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)
+    ) {
+      throw bad(
+        `data_offsets [begin, end] of two non-negative integers for ${tensor}`,
+        Array.isArray(offs) ? `[${elide(offs.map((d) => describe(d)).join(', '), 60)}]` : describe(offs),
+      );
     }
     const [begin, end] = offs as [number, number];
     if (begin > end || end > dataLen) {
       throw bad(`data_offsets within the ${dataLen} data bytes for ${tensor}`, `[${begin}, ${end}]`, 'range');
     }
     if (end - begin !== count * 4) {
-      throw bad(`data_offsets spanning 4 bytes per element of shape [${elide(shape.join(', '), 60)}] for ${tensor}`, `[${begin}, ${end}]`, 'range');
+      throw bad(
+        `data_offsets spanning 4 bytes per element of shape [${elide(shape.join(', '), 60)}] for ${tensor}`,
+        `[${begin}, ${end}]`,
+        'range',
+      );
     }
     tensors.set(name, { shape: shape as number[], count, begin, end });
   }
@@ -144,7 +172,12 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSaf
   const ranges = [...tensors.values()].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let at = 0;
   for (const r of ranges) {
-    if (r.begin !== at) throw bad(`tensors whose data_offsets tile the data section (next at byte ${at})`, `a tensor at [${r.begin}, ${r.end}]`, 'range');
+    if (r.begin !== at)
+      throw bad(
+        `tensors whose data_offsets tile the data section (next at byte ${at})`,
+        `a tensor at [${r.begin}, ${r.end}]`,
+        'range',
+      );
     at = r.end;
   }
   if (at !== dataLen) throw bad(`tensors covering all ${dataLen} data bytes`, `tensors ending at byte ${at}`, 'range');

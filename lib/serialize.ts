@@ -15,9 +15,9 @@
  */
 import { promises as fsp, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { INITIALIZERS } from './initializers';
-import { ACTIVATIONS, Dense, MAX_WIDTH, type DenseOptions } from './layers/dense';
+import { ACTIVATIONS, Dense, type DenseOptions, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
-import { MAX_LAYERS, planNetwork, type NetworkPlan } from './layers/plan';
+import { MAX_LAYERS, type NetworkPlan, planNetwork } from './layers/plan';
 import { decodeSafetensors, encodeSafetensors, readF32, type Tensor } from './safetensors';
 import {
   asModelError,
@@ -89,7 +89,8 @@ function setOwn(obj: Record<string, string>, key: string, value: string): void {
 }
 
 function buildLayer(value: unknown, name: string): Layer {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid("a layer object { type: 'dense' | 'dropout', … }", name, describe(value));
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw invalid("a layer object { type: 'dense' | 'dropout', … }", name, describe(value));
   const c = value as Record<string, unknown>;
   if (c.type === 'dense') {
     expectKnownKeys(c, DENSE_KEYS, name);
@@ -97,8 +98,10 @@ function buildLayer(value: unknown, name: string): Layer {
     const options: DenseOptions = {};
     if (c.activation !== undefined) options.activation = expectOneOf(c.activation, ACTIVATIONS, `${name}.activation`);
     if (c.useBias !== undefined) options.useBias = expectBoolean(c.useBias, `${name}.useBias`);
-    if (c.kernelInitializer !== undefined) options.kernelInitializer = expectOneOf(c.kernelInitializer, INITIALIZERS, `${name}.kernelInitializer`);
-    if (c.biasInitializer !== undefined) options.biasInitializer = expectOneOf(c.biasInitializer, INITIALIZERS, `${name}.biasInitializer`);
+    if (c.kernelInitializer !== undefined)
+      options.kernelInitializer = expectOneOf(c.kernelInitializer, INITIALIZERS, `${name}.kernelInitializer`);
+    if (c.biasInitializer !== undefined)
+      options.biasInitializer = expectOneOf(c.biasInitializer, INITIALIZERS, `${name}.biasInitializer`);
     if (c.alpha !== undefined) options.alpha = expectFloat32(c.alpha, `${name}.alpha`);
     return new Dense(units, options);
   }
@@ -122,10 +125,17 @@ function buildLayer(value: unknown, name: string): Layer {
 export function validateArchitecture(inputs: unknown, layers: unknown, prefix: string): Architecture {
   return asModelError(() => {
     const n = expectInteger(inputs, `${prefix}inputs`, 1, MAX_WIDTH);
-    if (!Array.isArray(layers) || layers.length === 0) throw invalid('a non-empty array of layers', `${prefix}layers`, describe(layers));
-    if (layers.length > MAX_LAYERS) throw tooLarge(`at most ${MAX_LAYERS} layers (the native core's limit)`, `${prefix}layers`, `${layers.length} layers`);
+    if (!Array.isArray(layers) || layers.length === 0)
+      throw invalid('a non-empty array of layers', `${prefix}layers`, describe(layers));
+    if (layers.length > MAX_LAYERS)
+      throw tooLarge(
+        `at most ${MAX_LAYERS} layers (the native core's limit)`,
+        `${prefix}layers`,
+        `${layers.length} layers`,
+      );
     const built = (layers as unknown[]).map((l, i) => buildLayer(l, `${prefix}layers[${i}]`));
-    if (!built.some((l) => l instanceof Dense)) throw invalid('at least one dense layer', `${prefix}layers`, 'only dropout layers');
+    if (!built.some((l) => l instanceof Dense))
+      throw invalid('at least one dense layer', `${prefix}layers`, 'only dropout layers');
     return { inputs: n, layers: built, plan: planNetwork(n, built, `${prefix}layers`) };
   });
 }
@@ -139,7 +149,8 @@ export function checkMetadata(value: unknown, name: string): Record<string, stri
   const o = expectObject(value, name);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(o)) {
-    if (RESERVED_META.includes(k)) throw invalid(`metadata keys other than ${RESERVED_META.join(', ')}`, name, describe(k));
+    if (RESERVED_META.includes(k))
+      throw invalid(`metadata keys other than ${RESERVED_META.join(', ')}`, name, describe(k));
     if (typeof v !== 'string') throw invalid('a string', `${name}[${describe(k)}]`, describe(v));
     setOwn(out, k, v);
   }
@@ -157,7 +168,10 @@ export interface NetworkSnapshot {
 }
 
 /** The dense layers' weights as copies, in layer order (the plan's layout). */
-export function splitParams(plan: NetworkPlan, flat: Float32Array): Array<{ kernel: Float32Array; bias: Float32Array | null }> {
+export function splitParams(
+  plan: NetworkPlan,
+  flat: Float32Array,
+): Array<{ kernel: Float32Array; bias: Float32Array | null }> {
   const out: Array<{ kernel: Float32Array; bias: Float32Array | null }> = [];
   for (const s of plan.specs) {
     if (s.kind !== 'dense') continue;
@@ -177,7 +191,10 @@ export function networkToJSON(n: NetworkSnapshot): NetworkJSON {
     inputs: n.inputs,
     seed: n.seed,
     layers: n.layers.map((l) => l.toJSON()),
-    weights: splitParams(n.plan, n.params).map((w) => ({ kernel: Array.from(w.kernel), bias: w.bias ? Array.from(w.bias) : null })),
+    weights: splitParams(n.plan, n.params).map((w) => ({
+      kernel: Array.from(w.kernel),
+      bias: w.bias ? Array.from(w.bias) : null,
+    })),
     metadata: { ...n.metadata },
   };
 }
@@ -204,7 +221,13 @@ function checkTensorShape(value: unknown, name: string, rows: number, cols: numb
 }
 
 /** Copies a kernel or bias checked by {@link checkTensorShape} into `out` at `offset`, rejecting non-numbers and values float32 cannot hold. */
-function readTensor(value: Float32Array | unknown[], name: string, cols: number, out: Float32Array, offset: number): void {
+function readTensor(
+  value: Float32Array | unknown[],
+  name: string,
+  cols: number,
+  out: Float32Array,
+  offset: number,
+): void {
   const nested = !(value instanceof Float32Array) && value.length > 0 && Array.isArray(value[0]);
   const rows = nested ? value.length : 1;
   const width = nested ? cols : value.length;
@@ -230,25 +253,34 @@ function readTensor(value: Float32Array | unknown[], name: string, cols: number,
  */
 export function networkFromJSON(json: unknown): NetworkParts {
   return asModelError(() => {
-    if (json === null || typeof json !== 'object' || Array.isArray(json)) throw invalid('an object from Network#toJSON()', 'json', describe(json));
+    if (json === null || typeof json !== 'object' || Array.isArray(json))
+      throw invalid('an object from Network#toJSON()', 'json', describe(json));
     const o = json as Record<string, unknown>;
     expectKnownKeys(o, JSON_KEYS, 'json');
-    if (o.format !== 'densely') throw invalid("an object from Network#toJSON() (format: 'densely')", 'json.format', describe(o.format));
-    if (o.version !== FORMAT_VERSION) throw invalid(`format version ${FORMAT_VERSION}`, 'json.version', describe(o.version), 'range');
+    if (o.format !== 'densely')
+      throw invalid("an object from Network#toJSON() (format: 'densely')", 'json.format', describe(o.format));
+    if (o.version !== FORMAT_VERSION)
+      throw invalid(`format version ${FORMAT_VERSION}`, 'json.version', describe(o.version), 'range');
     const seed = expectInteger(o.seed, 'json.seed', 0, 4294967295);
     const metadata = o.metadata === undefined ? {} : checkMetadata(o.metadata, 'json.metadata');
     const arch = validateArchitecture(o.inputs, o.layers, 'json.');
     const dense = arch.plan.specs.filter((s) => s.kind === 'dense');
     const weights = o.weights;
     if (!Array.isArray(weights) || weights.length !== dense.length) {
-      throw invalid(`an array of ${dense.length} {kernel, bias} entries (one per dense layer)`, 'json.weights', describe(weights), 'range');
+      throw invalid(
+        `an array of ${dense.length} {kernel, bias} entries (one per dense layer)`,
+        'json.weights',
+        describe(weights),
+        'range',
+      );
     }
     dense.forEach((s, i) => {
       const w = expectObject(weights[i], `json.weights[${i}]`);
       expectKnownKeys(w, ['kernel', 'bias'], `json.weights[${i}]`);
       checkTensorShape(w.kernel, `json.weights[${i}].kernel`, s.inputs, s.units);
       if (s.useBias) checkTensorShape(w.bias, `json.weights[${i}].bias`, 1, s.units);
-      else if (w.bias !== null && w.bias !== undefined) throw invalid('null (the layer has useBias: false)', `json.weights[${i}].bias`, describe(w.bias));
+      else if (w.bias !== null && w.bias !== undefined)
+        throw invalid('null (the layer has useBias: false)', `json.weights[${i}].bias`, describe(w.bias));
     });
     // Every length matches the architecture, so the parameters are no more than the input holds.
     const params = new Float32Array(arch.plan.paramCount);
@@ -269,7 +301,10 @@ export function networkFromJSON(json: unknown): NetworkParts {
  * @throws TypeError with code DENSELY_INVALID_ARGUMENT for non-string or reserved metadata.
  */
 export function encodeNetwork(n: NetworkSnapshot, extra: Record<string, string>): Uint8Array {
-  const meta = checkMetadata({ ...n.metadata, ...(extra === undefined ? {} : expectObject(extra, 'metadata')) }, 'metadata');
+  const meta = checkMetadata(
+    { ...n.metadata, ...(extra === undefined ? {} : expectObject(extra, 'metadata')) },
+    'metadata',
+  );
   meta[META_FORMAT] = 'densely';
   meta[META_VERSION] = String(FORMAT_VERSION);
   meta[META_ARCH] = JSON.stringify({ inputs: n.inputs, layers: n.layers.map((l) => l.toJSON()) });
@@ -277,8 +312,15 @@ export function encodeNetwork(n: NetworkSnapshot, extra: Record<string, string>)
   const tensors: Array<[string, Tensor]> = [];
   n.plan.specs.forEach((s, i) => {
     if (s.kind !== 'dense') return;
-    tensors.push([`layers.${i}.kernel`, { shape: [s.inputs, s.units], data: n.params.subarray(s.kernelOffset, s.kernelOffset + s.inputs * s.units) }]);
-    if (s.useBias) tensors.push([`layers.${i}.bias`, { shape: [s.units], data: n.params.subarray(s.biasOffset, s.biasOffset + s.units) }]);
+    tensors.push([
+      `layers.${i}.kernel`,
+      { shape: [s.inputs, s.units], data: n.params.subarray(s.kernelOffset, s.kernelOffset + s.inputs * s.units) },
+    ]);
+    if (s.useBias)
+      tensors.push([
+        `layers.${i}.bias`,
+        { shape: [s.units], data: n.params.subarray(s.biasOffset, s.biasOffset + s.units) },
+      ]);
   });
   return encodeSafetensors(tensors, meta);
 }
@@ -295,13 +337,18 @@ export function encodeNetwork(n: NetworkSnapshot, extra: Record<string, string>)
  */
 export function decodeNetwork(bytes: Uint8Array, source: string): NetworkParts {
   const src = sourceName(source);
-  const bad = (what: string, received: string, kind: 'type' | 'range' = 'type'): Error => invalidModel(what, src, received, kind);
+  const bad = (what: string, received: string, kind: 'type' | 'range' = 'type'): Error =>
+    invalidModel(what, src, received, kind);
   const file = decodeSafetensors(bytes, src);
   const meta = file.metadata;
   if (meta === null || meta[META_FORMAT] !== 'densely') {
-    throw bad('a densely model file (__metadata__ with format "densely")', meta === null ? 'a file without __metadata__' : `format ${describe(meta[META_FORMAT])}`);
+    throw bad(
+      'a densely model file (__metadata__ with format "densely")',
+      meta === null ? 'a file without __metadata__' : `format ${describe(meta[META_FORMAT])}`,
+    );
   }
-  if (meta[META_VERSION] !== String(FORMAT_VERSION)) throw bad(`${META_VERSION} "${FORMAT_VERSION}"`, describe(meta[META_VERSION]), 'range');
+  if (meta[META_VERSION] !== String(FORMAT_VERSION))
+    throw bad(`${META_VERSION} "${FORMAT_VERSION}"`, describe(meta[META_VERSION]), 'range');
   let seed = 0;
   const seedText = meta[META_SEED];
   if (seedText !== undefined) {
@@ -317,7 +364,8 @@ export function decodeNetwork(bytes: Uint8Array, source: string): NetworkParts {
     throw bad(`${META_ARCH} as JSON`, describe(archText));
   }
   const archName = `${src} architecture`;
-  if (archJson === null || typeof archJson !== 'object' || Array.isArray(archJson)) throw bad(`${META_ARCH} as an object { inputs, layers }`, describe(archJson));
+  if (archJson === null || typeof archJson !== 'object' || Array.isArray(archJson))
+    throw bad(`${META_ARCH} as an object { inputs, layers }`, describe(archJson));
   const a = archJson as Record<string, unknown>;
   asModelError(() => expectKnownKeys(a, ['inputs', 'layers'], archName));
   const arch = validateArchitecture(a.inputs, a.layers, `${archName}.`);
@@ -333,11 +381,19 @@ export function decodeNetwork(bytes: Uint8Array, source: string): NetworkParts {
   for (const [name, want] of expected) {
     const t = file.tensors.get(name);
     if (t === undefined || t.shape.length !== want.shape.length || t.shape.some((d, j) => d !== want.shape[j])) {
-      throw bad(`tensor ${name} of shape [${want.shape.join(', ')}]`, t === undefined ? 'no such tensor' : `shape [${elide(t.shape.join(', '), 60)}]`, 'range');
+      throw bad(
+        `tensor ${name} of shape [${want.shape.join(', ')}]`,
+        t === undefined ? 'no such tensor' : `shape [${elide(t.shape.join(', '), 60)}]`,
+        'range',
+      );
     }
   }
   for (const name of file.tensors.keys()) {
-    if (!expected.has(name)) throw bad(`only the tensors of the architecture (${expected.size}: layers.<i>.kernel / .bias)`, `tensor ${describe(name)}`);
+    if (!expected.has(name))
+      throw bad(
+        `only the tensors of the architecture (${expected.size}: layers.<i>.kernel / .bias)`,
+        `tensor ${describe(name)}`,
+      );
   }
   // Every expected tensor is present with its shape and no other: the parameters are
   // exactly the data section, which the file holds.
@@ -345,7 +401,8 @@ export function decodeNetwork(bytes: Uint8Array, source: string): NetworkParts {
   for (const [name, want] of expected) {
     const t = file.tensors.get(name)!;
     const i = readF32(file.data, t, params, want.offset);
-    if (i >= 0) throw bad(`finite values in tensor ${name}`, `${describe(params[want.offset + i])} at element ${i}`, 'range');
+    if (i >= 0)
+      throw bad(`finite values in tensor ${name}`, `${describe(params[want.offset + i])} at element ${i}`, 'range');
   }
   return { inputs: arch.inputs, layers: arch.layers, seed, params, metadata };
 }

@@ -18,20 +18,20 @@
  */
 import type { Backend, LossName } from './backend/types';
 import {
-  FLT_MAX,
   expectDistributions,
   expectUnitInterval,
+  FLT_MAX,
   fillClassIndices,
   fillFlat,
   fillRows,
   findOutside,
   invalid,
   isNumberArray,
+  type Matrix,
   nonFinite,
   shape,
   toClassIndices,
   toMatrix,
-  type Matrix,
 } from './validate';
 
 /** Longest stretch of copying between two yields to the event loop. */
@@ -93,7 +93,10 @@ const ORDER_BLOCK = 1 << 16;
  * shuffle, in steps — a 1,000,000-row order is 5–40 ms of work (the first call runs
  * before V8 has optimised it), so it too ends slices where they are due.
  */
-export function* stageOrder(order: Int32Array, shuffle: { shuffleSteps(a: Int32Array): Generator<void, Int32Array, void> } | null): Staging<void> {
+export function* stageOrder(
+  order: Int32Array,
+  shuffle: { shuffleSteps(a: Int32Array): Generator<void, Int32Array, void> } | null,
+): Staging<void> {
   for (let from = 0; from < order.length; from += ORDER_BLOCK) {
     if (from > 0 && sliceDue()) yield;
     fillIdentity(order, from, Math.min(order.length, from + ORDER_BLOCK));
@@ -116,7 +119,9 @@ function changed(name: string, now: number, was: number): Error {
   return invalid(
     `${name} to stay unchanged in size until fit settles`,
     name,
-    now === 0 ? 'an array that was emptied or detached while fit copied it' : `an array whose length changed from ${was} to ${now} while fit copied it`,
+    now === 0
+      ? 'an array that was emptied or detached while fit copied it'
+      : `an array whose length changed from ${was} to ${now} while fit copied it`,
     'range',
   );
 }
@@ -192,8 +197,13 @@ export function* stageTargets(
   backend: Backend,
 ): Staging<Float32Array> {
   if (loss === 'sparseCategoricalCrossentropy') {
-    const flat = value instanceof Int32Array || value instanceof Float32Array || value instanceof Uint8Array || value instanceof Uint16Array || value instanceof Uint32Array
-      || (Array.isArray(value) && (value.length === 0 || !Array.isArray(value[0])));
+    const flat =
+      value instanceof Int32Array ||
+      value instanceof Float32Array ||
+      value instanceof Uint8Array ||
+      value instanceof Uint16Array ||
+      value instanceof Uint32Array ||
+      (Array.isArray(value) && (value.length === 0 || !Array.isArray(value[0])));
     if (!flat) {
       // number[][] of one-element rows and the error cases: toClassIndices (lib/validate.ts) words them.
       const y = toClassIndices(value, name, outputs);
@@ -217,7 +227,13 @@ export function* stageTargets(
     return out;
   }
   const y = yield* stageMatrix(value, name, outputs, backend);
-  if (y.rows !== rows) throw invalid(`targets of shape ${shape(rows, outputs)} (rows of x × outputs)`, name, shape(y.rows, y.cols), 'range');
+  if (y.rows !== rows)
+    throw invalid(
+      `targets of shape ${shape(rows, outputs)} (rows of x × outputs)`,
+      name,
+      shape(y.rows, y.cols),
+      'range',
+    );
   if (loss === 'categoricalCrossentropy' || loss === 'binaryCrossentropy') {
     const block = Math.max(1, Math.floor((16 * ARRAY_BLOCK) / outputs));
     for (let r0 = 0; r0 < rows; r0 += block) {

@@ -10,11 +10,11 @@ import { invalid } from './errors';
 export {
   asModelError,
   busyError,
+  type DenselyError,
   disposedError,
   invalid,
   invalidModel,
   tooLarge,
-  type DenselyError,
 } from './errors';
 
 /** Short, safe description of any value for error messages. */
@@ -55,7 +55,8 @@ export function elide(s: string, max = 40): string {
 }
 
 export function expectObject(value: unknown, name: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid('an options object', name, describe(value));
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw invalid('an options object', name, describe(value));
   return value as Record<string, unknown>;
 }
 
@@ -68,7 +69,11 @@ export function expectOptionalObject(value: unknown, name: string): Record<strin
 export function expectKnownKeys(obj: Record<string, unknown>, allowed: readonly string[], name: string): void {
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key)) {
-      throw invalid(`only the options ${allowed.map((k) => `'${k}'`).join(', ')}`, name, `unknown option '${elide(key)}'`);
+      throw invalid(
+        `only the options ${allowed.map((k) => `'${k}'`).join(', ')}`,
+        name,
+        `unknown option '${elide(key)}'`,
+      );
     }
   }
 }
@@ -109,7 +114,12 @@ export function expectNumber(
 /** A finite number that float32 represents without overflow (|value| ≤ FLT_MAX): what the native core stores. */
 export function expectFloat32(value: unknown, name: string): number {
   if (typeof value !== 'number' || !(Math.abs(value) <= FLT_MAX)) {
-    throw invalid('a finite float32 number (|value| ≤ 3.4028234663852886e38)', name, describe(value), typeof value === 'number' ? 'range' : 'type');
+    throw invalid(
+      'a finite float32 number (|value| ≤ 3.4028234663852886e38)',
+      name,
+      describe(value),
+      typeof value === 'number' ? 'range' : 'type',
+    );
   }
   return value;
 }
@@ -185,7 +195,12 @@ export function toMatrix(value: unknown, name: string, cols: number, copy = fals
     }
   } else if (isNumberArray(value) && value.length > 0) {
     if (value.length % cols !== 0) {
-      throw invalid(`a flat number[] whose length is a multiple of ${cols}`, name, `an array of length ${value.length}`, 'range');
+      throw invalid(
+        `a flat number[] whose length is a multiple of ${cols}`,
+        name,
+        `an array of length ${value.length}`,
+        'range',
+      );
     }
     rows = value.length / cols;
     data = new Float32Array(value.length);
@@ -206,11 +221,23 @@ export function toMatrix(value: unknown, name: string, cols: number, copy = fals
  * {@link toMatrix}'s checks and messages (finiteness is the caller's). For copies made in
  * slices (fit's staging): a caller's rows are re-read, so a row changed meanwhile is checked.
  */
-export function fillRows(value: readonly unknown[], name: string, cols: number, data: Float32Array, from: number, to: number): void {
+export function fillRows(
+  value: readonly unknown[],
+  name: string,
+  cols: number,
+  data: Float32Array,
+  from: number,
+  to: number,
+): void {
   for (let r = from; r < to; r++) {
     const row = value[r] as unknown;
     if (!Array.isArray(row) || row.length !== cols) {
-      throw invalid(`a number[][] with ${cols} columns`, name, `row ${r} ${Array.isArray(row) ? `of length ${row.length}` : `as ${describe(row)}`}`, 'range');
+      throw invalid(
+        `a number[][] with ${cols} columns`,
+        name,
+        `row ${r} ${Array.isArray(row) ? `of length ${row.length}` : `as ${describe(row)}`}`,
+        'range',
+      );
     }
     for (let c = 0; c < cols; c++) {
       const v = row[c] as unknown;
@@ -274,11 +301,18 @@ export function nonFinite(v: number, i: number, name: string, cols: number): Err
  */
 export function toClassIndices(value: unknown, name: string, classes: number): Float32Array {
   let src: ArrayLike<unknown>;
-  if (value instanceof Int32Array || value instanceof Float32Array || value instanceof Uint8Array || value instanceof Uint16Array || value instanceof Uint32Array) {
+  if (
+    value instanceof Int32Array ||
+    value instanceof Float32Array ||
+    value instanceof Uint8Array ||
+    value instanceof Uint16Array ||
+    value instanceof Uint32Array
+  ) {
     src = value;
   } else if (Array.isArray(value) && value.length > 0 && Array.isArray(value[0])) {
     src = value.map((row: unknown, r: number) => {
-      if (!Array.isArray(row) || row.length !== 1) throw invalid('one class index per row', name, `row ${r} as ${describe(row)}`, 'range');
+      if (!Array.isArray(row) || row.length !== 1)
+        throw invalid('one class index per row', name, `row ${r} as ${describe(row)}`, 'range');
       return row[0] as unknown;
     });
   } else if (Array.isArray(value)) {
@@ -293,7 +327,14 @@ export function toClassIndices(value: unknown, name: string, classes: number): F
 }
 
 /** Class indices [from, to) of `src` into `out`, each checked as {@link toClassIndices} does. */
-export function fillClassIndices(src: ArrayLike<unknown>, name: string, classes: number, out: Float32Array, from: number, to: number): void {
+export function fillClassIndices(
+  src: ArrayLike<unknown>,
+  name: string,
+  classes: number,
+  out: Float32Array,
+  from: number,
+  to: number,
+): void {
   for (let i = from; i < to; i++) {
     const v = src[i];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= classes) {
@@ -322,10 +363,20 @@ export function expectDistributions(y: Matrix, name: string, from = 0, to = y.ro
     if (sum < 0) {
       let c = 0;
       while (data[r * cols + c]! >= 0) c++;
-      throw invalid('target rows that are probability distributions (non-negative, summing to 1)', name, `${data[r * cols + c]} at [${r}, ${c}]`, 'range');
+      throw invalid(
+        'target rows that are probability distributions (non-negative, summing to 1)',
+        name,
+        `${data[r * cols + c]} at [${r}, ${c}]`,
+        'range',
+      );
     }
     if (Math.abs(sum - 1) > 1e-3) {
-      throw invalid('target rows that are probability distributions (non-negative, summing to 1 within 1e-3)', name, `row ${r} summing to ${sum}`, 'range');
+      throw invalid(
+        'target rows that are probability distributions (non-negative, summing to 1 within 1e-3)',
+        name,
+        `row ${r} summing to ${sum}`,
+        'range',
+      );
     }
   }
 }
@@ -336,13 +387,19 @@ export function expectUnitInterval(y: Matrix, name: string, from = 0, to = y.row
   const data = from === 0 && to === y.rows ? y.data : y.data.subarray(from * cols, to * cols);
   const found = findOutside(data, 0, 1);
   const i = found < 0 ? found : found + from * cols;
-  if (i >= 0) throw invalid('binary targets in [0, 1]', name, `${y.data[i]} at [${Math.floor(i / cols)}, ${i % cols}]`, 'range');
+  if (i >= 0)
+    throw invalid('binary targets in [0, 1]', name, `${y.data[i]} at [${Math.floor(i / cols)}, ${i % cols}]`, 'range');
 }
 
 export function expectAbortSignal(value: unknown, name: string): AbortSignal | undefined {
   if (value === undefined) return undefined;
   if (typeof AbortSignal !== 'undefined' && value instanceof AbortSignal) return value;
-  if (value !== null && typeof value === 'object' && typeof (value as AbortSignal).aborted === 'boolean' && typeof (value as AbortSignal).addEventListener === 'function') {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function'
+  ) {
     return value as AbortSignal;
   }
   throw invalid('an AbortSignal', name, describe(value));

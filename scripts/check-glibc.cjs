@@ -138,7 +138,8 @@ function check(elf, max = '2.17') {
     if (!s.version) continue;
     const m = /^GLIBC_(\d+(?:\.\d+)*)$/.exec(s.version);
     if (m) {
-      if (compareVersions(m[1], max) > 0) problems.push(`${s.name}@${s.version} (${s.file}) is newer than GLIBC_${max}`);
+      if (compareVersions(m[1], max) > 0)
+        problems.push(`${s.name}@${s.version} (${s.file}) is newer than GLIBC_${max}`);
     } else {
       // GLIBCXX_*, CXXABI_*, GCC_*, GLIBC_PRIVATE: a dependency on something other
       // than glibc's public ABI.
@@ -186,7 +187,9 @@ if (require.main === module) {
     const problems = check(elf, max);
     failed = failed || problems.length > 0;
     if (json) {
-      process.stdout.write(`${JSON.stringify({ file, max, newest: newestGlibc(elf), needed: elf.needed, problems })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ file, max, newest: newestGlibc(elf), needed: elf.needed, problems })}\n`,
+      );
     } else {
       process.stdout.write(
         `${file}: needs ${elf.needed.join(', ') || 'nothing'}; newest glibc symbol GLIBC_${newestGlibc(elf) ?? '-'}; ` +

@@ -36,11 +36,14 @@ try {
   const problems = [];
   for (const f of fresh) {
     if (!old.has(f)) problems.push(`missing from docs/api: ${f}`);
-    else if (!fs.readFileSync(path.join(tmp, f)).equals(fs.readFileSync(path.join(committed, f)))) problems.push(`out of date: docs/api/${f}`);
+    else if (!fs.readFileSync(path.join(tmp, f)).equals(fs.readFileSync(path.join(committed, f))))
+      problems.push(`out of date: docs/api/${f}`);
   }
   for (const f of old) if (!fresh.has(f)) problems.push(`stale (no longer generated): docs/api/${f}`);
   if (problems.length) {
-    process.stderr.write(`${problems.join('\n')}\ndocs:check: docs/api/ differs from the TSDoc; run \`npm run docs\` and commit docs/.\n`);
+    process.stderr.write(
+      `${problems.join('\n')}\ndocs:check: docs/api/ differs from the TSDoc; run \`npm run docs\` and commit docs/.\n`,
+    );
     process.exit(1);
   }
   process.stdout.write(`docs:check: docs/api/ is current (${fresh.size} files)\n`);

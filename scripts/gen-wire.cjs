@@ -24,7 +24,8 @@ const upper = (s) => snake(s).toUpperCase();
 function checkNames(names, where) {
   if (!Array.isArray(names) || names.length === 0) throw new Error(`${where}: expected a non-empty list of names`);
   for (const n of names) {
-    if (typeof n !== 'string' || !/^[a-z][A-Za-z0-9]*$/.test(n)) throw new Error(`${where}: bad name ${JSON.stringify(n)}`);
+    if (typeof n !== 'string' || !/^[a-z][A-Za-z0-9]*$/.test(n))
+      throw new Error(`${where}: bad name ${JSON.stringify(n)}`);
   }
   if (new Set(names).size !== names.length) throw new Error(`${where}: a name is listed twice`);
 }
@@ -104,7 +105,9 @@ function main() {
     else fs.writeFileSync(file, text[key]);
   }
   if (stale.length > 0) {
-    process.stderr.write(`gen-wire: ${stale.join(', ')} out of date with native/binding/wire.json; run node scripts/gen-wire.cjs\n`);
+    process.stderr.write(
+      `gen-wire: ${stale.join(', ')} out of date with native/binding/wire.json; run node scripts/gen-wire.cjs\n`,
+    );
     process.exit(1);
   }
 }

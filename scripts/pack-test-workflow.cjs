@@ -28,7 +28,9 @@ let failed = 0;
 function check(name, ok, detail) {
   if (ok) passed++;
   else failed++;
-  process.stdout.write(`  ${ok ? 'ok  ' : 'FAIL'}  ${name}${!ok && detail ? `\n        ${String(detail).trim().split('\n').join('\n        ')}` : ''}\n`);
+  process.stdout.write(
+    `  ${ok ? 'ok  ' : 'FAIL'}  ${name}${!ok && detail ? `\n        ${String(detail).trim().split('\n').join('\n        ')}` : ''}\n`,
+  );
 }
 
 function ensureTools() {
@@ -39,12 +41,19 @@ function ensureTools() {
   if (need.length === 0) return true;
   fs.mkdirSync(toolsDir, { recursive: true });
   if (!fs.existsSync(path.join(toolsDir, 'package.json'))) {
-    fs.writeFileSync(path.join(toolsDir, 'package.json'), JSON.stringify({ name: 'densely-tools', private: true }, null, 2));
+    fs.writeFileSync(
+      path.join(toolsDir, 'package.json'),
+      JSON.stringify({ name: 'densely-tools', private: true }, null, 2),
+    );
   }
-  const r = spawnSync(process.execPath, [npmCli, 'install', '--no-audit', '--no-fund', '--ignore-scripts', ...need.map(([, spec]) => spec)], {
-    cwd: toolsDir,
-    stdio: 'inherit',
-  });
+  const r = spawnSync(
+    process.execPath,
+    [npmCli, 'install', '--no-audit', '--no-fund', '--ignore-scripts', ...need.map(([, spec]) => spec)],
+    {
+      cwd: toolsDir,
+      stdio: 'inherit',
+    },
+  );
   return r.status === 0;
 }
 
@@ -90,7 +99,11 @@ function main() {
         for (const line of step.run.split('\n')) if (!allowed(line)) bad.push(`${jobName}: ${line.trim()}`);
       }
     }
-    check(`${file}: each of its ${steps} run steps is an npm script that exists (or container setup)`, steps > 0 && bad.length === 0, bad.join('\n'));
+    check(
+      `${file}: each of its ${steps} run steps is an npm script that exists (or container setup)`,
+      steps > 0 && bad.length === 0,
+      bad.join('\n'),
+    );
   }
   process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
   process.exitCode = failed ? 1 : 0;

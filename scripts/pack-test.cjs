@@ -47,8 +47,7 @@ if (!npmCli) {
   process.exit(1);
 }
 const tuple = `${process.platform}-${process.arch}`;
-const linuxGlibc =
-  process.platform === 'linux' && Boolean(process.report.getReport().header.glibcVersionRuntime);
+const linuxGlibc = process.platform === 'linux' && Boolean(process.report.getReport().header.glibcVersionRuntime);
 const prebuildName = process.platform === 'linux' && !linuxGlibc ? 'densely.musl.node' : 'densely.node';
 
 let passed = 0;
@@ -59,7 +58,9 @@ function check(name, ok, detail) {
     process.stdout.write(`  ok    ${name}\n`);
   } else {
     failed++;
-    process.stdout.write(`  FAIL  ${name}${detail ? `\n        ${String(detail).split('\n').join('\n        ')}` : ''}\n`);
+    process.stdout.write(
+      `  FAIL  ${name}${detail ? `\n        ${String(detail).split('\n').join('\n        ')}` : ''}\n`,
+    );
   }
   return ok;
 }
@@ -70,7 +71,11 @@ function section(title) {
 /** Runs a command; returns { status, stdout, stderr } (never throws). */
 function sh(cmd, args, options = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 << 20, ...options });
-  return { status: r.error ? -1 : r.status, stdout: r.stdout || '', stderr: (r.stderr || '') + (r.error ? r.error.message : '') };
+  return {
+    status: r.error ? -1 : r.status,
+    stdout: r.stdout || '',
+    stderr: (r.stderr || '') + (r.error ? r.error.message : ''),
+  };
 }
 function npm(args, options = {}) {
   return sh(process.execPath, [npmCli, ...args], options);
@@ -155,9 +160,17 @@ const addonSources = Object.entries(manifest.groups)
   .filter(([g]) => g.startsWith('core') || g === 'binding' || g.startsWith('compat'))
   .flatMap(([, list]) => list);
 const missingSources = addonSources.filter((f) => !has(f));
-check(`ships every addon source for source builds (${addonSources.length} files)`, missingSources.length === 0, missingSources.join(', '));
+check(
+  `ships every addon source for source builds (${addonSources.length} files)`,
+  missingSources.length === 0,
+  missingSources.join(', '),
+);
 // The opt-in source build and the helpers it requires.
-const shippedScripts = new Set(['scripts/build-from-source.cjs', 'scripts/lib/node-headers.cjs', 'scripts/lib/npm-cli.cjs']);
+const shippedScripts = new Set([
+  'scripts/build-from-source.cjs',
+  'scripts/lib/node-headers.cjs',
+  'scripts/lib/npm-cli.cjs',
+]);
 const forbidden = files.filter(
   (f) =>
     /^(test|tests|bench|build|build-[^/]*|\.cache|\.ci|\.github|coverage|node_modules|lib)\//.test(f) ||
@@ -168,15 +181,25 @@ const forbidden = files.filter(
     (/^scripts\//.test(f) && !shippedScripts.has(f)),
 );
 check('ships no tests, bench, build folders, TS sources or dev scripts', forbidden.length === 0, forbidden.join('\n'));
-check('license is MIT', pkg.license === 'MIT' && fs.readFileSync(path.join(pkgDir, 'LICENSE'), 'utf8').includes('MIT License'));
+check(
+  'license is MIT',
+  pkg.license === 'MIT' && fs.readFileSync(path.join(pkgDir, 'LICENSE'), 'utf8').includes('MIT License'),
+);
 check('engines.node is ">=18"', pkg.engines && pkg.engines.node === '>=18', JSON.stringify(pkg.engines));
 check('repository names a git URL', Boolean(pkg.repository && /^git\+https:\/\//.test(pkg.repository.url || '')));
 check('"gypfile": false', pkg.gypfile === false);
 const { LIFECYCLE } = require('./lifecycle-scripts.cjs');
 const lifecycle = LIFECYCLE.filter((s) => pkg.scripts && Object.hasOwn(pkg.scripts, s));
-check(`no install lifecycle script in the tarball's package.json (${LIFECYCLE.join('/')})`, lifecycle.length === 0, lifecycle.join(', '));
+check(
+  `no install lifecycle script in the tarball's package.json (${LIFECYCLE.join('/')})`,
+  lifecycle.length === 0,
+  lifecycle.join(', '),
+);
 const repoScripts = JSON.parse(manifestBefore).scripts || {};
-check("the repository's package.json keeps 'prepare' (a clone builds on npm install / npm ci)", typeof repoScripts.prepare === 'string');
+check(
+  "the repository's package.json keeps 'prepare' (a clone builds on npm install / npm ci)",
+  typeof repoScripts.prepare === 'string',
+);
 // Every relative link of the shipped markdown (README, docs/) names a shipped file:
 // nothing a user reads points at a file they do not have.
 const brokenLinks = [];
@@ -189,9 +212,18 @@ for (const md of files.filter((f) => /\.md$/i.test(f) && (f === 'README.md' || f
     if (!has(resolved)) brokenLinks.push(`${md}: ${m[1]}`);
   }
 }
-check('ships the API reference (docs/api/README.md) and the guides', has('docs/api/README.md') && has('docs/guide/errors.md'));
-check('every relative link in README.md and docs/ points at a file in the tarball', brokenLinks.length === 0, brokenLinks.join('\n'));
-const entryFiles = [pkg.main, pkg.types, ...Object.values(pkg.bin || {})].filter(Boolean).map((f) => f.replace(/^\.\//, ''));
+check(
+  'ships the API reference (docs/api/README.md) and the guides',
+  has('docs/api/README.md') && has('docs/guide/errors.md'),
+);
+check(
+  'every relative link in README.md and docs/ points at a file in the tarball',
+  brokenLinks.length === 0,
+  brokenLinks.join('\n'),
+);
+const entryFiles = [pkg.main, pkg.types, ...Object.values(pkg.bin || {})]
+  .filter(Boolean)
+  .map((f) => f.replace(/^\.\//, ''));
 const missingEntries = entryFiles.filter((f) => !has(f));
 check('main, types and bin files are in the tarball', missingEntries.length === 0, missingEntries.join(', '));
 const exportTargets = [];
@@ -199,14 +231,27 @@ for (const [subpath, conditions] of Object.entries(pkg.exports || {})) {
   if (typeof conditions === 'string') continue;
   for (const cond of ['import', 'require']) {
     const c = conditions[cond];
-    check(`exports["${subpath}"].${cond} has types first, then default`, Boolean(c && Object.keys(c)[0] === 'types' && c.default));
+    check(
+      `exports["${subpath}"].${cond} has types first, then default`,
+      Boolean(c && Object.keys(c)[0] === 'types' && c.default),
+    );
     if (c) exportTargets.push(c.types, c.default);
   }
 }
-const missingExports = exportTargets.filter(Boolean).map((f) => f.replace(/^\.\//, '')).filter((f) => !has(f));
-check('every exports target is in the tarball', exportTargets.length > 0 && missingExports.length === 0, missingExports.join(', '));
+const missingExports = exportTargets
+  .filter(Boolean)
+  .map((f) => f.replace(/^\.\//, ''))
+  .filter((f) => !has(f));
+check(
+  'every exports target is in the tarball',
+  exportTargets.length > 0 && missingExports.length === 0,
+  missingExports.join(', '),
+);
 if (linuxGlibc) {
-  const r = sh(process.execPath, [path.join(__dirname, 'check-glibc.cjs'), path.join(pkgDir, 'prebuilds', tuple, prebuildName)]);
+  const r = sh(process.execPath, [
+    path.join(__dirname, 'check-glibc.cjs'),
+    path.join(pkgDir, 'prebuilds', tuple, prebuildName),
+  ]);
   check(`bundled ${tuple} prebuild needs nothing newer than GLIBC_2.17`, r.status === 0, r.stdout + r.stderr);
 }
 
@@ -228,7 +273,10 @@ const toolsOnPath = ['cc', 'gcc', 'g++', 'c++', 'clang', 'clang++', 'make', 'pyt
 function freshProject(name, tgz) {
   const dir = path.join(work, name);
   fs.mkdirSync(dir);
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `densely-${name}`, version: '0.0.0', private: true }, null, 2));
+  fs.writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: `densely-${name}`, version: '0.0.0', private: true }, null, 2),
+  );
   // What a user types (no --ignore-scripts): the package must have nothing to run.
   const r = npm(['install', '--no-audit', '--no-fund', '--no-package-lock', tgz], { cwd: dir, env: userEnv });
   return { dir, r };
@@ -287,13 +335,19 @@ function excess(a, b, rel, abs) {
 }
 
 // ------------------------------------------------------- install with the prebuild
-section(`install into a fresh project (npm install <tarball>, PATH without compilers: ${toolsOnPath.length ? `${toolsOnPath.join(',')} FOUND` : 'none found'})`);
+section(
+  `install into a fresh project (npm install <tarball>, PATH without compilers: ${toolsOnPath.length ? `${toolsOnPath.join(',')} FOUND` : 'none found'})`,
+);
 check('PATH holds no compiler, make or python', toolsOnPath.length === 0, toolsOnPath.join(', '));
 const app = freshProject('app', tarball);
 check('npm install <tarball> succeeds', app.r.status === 0, app.r.stderr);
 // npm 11 lists every package with preinstall/install/postinstall (and prepare, for a
 // tarball or git source) as "npm warn install-scripts ..." after the install.
-check('npm install <tarball> prints no install-scripts warning', !/install-scripts|install scripts/i.test(app.r.stdout + app.r.stderr), app.r.stderr);
+check(
+  'npm install <tarball> prints no install-scripts warning',
+  !/install-scripts|install scripts/i.test(app.r.stdout + app.r.stderr),
+  app.r.stderr,
+);
 const installedPkg = path.join(app.dir, 'node_modules', 'densely');
 check('nothing was compiled on install (no build/ folder)', !fs.existsSync(path.join(installedPkg, 'build')));
 
@@ -301,15 +355,30 @@ const cjs = runIn(app.dir, 'train.cjs', trainSource("require('densely')"));
 const c = json(cjs);
 check('require("densely") runs and trains', cjs.status === 0 && c !== null, cjs.stderr);
 if (c) {
-  check(`backendInfo().native === true (isa ${c.info.isa}, ${c.info.threads} threads)`, c.info.native === true, c.info.reason);
+  check(
+    `backendInfo().native === true (isa ${c.info.isa}, ${c.info.threads} threads)`,
+    c.info.native === true,
+    c.info.reason,
+  );
   check("backend 'auto' picked native", c.runs.auto.used === 'native', c.runs.auto.used);
   check('no fallback warning', !c.warnings.some((w) => w.code === 'DENSELY_FALLBACK_JS'), JSON.stringify(c.warnings));
-  check('training lowered the loss on native and on js', c.runs.auto.after < c.runs.auto.before && c.runs.js.after < c.runs.js.before);
+  check(
+    'training lowered the loss on native and on js',
+    c.runs.auto.after < c.runs.auto.before && c.runs.js.after < c.runs.js.before,
+  );
   const native = c.runs.auto.used === 'native';
   const same = excess(c.runs.auto.predict, c.runs.auto.twin, 1e-5, 1e-6);
-  check('native predictions match js on the same weights (1e-5 rel + 1e-6 abs)', native && same <= 0, `native: ${native}, excess ${same}`);
+  check(
+    'native predictions match js on the same weights (1e-5 rel + 1e-6 abs)',
+    native && same <= 0,
+    `native: ${native}, excess ${same}`,
+  );
   const trained = excess(c.runs.auto.predict, c.runs.js.predict, 1e-3, 1e-4);
-  check('native and js trained from one seed predict alike (1e-3 rel + 1e-4 abs)', native && trained <= 0, `native: ${native}, excess ${trained}`);
+  check(
+    'native and js trained from one seed predict alike (1e-3 rel + 1e-4 abs)',
+    native && trained <= 0,
+    `native: ${native}, excess ${trained}`,
+  );
 }
 const esm = runIn(
   app.dir,
@@ -324,9 +393,21 @@ console.log(JSON.stringify({ native: backendInfo().native, network: typeof Netwo
 `,
 );
 const e = json(esm);
-check('import from "densely" and "densely/kernels" (ESM) works, one module instance with require', esm.status === 0 && e && e.native === true && e.network === 'function' && e.same, esm.stderr || esm.stdout);
-if (e) check('sgemm through densely/kernels computes [19,22,43,50]', JSON.stringify(e.c) === '[19,22,43,50]', JSON.stringify(e.c));
-const cli = sh(process.execPath, [path.join(app.dir, 'node_modules', '.bin', 'densely'), '--help'], { cwd: app.dir, env: userEnv });
+check(
+  'import from "densely" and "densely/kernels" (ESM) works, one module instance with require',
+  esm.status === 0 && e && e.native === true && e.network === 'function' && e.same,
+  esm.stderr || esm.stdout,
+);
+if (e)
+  check(
+    'sgemm through densely/kernels computes [19,22,43,50]',
+    JSON.stringify(e.c) === '[19,22,43,50]',
+    JSON.stringify(e.c),
+  );
+const cli = sh(process.execPath, [path.join(app.dir, 'node_modules', '.bin', 'densely'), '--help'], {
+  cwd: app.dir,
+  env: userEnv,
+});
 check('the densely CLI starts (densely --help)', cli.status === 0, cli.stderr);
 
 section('types (tsc: CommonJS, node16 CJS + ESM, bundler)');
@@ -340,7 +421,18 @@ fs.writeFileSync(
 fs.copyFileSync(path.join(app.dir, 'use.cts'), path.join(app.dir, 'use.mts'));
 fs.copyFileSync(path.join(app.dir, 'use.cts'), path.join(app.dir, 'use.ts'));
 const typeRoots = path.join(root, 'node_modules', '@types');
-const tscCommon = ['--noEmit', '--strict', '--target', 'es2022', '--types', 'node', '--typeRoots', typeRoots, '--skipLibCheck', 'false'];
+const tscCommon = [
+  '--noEmit',
+  '--strict',
+  '--target',
+  'es2022',
+  '--types',
+  'node',
+  '--typeRoots',
+  typeRoots,
+  '--skipLibCheck',
+  'false',
+];
 for (const [label, opts, inputs] of [
   ['node16 (use.cts + use.mts)', ['--module', 'node16', '--moduleResolution', 'node16'], ['use.cts', 'use.mts']],
   ['nodenext (use.cts + use.mts)', ['--module', 'nodenext', '--moduleResolution', 'nodenext'], ['use.cts', 'use.mts']],
@@ -356,15 +448,24 @@ const attwBin = path.join(toolsDir, 'node_modules', '@arethetypeswrong', 'cli', 
 if (!fs.existsSync(attwBin)) {
   fs.mkdirSync(toolsDir, { recursive: true });
   if (!fs.existsSync(path.join(toolsDir, 'package.json'))) {
-    fs.writeFileSync(path.join(toolsDir, 'package.json'), JSON.stringify({ name: 'densely-tools', private: true }, null, 2));
+    fs.writeFileSync(
+      path.join(toolsDir, 'package.json'),
+      JSON.stringify({ name: 'densely-tools', private: true }, null, 2),
+    );
   }
   npm(['install', '--no-audit', '--no-fund', '--ignore-scripts', '@arethetypeswrong/cli@0.18'], { cwd: toolsDir });
 }
 if (fs.existsSync(attwBin)) {
   const r = sh(process.execPath, [attwBin, tarball, '--format', 'ascii', '--no-color'], { cwd: work });
-  check('@arethetypeswrong/cli finds no problem (node10, node16 CJS/ESM, bundler)', r.status === 0, r.stdout + r.stderr);
+  check(
+    '@arethetypeswrong/cli finds no problem (node10, node16 CJS/ESM, bundler)',
+    r.status === 0,
+    r.stdout + r.stderr,
+  );
 } else {
-  process.stdout.write('  note  @arethetypeswrong/cli could not be installed (no registry?); the tsc checks above stand in\n');
+  process.stdout.write(
+    '  note  @arethetypeswrong/cli could not be installed (no registry?); the tsc checks above stand in\n',
+  );
 }
 
 // ---------------------------------------------------- install without the prebuild
@@ -378,22 +479,46 @@ const fb = runIn(noPre.dir, 'train.cjs', trainSource("require('densely')"));
 const f = json(fb);
 check('require("densely") runs and trains on js', fb.status === 0 && f !== null, fb.stderr);
 if (f) {
-  check('backendInfo().native === false with a reason', f.info.native === false && typeof f.info.reason === 'string', JSON.stringify(f.info));
+  check(
+    'backendInfo().native === false with a reason',
+    f.info.native === false && typeof f.info.reason === 'string',
+    JSON.stringify(f.info),
+  );
   check("backend 'auto' fell back to js", f.runs.auto.used === 'js');
   const fallback = f.warnings.filter((w) => w.code === 'DENSELY_FALLBACK_JS');
   check('exactly one DENSELY_FALLBACK_JS warning for two networks', fallback.length === 1, JSON.stringify(f.warnings));
   const reason = f.info.reason || '';
   if (fallback.length) {
-    check('the warning carries backendInfo().reason (each attempt and a fix)', fallback[0].message.includes(reason), fallback[0].message);
-    check('the reason names the missing prebuild for this platform', /No native build was found|prebuild/i.test(reason) && reason.includes(process.platform), reason);
+    check(
+      'the warning carries backendInfo().reason (each attempt and a fix)',
+      fallback[0].message.includes(reason),
+      fallback[0].message,
+    );
+    check(
+      'the reason names the missing prebuild for this platform',
+      /No native build was found|prebuild/i.test(reason) && reason.includes(process.platform),
+      reason,
+    );
     check('the reason says how to fix it', /build-native|DENSELY_NATIVE_PATH/.test(reason), reason);
   }
-  check("backend: 'native' throws with the same reason", Boolean(f.nativeError?.message.includes(reason)), JSON.stringify(f.nativeError));
+  check(
+    "backend: 'native' throws with the same reason",
+    Boolean(f.nativeError?.message.includes(reason)),
+    JSON.stringify(f.nativeError),
+  );
   check('js fallback trains (loss decreased)', f.runs.auto.after < f.runs.auto.before);
   check("'auto' on fallback predicts exactly like 'js'", excess(f.runs.auto.predict, f.runs.js.predict, 0, 0) <= 0);
 }
-const esmFb = runIn(noPre.dir, 'esm.mjs', `import { backendInfo } from 'densely';\nconsole.log(JSON.stringify(backendInfo()));\n`);
-check('ESM import works on the fallback too', esmFb.status === 0 && json(esmFb) && json(esmFb).native === false, esmFb.stderr);
+const esmFb = runIn(
+  noPre.dir,
+  'esm.mjs',
+  `import { backendInfo } from 'densely';\nconsole.log(JSON.stringify(backendInfo()));\n`,
+);
+check(
+  'ESM import works on the fallback too',
+  esmFb.status === 0 && json(esmFb) && json(esmFb).native === false,
+  esmFb.stderr,
+);
 
 // ------------------------------------------------------------------ source build
 // The fix the fallback warning suggests, run exactly as written where it says: the
@@ -403,24 +528,41 @@ if (SOURCE_BUILD) {
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (/^(npm_|INIT_CWD$|DENSELY_|NODE_PATH$)/.test(k)) delete env[k];
   // A user's shell PATH: without the node_modules/.bin folders `npm run` puts first.
-  env.PATH = (env.PATH || '').split(path.delimiter).filter((d) => !/node_modules|node-gyp-bin/.test(d)).join(path.delimiter);
+  env.PATH = (env.PATH || '')
+    .split(path.delimiter)
+    .filter((d) => !/node_modules|node-gyp-bin/.test(d))
+    .join(path.delimiter);
   const said = f?.warnings.find((w) => w.code === 'DENSELY_FALLBACK_JS');
   const fix = said && /To fix: run `([^`]+)` in (.+?) \(/.exec(said.message);
   check('the warning names one command and the folder to run it in', Boolean(fix), said ? said.message : 'no warning');
   if (fix) {
     const [, command, cwd] = fix;
-    check(`it is the documented command (npx densely build-native) in the user's project`, command === 'npx densely build-native' && path.resolve(cwd) === path.resolve(noPre.dir), `${command} in ${cwd}`);
+    check(
+      `it is the documented command (npx densely build-native) in the user's project`,
+      command === 'npx densely build-native' && path.resolve(cwd) === path.resolve(noPre.dir),
+      `${command} in ${cwd}`,
+    );
     const shell = process.platform === 'win32' ? process.env.ComSpec || 'cmd.exe' : '/bin/sh';
     const r = sh(shell, process.platform === 'win32' ? ['/d', '/s', '/c', command] : ['-c', command], { cwd, env });
     check(`\`${command}\` compiles the addon`, r.status === 0, (r.stdout + r.stderr).split('\n').slice(-15).join('\n'));
     const after = runIn(noPre.dir, 'info.cjs', `console.log(JSON.stringify(require('densely').backendInfo()));\n`);
-    check('densely then loads the locally built addon', after.status === 0 && json(after) && json(after).native === true, after.stdout + after.stderr);
+    check(
+      'densely then loads the locally built addon',
+      after.status === 0 && json(after) && json(after).native === true,
+      after.stdout + after.stderr,
+    );
   }
 }
 
 section('CI workflow (scripts/pack-test-workflow.cjs: YAML, actionlint, npm scripts)');
 const wf = sh(process.execPath, [path.join(__dirname, 'pack-test-workflow.cjs')], { cwd: root });
-process.stdout.write(wf.stdout.split('\n').filter((l) => /^\s+(ok|FAIL)/.test(l)).map((l) => `${l}\n`).join(''));
+process.stdout.write(
+  wf.stdout
+    .split('\n')
+    .filter((l) => /^\s+(ok|FAIL)/.test(l))
+    .map((l) => `${l}\n`)
+    .join(''),
+);
 check('the workflows pass their checks', wf.status === 0, wf.stderr);
 
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);

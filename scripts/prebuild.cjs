@@ -83,10 +83,21 @@ function listFiles(dir) {
  */
 function inputDigest(opts, env) {
   const hash = crypto.createHash('sha256');
-  const files = ['binding.gyp', path.join('scripts', 'prebuild.cjs'), ...listFiles(path.join(root, 'native')).map((f) => path.relative(root, f))];
-  for (const f of files) hash.update(f).update('\0').update(fs.readFileSync(path.join(root, f))).update('\0');
+  const files = [
+    'binding.gyp',
+    path.join('scripts', 'prebuild.cjs'),
+    ...listFiles(path.join(root, 'native')).map((f) => path.relative(root, f)),
+  ];
+  for (const f of files)
+    hash
+      .update(f)
+      .update('\0')
+      .update(fs.readFileSync(path.join(root, f)))
+      .update('\0');
   const addonApi = require(require.resolve('node-addon-api/package.json', { paths: [root] })).version;
-  hash.update(JSON.stringify([opts.platform, opts.arch, process.versions.node, addonApi, env.CC, env.CXX, env.DENSELY_PORTABLE]));
+  hash.update(
+    JSON.stringify([opts.platform, opts.arch, process.versions.node, addonApi, env.CC, env.CXX, env.DENSELY_PORTABLE]),
+  );
   return hash.digest('hex');
 }
 
@@ -122,7 +133,9 @@ function main() {
   const opts = parseArgs(process.argv.slice(2));
   const cross = opts.arch !== os.arch();
   if (cross && !(opts.platform === 'linux' && os.arch() === 'x64' && opts.arch === 'arm64')) {
-    fail(`cannot cross-build ${opts.platform}-${opts.arch} on ${os.platform()}-${os.arch()} (only linux-x64 -> linux-arm64)`);
+    fail(
+      `cannot cross-build ${opts.platform}-${opts.arch} on ${os.platform()}-${os.arch()} (only linux-x64 -> linux-arm64)`,
+    );
   }
   const libc = opts.platform === 'linux' ? hostLibc() : null;
   const portable = opts.platform === 'linux';
@@ -152,7 +165,12 @@ function main() {
     args.push(`--strip-bin=${prefix}strip`);
   }
 
-  const file = path.join(root, 'prebuilds', `${opts.platform}-${opts.arch}`, libc === 'musl' ? 'densely.musl.node' : 'densely.node');
+  const file = path.join(
+    root,
+    'prebuilds',
+    `${opts.platform}-${opts.arch}`,
+    libc === 'musl' ? 'densely.musl.node' : 'densely.node',
+  );
   const stampFile = `${stageDir}.stamp.json`;
   const digest = inputDigest(opts, env);
   let stamp = null;
@@ -162,7 +180,11 @@ function main() {
     // no stamp yet: build
   }
   const upToDate =
-    !opts.force && stamp && stamp.inputs === digest && fs.existsSync(file) && stamp.output === sha256(fs.readFileSync(file));
+    !opts.force &&
+    stamp &&
+    stamp.inputs === digest &&
+    fs.existsSync(file) &&
+    stamp.output === sha256(fs.readFileSync(file));
   if (upToDate) {
     process.stdout.write(`prebuild: ${path.relative(root, file)} is up to date (inputs unchanged; --force rebuilds)\n`);
   } else {
@@ -180,7 +202,8 @@ function main() {
     run(process.execPath, ['-e', `require(${JSON.stringify(file)})`]);
   }
   if (portable && opts.arch === 'x64' && libc === 'glibc') baselineCheck(file);
-  if (!upToDate) fs.writeFileSync(stampFile, `${JSON.stringify({ inputs: digest, output: sha256(fs.readFileSync(file)) })}\n`);
+  if (!upToDate)
+    fs.writeFileSync(stampFile, `${JSON.stringify({ inputs: digest, output: sha256(fs.readFileSync(file)) })}\n`);
   const size = fs.statSync(file).size;
   process.stdout.write(`prebuild: ${path.relative(root, file)} (${(size / 1024).toFixed(0)} KiB)\n`);
 }

@@ -24,7 +24,11 @@ const seed = require('../seed');
 const ROOT = path.resolve(__dirname, '..', '..');
 
 function digits() {
-  const lines = fs.readFileSync(path.join(ROOT, 'data', 'digits.csv'), 'utf8').trim().split('\n').slice(1);
+  const lines = fs
+    .readFileSync(path.join(ROOT, 'data', 'digits.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1);
   const rows = lines.length;
   const x = new Float32Array(rows * 784);
   const y = new Float32Array(rows * 10);
@@ -55,7 +59,8 @@ async function main() {
   const epochs = Number(values.epochs);
   const densely = require(path.join(ROOT, 'dist', 'cjs', 'index.js'));
   densely.setThreads(Number(values.threads));
-  const { x, y, rows } = values.data === 'digits' ? digits() : { ...seed.classification(8192, 784, 10, 20261123), rows: 8192 };
+  const { x, y, rows } =
+    values.data === 'digits' ? digits() : { ...seed.classification(8192, 784, 10, 20261123), rows: 8192 };
   const network = () => {
     const net = new densely.Network({
       inputs: 784,
@@ -103,16 +108,26 @@ async function main() {
     last8Cpu: speed(cpuSeconds, rows, from, epochs),
   };
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ data: values.data, rows, isa: info.isa, threads: info.threads, seconds, cpuSeconds, losses, ...summary })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ data: values.data, rows, isa: info.isa, threads: info.threads, seconds, cpuSeconds, losses, ...summary })}\n`,
+    );
     return;
   }
   const rate = (v) => Math.round(v).toLocaleString('en-US').padStart(8);
-  process.stdout.write(`${values.data}: ${rows} rows × 784, ${values.backend} ${info.isa}, ${info.threads} thread(s); samples/s by wall clock and per CPU-second of the process\n`);
+  process.stdout.write(
+    `${values.data}: ${rows} rows × 784, ${values.backend} ${info.isa}, ${info.threads} thread(s); samples/s by wall clock and per CPU-second of the process\n`,
+  );
   seconds.forEach((s, i) => {
-    process.stdout.write(`  epoch ${String(i + 1).padStart(2)}  ${(1e3 * s).toFixed(1).padStart(7)} ms  ${rate(rows / s)} samples/s  ${rate(rows / cpuSeconds[i])} per CPU-s  loss ${losses[i].toFixed(5)}\n`);
+    process.stdout.write(
+      `  epoch ${String(i + 1).padStart(2)}  ${(1e3 * s).toFixed(1).padStart(7)} ms  ${rate(rows / s)} samples/s  ${rate(rows / cpuSeconds[i])} per CPU-s  loss ${losses[i].toFixed(5)}\n`,
+    );
   });
-  process.stdout.write(`wall: first 3 ${rate(summary.first3)} · last 8 ${rate(summary.last8)} · last8/first3 ${(summary.last8 / summary.first3).toFixed(3)}\n`);
-  process.stdout.write(`CPU:  first 3 ${rate(summary.first3Cpu)} · last 8 ${rate(summary.last8Cpu)} · last8/first3 ${(summary.last8Cpu / summary.first3Cpu).toFixed(3)}\n`);
+  process.stdout.write(
+    `wall: first 3 ${rate(summary.first3)} · last 8 ${rate(summary.last8)} · last8/first3 ${(summary.last8 / summary.first3).toFixed(3)}\n`,
+  );
+  process.stdout.write(
+    `CPU:  first 3 ${rate(summary.first3Cpu)} · last 8 ${rate(summary.last8Cpu)} · last8/first3 ${(summary.last8Cpu / summary.first3Cpu).toFixed(3)}\n`,
+  );
 }
 
 main().catch((error) => {

@@ -63,7 +63,9 @@ async function once(label) {
   const call = performance.now() - t0;
   await p;
   clearInterval(g.timer);
-  console.log(`${label} ${backend} ${form} ${rows}×${cols}: fit call ${call.toFixed(1)} ms, worst event-loop gap until the first batch ended ${held.toFixed(1)} ms (at ${firstBatch.toFixed(0)} ms)`);
+  console.log(
+    `${label} ${backend} ${form} ${rows}×${cols}: fit call ${call.toFixed(1)} ms, worst event-loop gap until the first batch ended ${held.toFixed(1)} ms (at ${firstBatch.toFixed(0)} ms)`,
+  );
 }
 
 (async () => {

@@ -7,7 +7,12 @@ import * as densely from '../../dist/esm/index.mjs';
 const { Network, Dense } = densely;
 densely.setThreads(1);
 const make = (backend) =>
-  new Network({ backend, seed: 42, inputs: 2, layers: [new Dense(8, { activation: 'tanh' }), new Dense(1, { activation: 'sigmoid' })] });
+  new Network({
+    backend,
+    seed: 42,
+    inputs: 2,
+    layers: [new Dense(8, { activation: 'tanh' }), new Dense(1, { activation: 'sigmoid' })],
+  });
 const nets = { native: make('native'), js: make('js') };
 const x = Float32Array.of(1, 0);
 const rates = { native: [], js: [] };

@@ -1,8 +1,8 @@
+import { ERROR_CODES, nativeUnavailableError } from '../errors';
+import { describe, invalid } from '../validate';
 import { jsBackend } from './js/index';
 import { loadNativeBackend } from './native/index';
 import type { Backend, BackendName } from './types';
-import { ERROR_CODES, nativeUnavailableError } from '../errors';
-import { describe, invalid } from '../validate';
 
 /**
  * The `backend` option of the facade: a {@link BackendName}, or `'auto'` (native when

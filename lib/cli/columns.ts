@@ -12,8 +12,9 @@
  * the rest of such a column are then errors ("expected a number"), so a stray typo in a
  * numeric column is reported rather than silently turning it into a category.
  */
-import { CliError, at, quote } from './errors';
+
 import type { CsvTable } from './csv';
+import { at, CliError, quote } from './errors';
 
 /** Share of number-like cells from which a column counts as numeric. */
 export const NUMERIC_SHARE = 0.9;
@@ -29,14 +30,18 @@ const NON_FINITE = /^[+-]?(?:nan|inf|infinity)$/i;
 /** The value of a number-like cell (possibly ±Infinity or NaN), or undefined when it is not number-like. */
 export function numberLike(cell: string): number | undefined {
   if (DECIMAL.test(cell)) return Number(cell);
-  if (NON_FINITE.test(cell)) return cell.replace(/^[+-]/, '').toLowerCase() === 'nan' ? NaN : cell.startsWith('-') ? -Infinity : Infinity;
+  if (NON_FINITE.test(cell))
+    return cell.replace(/^[+-]/, '').toLowerCase() === 'nan' ? NaN : cell.startsWith('-') ? -Infinity : Infinity;
   return undefined;
 }
 
 /** Rejects an empty cell. */
 export function checkPresent(table: CsvTable, row: number, col: number): string {
   const cell = table.rows[row]![col]!;
-  if (cell === '') throw new CliError(`${at(table.file, table.lines[row]!, table.header[col])}: empty value (missing values are not supported)`);
+  if (cell === '')
+    throw new CliError(
+      `${at(table.file, table.lines[row]!, table.header[col])}: empty value (missing values are not supported)`,
+    );
   return cell;
 }
 
@@ -45,10 +50,14 @@ export function parseNumberCell(table: CsvTable, row: number, col: number): numb
   const cell = checkPresent(table, row, col);
   const v = numberLike(cell);
   if (v === undefined) {
-    throw new CliError(`${at(table.file, table.lines[row]!, table.header[col])}: expected a number but found ${quote(cell)}`);
+    throw new CliError(
+      `${at(table.file, table.lines[row]!, table.header[col])}: expected a number but found ${quote(cell)}`,
+    );
   }
   if (!Number.isFinite(v)) {
-    throw new CliError(`${at(table.file, table.lines[row]!, table.header[col])}: ${quote(cell)} is not a finite number`);
+    throw new CliError(
+      `${at(table.file, table.lines[row]!, table.header[col])}: ${quote(cell)} is not a finite number`,
+    );
   }
   return v;
 }

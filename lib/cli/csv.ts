@@ -15,7 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { CliError, at, messageOf, quote } from './errors';
+import { at, CliError, messageOf, quote } from './errors';
 
 export interface CsvTable {
   /** The name used in messages (the path as the user gave it). */
@@ -60,7 +60,10 @@ export function parseCsv(text: string, file: string): CsvTable {
   } catch (err) {
     const line = (err as { lines?: number }).lines;
     const text = err instanceof Error ? err.message : String(err);
-    const reason = text.replace(/\r/g, '\\r').replace(/\n/g, '\\n').replace(/^[A-Za-z ]+: /, '');
+    const reason = text
+      .replace(/\r/g, '\\r')
+      .replace(/\n/g, '\\n')
+      .replace(/^[A-Za-z ]+: /, '');
     throw new CliError(`${line ? at(file, line) : file}: malformed CSV: ${reason}`);
   }
   if (records.length === 0) throw new CliError(`${file} is empty (expected a header row and data rows)`);
@@ -72,7 +75,9 @@ export function parseCsv(text: string, file: string): CsvTable {
     if (name === '') throw new CliError(`${at(file, headerLine)}: column ${i + 1} of the header has no name`);
     const prev = seen.get(name);
     if (prev !== undefined) {
-      throw new CliError(`${at(file, headerLine)}: column name ${quote(name)} appears twice (columns ${prev + 1} and ${i + 1})`);
+      throw new CliError(
+        `${at(file, headerLine)}: column name ${quote(name)} appears twice (columns ${prev + 1} and ${i + 1})`,
+      );
     }
     seen.set(name, i);
   });
@@ -115,7 +120,9 @@ function startLine(rec: Parsed): number {
 export function columnIndex(table: CsvTable, name: string, role: string): number {
   const i = table.header.indexOf(name);
   if (i < 0) {
-    throw new CliError(`${table.file} has no column ${quote(name)} (${role}); its columns are ${listNames(table.header)}`);
+    throw new CliError(
+      `${table.file} has no column ${quote(name)} (${role}); its columns are ${listNames(table.header)}`,
+    );
   }
   return i;
 }

@@ -15,10 +15,13 @@
  * An output that is the same file as one of the command's inputs (same device and inode,
  * so through links and different spellings too) is refused before anything is read.
  */
+
+import { randomBytes } from 'node:crypto';
 import {
   accessSync,
   closeSync,
   constants,
+  existsSync,
   fchmodSync,
   fsyncSync,
   lstatSync,
@@ -26,16 +29,14 @@ import {
   readlinkSync,
   realpathSync,
   renameSync,
+  type Stats,
   statSync,
   unlinkSync,
   writeSync,
-  existsSync,
-  type Stats,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { CliError, quote, usageError } from './errors';
 import { describeFsError } from './csv';
+import { CliError, quote, usageError } from './errors';
 
 /** An output decided by {@link resolveOutput}. */
 export type Output =
@@ -79,9 +80,12 @@ function checkDirectory(path: string, shown: string, what: string): void {
   try {
     st = statSync(dir);
   } catch (err) {
-    throw new CliError(`cannot write ${what} ${quote(shown, 80)}: directory ${quote(dir, 80)}: ${describeFsError(err)}`);
+    throw new CliError(
+      `cannot write ${what} ${quote(shown, 80)}: directory ${quote(dir, 80)}: ${describeFsError(err)}`,
+    );
   }
-  if (!st.isDirectory()) throw new CliError(`cannot write ${what} ${quote(shown, 80)}: ${quote(dir, 80)} is not a directory`);
+  if (!st.isDirectory())
+    throw new CliError(`cannot write ${what} ${quote(shown, 80)}: ${quote(dir, 80)} is not a directory`);
   try {
     accessSync(dir, constants.W_OK);
   } catch (err) {
@@ -95,9 +99,18 @@ function checkDirectory(path: string, shown: string, what: string): void {
  * @throws CliError (exit 1) when it cannot be written; a usage error (exit 2) for `-`
  *   where stdout is not allowed or an output that is an input.
  */
-export function resolveOutput(path: string, what: string, option: string, inputs: readonly InputFile[], allowStdout = false): Output {
+export function resolveOutput(
+  path: string,
+  what: string,
+  option: string,
+  inputs: readonly InputFile[],
+  allowStdout = false,
+): Output {
   if (path === '-') {
-    if (!allowStdout) throw usageError(`${option} - (standard output) is not supported: standard output carries the report; give a file name`);
+    if (!allowStdout)
+      throw usageError(
+        `${option} - (standard output) is not supported: standard output carries the report; give a file name`,
+      );
     return { kind: 'stdout', shown: 'standard output' };
   }
   const existing = statOrNull(path, true);
@@ -105,13 +118,16 @@ export function resolveOutput(path: string, what: string, option: string, inputs
     for (const input of inputs) {
       const st = statOrNull(input.path, true);
       if (st !== null && st.dev === existing.dev && st.ino === existing.ino) {
-        throw usageError(`${option} ${quote(path, 80)} is ${input.role} ${quote(input.path, 80)}: refusing to overwrite an input; choose another path`);
+        throw usageError(
+          `${option} ${quote(path, 80)} is ${input.role} ${quote(input.path, 80)}: refusing to overwrite an input; choose another path`,
+        );
       }
     }
   }
   const own = statOrNull(path, false);
   const target = own !== null && own.isSymbolicLink() ? linkTarget(path, what) : resolve(path);
-  if (existing !== null && existing.isDirectory()) throw new CliError(`cannot write ${what} ${quote(path, 80)}: it is a directory`);
+  if (existing !== null && existing.isDirectory())
+    throw new CliError(`cannot write ${what} ${quote(path, 80)}: it is a directory`);
   if (existing !== null && !existing.isFile()) {
     try {
       accessSync(target, constants.W_OK);
@@ -125,10 +141,17 @@ export function resolveOutput(path: string, what: string, option: string, inputs
 }
 
 /** Writes `data` to an output from {@link resolveOutput}. @throws CliError */
-export async function writeOutput(out: Output, data: string | Uint8Array, what: string, stdout: NodeJS.WritableStream): Promise<void> {
+export async function writeOutput(
+  out: Output,
+  data: string | Uint8Array,
+  what: string,
+  stdout: NodeJS.WritableStream,
+): Promise<void> {
   if (out.kind === 'stdout') {
     await new Promise<void>((done, fail) => {
-      stdout.write(data, (err) => (err ? fail(new CliError(`cannot write ${what} to standard output: ${describeFsError(err)}`)) : done()));
+      stdout.write(data, (err) =>
+        err ? fail(new CliError(`cannot write ${what} to standard output: ${describeFsError(err)}`)) : done(),
+      );
     });
     return;
   }
@@ -150,7 +173,13 @@ export async function writeOutput(out: Output, data: string | Uint8Array, what: 
 }
 
 /** Writes `data` to `path` atomically (temp file in the same directory, fsync, rename). @throws CliError */
-export function writeFileAtomic(path: string, data: string | Uint8Array, what: string, shown = path, mode: number | null = null): void {
+export function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  what: string,
+  shown = path,
+  mode: number | null = null,
+): void {
   const tmp = join(dirname(resolve(path)), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let fd = -1;
   try {

@@ -10,7 +10,7 @@
 import { listNames } from './csv';
 import { messageOf, quote } from './errors';
 import { fmt } from './metrics';
-import { META, checkModelInfo, hasCliMetadata, loadNetwork, parseEntry } from './model';
+import { checkModelInfo, hasCliMetadata, loadNetwork, META, parseEntry } from './model';
 import { shown } from './preprocess';
 import type { Io } from './train';
 
@@ -20,7 +20,11 @@ export interface InfoOptions {
 }
 
 function size(bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : bytes < 1048576 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`;
+  return bytes < 1024
+    ? `${bytes} B`
+    : bytes < 1048576
+      ? `${(bytes / 1024).toFixed(1)} KiB`
+      : `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 
 type Obj = Record<string, unknown>;
@@ -76,18 +80,25 @@ export function runInfo(modelPath: string, o: InfoOptions, io: Io): void {
 
 function showTask(m: Obj, out: (s?: string) => void): void {
   const task = m[META.task];
-  const target = typeof m[META.target] === 'string' ? quote(m[META.target] as string) : `an unnamed target (${META.target} is ${shown(m[META.target])})`;
+  const target =
+    typeof m[META.target] === 'string'
+      ? quote(m[META.target] as string)
+      : `an unnamed target (${META.target} is ${shown(m[META.target])})`;
   if (task === 'classification') {
     const c = read(m, META.classes);
     const classes = 'value' in c && Array.isArray(c.value) ? c.value.map(text) : null;
-    out(`task          classification of ${target}, ${classes ? `${classes.length} classes: ${listNames(classes, 20)}` : `classes unreadable (${'error' in c ? c.error : `${META.classes} is ${shown(c.value)}`})`}`);
+    out(
+      `task          classification of ${target}, ${classes ? `${classes.length} classes: ${listNames(classes, 20)}` : `classes unreadable (${'error' in c ? c.error : `${META.classes} is ${shown(c.value)}`})`}`,
+    );
   } else if (task === 'regression') {
     const s = read(m, META.targetScaling);
     const scaling = 'value' in s && isObject(s.value) ? s.value : null;
     out(
-      `task          regression of ${target} ${scaling
-        ? `(outputs are rescaled: y = output × ${num(scaling.std)} + ${num(scaling.mean)})`
-        : `(scaling unreadable: ${'error' in s ? s.error : `${META.targetScaling} is ${shown(s.value)}`})`}`,
+      `task          regression of ${target} ${
+        scaling
+          ? `(outputs are rescaled: y = output × ${num(scaling.std)} + ${num(scaling.mean)})`
+          : `(scaling unreadable: ${'error' in s ? s.error : `${META.targetScaling} is ${shown(s.value)}`})`
+      }`,
     );
   } else {
     out(`task          unknown (${META.task} is ${shown(task)}), target ${target}`);
@@ -125,7 +136,9 @@ function showPreprocessing(m: Obj, o: InfoOptions, out: (s?: string) => void): v
       out(`  ${name}  numeric      mean ${num(x.g.mean)}  std ${num(x.g.std)}`);
     } else if (x.kind === 'categorical') {
       const cats = Array.isArray(x.g.categories) ? x.g.categories.map(text) : null;
-      out(`  ${name}  categorical  ${cats ? `${cats.length} categories: ${listNames(cats, 6)}` : `categories unreadable (${shown(x.g.categories)})`}`);
+      out(
+        `  ${name}  categorical  ${cats ? `${cats.length} categories: ${listNames(cats, 6)}` : `categories unreadable (${shown(x.g.categories)})`}`,
+      );
     } else {
       out(`  ${name}  unknown      ${shown(x.raw)}`);
     }
@@ -142,7 +155,8 @@ function showTraining(m: Obj, out: (s?: string) => void): void {
   }
   const t = r.value;
   // Each line from the fields present; a field of an unexpected type shows what it holds.
-  const v = (key: string, render: (s: string) => string = (s) => s): string => (t[key] === undefined ? '' : render(text(t[key])));
+  const v = (key: string, render: (s: string) => string = (s) => s): string =>
+    t[key] === undefined ? '' : render(text(t[key]));
   const line = (label: string, ...parts: string[]): void => {
     const body = parts.filter((x) => x !== '').join(' ');
     if (body !== '') out(`  ${label.padEnd(11)} ${body}`);
@@ -152,9 +166,15 @@ function showTraining(m: Obj, out: (s?: string) => void): void {
     'data',
     v('data', (s) => (t.rows === undefined ? s : `${s}:`)),
     v('rows', (s) => `${s} rows`),
-    t.trainRows !== undefined || t.validationRows !== undefined ? `(${text(t.trainRows)} training, ${text(t.validationRows)} validation)` : '',
+    t.trainRows !== undefined || t.validationRows !== undefined
+      ? `(${text(t.trainRows)} training, ${text(t.validationRows)} validation)`
+      : '',
   );
-  const hidden = Array.isArray(t.hiddenLayers) ? t.hiddenLayers.map(text).join(',') || 'none' : t.hiddenLayers === undefined ? '' : text(t.hiddenLayers);
+  const hidden = Array.isArray(t.hiddenLayers)
+    ? t.hiddenLayers.map(text).join(',') || 'none'
+    : t.hiddenLayers === undefined
+      ? ''
+      : text(t.hiddenLayers);
   line(
     'optimizer',
     v('optimizer'),
@@ -173,13 +193,23 @@ function showTraining(m: Obj, out: (s?: string) => void): void {
   );
   if (t.metrics !== undefined) {
     const label: Record<string, string> = { mae: 'MAE', rmse: 'RMSE', r2: 'R²' };
-    const metrics = isObject(t.metrics) ? Object.entries(t.metrics).map(([k, x]) => `${label[k] ?? k} ${num(x)}`).join(', ') : shown(t.metrics);
-    line('metrics', metrics, v('metricsOn', (s) => `(on the ${s} rows)`));
+    const metrics = isObject(t.metrics)
+      ? Object.entries(t.metrics)
+          .map(([k, x]) => `${label[k] ?? k} ${num(x)}`)
+          .join(', ')
+      : shown(t.metrics);
+    line(
+      'metrics',
+      metrics,
+      v('metricsOn', (s) => `(on the ${s} rows)`),
+    );
   }
   line(
     'run',
     v('backend', (s) => `${s} backend,`),
-    typeof t.threads === 'number' ? `${t.threads} thread${t.threads === 1 ? '' : 's'},` : v('threads', (s) => `threads ${s},`),
+    typeof t.threads === 'number'
+      ? `${t.threads} thread${t.threads === 1 ? '' : 's'},`
+      : v('threads', (s) => `threads ${s},`),
     v('seed', (s) => `seed ${s},`),
     v('denselyVersion', (s) => `densely ${s},`),
     v('date'),

@@ -6,20 +6,22 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ACTIVATIONS } from '../layers/dense';
-import type { ActivationName } from '../backend/types';
-import { CliError, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, messageOf } from './errors';
-import { runTrain, type Io, type TrainOptions } from './train';
-import { runPredict } from './predict';
-import { runInfo } from './info';
-import { packageVersion } from './runtime';
 import type { BackendRequest } from '../backend/select';
+import type { ActivationName } from '../backend/types';
+import { ACTIVATIONS } from '../layers/dense';
+import { CliError, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, messageOf } from './errors';
+import { runInfo } from './info';
+import { runPredict } from './predict';
+import { packageVersion } from './runtime';
+import { type Io, runTrain, type TrainOptions } from './train';
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
     if (!/^\s*[+-]?\d+\s*$/.test(value) || n < min || n > max) {
-      throw new InvalidArgumentError(`expected an integer${max === Number.MAX_SAFE_INTEGER ? ` ≥ ${min}` : ` in [${min}, ${max}]`}.`);
+      throw new InvalidArgumentError(
+        `expected an integer${max === Number.MAX_SAFE_INTEGER ? ` ≥ ${min}` : ` in [${min}, ${max}]`}.`,
+      );
     }
     return n;
   };
@@ -33,7 +35,8 @@ function fraction(value: string): number {
 
 function positive(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number.');
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError('expected a positive number.');
   return n;
 }
 
@@ -47,7 +50,13 @@ function layerList(value: string): number[] {
 }
 
 function nameList(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter((s) => s !== '')];
+  return [
+    ...(previous ?? []),
+    ...value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  ];
 }
 
 const backendOption = (): Option =>
@@ -69,7 +78,13 @@ export function buildProgram(io: Io): Command {
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
-      outputError: (s, write) => write(`densely: ${s.trim().replace(/^error: /, '').replace(/\n+/g, ' ')} (see --help)\n`),
+      outputError: (s, write) =>
+        write(
+          `densely: ${s
+            .trim()
+            .replace(/^error: /, '')
+            .replace(/\n+/g, ' ')} (see --help)\n`,
+        ),
     })
     .addHelpText(
       'after',
@@ -88,18 +103,38 @@ Examples:
     .option('-t, --target <column>', 'column to predict (default: the last column)')
     .addOption(new Option('--task <task>', 'override the inferred task').choices(['classification', 'regression']))
     .option('--validation <fraction>', 'fraction of rows held out for validation (stratified)', fraction, 0.2)
-    .addOption(new Option('--layers <sizes>', 'hidden layer sizes, comma-separated, or "none"').argParser(layerList).default([64, 32], '64,32'))
-    .addOption(new Option('--activation <name>', 'hidden layer activation').choices(ACTIVATIONS.filter((a) => a !== 'softmax')).default('relu'))
+    .addOption(
+      new Option('--layers <sizes>', 'hidden layer sizes, comma-separated, or "none"')
+        .argParser(layerList)
+        .default([64, 32], '64,32'),
+    )
+    .addOption(
+      new Option('--activation <name>', 'hidden layer activation')
+        .choices(ACTIVATIONS.filter((a) => a !== 'softmax'))
+        .default('relu'),
+    )
     .option('-e, --epochs <n>', 'maximum epochs', integer(1), 100)
     .option('-b, --batch-size <n>', 'mini-batch size', integer(1), 32)
     .option('--lr <rate>', 'Adam learning rate', positive, 0.003)
-    .option('--patience <n>', 'stop after this many epochs without a better validation loss; the best weights are restored', integer(1), 10)
+    .option(
+      '--patience <n>',
+      'stop after this many epochs without a better validation loss; the best weights are restored',
+      integer(1),
+      10,
+    )
     .option('--seed <n>', 'seed for the split, initial weights and shuffling', integer(0, 4294967295), 42)
     .addOption(backendOption())
     .addOption(threadsOption())
-    .option('-s, --save <model>', 'write the trained model (safetensors, with preprocessing and class names); never the data file')
+    .option(
+      '-s, --save <model>',
+      'write the trained model (safetensors, with preprocessing and class names); never the data file',
+    )
     .option('-p, --plot <svg>', 'write the learning curves as an SVG file; never the data file')
-    .option('--categorical <columns>', 'treat these comma-separated columns as categorical (one-hot) even if numeric', nameList)
+    .option(
+      '--categorical <columns>',
+      'treat these comma-separated columns as categorical (one-hot) even if numeric',
+      nameList,
+    )
     .option('--drop <columns>', 'ignore these comma-separated columns', nameList)
     .option('--no-chart', 'do not draw the learning curves in the terminal')
     .action(async (file: string | undefined, opts: Record<string, unknown>) => {
@@ -129,9 +164,16 @@ Examples:
     .command('predict')
     .description('predict with a model written by "densely train --save"; writes CSV')
     .argument('<model>', 'model file (.safetensors)')
-    .argument('<file>', 'CSV file with the model\'s input columns (any order; extra columns are ignored)')
-    .option('-o, --out <file>', 'write the predictions to this file ("-": stdout, the default); a symlink is followed and its target replaced atomically, a named pipe or device written through')
-    .option('--allow-nonfinite', 'write NaN/Infinity outputs (an overflowing model) instead of failing on the first such row', false)
+    .argument('<file>', "CSV file with the model's input columns (any order; extra columns are ignored)")
+    .option(
+      '-o, --out <file>',
+      'write the predictions to this file ("-": stdout, the default); a symlink is followed and its target replaced atomically, a named pipe or device written through',
+    )
+    .option(
+      '--allow-nonfinite',
+      'write NaN/Infinity outputs (an overflowing model) instead of failing on the first such row',
+      false,
+    )
     .addOption(backendOption())
     .addOption(threadsOption())
     .action(async (model: string, file: string, opts: Record<string, unknown>) => {
@@ -150,7 +192,7 @@ Examples:
 
   program
     .command('info')
-    .description('print a model\'s architecture, parameter count, preprocessing and training metadata')
+    .description("print a model's architecture, parameter count, preprocessing and training metadata")
     .argument('<model>', 'model file (.safetensors)')
     .option('-a, --all', 'list every input column', false)
     .action((model: string, opts: { all: boolean }) => {
@@ -159,17 +201,26 @@ Examples:
 
   program
     .command('build-native')
-    .description('compile the native addon for this machine from the bundled sources (needs a C++17 compiler, make and python3)')
+    .description(
+      'compile the native addon for this machine from the bundled sources (needs a C++17 compiler, make and python3)',
+    )
     .action(() => {
       const script = path.join(__dirname, '..', '..', '..', 'scripts', 'build-from-source.cjs');
       const r = spawnSync(process.execPath, [script], { stdio: 'inherit' });
-      if (r.status !== 0) throw new CliError(`the source build failed (${r.error ? r.error.message : `exit ${r.status}`}); see the messages above`, EXIT_RUNTIME);
+      if (r.status !== 0)
+        throw new CliError(
+          `the source build failed (${r.error ? r.error.message : `exit ${r.status}`}); see the messages above`,
+          EXIT_RUNTIME,
+        );
     });
   return program;
 }
 
 /** Runs the command with `argv` (without node and script) and returns the exit status. */
-export async function main(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const program = buildProgram(io);
   // A closed pipe (`densely predict … | head`) ends the command quietly, as other CLIs do.
   io.stdout.on('error', (err: NodeJS.ErrnoException) => {

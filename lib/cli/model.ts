@@ -11,12 +11,12 @@
  * - `densely.cli.training`: JSON {@link TrainingRecord}
  */
 import { readFileSync } from 'node:fs';
-import { Network } from '../index';
-import { CliError, messageOf, quote } from './errors';
-import { describeFsError } from './csv';
-import { checkPreprocessing, shown, type Preprocessing } from './preprocess';
-import type { Task } from './columns';
 import type { BackendRequest } from '../backend/select';
+import { Network } from '../index';
+import type { Task } from './columns';
+import { describeFsError } from './csv';
+import { CliError, messageOf, quote } from './errors';
+import { checkPreprocessing, type Preprocessing, shown } from './preprocess';
 
 export const META = {
   task: 'densely.cli.task',
@@ -118,26 +118,34 @@ export function hasCliMetadata(m: Record<string, unknown>): boolean {
 /** readModelInfo's checks. @throws Error "<entry>: <problem>" */
 export function checkModelInfo(m: Record<string, unknown>, inputs: number, outputs: number): CliModelInfo {
   const task = m[META.task];
-  if (task !== 'classification' && task !== 'regression') throw new Error(`${META.task} should be "classification" or "regression", not ${shown(task)}`);
+  if (task !== 'classification' && task !== 'regression')
+    throw new Error(`${META.task} should be "classification" or "regression", not ${shown(task)}`);
   const target = m[META.target];
-  if (typeof target !== 'string') throw new Error(`${META.target} should be the target column's name, not ${shown(target)}`);
+  if (typeof target !== 'string')
+    throw new Error(`${META.target} should be the target column's name, not ${shown(target)}`);
   const preprocessing = entry(m, META.preprocessing, checkPreprocessing);
   if (preprocessing.inputs !== inputs) {
-    throw new Error(`${META.preprocessing}: the preprocessing yields ${preprocessing.inputs} inputs but the network takes ${inputs}`);
+    throw new Error(
+      `${META.preprocessing}: the preprocessing yields ${preprocessing.inputs} inputs but the network takes ${inputs}`,
+    );
   }
   const info: CliModelInfo = { task, target, preprocessing };
   if (task === 'classification') {
     info.classes = entry(m, META.classes, (classes) => {
-      if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string')) throw new Error(`should be a list of class names, not ${shown(classes)}`);
+      if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string'))
+        throw new Error(`should be a list of class names, not ${shown(classes)}`);
       if (classes.length !== outputs) throw new Error(`${classes.length} class names for ${outputs} outputs`);
       return classes as string[];
     });
   } else {
     info.targetScaling = entry(m, META.targetScaling, (s) => {
       const o = s as { mean?: unknown; std?: unknown } | null;
-      if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error(`should be an object { mean, std }, not ${shown(s)}`);
-      if (typeof o.mean !== 'number' || !Number.isFinite(o.mean)) throw new Error(`mean should be a finite number, not ${shown(o.mean)}`);
-      if (typeof o.std !== 'number' || !Number.isFinite(o.std) || !(o.std > 0)) throw new Error(`std should be a finite number > 0, not ${shown(o.std)}`);
+      if (typeof o !== 'object' || o === null || Array.isArray(o))
+        throw new Error(`should be an object { mean, std }, not ${shown(s)}`);
+      if (typeof o.mean !== 'number' || !Number.isFinite(o.mean))
+        throw new Error(`mean should be a finite number, not ${shown(o.mean)}`);
+      if (typeof o.std !== 'number' || !Number.isFinite(o.std) || !(o.std > 0))
+        throw new Error(`std should be a finite number > 0, not ${shown(o.std)}`);
       return { mean: o.mean, std: o.std };
     });
     if (outputs !== 1) throw new Error(`${META.task}: a regression model needs 1 output, not ${outputs}`);

@@ -9,16 +9,17 @@
  * written. With `allowNonFinite` such cells are written as `NaN`, `Infinity` or
  * `-Infinity`, and a classification row with one has an empty class cell.
  */
+
+import type { BackendRequest } from '../backend/select';
 import { setThreads } from '../index';
-import { CliError, at, quote } from './errors';
 import { csvLine, readCsv } from './csv';
-import { encode, mapColumns } from './preprocess';
-import { argmaxRows } from './metrics';
+import { at, CliError, quote } from './errors';
 import { resolveOutput, writeOutput } from './files';
+import { argmaxRows } from './metrics';
 import { loadNetwork, readModelInfo } from './model';
+import { encode, mapColumns } from './preprocess';
 import { resolveRequest } from './runtime';
 import type { Io } from './train';
-import type { BackendRequest } from '../backend/select';
 
 export interface PredictOptions {
   /** A file, or `-` for standard output (the default). */
@@ -45,26 +46,39 @@ function finiteRow(values: ArrayLike<number>, from: number, to: number): boolean
 }
 
 export async function runPredict(modelPath: string, file: string, o: PredictOptions, io: Io): Promise<void> {
-  const out = resolveOutput(o.out ?? '-', 'predictions', '--out', [
-    { path: modelPath, role: 'the model' },
-    { path: file, role: 'the data file' },
-  ], true);
+  const out = resolveOutput(
+    o.out ?? '-',
+    'predictions',
+    '--out',
+    [
+      { path: modelPath, role: 'the model' },
+      { path: file, role: 'the data file' },
+    ],
+    true,
+  );
   const { backend } = resolveRequest(o.backend);
   if (o.threads !== undefined) setThreads(o.threads);
   const { net } = loadNetwork(modelPath, backend);
   const info = readModelInfo(net, modelPath);
   if (info === null) {
-    throw new CliError(`${quote(modelPath, 80)} has no densely train metadata (preprocessing, task); only models written by "densely train --save" can be used by predict`);
+    throw new CliError(
+      `${quote(modelPath, 80)} has no densely train metadata (preprocessing, task); only models written by "densely train --save" can be used by predict`,
+    );
   }
   const table = readCsv(file);
   const columnOf = mapColumns(info.preprocessing, table);
   const all = Int32Array.from(table.rows.keys());
   const { x, unseen } = encode(info.preprocessing, table, columnOf, all);
   for (const [name, count] of unseen) {
-    io.stderr.write(`densely: warning: ${file} column ${quote(name)}: ${count} row${count === 1 ? ' has a category' : 's have categories'} not seen in training (encoded as all zeros)\n`);
+    io.stderr.write(
+      `densely: warning: ${file} column ${quote(name)}: ${count} row${count === 1 ? ' has a category' : 's have categories'} not seen in training (encoded as all zeros)\n`,
+    );
   }
   const y = net.predict(x);
-  const values = info.task === 'classification' ? y : Float64Array.from(y, (v) => v * info.targetScaling!.std + info.targetScaling!.mean);
+  const values =
+    info.task === 'classification'
+      ? y
+      : Float64Array.from(y, (v) => v * info.targetScaling!.std + info.targetScaling!.mean);
   const k = info.task === 'classification' ? info.classes!.length : 1;
   if (o.allowNonFinite !== true) {
     for (let i = 0; i < values.length; i++) {

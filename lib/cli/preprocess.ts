@@ -14,9 +14,10 @@
  * model file, marks the file as corrupt. A cell that standardises beyond float32's range
  * is refused with its line and column.
  */
-import { CliError, at, quote } from './errors';
-import { columnIndex, listNames, type CsvTable } from './csv';
-import { parseCategoricalColumn, parseNumberCell, type ColumnKind } from './columns';
+
+import { type ColumnKind, parseCategoricalColumn, parseNumberCell } from './columns';
+import { type CsvTable, columnIndex, listNames } from './csv';
+import { at, CliError, quote } from './errors';
 
 export interface NumericFeature {
   name: string;
@@ -72,7 +73,9 @@ export function fitPreprocessing(
       const sd = Math.sqrt(sq / train.length);
       const std = sd < MIN_STD ? 1 : sd;
       if (!(Math.abs(mean) <= FLOAT32_MAX && std <= FLOAT32_MAX)) {
-        throw new CliError(`${table.file} column ${quote(name)}: values beyond float32's range (±3.4e38; mean ${mean}, std ${std}) cannot be standardised`);
+        throw new CliError(
+          `${table.file} column ${quote(name)}: values beyond float32's range (±3.4e38; mean ${mean}, std ${std}) cannot be standardised`,
+        );
       }
       features.push({ name, kind, mean, std });
     } else {
@@ -145,7 +148,8 @@ export function checkPreprocessing(value: unknown): Preprocessing {
   const bad = (field: string, what: string, got: unknown): never => {
     throw new Error(`${field} ${what}, not ${shown(got)}`);
   };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad('the entry', 'should be an object', value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    bad('the entry', 'should be an object', value);
   const v = value as { features?: unknown; inputs?: unknown };
   if (!Array.isArray(v.features) || v.features.length === 0) bad('features', 'should be a non-empty list', v.features);
   const features: Feature[] = [];
@@ -157,11 +161,14 @@ export function checkPreprocessing(value: unknown): Preprocessing {
     const name = g.name as string;
     const field = `${pos} (${quote(name, 24)})`;
     if (g.kind === 'numeric') {
-      if (typeof g.mean !== 'number' || !(Math.abs(g.mean) <= FLOAT32_MAX)) bad(`${field}.mean`, 'should be a finite float32 number (|mean| ≤ 3.4e38)', g.mean);
-      if (typeof g.std !== 'number' || !(g.std >= MIN_STD && g.std <= FLOAT32_MAX)) bad(`${field}.std`, `should be a number in [${MIN_STD}, 3.4e38]`, g.std);
+      if (typeof g.mean !== 'number' || !(Math.abs(g.mean) <= FLOAT32_MAX))
+        bad(`${field}.mean`, 'should be a finite float32 number (|mean| ≤ 3.4e38)', g.mean);
+      if (typeof g.std !== 'number' || !(g.std >= MIN_STD && g.std <= FLOAT32_MAX))
+        bad(`${field}.std`, `should be a number in [${MIN_STD}, 3.4e38]`, g.std);
       features.push({ name, kind: 'numeric', mean: g.mean as number, std: g.std as number });
     } else if (g.kind === 'categorical') {
-      if (!Array.isArray(g.categories) || !g.categories.every((c) => typeof c === 'string')) bad(`${field}.categories`, 'should be a list of strings', g.categories);
+      if (!Array.isArray(g.categories) || !g.categories.every((c) => typeof c === 'string'))
+        bad(`${field}.categories`, 'should be a list of strings', g.categories);
       features.push({ name, kind: 'categorical', categories: [...(g.categories as string[])] });
     } else {
       bad(`${field}.kind`, 'should be "numeric" or "categorical"', g.kind);
@@ -177,7 +184,7 @@ export function shown(value: unknown): string {
   if (value === undefined) return 'missing';
   let text: string;
   try {
-    text = typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
+    text = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
   } catch {
     text = String(value);
   }

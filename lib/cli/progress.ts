@@ -52,15 +52,18 @@ export class TrainingProgress {
     this.#samples = 0;
     this.#lossSum = 0;
     if (!this.#tty) return;
-    this.#bar = new SingleBar({
-      stream: this.#out,
-      format: `epoch ${String(epoch).padStart(String(this.#epochs).length)}/${this.#epochs} {bar} {value}/{total} batches | {speed} samples/s | loss {loss} | ETA {eta_formatted}`,
-      barsize: 24,
-      hideCursor: true,
-      clearOnComplete: true,
-      fps: 15,
-      etaBuffer: 20,
-    }, Presets.shades_classic);
+    this.#bar = new SingleBar(
+      {
+        stream: this.#out,
+        format: `epoch ${String(epoch).padStart(String(this.#epochs).length)}/${this.#epochs} {bar} {value}/{total} batches | {speed} samples/s | loss {loss} | ETA {eta_formatted}`,
+        barsize: 24,
+        hideCursor: true,
+        clearOnComplete: true,
+        fps: 15,
+        etaBuffer: 20,
+      },
+      Presets.shades_classic,
+    );
     this.#bar.start(this.#batches, 0, { speed: '-', loss: '-' });
   }
 

@@ -1,9 +1,9 @@
 /** Backend choice and package facts shared by the subcommands. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BackendRequest } from '../backend/select';
 import { backendInfo } from '../index';
 import { packageRoot } from './files';
-import type { BackendRequest } from '../backend/select';
 
 /**
  * The backend request to hand to the library. `auto` with no loadable addon becomes
@@ -14,7 +14,10 @@ export function resolveRequest(request: BackendRequest): { backend: BackendReque
   if (request !== 'auto') return { backend: request };
   const info = backendInfo();
   if (info.native) return { backend: 'auto' };
-  return { backend: 'js', note: `native backend unavailable: ${(info.reason ?? 'unknown reason').replace(/\s*\n\s*/g, ' ')}` };
+  return {
+    backend: 'js',
+    note: `native backend unavailable: ${(info.reason ?? 'unknown reason').replace(/\s*\n\s*/g, ' ')}`,
+  };
 }
 
 let version: string | undefined;
@@ -23,7 +26,10 @@ let version: string | undefined;
 export function packageVersion(): string {
   if (version === undefined) {
     try {
-      version = String((JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown }).version ?? '0.0.0');
+      version = String(
+        (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown }).version ??
+          '0.0.0',
+      );
     } catch {
       version = '0.0.0';
     }

@@ -48,7 +48,9 @@ function num(v: number): string {
 }
 
 function tickLabel(v: number): string {
-  return Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(1) : Number(v.toPrecision(6)).toString();
+  return Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3)
+    ? v.toExponential(1)
+    : Number(v.toPrecision(6)).toString();
 }
 
 /** Whether a loss series spans enough orders of magnitude to be drawn on a log scale (all positive, max/min > 50). */
@@ -79,51 +81,73 @@ function panel(
   const yLo = scale(yTicks[0]!);
   const yHi = scale(yTicks[yTicks.length - 1]!);
   const last = epochs[epochs.length - 1] ?? 1;
-  const xTicks = niceTicks(1, Math.max(last, 2), 6).filter((t) => Number.isInteger(t) && t >= 1 && t <= Math.max(last, 2));
+  const xTicks = niceTicks(1, Math.max(last, 2), 6).filter(
+    (t) => Number.isInteger(t) && t >= 1 && t <= Math.max(last, 2),
+  );
   const xLo = 1;
   const xHi = Math.max(last, 2);
   const px = (e: number): number => x0 + PLOT.left + ((e - xLo) / (xHi - xLo)) * w;
   const py = (v: number): number => PLOT.top + h - ((scale(v) - yLo) / (yHi - yLo)) * h;
   const out: string[] = [];
   out.push(`<g class="panel">`);
-  out.push(`<text x="${num(x0 + PLOT.left + w / 2)}" y="30" text-anchor="middle" font-size="15" font-weight="bold">${xmlEscape(title)}</text>`);
+  out.push(
+    `<text x="${num(x0 + PLOT.left + w / 2)}" y="30" text-anchor="middle" font-size="15" font-weight="bold">${xmlEscape(title)}</text>`,
+  );
   for (const t of yTicks) {
     const y = num(py(t));
-    out.push(`<line x1="${num(x0 + PLOT.left)}" y1="${y}" x2="${num(x0 + PLOT.left + w)}" y2="${y}" stroke="#e5e5e5"/>`);
-    out.push(`<text x="${num(x0 + PLOT.left - 6)}" y="${y}" text-anchor="end" dominant-baseline="middle" font-size="11">${tickLabel(t)}</text>`);
+    out.push(
+      `<line x1="${num(x0 + PLOT.left)}" y1="${y}" x2="${num(x0 + PLOT.left + w)}" y2="${y}" stroke="#e5e5e5"/>`,
+    );
+    out.push(
+      `<text x="${num(x0 + PLOT.left - 6)}" y="${y}" text-anchor="end" dominant-baseline="middle" font-size="11">${tickLabel(t)}</text>`,
+    );
   }
   for (const t of xTicks) {
     const x = num(px(t));
     out.push(`<line x1="${x}" y1="${num(PLOT.top + h)}" x2="${x}" y2="${num(PLOT.top + h + 4)}" stroke="#333"/>`);
     out.push(`<text x="${x}" y="${num(PLOT.top + h + 17)}" text-anchor="middle" font-size="11">${t}</text>`);
   }
-  out.push(`<rect x="${num(x0 + PLOT.left)}" y="${PLOT.top}" width="${num(w)}" height="${num(h)}" fill="none" stroke="#333"/>`);
-  out.push(`<text x="${num(x0 + PLOT.left + w / 2)}" y="${num(PLOT.top + h + 36)}" text-anchor="middle" font-size="12">epoch</text>`);
+  out.push(
+    `<rect x="${num(x0 + PLOT.left)}" y="${PLOT.top}" width="${num(w)}" height="${num(h)}" fill="none" stroke="#333"/>`,
+  );
+  out.push(
+    `<text x="${num(x0 + PLOT.left + w / 2)}" y="${num(PLOT.top + h + 36)}" text-anchor="middle" font-size="12">epoch</text>`,
+  );
   out.push(
     `<text x="${num(x0 + 16)}" y="${num(PLOT.top + h / 2)}" text-anchor="middle" font-size="12" transform="rotate(-90 ${num(x0 + 16)} ${num(PLOT.top + h / 2)})">${xmlEscape(title.toLowerCase())}${log ? ' (log scale)' : ''}</text>`,
   );
   if (bestEpoch !== undefined) {
     const x = num(px(bestEpoch));
-    out.push(`<line x1="${x}" y1="${PLOT.top}" x2="${x}" y2="${num(PLOT.top + h)}" stroke="#888" stroke-dasharray="2 3"/>`);
+    out.push(
+      `<line x1="${x}" y1="${PLOT.top}" x2="${x}" y2="${num(PLOT.top + h)}" stroke="#888" stroke-dasharray="2 3"/>`,
+    );
     out.push(`<text x="${x}" y="${PLOT.top - 4}" text-anchor="middle" font-size="10" fill="#555">best</text>`);
   }
   const series = (vals: number[], color: string, dashed: boolean): void => {
-    const pts = vals.map((v, i) => (Number.isFinite(v) ? `${num(px(epochs[i]!))},${num(py(v))}` : '')).filter((p) => p !== '');
+    const pts = vals
+      .map((v, i) => (Number.isFinite(v) ? `${num(px(epochs[i]!))},${num(py(v))}` : ''))
+      .filter((p) => p !== '');
     if (pts.length === 1) {
       const [cx, cy] = pts[0]!.split(',');
       out.push(`<circle cx="${cx}" cy="${cy}" r="3" fill="${color}"/>`);
     } else if (pts.length > 1) {
-      out.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${color}" stroke-width="2"${dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+      out.push(
+        `<polyline points="${pts.join(' ')}" fill="none" stroke="${color}" stroke-width="2"${dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+      );
     }
   };
   series(train, TRAIN_COLOR, false);
   if (val) series(val, VAL_COLOR, true);
   const ly = PLOT.top + h + 58;
   const lx = x0 + PLOT.left + w / 2 - (val ? 95 : 40);
-  out.push(`<line x1="${num(lx)}" y1="${num(ly)}" x2="${num(lx + 24)}" y2="${num(ly)}" stroke="${TRAIN_COLOR}" stroke-width="2"/>`);
+  out.push(
+    `<line x1="${num(lx)}" y1="${num(ly)}" x2="${num(lx + 24)}" y2="${num(ly)}" stroke="${TRAIN_COLOR}" stroke-width="2"/>`,
+  );
   out.push(`<text x="${num(lx + 30)}" y="${num(ly)}" dominant-baseline="middle" font-size="12">training</text>`);
   if (val) {
-    out.push(`<line x1="${num(lx + 100)}" y1="${num(ly)}" x2="${num(lx + 124)}" y2="${num(ly)}" stroke="${VAL_COLOR}" stroke-width="2" stroke-dasharray="6 4"/>`);
+    out.push(
+      `<line x1="${num(lx + 100)}" y1="${num(ly)}" x2="${num(lx + 124)}" y2="${num(ly)}" stroke="${VAL_COLOR}" stroke-width="2" stroke-dasharray="6 4"/>`,
+    );
     out.push(`<text x="${num(lx + 130)}" y="${num(ly)}" dominant-baseline="middle" font-size="12">validation</text>`);
   }
   out.push(`</g>`);
@@ -135,7 +159,8 @@ export function learningCurvesSvg(curves: Curves, title: string): string {
   const panels: string[] = [];
   const log = wantsLogScale([...curves.loss, ...(curves.valLoss ?? [])]);
   panels.push(panel(0, 'Loss', curves.epochs, curves.loss, curves.valLoss, curves.bestEpoch, log));
-  if (curves.accuracy) panels.push(panel(PANEL_W, 'Accuracy', curves.epochs, curves.accuracy, curves.valAccuracy, curves.bestEpoch));
+  if (curves.accuracy)
+    panels.push(panel(PANEL_W, 'Accuracy', curves.epochs, curves.accuracy, curves.valAccuracy, curves.bestEpoch));
   const width = PANEL_W * panels.length;
   const height = PANEL_H + 30;
   return [

@@ -106,7 +106,9 @@ export function brailleChart(series: readonly Series[], opts: ChartOptions): str
   const n = Math.max(...series.map((s) => s.values.length), 1);
   const first = '1';
   const lastLabel = `${n} epochs`;
-  lines.push(`${' '.repeat(gutter + 2)}${first}${lastLabel.padStart(Math.max(opts.width - first.length, lastLabel.length))}`);
+  lines.push(
+    `${' '.repeat(gutter + 2)}${first}${lastLabel.padStart(Math.max(opts.width - first.length, lastLabel.length))}`,
+  );
   return lines;
 }
 

@@ -4,30 +4,30 @@
  * and writes the model and the learning curves.
  */
 import { basename, join } from 'node:path';
-import { Adam, Dense, Network, backendInfo, setThreads } from '../index';
+import type { BackendRequest } from '../backend/select';
 import type { ActivationName } from '../backend/types';
-import { CliError, messageOf, quote, usageError } from './errors';
-import { columnIndex, listNames, readCsv, type CsvTable } from './csv';
+import { Adam, backendInfo, Dense, Network, setThreads } from '../index';
 import {
+  type ColumnKind,
   classKey,
   classNames,
   inferKind,
   inferTask,
   parseCategoricalColumn,
   parseNumericColumn,
-  type ColumnKind,
   type Task,
 } from './columns';
-import { encode, fitPreprocessing, type Preprocessing } from './preprocess';
-import { splitRows } from './split';
+import { type CsvTable, columnIndex, listNames, readCsv } from './csv';
+import { CliError, messageOf, quote, usageError } from './errors';
+import { type Output, packageRoot, resolveOutput, writeOutput } from './files';
 import { accuracy, argmaxRows, confusionMatrix, fmt, formatConfusion, regressionMetrics } from './metrics';
-import { TrainingProgress } from './progress';
-import { learningCurvesSvg, wantsLogScale, type Curves } from './svg';
-import { brailleChart, legend, sideBySide, type Series } from './termchart';
-import { packageRoot, resolveOutput, writeOutput, type Output } from './files';
 import { modelMetadata, type TrainingRecord } from './model';
-import { resolveRequest, packageVersion } from './runtime';
-import type { BackendRequest } from '../backend/select';
+import { encode, fitPreprocessing, type Preprocessing } from './preprocess';
+import { TrainingProgress } from './progress';
+import { packageVersion, resolveRequest } from './runtime';
+import { splitRows } from './split';
+import { type Curves, learningCurvesSvg, wantsLogScale } from './svg';
+import { brailleChart, legend, type Series, sideBySide } from './termchart';
 
 export interface TrainOptions {
   target?: string;
@@ -77,7 +77,8 @@ function prepare(path: string, shown: string, o: TrainOptions): Prepared {
   const table = readCsv(path, shown);
   const target = o.target ?? table.header[table.header.length - 1]!;
   const t = columnIndex(table, target, 'the --target');
-  for (const name of [...o.categorical, ...o.drop]) columnIndex(table, name, name === target ? 'the target' : 'named by an option');
+  for (const name of [...o.categorical, ...o.drop])
+    columnIndex(table, name, name === target ? 'the target' : 'named by an option');
   if (o.categorical.includes(target) || o.drop.includes(target)) {
     throw usageError(`--categorical and --drop name feature columns, not the target ${quote(target)}`);
   }
@@ -110,13 +111,18 @@ function prepare(path: string, shown: string, o: TrainOptions): Prepared {
       lo = Math.min(lo, v);
       hi = Math.max(hi, v);
     }
-    if (lo === hi) throw new CliError(`${shown} column ${quote(target)}: the target has the same value (${lo}) in every row; there is nothing to learn`);
+    if (lo === hi)
+      throw new CliError(
+        `${shown} column ${quote(target)}: the target has the same value (${lo}) in every row; there is nothing to learn`,
+      );
     return { table, task, target, values, features, numeric };
   }
   const raw = parseCategoricalColumn(table, t);
   const names = classNames(raw);
   if (names.length < 2) {
-    throw new CliError(`${shown} column ${quote(target)}: the target has a single class (${quote(names[0] ?? '')}); classification needs at least two`);
+    throw new CliError(
+      `${shown} column ${quote(target)}: the target has a single class (${quote(names[0] ?? '')}); classification needs at least two`,
+    );
   }
   const numericClasses = targetKind === 'numeric';
   const index = new Map(names.map((n, i) => [classKey(n, numericClasses), i] as const));
@@ -129,8 +135,16 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function describeArchitecture(inputs: number, hidden: number[], activation: string, outputs: number, outAct: string): string {
-  return [`${inputs} inputs`, ...hidden.map((h) => `dense ${h} ${activation}`), `dense ${outputs} ${outAct}`].join(' → ');
+function describeArchitecture(
+  inputs: number,
+  hidden: number[],
+  activation: string,
+  outputs: number,
+  outAct: string,
+): string {
+  return [`${inputs} inputs`, ...hidden.map((h) => `dense ${h} ${activation}`), `dense ${outputs} ${outAct}`].join(
+    ' → ',
+  );
 }
 
 /** Runs `densely train`. @throws CliError on bad input or a failed run. */
@@ -191,7 +205,10 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
   try {
     net = new Network({
       inputs: pre.inputs,
-      layers: [...o.layers.map((u) => new Dense(u, { activation: o.activation })), new Dense(outputs, { activation: outAct })],
+      layers: [
+        ...o.layers.map((u) => new Dense(u, { activation: o.activation })),
+        new Dense(outputs, { activation: outAct }),
+      ],
       backend,
       seed: o.seed,
     });
@@ -207,15 +224,25 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
   const threads = net.backend === 'native' ? info.threads : 1;
 
   const numericCount = pre.features.filter((f) => f.kind === 'numeric').length;
-  out(`data      ${shown}: ${rows} rows, ${pre.features.length} features (${numericCount} numeric standardised, ${pre.features.length - numericCount} categorical one-hot) → ${pre.inputs} inputs`);
+  out(
+    `data      ${shown}: ${rows} rows, ${pre.features.length} features (${numericCount} numeric standardised, ${pre.features.length - numericCount} categorical one-hot) → ${pre.inputs} inputs`,
+  );
   if (p.task === 'classification') {
     out(`task      classification of ${quote(p.target)}: ${p.classes!.length} classes (${listNames(p.classes!, 10)})`);
   } else {
-    out(`task      regression of ${quote(p.target)} (mean ${fmt(scaling!.mean)}, std ${fmt(scaling!.std)}; trained on the standardised target)`);
+    out(
+      `task      regression of ${quote(p.target)} (mean ${fmt(scaling!.mean)}, std ${fmt(scaling!.std)}; trained on the standardised target)`,
+    );
   }
-  out(`split     ${split.train.length} training / ${split.validation.length} validation rows (${p.task === 'classification' ? 'stratified, ' : ''}seed ${o.seed})`);
-  out(`network   ${describeArchitecture(pre.inputs, o.layers, o.activation, outputs, outAct)} (${net.paramCount.toLocaleString('en-US')} parameters)`);
-  out(`training  ${net.backend} backend (${net.backend === 'native' ? `${info.isa}, ${plural(threads, 'thread')}` : note ? 'native addon unavailable' : 'pure JS'}), adam lr ${o.lr}, batch size ${o.batchSize}, up to ${plural(o.epochs, 'epoch')}, early stopping after ${plural(o.patience, 'epoch')} without a better ${hasVal ? 'validation' : 'training'} loss`);
+  out(
+    `split     ${split.train.length} training / ${split.validation.length} validation rows (${p.task === 'classification' ? 'stratified, ' : ''}seed ${o.seed})`,
+  );
+  out(
+    `network   ${describeArchitecture(pre.inputs, o.layers, o.activation, outputs, outAct)} (${net.paramCount.toLocaleString('en-US')} parameters)`,
+  );
+  out(
+    `training  ${net.backend} backend (${net.backend === 'native' ? `${info.isa}, ${plural(threads, 'thread')}` : note ? 'native addon unavailable' : 'pure JS'}), adam lr ${o.lr}, batch size ${o.batchSize}, up to ${plural(o.epochs, 'epoch')}, early stopping after ${plural(o.patience, 'epoch')} without a better ${hasVal ? 'validation' : 'training'} loss`,
+  );
   out();
 
   const batches = Math.ceil(split.train.length / o.batchSize);
@@ -240,7 +267,9 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
     }
     state.stoppedBy = 'interrupt';
     progress.stop();
-    io.stderr.write('densely: interrupted: stopping at the next batch and keeping the best weights (Ctrl-C again to quit)\n');
+    io.stderr.write(
+      'densely: interrupted: stopping at the next batch and keeping the best weights (Ctrl-C again to quit)\n',
+    );
     controller.abort();
   };
   process.on('SIGINT', onSigint);
@@ -283,7 +312,9 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
   } catch (err) {
     progress.stop();
     if ((err as { code?: string }).code === 'DENSELY_NONFINITE_LOSS') {
-      throw new CliError(`training diverged: ${messageOf(err).replace(/^Training stopped: /, '')} (try a smaller --lr)`);
+      throw new CliError(
+        `training diverged: ${messageOf(err).replace(/^Training stopped: /, '')} (try a smaller --lr)`,
+      );
     }
     throw new CliError(`training failed: ${messageOf(err)}`);
   } finally {
@@ -291,7 +322,8 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
     process.removeListener('SIGINT', onSigint);
   }
   const seconds = (performance.now() - started) / 1000;
-  if (bestWeights === null) throw new CliError('training produced no finite loss; nothing to save (try a smaller --lr)');
+  if (bestWeights === null)
+    throw new CliError('training produced no finite loss; nothing to save (try a smaller --lr)');
   net.setWeights(bestWeights);
   out();
   const stoppedBy = state.stoppedBy;
@@ -301,7 +333,9 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
       : stoppedBy === 'interrupt'
         ? 'interrupted'
         : 'reached --epochs';
-  out(`stopped   after ${plural(epochCount, 'epoch')} in ${seconds.toFixed(1)}s (${why}); restored the weights of epoch ${bestEpoch}`);
+  out(
+    `stopped   after ${plural(epochCount, 'epoch')} in ${seconds.toFixed(1)}s (${why}); restored the weights of epoch ${bestEpoch}`,
+  );
 
   const evalRows = hasVal ? split.validation : split.train;
   const xEval = hasVal ? xVal : xTrain;
@@ -309,7 +343,9 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
   const on: 'validation' | 'training' = hasVal ? 'validation' : 'training';
   const metrics: Record<string, number> = {};
   out();
-  out(`${on === 'validation' ? 'Validation' : 'Training'} metrics (${evalRows.length} rows, weights of epoch ${bestEpoch}):`);
+  out(
+    `${on === 'validation' ? 'Validation' : 'Training'} metrics (${evalRows.length} rows, weights of epoch ${bestEpoch}):`,
+  );
   const probs = net.predict(xEval);
   if (p.task === 'classification') {
     const k = p.classes!.length;
@@ -341,7 +377,8 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
     blocks.push(brailleChart(lossSeries, { title: 'loss', width: 32, height: 6, color, log }));
     if (curves.accuracy) {
       const accSeries: Series[] = [{ label: 'training', values: curves.accuracy, color: 36 }];
-      if (curves.valAccuracy) accSeries.push({ label: 'validation', values: curves.valAccuracy, color: 33, dashed: true });
+      if (curves.valAccuracy)
+        accSeries.push({ label: 'validation', values: curves.valAccuracy, color: 33, dashed: true });
       blocks.push(brailleChart(accSeries, { title: 'accuracy', width: 32, height: 6, color }));
     }
     out();
@@ -386,7 +423,15 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
     out(`saved     model to ${o.save}`);
   }
   if (plotTo) {
-    await writeOutput(plotTo, learningCurvesSvg({ ...curves, bestEpoch }, `Learning curves: ${p.target} (${file === undefined ? 'bundled digits.csv' : basename(file)})`), 'plot', io.stdout);
+    await writeOutput(
+      plotTo,
+      learningCurvesSvg(
+        { ...curves, bestEpoch },
+        `Learning curves: ${p.target} (${file === undefined ? 'bundled digits.csv' : basename(file)})`,
+      ),
+      'plot',
+      io.stdout,
+    );
     out(`saved     learning curves to ${o.plot}`);
   }
 }

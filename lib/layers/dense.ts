@@ -1,12 +1,27 @@
 import type { ActivationName } from '../backend/types';
 import { INITIALIZERS, type InitializerName } from '../initializers';
-import { expectBoolean, expectFloat32, expectInteger, expectKnownKeys, expectOneOf, expectOptionalObject } from '../validate';
+import {
+  expectBoolean,
+  expectFloat32,
+  expectInteger,
+  expectKnownKeys,
+  expectOneOf,
+  expectOptionalObject,
+} from '../validate';
 
 /** The widest layer (and the most inputs) a network may have: 2^24, below which float32 counts rows and indices exactly. */
 export const MAX_WIDTH = 1 << 24;
 
 /** Every {@link ActivationName}. */
-export const ACTIVATIONS: readonly ActivationName[] = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'softmax', 'gelu'];
+export const ACTIVATIONS: readonly ActivationName[] = [
+  'linear',
+  'relu',
+  'leakyRelu',
+  'sigmoid',
+  'tanh',
+  'softmax',
+  'gelu',
+];
 
 /** Options of {@link Dense}. */
 export interface DenseOptions {
@@ -49,14 +64,26 @@ export class Dense {
     this.units = units_;
     this.activation = o.activation === undefined ? 'linear' : expectOneOf(o.activation, ACTIVATIONS, 'activation');
     this.useBias = o.useBias === undefined ? true : expectBoolean(o.useBias, 'useBias');
-    this.kernelInitializer = o.kernelInitializer === undefined ? 'glorotUniform' : expectOneOf(o.kernelInitializer, INITIALIZERS, 'kernelInitializer');
-    this.biasInitializer = o.biasInitializer === undefined ? 'zeros' : expectOneOf(o.biasInitializer, INITIALIZERS, 'biasInitializer');
+    this.kernelInitializer =
+      o.kernelInitializer === undefined
+        ? 'glorotUniform'
+        : expectOneOf(o.kernelInitializer, INITIALIZERS, 'kernelInitializer');
+    this.biasInitializer =
+      o.biasInitializer === undefined ? 'zeros' : expectOneOf(o.biasInitializer, INITIALIZERS, 'biasInitializer');
     this.alpha = o.alpha === undefined ? 0.01 : expectFloat32(o.alpha, 'alpha');
     Object.freeze(this);
   }
 
   /** The layer's configuration as plain JSON. */
-  toJSON(): { type: 'dense'; units: number; activation: ActivationName; useBias: boolean; kernelInitializer: InitializerName; biasInitializer: InitializerName; alpha: number } {
+  toJSON(): {
+    type: 'dense';
+    units: number;
+    activation: ActivationName;
+    useBias: boolean;
+    kernelInitializer: InitializerName;
+    biasInitializer: InitializerName;
+    alpha: number;
+  } {
     return {
       type: 'dense',
       units: this.units,

@@ -1,5 +1,5 @@
 import type { ActivationName, LayerSpec, ModelSpec } from '../backend/types';
-import { initialize, type InitializerName } from '../initializers';
+import { type InitializerName, initialize } from '../initializers';
 import type { Rng } from '../random';
 import { MAX_ELEMENTS, tooLarge } from '../validate';
 
@@ -14,7 +14,13 @@ export const MAX_LAYERS = 1_000_000;
  * `Dense` and `Dropout` satisfy it; tests pass plain objects.
  */
 export type PlannedLayer =
-  | { readonly kind: 'dense'; readonly units: number; readonly activation: ActivationName; readonly alpha: number; readonly useBias: boolean }
+  | {
+      readonly kind: 'dense';
+      readonly units: number;
+      readonly activation: ActivationName;
+      readonly alpha: number;
+      readonly useBias: boolean;
+    }
   | { readonly kind: 'dropout'; readonly rate: number };
 
 /** A network's layout: the backend's layer specs, its parameter count and its widest layer. */
@@ -51,7 +57,11 @@ export function planNetwork(inputs: number, layers: readonly PlannedLayer[], nam
       // Each term is below 2^49 and the sum stops at the first one past 2^32, so every
       // number here is exact.
       if (offset + size > MAX_ELEMENTS) {
-        throw tooLarge(LIMIT, name, `${offset + size} parameters up to ${name}[${i}] (${width} inputs × ${layer.units} units)`);
+        throw tooLarge(
+          LIMIT,
+          name,
+          `${offset + size} parameters up to ${name}[${i}] (${width} inputs × ${layer.units} units)`,
+        );
       }
       specs.push({
         kind: 'dense',

@@ -25,11 +25,15 @@ export interface AdamOptions {
 function readAdam(o: Record<string, unknown>, defaults: typeof ADAM_DEFAULTS | typeof ADAMW_DEFAULTS, name: string) {
   expectKnownKeys(o, Object.keys(defaults), name);
   return {
-    learningRate: o.learningRate === undefined ? defaults.learningRate : expectNumber(o.learningRate, 'learningRate', { min: 0 }),
-    beta1: o.beta1 === undefined ? defaults.beta1 : expectNumber(o.beta1, 'beta1', { min: 0, max: 1, maxExclusive: true }),
-    beta2: o.beta2 === undefined ? defaults.beta2 : expectNumber(o.beta2, 'beta2', { min: 0, max: 1, maxExclusive: true }),
+    learningRate:
+      o.learningRate === undefined ? defaults.learningRate : expectNumber(o.learningRate, 'learningRate', { min: 0 }),
+    beta1:
+      o.beta1 === undefined ? defaults.beta1 : expectNumber(o.beta1, 'beta1', { min: 0, max: 1, maxExclusive: true }),
+    beta2:
+      o.beta2 === undefined ? defaults.beta2 : expectNumber(o.beta2, 'beta2', { min: 0, max: 1, maxExclusive: true }),
     epsilon: o.epsilon === undefined ? defaults.epsilon : expectNumber(o.epsilon, 'epsilon', { min: 0 }),
-    weightDecay: o.weightDecay === undefined ? defaults.weightDecay : expectNumber(o.weightDecay, 'weightDecay', { min: 0 }),
+    weightDecay:
+      o.weightDecay === undefined ? defaults.weightDecay : expectNumber(o.weightDecay, 'weightDecay', { min: 0 }),
   };
 }
 
@@ -63,7 +67,13 @@ export class Adam extends Optimizer {
   }
 
   toSpec(): OptimizerSpec {
-    return { ...baseSpec(this.name, this.learningRate), beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay };
+    return {
+      ...baseSpec(this.name, this.learningRate),
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+      weightDecay: this.weightDecay,
+    };
   }
 }
 

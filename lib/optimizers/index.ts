@@ -5,10 +5,10 @@ import { Optimizer } from './optimizer';
 import { RMSProp } from './rmsprop';
 import { SGD } from './sgd';
 
+export { Adam, type AdamOptions, AdamW } from './adam';
 export { Optimizer } from './optimizer';
-export { SGD, type SGDOptions } from './sgd';
-export { Adam, AdamW, type AdamOptions } from './adam';
 export { RMSProp, type RMSPropOptions } from './rmsprop';
+export { SGD, type SGDOptions } from './sgd';
 
 /** The optimizer names `compile` accepts, each meaning that optimizer with its defaults. */
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['sgd', 'adam', 'adamw', 'rmsprop'];
@@ -26,5 +26,9 @@ export function resolveOptimizer(value: unknown, name: string): Optimizer {
     case 'rmsprop':
       return new RMSProp();
   }
-  throw invalid(`an optimizer instance or one of ${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}`, name, describe(value));
+  throw invalid(
+    `an optimizer instance or one of ${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}`,
+    name,
+    describe(value),
+  );
 }

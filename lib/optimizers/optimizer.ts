@@ -13,5 +13,15 @@ export abstract class Optimizer {
 
 /** Spec fields an optimizer does not use are set to these neutral values. */
 export function baseSpec(kind: OptimizerName, learningRate: number): OptimizerSpec {
-  return { kind, learningRate, momentum: 0, nesterov: false, weightDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, rho: 0.99 };
+  return {
+    kind,
+    learningRate,
+    momentum: 0,
+    nesterov: false,
+    weightDecay: 0,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+    rho: 0.99,
+  };
 }

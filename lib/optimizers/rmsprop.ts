@@ -42,15 +42,28 @@ export class RMSProp extends Optimizer {
     super();
     const o = expectOptionalObject(options, 'RMSProp options');
     expectKnownKeys(o, Object.keys(RMSPROP_DEFAULTS), 'RMSProp options');
-    this.learningRate = o.learningRate === undefined ? RMSPROP_DEFAULTS.learningRate : expectNumber(o.learningRate, 'learningRate', { min: 0 });
+    this.learningRate =
+      o.learningRate === undefined
+        ? RMSPROP_DEFAULTS.learningRate
+        : expectNumber(o.learningRate, 'learningRate', { min: 0 });
     this.rho = o.rho === undefined ? RMSPROP_DEFAULTS.rho : expectNumber(o.rho, 'rho', { min: 0, max: 1 });
     this.epsilon = o.epsilon === undefined ? RMSPROP_DEFAULTS.epsilon : expectNumber(o.epsilon, 'epsilon', { min: 0 });
-    this.momentum = o.momentum === undefined ? RMSPROP_DEFAULTS.momentum : expectNumber(o.momentum, 'momentum', { min: 0 });
-    this.weightDecay = o.weightDecay === undefined ? RMSPROP_DEFAULTS.weightDecay : expectNumber(o.weightDecay, 'weightDecay', { min: 0 });
+    this.momentum =
+      o.momentum === undefined ? RMSPROP_DEFAULTS.momentum : expectNumber(o.momentum, 'momentum', { min: 0 });
+    this.weightDecay =
+      o.weightDecay === undefined
+        ? RMSPROP_DEFAULTS.weightDecay
+        : expectNumber(o.weightDecay, 'weightDecay', { min: 0 });
     Object.freeze(this);
   }
 
   toSpec(): OptimizerSpec {
-    return { ...baseSpec('rmsprop', this.learningRate), rho: this.rho, epsilon: this.epsilon, momentum: this.momentum, weightDecay: this.weightDecay };
+    return {
+      ...baseSpec('rmsprop', this.learningRate),
+      rho: this.rho,
+      epsilon: this.epsilon,
+      momentum: this.momentum,
+      weightDecay: this.weightDecay,
+    };
   }
 }

@@ -40,15 +40,25 @@ export class SGD extends Optimizer {
     super();
     const o = expectOptionalObject(options, 'SGD options');
     expectKnownKeys(o, Object.keys(SGD_DEFAULTS), 'SGD options');
-    this.learningRate = o.learningRate === undefined ? SGD_DEFAULTS.learningRate : expectNumber(o.learningRate, 'learningRate', { min: 0 });
+    this.learningRate =
+      o.learningRate === undefined
+        ? SGD_DEFAULTS.learningRate
+        : expectNumber(o.learningRate, 'learningRate', { min: 0 });
     this.momentum = o.momentum === undefined ? SGD_DEFAULTS.momentum : expectNumber(o.momentum, 'momentum', { min: 0 });
     this.nesterov = o.nesterov === undefined ? SGD_DEFAULTS.nesterov : expectBoolean(o.nesterov, 'nesterov');
-    this.weightDecay = o.weightDecay === undefined ? SGD_DEFAULTS.weightDecay : expectNumber(o.weightDecay, 'weightDecay', { min: 0 });
-    if (this.nesterov && this.momentum <= 0) throw invalid('momentum > 0 when nesterov is true', 'momentum', String(this.momentum), 'range');
+    this.weightDecay =
+      o.weightDecay === undefined ? SGD_DEFAULTS.weightDecay : expectNumber(o.weightDecay, 'weightDecay', { min: 0 });
+    if (this.nesterov && this.momentum <= 0)
+      throw invalid('momentum > 0 when nesterov is true', 'momentum', String(this.momentum), 'range');
     Object.freeze(this);
   }
 
   toSpec(): OptimizerSpec {
-    return { ...baseSpec('sgd', this.learningRate), momentum: this.momentum, nesterov: this.nesterov, weightDecay: this.weightDecay };
+    return {
+      ...baseSpec('sgd', this.learningRate),
+      momentum: this.momentum,
+      nesterov: this.nesterov,
+      weightDecay: this.weightDecay,
+    };
   }
 }

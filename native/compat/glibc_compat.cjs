@@ -10,13 +10,7 @@ const fs = require('fs');
 const path = require('path');
 
 /** Symbols emulated in glibc_compat.cc rather than bound to an old version. */
-const EMULATED = [
-  '_dl_find_object',
-  'getentropy',
-  'arc4random',
-  '__cxa_thread_atexit_impl',
-  '__libc_single_threaded',
-];
+const EMULATED = ['_dl_find_object', 'getentropy', 'arc4random', '__cxa_thread_atexit_impl', '__libc_single_threaded'];
 
 /** Every symbol glibc_compat.cc defines a __wrap_ for. */
 function wrappedSymbols() {
@@ -63,7 +57,8 @@ module.exports = { wrappedSymbols, ldflags, hostIsGlibc, EMULATED, WRAPPED_ARCHE
 
 if (require.main === module) {
   const what = process.argv[2];
-  if (what === 'ldflags') process.stdout.write(ldflags(hostIsGlibc(), process.argv[3] || process.arch).join(' ') + '\n');
+  if (what === 'ldflags')
+    process.stdout.write(ldflags(hostIsGlibc(), process.argv[3] || process.arch).join(' ') + '\n');
   else if (what === 'symbols') process.stdout.write(wrappedSymbols().join(' ') + '\n');
   else {
     process.stderr.write('usage: node native/compat/glibc_compat.cjs ldflags [arch] | symbols\n');

@@ -5,8 +5,9 @@
 // `vitest` imported by a test file resolves to that same copy (one runner instance).
 // esbuild runs as a child process, so test.sh points ESBUILD_BINARY_PATH at the x86-64
 // esbuild binary of the same version (the host runs it natively).
-import { fileURLToPath } from 'node:url';
+
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');

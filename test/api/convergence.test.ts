@@ -65,7 +65,11 @@ describe(`convergence (${BACKEND})`, () => {
       backend: BACKEND,
       seed: 7,
     });
-    net.compile({ loss: 'sparseCategoricalCrossentropy', optimizer: new Adam({ learningRate: 0.003 }), metrics: ['accuracy'] });
+    net.compile({
+      loss: 'sparseCategoricalCrossentropy',
+      optimizer: new Adam({ learningRate: 0.003 }),
+      metrics: ['accuracy'],
+    });
     await net.fit(xTrain, yTrain, { epochs: 25, batchSize: 32 });
 
     // Accuracy computed here from predict (argmax), and cross-checked with evaluate.

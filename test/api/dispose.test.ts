@@ -5,23 +5,34 @@
  * no-op, a running fit makes it "busy", and `Symbol.dispose` is the same call where the
  * runtime defines that symbol.
  */
-import { mkdtempSync, existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Dense, Network } from '../../lib/index';
-import { loadNativeBackend } from '../../lib/backend/native/index';
 import type { NativeBinding } from '../../lib/backend/native/binding';
+import { loadNativeBackend } from '../../lib/backend/native/index';
+import { Dense, Network } from '../../lib/index';
 import { BACKEND } from '../support/backend';
 
 function make(): Network {
-  const net = new Network({ inputs: 3, layers: [new Dense(4, { activation: 'relu' }), new Dense(2, { activation: 'softmax' })], backend: BACKEND, seed: 5 });
+  const net = new Network({
+    inputs: 3,
+    layers: [new Dense(4, { activation: 'relu' }), new Dense(2, { activation: 'softmax' })],
+    backend: BACKEND,
+    seed: 5,
+  });
   net.compile({ loss: 'categoricalCrossentropy', optimizer: 'adam', metrics: ['accuracy'] });
   return net;
 }
 
-const x = [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]];
-const y = [[1, 0], [0, 1]];
+const x = [
+  [0.1, 0.2, 0.3],
+  [0.4, 0.5, 0.6],
+];
+const y = [
+  [1, 0],
+  [0, 1],
+];
 
 function liveModels(): number {
   const path = loadNativeBackend().path!;
@@ -46,7 +57,14 @@ describe(`dispose (${BACKEND})`, () => {
         ['gradients', () => net.gradients(x, y)],
         ['trainOnBatch', () => net.trainOnBatch(x, y)],
         ['getWeights', () => net.getWeights()],
-        ['setWeights', () => net.setWeights([{ kernel: new Float32Array(12), bias: new Float32Array(4) }, { kernel: new Float32Array(8), bias: new Float32Array(2) }])],
+        [
+          'setWeights',
+          () =>
+            net.setWeights([
+              { kernel: new Float32Array(12), bias: new Float32Array(4) },
+              { kernel: new Float32Array(8), bias: new Float32Array(2) },
+            ]),
+        ],
         ['compile', () => net.compile({ loss: 'mse', optimizer: 'sgd' })],
         ['summary', () => net.summary()],
         ['toJSON', () => net.toJSON()],
@@ -66,7 +84,10 @@ describe(`dispose (${BACKEND})`, () => {
           `Expected a network that has not been disposed for ${method}() but received a disposed network (dispose() freed its memory; build or load a new one)`,
         );
       }
-      const fitErr = await net.fit(x, y).then(() => null, (e: unknown) => e);
+      const fitErr = await net.fit(x, y).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect((fitErr as { code?: string }).code).toBe('DENSELY_DISPOSED');
       expect((fitErr as Error).message).toContain('for fit()');
       expect(existsSync(file), 'save wrote nothing').toBe(false);

@@ -26,7 +26,10 @@ function snapshot<T>(v: T): T {
  * Runs `fn(...args)` and checks that every argument is unchanged afterwards, whether
  * the call returned, threw or rejected. Returns what `fn` returned (or threw).
  */
-async function untouched(args: unknown[], fn: (...a: unknown[]) => unknown): Promise<{ value?: unknown; error?: unknown }> {
+async function untouched(
+  args: unknown[],
+  fn: (...a: unknown[]) => unknown,
+): Promise<{ value?: unknown; error?: unknown }> {
   const copies = args.map(snapshot);
   let out: { value?: unknown; error?: unknown };
   try {
@@ -45,7 +48,10 @@ function throwsForm(fn: () => unknown, name: string, received?: RegExp | string)
 function small(opts: { outputs?: number; activation?: 'linear' | 'softmax' | 'sigmoid'; seed?: number } = {}): Network {
   return new Network({
     inputs: 3,
-    layers: [new Dense(4, { activation: 'tanh' }), new Dense(opts.outputs ?? 2, { activation: opts.activation ?? 'linear' })],
+    layers: [
+      new Dense(4, { activation: 'tanh' }),
+      new Dense(opts.outputs ?? 2, { activation: opts.activation ?? 'linear' }),
+    ],
     backend: BACKEND,
     seed: opts.seed ?? 1,
   });
@@ -60,15 +66,22 @@ describe(`construction errors (${BACKEND})`, () => {
     throwsForm(() => new Network({ inputs: 2.5, layers, backend: BACKEND }), 'inputs', '2.5');
     throwsForm(() => new Network({ inputs: '3' as unknown as number, layers, backend: BACKEND }), 'inputs', '"3"');
     throwsForm(() => new Network({ inputs: 3, layers: [], backend: BACKEND }), 'layers');
-    throwsForm(() => new Network({ inputs: 3, layers: [{ units: 3 }] as unknown as Dense[], backend: BACKEND }), 'layers[0]');
+    throwsForm(
+      () => new Network({ inputs: 3, layers: [{ units: 3 }] as unknown as Dense[], backend: BACKEND }),
+      'layers[0]',
+    );
     throwsForm(() => new Network({ inputs: 3, layers: [new Dropout(0.5)], backend: BACKEND }), 'layers');
     throwsForm(() => new Network({ inputs: 3, layers, backend: 'gpu' as 'js' }), 'backend', '"gpu"');
     throwsForm(() => new Network({ inputs: 3, layers, backend: BACKEND, seed: -1 }), 'seed', '-1');
     throwsForm(() => new Network({ inputs: 3, layers, backend: BACKEND, seed: 1.5 }), 'seed', '1.5');
-    expect(() => new Network({ inputs: 3, layers, backend: BACKEND, input: 3 } as never)).toThrow(/^Expected .+ for .+ but received .*input/);
+    expect(() => new Network({ inputs: 3, layers, backend: BACKEND, input: 3 } as never)).toThrow(
+      /^Expected .+ for .+ but received .*input/,
+    );
     // An unknown option's name is elided: the message stays short whatever the key.
     const long = 'k'.repeat(20_000);
-    expect(() => new Network({ inputs: 3, layers, backend: BACKEND, [long]: 3 } as never)).toThrow(new RegExp(`^Expected .+ but received unknown option '${'k'.repeat(40)}…'$`));
+    expect(() => new Network({ inputs: 3, layers, backend: BACKEND, [long]: 3 } as never)).toThrow(
+      new RegExp(`^Expected .+ but received unknown option '${'k'.repeat(40)}…'$`),
+    );
   });
 
   it('Dense and Dropout options, unknown activation names', () => {
@@ -93,7 +106,9 @@ describe(`construction errors (${BACKEND})`, () => {
       throwsForm(() => new Ctor({ learningRate: NaN }), 'learningRate', 'NaN');
       throwsForm(() => new Ctor({ learningRate: Infinity }), 'learningRate', 'Infinity');
       throwsForm(() => new Ctor({ learningRate: '0.1' as unknown as number }), 'learningRate', '"0.1"');
-      expect(() => new Ctor({ lr: 0.1 } as never), `${Ctor.name} with a misspelt option`).toThrow(/^Expected .+ but received .*lr/);
+      expect(() => new Ctor({ lr: 0.1 } as never), `${Ctor.name} with a misspelt option`).toThrow(
+        /^Expected .+ but received .*lr/,
+      );
     }
     throwsForm(() => new SGD({ momentum: -0.5 }), 'momentum', '-0.5');
     throwsForm(() => new SGD({ nesterov: true }), 'momentum', '0');
@@ -109,7 +124,11 @@ describe(`construction errors (${BACKEND})`, () => {
     const net = small();
     throwsForm(() => net.compile({ loss: 'hinge' as 'mse', optimizer: 'sgd' }), 'loss', '"hinge"');
     throwsForm(() => net.compile({ loss: 'mse', optimizer: 'lbfgs' as 'sgd' }), 'optimizer', '"lbfgs"');
-    throwsForm(() => net.compile({ loss: 'mse', optimizer: 'sgd', metrics: ['precision' as 'accuracy'] }), 'metrics[]', '"precision"');
+    throwsForm(
+      () => net.compile({ loss: 'mse', optimizer: 'sgd', metrics: ['precision' as 'accuracy'] }),
+      'metrics[]',
+      '"precision"',
+    );
     throwsForm(() => net.compile(undefined as never), 'compile options');
   });
 
@@ -123,7 +142,10 @@ describe(`construction errors (${BACKEND})`, () => {
     throwsForm(() => sgemm(false, false, 2, 2, 3, 1, a, 2, b, 2, 0, c, 2), 'lda', '2');
     throwsForm(() => sgemm(false, false, 2, 2, 3, 1, a, 3, b, 2, 0, new Float32Array(3), 2), 'c', 'length 3');
     throwsForm(() => sgemm(false, false, -1, 2, 3, 1, a, 3, b, 2, 0, c, 2), 'm', '-1');
-    throwsForm(() => sgemm(false, false, 2, 2, 3, 1, [1, 2, 3, 4, 5, 6] as unknown as Float32Array, 3, b, 2, 0, c, 2), 'a');
+    throwsForm(
+      () => sgemm(false, false, 2, 2, 3, 1, [1, 2, 3, 4, 5, 6] as unknown as Float32Array, 3, b, 2, 0, c, 2),
+      'a',
+    );
   });
 });
 
@@ -133,10 +155,24 @@ describe(`data errors, never mutating inputs, state unchanged (${BACKEND})`, () 
     const bad: Array<[unknown, string, string | RegExp]> = [
       [new Float32Array(7), 'x', 'Float32Array of length 7'],
       [new Float32Array(0), 'x', 'length 0'],
-      [[[1, 2, 3], [4, 5]], 'x', 'row 1 of length 2'],
+      [
+        [
+          [1, 2, 3],
+          [4, 5],
+        ],
+        'x',
+        'row 1 of length 2',
+      ],
       [[[1, 2, 3, 4]], 'x', 'row 0 of length 4'],
       [Float32Array.of(1, 2, NaN, 4, 5, 6), 'x', 'NaN at [0, 2]'],
-      [[[1, 2, 3], [4, Infinity, 6]], 'x', 'Infinity at [1, 1]'],
+      [
+        [
+          [1, 2, 3],
+          [4, Infinity, 6],
+        ],
+        'x',
+        'Infinity at [1, 1]',
+      ],
       [[[1, 2, -Infinity]], 'x', '-Infinity at [0, 2]'],
       ['abc', 'x', '"abc"'],
       [null, 'x', 'null'],
@@ -150,20 +186,71 @@ describe(`data errors, never mutating inputs, state unchanged (${BACKEND})`, () 
 
   it('targets: rows, shape [rows × cols], non-finite, binary range, CE distributions, sparse indices', async () => {
     const x = X(); // [4 × 3]
-    const cases: Array<{ loss: 'mse' | 'binaryCrossentropy' | 'categoricalCrossentropy' | 'sparseCategoricalCrossentropy'; act: 'linear' | 'sigmoid' | 'softmax'; y: unknown; received: string | RegExp }> = [
+    const cases: Array<{
+      loss: 'mse' | 'binaryCrossentropy' | 'categoricalCrossentropy' | 'sparseCategoricalCrossentropy';
+      act: 'linear' | 'sigmoid' | 'softmax';
+      y: unknown;
+      received: string | RegExp;
+    }> = [
       { loss: 'mse', act: 'linear', y: new Float32Array(6), received: '[3 × 2]' },
       { loss: 'mse', act: 'linear', y: new Float32Array(7), received: 'length 7' },
-      { loss: 'mse', act: 'linear', y: [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]], received: '[5 × 2]' },
+      {
+        loss: 'mse',
+        act: 'linear',
+        y: [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+          [7, 8],
+          [9, 10],
+        ],
+        received: '[5 × 2]',
+      },
       { loss: 'mse', act: 'linear', y: [[1, 2], [3, 4], [5, 6], [7]], received: 'row 3 of length 1' },
       { loss: 'mse', act: 'linear', y: Float32Array.of(0, 0, 0, 0, 0, NaN, 0, 0), received: 'NaN at [2, 1]' },
-      { loss: 'binaryCrossentropy', act: 'sigmoid', y: Float32Array.of(0, 1, 1, 0, 1.5, 0, 0, 1), received: '1.5 at [2, 0]' },
-      { loss: 'binaryCrossentropy', act: 'sigmoid', y: Float32Array.of(0, 1, 1, 0, -0.5, 0, 0, 1), received: '-0.5 at [2, 0]' },
-      { loss: 'categoricalCrossentropy', act: 'softmax', y: [[1, 0], [0.5, 0.4], [0, 1], [1, 0]], received: 'row 1 summing to' },
-      { loss: 'categoricalCrossentropy', act: 'softmax', y: [[1, 0], [0, 1], [1.5, -0.5], [1, 0]], received: '-0.5 at [2, 1]' },
+      {
+        loss: 'binaryCrossentropy',
+        act: 'sigmoid',
+        y: Float32Array.of(0, 1, 1, 0, 1.5, 0, 0, 1),
+        received: '1.5 at [2, 0]',
+      },
+      {
+        loss: 'binaryCrossentropy',
+        act: 'sigmoid',
+        y: Float32Array.of(0, 1, 1, 0, -0.5, 0, 0, 1),
+        received: '-0.5 at [2, 0]',
+      },
+      {
+        loss: 'categoricalCrossentropy',
+        act: 'softmax',
+        y: [
+          [1, 0],
+          [0.5, 0.4],
+          [0, 1],
+          [1, 0],
+        ],
+        received: 'row 1 summing to',
+      },
+      {
+        loss: 'categoricalCrossentropy',
+        act: 'softmax',
+        y: [
+          [1, 0],
+          [0, 1],
+          [1.5, -0.5],
+          [1, 0],
+        ],
+        received: '-0.5 at [2, 1]',
+      },
       { loss: 'sparseCategoricalCrossentropy', act: 'softmax', y: [0, 1, 2, 1], received: '2 at row 2' },
       { loss: 'sparseCategoricalCrossentropy', act: 'softmax', y: Int32Array.of(0, -1, 1, 1), received: '-1 at row 1' },
       { loss: 'sparseCategoricalCrossentropy', act: 'softmax', y: [0, 1, 0.5, 1], received: '0.5 at row 2' },
-      { loss: 'sparseCategoricalCrossentropy', act: 'softmax', y: Float32Array.of(0, 1, NaN, 1), received: 'NaN at row 2' },
+      {
+        loss: 'sparseCategoricalCrossentropy',
+        act: 'softmax',
+        y: Float32Array.of(0, 1, NaN, 1),
+        received: 'NaN at row 2',
+      },
       { loss: 'sparseCategoricalCrossentropy', act: 'softmax', y: [0, 1, 1], received: '3' },
     ];
     for (const c of cases) {
@@ -193,7 +280,16 @@ describe(`data errors, never mutating inputs, state unchanged (${BACKEND})`, () 
     const bad: Array<[unknown, unknown, string]> = [
       [Float32Array.of(1, 2, 3, 4, 5, NaN, 7, 8, 9, 10, 11, 12), y, 'NaN at [1, 2]'],
       [Float32Array.of(Infinity, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, NaN), y, 'Infinity at [0, 0]'],
-      [[[1, 2, 3], [4, 5, 6], [7, 8, -Infinity], [1, 1, 1]], y, '-Infinity at [2, 2]'],
+      [
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+          [7, 8, -Infinity],
+          [1, 1, 1],
+        ],
+        y,
+        '-Infinity at [2, 2]',
+      ],
       [big, new Float32Array(2 * 5000), '-Infinity at [4321, 2]'],
     ];
     const before = net.getWeights();
@@ -238,7 +334,11 @@ describe(`data errors, never mutating inputs, state unchanged (${BACKEND})`, () 
       [[good[0], { kernel: new Float32Array(6), bias: good[1]!.bias }], 'weights[1].kernel', '[3 × 2]'],
       [[good[0], { kernel: good[1]!.kernel, bias: new Float32Array(3) }], 'weights[1].bias', /.*/],
       [[good[0], { kernel: good[1]!.kernel, bias: null }], 'weights[1].bias', 'null'],
-      [[good[0], { kernel: Float32Array.from(good[1]!.kernel, (v, i) => (i === 5 ? NaN : v)), bias: good[1]!.bias }], 'weights[1].kernel', 'NaN at'],
+      [
+        [good[0], { kernel: Float32Array.from(good[1]!.kernel, (v, i) => (i === 5 ? NaN : v)), bias: good[1]!.bias }],
+        'weights[1].kernel',
+        'NaN at',
+      ],
       [[good[0], { kernel: good[1]!.kernel, bias: Float32Array.of(0, Infinity) }], 'weights[1].bias', 'Infinity'],
     ];
     for (const [w, name, received] of bad) {
@@ -251,7 +351,10 @@ describe(`data errors, never mutating inputs, state unchanged (${BACKEND})`, () 
       expect(fresh.getWeights()).toEqual(before);
     }
     const noBias = new Network({ inputs: 2, layers: [new Dense(2, { useBias: false })], backend: BACKEND, seed: 1 });
-    throwsForm(() => noBias.setWeights([{ kernel: new Float32Array(4), bias: new Float32Array(2) }]), 'weights[0].bias');
+    throwsForm(
+      () => noBias.setWeights([{ kernel: new Float32Array(4), bias: new Float32Array(2) }]),
+      'weights[0].bias',
+    );
   });
 
   it('fit options', async () => {
@@ -282,14 +385,19 @@ describe(`data errors, never mutating inputs, state unchanged (${BACKEND})`, () 
       net.fit(a as Float32Array, b as Float32Array, { validationSplit: 0.25, validationData: [x, y] }),
     );
     expect((both.error as Error).message).toMatch(/^Expected .+ but received /);
-    const typo = await untouched([x, y], (a, b) => net.fit(a as Float32Array, b as Float32Array, { epoch: 3 } as never));
+    const typo = await untouched([x, y], (a, b) =>
+      net.fit(a as Float32Array, b as Float32Array, { epoch: 3 } as never),
+    );
     expect((typo.error as Error).message).toMatch(/^Expected .+ but received .*epoch/);
     expect(net.getWeights(), 'no step was taken by a rejected fit').toEqual(before);
   });
 
   it('a rejected compile keeps the previous loss and optimizer (state included)', () => {
     const data = new TestRng(4);
-    const batches = Array.from({ length: 3 }, () => ({ x: data.float32Array(12, -1, 1), y: data.float32Array(8, -1, 1) }));
+    const batches = Array.from({ length: 3 }, () => ({
+      x: data.float32Array(12, -1, 1),
+      y: data.float32Array(8, -1, 1),
+    }));
     const a = small();
     const b = small();
     for (const n of [a, b]) n.compile({ loss: 'mse', optimizer: new Adam({ learningRate: 0.05 }) });
@@ -305,13 +413,18 @@ describe(`data errors, never mutating inputs, state unchanged (${BACKEND})`, () 
 
   it('a rejected trainOnBatch leaves weights and optimizer state as they were', () => {
     const rng = new TestRng(5);
-    const batches = Array.from({ length: 2 }, () => ({ x: rng.float32Array(12, -1, 1), y: rng.float32Array(8, -1, 1) }));
+    const batches = Array.from({ length: 2 }, () => ({
+      x: rng.float32Array(12, -1, 1),
+      y: rng.float32Array(8, -1, 1),
+    }));
     const a = small();
     const b = small();
     for (const n of [a, b]) n.compile({ loss: 'mse', optimizer: new SGD({ learningRate: 0.1, momentum: 0.9 }) });
     a.trainOnBatch(batches[0]!.x, batches[0]!.y);
     b.trainOnBatch(batches[0]!.x, batches[0]!.y);
-    expect(() => a.trainOnBatch(batches[1]!.x, Float32Array.of(0, 0, 0, 0, 0, 0, 0, NaN))).toThrow(form('y', 'NaN at [3, 1]'));
+    expect(() => a.trainOnBatch(batches[1]!.x, Float32Array.of(0, 0, 0, 0, 0, 0, 0, NaN))).toThrow(
+      form('y', 'NaN at [3, 1]'),
+    );
     a.trainOnBatch(batches[1]!.x, batches[1]!.y);
     b.trainOnBatch(batches[1]!.x, batches[1]!.y);
     a.getWeights().forEach((w, i) => expectBitExact(w.kernel, b.getWeights()[i]!.kernel, `layer ${i} kernel`));
@@ -321,15 +434,34 @@ describe(`data errors, never mutating inputs, state unchanged (${BACKEND})`, () 
     const net = small({ activation: 'softmax' });
     net.compile({ loss: 'categoricalCrossentropy', optimizer: 'adam', metrics: ['accuracy'] });
     const x = X();
-    const xs = [[0.1, 0.2, 0.3], [0.4, -0.5, 0.6], [0.7, 0.8, -0.9], [1, 1, 1]];
+    const xs = [
+      [0.1, 0.2, 0.3],
+      [0.4, -0.5, 0.6],
+      [0.7, 0.8, -0.9],
+      [1, 1, 1],
+    ];
     const y = Float32Array.of(1, 0, 0, 1, 0.5, 0.5, 1, 0);
-    const ys = [[1, 0], [0, 1], [0.5, 0.5], [1, 0]];
-    for (const [a, b] of [[x, y], [xs, ys]] as const) {
+    const ys = [
+      [1, 0],
+      [0, 1],
+      [0.5, 0.5],
+      [1, 0],
+    ];
+    for (const [a, b] of [
+      [x, y],
+      [xs, ys],
+    ] as const) {
       await untouched([a], (v) => net.predict(v as Float32Array));
       await untouched([a, b], (u, v) => net.evaluate(u as Float32Array, v as Float32Array));
       await untouched([a, b], (u, v) => net.gradients(u as Float32Array, v as Float32Array));
       await untouched([a, b], (u, v) => net.trainOnBatch(u as Float32Array, v as Float32Array));
-      const r = await untouched([a, b], (u, v) => net.fit(u as Float32Array, v as Float32Array, { epochs: 2, batchSize: 3, validationData: [u as Float32Array, v as Float32Array] }));
+      const r = await untouched([a, b], (u, v) =>
+        net.fit(u as Float32Array, v as Float32Array, {
+          epochs: 2,
+          batchSize: 3,
+          validationData: [u as Float32Array, v as Float32Array],
+        }),
+      );
       expect(r.error).toBeUndefined();
     }
     const w = net.getWeights();
@@ -391,8 +523,12 @@ describe(`non-finite loss during fit (${BACKEND})`, () => {
     expect(err).toBeInstanceOf(Error);
     // The error names the batch whose loss turned non-finite, or (an implementation that
     // also checks the weights after each step) the earlier step that overflowed them.
-    const names = ([e, b]: [number, number]): boolean => new RegExp(`epoch ${e}\\b[^]*batch ${b}\\b`).test(err!.message);
-    expect(names(fail!) || (overflow !== null && names(overflow)), `"${err!.message}" names epoch/batch ${fail} or ${overflow}`).toBe(true);
+    const names = ([e, b]: [number, number]): boolean =>
+      new RegExp(`epoch ${e}\\b[^]*batch ${b}\\b`).test(err!.message);
+    expect(
+      names(fail!) || (overflow !== null && names(overflow)),
+      `"${err!.message}" names epoch/batch ${fail} or ${overflow}`,
+    ).toBe(true);
     const w = net.getWeights();
     expect(
       w.every((l) => l.kernel.every(Number.isFinite) && (!l.bias || l.bias.every(Number.isFinite))),
@@ -428,13 +564,18 @@ describe(`non-finite loss during fit, mid-epoch (${BACKEND})`, () => {
     };
     const twin = make();
     for (let b = 0; b < 3; b++) twin.trainOnBatch(x.subarray(b * 24, (b + 1) * 24), y.subarray(b * 16, (b + 1) * 16));
-    expect(Number.isFinite(twin.evaluate(x.subarray(72, 96), y.subarray(48, 64)).loss), 'batch 3 must overflow').toBe(false);
+    expect(Number.isFinite(twin.evaluate(x.subarray(72, 96), y.subarray(48, 64)).loss), 'batch 3 must overflow').toBe(
+      false,
+    );
 
     const net = make();
     const reported: number[] = [];
     const err = await net
       .fit(x, y, { epochs: 2, batchSize: 8, shuffle: false, onBatchEnd: (b) => reported.push(b) })
-      .then(() => null, (e: unknown) => e as Error);
+      .then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
     expect(err).toBeInstanceOf(Error);
     expect(err!.message).toMatch(/epoch 0\b/);
     expect(err!.message).toMatch(/batch 3\b/);
@@ -456,7 +597,12 @@ describe(`busy while fit runs (${BACKEND})`, () => {
     const running = net.fit(x, y, { epochs: 3, batchSize: 8 });
     await expect(net.fit(x, y)).rejects.toThrow(/busy/i);
     expect(() => net.trainOnBatch(x, y)).toThrow(/busy/i);
-    expect(() => net.setWeights([{ kernel: new Float32Array(12), bias: new Float32Array(4) }, { kernel: new Float32Array(8), bias: new Float32Array(2) }])).toThrow(/busy/i);
+    expect(() =>
+      net.setWeights([
+        { kernel: new Float32Array(12), bias: new Float32Array(4) },
+        { kernel: new Float32Array(8), bias: new Float32Array(2) },
+      ]),
+    ).toThrow(/busy/i);
     const history = await running;
     expect(history.loss).toHaveLength(3);
     expect(() => net.trainOnBatch(x, y)).not.toThrow();

@@ -37,7 +37,12 @@ describe(`evaluate (${BACKEND})`, () => {
     ];
     const r = net.evaluate(x, y);
     expect(r.accuracy).toBe(0.5);
-    expectClose([r.loss], [lossValue('categoricalCrossentropy', new Array(12).fill(1 / 3), y.flat(), 4, 3)], TOL.fewRoundings, 'loss');
+    expectClose(
+      [r.loss],
+      [lossValue('categoricalCrossentropy', new Array(12).fill(1 / 3), y.flat(), 4, 3)],
+      TOL.fewRoundings,
+      'loss',
+    );
   });
 
   it('accuracy with sparse targets', () => {
@@ -59,11 +64,25 @@ describe(`evaluate (${BACKEND})`, () => {
   it('no accuracy key without the metric', () => {
     const net = zeroNet(3, 'softmax');
     net.compile({ loss: 'mse', optimizer: 'sgd' });
-    expect(Object.keys(net.evaluate(x, [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0]]))).toEqual(['loss']);
+    expect(
+      Object.keys(
+        net.evaluate(x, [
+          [1, 0, 0],
+          [0, 1, 0],
+          [0, 0, 1],
+          [1, 0, 0],
+        ]),
+      ),
+    ).toEqual(['loss']);
   });
 
   it('Float32Array and number[][] inputs give identical results', () => {
-    const net = new Network({ inputs: 2, layers: [new Dense(3, { activation: 'tanh' }), new Dense(2)], backend: BACKEND, seed: 3 });
+    const net = new Network({
+      inputs: 2,
+      layers: [new Dense(3, { activation: 'tanh' }), new Dense(2)],
+      backend: BACKEND,
+      seed: 3,
+    });
     net.compile({ loss: 'mse', optimizer: 'sgd' });
     const flat = x.flat();
     const a = net.predict(Float32Array.from(flat));

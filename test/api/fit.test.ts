@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { Adam, Dense, Network, SGD } from '../../lib/index';
 import { BACKEND } from '../support/backend';
 import { expectBitExact, expectClose } from '../support/close';
-import { TOL } from '../support/tolerances';
 import { TestRng } from '../support/rng';
+import { TOL } from '../support/tolerances';
 
 const INPUTS = 4;
 const OUTPUTS = 3;
@@ -35,7 +35,11 @@ function make(seed = 11): Network {
     backend: BACKEND,
     seed,
   });
-  net.compile({ loss: 'sparseCategoricalCrossentropy', optimizer: new Adam({ learningRate: 0.01 }), metrics: ['accuracy'] });
+  net.compile({
+    loss: 'sparseCategoricalCrossentropy',
+    optimizer: new Adam({ learningRate: 0.01 }),
+    metrics: ['accuracy'],
+  });
   return net;
 }
 
@@ -254,12 +258,19 @@ describe(`fit (${BACKEND})`, () => {
     const net = build();
     const controller = new AbortController();
     let reported = 0;
-    const running = net.fit(x, y, { epochs: 3, batchSize: 64, shuffle: false, signal: controller.signal, onBatchEnd: () => reported++ });
+    const running = net.fit(x, y, {
+      epochs: 3,
+      batchSize: 64,
+      shuffle: false,
+      signal: controller.signal,
+      onBatchEnd: () => reported++,
+    });
     controller.abort();
     await running.catch(() => undefined);
     expect(reported, 'stopped inside epoch 0 (100 batches), not at an epoch boundary').toBeLessThan(100);
     const twin = build();
-    for (let b = 0; b < reported; b++) twin.trainOnBatch(x.subarray(b * 64 * 64, (b + 1) * 64 * 64), y.subarray(b * 64, (b + 1) * 64));
+    for (let b = 0; b < reported; b++)
+      twin.trainOnBatch(x.subarray(b * 64 * 64, (b + 1) * 64 * 64), y.subarray(b * 64, (b + 1) * 64));
     expectSameWeights(net, twin, `aborted after ${reported} batches`);
   });
 
@@ -298,7 +309,11 @@ describe(`fit (${BACKEND})`, () => {
     const y = Int32Array.from({ length: rows }, () => rng.int(10));
     const net = new Network({
       inputs: 128,
-      layers: [new Dense(128, { activation: 'relu' }), new Dense(128, { activation: 'relu' }), new Dense(10, { activation: 'softmax' })],
+      layers: [
+        new Dense(128, { activation: 'relu' }),
+        new Dense(128, { activation: 'relu' }),
+        new Dense(10, { activation: 'softmax' }),
+      ],
       backend: BACKEND,
       seed: 1,
     });

@@ -99,17 +99,24 @@ describe(`fit's prologue (${BACKEND})`, () => {
     await collect();
     const base = process.memoryUsage().arrayBuffers;
     let during = 0;
-    await net.fit(x, y, { epochs: 1, batchSize: 4096, onEpochEnd: () => void (during = process.memoryUsage().arrayBuffers) });
+    await net.fit(x, y, {
+      epochs: 1,
+      batchSize: 4096,
+      onEpochEnd: () => void (during = process.memoryUsage().arrayBuffers),
+    });
     expect(during - base, 'the copy exists while the fit runs').toBeGreaterThan(0.9 * bytes);
     await collect();
     const after = process.memoryUsage().arrayBuffers;
-    expect(after - base, `array-buffer bytes after the fit settled: base ${base}, during ${during}, after ${after}`).toBeLessThan(bytes / 8);
+    expect(
+      after - base,
+      `array-buffer bytes after the fit settled: base ${base}, during ${during}, after ${after}`,
+    ).toBeLessThan(bytes / 8);
     // The network still trains (a second fit makes a fresh copy).
     await net.fit(x.subarray(0, 64 * inputs), y.subarray(0, 64), { epochs: 1 });
     expect(net.busy).toBe(false);
   });
 
-  it('re-reads the caller\'s arrays between slices: a number[][] cut short meanwhile rejects the fit, nothing changed', async () => {
+  it("re-reads the caller's arrays between slices: a number[][] cut short meanwhile rejects the fit, nothing changed", async () => {
     const inputs = 8;
     const rows = 400_000;
     const x = Array.from({ length: rows }, (_, r) => Array.from({ length: inputs }, (_, c) => ((r + c) % 13) / 13));

@@ -6,10 +6,10 @@
  * decay applies to them too).
  */
 import { describe, expect, it } from 'vitest';
-import { Adam, AdamW, Dense, Network, RMSProp, SGD } from '../../lib/index';
 import type { Optimizer } from '../../lib/index';
-import { flatten, gradients, unflatten, type RefDense } from '../reference/network';
-import { RefAdam, RefAdamW, RefRMSProp, RefSGD, type RefOptimizer } from '../reference/optimizers';
+import { Adam, AdamW, Dense, Network, RMSProp, SGD } from '../../lib/index';
+import { flatten, gradients, type RefDense, unflatten } from '../reference/network';
+import { RefAdam, RefAdamW, type RefOptimizer, RefRMSProp, RefSGD } from '../reference/optimizers';
 import { BACKEND } from '../support/backend';
 import { expectClose } from '../support/close';
 import { TestRng } from '../support/rng';
@@ -58,12 +58,18 @@ function refStep(opt: RefOptimizer, theta: Float64Array, b: Batch): number {
   // Guard against a test that cannot discriminate: Adam/RMSProp's first step is
   // ~lr·sign(g), so a gradient within float32 noise (~1e-7) of 0 would make it flaky.
   const g = flatten(r.grads);
-  expect(Math.min(...Array.from(g, Math.abs)), 'reference gradient too close to 0 for a sharp test').toBeGreaterThan(1e-5);
+  expect(Math.min(...Array.from(g, Math.abs)), 'reference gradient too close to 0 for a sharp test').toBeGreaterThan(
+    1e-5,
+  );
   opt.step(theta, g);
   return r.loss;
 }
 
-const cases: Array<{ name: string; lib: () => Optimizer | 'sgd' | 'adam' | 'adamw' | 'rmsprop'; ref: () => RefOptimizer }> = [
+const cases: Array<{
+  name: string;
+  lib: () => Optimizer | 'sgd' | 'adam' | 'adamw' | 'rmsprop';
+  ref: () => RefOptimizer;
+}> = [
   { name: 'SGD plain', lib: () => new SGD({ learningRate: 0.1 }), ref: () => new RefSGD(0.1) },
   { name: 'SGD momentum', lib: () => new SGD({ learningRate: 0.1, momentum: 0.9 }), ref: () => new RefSGD(0.1, 0.9) },
   {
@@ -71,7 +77,11 @@ const cases: Array<{ name: string; lib: () => Optimizer | 'sgd' | 'adam' | 'adam
     lib: () => new SGD({ learningRate: 0.1, momentum: 0.9, nesterov: true }),
     ref: () => new RefSGD(0.1, 0.9, true),
   },
-  { name: 'SGD weight decay', lib: () => new SGD({ learningRate: 0.1, weightDecay: 0.3 }), ref: () => new RefSGD(0.1, 0, false, 0.3) },
+  {
+    name: 'SGD weight decay',
+    lib: () => new SGD({ learningRate: 0.1, weightDecay: 0.3 }),
+    ref: () => new RefSGD(0.1, 0, false, 0.3),
+  },
   {
     name: 'SGD momentum + Nesterov + weight decay',
     lib: () => new SGD({ learningRate: 0.05, momentum: 0.8, nesterov: true, weightDecay: 0.2 }),
@@ -83,7 +93,11 @@ const cases: Array<{ name: string; lib: () => Optimizer | 'sgd' | 'adam' | 'adam
     lib: () => new Adam({ learningRate: 0.02, beta1: 0.8, beta2: 0.95, epsilon: 1e-3, weightDecay: 0.5 }),
     ref: () => new RefAdam(0.02, 0.8, 0.95, 1e-3, 0.5),
   },
-  { name: 'AdamW decoupled decay', lib: () => new AdamW({ learningRate: 0.05, weightDecay: 0.5 }), ref: () => new RefAdamW(0.05, 0.9, 0.999, 1e-8, 0.5) },
+  {
+    name: 'AdamW decoupled decay',
+    lib: () => new AdamW({ learningRate: 0.05, weightDecay: 0.5 }),
+    ref: () => new RefAdamW(0.05, 0.9, 0.999, 1e-8, 0.5),
+  },
   { name: 'AdamW default decay 0.01', lib: () => new AdamW({ learningRate: 0.05 }), ref: () => new RefAdamW(0.05) },
   { name: 'RMSProp', lib: () => new RMSProp({ learningRate: 0.01 }), ref: () => new RefRMSProp(0.01) },
   {
@@ -120,7 +134,13 @@ describe(`optimizer trajectories vs the reference rules (${BACKEND})`, () => {
   it('the optimizers expose API.md defaults', () => {
     expect(new SGD()).toMatchObject({ learningRate: 0.01, momentum: 0, nesterov: false, weightDecay: 0 });
     expect(new Adam()).toMatchObject({ learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
-    expect(new AdamW()).toMatchObject({ learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 });
+    expect(new AdamW()).toMatchObject({
+      learningRate: 0.001,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      weightDecay: 0.01,
+    });
     expect(new RMSProp()).toMatchObject({ learningRate: 0.01, rho: 0.99, epsilon: 1e-8, momentum: 0 });
   });
 });
@@ -129,7 +149,11 @@ describe(`optimizer state (${BACKEND})`, () => {
   const stateful: Array<{ name: string; lib: () => Optimizer; ref: () => RefOptimizer }> = [
     { name: 'SGD momentum', lib: () => new SGD({ learningRate: 0.1, momentum: 0.9 }), ref: () => new RefSGD(0.1, 0.9) },
     { name: 'Adam', lib: () => new Adam({ learningRate: 0.05 }), ref: () => new RefAdam(0.05) },
-    { name: 'RMSProp momentum', lib: () => new RMSProp({ learningRate: 0.01, momentum: 0.9 }), ref: () => new RefRMSProp(0.01, 0.99, 1e-8, 0.9) },
+    {
+      name: 'RMSProp momentum',
+      lib: () => new RMSProp({ learningRate: 0.01, momentum: 0.9 }),
+      ref: () => new RefRMSProp(0.01, 0.99, 1e-8, 0.9),
+    },
   ];
 
   for (const c of stateful) {

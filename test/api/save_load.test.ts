@@ -125,12 +125,13 @@ describe(`save / load (${BACKEND})`, () => {
     expect(loaded.backend).toBe(BACKEND);
     expect(loaded.inputs).toBe(5);
     expect(loaded.outputs).toBe(3);
-    expect(loaded.layers.map((l) => (l instanceof Dense ? `dense:${l.units}:${l.activation}:${l.useBias}:${l.alpha}` : `dropout:${(l as Dropout).rate}`))).toEqual([
-      'dense:7:gelu:true:0.01',
-      'dropout:0.25',
-      'dense:4:leakyRelu:false:0.2',
-      'dense:3:softmax:true:0.01',
-    ]);
+    expect(
+      loaded.layers.map((l) =>
+        l instanceof Dense
+          ? `dense:${l.units}:${l.activation}:${l.useBias}:${l.alpha}`
+          : `dropout:${(l as Dropout).rate}`,
+      ),
+    ).toEqual(['dense:7:gelu:true:0.01', 'dropout:0.25', 'dense:4:leakyRelu:false:0.2', 'dense:3:softmax:true:0.01']);
     const a = net.getWeights();
     const b = loaded.getWeights();
     expect(b).toHaveLength(a.length);
@@ -186,13 +187,17 @@ describe(`save / load (${BACKEND})`, () => {
       n.compile({ loss: 'categoricalCrossentropy', optimizer: 'adam' });
       await n.fit(x, y, { epochs: 3, batchSize: 5, shuffle: true });
     }
-    net.getWeights().forEach((w, i) => expectBitExact(loaded.getWeights()[i]!.kernel, w.kernel, `layer ${i} kernel after fit`));
+    net
+      .getWeights()
+      .forEach((w, i) => expectBitExact(loaded.getWeights()[i]!.kernel, w.kernel, `layer ${i} kernel after fit`));
   });
 
   it('loading a file that is not safetensors rejects with a message naming the path', async () => {
     const path = join(dir, 'junk.safetensors');
     writeFileSync(path, Buffer.from('not a model'));
-    await expect(Network.load(path, { backend: BACKEND })).rejects.toThrow(/^Expected .* for .*junk\.safetensors but received /);
+    await expect(Network.load(path, { backend: BACKEND })).rejects.toThrow(
+      /^Expected .* for .*junk\.safetensors but received /,
+    );
   });
 });
 
@@ -230,32 +235,193 @@ describe(`model files are untrusted input (${BACKEND})`, () => {
   };
   const cases: Array<[string, Change | Buffer, RegExp]> = [
     ['shorter than a header length', Buffer.alloc(5), /a safetensors file .* but received 5 bytes$/],
-    ['a header length past the end', (h, d) => { const f = file(h, d); f.writeBigUInt64LE(2n ** 63n, 0); return f; }, /header length in \[2, \d+\].* but received 9223372036854775808$/],
+    [
+      'a header length past the end',
+      (h, d) => {
+        const f = file(h, d);
+        f.writeBigUInt64LE(2n ** 63n, 0);
+        return f;
+      },
+      /header length in \[2, \d+\].* but received 9223372036854775808$/,
+    ],
     ['a header that is not JSON', (h, d) => file(h, d, '{"x": nope}'), /UTF-8 JSON/],
-    ['a header that is not UTF-8', (h, d) => file(h, d, '{"\udc00": 1}'.replace('\udc00', '\u00ff')).fill(0xff, 10, 11), /UTF-8 JSON/],
-    ['a dtype other than F32', (h) => { h['layers.0.kernel'].dtype = 'F16'; }, /dtype "F32" for tensor "layers\.0\.kernel" .* received "F16"$/],
-    ['a shape of the wrong type', (h) => { h['layers.0.bias'].shape = ['7']; }, /a shape of at most 8 non-negative integers/],
-    ['offsets past the data', (h, d) => { h['layers.3.bias'].data_offsets = [d.length - 12, d.length + 4]; }, /data_offsets within the \d+ data bytes/],
-    ['offsets that disagree with the shape', (h) => { h['layers.0.bias'].data_offsets[1] += 4; }, /spanning 4 bytes per element/],
-    ['overlapping tensors', (h) => { h['layers.0.bias'].data_offsets = h['layers.0.kernel'].data_offsets.map((o: number) => o); h['layers.0.bias'].shape = h['layers.0.kernel'].shape; }, /tile the data section/],
-    ['bytes after the last tensor', (h, d) => file(h, Buffer.concat([d, Buffer.alloc(4)])), /covering all \d+ data bytes .* ending at byte \d+$/],
-    ['a tensor the architecture does not have', (h, d) => { h['layers.9.kernel'] = { dtype: 'F32', shape: [0], data_offsets: [d.length, d.length] }; }, /only the tensors of the architecture .* received tensor "layers\.9\.kernel"$/],
-    ['a missing bias', (h, d) => { const [b, e] = h['layers.3.bias'].data_offsets; delete h['layers.3.bias']; return file(h, Buffer.concat([d.subarray(0, b), d.subarray(e)])); }, /./],
-    ['a kernel of another shape', (h) => { h['layers.0.kernel'].shape = [7, 5]; }, /tensor layers\.0\.kernel of shape \[5, 7\] .* received shape \[7, 5\]$/],
-    ['a non-finite weight', (h, d) => { d.writeFloatLE(NaN, 8); }, /finite values in tensor layers\.0\.kernel .* received NaN at element 2$/],
-    ['another format', (h) => { h.__metadata__.format = 'pt'; }, /format "densely"/],
-    ['version 999', (h) => { h.__metadata__['densely.version'] = '999'; }, /densely\.version "1" .* received "999"$/],
-    ['a seed that is no uint32', (h) => { h.__metadata__['densely.seed'] = '4294967296'; }, /densely\.seed as a uint32/],
-    ['non-string metadata', (h) => { h.__metadata__.epochs = 5; }, /a string for __metadata__ entry "epochs" .* received 5$/],
-    ['an architecture of null', (h) => { h.__metadata__['densely.architecture'] = 'null'; }, /architecture as an object .* received null$/],
-    ['an unknown layer type', (h) => arch(h, (a) => { a.layers[1].type = 'conv'; }), /'dense' or 'dropout' for .*architecture\.layers\[1\]\.type but received "conv"$/],
-    ['fractional units', (h) => arch(h, (a) => { a.layers[0].units = 7.5; }), /integer in \[1, 16777216\] for .*architecture\.layers\[0\]\.units but received 7\.5$/],
-    ['units as a string', (h) => arch(h, (a) => { a.layers[0].units = '7'; }), /layers\[0\]\.units but received "7"$/],
-    ['an unknown activation', (h) => arch(h, (a) => { a.layers[0].activation = 'swish'; }), /layers\[0\]\.activation but received "swish"$/],
-    ['alpha beyond float32', (h) => arch(h, (a) => { a.layers[2].alpha = 1e39; }), /finite float32 .*layers\[2\]\.alpha but received 1e\+39$/],
-    ['a dropout rate of 1', (h) => arch(h, (a) => { a.layers[1].rate = 1; }), /layers\[1\]\.rate but received 1$/],
-    ['inputs 20000 × units 20000 over tiny tensors', (h) => arch(h, (a) => { a.inputs = 20000; a.layers = [{ type: 'dense', units: 20000 }]; }), /tensor layers\.0\.kernel of shape \[20000, 20000\]/],
-    ['inputs 65536 × units 65536 (over the parameter limit)', (h) => arch(h, (a) => { a.inputs = 65536; a.layers = [{ type: 'dense', units: 65536 }]; }), /at most 4294967295 \(2\^32 − 1\) parameters/],
+    [
+      'a header that is not UTF-8',
+      (h, d) => file(h, d, '{"\udc00": 1}'.replace('\udc00', '\u00ff')).fill(0xff, 10, 11),
+      /UTF-8 JSON/,
+    ],
+    [
+      'a dtype other than F32',
+      (h) => {
+        h['layers.0.kernel'].dtype = 'F16';
+      },
+      /dtype "F32" for tensor "layers\.0\.kernel" .* received "F16"$/,
+    ],
+    [
+      'a shape of the wrong type',
+      (h) => {
+        h['layers.0.bias'].shape = ['7'];
+      },
+      /a shape of at most 8 non-negative integers/,
+    ],
+    [
+      'offsets past the data',
+      (h, d) => {
+        h['layers.3.bias'].data_offsets = [d.length - 12, d.length + 4];
+      },
+      /data_offsets within the \d+ data bytes/,
+    ],
+    [
+      'offsets that disagree with the shape',
+      (h) => {
+        h['layers.0.bias'].data_offsets[1] += 4;
+      },
+      /spanning 4 bytes per element/,
+    ],
+    [
+      'overlapping tensors',
+      (h) => {
+        h['layers.0.bias'].data_offsets = h['layers.0.kernel'].data_offsets.map((o: number) => o);
+        h['layers.0.bias'].shape = h['layers.0.kernel'].shape;
+      },
+      /tile the data section/,
+    ],
+    [
+      'bytes after the last tensor',
+      (h, d) => file(h, Buffer.concat([d, Buffer.alloc(4)])),
+      /covering all \d+ data bytes .* ending at byte \d+$/,
+    ],
+    [
+      'a tensor the architecture does not have',
+      (h, d) => {
+        h['layers.9.kernel'] = { dtype: 'F32', shape: [0], data_offsets: [d.length, d.length] };
+      },
+      /only the tensors of the architecture .* received tensor "layers\.9\.kernel"$/,
+    ],
+    [
+      'a missing bias',
+      (h, d) => {
+        const [b, e] = h['layers.3.bias'].data_offsets;
+        delete h['layers.3.bias'];
+        return file(h, Buffer.concat([d.subarray(0, b), d.subarray(e)]));
+      },
+      /./,
+    ],
+    [
+      'a kernel of another shape',
+      (h) => {
+        h['layers.0.kernel'].shape = [7, 5];
+      },
+      /tensor layers\.0\.kernel of shape \[5, 7\] .* received shape \[7, 5\]$/,
+    ],
+    [
+      'a non-finite weight',
+      (h, d) => {
+        d.writeFloatLE(NaN, 8);
+      },
+      /finite values in tensor layers\.0\.kernel .* received NaN at element 2$/,
+    ],
+    [
+      'another format',
+      (h) => {
+        h.__metadata__.format = 'pt';
+      },
+      /format "densely"/,
+    ],
+    [
+      'version 999',
+      (h) => {
+        h.__metadata__['densely.version'] = '999';
+      },
+      /densely\.version "1" .* received "999"$/,
+    ],
+    [
+      'a seed that is no uint32',
+      (h) => {
+        h.__metadata__['densely.seed'] = '4294967296';
+      },
+      /densely\.seed as a uint32/,
+    ],
+    [
+      'non-string metadata',
+      (h) => {
+        h.__metadata__.epochs = 5;
+      },
+      /a string for __metadata__ entry "epochs" .* received 5$/,
+    ],
+    [
+      'an architecture of null',
+      (h) => {
+        h.__metadata__['densely.architecture'] = 'null';
+      },
+      /architecture as an object .* received null$/,
+    ],
+    [
+      'an unknown layer type',
+      (h) =>
+        arch(h, (a) => {
+          a.layers[1].type = 'conv';
+        }),
+      /'dense' or 'dropout' for .*architecture\.layers\[1\]\.type but received "conv"$/,
+    ],
+    [
+      'fractional units',
+      (h) =>
+        arch(h, (a) => {
+          a.layers[0].units = 7.5;
+        }),
+      /integer in \[1, 16777216\] for .*architecture\.layers\[0\]\.units but received 7\.5$/,
+    ],
+    [
+      'units as a string',
+      (h) =>
+        arch(h, (a) => {
+          a.layers[0].units = '7';
+        }),
+      /layers\[0\]\.units but received "7"$/,
+    ],
+    [
+      'an unknown activation',
+      (h) =>
+        arch(h, (a) => {
+          a.layers[0].activation = 'swish';
+        }),
+      /layers\[0\]\.activation but received "swish"$/,
+    ],
+    [
+      'alpha beyond float32',
+      (h) =>
+        arch(h, (a) => {
+          a.layers[2].alpha = 1e39;
+        }),
+      /finite float32 .*layers\[2\]\.alpha but received 1e\+39$/,
+    ],
+    [
+      'a dropout rate of 1',
+      (h) =>
+        arch(h, (a) => {
+          a.layers[1].rate = 1;
+        }),
+      /layers\[1\]\.rate but received 1$/,
+    ],
+    [
+      'inputs 20000 × units 20000 over tiny tensors',
+      (h) =>
+        arch(h, (a) => {
+          a.inputs = 20000;
+          a.layers = [{ type: 'dense', units: 20000 }];
+        }),
+      /tensor layers\.0\.kernel of shape \[20000, 20000\]/,
+    ],
+    [
+      'inputs 65536 × units 65536 (over the parameter limit)',
+      (h) =>
+        arch(h, (a) => {
+          a.inputs = 65536;
+          a.layers = [{ type: 'dense', units: 65536 }];
+        }),
+      /at most 4294967295 \(2\^32 − 1\) parameters/,
+    ],
   ];
 
   for (const [what, change, message] of cases) {
@@ -280,10 +446,20 @@ describe(`model files are untrusted input (${BACKEND})`, () => {
   it('elides long names: a 20,000-character tensor name, metadata key and activation', () => {
     const long = 'n'.repeat(20_000);
     const variants: Change[] = [
-      (h, d) => { h[long] = { dtype: 'F32', shape: [0], data_offsets: [d.length, d.length] }; },
-      (h) => { h.__metadata__[long] = 5; },
-      (h) => arch(h, (a) => { a.layers[0].activation = long; }),
-      (h) => arch(h, (a) => { a.layers[0][long] = 1; }),
+      (h, d) => {
+        h[long] = { dtype: 'F32', shape: [0], data_offsets: [d.length, d.length] };
+      },
+      (h) => {
+        h.__metadata__[long] = 5;
+      },
+      (h) =>
+        arch(h, (a) => {
+          a.layers[0].activation = long;
+        }),
+      (h) =>
+        arch(h, (a) => {
+          a.layers[0][long] = 1;
+        }),
     ];
     for (const change of variants) {
       const { header, data } = parts(valid);
@@ -293,7 +469,9 @@ describe(`model files are untrusted input (${BACKEND})`, () => {
       expect(e.message).toContain(`${'n'.repeat(40)}…`);
     }
     // A long path is cut to its last 60 characters.
-    const e = rejection(() => Network.fromSafetensors(Buffer.alloc(3), { backend: BACKEND }, `/${'d'.repeat(5000)}/m.safetensors`));
+    const e = rejection(() =>
+      Network.fromSafetensors(Buffer.alloc(3), { backend: BACKEND }, `/${'d'.repeat(5000)}/m.safetensors`),
+    );
     expect(e.message.length).toBeLessThan(300);
     expect(e.message).toContain('…ddd');
   });
@@ -311,9 +489,24 @@ describe(`fromJSON applies the same rules up front (${BACKEND})`, () => {
 
   it('refuses what save would refuse: version 999, non-string or reserved metadata', () => {
     const cases: Array<[(j: any) => void, RegExp]> = [
-      [(j) => { j.version = 999; }, /^Expected format version 1 for json\.version but received 999$/],
-      [(j) => { j.metadata = { epochs: 5 }; }, /^Expected a string for json\.metadata\["epochs"\] but received 5$/],
-      [(j) => { j.metadata = { format: 'x' }; }, /^Expected metadata keys other than .* for json\.metadata but received "format"$/],
+      [
+        (j) => {
+          j.version = 999;
+        },
+        /^Expected format version 1 for json\.version but received 999$/,
+      ],
+      [
+        (j) => {
+          j.metadata = { epochs: 5 };
+        },
+        /^Expected a string for json\.metadata\["epochs"\] but received 5$/,
+      ],
+      [
+        (j) => {
+          j.metadata = { format: 'x' };
+        },
+        /^Expected metadata keys other than .* for json\.metadata but received "format"$/,
+      ],
     ];
     for (const [change, message] of cases) {
       const j = json();
@@ -322,22 +515,70 @@ describe(`fromJSON applies the same rules up front (${BACKEND})`, () => {
       expect(e.code).toBe('DENSELY_INVALID_MODEL');
       expect(e.message).toMatch(message);
       // save refuses the same metadata.
-      if (Object.keys(j.metadata).length > 0) expect(() => makeNetwork().toSafetensors(j.metadata)).toThrow(/^Expected /);
+      if (Object.keys(j.metadata).length > 0)
+        expect(() => makeNetwork().toSafetensors(j.metadata)).toThrow(/^Expected /);
     }
   });
 
   it('null, unknown keys, bad architecture fields, wrong weight lengths and values', () => {
     const cases: Array<[(j: any) => any, RegExp]> = [
       [() => ({ given: null }), /^Expected an object from Network#toJSON\(\) for json but received null$/],
-      [(j) => { j.extra = 1; }, /for json but received unknown option 'extra'$/],
-      [(j) => { j.inputs = null; }, /for json\.inputs but received null$/],
-      [(j) => { j.layers = null; }, /for json\.layers but received null$/],
-      [(j) => { j.layers[0].units = 1e308; }, /for json\.layers\[0\]\.units but received 1e\+308$/],
-      [(j) => { j.seed = -1; }, /for json\.seed but received -1$/],
-      [(j) => { j.weights[0].kernel.pop(); }, /^Expected 35 numbers \(\[5 × 7\]\) for json\.weights\[0\]\.kernel but received an array of length 34$/],
-      [(j) => { j.weights[0].kernel[3] = 1e39; }, /^Expected finite float32 values for json\.weights\[0\]\.kernel\[3\] but received 1e\+39$/],
-      [(j) => { j.weights[1].bias = [1, 2, 3, 4]; }, /for json\.weights\[1\]\.bias but received /],
-      [(j) => { j.inputs = 20000; j.layers = [{ type: 'dense', units: 20000 }]; j.weights = [{ kernel: [[]], bias: [] }]; }, /^Expected 400000000 numbers \(\[20000 × 20000\]\) for json\.weights\[0\]\.kernel but received 1 rows$/],
+      [
+        (j) => {
+          j.extra = 1;
+        },
+        /for json but received unknown option 'extra'$/,
+      ],
+      [
+        (j) => {
+          j.inputs = null;
+        },
+        /for json\.inputs but received null$/,
+      ],
+      [
+        (j) => {
+          j.layers = null;
+        },
+        /for json\.layers but received null$/,
+      ],
+      [
+        (j) => {
+          j.layers[0].units = 1e308;
+        },
+        /for json\.layers\[0\]\.units but received 1e\+308$/,
+      ],
+      [
+        (j) => {
+          j.seed = -1;
+        },
+        /for json\.seed but received -1$/,
+      ],
+      [
+        (j) => {
+          j.weights[0].kernel.pop();
+        },
+        /^Expected 35 numbers \(\[5 × 7\]\) for json\.weights\[0\]\.kernel but received an array of length 34$/,
+      ],
+      [
+        (j) => {
+          j.weights[0].kernel[3] = 1e39;
+        },
+        /^Expected finite float32 values for json\.weights\[0\]\.kernel\[3\] but received 1e\+39$/,
+      ],
+      [
+        (j) => {
+          j.weights[1].bias = [1, 2, 3, 4];
+        },
+        /for json\.weights\[1\]\.bias but received /,
+      ],
+      [
+        (j) => {
+          j.inputs = 20000;
+          j.layers = [{ type: 'dense', units: 20000 }];
+          j.weights = [{ kernel: [[]], bias: [] }];
+        },
+        /^Expected 400000000 numbers \(\[20000 × 20000\]\) for json\.weights\[0\]\.kernel but received 1 rows$/,
+      ],
     ];
     for (const [change, message] of cases) {
       const j = json();
@@ -356,7 +597,9 @@ describe(`fromJSON applies the same rules up front (${BACKEND})`, () => {
     const units = net.layers.filter((l): l is Dense => l instanceof Dense).map((l) => l.units);
     const weights = net.getWeights();
     const nested = weights.map((w, i) => ({
-      kernel: Array.from({ length: w.kernel.length / units[i]! }, (_, r) => Array.from(w.kernel.subarray(r * units[i]!, (r + 1) * units[i]!))),
+      kernel: Array.from({ length: w.kernel.length / units[i]! }, (_, r) =>
+        Array.from(w.kernel.subarray(r * units[i]!, (r + 1) * units[i]!)),
+      ),
       bias: w.bias ? Array.from(w.bias) : null,
     }));
     for (const given of [nested, weights]) {

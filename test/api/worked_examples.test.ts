@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Dense, Network, SGD } from '../../lib/index';
-import { gradients as refGradients, type RefDense } from '../reference/network';
+import { type RefDense, gradients as refGradients } from '../reference/network';
 import { BACKEND } from '../support/backend';
 import { expectClose, expectScalarClose } from '../support/close';
 import { TOL } from '../support/tolerances';
@@ -61,7 +61,13 @@ describe(`worked example (a): 2 → Dense(1, relu) → Dense(1, linear), squared
     const r = refGradients(layers, params, 'mse', [1, 0], [1], 1);
     expectScalarClose(r.loss, 0.5184, TOL.float64, 'reference loss');
     expectClose(
-      [r.grads[1]!.kernel[0]!, r.grads[1]!.bias![0]!, r.grads[0]!.kernel[0]!, r.grads[0]!.kernel[1]!, r.grads[0]!.bias![0]!],
+      [
+        r.grads[1]!.kernel[0]!,
+        r.grads[1]!.bias![0]!,
+        r.grads[0]!.kernel[0]!,
+        r.grads[0]!.kernel[1]!,
+        r.grads[0]!.bias![0]!,
+      ],
       [-1.296, -1.44, -0.288, 0, -0.288],
       TOL.float64,
       'reference gradients',
@@ -82,7 +88,10 @@ describe(`worked example (b): 2 → Dense(2, relu, no bias) → Dense(1, linear,
   function build(): Network {
     const net = new Network({
       inputs: 2,
-      layers: [new Dense(2, { activation: 'relu', useBias: false }), new Dense(1, { activation: 'linear', useBias: false })],
+      layers: [
+        new Dense(2, { activation: 'relu', useBias: false }),
+        new Dense(1, { activation: 'linear', useBias: false }),
+      ],
       backend: BACKEND,
       seed: 1,
     });
@@ -109,9 +118,13 @@ describe(`worked example (b): 2 → Dense(2, relu, no bias) → Dense(1, linear,
     expectScalarClose(loss, 0.7963 ** 2, TOL.workedExample, 'trainOnBatch loss (mse before the step)');
     const [hidden, out] = net.getWeights();
     expectClose(out!.kernel, [0.15897, 0.14269], TOL.fiveDecimals, '[w5, w6]');
-    expectClose(hidden!.kernel, kernel1(0.12876, 0.34314, 0.15956, 0.10433), TOL.fiveDecimals, 'hidden kernel [w1 w3; w2 w4]', [
-      2, 2,
-    ]);
+    expectClose(
+      hidden!.kernel,
+      kernel1(0.12876, 0.34314, 0.15956, 0.10433),
+      TOL.fiveDecimals,
+      'hidden kernel [w1 w3; w2 w4]',
+      [2, 2],
+    );
     expectClose(net.predict(x), [0.29479], TOL.fiveDecimals, 'next prediction');
   });
 });

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Network, Dense } from '../../lib/index';
+import { Dense, Network } from '../../lib/index';
 
 const require = createRequire(import.meta.url);
 const { mlpModel } = require('../../bench/onnx.js') as {
@@ -20,7 +20,9 @@ const { epochSummary, lastWindow, combineRounds } = require('../../bench/stats.j
   lastWindow: (epochs: number) => number;
   combineRounds: (runs: Array<Record<string, unknown>>) => Record<string, unknown>;
 };
-const { torchPython } = require('../../bench/drivers.js') as { torchPython: () => { python?: string; reason?: string } };
+const { torchPython } = require('../../bench/drivers.js') as {
+  torchPython: () => { python?: string; reason?: string };
+};
 
 const BENCH = path.resolve(__dirname, '../../bench');
 const tmp = mkdtempSync(path.join(tmpdir(), 'densely-bench-test-'));
@@ -102,7 +104,7 @@ describe('bench/onnx.js', () => {
     expect(inits.map((t) => ints(t, 1))).toEqual([[4n, 5n], [5n], [5n, 3n], [3n]]);
     inits.forEach((t, i) => {
       expect(ints(t, 2)).toEqual([1n]); // FLOAT
-      const raw = (t.get(9)![0] as Buffer);
+      const raw = t.get(9)![0] as Buffer;
       const want = i % 2 === 0 ? layers[i >> 1]!.kernel : layers[i >> 1]!.bias;
       expect(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength))).toEqual(want);
     });
@@ -115,7 +117,9 @@ describe('bench/onnx.js', () => {
   });
 
   it('refuses a kernel of the wrong size', () => {
-    expect(() => mlpModel(4, [{ kernel: new Float32Array(7), bias: new Float32Array(2), activation: 'relu' }])).toThrow(/not 4×2/);
+    expect(() => mlpModel(4, [{ kernel: new Float32Array(7), bias: new Float32Array(2), activation: 'relu' }])).toThrow(
+      /not 4×2/,
+    );
   });
 });
 
@@ -137,8 +141,14 @@ describe('bench/stats.js epochSummary', () => {
 describe('bench/stats.js combineRounds (--rounds)', () => {
   it('takes the median over rounds of the rate, first-3, last-8 and CPU rates, and keeps every sample', () => {
     const round = (median: number, first3: number, last8: number) => ({
-      median, min: median - 1, max: median + 1, samples: [median - 1, median + 1], first3, last8,
-      cpu: { rate: 2 * median, first3: 2 * first3, last8: 2 * last8 }, info: { impl: 'x' },
+      median,
+      min: median - 1,
+      max: median + 1,
+      samples: [median - 1, median + 1],
+      first3,
+      last8,
+      cpu: { rate: 2 * median, first3: 2 * first3, last8: 2 * last8 },
+      info: { impl: 'x' },
     });
     const r = combineRounds([round(10, 8, 12), { skipped: 'no' }, round(30, 20, 40), round(20, 30, 10)]);
     expect(r.median).toBe(20);
@@ -161,7 +171,13 @@ describe('bench/tools/torch_bench.py', () => {
   const trial = {
     id: 'tiny',
     type: 'epochs',
-    model: { inputs, layers: [[5, 'relu'], [3, 'softmax']] },
+    model: {
+      inputs,
+      layers: [
+        [5, 'relu'],
+        [3, 'softmax'],
+      ],
+    },
     loss: 'categoricalCrossentropy',
     optimizer: { name: 'adam', learningRate: 1e-3 },
     batchSize: 16,
@@ -169,7 +185,12 @@ describe('bench/tools/torch_bench.py', () => {
   const x = floats(rows * inputs, 7);
   const y = new Float32Array(rows * 3);
   for (let r = 0; r < rows; r++) y[r * 3 + (r % 3)] = 1;
-  const net = new Network({ inputs, layers: [new Dense(5, { activation: 'relu' }), new Dense(3, { activation: 'softmax' })], backend: 'js', seed: 3 });
+  const net = new Network({
+    inputs,
+    layers: [new Dense(5, { activation: 'relu' }), new Dense(3, { activation: 'softmax' })],
+    backend: 'js',
+    seed: 3,
+  });
   const weights = net.getWeights();
   const files = { x: path.join(tmp, 'x.f32'), y: path.join(tmp, 'y.f32'), weights: path.join(tmp, 'w.f32') };
   const bytes = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -178,7 +199,9 @@ describe('bench/tools/torch_bench.py', () => {
   writeFileSync(files.weights, Buffer.concat(weights.flatMap((w) => [bytes(w.kernel), bytes(w.bias!)])));
   const run = (python: string): Record<string, unknown> => {
     const ctx = { trial, threads: 1, flush: true, rows, epochs: 4, inputs: files };
-    const r = spawnSync(python, [path.join(BENCH, 'tools', 'torch_bench.py'), JSON.stringify(ctx)], { encoding: 'utf8' });
+    const r = spawnSync(python, [path.join(BENCH, 'tools', 'torch_bench.py'), JSON.stringify(ctx)], {
+      encoding: 'utf8',
+    });
     const line = r.stdout.split('\n').find((l) => l.startsWith('@@RESULT '));
     expect(line, r.stderr).toBeDefined();
     return JSON.parse(line!.slice(9));
@@ -203,7 +226,8 @@ describe('bench/tools/torch_bench.py', () => {
   it('reports the install command, not an error, under a Python without torch', () => {
     // A Python that cannot import torch: -S drops site-packages (where torch lives) and
     // PYTHONNOUSERSITE the user's; the script must still answer with one result line.
-    const python = spawnSync('python3', ['-c', 'print(1)'], { encoding: 'utf8' }).status === 0 ? 'python3' : '/usr/bin/python3';
+    const python =
+      spawnSync('python3', ['-c', 'print(1)'], { encoding: 'utf8' }).status === 0 ? 'python3' : '/usr/bin/python3';
     const ctx = { trial, threads: 1, flush: false, rows, epochs: 2, inputs: files };
     const r = spawnSync(python, ['-S', path.join(BENCH, 'tools', 'torch_bench.py'), JSON.stringify(ctx)], {
       encoding: 'utf8',

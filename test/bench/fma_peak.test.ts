@@ -14,11 +14,20 @@ describe('bench/tools/fma_peak.cc', () => {
   it('measures with the widest FMA the CPU has (zmm where AVX-512F is there)', () => {
     const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
     const binary = path.join(tmp, 'fma_peak');
-    const built = spawnSync('g++', ['-O2', '-mavx2', '-mfma', '-pthread', '-o', binary, path.join(BENCH, 'tools', 'fma_peak.cc')], { encoding: 'utf8' });
+    const built = spawnSync(
+      'g++',
+      ['-O2', '-mavx2', '-mfma', '-pthread', '-o', binary, path.join(BENCH, 'tools', 'fma_peak.cc')],
+      { encoding: 'utf8' },
+    );
     expect(built.status, built.stderr).toBe(0);
     const parse = (args: string[]): Record<string, unknown> => {
       const r = spawnSync(binary, args, { encoding: 'utf8' });
-      return JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('@@RESULT '))!.slice(9));
+      return JSON.parse(
+        r.stdout
+          .split('\n')
+          .find((l) => l.startsWith('@@RESULT '))!
+          .slice(9),
+      );
     };
     const widest = parse(['1', '1']);
     expect(widest.isa).toBe(/\bavx512f\b/.test(cpuinfo) ? 'avx512' : 'avx2');

@@ -4,9 +4,9 @@
  * first, so these only catch bugs in the TypeScript side).
  */
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../lib/random';
-import { packModelSpec } from '../../lib/backend/native/index';
 import type { NativeBinding } from '../../lib/backend/native/binding';
+import { packModelSpec } from '../../lib/backend/native/index';
+import { Rng } from '../../lib/random';
 import { identityOrder, makeSpec, nativeAddonPath, nativeBackend, sgd } from './helpers';
 
 function internal(fn: () => unknown, what: string): void {
@@ -32,7 +32,10 @@ describe('native argument re-checks', () => {
   it('rejects short or mistyped arrays in every synchronous call', () => {
     internal(() => model.predict(x.subarray(1), 2, new Float32Array(6)), 'predict short x');
     internal(() => model.predict(x, 2, new Float32Array(5)), 'predict short out');
-    internal(() => model.predict(new Float64Array(10) as unknown as Float32Array, 2, new Float32Array(6)), 'predict Float64Array x');
+    internal(
+      () => model.predict(new Float64Array(10) as unknown as Float32Array, 2, new Float32Array(6)),
+      'predict Float64Array x',
+    );
     internal(() => model.predict(x, -1, new Float32Array(6)), 'predict negative rows');
     internal(() => model.predict(x, 1.5, new Float32Array(6)), 'predict fractional rows');
     internal(() => model.evaluate(x, y.subarray(1), 2), 'evaluate short y');
@@ -43,10 +46,18 @@ describe('native argument re-checks', () => {
 
   it('rejects a short y or an out-of-range order in trainEpoch', async () => {
     const order = identityOrder(2);
-    await expect(model.trainEpoch({ x, y: y.subarray(3), order, batchSize: 1, firstStep: 0 })).rejects.toMatchObject({ code: 'DENSELY_INTERNAL' });
-    await expect(model.trainEpoch({ x, y, order: Int32Array.of(0, 2), batchSize: 1, firstStep: 0 })).rejects.toMatchObject({ code: 'DENSELY_INTERNAL' });
-    await expect(model.trainEpoch({ x, y, order: Int32Array.of(-1), batchSize: 1, firstStep: 0 })).rejects.toMatchObject({ code: 'DENSELY_INTERNAL' });
-    await expect(model.trainEpoch({ x, y, order, batchSize: 0, firstStep: 0 })).rejects.toMatchObject({ code: 'DENSELY_INTERNAL' });
+    await expect(model.trainEpoch({ x, y: y.subarray(3), order, batchSize: 1, firstStep: 0 })).rejects.toMatchObject({
+      code: 'DENSELY_INTERNAL',
+    });
+    await expect(
+      model.trainEpoch({ x, y, order: Int32Array.of(0, 2), batchSize: 1, firstStep: 0 }),
+    ).rejects.toMatchObject({ code: 'DENSELY_INTERNAL' });
+    await expect(
+      model.trainEpoch({ x, y, order: Int32Array.of(-1), batchSize: 1, firstStep: 0 }),
+    ).rejects.toMatchObject({ code: 'DENSELY_INTERNAL' });
+    await expect(model.trainEpoch({ x, y, order, batchSize: 0, firstStep: 0 })).rejects.toMatchObject({
+      code: 'DENSELY_INTERNAL',
+    });
     expect((await model.trainEpoch({ x, y, order, batchSize: 1, firstStep: 0 })).status).toBe('done');
   });
 
@@ -109,16 +120,73 @@ describe('native argument re-checks', () => {
     internal(() => backend.sgemm(false, false, 2, 4, 3, 1, a, 3, b.subarray(1), 4, 0, c, 4), 'short b');
     internal(() => backend.sgemm(false, false, 2, 4, 3, 1, a, 3, b, 4, 0, c.subarray(1), 4), 'short c');
     internal(() => backend.sgemm(true, false, 2, 4, 3, 1, a, 1, b, 4, 0, c, 4), 'lda below m for transposed a');
-    internal(() => backend.sgemm(false, true, 2, 4, 3, 1, a, 3, b, 4, 0, c, 4), 'transposed b needs 4×3 = 12 with ldb ≥ 3: ldb 4 needs 15');
+    internal(
+      () => backend.sgemm(false, true, 2, 4, 3, 1, a, 3, b, 4, 0, c, 4),
+      'transposed b needs 4×3 = 12 with ldb ≥ 3: ldb 4 needs 15',
+    );
   });
 
   it('rejects lengths whose products would overflow int64 instead of wrapping to a small need', () => {
     // (4097 − 1) · 2^52 + 1 wraps to 1 in int64: a one-element a used to pass, and sgemm
     // then read row r of a at r · 2^52.
     const big = 2 ** 52;
-    internal(() => backend.sgemm(false, false, 4097, 1, 1, 1, new Float32Array(1), big, new Float32Array(1), 1, 0, new Float32Array(4097), 1), 'a rows × lda past 2^64');
-    internal(() => backend.sgemm(false, true, 1, 4097, 1, 1, new Float32Array(1), 1, new Float32Array(1), big, 0, new Float32Array(4097), 4097), 'transposed b rows × ldb past 2^64');
-    internal(() => backend.sgemm(false, false, 4097, 1, 1, 1, new Float32Array(4097), 1, new Float32Array(1), 1, 0, new Float32Array(1), big), 'c rows × ldc past 2^64');
+    internal(
+      () =>
+        backend.sgemm(
+          false,
+          false,
+          4097,
+          1,
+          1,
+          1,
+          new Float32Array(1),
+          big,
+          new Float32Array(1),
+          1,
+          0,
+          new Float32Array(4097),
+          1,
+        ),
+      'a rows × lda past 2^64',
+    );
+    internal(
+      () =>
+        backend.sgemm(
+          false,
+          true,
+          1,
+          4097,
+          1,
+          1,
+          new Float32Array(1),
+          1,
+          new Float32Array(1),
+          big,
+          0,
+          new Float32Array(4097),
+          4097,
+        ),
+      'transposed b rows × ldb past 2^64',
+    );
+    internal(
+      () =>
+        backend.sgemm(
+          false,
+          false,
+          4097,
+          1,
+          1,
+          1,
+          new Float32Array(4097),
+          1,
+          new Float32Array(1),
+          1,
+          0,
+          new Float32Array(1),
+          big,
+        ),
+      'c rows × ldc past 2^64',
+    );
     // 4096 → 1 → 4096: rows = 2^52 makes rows · 4096 = 2^64, which wrapped to 0 for both x and out.
     const wide = backend.createModel(makeSpec(4096, [{ units: 1 }, { units: 4096 }]));
     wide.setLoss('mse');
@@ -126,7 +194,10 @@ describe('native argument re-checks', () => {
     const none = new Float32Array(0);
     internal(() => wide.predict(none, big, none), 'predict rows · width past 2^64');
     internal(() => wide.evaluate(none, none, big), 'evaluate rows · width past 2^64');
-    internal(() => wide.gradients(none, none, big, new Float32Array(wide.params.length)), 'gradients rows · width past 2^64');
+    internal(
+      () => wide.gradients(none, none, big, new Float32Array(wide.params.length)),
+      'gradients rows · width past 2^64',
+    );
     internal(() => wide.trainStep(none, none, big, 0), 'trainStep rows · width past 2^64');
     wide.dispose();
   });

@@ -20,7 +20,10 @@ function busyError(fn: () => unknown): unknown {
 describe('native busy guard', () => {
   it('rejects every call during trainEpoch and accepts them after', async () => {
     const backend = nativeBackend();
-    const spec = makeSpec(64, [{ units: 128, activation: 'relu' }, { units: 10, activation: 'softmax' }]);
+    const spec = makeSpec(64, [
+      { units: 128, activation: 'relu' },
+      { units: 10, activation: 'softmax' },
+    ]);
     const model = backend.createModel(spec);
     const rng = new Rng(3);
     initParams(spec, model.params, rng);
@@ -48,7 +51,9 @@ describe('native busy guard', () => {
       expect(err!.code, `${name} during trainEpoch`).toBe('DENSELY_BUSY');
       expect(err!.message).toMatch(/busy/);
     }
-    await expect(model.trainEpoch({ x, y, order: identityOrder(rows), batchSize: 1, firstStep: 0 })).rejects.toMatchObject({
+    await expect(
+      model.trainEpoch({ x, y, order: identityOrder(rows), batchSize: 1, firstStep: 0 }),
+    ).rejects.toMatchObject({
       code: 'DENSELY_BUSY',
     });
     const result = await running;
@@ -61,7 +66,10 @@ describe('native busy guard', () => {
 
   it('stops at a batch boundary when the AbortSignal fires', async () => {
     const backend = nativeBackend();
-    const spec = makeSpec(32, [{ units: 64, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }]);
+    const spec = makeSpec(32, [
+      { units: 64, activation: 'tanh' },
+      { units: 1, activation: 'sigmoid' },
+    ]);
     const model = backend.createModel(spec);
     const rng = new Rng(4);
     initParams(spec, model.params, rng);
@@ -95,7 +103,10 @@ describe('native busy guard', () => {
 
   it('reports every batch, in order, before the promise resolves, and surfaces a throwing callback', async () => {
     const backend = nativeBackend();
-    const spec = makeSpec(8, [{ units: 4, activation: 'relu' }, { units: 3, activation: 'softmax' }]);
+    const spec = makeSpec(8, [
+      { units: 4, activation: 'relu' },
+      { units: 3, activation: 'softmax' },
+    ]);
     const model = backend.createModel(spec);
     const rng = new Rng(5);
     initParams(spec, model.params, rng);
@@ -126,7 +137,16 @@ describe('native busy guard', () => {
 
     const boom = new Error('callback failed');
     await expect(
-      model.trainEpoch({ x, y, order: identityOrder(rows), batchSize: 1, firstStep: 0, onBatchEnd: () => { throw boom; } }),
+      model.trainEpoch({
+        x,
+        y,
+        order: identityOrder(rows),
+        batchSize: 1,
+        firstStep: 0,
+        onBatchEnd: () => {
+          throw boom;
+        },
+      }),
     ).rejects.toBe(boom);
     model.predict(x.subarray(0, 8), 1, new Float32Array(3));
   });

@@ -24,7 +24,11 @@ describe('native trainEpoch and the event loop', () => {
     const backend = nativeBackend();
     const threads = backend.getThreads();
     backend.setThreads(1);
-    const spec = makeSpec(784, [{ units: 512, activation: 'relu' }, { units: 512, activation: 'relu' }, { units: 10, activation: 'softmax' }]);
+    const spec = makeSpec(784, [
+      { units: 512, activation: 'relu' },
+      { units: 512, activation: 'relu' },
+      { units: 10, activation: 'softmax' },
+    ]);
     const model = backend.createModel(spec);
     const rng = new Rng(7);
     initParams(spec, model.params, rng);
@@ -47,17 +51,29 @@ describe('native trainEpoch and the event loop', () => {
     let ticks = 0;
     const timer = setInterval(() => {
       const now = performance.now();
-      if (now - last - 1 > worst) { worst = now - last - 1; worstAt = ticks; }
+      if (now - last - 1 > worst) {
+        worst = now - last - 1;
+        worstAt = ticks;
+      }
       last = now;
       ticks++;
     }, 1);
     const start = performance.now();
-    const result = await model.trainEpoch({ x, y, order: identityOrder(rows), batchSize: 128, firstStep: 0, onBatchEnd: () => undefined });
+    const result = await model.trainEpoch({
+      x,
+      y,
+      order: identityOrder(rows),
+      batchSize: 128,
+      firstStep: 0,
+      onBatchEnd: () => undefined,
+    });
     const elapsed = performance.now() - start;
     clearInterval(timer);
     backend.setThreads(threads);
     expect(result.batches).toBe(32);
     expect(ticks).toBeGreaterThan(Math.min(10, elapsed / 20));
-    expect(worst, `worst timer lag (tick ${worstAt}) over ${ticks} ticks in ${elapsed.toFixed(0)} ms`).toBeLessThan(Math.max(50, elapsed / 3));
+    expect(worst, `worst timer lag (tick ${worstAt}) over ${ticks} ticks in ${elapsed.toFixed(0)} ms`).toBeLessThan(
+      Math.max(50, elapsed / 3),
+    );
   });
 });

@@ -30,7 +30,13 @@ function jsKeepsSubnormals(): Record<string, boolean> {
     'Float32Array store of 1e-40 > 0': f32[0] > 0,
   };
 }
-const allTrue = { 'subnormal * 1 > 0': true, 'MIN_VALUE * 2 > 0': true, 'MIN_VALUE / 1 > 0': true, 'Math.fround(1e-40) > 0': true, 'Float32Array store of 1e-40 > 0': true };
+const allTrue = {
+  'subnormal * 1 > 0': true,
+  'MIN_VALUE * 2 > 0': true,
+  'MIN_VALUE / 1 > 0': true,
+  'Math.fround(1e-40) > 0': true,
+  'Float32Array store of 1e-40 > 0': true,
+};
 
 const adam: OptimizerSpec = { ...sgd(1e-3), kind: 'adam' };
 const x = new Float32Array([1e-39]);

@@ -30,12 +30,12 @@
  * not counted), 72 or 36 of them epochs.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { packModelSpec, packOptimizerSpec } from '../../lib/backend/native/index';
 import type { NativeBinding, NativeModel } from '../../lib/backend/native/binding';
+import { packModelSpec, packOptimizerSpec } from '../../lib/backend/native/index';
 import type { ModelSpec } from '../../lib/backend/types';
-import { makeSpec, nativeAddonPath, sgd, type LayerDef } from './helpers';
 import {
   BAD_NUMBERS,
+  type Case,
   copyOf,
   describeArg,
   describeCall,
@@ -48,9 +48,9 @@ import {
   lengthOf,
   mutateArgs,
   ODD_FLOATS,
-  type Case,
   type Slot,
 } from '../support/fuzz_values';
+import { type LayerDef, makeSpec, nativeAddonPath, sgd } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const binding = require(nativeAddonPath()) as NativeBinding;
@@ -89,7 +89,12 @@ function sharesMemory(args: unknown[], params: Float32Array): boolean {
     for (let j = i + 1; j < views.length; j++) {
       const a = views[i]!;
       const b = views[j]!;
-      if (a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) return true;
+      if (
+        a.buffer === b.buffer &&
+        a.byteOffset < b.byteOffset + b.byteLength &&
+        b.byteOffset < a.byteOffset + a.byteLength
+      )
+        return true;
     }
   }
   return false;
@@ -102,12 +107,23 @@ function sharesMemory(args: unknown[], params: Float32Array): boolean {
  */
 function checkError(e: unknown, what: string, allow: { busy?: boolean; plain?: boolean } = {}): void {
   const err = e as Error & { code?: unknown };
-  const ok = e instanceof TypeError || e instanceof RangeError || (allow.busy === true && e instanceof Error && err.code === 'DENSELY_BUSY') || (allow.plain === true && e instanceof Error);
+  const ok =
+    e instanceof TypeError ||
+    e instanceof RangeError ||
+    (allow.busy === true && e instanceof Error && err.code === 'DENSELY_BUSY') ||
+    (allow.plain === true && e instanceof Error);
   if (!ok || typeof err.message !== 'string' || err.message.length === 0) {
-    throw new Error(`${what}: threw ${String(e)} (${(e as object | null)?.constructor?.name}), not a TypeError or RangeError`);
+    throw new Error(
+      `${what}: threw ${String(e)} (${(e as object | null)?.constructor?.name}), not a TypeError or RangeError`,
+    );
   }
   const code = err.code;
-  if (code !== undefined && code !== 'DENSELY_INTERNAL' && code !== 'DENSELY_BUSY' && !(typeof code === 'string' && code.startsWith('ERR_'))) {
+  if (
+    code !== undefined &&
+    code !== 'DENSELY_INTERNAL' &&
+    code !== 'DENSELY_BUSY' &&
+    !(typeof code === 'string' && code.startsWith('ERR_'))
+  ) {
     throw new Error(`${what}: threw an error with code ${String(code)}`);
   }
 }
@@ -132,10 +148,19 @@ function method(model: NativeModel, name: string): Method {
 // Models
 
 const ARCHS: ReadonlyArray<{ inputs: number; layers: LayerDef[] }> = [
-  { inputs: 3, layers: [{ units: 4, activation: 'relu' }, { units: 2, activation: 'softmax' }] },
+  {
+    inputs: 3,
+    layers: [
+      { units: 4, activation: 'relu' },
+      { units: 2, activation: 'softmax' },
+    ],
+  },
   { inputs: 5, layers: [{ units: 3, activation: 'tanh', useBias: false }, { dropout: 0.25 }, { units: 3 }] },
   { inputs: 2, layers: [{ units: 1, activation: 'sigmoid' }] },
-  { inputs: 4, layers: [{ dropout: 0.5 }, { units: 6, activation: 'leakyRelu', alpha: 0.1 }, { units: 3, activation: 'gelu' }] },
+  {
+    inputs: 4,
+    layers: [{ dropout: 0.5 }, { units: 6, activation: 'leakyRelu', alpha: 0.1 }, { units: 3, activation: 'gelu' }],
+  },
 ];
 
 function archSpec(a: number): ModelSpec {
@@ -149,7 +174,13 @@ function initParams(g: Gen, p: Float32Array): void {
 const OPTIMIZER_KINDS = ['sgd', 'adam', 'adamw', 'rmsprop'] as const;
 
 function validOptimizer(g: Gen): Float64Array {
-  return packOptimizerSpec({ ...sgd(0.01 + 0.05 * g.rng.nextFloat()), kind: g.pick(OPTIMIZER_KINDS), momentum: g.pick([0, 0.9]), nesterov: g.chance(0.3), weightDecay: g.pick([0, 0.01]) });
+  return packOptimizerSpec({
+    ...sgd(0.01 + 0.05 * g.rng.nextFloat()),
+    kind: g.pick(OPTIMIZER_KINDS),
+    momentum: g.pick([0, 0.9]),
+    nesterov: g.chance(0.3),
+    weightDecay: g.pick([0, 0.01]),
+  });
 }
 
 /** Targets for `rows` rows under loss code `loss` (4: sparse class indices). */
@@ -191,18 +222,40 @@ class Twin {
 
   checkInStep(what: string): void {
     const d = firstDiff(this.model.params, this.shadow.params);
-    if (d >= 0) throw new Error(`${what}: params[${d}] is ${this.model.params[d]}, the shadow model's ${this.shadow.params[d]}`);
+    if (d >= 0)
+      throw new Error(`${what}: params[${d}] is ${this.model.params[d]}, the shadow model's ${this.shadow.params[d]}`);
   }
 }
 
-type ModelMethod = 'setLoss' | 'setOptimizer' | 'predict' | 'evaluate' | 'gradients' | 'trainStep' | 'setStaging' | 'predictStaged' | 'requestStop';
+type ModelMethod =
+  | 'setLoss'
+  | 'setOptimizer'
+  | 'predict'
+  | 'evaluate'
+  | 'gradients'
+  | 'trainStep'
+  | 'setStaging'
+  | 'predictStaged'
+  | 'requestStop';
 
 /** Methods whose accepted calls are replayed on the shadow and compared. */
-const REPLAYED: ReadonlySet<ModelMethod> = new Set(['setLoss', 'setOptimizer', 'predict', 'evaluate', 'gradients', 'trainStep']);
+const REPLAYED: ReadonlySet<ModelMethod> = new Set([
+  'setLoss',
+  'setOptimizer',
+  'predict',
+  'evaluate',
+  'gradients',
+  'trainStep',
+]);
 const STATEFUL: ReadonlySet<ModelMethod> = new Set(['setLoss', 'setOptimizer', 'trainStep']);
 
 /** Valid slots for a call of `name`, and the indices of the output arguments. */
-function validCall(g: Gen, t: Twin, name: ModelMethod, staged: { x: Float32Array; out: Float32Array }): { slots: Slot[]; outputs: number[] } {
+function validCall(
+  g: Gen,
+  t: Twin,
+  name: ModelMethod,
+  staged: { x: Float32Array; out: Float32Array },
+): { slots: Slot[]; outputs: number[] } {
   const { inputs, outputs, paramCount } = t.spec;
   const rows = g.pick([0, 1, 1, 2, 3, 5, 8]);
   const array = (value: Float32Array | Float64Array): Slot => ({ value, kind: 'array' });
@@ -215,11 +268,30 @@ function validCall(g: Gen, t: Twin, name: ModelMethod, staged: { x: Float32Array
     case 'predict':
       return { slots: [array(g.floats(rows * inputs)), count(rows), array(g.floats(rows * outputs))], outputs: [2] };
     case 'evaluate':
-      return { slots: [array(g.floats(rows * inputs)), array(targets(g, t.spec, t.loss, rows)), count(rows)], outputs: [] };
+      return {
+        slots: [array(g.floats(rows * inputs)), array(targets(g, t.spec, t.loss, rows)), count(rows)],
+        outputs: [],
+      };
     case 'gradients':
-      return { slots: [array(g.floats(rows * inputs)), array(targets(g, t.spec, t.loss, rows)), count(rows), array(g.floats(paramCount))], outputs: [3] };
+      return {
+        slots: [
+          array(g.floats(rows * inputs)),
+          array(targets(g, t.spec, t.loss, rows)),
+          count(rows),
+          array(g.floats(paramCount)),
+        ],
+        outputs: [3],
+      };
     case 'trainStep':
-      return { slots: [array(g.floats(rows * inputs)), array(targets(g, t.spec, t.loss, rows)), count(rows), count(g.int(1000))], outputs: [] };
+      return {
+        slots: [
+          array(g.floats(rows * inputs)),
+          array(targets(g, t.spec, t.loss, rows)),
+          count(rows),
+          count(g.int(1000)),
+        ],
+        outputs: [],
+      };
     case 'setStaging':
       // out counts as an output only so that alias() may lay it over x (refused).
       return { slots: [array(g.floats(16 * inputs)), array(g.floats(16 * outputs))], outputs: [1] };
@@ -305,7 +377,14 @@ interface EpochState {
  * onBatches for a fuzzed epoch, made outside the loop that starts the epochs, so the
  * loop's own closures hold neither the model nor the arrays once the epoch runs.
  */
-function epochCallback(g: Gen, model: NativeModel, spec: ModelSpec, arrays: Float32Array[], state: EpochState, problems: string[]): { value: unknown; note: string } {
+function epochCallback(
+  g: Gen,
+  model: NativeModel,
+  spec: ModelSpec,
+  arrays: Float32Array[],
+  state: EpochState,
+  problems: string[],
+): { value: unknown; note: string } {
   switch (g.int(6)) {
     case 0:
       return { value: undefined, note: 'no callback' };
@@ -318,12 +397,14 @@ function epochCallback(g: Gen, model: NativeModel, spec: ModelSpec, arrays: Floa
         note: 'a callback that calls the busy model',
         value: (packed: unknown) => {
           state.calls++;
-          if (!(packed instanceof Float64Array) || packed.length % 4 !== 0) problems.push(`packed batches: ${describeArg(packed)}`);
+          if (!(packed instanceof Float64Array) || packed.length % 4 !== 0)
+            problems.push(`packed batches: ${describeArg(packed)}`);
           try {
             model.predict(new Float32Array(spec.inputs), 1, new Float32Array(spec.outputs));
             problems.push('predict on a busy model returned');
           } catch (e) {
-            if ((e as { code?: string }).code !== 'DENSELY_BUSY') problems.push(`predict on a busy model threw ${String(e)}`);
+            if ((e as { code?: string }).code !== 'DENSELY_BUSY')
+              problems.push(`predict on a busy model threw ${String(e)}`);
           }
         },
       };
@@ -352,7 +433,21 @@ function epochCallback(g: Gen, model: NativeModel, spec: ModelSpec, arrays: Floa
 // Reference results
 
 /** C ← alpha·op(A)·op(B) + beta·C in float64 (beta = 0: C is not read). */
-function referenceSgemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): { want: Float64Array; bound: Float64Array } {
+function referenceSgemm(
+  ta: boolean,
+  tb: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  lda: number,
+  b: Float32Array,
+  ldb: number,
+  beta: number,
+  c: Float32Array,
+  ldc: number,
+): { want: Float64Array; bound: Float64Array } {
   const want = new Float64Array(c.length);
   const bound = new Float64Array(c.length);
   for (let i = 0; i < c.length; i++) want[i] = c[i]!;
@@ -394,7 +489,12 @@ describe(`fuzzed raw binding calls (DENSELY_FUZZ_SEED=${SEED}, ${CALLS} calls pe
       const entries = c.args[0] === spec ? g.int(4) : 0;
       for (let e = 0; e < entries; e++) {
         const at = g.int(spec.length);
-        const v = at === 2 && g.chance(0.5) ? g.pick([2 ** 32, 2 ** 40, 2 ** 50, 2 ** 53, 1e300, spec[2]! + 1, spec[2]! - 1]) : g.chance(0.5) ? g.pick(BAD_NUMBERS) : spec[at]! + g.pick([-2, -1, 1, 2, 255]);
+        const v =
+          at === 2 && g.chance(0.5)
+            ? g.pick([2 ** 32, 2 ** 40, 2 ** 50, 2 ** 53, 1e300, spec[2]! + 1, spec[2]! - 1])
+            : g.chance(0.5)
+              ? g.pick(BAD_NUMBERS)
+              : spec[at]! + g.pick([-2, -1, 1, 2, 255]);
         c.notes.push(`spec[${at}] ${spec[at]}→${v}`);
         spec[at] = v;
         c.benign = c.benign && at === 3 && Number.isInteger(v) && v >= 0 && v < 2 ** 32;
@@ -431,7 +531,17 @@ describe(`fuzzed raw binding calls (DENSELY_FUZZ_SEED=${SEED}, ${CALLS} calls pe
 
   it('Model methods: clean errors, nothing changed on a throw, in step with a shadow model', () => {
     const g = new Gen(SEED);
-    const names: ModelMethod[] = ['setLoss', 'setOptimizer', 'predict', 'evaluate', 'gradients', 'trainStep', 'setStaging', 'predictStaged', 'requestStop'];
+    const names: ModelMethod[] = [
+      'setLoss',
+      'setOptimizer',
+      'predict',
+      'evaluate',
+      'gradients',
+      'trainStep',
+      'setStaging',
+      'predictStaged',
+      'requestStop',
+    ];
     let calls = 0;
     let threw = 0;
     for (let a = 0; a < ARCHS.length; a++) {
@@ -445,7 +555,9 @@ describe(`fuzzed raw binding calls (DENSELY_FUZZ_SEED=${SEED}, ${CALLS} calls pe
         const c = mutateArgs(g, slots);
         alias(g, c, slots, outputs, t.model.params);
         // Now and then a wrong receiver: V8's signature check refuses the call.
-        const receiver: unknown = g.chance(0.03) ? g.pick<unknown>([undefined, {}, 7, Object.create(binding.Model.prototype)]) : t.model;
+        const receiver: unknown = g.chance(0.03)
+          ? g.pick<unknown>([undefined, {}, 7, Object.create(binding.Model.prototype)])
+          : t.model;
         const what = `seed ${SEED}, arch ${a}, call ${i}: ${describeCall(name, c)}${receiver !== t.model ? ' on a wrong receiver' : ''}`;
 
         const params = Float32Array.from(t.model.params);
@@ -462,14 +574,24 @@ describe(`fuzzed raw binding calls (DENSELY_FUZZ_SEED=${SEED}, ${CALLS} calls pe
           checkError(e, what);
           if (c.benign && receiver === t.model) throw new Error(`${what}: refused a valid call: ${String(e)}`);
           const d = firstDiff(t.model.params, params);
-          if (d >= 0) throw new Error(`${what}: threw, but changed params[${d}] from ${params[d]} to ${t.model.params[d]}`);
+          if (d >= 0)
+            throw new Error(`${what}: threw, but changed params[${d}] from ${params[d]} to ${t.model.params[d]}`);
           outputs.forEach((o, k) => {
             const now = c.args[o];
-            if (outsBefore[k] && isF32(now) && lengthOf(now) === outsBefore[k]!.length && firstDiff(now, outsBefore[k]!) >= 0) {
+            if (
+              outsBefore[k] &&
+              isF32(now) &&
+              lengthOf(now) === outsBefore[k]!.length &&
+              firstDiff(now, outsBefore[k]!) >= 0
+            ) {
               throw new Error(`${what}: threw, but wrote into argument ${o}`);
             }
           });
-          if (stagedOutBefore && lengthOf(staged.out) === stagedOutBefore.length && firstDiff(staged.out, stagedOutBefore) >= 0) {
+          if (
+            stagedOutBefore &&
+            lengthOf(staged.out) === stagedOutBefore.length &&
+            firstDiff(staged.out, stagedOutBefore) >= 0
+          ) {
             throw new Error(`${what}: threw, but wrote into the staged out`);
           }
           continue;
@@ -492,12 +614,16 @@ describe(`fuzzed raw binding calls (DENSELY_FUZZ_SEED=${SEED}, ${CALLS} calls pe
             if (STATEFUL.has(name)) t.resync();
             else t.shadow.params.set(t.model.params);
           } else {
-            if (!same(result, want)) throw new Error(`${what}: returned ${String(result)}, the shadow model ${String(want)}`);
+            if (!same(result, want))
+              throw new Error(`${what}: returned ${String(result)}, the shadow model ${String(want)}`);
             for (const o of outputs) {
               const got = c.args[o];
               const exp = replay[o];
               const d = isF32(got) && isF32(exp) ? firstDiff(got, exp) : -1;
-              if (d >= 0) throw new Error(`${what}: argument ${o}[${d}] is ${(got as Float32Array)[d]}, the shadow model wrote ${(exp as Float32Array)[d]}`);
+              if (d >= 0)
+                throw new Error(
+                  `${what}: argument ${o}[${d}] is ${(got as Float32Array)[d]}, the shadow model wrote ${(exp as Float32Array)[d]}`,
+                );
             }
             t.checkInStep(what);
           }
@@ -549,7 +675,8 @@ describe(`fuzzed raw binding calls (DENSELY_FUZZ_SEED=${SEED}, ${CALLS} calls pe
       const lda = Math.max(1, ta ? m : k) + g.int(3);
       const ldb = Math.max(1, tb ? k : n) + g.int(3);
       const ldc = Math.max(1, n) + g.int(3);
-      const span = (rows: number, cols: number, ld: number): number => (rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols);
+      const span = (rows: number, cols: number, ld: number): number =>
+        rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols;
       const a = g.floats(ta ? span(k, m, lda) : span(m, k, lda));
       const b = g.floats(tb ? span(n, k, ldb) : span(k, n, ldb));
       const beta = g.pick([0, 0, 1, 0.5]);
@@ -585,25 +712,54 @@ describe(`fuzzed raw binding calls (DENSELY_FUZZ_SEED=${SEED}, ${CALLS} calls pe
       } catch (e) {
         checkError(e, what);
         if (cs.benign) throw new Error(`${what}: refused a valid call: ${String(e)}`);
-        if (outBefore && isF32(out) && lengthOf(out) === outBefore.length && firstDiff(out, outBefore) >= 0) throw new Error(`${what}: threw, but wrote into c`);
+        if (outBefore && isF32(out) && lengthOf(out) === outBefore.length && firstDiff(out, outBefore) >= 0)
+          throw new Error(`${what}: threw, but wrote into c`);
         continue;
       }
       // Accepted: compare when the operands are the generated ones, finite and apart.
       const [ta2, tb2, m2, n2, k2, alpha2, a2, lda2, b2, ldb2, beta2, c2, ldc2] = args;
       if (!(isF32(a2) && isF32(b2) && isF32(c2) && outBefore)) continue;
-      if (typeof m2 !== 'number' || typeof n2 !== 'number' || typeof k2 !== 'number' || typeof alpha2 !== 'number' || typeof beta2 !== 'number') continue;
+      if (
+        typeof m2 !== 'number' ||
+        typeof n2 !== 'number' ||
+        typeof k2 !== 'number' ||
+        typeof alpha2 !== 'number' ||
+        typeof beta2 !== 'number'
+      )
+        continue;
       if (typeof lda2 !== 'number' || typeof ldb2 !== 'number' || typeof ldc2 !== 'number') continue;
-      if (![alpha2, beta2].every(Number.isFinite) || Math.abs(alpha2) > 1e30 || Math.abs(beta2) > 1e30 || sharesMemory([a2, b2, c2], new Float32Array(1))) continue;
+      if (
+        ![alpha2, beta2].every(Number.isFinite) ||
+        Math.abs(alpha2) > 1e30 ||
+        Math.abs(beta2) > 1e30 ||
+        sharesMemory([a2, b2, c2], new Float32Array(1))
+      )
+        continue;
       const finite = (v: Float32Array): boolean => copyOf(v).every(Number.isFinite);
       if (!finite(a2) || !finite(b2) || (beta2 !== 0 && !finite(outBefore))) continue;
       // The binding reads a number as a boolean by `!= 0` (NaN is true) and alpha, beta as floats.
       const flag = (v: unknown): boolean => (typeof v === 'boolean' ? v : v !== 0);
-      const { want, bound } = referenceSgemm(flag(ta2), flag(tb2), m2, n2, k2, Math.fround(alpha2), a2, lda2, b2, ldb2, Math.fround(beta2), outBefore, ldc2);
+      const { want, bound } = referenceSgemm(
+        flag(ta2),
+        flag(tb2),
+        m2,
+        n2,
+        k2,
+        Math.fround(alpha2),
+        a2,
+        lda2,
+        b2,
+        ldb2,
+        Math.fround(beta2),
+        outBefore,
+        ldc2,
+      );
       for (let j = 0; j < lengthOf(c2); j++) {
         const inC = Math.floor(j / ldc2) < m2 && j % ldc2 < n2;
         const expected = inC ? want[j]! : outBefore[j]!;
         const tol = inC ? 1e-5 * bound[j]! + 1e-30 : 0;
-        if (!(Math.abs(c2[j]! - expected) <= tol) && !Object.is(c2[j], expected)) throw new Error(`${what}: c[${j}] is ${c2[j]}, want ${expected} (tolerance ${tol})`);
+        if (!(Math.abs(c2[j]! - expected) <= tol) && !Object.is(c2[j], expected))
+          throw new Error(`${what}: c[${j}] is ${c2[j]}, want ${expected} (tolerance ${tol})`);
       }
       compared++;
     }
@@ -643,7 +799,8 @@ describe(`fuzzed raw binding calls (DENSELY_FUZZ_SEED=${SEED}, ${CALLS} calls pe
         checkError(e, what);
         if (c.benign) throw new Error(`${what}: refused a valid call: ${String(e)}`);
         const d = c.args[1];
-        if (dstBefore && isF32(d) && lengthOf(d) === dstBefore.length && firstDiff(d, dstBefore) >= 0) throw new Error(`${what}: threw, but wrote into dst`);
+        if (dstBefore && isF32(d) && lengthOf(d) === dstBefore.length && firstDiff(d, dstBefore) >= 0)
+          throw new Error(`${what}: threw, but wrote into dst`);
         continue;
       }
       const [s, d, lo, hi] = c.args as [Float32Array, Float32Array, number, number];
@@ -733,7 +890,10 @@ describe(`fuzzed raw binding calls (DENSELY_FUZZ_SEED=${SEED}, ${CALLS} calls pe
         }
         checkError(err, `the ${key} getter on ${describeArg(receiver)}`, { plain: true });
       }
-      expect(() => m.predict.call(receiver, new Float32Array(3), 1, new Float32Array(2)), `predict on ${describeArg(receiver)}`).toThrow(TypeError);
+      expect(
+        () => m.predict.call(receiver, new Float32Array(3), 1, new Float32Array(2)),
+        `predict on ${describeArg(receiver)}`,
+      ).toThrow(TypeError);
     }
     expect(() => (binding.Model as unknown as Method)(packModelSpec(archSpec(0)))).toThrow(TypeError);
     m.dispose();
@@ -748,7 +908,14 @@ describe(`fuzzed raw binding calls (DENSELY_FUZZ_SEED=${SEED}, ${CALLS} calls pe
     let replayed = 0;
     try {
       for (let round = 0; round < Math.ceil(CALLS / 25); round++) {
-        const running: Array<{ done: Promise<Float64Array>; params: Float32Array; before: Float32Array; what: string; replay: () => Promise<[Float64Array, Float32Array]> | null; stopped: () => boolean }> = [];
+        const running: Array<{
+          done: Promise<Float64Array>;
+          params: Float32Array;
+          before: Float32Array;
+          what: string;
+          replay: () => Promise<[Float64Array, Float32Array]> | null;
+          stopped: () => boolean;
+        }> = [];
         for (let j = 0; j < 3; j++) {
           const arch = g.int(ARCHS.length);
           const spec = archSpec(arch);
@@ -837,7 +1004,8 @@ describe(`fuzzed raw binding calls (DENSELY_FUZZ_SEED=${SEED}, ${CALLS} calls pe
             checkError(outcome.reason, r.what);
             expect((outcome.reason as { code?: string }).code, r.what).toBe('DENSELY_INTERNAL');
             const d = firstDiff(r.params, r.before);
-            if (d >= 0) throw new Error(`${r.what}: rejected, but changed params[${d}] from ${r.before[d]} to ${r.params[d]}`);
+            if (d >= 0)
+              throw new Error(`${r.what}: rejected, but changed params[${d}] from ${r.before[d]} to ${r.params[d]}`);
             continue;
           }
           const res = outcome.value;
@@ -847,7 +1015,9 @@ describe(`fuzzed raw binding calls (DENSELY_FUZZ_SEED=${SEED}, ${CALLS} calls pe
           if (r.stopped()) continue;
           // Not stopped: a fresh model given copies of the arguments trains the same.
           const [want, wantParams] = await r.replay()!;
-          expect(same(res, want), `${r.what}: resolved ${Array.from(res)}, a fresh model ${Array.from(want)}`).toBe(true);
+          expect(same(res, want), `${r.what}: resolved ${Array.from(res)}, a fresh model ${Array.from(want)}`).toBe(
+            true,
+          );
           const d = firstDiff(r.params, wantParams);
           if (d >= 0) throw new Error(`${r.what}: params[${d}] is ${r.params[d]}, a fresh model's ${wantParams[d]}`);
           replayed++;
@@ -871,8 +1041,12 @@ describe('regressions found by the fuzz', () => {
   });
 
   it('a spec without a Dense layer is refused (predict with x = out was an overlapping memcpy)', () => {
-    expect(() => new binding.Model(Float64Array.of(4, 4, 0, 1, 0))).toThrow(expect.objectContaining({ code: 'DENSELY_INTERNAL' }));
-    expect(() => new binding.Model(Float64Array.of(4, 4, 0, 1, 1, 1, 4, 4, 0, 0.5, 0, 0, -1))).toThrow(expect.objectContaining({ code: 'DENSELY_INTERNAL' }));
+    expect(() => new binding.Model(Float64Array.of(4, 4, 0, 1, 0))).toThrow(
+      expect.objectContaining({ code: 'DENSELY_INTERNAL' }),
+    );
+    expect(() => new binding.Model(Float64Array.of(4, 4, 0, 1, 1, 1, 4, 4, 0, 0.5, 0, 0, -1))).toThrow(
+      expect.objectContaining({ code: 'DENSELY_INTERNAL' }),
+    );
   });
 
   it('params cannot be detached (a transferred params buffer left the network writing freed memory)', () => {
@@ -900,7 +1074,9 @@ describe('regressions found by the fuzz', () => {
     expect(Array.from(out)).toEqual(Array.from(want));
     detach(out);
     gc?.();
-    expect(() => m.predictStaged(8, x.length, 8 * spec.outputs)).toThrow(expect.objectContaining({ code: 'DENSELY_INTERNAL' }));
+    expect(() => m.predictStaged(8, x.length, 8 * spec.outputs)).toThrow(
+      expect.objectContaining({ code: 'DENSELY_INTERNAL' }),
+    );
     m.predictStaged(0, 0, 0);
     // Shared staged arrays (the backend's) are read once and keep working.
     const sx = new Float32Array(new SharedArrayBuffer(x.byteLength));
@@ -927,7 +1103,9 @@ describe('regressions found by the fuzz', () => {
     const x = g.floats(rows * spec.inputs);
     const y = targets(g, spec, 3, rows);
     const before = Float32Array.from(twins[0]!.params);
-    await expect(twins[0]!.trainEpoch(x, y, Int32Array.of(0, 1, 2, 3, 4, 6), 2, 0)).rejects.toMatchObject({ code: 'DENSELY_INTERNAL' });
+    await expect(twins[0]!.trainEpoch(x, y, Int32Array.of(0, 1, 2, 3, 4, 6), 2, 0)).rejects.toMatchObject({
+      code: 'DENSELY_INTERNAL',
+    });
     expect(firstDiff(twins[0]!.params, before)).toBe(-1);
     // The optimizer state too: the next epoch is the one a model that never saw it runs.
     const order = Int32Array.of(5, 4, 3, 2, 1, 0);

@@ -6,23 +6,43 @@
  * through their finalizers.
  */
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../lib/random';
-import type { EpochResult } from '../../lib/backend/types';
 import type { NativeBinding } from '../../lib/backend/native/binding';
-import { identityOrder, initParams, makeSpec, nativeAddonPath, nativeBackend, oneHot, randomArray, sgd } from './helpers';
+import type { EpochResult } from '../../lib/backend/types';
+import { Rng } from '../../lib/random';
+import {
+  identityOrder,
+  initParams,
+  makeSpec,
+  nativeAddonPath,
+  nativeBackend,
+  oneHot,
+  randomArray,
+  sgd,
+} from './helpers';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
 function startEpoch(seed: number): { done: Promise<EpochResult>; params: () => Float32Array } {
   const backend = nativeBackend();
-  const spec = makeSpec(32, [{ units: 64, activation: 'relu' }, { dropout: 0.25 }, { units: 5, activation: 'softmax' }], seed);
+  const spec = makeSpec(
+    32,
+    [{ units: 64, activation: 'relu' }, { dropout: 0.25 }, { units: 5, activation: 'softmax' }],
+    seed,
+  );
   const model = backend.createModel(spec);
   const rng = new Rng(seed);
   initParams(spec, model.params, rng);
   model.setLoss('categoricalCrossentropy');
   model.setOptimizer({ ...sgd(0.05), kind: 'adam', learningRate: 0.001 });
   const rows = 30_000;
-  const done = model.trainEpoch({ x: randomArray(rows * 32, rng), y: oneHot(rows, 5, rng), order: identityOrder(rows), batchSize: 4, firstStep: 0, onBatchEnd: () => undefined });
+  const done = model.trainEpoch({
+    x: randomArray(rows * 32, rng),
+    y: oneHot(rows, 5, rng),
+    order: identityOrder(rows),
+    batchSize: 4,
+    firstStep: 0,
+    onBatchEnd: () => undefined,
+  });
   const params = model.params;
   return { done, params: () => params };
 }

@@ -2,10 +2,11 @@
  * Shared helpers of the native-only boundary tests: the native backend (a load
  * failure fails the test with the loader's reason), ModelSpec builders and seeded data.
  */
-import { Rng } from '../../lib/random';
+
 import { loadNativeBackend } from '../../lib/backend/native/index';
 import type { Backend, ModelSpec, OptimizerSpec } from '../../lib/backend/types';
 import { buildModelSpec, initializeParams } from '../../lib/layers/plan';
+import { Rng } from '../../lib/random';
 import { GLOROT_ZEROS, plannedLayers, type TestLayer } from '../support/spec';
 
 export function nativeBackend(): Backend {
@@ -28,7 +29,17 @@ export function makeSpec(inputs: number, defs: LayerDef[], seed = 1): ModelSpec 
 }
 
 export function sgd(learningRate = 0.01): OptimizerSpec {
-  return { kind: 'sgd', learningRate, momentum: 0, nesterov: false, weightDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, rho: 0.99 };
+  return {
+    kind: 'sgd',
+    learningRate,
+    momentum: 0,
+    nesterov: false,
+    weightDecay: 0,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+    rho: 0.99,
+  };
 }
 
 /** Uniform values in [-scale, scale). */
@@ -40,7 +51,12 @@ export function randomArray(n: number, rng: Rng, scale = 1): Float32Array {
 
 /** Glorot-uniform kernels and zero biases (lib/initializers.ts), drawn from `rng`. */
 export function initParams(spec: ModelSpec, params: Float32Array, rng: Rng): void {
-  initializeParams(spec.layers, spec.layers.map(() => GLOROT_ZEROS), params, rng);
+  initializeParams(
+    spec.layers,
+    spec.layers.map(() => GLOROT_ZEROS),
+    params,
+    rng,
+  );
 }
 
 /** One-hot targets for `rows` rows of `classes` classes. */

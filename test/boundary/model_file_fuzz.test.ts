@@ -44,14 +44,21 @@ interface Summary {
   failures: Array<{ index: number; kind: string; backend: string; problem: string }>;
 }
 
-function runChild(start: number, count: number): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }> {
+function runChild(
+  start: number,
+  count: number,
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }> {
   return new Promise((done) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, ['--max-old-space-size=128', CHILD, String(SEED), String(start), String(count), 'js,native'], {
-      cwd: ROOT,
-      timeout: WATCHDOG_MS,
-      killSignal: 'SIGKILL',
-    });
+    const child = spawn(
+      process.execPath,
+      ['--max-old-space-size=128', CHILD, String(SEED), String(start), String(count), 'js,native'],
+      {
+        cwd: ROOT,
+        timeout: WATCHDOG_MS,
+        killSignal: 'SIGKILL',
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -62,7 +69,8 @@ function runChild(start: number, count: number): Promise<{ code: number | null; 
 
 describe('model-file fuzz (js and native, child processes)', () => {
   it(`${TOTAL} mutated files and toJSON objects: a valid network or DENSELY_INVALID_MODEL, fast, bounded, alike on both backends (seed ${SEED})`, async () => {
-    if (!existsSync(join(ROOT, 'dist', 'cjs', 'index.js'))) throw new Error('dist/cjs/index.js is missing: run "npm run build:ts" (npm test does it first)');
+    if (!existsSync(join(ROOT, 'dist', 'cjs', 'index.js')))
+      throw new Error('dist/cjs/index.js is missing: run "npm run build:ts" (npm test does it first)');
     const per = TOTAL / CHILDREN;
     const ranges = Array.from({ length: CHILDREN }, (_, c) => c * per);
     const results: Array<{ start: number; summary: Summary }> = [];
@@ -74,13 +82,17 @@ describe('model-file fuzz (js and native, child processes)', () => {
         const where = `seed ${SEED}, mutations ${start}…${start + per - 1} (node test/boundary/model_file_fuzz_child.cjs ${SEED} ${start} ${per} js,native)`;
         const r = await runChild(start, per);
         if (r.code !== 0) {
-          problems.push(`child exited with ${r.code ?? r.signal} after ${r.ms} ms${r.ms >= WATCHDOG_MS ? ' (watchdog: a hang)' : ''}, ${where}: ${r.stderr.slice(-1500)}`);
+          problems.push(
+            `child exited with ${r.code ?? r.signal} after ${r.ms} ms${r.ms >= WATCHDOG_MS ? ' (watchdog: a hang)' : ''}, ${where}: ${r.stderr.slice(-1500)}`,
+          );
           continue;
         }
         const summary = JSON.parse(r.stdout) as Summary;
         results.push({ start, summary });
-        for (const f of summary.failures) problems.push(`mutation ${f.index} (${f.kind}, ${f.backend}): ${f.problem} — ${where}`);
-        if (summary.maxRssMB > MAX_RSS_MB) problems.push(`peak RSS ${summary.maxRssMB} MB > ${MAX_RSS_MB} MB, ${where}`);
+        for (const f of summary.failures)
+          problems.push(`mutation ${f.index} (${f.kind}, ${f.backend}): ${f.problem} — ${where}`);
+        if (summary.maxRssMB > MAX_RSS_MB)
+          problems.push(`peak RSS ${summary.maxRssMB} MB > ${MAX_RSS_MB} MB, ${where}`);
       }
     };
     await Promise.all(Array.from({ length: PARALLEL }, worker));

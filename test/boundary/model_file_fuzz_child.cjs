@@ -60,13 +60,23 @@ function rngFor(seed, index) {
 function baseNetworks() {
   const a = new Network({
     inputs: 5,
-    layers: [new Dense(7, { activation: 'gelu' }), new Dropout(0.25), new Dense(4, { activation: 'leakyRelu', alpha: 0.2, useBias: false }), new Dense(3, { activation: 'softmax' })],
+    layers: [
+      new Dense(7, { activation: 'gelu' }),
+      new Dropout(0.25),
+      new Dense(4, { activation: 'leakyRelu', alpha: 0.2, useBias: false }),
+      new Dense(3, { activation: 'softmax' }),
+    ],
     backend: 'js',
     seed: 1234,
   });
   a.metadata = { note: 'fuzz base', 'densely.cli.task': 'classification' };
   const b = new Network({ inputs: 1, layers: [new Dense(1)], backend: 'js', seed: 7 });
-  const c = new Network({ inputs: 3, layers: [new Dense(2, { activation: 'relu' }), new Dense(2, { activation: 'sigmoid', useBias: false })], backend: 'js', seed: 0 });
+  const c = new Network({
+    inputs: 3,
+    layers: [new Dense(2, { activation: 'relu' }), new Dense(2, { activation: 'sigmoid', useBias: false })],
+    backend: 'js',
+    seed: 0,
+  });
   return [a, b, c];
 }
 
@@ -88,11 +98,37 @@ function joinFile(headerText, data, rng) {
 // ---------------------------------------------------------------------------------------
 // Values a mutation puts in place of a valid one.
 
-const NUMBERS = [0, 1, 2, 3, 5, 7, -1, 0.5, 1.5, 16777216, 16777217, 20000, 65536, 2147483647, 2147483648, 4294967295, 4294967296,
-  9007199254740991, 9007199254740994, 1e21, 1e39, -1e39, 1e308, -1e308, 5e-324, -0];
+const NUMBERS = [
+  0, 1, 2, 3, 5, 7, -1, 0.5, 1.5, 16777216, 16777217, 20000, 65536, 2147483647, 2147483648, 4294967295, 4294967296,
+  9007199254740991, 9007199254740994, 1e21, 1e39, -1e39, 1e308, -1e308, 5e-324, -0,
+];
 const NON_NUMBERS = ['3', '', null, true, false, [], {}, [3], { units: 3 }];
-const ACT_NAMES = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'softmax', 'gelu', 'swish', 'RELU', '', 'x'.repeat(20000), 'constructor', '__proto__'];
-const INIT_NAMES = ['zeros', 'ones', 'glorotUniform', 'glorotNormal', 'heUniform', 'heNormal', 'lecunNormal', 'orthogonal', 'toString'];
+const ACT_NAMES = [
+  'linear',
+  'relu',
+  'leakyRelu',
+  'sigmoid',
+  'tanh',
+  'softmax',
+  'gelu',
+  'swish',
+  'RELU',
+  '',
+  'x'.repeat(20000),
+  'constructor',
+  '__proto__',
+];
+const INIT_NAMES = [
+  'zeros',
+  'ones',
+  'glorotUniform',
+  'glorotNormal',
+  'heUniform',
+  'heNormal',
+  'lecunNormal',
+  'orthogonal',
+  'toString',
+];
 const LONG = 'n'.repeat(20000);
 
 function anyValue(rng) {
@@ -153,15 +189,32 @@ function mutateArchitecture(rng, arch) {
   else if (kind === 1) arch.layers = rng.pick([[], null, 'layers', {}, [null], [1], [{ type: 'dropout', rate: 0.5 }]]);
   else if (kind === 2) arch[rng.pick(['extra', 'input', '__proto__'])] = anyValue(rng);
   else if (kind === 3) delete arch[rng.pick(['inputs', 'layers'])];
-  else if (kind === 4) return rng.pick([null, [], 'x', 7, { inputs: 20000, layers: [{ type: 'dense', units: 20000 }] }, { inputs: 65536, layers: [{ type: 'dense', units: 65536 }] }]);
+  else if (kind === 4)
+    return rng.pick([
+      null,
+      [],
+      'x',
+      7,
+      { inputs: 20000, layers: [{ type: 'dense', units: 20000 }] },
+      { inputs: 65536, layers: [{ type: 'dense', units: 65536 }] },
+    ]);
   else if (layers && layers.length > 0) {
     const i = rng.int(layers.length);
     const l = layers[i];
     if (l === null || typeof l !== 'object') layers[i] = anyValue(rng);
     else if (kind === 5) l.type = rng.pick(['dense', 'dropout', 'conv', 'Dense', null, 5, LONG]);
     else if (kind === 6) l.units = anyValue(rng);
-    else if (kind === 7) l[rng.pick(['activation', 'kernelInitializer', 'biasInitializer'])] = rng.pick([...ACT_NAMES, ...INIT_NAMES, null, 3]);
-    else if (kind === 8) l[rng.pick(['alpha', 'rate', 'useBias'])] = rng.chance(0.3) ? rng.pick([true, false, 'true', 0, 1]) : anyValue(rng);
+    else if (kind === 7)
+      l[rng.pick(['activation', 'kernelInitializer', 'biasInitializer'])] = rng.pick([
+        ...ACT_NAMES,
+        ...INIT_NAMES,
+        null,
+        3,
+      ]);
+    else if (kind === 8)
+      l[rng.pick(['alpha', 'rate', 'useBias'])] = rng.chance(0.3)
+        ? rng.pick([true, false, 'true', 0, 1])
+        : anyValue(rng);
     else if (kind === 9) l[rng.pick(['extra', LONG, 'unit'])] = 1;
     else if (kind === 10) delete l[rng.pick(['type', 'units', 'activation', 'useBias', 'alpha', 'rate'])];
     else {
@@ -195,7 +248,10 @@ function mutateHeader(rng, header, dataLen) {
       else if (op === 3) delete t[rng.pick(['dtype', 'shape', 'data_offsets'])];
       else if (op === 4) t.extra = 1;
       else if (op === 5) delete header[name];
-      else if (op === 6) header[rng.pick(['layers.9.kernel', `layers.0.${LONG}`, '__proto__', 'constructor', ''])] = JSON.parse(JSON.stringify(t));
+      else if (op === 6)
+        header[rng.pick(['layers.9.kernel', `layers.0.${LONG}`, '__proto__', 'constructor', ''])] = JSON.parse(
+          JSON.stringify(t),
+        );
       else {
         header[rng.pick(['layers.5.kernel', 'layers.1.bias', LONG, 'toString'])] = t;
         delete header[name];
@@ -204,13 +260,34 @@ function mutateHeader(rng, header, dataLen) {
       const op = rng.chance(0.5) ? 7 : rng.int(7);
       if (op === 0) meta.format = rng.pick(['densely', 'pt', '', 'Densely']);
       else if (op === 1) meta['densely.version'] = rng.pick(['1', '2', '999', '', '01', '1.0', 1]);
-      else if (op === 2) meta['densely.seed'] = rng.pick(['0', '4294967295', '4294967296', '-1', '1e3', 'abc', '', ' 1', '9007199254740993', 42]);
+      else if (op === 2)
+        meta['densely.seed'] = rng.pick([
+          '0',
+          '4294967295',
+          '4294967296',
+          '-1',
+          '1e3',
+          'abc',
+          '',
+          ' 1',
+          '9007199254740993',
+          42,
+        ]);
       else if (op === 3) meta[rng.pick(['epochs', LONG, 'note', '__proto__'])] = rng.pick([5, null, {}, 'x', LONG]);
       else if (op === 4) delete meta[rng.pick(['format', 'densely.version', 'densely.seed', 'densely.architecture'])];
       else if (op === 5) header.__metadata__ = rng.pick([null, [], 'x', 5, {}]);
       else if (op === 6) {
         meta['densely.architecture'] = rng.pick([
-          'null', '[]', '{}', '', '{"inputs":', 'NaN', '1e999', '"x"', '[{"type":"dense"}]', '{"inputs":1,"layers":[{"type":"dense","units":1}]}',
+          'null',
+          '[]',
+          '{}',
+          '',
+          '{"inputs":',
+          'NaN',
+          '1e999',
+          '"x"',
+          '[{"type":"dense"}]',
+          '{"inputs":1,"layers":[{"type":"dense","units":1}]}',
           '['.repeat(5000) + ']'.repeat(5000),
           '{"inputs":20000,"layers":[{"type":"dense","units":20000,"activation":"linear","useBias":true}]}',
         ]);
@@ -247,10 +324,26 @@ function mutateFile(rng, base) {
     return { kind: 'flip', bytes };
   }
   if (kind === 1) return { kind: 'truncate', bytes: bytes.subarray(0, rng.int(bytes.length)) };
-  if (kind === 2) return { kind: 'extend', bytes: Buffer.concat([bytes, Buffer.from(Array.from({ length: 1 + rng.int(64) }, () => rng.int(256)))]) };
+  if (kind === 2)
+    return {
+      kind: 'extend',
+      bytes: Buffer.concat([bytes, Buffer.from(Array.from({ length: 1 + rng.int(64) }, () => rng.int(256)))]),
+    };
   if (kind === 3) {
     const n = Number(bytes.readBigUInt64LE(0));
-    const v = rng.pick([0n, 1n, 2n, BigInt(n - 1), BigInt(n + 1), BigInt(bytes.length - 8), BigInt(bytes.length - 7), 2n ** 32n, 2n ** 53n, 2n ** 64n - 1n, BigInt(rng.int(1 << 30))]);
+    const v = rng.pick([
+      0n,
+      1n,
+      2n,
+      BigInt(n - 1),
+      BigInt(n + 1),
+      BigInt(bytes.length - 8),
+      BigInt(bytes.length - 7),
+      2n ** 32n,
+      2n ** 53n,
+      2n ** 64n - 1n,
+      BigInt(rng.int(1 << 30)),
+    ]);
     bytes.writeBigUInt64LE(v, 0);
     return { kind: 'header-length', bytes };
   }
@@ -259,10 +352,17 @@ function mutateFile(rng, base) {
     // An oversized declaration: a small file whose architecture declares inputs
     // × units far beyond its bytes, with or without tensor descriptors that agree.
     const w = rng.pick([20000, 65536, 16777216, 4294967296]);
-    header.__metadata__['densely.architecture'] = JSON.stringify({ inputs: w, layers: [{ type: 'dense', units: w, activation: 'linear', useBias: rng.chance(0.5) }] });
+    header.__metadata__['densely.architecture'] = JSON.stringify({
+      inputs: w,
+      layers: [{ type: 'dense', units: w, activation: 'linear', useBias: rng.chance(0.5) }],
+    });
     if (rng.chance(0.5)) {
       for (const k of Object.keys(header)) if (k !== '__metadata__') delete header[k];
-      header['layers.0.kernel'] = { dtype: 'F32', shape: [w, w], data_offsets: [0, rng.chance(0.5) ? data.length : w * w * 4] };
+      header['layers.0.kernel'] = {
+        dtype: 'F32',
+        shape: [w, w],
+        data_offsets: [0, rng.chance(0.5) ? data.length : w * w * 4],
+      };
     }
     return { kind: 'oversized', bytes: joinFile(JSON.stringify(header), data, rng) };
   }
@@ -275,7 +375,8 @@ function mutateFile(rng, base) {
   if (rng.chance(0.05)) {
     // A non-finite weight in an otherwise valid file.
     const dataStart = out.length - data.length;
-    if (data.length >= 4) out.writeFloatLE(rng.pick([NaN, Infinity, -Infinity]), dataStart + 4 * rng.int(data.length / 4));
+    if (data.length >= 4)
+      out.writeFloatLE(rng.pick([NaN, Infinity, -Infinity]), dataStart + 4 * rng.int(data.length / 4));
   }
   return { kind: 'header-json', bytes: out };
 }
@@ -284,10 +385,13 @@ function mutateJson(rng, base) {
   const j = JSON.parse(JSON.stringify(base.json));
   const kind = rng.int(8);
   if (kind === 0) j.version = rng.pick([999, 2, '1', 0, null]);
-  else if (kind === 1) j.metadata = rng.pick([{ epochs: 5 }, { format: 'x' }, { 'densely.version': '1' }, null, [], 'x', { [LONG]: 1 }]);
+  else if (kind === 1)
+    j.metadata = rng.pick([{ epochs: 5 }, { format: 'x' }, { 'densely.version': '1' }, null, [], 'x', { [LONG]: 1 }]);
   else if (kind === 2) j.seed = anyValue(rng);
-  else if (kind === 3) j[rng.pick(['format', 'extra', 'weights', 'layers', 'inputs'])] = rng.chance(0.5) ? undefined : anyValue(rng);
-  else if (kind === 4) Object.assign(j, mutateArchitecture(rng, { inputs: j.inputs, layers: j.layers }) ?? { layers: null });
+  else if (kind === 3)
+    j[rng.pick(['format', 'extra', 'weights', 'layers', 'inputs'])] = rng.chance(0.5) ? undefined : anyValue(rng);
+  else if (kind === 4)
+    Object.assign(j, mutateArchitecture(rng, { inputs: j.inputs, layers: j.layers }) ?? { layers: null });
   else if (kind === 5 && j.weights.length > 0) {
     const w = rng.pick(j.weights);
     const op = rng.int(6);
@@ -318,24 +422,47 @@ function outcomeOf(load, backend) {
     const err = e;
     const message = err instanceof Error ? err.message : String(err);
     if (!(err instanceof Error)) return { ms, problem: `threw a non-Error: ${String(err).slice(0, 200)}` };
-    if (err.code !== 'DENSELY_INVALID_MODEL') return { ms, problem: `threw ${err.name} code ${String(err.code)}: ${message.slice(0, 300)}` };
-    if (message.length >= MAX_MESSAGE) return { ms, problem: `message of ${message.length} characters: ${message.slice(0, 300)}…` };
-    if (!/^Expected .+ for .+ but received .+$/s.test(message)) return { ms, problem: `message not of the form "Expected … for … but received …": ${message}` };
+    if (err.code !== 'DENSELY_INVALID_MODEL')
+      return { ms, problem: `threw ${err.name} code ${String(err.code)}: ${message.slice(0, 300)}` };
+    if (message.length >= MAX_MESSAGE)
+      return { ms, problem: `message of ${message.length} characters: ${message.slice(0, 300)}…` };
+    if (!/^Expected .+ for .+ but received .+$/s.test(message))
+      return { ms, problem: `message not of the form "Expected … for … but received …": ${message}` };
     return { ms, outcome: `${err.code}: ${message}` };
   }
   const ms = performance.now() - t0;
   try {
     const out = net.predict(new Float32Array(net.inputs));
-    if (!(out instanceof Float32Array) || out.length !== net.outputs) return { ms, problem: 'an accepted network predicted the wrong shape' };
+    if (!(out instanceof Float32Array) || out.length !== net.outputs)
+      return { ms, problem: 'an accepted network predicted the wrong shape' };
     const again = Network.fromSafetensors(net.toSafetensors(), { backend });
     if (again.paramCount !== net.paramCount) return { ms, problem: 'an accepted network did not save and load again' };
     return { ms, outcome: `ok ${net.inputs}→${net.outputs} params ${net.paramCount}` };
   } catch (e) {
-    return { ms, problem: `an accepted network failed to predict or round-trip: ${e instanceof Error ? `${e.code} ${e.message}` : String(e)}`.slice(0, 400) };
+    return {
+      ms,
+      problem:
+        `an accepted network failed to predict or round-trip: ${e instanceof Error ? `${e.code} ${e.message}` : String(e)}`.slice(
+          0,
+          400,
+        ),
+    };
   }
 }
 
-const summary = { seed: SEED, start: START, count: COUNT, backends: BACKENDS, files: 0, json: 0, accepted: 0, rejected: 0, slowestMs: 0, kinds: {}, failures: [] };
+const summary = {
+  seed: SEED,
+  start: START,
+  count: COUNT,
+  backends: BACKENDS,
+  files: 0,
+  json: 0,
+  accepted: 0,
+  rejected: 0,
+  slowestMs: 0,
+  kinds: {},
+  failures: [],
+};
 
 for (let i = START; i < START + COUNT; i++) {
   const rng = rngFor(SEED, i);
@@ -343,7 +470,9 @@ for (let i = START; i < START + COUNT; i++) {
   const asJson = i % 10 === 9;
   const m = asJson ? mutateJson(rng, base) : mutateFile(rng, base);
   if (DUMP && !asJson) process.stderr.write(`${i} ${m.kind} ${m.bytes.toString('base64')}\n`);
-  const load = asJson ? (backend) => Network.fromJSON(m.json, { backend }) : (backend) => Network.fromSafetensors(m.bytes, { backend }, 'fuzz.safetensors');
+  const load = asJson
+    ? (backend) => Network.fromJSON(m.json, { backend })
+    : (backend) => Network.fromSafetensors(m.bytes, { backend }, 'fuzz.safetensors');
   if (asJson) summary.json++;
   else summary.files++;
   summary.kinds[m.kind] = (summary.kinds[m.kind] ?? 0) + 1;
@@ -351,12 +480,19 @@ for (let i = START; i < START + COUNT; i++) {
   for (const backend of BACKENDS) {
     const r = outcomeOf(load, backend);
     summary.slowestMs = Math.max(summary.slowestMs, r.ms);
-    if (r.ms > MAX_LOAD_MS) summary.failures.push({ index: i, kind: m.kind, backend, problem: `took ${r.ms.toFixed(0)} ms` });
+    if (r.ms > MAX_LOAD_MS)
+      summary.failures.push({ index: i, kind: m.kind, backend, problem: `took ${r.ms.toFixed(0)} ms` });
     if (r.problem) summary.failures.push({ index: i, kind: m.kind, backend, problem: r.problem });
     else seen.push(r.outcome);
   }
   if (seen.length === BACKENDS.length) {
-    if (seen.some((s) => s !== seen[0])) summary.failures.push({ index: i, kind: m.kind, backend: 'all', problem: `backends disagree: ${seen.map((s) => s.slice(0, 140)).join(' | ')}` });
+    if (seen.some((s) => s !== seen[0]))
+      summary.failures.push({
+        index: i,
+        kind: m.kind,
+        backend: 'all',
+        problem: `backends disagree: ${seen.map((s) => s.slice(0, 140)).join(' | ')}`,
+      });
     else if (seen[0].startsWith('ok')) summary.accepted++;
     else summary.rejected++;
     if (STATS) {

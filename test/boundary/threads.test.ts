@@ -5,8 +5,8 @@
  * wide enough here that every parallel path really runs on several threads.
  */
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../lib/random';
 import type { OptimizerSpec } from '../../lib/backend/types';
+import { Rng } from '../../lib/random';
 import { identityOrder, initParams, makeSpec, nativeBackend, oneHot, randomArray, sgd } from './helpers';
 
 describe('native thread-count independence', () => {
@@ -16,7 +16,13 @@ describe('native thread-count independence', () => {
       const saved = backend.getThreads();
       const spec = makeSpec(
         300,
-        [{ units: 384, activation: 'gelu' }, { dropout: 0.2 }, { units: 256, activation: 'tanh' }, { units: 160, activation: 'relu' }, { units: 10, activation: 'softmax' }],
+        [
+          { units: 384, activation: 'gelu' },
+          { dropout: 0.2 },
+          { units: 256, activation: 'tanh' },
+          { units: 160, activation: 'relu' },
+          { units: 10, activation: 'softmax' },
+        ],
         21,
       );
       const rng = new Rng(21);

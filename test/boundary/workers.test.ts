@@ -3,12 +3,22 @@
  * trains its own model concurrently, with the same bits as the main thread (same seed,
  * same thread count ⇒ same weights).
  */
-import { Worker } from 'worker_threads';
+
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../lib/random';
+import { Worker } from 'worker_threads';
 import { packModelSpec, packOptimizerSpec } from '../../lib/backend/native/index';
 import { LOSS_CODES } from '../../lib/backend/types';
-import { identityOrder, initParams, makeSpec, nativeAddonPath, nativeBackend, oneHot, randomArray, sgd } from './helpers';
+import { Rng } from '../../lib/random';
+import {
+  identityOrder,
+  initParams,
+  makeSpec,
+  nativeAddonPath,
+  nativeBackend,
+  oneHot,
+  randomArray,
+  sgd,
+} from './helpers';
 
 const WORKER = `
 const { parentPort, workerData: d } = require('worker_threads');
@@ -30,7 +40,11 @@ model.setOptimizer(d.opt);
 describe('native addon in worker_threads', () => {
   it('loads and trains in two workers at once, matching the main thread bit for bit', async () => {
     const backend = nativeBackend();
-    const spec = makeSpec(20, [{ units: 48, activation: 'tanh' }, { dropout: 0.2 }, { units: 4, activation: 'softmax' }], 9);
+    const spec = makeSpec(
+      20,
+      [{ units: 48, activation: 'tanh' }, { dropout: 0.2 }, { units: 4, activation: 'softmax' }],
+      9,
+    );
     const rng = new Rng(9);
     const main = backend.createModel(spec);
     initParams(spec, main.params, rng);
@@ -44,7 +58,8 @@ describe('native addon in worker_threads', () => {
     main.setOptimizer(opt);
     const epochs = 3;
     let step = 0;
-    for (let e = 0; e < epochs; e++) step += (await main.trainEpoch({ x, y, order, batchSize: 16, firstStep: step })).batches;
+    for (let e = 0; e < epochs; e++)
+      step += (await main.trainEpoch({ x, y, order, batchSize: 16, firstStep: step })).batches;
 
     const data = {
       addon: nativeAddonPath(),
@@ -76,7 +91,14 @@ describe('native addon in worker_threads', () => {
   });
 
   it('survives worker.terminate() in the middle of an epoch', async () => {
-    const spec = makeSpec(16, [{ units: 32, activation: 'relu' }, { units: 4, activation: 'softmax' }], 3);
+    const spec = makeSpec(
+      16,
+      [
+        { units: 32, activation: 'relu' },
+        { units: 4, activation: 'softmax' },
+      ],
+      3,
+    );
     const rows = 40_000;
     const code = `
 const { parentPort, workerData: d } = require('worker_threads');
@@ -92,7 +114,10 @@ model.trainEpoch(x, y, order, 1, 0, () => {});
 parentPort.postMessage('started');
 `;
     for (let i = 0; i < 2; i++) {
-      const w = new Worker(code, { eval: true, workerData: { addon: nativeAddonPath(), spec: packModelSpec(spec), opt: packOptimizerSpec(sgd()), rows } });
+      const w = new Worker(code, {
+        eval: true,
+        workerData: { addon: nativeAddonPath(), spec: packModelSpec(spec), opt: packOptimizerSpec(sgd()), rows },
+      });
       await new Promise((resolve, reject) => {
         w.once('message', resolve);
         w.once('error', reject);

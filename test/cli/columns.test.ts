@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsv } from '../../lib/cli/csv';
 import {
-  MAX_INTEGER_CLASSES,
   classKey,
   classNames,
   inferKind,
   inferTask,
+  MAX_INTEGER_CLASSES,
   numberLike,
   parseNumericColumn,
 } from '../../lib/cli/columns';
+import { parseCsv } from '../../lib/cli/csv';
 
 const table = (text: string) => parseCsv(text, 'f.csv');
 
@@ -47,7 +47,9 @@ describe('inferKind and parseNumericColumn', () => {
     const rows = Array.from({ length: 12 }, (_, i) => (i === 7 ? 'oops' : String(i)));
     const t = table(`x,y\n${rows.map((v) => `${v},a`).join('\n')}\n`);
     expect(inferKind(t, 0)).toBe('numeric');
-    expect(failure(() => parseNumericColumn(t, 0))).toBe('f.csv line 9, column "x": expected a number but found "oops"');
+    expect(failure(() => parseNumericColumn(t, 0))).toBe(
+      'f.csv line 9, column "x": expected a number but found "oops"',
+    );
   });
 
   it('reports NaN and infinities with their line and column', () => {
@@ -58,9 +60,21 @@ describe('inferKind and parseNumericColumn', () => {
   });
 
   it('reports empty cells (parseCsv rejects them first; a table built otherwise is checked here too)', () => {
-    const t = { file: 'f.csv', header: ['x', 'y'], rows: [['1', '2'], ['', '3']], lines: [2, 3] };
-    expect(failure(() => inferKind(t, 0))).toBe('f.csv line 3, column "x": empty value (missing values are not supported)');
-    expect(failure(() => table('x,y\n1,2\n,3\n'))).toBe('f.csv line 3, column "x": empty value (missing values are not supported)');
+    const t = {
+      file: 'f.csv',
+      header: ['x', 'y'],
+      rows: [
+        ['1', '2'],
+        ['', '3'],
+      ],
+      lines: [2, 3],
+    };
+    expect(failure(() => inferKind(t, 0))).toBe(
+      'f.csv line 3, column "x": empty value (missing values are not supported)',
+    );
+    expect(failure(() => table('x,y\n1,2\n,3\n'))).toBe(
+      'f.csv line 3, column "x": empty value (missing values are not supported)',
+    );
   });
 });
 

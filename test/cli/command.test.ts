@@ -5,12 +5,12 @@
  * except one with --backend auto.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Dense, Network } from '../../lib/index';
 import { parseCsv } from '../../lib/cli/csv';
+import { Dense, Network } from '../../lib/index';
 import { checkWellFormed } from './xml';
 
 // Each test spawns node (0.3–1 s on a busy machine) and some train for a few seconds.
@@ -67,8 +67,20 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'densely-cli-'));
   model = join(dir, 'iris.safetensors');
   trainRun = await densely([
-    'train', IRIS, '--target', 'species', '--backend', 'js', '--epochs', '60', '--seed', '3',
-    '--save', model, '--plot', join(dir, 'curves.svg'),
+    'train',
+    IRIS,
+    '--target',
+    'species',
+    '--backend',
+    'js',
+    '--epochs',
+    '60',
+    '--seed',
+    '3',
+    '--save',
+    model,
+    '--plot',
+    join(dir, 'curves.svg'),
   ]);
 });
 
@@ -82,7 +94,8 @@ describe('densely train (iris, classification)', () => {
     expect(trainRun.stderr).toBe('');
     const epochs = trainRun.stdout.split('\n').filter((l) => /^epoch\s+\d+\/60 /.test(l));
     expect(epochs.length).toBeGreaterThan(1);
-    for (const l of epochs) expect(l).toMatch(/loss \d\.\d{4}\s+acc \d\.\d{4}\s+val_loss \d\.\d{4}\s+val_acc \d\.\d{4}/);
+    for (const l of epochs)
+      expect(l).toMatch(/loss \d\.\d{4}\s+acc \d\.\d{4}\s+val_loss \d\.\d{4}\s+val_acc \d\.\d{4}/);
     // stdout is a pipe here: plain lines, no progress-bar redraws or colors.
     expect(trainRun.stdout).not.toMatch(/[\r\x1b]/);
   });
@@ -94,7 +107,9 @@ describe('densely train (iris, classification)', () => {
     expect(metric(out, 'accuracy')).toBeGreaterThanOrEqual(0.8);
     const header = out.split('\n').find((l) => /setosa\s+versicolor\s+virginica\s+recall/.test(l));
     expect(header).toBeDefined();
-    const rows = ['setosa', 'versicolor', 'virginica'].map((c) => out.split('\n').find((l) => new RegExp(`^\\s+${c}\\s+\\d+\\s+\\d+\\s+\\d+\\s+[\\d.]+$`).test(l)));
+    const rows = ['setosa', 'versicolor', 'virginica'].map((c) =>
+      out.split('\n').find((l) => new RegExp(`^\\s+${c}\\s+\\d+\\s+\\d+\\s+\\d+\\s+[\\d.]+$`).test(l)),
+    );
     const counts = rows.map((l) => l!.trim().split(/\s+/).slice(1, 4).map(Number));
     expect(counts.flat().reduce((a, b) => a + b, 0)).toBe(30);
     expect(counts.map((r) => r.reduce((a, b) => a + b, 0))).toEqual([10, 10, 10]);
@@ -106,7 +121,9 @@ describe('densely train (iris, classification)', () => {
     expect(net.outputs).toBe(3);
     expect(JSON.parse(net.metadata['densely.cli.classes']!)).toEqual(['setosa', 'versicolor', 'virginica']);
     expect(net.metadata['densely.cli.task']).toBe('classification');
-    const pre = JSON.parse(net.metadata['densely.cli.preprocessing']!) as { features: Array<{ name: string; kind: string }> };
+    const pre = JSON.parse(net.metadata['densely.cli.preprocessing']!) as {
+      features: Array<{ name: string; kind: string }>;
+    };
     expect(pre.features.map((f) => f.name)).toEqual(['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
     expect(pre.features.every((f) => f.kind === 'numeric')).toBe(true);
   });
@@ -121,7 +138,10 @@ describe('densely train (iris, classification)', () => {
   });
 
   it('restores the best weights: the reported loss is the best validation loss', async () => {
-    const vals = trainRun.stdout.split('\n').flatMap((l) => /val_loss (\d\.\d{4})/.exec(l)?.[1] ?? []).map(Number);
+    const vals = trainRun.stdout
+      .split('\n')
+      .flatMap((l) => /val_loss (\d\.\d{4})/.exec(l)?.[1] ?? [])
+      .map(Number);
     expect(metric(trainRun.stdout, 'loss')).toBeCloseTo(Math.min(...vals), 3);
   });
 });
@@ -160,7 +180,10 @@ describe.concurrent('densely predict', () => {
     const t = parseCsv(readFileSync(IRIS, 'utf8'), 'iris');
     const order = [3, 0, 2, 1];
     const shuffled = join(dir, 'shuffled.csv');
-    writeFileSync(shuffled, [order.map((i) => t.header[i]).join(','), ...t.rows.map((r) => order.map((i) => r[i]).join(','))].join('\n'));
+    writeFileSync(
+      shuffled,
+      [order.map((i) => t.header[i]).join(','), ...t.rows.map((r) => order.map((i) => r[i]).join(','))].join('\n'),
+    );
     const out = join(dir, 'pred.csv');
     const r = await densely(['predict', model, shuffled, '--out', out, '--backend', 'js']);
     expect(r.code, r.stderr).toBe(0);
@@ -171,21 +194,36 @@ describe.concurrent('densely predict', () => {
   it('names a missing column', async () => {
     const t = parseCsv(readFileSync(IRIS, 'utf8'), 'iris');
     const partial = join(dir, 'partial.csv');
-    writeFileSync(partial, ['sepal_length,sepal_width,petal_length', ...t.rows.map((r) => r.slice(0, 3).join(','))].join('\n'));
+    writeFileSync(
+      partial,
+      ['sepal_length,sepal_width,petal_length', ...t.rows.map((r) => r.slice(0, 3).join(','))].join('\n'),
+    );
     const out = join(dir, 'never.csv');
-    expectFailure(await densely(['predict', model, partial, '--out', out, '--backend', 'js']), [partial, 'missing column "petal_width"']);
+    expectFailure(await densely(['predict', model, partial, '--out', out, '--backend', 'js']), [
+      partial,
+      'missing column "petal_width"',
+    ]);
     expect(existsSync(out)).toBe(false);
   });
 
   it('names the line and column of a bad value', async () => {
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n4.9,three,1.4,0.2\n');
-    expectFailure(await densely(['predict', model, bad, '--backend', 'js']), [`${bad} line 3, column "sepal_width"`, 'expected a number but found "three"']);
+    expectFailure(await densely(['predict', model, bad, '--backend', 'js']), [
+      `${bad} line 3, column "sepal_width"`,
+      'expected a number but found "three"',
+    ]);
   });
 
   it('rejects unreadable, corrupt and non-CLI model files', async () => {
-    expectFailure(await densely(['predict', join(dir, 'nope.safetensors'), IRIS]), ['cannot read model', 'no such file']);
-    expectFailure(await densely(['predict', join(FIX, 'corrupt.safetensors'), IRIS, '--backend', 'js']), ['corrupt.safetensors', 'is not a valid densely model file']);
+    expectFailure(await densely(['predict', join(dir, 'nope.safetensors'), IRIS]), [
+      'cannot read model',
+      'no such file',
+    ]);
+    expectFailure(await densely(['predict', join(FIX, 'corrupt.safetensors'), IRIS, '--backend', 'js']), [
+      'corrupt.safetensors',
+      'is not a valid densely model file',
+    ]);
     const plain = join(dir, 'plain.safetensors');
     new Network({ inputs: 4, layers: [new Dense(3, { activation: 'softmax' })], backend: 'js', seed: 1 }).save(plain);
     expectFailure(await densely(['predict', plain, IRIS, '--backend', 'js']), ['no densely train metadata']);
@@ -214,7 +252,18 @@ describe.concurrent('densely info', () => {
 describe.concurrent('densely train (regression with a categorical feature)', () => {
   it('infers regression, one-hot encodes, reports MAE/RMSE/R² and predicts values', async () => {
     const m = join(dir, 'reg.safetensors');
-    const r = await densely(['train', join(FIX, 'regression.csv'), '--backend', 'js', '--epochs', '150', '--lr', '0.01', '--save', m]);
+    const r = await densely([
+      'train',
+      join(FIX, 'regression.csv'),
+      '--backend',
+      'js',
+      '--epochs',
+      '150',
+      '--lr',
+      '0.01',
+      '--save',
+      m,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('regression of "y"');
     expect(r.stdout).toContain('2 numeric standardised, 1 categorical one-hot) → 5 inputs');
@@ -234,7 +283,11 @@ describe.concurrent('densely train (regression with a categorical feature)', () 
 describe.concurrent('bad input: one line on stderr, exit code 1, nothing written', () => {
   const cases: Array<[string, string[], string[]]> = [
     ['ragged rows', ['ragged.csv'], ['ragged.csv line 5, column "label"', 'row has 3 fields but the header has 4']],
-    ['a non-numeric value in a numeric column', ['nonnumeric.csv'], ['nonnumeric.csv line 9, column "b"', 'expected a number but found "abc"']],
+    [
+      'a non-numeric value in a numeric column',
+      ['nonnumeric.csv'],
+      ['nonnumeric.csv line 9, column "b"', 'expected a number but found "abc"'],
+    ],
     ['an empty file', ['empty.csv'], ['empty.csv is empty']],
     ['a header without rows', ['header-only.csv'], ['header-only.csv has a header but no data rows']],
     ['NaN', ['nan.csv'], ['nan.csv line 6, column "a"', '"NaN" is not a finite number']],
@@ -246,14 +299,30 @@ describe.concurrent('bad input: one line on stderr, exit code 1, nothing written
     it(what, async () => {
       const out = mkdtempSync(join(dir, 'bad-'));
       const [file, ...rest] = args;
-      const r = await densely(['train', join(FIX, file!), ...rest, '--backend', 'js', '--epochs', '2', '--save', join(out, 'm.safetensors'), '--plot', join(out, 'c.svg')]);
+      const r = await densely([
+        'train',
+        join(FIX, file!),
+        ...rest,
+        '--backend',
+        'js',
+        '--epochs',
+        '2',
+        '--save',
+        join(out, 'm.safetensors'),
+        '--plot',
+        join(out, 'c.svg'),
+      ]);
       expectFailure(r, parts);
       expect(readdirSync(out)).toEqual([]);
     });
   }
 
   it('a missing data file', async () => {
-    expectFailure(await densely(['train', join(dir, 'missing.csv'), '--backend', 'js']), ['cannot read', 'missing.csv', 'no such file']);
+    expectFailure(await densely(['train', join(dir, 'missing.csv'), '--backend', 'js']), [
+      'cannot read',
+      'missing.csv',
+      'no such file',
+    ]);
   });
 
   it('an output directory that does not exist, before any training', async () => {
@@ -266,7 +335,9 @@ describe.concurrent('bad input: one line on stderr, exit code 1, nothing written
     const copy = join(dir, 'keep.safetensors');
     copyFileSync(model, copy);
     const before = readFileSync(copy);
-    expectFailure(await densely(['train', join(FIX, 'nan.csv'), '--backend', 'js', '--save', copy]), ['nan.csv line 6']);
+    expectFailure(await densely(['train', join(FIX, 'nan.csv'), '--backend', 'js', '--save', copy]), [
+      'nan.csv line 6',
+    ]);
     expect(readFileSync(copy).equals(before)).toBe(true);
   });
 });
@@ -282,7 +353,20 @@ describe.concurrent('command line', () => {
   it('each subcommand has its own help', async () => {
     const r = await densely(['train', '--help']);
     expect(r.code).toBe(0);
-    for (const o of ['--target', '--task', '--validation', '--layers', '--epochs', '--batch-size', '--lr', '--seed', '--backend', '--threads', '--save', '--plot']) {
+    for (const o of [
+      '--target',
+      '--task',
+      '--validation',
+      '--layers',
+      '--epochs',
+      '--batch-size',
+      '--lr',
+      '--seed',
+      '--backend',
+      '--threads',
+      '--save',
+      '--plot',
+    ]) {
       expect(r.stdout).toContain(o);
     }
     expect((await densely(['help', 'predict'])).stdout).toContain('Usage: densely predict [options] <model> <file>');
@@ -291,9 +375,18 @@ describe.concurrent('command line', () => {
   it('usage errors exit 2 with one line', async () => {
     const cases: Array<[string[], string[]]> = [
       [['train', '--bogus'], ["unknown option '--bogus'"]],
-      [['train', '--epochs', 'ten'], ['--epochs', 'expected an integer']],
-      [['train', '--validation', '1.5'], ['--validation', '[0, 1)']],
-      [['train', '--backend', 'gpu'], ['--backend', 'auto, native, js']],
+      [
+        ['train', '--epochs', 'ten'],
+        ['--epochs', 'expected an integer'],
+      ],
+      [
+        ['train', '--validation', '1.5'],
+        ['--validation', '[0, 1)'],
+      ],
+      [
+        ['train', '--backend', 'gpu'],
+        ['--backend', 'auto, native, js'],
+      ],
       [['predict', model], ["missing required argument 'file'"]],
       [['frobnicate'], ["unknown command 'frobnicate'"]],
     ];
@@ -304,7 +397,9 @@ describe.concurrent('command line', () => {
   it('--version prints the package version', async () => {
     const r = await densely(['--version']);
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+    expect(r.stdout.trim()).toBe(
+      (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    );
   });
 
   it('trains with --backend auto', async () => {

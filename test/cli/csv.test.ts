@@ -40,7 +40,9 @@ describe('parseCsv', () => {
   });
 
   it('names the line and the extra field of a long row', () => {
-    expect(failure('a,b\n1,2\n\n3,4,5\n')).toBe('f.csv line 4: row has 3 fields but the header has 2 (extra field "5")');
+    expect(failure('a,b\n1,2\n\n3,4,5\n')).toBe(
+      'f.csv line 4: row has 3 fields but the header has 2 (extra field "5")',
+    );
   });
 
   it('one rule for rows: blank lines (empty or whitespace) are skipped, any row with a missing cell is rejected with its line', () => {
@@ -51,9 +53,15 @@ describe('parseCsv', () => {
     ]);
     expect(t.lines).toEqual([2, 5]);
     // A row of only commas has three empty cells: a row with missing cells, not a blank line.
-    expect(failure('a,b,c\n1,2,3\n,,\n4,5,6\n')).toBe('f.csv line 3, column "a": empty value (missing values are not supported)');
-    expect(failure('a,b,c\n1,2,3\n4,,6\n')).toBe('f.csv line 3, column "b": empty value (missing values are not supported)');
-    expect(failure('a,b,c\n1,2,3\n4, ,\n')).toBe('f.csv line 3, column "b": empty value (missing values are not supported)');
+    expect(failure('a,b,c\n1,2,3\n,,\n4,5,6\n')).toBe(
+      'f.csv line 3, column "a": empty value (missing values are not supported)',
+    );
+    expect(failure('a,b,c\n1,2,3\n4,,6\n')).toBe(
+      'f.csv line 3, column "b": empty value (missing values are not supported)',
+    );
+    expect(failure('a,b,c\n1,2,3\n4, ,\n')).toBe(
+      'f.csv line 3, column "b": empty value (missing values are not supported)',
+    );
     // In a one-column file an empty cell is a blank line.
     expect(parseCsv('a\n1\n\n2\n', 'f.csv').rows).toEqual([['1'], ['2']]);
   });

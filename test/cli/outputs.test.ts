@@ -5,12 +5,24 @@
  * path or link) is refused before anything is read or written.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync, copyFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Dense, Network } from '../../lib/index';
-import { densely, expectFailure, requireBuilt, ROOT } from './run';
+import { densely, expectFailure, ROOT, requireBuilt } from './run';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
@@ -31,7 +43,10 @@ beforeAll(async () => {
       'densely.cli.task': 'classification',
       'densely.cli.target': 'species',
       'densely.cli.classes': JSON.stringify(['setosa', 'versicolor', 'virginica']),
-      'densely.cli.preprocessing': JSON.stringify({ features: NAMES.map((name) => ({ name, kind: 'numeric', mean: 3, std: 1.5 })), inputs: 4 }),
+      'densely.cli.preprocessing': JSON.stringify({
+        features: NAMES.map((name) => ({ name, kind: 'numeric', mean: 3, std: 1.5 })),
+        inputs: 4,
+      }),
     }),
   );
   const r = await densely(['predict', model, IRIS, '--backend', 'js']);
@@ -106,9 +121,16 @@ describe.concurrent('predict --out', () => {
       [`${sub}/./data.csv`, 'is the data file'],
     ];
     for (const [out, part] of cases) {
-      expectFailure(await densely(['predict', m, data, '--backend', 'js', '--out', out]), ['--out', part, 'refusing to overwrite an input'], 2);
+      expectFailure(
+        await densely(['predict', m, data, '--backend', 'js', '--out', out]),
+        ['--out', part, 'refusing to overwrite an input'],
+        2,
+      );
     }
-    const rel = await densely(['predict', 'm.safetensors', 'data.csv', '--backend', 'js', '--out', relative(sub, data)], sub);
+    const rel = await densely(
+      ['predict', 'm.safetensors', 'data.csv', '--backend', 'js', '--out', relative(sub, data)],
+      sub,
+    );
     expectFailure(rel, ['is the data file'], 2);
     expect(readFileSync(m).equals(before[0]!)).toBe(true);
     expect(readFileSync(data).equals(before[1]!)).toBe(true);
@@ -125,8 +147,16 @@ describe.concurrent('train outputs', () => {
     expectFailure(save, ['--save', 'is the data file', 'refusing to overwrite an input'], 2);
     expect(save.stdout).toBe('');
     expectFailure(await densely(['train', data, '--backend', 'js', '--plot', data]), ['--plot', 'is the data file'], 2);
-    expectFailure(await densely(['train', data, '--backend', 'js', '--save', '-']), ['--save - (standard output) is not supported'], 2);
-    expectFailure(await densely(['train', data, '--backend', 'js', '--save', join(sub, 'x'), '--plot', join(sub, 'x')]), ['--save and --plot name the same file'], 2);
+    expectFailure(
+      await densely(['train', data, '--backend', 'js', '--save', '-']),
+      ['--save - (standard output) is not supported'],
+      2,
+    );
+    expectFailure(
+      await densely(['train', data, '--backend', 'js', '--save', join(sub, 'x'), '--plot', join(sub, 'x')]),
+      ['--save and --plot name the same file'],
+      2,
+    );
     expect(readFileSync(data).equals(before)).toBe(true);
     expect(readdirSync(sub)).toEqual(['data.csv']);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsv } from '../../lib/cli/csv';
 import { parseNumericColumn } from '../../lib/cli/columns';
+import { parseCsv } from '../../lib/cli/csv';
 import { checkPreprocessing, encode, fitPreprocessing, mapColumns } from '../../lib/cli/preprocess';
 
 const text = 'size,color,y\n1,red,a\n3,blue,b\n5,red,a\n100,green,b\n';
@@ -33,13 +33,25 @@ describe('fitPreprocessing', () => {
 
   it('gives a constant column std 1', () => {
     const t = parseCsv('x,y\n2,a\n2,b\n', 'f.csv');
-    const pre = fitPreprocessing(t, [{ index: 0, kind: 'numeric' }], new Map([[0, parseNumericColumn(t, 0)]]), Int32Array.from([0, 1]));
+    const pre = fitPreprocessing(
+      t,
+      [{ index: 0, kind: 'numeric' }],
+      new Map([[0, parseNumericColumn(t, 0)]]),
+      Int32Array.from([0, 1]),
+    );
     expect(pre.features[0]).toEqual({ name: 'x', kind: 'numeric', mean: 2, std: 1 });
   });
 
   it('refuses statistics beyond float32 (what it stores, a model file may hold)', () => {
     const t = parseCsv('x,y\n1e300,a\n3e300,b\n', 'f.csv');
-    expect(() => fitPreprocessing(t, [{ index: 0, kind: 'numeric' }], new Map([[0, parseNumericColumn(t, 0)]]), Int32Array.from([0, 1]))).toThrow(
+    expect(() =>
+      fitPreprocessing(
+        t,
+        [{ index: 0, kind: 'numeric' }],
+        new Map([[0, parseNumericColumn(t, 0)]]),
+        Int32Array.from([0, 1]),
+      ),
+    ).toThrow(
       'f.csv column "x": values beyond float32\'s range (±3.4e38; mean 2e+300, std Infinity) cannot be standardised',
     );
   });
@@ -67,7 +79,9 @@ describe('encode', () => {
   it('reports a bad number at predict time with its line and column', () => {
     const { pre } = fitted();
     const other = parseCsv('size,color\n1,red\nbig,blue\n', 'new.csv');
-    expect(() => encode(pre, other, mapColumns(pre, other), [0, 1])).toThrow('new.csv line 3, column "size": expected a number but found "big"');
+    expect(() => encode(pre, other, mapColumns(pre, other), [0, 1])).toThrow(
+      'new.csv line 3, column "size": expected a number but found "big"',
+    );
   });
 });
 
@@ -79,9 +93,17 @@ describe('checkPreprocessing', () => {
 
   it('rejects malformed metadata', () => {
     expect(() => checkPreprocessing(null)).toThrow('the entry should be an object, not null');
-    expect(() => checkPreprocessing({ features: [{ name: 'x', kind: 'numeric', mean: 0, std: 0 }], inputs: 1 })).toThrow('features[0] ("x").std should be a number in [1e-12, 3.4e38], not 0');
-    expect(() => checkPreprocessing({ features: [{ name: 'x', kind: 'numeric', mean: 1e308, std: 1 }], inputs: 1 })).toThrow('features[0] ("x").mean should be a finite float32 number (|mean| ≤ 3.4e38), not 1e+308');
-    expect(() => checkPreprocessing({ features: [{ name: 'x', kind: 'numeric', mean: 0, std: 1 }], inputs: 2 })).toThrow("inputs should be 1 (the features' width), not 2");
-    expect(() => checkPreprocessing({ features: [{ name: 'x', kind: 'other' }], inputs: 1 })).toThrow('features[0] ("x").kind should be "numeric" or "categorical", not "other"');
+    expect(() =>
+      checkPreprocessing({ features: [{ name: 'x', kind: 'numeric', mean: 0, std: 0 }], inputs: 1 }),
+    ).toThrow('features[0] ("x").std should be a number in [1e-12, 3.4e38], not 0');
+    expect(() =>
+      checkPreprocessing({ features: [{ name: 'x', kind: 'numeric', mean: 1e308, std: 1 }], inputs: 1 }),
+    ).toThrow('features[0] ("x").mean should be a finite float32 number (|mean| ≤ 3.4e38), not 1e+308');
+    expect(() =>
+      checkPreprocessing({ features: [{ name: 'x', kind: 'numeric', mean: 0, std: 1 }], inputs: 2 }),
+    ).toThrow("inputs should be 1 (the features' width), not 2");
+    expect(() => checkPreprocessing({ features: [{ name: 'x', kind: 'other' }], inputs: 1 })).toThrow(
+      'features[0] ("x").kind should be "numeric" or "categorical", not "other"',
+    );
   });
 });

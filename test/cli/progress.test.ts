@@ -1,12 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { TrainingProgress, formatEpochLine } from '../../lib/cli/progress';
+import { formatEpochLine, TrainingProgress } from '../../lib/cli/progress';
 
 describe('formatEpochLine', () => {
   it('shows train and validation loss and accuracy, the time and the best marker', () => {
-    expect(formatEpochLine({ epoch: 3, epochs: 100, loss: 0.23456, accuracy: 0.93125, valLoss: 0.2, valAccuracy: 0.94444, seconds: 0.052, best: true })).toBe(
-      'epoch   3/100  loss 0.2346  acc 0.9313  val_loss 0.2000  val_acc 0.9444  52ms *',
+    expect(
+      formatEpochLine({
+        epoch: 3,
+        epochs: 100,
+        loss: 0.23456,
+        accuracy: 0.93125,
+        valLoss: 0.2,
+        valAccuracy: 0.94444,
+        seconds: 0.052,
+        best: true,
+      }),
+    ).toBe('epoch   3/100  loss 0.2346  acc 0.9313  val_loss 0.2000  val_acc 0.9444  52ms *');
+    expect(formatEpochLine({ epoch: 10, epochs: 10, loss: 1.5, seconds: 2.25, best: false })).toBe(
+      'epoch 10/10  loss 1.5000  2.3s',
     );
-    expect(formatEpochLine({ epoch: 10, epochs: 10, loss: 1.5, seconds: 2.25, best: false })).toBe('epoch 10/10  loss 1.5000  2.3s');
   });
 });
 

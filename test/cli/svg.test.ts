@@ -19,7 +19,8 @@ describe('learningCurvesSvg', () => {
     expect(names).toContain('title');
     expect(names.filter((n) => n === 'polyline')).toHaveLength(4);
     expect(svg).toContain('<title>iris &lt;&quot;species&quot;&gt; &amp; more</title>');
-    for (const label of ['Loss', 'Accuracy', 'epoch', 'training', 'validation', 'best']) expect(svg).toContain(`>${label}<`);
+    for (const label of ['Loss', 'Accuracy', 'epoch', 'training', 'validation', 'best'])
+      expect(svg).toContain(`>${label}<`);
   });
 
   it('draws one loss panel without accuracy or validation, and a single epoch as a point', () => {
@@ -32,7 +33,9 @@ describe('learningCurvesSvg', () => {
 
   it('keeps every point inside the plot area', () => {
     const svg = learningCurvesSvg(curves, 't');
-    const pts = [...svg.matchAll(/points="([^"]+)"/g)].flatMap((m) => m[1]!.split(' ').map((p) => p.split(',').map(Number)));
+    const pts = [...svg.matchAll(/points="([^"]+)"/g)].flatMap((m) =>
+      m[1]!.split(' ').map((p) => p.split(',').map(Number)),
+    );
     for (const [x, y] of pts) {
       expect(x).toBeGreaterThanOrEqual(0);
       expect(x).toBeLessThanOrEqual(920);

@@ -6,7 +6,12 @@ const BRAILLE = /^[\u2800-\u28ff]+$/;
 describe('brailleChart', () => {
   it('has the requested size, labels the range and draws with braille', () => {
     const values = [1, 0.8, 0.6, 0.4, 0.2];
-    const lines = brailleChart([{ label: 'train', values, color: 36 }], { title: 'loss', width: 20, height: 5, color: false });
+    const lines = brailleChart([{ label: 'train', values, color: 36 }], {
+      title: 'loss',
+      width: 20,
+      height: 5,
+      color: false,
+    });
     expect(lines).toHaveLength(1 + 5 + 2);
     expect(lines[1]).toMatch(/^ 1\.00 ┤/);
     expect(lines[5]).toMatch(/^0\.200 ┤/);
@@ -36,6 +41,14 @@ describe('brailleChart', () => {
   });
 
   it('places blocks side by side', () => {
-    expect(sideBySide([['ab', 'c'], ['x', 'y', 'z']], 2)).toEqual(['ab  x', 'c   y', '    z']);
+    expect(
+      sideBySide(
+        [
+          ['ab', 'c'],
+          ['x', 'y', 'z'],
+        ],
+        2,
+      ),
+    ).toEqual(['ab  x', 'c   y', '    z']);
   });
 });

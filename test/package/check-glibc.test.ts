@@ -84,7 +84,9 @@ describe.skipIf(!linuxGlibc)('scripts/check-glibc.cjs on Linux/glibc', () => {
   });
 
   it('rejects shared libraries other than glibc', () => {
-    const foreign = nodeElf.needed.filter((lib) => !/^(libc|libm|libpthread|libdl|librt|ld-linux[-\w.]*)\.so/.test(lib));
+    const foreign = nodeElf.needed.filter(
+      (lib) => !/^(libc|libm|libpthread|libdl|librt|ld-linux[-\w.]*)\.so/.test(lib),
+    );
     const problems = checker.check(nodeElf, '99.0').filter((p) => p.startsWith('needs shared library'));
     expect(problems).toEqual(foreign.map((lib) => `needs shared library ${lib} (only glibc may be assumed)`));
   });
@@ -102,91 +104,94 @@ describe.skipIf(!linuxGlibc)('scripts/check-glibc.cjs on Linux/glibc', () => {
   });
 });
 
-describe.skipIf(!linuxGlibc || !['x64', 'arm64'].includes(process.arch))('the portable link recipe (native/compat/)', () => {
-  let dir = '';
-  let probe = '';
+describe.skipIf(!linuxGlibc || !['x64', 'arm64'].includes(process.arch))(
+  'the portable link recipe (native/compat/)',
+  () => {
+    let dir = '';
+    let probe = '';
 
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'densely-glibc-'));
-    probe = join(dir, 'glibc_probe.node');
-    const nodeInclude = resolve(dirname(process.execPath), '..', 'include', 'node');
-    const include = process.env.npm_config_nodedir
-      ? join(process.env.npm_config_nodedir, 'include', 'node')
-      : nodeInclude;
-    if (!existsSync(join(include, 'node_api.h'))) throw new Error(`node_api.h not found in ${include}`);
-    execFileSync(
-      process.env.CXX || 'g++',
-      [
-        '-std=c++17',
-        '-O2',
-        '-fPIC',
-        '-fvisibility=hidden',
-        '-pthread',
-        '-D_FILE_OFFSET_BITS=64',
-        '-DNAPI_VERSION=8',
-        `-I${include}`,
-        '-shared',
-        '-o',
-        probe,
-        join(__dirname, 'fixtures', 'glibc_probe.cc'),
-        join(root, 'native', 'compat', 'glibc_compat.cc'),
-        ...compat.ldflags(true),
-      ],
-      { stdio: 'pipe' },
-    );
-  }, 120_000);
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'densely-glibc-'));
+      probe = join(dir, 'glibc_probe.node');
+      const nodeInclude = resolve(dirname(process.execPath), '..', 'include', 'node');
+      const include = process.env.npm_config_nodedir
+        ? join(process.env.npm_config_nodedir, 'include', 'node')
+        : nodeInclude;
+      if (!existsSync(join(include, 'node_api.h'))) throw new Error(`node_api.h not found in ${include}`);
+      execFileSync(
+        process.env.CXX || 'g++',
+        [
+          '-std=c++17',
+          '-O2',
+          '-fPIC',
+          '-fvisibility=hidden',
+          '-pthread',
+          '-D_FILE_OFFSET_BITS=64',
+          '-DNAPI_VERSION=8',
+          `-I${include}`,
+          '-shared',
+          '-o',
+          probe,
+          join(__dirname, 'fixtures', 'glibc_probe.cc'),
+          join(root, 'native', 'compat', 'glibc_compat.cc'),
+          ...compat.ldflags(true),
+        ],
+        { stdio: 'pipe' },
+      );
+    }, 120_000);
 
-  afterAll(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+    afterAll(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
 
-  it('imports no glibc symbol newer than 2.17 and needs only glibc', () => {
-    const elf = checker.parseElf(readFileSync(probe));
-    expect(checker.check(elf, '2.17')).toEqual([]);
-    expect(elf.needed.some((lib) => /libstdc\+\+|libgcc_s/.test(lib))).toBe(false);
-  });
+    it('imports no glibc symbol newer than 2.17 and needs only glibc', () => {
+      const elf = checker.parseElf(readFileSync(probe));
+      expect(checker.check(elf, '2.17')).toEqual([]);
+      expect(elf.needed.some((lib) => /libstdc\+\+|libgcc_s/.test(lib))).toBe(false);
+    });
 
-  it('exports only the Node-API entry points', () => {
-    const out = execFileSync('readelf', ['--dyn-syms', '--wide', probe], { encoding: 'utf8' });
-    const exported = out
-      .split('\n')
-      .map((line) => line.trim().split(/\s+/))
-      .filter((c) => c.length >= 8 && c[6] !== 'UND' && /^\d+$/.test(c[6] ?? '') && c[4] !== 'LOCAL')
-      .map((c) => c[7]);
-    expect(exported.sort()).toEqual(['napi_register_module_v1', 'node_api_module_get_api_version_v1']);
-  });
+    it('exports only the Node-API entry points', () => {
+      const out = execFileSync('readelf', ['--dyn-syms', '--wide', probe], { encoding: 'utf8' });
+      const exported = out
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .filter((c) => c.length >= 8 && c[6] !== 'UND' && /^\d+$/.test(c[6] ?? '') && c[4] !== 'LOCAL')
+        .map((c) => c[7]);
+      expect(exported.sort()).toEqual(['napi_register_module_v1', 'node_api_module_get_api_version_v1']);
+    });
 
-  it('still works: exceptions, thread_local destructors, libm, memcpy, random_device', () => {
-    const { probe: run } = requireHere(probe) as { probe(n: number): Record<string, number | string> };
-    const r = run(4);
-    expect(r.caught).toBe('thrown 4');
-    expect(r.tlsDestroyed).toBe(4);
-    expect(r.expf).toBeCloseTo(Math.exp(1), 6);
-    expect(r.pow).toBeCloseTo(1.5 ** 4, 12);
-    expect(r.memcpyOk).toBe(1);
-    expect(Number.isInteger(r.random)).toBe(true);
-    expect(r.shared).toBe(2);
-  });
+    it('still works: exceptions, thread_local destructors, libm, memcpy, random_device', () => {
+      const { probe: run } = requireHere(probe) as { probe(n: number): Record<string, number | string> };
+      const r = run(4);
+      expect(r.caught).toBe('thrown 4');
+      expect(r.tlsDestroyed).toBe(4);
+      expect(r.expf).toBeCloseTo(Math.exp(1), 6);
+      expect(r.pow).toBeCloseTo(1.5 ** 4, 12);
+      expect(r.memcpyOk).toBe(1);
+      expect(Number.isInteger(r.random)).toBe(true);
+      expect(r.shared).toBe(2);
+    });
 
-  it('survives a worker thread that used it exiting (thread_local destructors after Node closes the addon)', () => {
-    const script = `
+    it('survives a worker thread that used it exiting (thread_local destructors after Node closes the addon)', () => {
+      const script = `
       const { Worker } = require('worker_threads');
       const file = ${JSON.stringify(probe)};
       const w = new Worker(\`require(\${JSON.stringify(file)}).probe(2); require('worker_threads').parentPort.postMessage('done');\`, { eval: true });
       w.on('message', (m) => console.log(m));
       w.on('exit', (code) => { console.log('exit ' + code); setTimeout(() => console.log('alive'), 50); });
     `;
-    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
-    expect(out.trim().split('\n')).toEqual(['done', 'exit 0', 'alive']);
-    const dynamic = execFileSync('readelf', ['--dynamic', probe], { encoding: 'utf8' });
-    expect(dynamic).toMatch(/NODELETE/);
-  });
+      const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+      expect(out.trim().split('\n')).toEqual(['done', 'exit 0', 'alive']);
+      const dynamic = execFileSync('readelf', ['--dynamic', probe], { encoding: 'utf8' });
+      expect(dynamic).toMatch(/NODELETE/);
+    });
 
-  it('wraps each symbol once, and the list matches glibc_compat.cc', () => {
-    const symbols = compat.wrappedSymbols();
-    expect(new Set(symbols).size).toBe(symbols.length);
-    const wraps = compat.ldflags(true).filter((f) => f.startsWith('-Wl,--wrap='));
-    expect(wraps.map((f) => f.slice('-Wl,--wrap='.length))).toEqual(symbols);
-    expect(compat.ldflags(false).some((f) => f.startsWith('-Wl,--wrap='))).toBe(false);
-  });
-});
+    it('wraps each symbol once, and the list matches glibc_compat.cc', () => {
+      const symbols = compat.wrappedSymbols();
+      expect(new Set(symbols).size).toBe(symbols.length);
+      const wraps = compat.ldflags(true).filter((f) => f.startsWith('-Wl,--wrap='));
+      expect(wraps.map((f) => f.slice('-Wl,--wrap='.length))).toEqual(symbols);
+      expect(compat.ldflags(false).some((f) => f.startsWith('-Wl,--wrap='))).toBe(false);
+    });
+  },
+);

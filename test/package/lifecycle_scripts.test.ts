@@ -62,11 +62,17 @@ describe('scripts/lifecycle-scripts.cjs', () => {
     dir = mkdtempSync(join(tmpdir(), 'densely-lifecycle-'));
     const file = join(dir, 'package.json');
     writeFileSync(file, sample);
-    expect(run(['--disable', '--file', file], { npm_command: 'publish', npm_lifecycle_event: 'prepack' }).status).toBe(0);
+    expect(run(['--disable', '--file', file], { npm_command: 'publish', npm_lifecycle_event: 'prepack' }).status).toBe(
+      0,
+    );
     expect(run(['--check', file]).status).toBe(0);
-    expect(run(['--enable', '--file', file], { npm_command: 'publish', npm_lifecycle_event: 'postpack' }).status).toBe(0);
+    expect(run(['--enable', '--file', file], { npm_command: 'publish', npm_lifecycle_event: 'postpack' }).status).toBe(
+      0,
+    );
     expect(enabledLifecycle(readFileSync(file, 'utf8'))).toEqual([]);
-    expect(run(['--enable', '--file', file], { npm_command: 'publish', npm_lifecycle_event: 'postpublish' }).status).toBe(0);
+    expect(
+      run(['--enable', '--file', file], { npm_command: 'publish', npm_lifecycle_event: 'postpublish' }).status,
+    ).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(sample);
     const check = run(['--check', file]);
     expect(check.status).toBe(1);

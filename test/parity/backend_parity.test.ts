@@ -10,16 +10,30 @@
 import { expect, it } from 'vitest';
 import { jsBackend } from '../../lib/backend/js/index';
 import { loadNativeBackend } from '../../lib/backend/native/index';
-import type { ActivationName, Backend, BackendModel, LossName, ModelSpec, OptimizerName, OptimizerSpec } from '../../lib/backend/types';
+import type {
+  ActivationName,
+  Backend,
+  BackendModel,
+  LossName,
+  ModelSpec,
+  OptimizerName,
+  OptimizerSpec,
+} from '../../lib/backend/types';
 import { buildModelSpec } from '../../lib/layers/plan';
 import { expectClose, type Tolerance } from '../support/close';
-import { plannedLayers } from '../support/spec';
-import { TOL } from '../support/tolerances';
 import { describeLeg, itRunsOnLegIsa } from '../support/isa_leg';
 import { TestRng } from '../support/rng';
+import { plannedLayers } from '../support/spec';
+import { TOL } from '../support/tolerances';
 
 const ACTIVATIONS: ActivationName[] = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'softmax', 'gelu'];
-const LOSSES: LossName[] = ['mse', 'mae', 'binaryCrossentropy', 'categoricalCrossentropy', 'sparseCategoricalCrossentropy'];
+const LOSSES: LossName[] = [
+  'mse',
+  'mae',
+  'binaryCrossentropy',
+  'categoricalCrossentropy',
+  'sparseCategoricalCrossentropy',
+];
 
 function native(): Backend {
   const { backend, reason } = loadNativeBackend();
@@ -34,7 +48,11 @@ function agreement(ref: ArrayLike<number>, tol: Tolerance = TOL.backendAgreement
   return { rtol: tol.rtol, atol: tol.atol * Math.max(1, scale) };
 }
 
-function spec(inputs: number, layers: Array<{ units: number; activation: ActivationName; useBias: boolean } | { dropout: number }>, seed: number): ModelSpec {
+function spec(
+  inputs: number,
+  layers: Array<{ units: number; activation: ActivationName; useBias: boolean } | { dropout: number }>,
+  seed: number,
+): ModelSpec {
   return buildModelSpec(inputs, plannedLayers(layers.map((l) => ('dropout' in l ? l : { ...l, alpha: 0.1 }))), seed);
 }
 
@@ -64,9 +82,18 @@ function targets(loss: LossName, rows: number, outputs: number, rng: TestRng): F
  * put no weight on outputs within 0.05 of the clip edge, so the comparison measures
  * the backends and not the conditioning of 1/ŷ.
  */
-function conditionedTargets(loss: LossName, act: ActivationName, yhat: Float32Array, rows: number, outputs: number, rng: TestRng): Float32Array {
+function conditionedTargets(
+  loss: LossName,
+  act: ActivationName,
+  yhat: Float32Array,
+  rows: number,
+  outputs: number,
+  rng: TestRng,
+): Float32Array {
   const y = targets(loss, rows, outputs, rng);
-  const fused = (act === 'softmax' && loss.endsWith('ategoricalCrossentropy')) || (act === 'sigmoid' && loss === 'binaryCrossentropy');
+  const fused =
+    (act === 'softmax' && loss.endsWith('ategoricalCrossentropy')) ||
+    (act === 'sigmoid' && loss === 'binaryCrossentropy');
   if (fused || loss === 'mse' || loss === 'mae') return y;
   const near0 = (v: number): boolean => v > 0 && v < 0.05;
   for (let r = 0; r < rows; r++) {
@@ -82,7 +109,14 @@ function conditionedTargets(loss: LossName, act: ActivationName, yhat: Float32Ar
         if (near0(row[j]!)) y[r * outputs + j] = 0;
         sum += y[r * outputs + j]!;
       }
-      if (sum === 0) y[r * outputs + Math.max(0, row.findIndex((v) => !near0(v)))] = sum = 1;
+      if (sum === 0)
+        y[
+          r * outputs +
+            Math.max(
+              0,
+              row.findIndex((v) => !near0(v)),
+            )
+        ] = sum = 1;
       for (let j = 0; j < outputs; j++) y[r * outputs + j] = Math.fround(y[r * outputs + j]! / sum);
     } else {
       for (let j = 0; j < outputs; j++) {
@@ -115,7 +149,14 @@ describeLeg('js ↔ native: predict, evaluate, gradients', () => {
           const rng = new TestRng(caseSeed);
           const inputs = 7;
           const rows = 9;
-          const s = spec(inputs, [{ units: 13, activation, useBias }, { units: 5, activation, useBias }], caseSeed);
+          const s = spec(
+            inputs,
+            [
+              { units: 13, activation, useBias },
+              { units: 5, activation, useBias },
+            ],
+            caseSeed,
+          );
           const [js, nat] = twins(s, rng, 0.6);
           js.setLoss(loss);
           nat.setLoss(loss);
@@ -148,7 +189,14 @@ describeLeg('js ↔ native: predict, evaluate, gradients', () => {
 describeLeg('js ↔ native: inputs larger than one inference chunk (1024 rows)', () => {
   it('predict and evaluate on 2500 rows', () => {
     const rng = new TestRng(2500);
-    const s = spec(11, [{ units: 40, activation: 'relu', useBias: true }, { units: 6, activation: 'softmax', useBias: true }], 3);
+    const s = spec(
+      11,
+      [
+        { units: 40, activation: 'relu', useBias: true },
+        { units: 6, activation: 'softmax', useBias: true },
+      ],
+      3,
+    );
     const [js, nat] = twins(s, rng, 0.5);
     const rows = 2500;
     const x = Float32Array.from({ length: rows * 11 }, () => rng.uniform(-1, 1));
@@ -167,14 +215,27 @@ describeLeg('js ↔ native: inputs larger than one inference chunk (1024 rows)',
 });
 
 describeLeg('js ↔ native: seeded trainSteps with every optimizer (dropout on)', () => {
-  const base: OptimizerSpec = { kind: 'sgd', learningRate: 0.05, momentum: 0, nesterov: false, weightDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, rho: 0.99 };
+  const base: OptimizerSpec = {
+    kind: 'sgd',
+    learningRate: 0.05,
+    momentum: 0,
+    nesterov: false,
+    weightDecay: 0,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+    rho: 0.99,
+  };
   const cases: Array<[string, OptimizerSpec]> = [
     ['sgd', base],
     ['sgd + momentum + nesterov + weight decay', { ...base, momentum: 0.9, nesterov: true, weightDecay: 0.01 }],
     ['adam + L2', { ...base, kind: 'adam' satisfies OptimizerName, learningRate: 0.01, weightDecay: 0.01 }],
     ['adamw', { ...base, kind: 'adamw', learningRate: 0.01, weightDecay: 0.1 }],
     ['rmsprop', { ...base, kind: 'rmsprop', learningRate: 0.005 }],
-    ['rmsprop + momentum + weight decay', { ...base, kind: 'rmsprop', learningRate: 0.005, momentum: 0.5, weightDecay: 0.01 }],
+    [
+      'rmsprop + momentum + weight decay',
+      { ...base, kind: 'rmsprop', learningRate: 0.005, momentum: 0.5, weightDecay: 0.01 },
+    ],
   ];
   for (const [name, opt] of cases) {
     for (const loss of ['categoricalCrossentropy', 'mse'] as const) {
@@ -203,16 +264,39 @@ describeLeg('js ↔ native: seeded trainSteps with every optimizer (dropout on)'
           const rNat = nat.trainStep(x, y, rows, step);
           expectClose([rNat.loss], [rJs.loss], agreement([rJs.loss], TOL.backendTrajectory), `step ${step} loss`);
         }
-        expectClose(nat.params, js.params, agreement(js.params, TOL.backendTrajectory), `${name}: weights after 5 steps`);
+        expectClose(
+          nat.params,
+          js.params,
+          agreement(js.params, TOL.backendTrajectory),
+          `${name}: weights after 5 steps`,
+        );
       });
     }
   }
 
   it('one epoch through trainEpoch (native on a worker thread, js with yields) ends on the same weights', async () => {
     const rng = new TestRng(77);
-    const s = spec(5, [{ units: 12, activation: 'relu', useBias: true }, { dropout: 0.2 }, { units: 3, activation: 'softmax', useBias: true }], 99);
+    const s = spec(
+      5,
+      [
+        { units: 12, activation: 'relu', useBias: true },
+        { dropout: 0.2 },
+        { units: 3, activation: 'softmax', useBias: true },
+      ],
+      99,
+    );
     const [js, nat] = twins(s, rng, 0.5);
-    const opt: OptimizerSpec = { kind: 'adam', learningRate: 0.01, momentum: 0, nesterov: false, weightDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, rho: 0.99 };
+    const opt: OptimizerSpec = {
+      kind: 'adam',
+      learningRate: 0.01,
+      momentum: 0,
+      nesterov: false,
+      weightDecay: 0,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      rho: 0.99,
+    };
     for (const m of [js, nat]) {
       m.setLoss('sparseCategoricalCrossentropy');
       m.setOptimizer(opt);
@@ -223,8 +307,22 @@ describeLeg('js ↔ native: seeded trainSteps with every optimizer (dropout on)'
     const order = Int32Array.from({ length: rows }, (_, i) => (i * 7) % rows);
     const seenJs: number[] = [];
     const seenNat: number[] = [];
-    const rJs = await js.trainEpoch({ x, y, order, batchSize: 10, firstStep: 5, onBatchEnd: (_b, l) => seenJs.push(l) });
-    const rNat = await nat.trainEpoch({ x, y, order, batchSize: 10, firstStep: 5, onBatchEnd: (_b, l) => seenNat.push(l) });
+    const rJs = await js.trainEpoch({
+      x,
+      y,
+      order,
+      batchSize: 10,
+      firstStep: 5,
+      onBatchEnd: (_b, l) => seenJs.push(l),
+    });
+    const rNat = await nat.trainEpoch({
+      x,
+      y,
+      order,
+      batchSize: 10,
+      firstStep: 5,
+      onBatchEnd: (_b, l) => seenNat.push(l),
+    });
     expect(rNat.batches).toBe(rJs.batches);
     expect(rNat.samples).toBe(rJs.samples);
     expect(rNat.status).toBe('done');
@@ -238,7 +336,14 @@ describeLeg('js ↔ native: a diverging epoch', () => {
     it(`sgd (momentum ${momentum}), learning rate 300: both stop at the same batch with the same last all-finite weights`, async () => {
       const kind = 'sgd';
       const rng = new TestRng(11 + momentum * 10);
-      const s = spec(3, [{ units: 4, activation: 'tanh', useBias: true }, { units: 2, activation: 'linear', useBias: true }], 9);
+      const s = spec(
+        3,
+        [
+          { units: 4, activation: 'tanh', useBias: true },
+          { units: 2, activation: 'linear', useBias: true },
+        ],
+        9,
+      );
       const [js, nat] = twins(s, rng, 0.5);
       const opt: OptimizerSpec = {
         kind,
@@ -281,14 +386,17 @@ describeLeg('js ↔ native: a diverging epoch', () => {
   }
 });
 
-describeLeg('js ↔ native: copyInRange (fit\'s copy and finiteness check)', () => {
+describeLeg("js ↔ native: copyInRange (fit's copy and finiteness check)", () => {
   it('copies every element and finds the same first element outside the range', () => {
     const rng = new TestRng(11);
     for (const n of [0, 1, 7, 4095, 4096, 4097, 12_289]) {
       const src = new Float32Array(n);
       for (let i = 0; i < n; i++) src[i] = rng.uniform(-2, 2);
       const positions = n === 0 ? [] : [0, n - 1, Math.floor(n / 2), Math.min(n - 1, 4095), Math.min(n - 1, 4096)];
-      const cases: Array<[number, number] | null> = [null, ...[NaN, Infinity, -Infinity, 3].flatMap((v) => positions.map((p): [number, number] => [p, v]))];
+      const cases: Array<[number, number] | null> = [
+        null,
+        ...[NaN, Infinity, -Infinity, 3].flatMap((v) => positions.map((p): [number, number] => [p, v])),
+      ];
       for (const c of cases) {
         const s = src.slice();
         if (c) s[c[0]] = c[1];
@@ -318,7 +426,12 @@ describeLeg('js ↔ native: sgemm', () => {
     [97, 130, 41],
   ];
   for (const [m, n, k] of shapes) {
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
       it(`${m}×${n}×${k}, transA ${ta}, transB ${tb}`, () => {
         const rng = new TestRng(m * 1000 + n * 10 + k + (ta ? 1 : 0) + (tb ? 2 : 0));
         const lda = (ta ? m : k) + 3;

@@ -8,13 +8,13 @@ import { describe, expect, it } from 'vitest';
 import type { BackendName } from '../../lib/backend/types';
 import { backendInfo, Dense, Dropout, Network, SGD } from '../../lib/index';
 import { ACTIVATIONS, type RefActivation } from '../reference/activations';
-import { lossValue, type RefLoss } from '../reference/losses';
 import { dropoutMask } from '../reference/dropout';
-import { flatten, forward, gradients, unflatten, type RefDense, type RefParams } from '../reference/network';
+import { lossValue, type RefLoss } from '../reference/losses';
+import { flatten, forward, gradients, type RefDense, type RefParams, unflatten } from '../reference/network';
 import { RefSGD } from '../reference/optimizers';
 import { BACKEND } from '../support/backend';
 import { expectClose } from '../support/close';
-import { gradientGrid, type GridCase } from '../support/grid';
+import { type GridCase, gradientGrid } from '../support/grid';
 import { describeLeg } from '../support/isa_leg';
 import { TestRng } from '../support/rng';
 import { TOL } from '../support/tolerances';
@@ -25,14 +25,21 @@ function maxAbs(a: ArrayLike<number>): number {
   return m;
 }
 
-function buildNetwork(layers: readonly RefDense[], params: readonly RefParams[], inputs: number, dropoutAfterFirst = false): Network {
+function buildNetwork(
+  layers: readonly RefDense[],
+  params: readonly RefParams[],
+  inputs: number,
+  dropoutAfterFirst = false,
+): Network {
   const built: Array<Dense | Dropout> = [];
   layers.forEach((l, i) => {
     built.push(new Dense(l.units, { activation: l.activation, alpha: l.alpha, useBias: l.useBias }));
     if (dropoutAfterFirst && i === 0) built.push(new Dropout(0.5));
   });
   const net = new Network({ inputs, layers: built, backend: BACKEND, seed: 5 });
-  net.setWeights(params.map((p) => ({ kernel: Float32Array.from(p.kernel), bias: p.bias ? Float32Array.from(p.bias) : null })));
+  net.setWeights(
+    params.map((p) => ({ kernel: Float32Array.from(p.kernel), bias: p.bias ? Float32Array.from(p.bias) : null })),
+  );
   return net;
 }
 
@@ -68,8 +75,12 @@ function checkCase(c: GridCase, net: Network): void {
   got.forEach((g, l) => {
     const layer = c.layers[l]!;
     const want = ref.grads[l]!;
-    expectClose(g.kernel, want.kernel, TOL.float32(k, scale), `${c.name}: ∂L/∂kernel of layer ${l}`, [layer.inputs, layer.units]);
-    if (want.bias) expectClose(g.bias!, want.bias, TOL.float32(k, scale), `${c.name}: ∂L/∂bias of layer ${l}`, [1, layer.units]);
+    expectClose(g.kernel, want.kernel, TOL.float32(k, scale), `${c.name}: ∂L/∂kernel of layer ${l}`, [
+      layer.inputs,
+      layer.units,
+    ]);
+    if (want.bias)
+      expectClose(g.bias!, want.bias, TOL.float32(k, scale), `${c.name}: ∂L/∂bias of layer ${l}`, [1, layer.units]);
     else expect(g.bias).toBeNull();
   });
 }
@@ -102,7 +113,18 @@ describeLeg(`network parity with the float64 reference (${BACKEND})`, () => {
         const params: RefParams[] = [{ kernel: Float64Array.of(30, -30), bias: Float64Array.of(bias, bias) }];
         const sparse = loss === 'sparseCategoricalCrossentropy';
         const y = sparse ? Float64Array.of(1) : Float64Array.of(0, 1);
-        const c: GridCase = { name: `${activation} + ${loss}`, activation, loss, useBias: true, inputs: 1, rows: 1, layers, params, x: Float64Array.of(1), y };
+        const c: GridCase = {
+          name: `${activation} + ${loss}`,
+          activation,
+          loss,
+          useBias: true,
+          inputs: 1,
+          rows: 1,
+          layers,
+          params,
+          x: Float64Array.of(1),
+          y,
+        };
         const net = buildNetwork(layers, params, 1);
         net.compile({ loss, optimizer: 'sgd' });
         const ref = gradients(layers, params, loss, c.x, y, 1, { fused: true });
@@ -146,7 +168,15 @@ describeLeg(`network parity with the float64 reference (${BACKEND})`, () => {
     const rows = 6;
     const yRows = new Float64Array(rows * 3);
     for (let r = 0; r < rows; r++) yRows.set(rng.distribution(3), r * 3);
-    const c = { layers, params, inputs: 5, rows, loss: 'categoricalCrossentropy' as const, x: Float64Array.from(rng.float32Array(rows * 5, -1, 1)), y: Float64Array.from(Float32Array.from(yRows)) };
+    const c = {
+      layers,
+      params,
+      inputs: 5,
+      rows,
+      loss: 'categoricalCrossentropy' as const,
+      x: Float64Array.from(rng.float32Array(rows * 5, -1, 1)),
+      y: Float64Array.from(Float32Array.from(yRows)),
+    };
     const rate = 0.5; // buildNetwork inserts Dropout(0.5)
     const seed = 5; // buildNetwork's seed
     const net = buildNetwork(c.layers, c.params, c.inputs, true); // Dense (0), Dropout (1), Dense (2)
@@ -162,7 +192,8 @@ describeLeg(`network parity with the float64 reference (${BACKEND})`, () => {
       opt.step(theta, flatten(r.grads));
       return r.loss;
     };
-    const flat = (): Float64Array => Float64Array.from(net.getWeights().flatMap((w) => [...w.kernel, ...(w.bias ?? [])]));
+    const flat = (): Float64Array =>
+      Float64Array.from(net.getWeights().flatMap((w) => [...w.kernel, ...(w.bias ?? [])]));
     for (let step = 0; step < 3; step++) {
       const want = refStep(step);
       expectClose([net.trainOnBatch(x, y)], [want], TOL.trajectory, `loss of step ${step}`);
@@ -170,15 +201,29 @@ describeLeg(`network parity with the float64 reference (${BACKEND})`, () => {
     }
     // fit continues the global step count: one batch per epoch here, steps 3 and 4.
     const losses: number[] = [];
-    await net.fit(x, y, { epochs: 2, batchSize: c.rows, shuffle: false, onBatchEnd: (_, logs) => losses.push(logs.loss) });
+    await net.fit(x, y, {
+      epochs: 2,
+      batchSize: c.rows,
+      shuffle: false,
+      onBatchEnd: (_, logs) => losses.push(logs.loss),
+    });
     expectClose(losses, [refStep(3), refStep(4)], TOL.trajectory, 'fit batch losses (steps 3, 4)');
     expectClose(flat(), theta, TOL.trajectory, 'parameters after fit');
     // The masks differ from step to step (else this test could not tell step numbers apart).
-    expect(Array.from(dropoutMask(seed, 0, 1, c.rows, hidden, rate))).not.toEqual(Array.from(dropoutMask(seed, 1, 1, c.rows, hidden, rate)));
+    expect(Array.from(dropoutMask(seed, 0, 1, c.rows, hidden, rate))).not.toEqual(
+      Array.from(dropoutMask(seed, 1, 1, c.rows, hidden, rate)),
+    );
   });
 
   describe('wider layers (dot products longer than a GEMM tile, odd sizes)', () => {
-    const shapes: Array<{ inputs: number; hidden: number; outputs: number; rows: number; act: RefActivation; loss: RefLoss }> = [
+    const shapes: Array<{
+      inputs: number;
+      hidden: number;
+      outputs: number;
+      rows: number;
+      act: RefActivation;
+      loss: RefLoss;
+    }> = [
       { inputs: 37, hidden: 29, outputs: 11, rows: 13, act: 'tanh', loss: 'mse' },
       { inputs: 64, hidden: 70, outputs: 10, rows: 33, act: 'relu', loss: 'categoricalCrossentropy' },
       { inputs: 5, hidden: 130, outputs: 7, rows: 1, act: 'gelu', loss: 'sparseCategoricalCrossentropy' },
@@ -195,17 +240,31 @@ describeLeg(`network parity with the float64 reference (${BACKEND})`, () => {
         ];
         const glorot = (fanIn: number, fanOut: number): number => Math.sqrt(6 / (fanIn + fanOut));
         const params: RefParams[] = layers.map((l) => ({
-          kernel: Float64Array.from(rng.float32Array(l.inputs * l.units, -glorot(l.inputs, l.units), glorot(l.inputs, l.units))),
+          kernel: Float64Array.from(
+            rng.float32Array(l.inputs * l.units, -glorot(l.inputs, l.units), glorot(l.inputs, l.units)),
+          ),
           bias: Float64Array.from(rng.float32Array(l.units, -0.1, 0.1)),
         }));
         const x = Float64Array.from(rng.float32Array(s.rows * s.inputs, -1, 1));
         let y: Float64Array;
-        if (s.loss === 'sparseCategoricalCrossentropy') y = Float64Array.from({ length: s.rows }, () => rng.int(s.outputs));
+        if (s.loss === 'sparseCategoricalCrossentropy')
+          y = Float64Array.from({ length: s.rows }, () => rng.int(s.outputs));
         else if (s.loss === 'categoricalCrossentropy') {
           y = new Float64Array(s.rows * s.outputs);
           for (let r = 0; r < s.rows; r++) y[r * s.outputs + rng.int(s.outputs)] = 1;
         } else y = Float64Array.from(rng.float32Array(s.rows * s.outputs, s.loss === 'mse' ? -1 : 0, 1));
-        const c: GridCase = { name: s.loss, activation: s.act, loss: s.loss, useBias: true, inputs: s.inputs, rows: s.rows, layers, params, x, y };
+        const c: GridCase = {
+          name: s.loss,
+          activation: s.act,
+          loss: s.loss,
+          useBias: true,
+          inputs: s.inputs,
+          rows: s.rows,
+          layers,
+          params,
+          x,
+          y,
+        };
         const net = buildNetwork(layers, params, s.inputs);
         net.compile({ loss: s.loss, optimizer: 'adam' });
         checkCase(c, net);
@@ -230,7 +289,9 @@ describeLeg(`network parity with the float64 reference (${BACKEND})`, () => {
         if (other) {
           const twin = new Network({
             inputs: c.inputs,
-            layers: c.layers.map((l) => new Dense(l.units, { activation: l.activation, alpha: l.alpha, useBias: l.useBias })),
+            layers: c.layers.map(
+              (l) => new Dense(l.units, { activation: l.activation, alpha: l.alpha, useBias: l.useBias }),
+            ),
             backend: other,
             seed: 5,
           });
@@ -247,7 +308,12 @@ describeLeg(`network parity with the float64 reference (${BACKEND})`, () => {
         }
         expectClose(net.predict(x), wantPredict, bound, `${c.name}: predict`);
         expectClose([net.evaluate(x, y).loss], [wantLoss], bound, `${c.name}: loss`);
-        expectClose(net.gradients(x, y).flatMap((g) => [...g.kernel, ...(g.bias ?? [])]), wantGrads, bound, `${c.name}: gradients`);
+        expectClose(
+          net.gradients(x, y).flatMap((g) => [...g.kernel, ...(g.bias ?? [])]),
+          wantGrads,
+          bound,
+          `${c.name}: gradients`,
+        );
       });
     }
   });

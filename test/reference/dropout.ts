@@ -8,7 +8,14 @@
  */
 import { dropoutKeep, dropoutLayerSeed, dropoutStepSeed, dropoutThreshold } from '../../lib/random';
 
-export function dropoutMask(seed: number, step: number, layer: number, rows: number, units: number, rate: number): Float64Array {
+export function dropoutMask(
+  seed: number,
+  step: number,
+  layer: number,
+  rows: number,
+  units: number,
+  rate: number,
+): Float64Array {
   const layerSeed = dropoutLayerSeed(dropoutStepSeed(seed, step), layer);
   const threshold = dropoutThreshold(rate);
   const mask = new Float64Array(rows * units);

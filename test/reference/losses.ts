@@ -4,7 +4,12 @@
  * the same shape, or one class index per row for the sparse loss.
  */
 
-export type RefLoss = 'mse' | 'mae' | 'binaryCrossentropy' | 'categoricalCrossentropy' | 'sparseCategoricalCrossentropy';
+export type RefLoss =
+  | 'mse'
+  | 'mae'
+  | 'binaryCrossentropy'
+  | 'categoricalCrossentropy'
+  | 'sparseCategoricalCrossentropy';
 
 export const LOSSES: readonly RefLoss[] = [
   'mse',

@@ -74,7 +74,12 @@ export function forward(
 }
 
 /** Network output `[rows × outputs]`. */
-export function predict(layers: readonly RefDense[], params: readonly RefParams[], x: ArrayLike<number>, rows: number): Float64Array {
+export function predict(
+  layers: readonly RefDense[],
+  params: readonly RefParams[],
+  x: ArrayLike<number>,
+  rows: number,
+): Float64Array {
   return forward(layers, params, x, rows).a[layers.length]!;
 }
 
@@ -208,7 +213,13 @@ export interface DropoutStep {
  * parameters `p` on `x` `[rows × inputs]`. Dropout is the identity unless `drop` is
  * given; then layer li multiplies by `dropoutMask(seed, step, li, …)` (./dropout.ts).
  */
-export function forwardSpec(spec: ModelSpec, p: ArrayLike<number>, x: ArrayLike<number>, rows: number, drop?: DropoutStep): Float64Array {
+export function forwardSpec(
+  spec: ModelSpec,
+  p: ArrayLike<number>,
+  x: ArrayLike<number>,
+  rows: number,
+  drop?: DropoutStep,
+): Float64Array {
   let a: Float64Array = Float64Array.from(x);
   spec.layers.forEach((l, li) => {
     if (l.kind === 'dropout') {

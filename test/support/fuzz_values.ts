@@ -41,7 +41,23 @@ export class Gen {
 }
 
 /** Numbers that no count, index, size or code accepts (−0 is a valid 0: not here). */
-export const BAD_NUMBERS: readonly number[] = [-1, -0.5, 0.5, 1.5, NaN, Infinity, -Infinity, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, 2 ** 63, -(2 ** 31), Number.MAX_VALUE, Number.MIN_VALUE];
+export const BAD_NUMBERS: readonly number[] = [
+  -1,
+  -0.5,
+  0.5,
+  1.5,
+  NaN,
+  Infinity,
+  -Infinity,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53,
+  2 ** 53 + 2,
+  2 ** 63,
+  -(2 ** 31),
+  Number.MAX_VALUE,
+  Number.MIN_VALUE,
+];
 /** Float values that change results but never what is accepted. */
 export const ODD_FLOATS: readonly number[] = [NaN, Infinity, -Infinity, 3.4e38, -3.4e38, 1e300, 1e-45, -0];
 
@@ -103,7 +119,10 @@ type ResizableBuffer = ArrayBuffer & { resize(bytes: number): void };
 
 /** A resizable ArrayBuffer (ES2024; the ES2022 typings do not know it). */
 function resizableBuffer(bytes: number, maxBytes: number): ResizableBuffer {
-  return new (ArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => ResizableBuffer)(bytes, { maxByteLength: maxBytes });
+  return new (ArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => ResizableBuffer)(
+    bytes,
+    { maxByteLength: maxBytes },
+  );
 }
 type TypedCtor = new (arg: number | ArrayBufferLike | ArrayLike<number>, offset?: number, length?: number) => Typed;
 
@@ -237,14 +256,16 @@ export function describeArg(v: unknown): string {
   if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
     const t = v as Float32Array;
     const buf = t.buffer as ArrayBufferLike & { resizable?: boolean };
-    const kind = buf instanceof SharedArrayBuffer ? ' shared' : isDetached(t) ? ' detached' : buf.resizable ? ' resizable' : '';
+    const kind =
+      buf instanceof SharedArrayBuffer ? ' shared' : isDetached(t) ? ' detached' : buf.resizable ? ' resizable' : '';
     return `${v.constructor.name}(${lengthOf(t)})@${isDetached(t) ? 0 : t.byteOffset / t.BYTES_PER_ELEMENT}${kind}`;
   }
   if (typeof v === 'bigint') return `${v}n`;
   if (typeof v === 'symbol') return 'Symbol';
   if (typeof v === 'function') return 'function';
   if (Object.is(v, -0)) return '-0';
-  if (typeof v === 'object' && v !== null) return Array.isArray(v) ? `[${v.length}]` : (v.constructor?.name ?? 'object');
+  if (typeof v === 'object' && v !== null)
+    return Array.isArray(v) ? `[${v.length}]` : (v.constructor?.name ?? 'object');
   return String(v);
 }
 
@@ -272,8 +293,7 @@ function mutateSlot(g: Gen, slot: Slot, current: unknown): Mutation {
       return mutateCount(g, typeof current === 'number' ? current : 0);
     case 'float':
       return g.chance(0.5) ? { value: g.pick(ODD_FLOATS), note: 'special float', benign: true } : junk(g);
-    case 'bool':
-    {
+    case 'bool': {
       // Numbers are read as booleans (≠ 0, so NaN is true); anything else is refused.
       if (!g.chance(0.5)) return junk(g);
       const v = g.pick([0, 1, -1, NaN]);
@@ -327,4 +347,3 @@ export function mutateArgs(g: Gen, slots: Slot[]): Case {
 export function describeCall(name: string, c: Case): string {
   return `${name}(${c.args.map(describeArg).join(', ')})${c.notes.length ? ` [${c.notes.join('; ')}]` : ''}`;
 }
-

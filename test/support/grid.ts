@@ -139,7 +139,8 @@ export function makeCase(activation: RefActivation, loss: RefLoss, useBias: bool
     case 'categoricalCrossentropy': {
       y = new Float64Array(ROWS * OUTPUTS);
       for (let r = 0; r < ROWS; r++) {
-        const d = r === 0 ? Float64Array.from({ length: OUTPUTS }, (_, j) => (j === 1 ? 1 : 0)) : rng.distribution(OUTPUTS);
+        const d =
+          r === 0 ? Float64Array.from({ length: OUTPUTS }, (_, j) => (j === 1 ? 1 : 0)) : rng.distribution(OUTPUTS);
         for (let j = 0; j < OUTPUTS; j++) y[r * OUTPUTS + j] = f32(d[j]!);
       }
       break;

@@ -34,7 +34,12 @@ function cpuHas(isa: string): boolean | undefined {
   }
   const line = text.split('\n').find((l) => l.startsWith('flags'));
   if (!line) return false; // not an x86 CPU
-  const flags = new Set(line.slice(line.indexOf(':') + 1).trim().split(/\s+/));
+  const flags = new Set(
+    line
+      .slice(line.indexOf(':') + 1)
+      .trim()
+      .split(/\s+/),
+  );
   return need.every((f) => flags.has(f));
 }
 

@@ -13,13 +13,37 @@ import { gemmF32 } from './gemm';
  * nothing), `z ← x·W + z` (one sgemm with beta = 1, so z is rounded to float32 once per
  * reduction block), `a ← act(z)`. `a` may alias `z` for a linear layer.
  */
-export function denseForward(d: DenseSpec, params: Float32Array, x: Float32Array, rows: number, z: Float32Array, a: Float32Array): void {
+export function denseForward(
+  d: DenseSpec,
+  params: Float32Array,
+  x: Float32Array,
+  rows: number,
+  z: Float32Array,
+  a: Float32Array,
+): void {
   const { inputs, units } = d;
   if (d.useBias) {
     const bias = params.subarray(d.biasOffset, d.biasOffset + units);
     for (let r = 0; r < rows; r++) z.set(bias, r * units);
   }
-  gemmF32(false, false, rows, units, inputs, 1, x, 0, inputs, params, d.kernelOffset, units, d.useBias ? 1 : 0, z, 0, units);
+  gemmF32(
+    false,
+    false,
+    rows,
+    units,
+    inputs,
+    1,
+    x,
+    0,
+    inputs,
+    params,
+    d.kernelOffset,
+    units,
+    d.useBias ? 1 : 0,
+    z,
+    0,
+    units,
+  );
   activationForward(d.activation, d.alpha, z, a, rows, units);
 }
 
@@ -52,5 +76,6 @@ export function denseBackward(
     const bo = d.biasOffset;
     for (let j = 0; j < units; j++) grads[bo + j] = acc[j]!;
   }
-  if (dx !== null) gemmF32(false, true, rows, inputs, units, 1, dz, 0, units, params, d.kernelOffset, units, 0, dx, 0, inputs);
+  if (dx !== null)
+    gemmF32(false, true, rows, inputs, units, 1, dz, 0, units, params, d.kernelOffset, units, 0, dx, 0, inputs);
 }

@@ -357,41 +357,86 @@ function gemmF32Kernel4x3(
   ldc: number,
   t: Float64Array,
 ): void {
-  let c00 = 0, c01 = 0, c02 = 0;
-  let c10 = 0, c11 = 0, c12 = 0;
-  let c20 = 0, c21 = 0, c22 = 0;
-  let c30 = 0, c31 = 0, c32 = 0;
+  let c00 = 0,
+    c01 = 0,
+    c02 = 0;
+  let c10 = 0,
+    c11 = 0,
+    c12 = 0;
+  let c20 = 0,
+    c21 = 0,
+    c22 = 0;
+  let c30 = 0,
+    c31 = 0,
+    c32 = 0;
   for (let p = 0; p < k; p++) {
-    const a0 = ap[ao]!, a1 = ap[ao + 1]!, a2 = ap[ao + 2]!, a3 = ap[ao + 3]!;
-    const b0 = bp[bo]!, b1 = bp[bo + 1]!, b2 = bp[bo + 2]!;
-    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2;
-    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2;
-    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2;
-    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2;
+    const a0 = ap[ao]!,
+      a1 = ap[ao + 1]!,
+      a2 = ap[ao + 2]!,
+      a3 = ap[ao + 3]!;
+    const b0 = bp[bo]!,
+      b1 = bp[bo + 1]!,
+      b2 = bp[bo + 2]!;
+    c00 += a0 * b0;
+    c01 += a0 * b1;
+    c02 += a0 * b2;
+    c10 += a1 * b0;
+    c11 += a1 * b1;
+    c12 += a1 * b2;
+    c20 += a2 * b0;
+    c21 += a2 * b1;
+    c22 += a2 * b2;
+    c30 += a3 * b0;
+    c31 += a3 * b1;
+    c32 += a3 * b2;
     ao += 4;
     bo += 3;
   }
   if (mode === WRITE) {
-    c[co] = c00; c[co + 1] = c01; c[co + 2] = c02;
+    c[co] = c00;
+    c[co + 1] = c01;
+    c[co + 2] = c02;
     co += ldc;
-    c[co] = c10; c[co + 1] = c11; c[co + 2] = c12;
+    c[co] = c10;
+    c[co + 1] = c11;
+    c[co + 2] = c12;
     co += ldc;
-    c[co] = c20; c[co + 1] = c21; c[co + 2] = c22;
+    c[co] = c20;
+    c[co + 1] = c21;
+    c[co + 2] = c22;
     co += ldc;
-    c[co] = c30; c[co + 1] = c31; c[co + 2] = c32;
+    c[co] = c30;
+    c[co + 1] = c31;
+    c[co + 2] = c32;
   } else if (mode === ACCUMULATE) {
-    c[co] += c00; c[co + 1] += c01; c[co + 2] += c02;
+    c[co] += c00;
+    c[co + 1] += c01;
+    c[co + 2] += c02;
     co += ldc;
-    c[co] += c10; c[co + 1] += c11; c[co + 2] += c12;
+    c[co] += c10;
+    c[co + 1] += c11;
+    c[co + 2] += c12;
     co += ldc;
-    c[co] += c20; c[co + 1] += c21; c[co + 2] += c22;
+    c[co] += c20;
+    c[co + 1] += c21;
+    c[co + 2] += c22;
     co += ldc;
-    c[co] += c30; c[co + 1] += c31; c[co + 2] += c32;
+    c[co] += c30;
+    c[co + 1] += c31;
+    c[co + 2] += c32;
   } else {
-    t[0] = c00; t[1] = c01; t[2] = c02;
-    t[3] = c10; t[4] = c11; t[5] = c12;
-    t[6] = c20; t[7] = c21; t[8] = c22;
-    t[9] = c30; t[10] = c31; t[11] = c32;
+    t[0] = c00;
+    t[1] = c01;
+    t[2] = c02;
+    t[3] = c10;
+    t[4] = c11;
+    t[5] = c12;
+    t[6] = c20;
+    t[7] = c21;
+    t[8] = c22;
+    t[9] = c30;
+    t[10] = c31;
+    t[11] = c32;
   }
 }
 

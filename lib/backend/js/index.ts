@@ -10,10 +10,11 @@
  * const model = jsBackend.createModel(spec);
  * model.setLoss('mse');
  */
+
+import { findOutside } from '../../validate';
 import type { Backend, BackendModel, ModelSpec } from '../types';
 import { sgemm } from './gemm';
 import { JsNetwork } from './network';
-import { findOutside } from '../../validate';
 
 let requestedThreads = 1;
 

@@ -40,11 +40,11 @@ import { countCorrect, fusedGradient, isFused, lossGradient, lossValue } from '.
 import {
   createBackup,
   createOptimizer,
+  type OptimizerBackup,
+  type OptimizerState,
   optimizerStep,
   restoreOptimizer,
   saveOptimizer,
-  type OptimizerBackup,
-  type OptimizerState,
 } from './optimizers';
 
 /** Rows per forward pass in `predict`/`evaluate` (rows are independent, so predictions do not change by a bit). */

@@ -67,7 +67,9 @@ export interface NativeBinding {
    * (`MODEL_SPEC_HEADER` and `LAYER_SPEC` of `./wire`, generated from
    * `native/binding/wire.json`).
    */
-  Model: new (spec: Float64Array) => NativeModel;
+  Model: new (
+    spec: Float64Array,
+  ) => NativeModel;
   sgemm(
     transA: boolean,
     transB: boolean,

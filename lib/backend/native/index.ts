@@ -221,7 +221,11 @@ class NativeBackendModel implements BackendModel {
     const onBatches = onBatchEnd
       ? (packed: Float64Array): void => {
           const B = BATCH_REPORT;
-          for (let i = 0; i + BATCH_REPORT_SIZE <= packed.length && callbackError === undefined; i += BATCH_REPORT_SIZE) {
+          for (
+            let i = 0;
+            i + BATCH_REPORT_SIZE <= packed.length && callbackError === undefined;
+            i += BATCH_REPORT_SIZE
+          ) {
             try {
               onBatchEnd(packed[i + B.batch]!, packed[i + B.loss]!, packed[i + B.correct]!, packed[i + B.rows]!);
             } catch (error) {

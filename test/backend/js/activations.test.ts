@@ -5,7 +5,7 @@ import { Rng } from '../../../lib/random';
 import { activate, erf as erfRef } from '../../reference/activations';
 import { expectClose } from '../../support/close';
 import { TOL } from '../../support/tolerances';
-import { randomF32  } from './helpers';
+import { randomF32 } from './helpers';
 
 const ALPHA = 0.2;
 
@@ -21,7 +21,13 @@ const F64: Record<Exclude<ActivationName, 'softmax'>, (z: number) => number> = {
 
 /** Row softmax of `z[o .. o + n)` in float64 (test/reference/activations.ts). */
 function softmax64(z: ArrayLike<number>, o: number, n: number): number[] {
-  return Array.from(activate('softmax', Array.from({ length: n }, (_, j) => z[o + j]!), 0));
+  return Array.from(
+    activate(
+      'softmax',
+      Array.from({ length: n }, (_, j) => z[o + j]!),
+      0,
+    ),
+  );
 }
 
 const ROWS = 5;

@@ -3,12 +3,18 @@ import { dropoutBackward, dropoutForward, dropoutScale } from '../../../lib/back
 import { dropoutKeep, dropoutLayerSeed, dropoutStepSeed, dropoutThreshold, Rng } from '../../../lib/random';
 import { expectClose } from '../../support/close';
 import { TOL } from '../../support/tolerances';
-import { randomF32  } from './helpers';
+import { randomF32 } from './helpers';
 
 const ROWS = 200;
 const UNITS = 500;
 
-function run(rate: number, seed: number, step: number, layer: number, a: Float32Array): { out: Float32Array; mask: Float32Array } {
+function run(
+  rate: number,
+  seed: number,
+  step: number,
+  layer: number,
+  a: Float32Array,
+): { out: Float32Array; mask: Float32Array } {
   const out = new Float32Array(a.length);
   const mask = new Float32Array(a.length);
   dropoutForward(a, out, mask, ROWS, UNITS, rate, seed, step, layer);
@@ -61,6 +67,11 @@ describe('js dropout', () => {
     const g = randomF32(new Rng(2), a.length);
     const dIn = new Float32Array(a.length);
     dropoutBackward(g, mask, dIn, a.length);
-    expectClose(dIn, Array.from(g, (v, i) => Math.fround(v * mask[i]!)), TOL.exact, 'dropout backward');
+    expectClose(
+      dIn,
+      Array.from(g, (v, i) => Math.fround(v * mask[i]!)),
+      TOL.exact,
+      'dropout backward',
+    );
   });
 });

@@ -3,7 +3,7 @@ import { KC, MC, NC, sgemm } from '../../../lib/backend/js/gemm';
 import { Rng } from '../../../lib/random';
 import { expectClose } from '../../support/close';
 import { TOL } from '../../support/tolerances';
-import { randomF32  } from './helpers';
+import { randomF32 } from './helpers';
 
 /** The contract in float64: C ← alpha·op(A)·op(B) + beta·C, C unread when beta = 0. */
 function gemmRef(
@@ -71,7 +71,12 @@ function check(rng: Rng, tA: boolean, tB: boolean, { m, n, k, pad }: Case, alpha
       exp.push(e);
     }
   }
-  expectClose(act, exp, TOL.jsSgemm(k, KC, alpha, beta), `sgemm(${tA ? 'T' : 'N'}${tB ? 'T' : 'N'}) m=${m} n=${n} k=${k} pad=${pad} alpha=${alpha} beta=${beta}`);
+  expectClose(
+    act,
+    exp,
+    TOL.jsSgemm(k, KC, alpha, beta),
+    `sgemm(${tA ? 'T' : 'N'}${tB ? 'T' : 'N'}) m=${m} n=${n} k=${k} pad=${pad} alpha=${alpha} beta=${beta}`,
+  );
 }
 
 const SIZES = [1, 7, 15, 16, 17, 63, 65, 200];
@@ -136,7 +141,12 @@ describe('js sgemm vs float64 reference', () => {
             const cm = Float32Array.from(c0.subarray(0, m * n));
             // With transA the m-row operand is the first m columns of the stored k×8 A.
             sgemm(tA, false, m, n, k, alpha, a, lda, b, n, beta, cm, n);
-            expectClose(cm, c8.subarray(0, m * n), TOL.exact, `m=${m} k=${k} transA=${tA} alpha=${alpha} beta=${beta} vs packed`);
+            expectClose(
+              cm,
+              c8.subarray(0, m * n),
+              TOL.exact,
+              `m=${m} k=${k} transA=${tA} alpha=${alpha} beta=${beta} vs packed`,
+            );
           }
         }
       }

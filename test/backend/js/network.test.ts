@@ -3,11 +3,11 @@ import { jsBackend } from '../../../lib/backend/js';
 import { PREDICT_CHUNK } from '../../../lib/backend/js/network';
 import type { BackendModel, LossName, ModelSpec } from '../../../lib/backend/types';
 import { Rng } from '../../../lib/random';
+import { lossValue } from '../../reference/losses';
+import { forwardSpec, numericGradientSpec } from '../../reference/network';
 import { expectClose } from '../../support/close';
 import { TOL } from '../../support/tolerances';
 import { buildSpec, optimizerSpec, randomF32, type TestLayer } from './helpers';
-import { lossValue } from '../../reference/losses';
-import { forwardSpec, numericGradientSpec } from '../../reference/network';
 
 function targets(rng: Rng, loss: LossName, rows: number, outputs: number): Float32Array {
   if (loss === 'sparseCategoricalCrossentropy') {
@@ -36,19 +36,95 @@ function model(spec: ModelSpec, seed: number, scale = 1): BackendModel {
 const ROWS = 6;
 
 const CASES: Array<[string, TestLayer[], LossName]> = [
-  ['relu → softmax, categorical CE (fused)', [{ units: 5, activation: 'relu' }, { units: 3, activation: 'softmax' }], 'categoricalCrossentropy'],
-  ['tanh → softmax, sparse CE (fused)', [{ units: 5, activation: 'tanh' }, { units: 4, activation: 'softmax' }], 'sparseCategoricalCrossentropy'],
-  ['gelu → sigmoid, binary CE (fused)', [{ units: 5, activation: 'gelu' }, { units: 2, activation: 'sigmoid' }], 'binaryCrossentropy'],
-  ['leakyRelu → linear, mse', [{ units: 5, activation: 'leakyRelu', alpha: 0.1 }, { units: 2, activation: 'linear' }], 'mse'],
-  ['sigmoid → linear, mae', [{ units: 5, activation: 'sigmoid' }, { units: 3, activation: 'linear' }], 'mae'],
-  ['softmax hidden (JVP), no bias → linear, mse', [{ units: 4, activation: 'softmax', useBias: false }, { units: 2, activation: 'linear' }], 'mse'],
-  ['tanh → sigmoid, mse (unfused sigmoid)', [{ units: 4, activation: 'tanh' }, { units: 3, activation: 'sigmoid' }], 'mse'],
-  ['relu → softmax, mse (unfused softmax JVP)', [{ units: 4, activation: 'relu' }, { units: 3, activation: 'softmax' }], 'mse'],
-  ['linear → softmax, binary CE (unfused, clip inactive)', [{ units: 4, activation: 'linear' }, { units: 3, activation: 'softmax' }], 'binaryCrossentropy'],
-  ['sigmoid output, categorical CE (unfused)', [{ units: 4, activation: 'tanh' }, { units: 3, activation: 'sigmoid' }], 'categoricalCrossentropy'],
+  [
+    'relu → softmax, categorical CE (fused)',
+    [
+      { units: 5, activation: 'relu' },
+      { units: 3, activation: 'softmax' },
+    ],
+    'categoricalCrossentropy',
+  ],
+  [
+    'tanh → softmax, sparse CE (fused)',
+    [
+      { units: 5, activation: 'tanh' },
+      { units: 4, activation: 'softmax' },
+    ],
+    'sparseCategoricalCrossentropy',
+  ],
+  [
+    'gelu → sigmoid, binary CE (fused)',
+    [
+      { units: 5, activation: 'gelu' },
+      { units: 2, activation: 'sigmoid' },
+    ],
+    'binaryCrossentropy',
+  ],
+  [
+    'leakyRelu → linear, mse',
+    [
+      { units: 5, activation: 'leakyRelu', alpha: 0.1 },
+      { units: 2, activation: 'linear' },
+    ],
+    'mse',
+  ],
+  [
+    'sigmoid → linear, mae',
+    [
+      { units: 5, activation: 'sigmoid' },
+      { units: 3, activation: 'linear' },
+    ],
+    'mae',
+  ],
+  [
+    'softmax hidden (JVP), no bias → linear, mse',
+    [
+      { units: 4, activation: 'softmax', useBias: false },
+      { units: 2, activation: 'linear' },
+    ],
+    'mse',
+  ],
+  [
+    'tanh → sigmoid, mse (unfused sigmoid)',
+    [
+      { units: 4, activation: 'tanh' },
+      { units: 3, activation: 'sigmoid' },
+    ],
+    'mse',
+  ],
+  [
+    'relu → softmax, mse (unfused softmax JVP)',
+    [
+      { units: 4, activation: 'relu' },
+      { units: 3, activation: 'softmax' },
+    ],
+    'mse',
+  ],
+  [
+    'linear → softmax, binary CE (unfused, clip inactive)',
+    [
+      { units: 4, activation: 'linear' },
+      { units: 3, activation: 'softmax' },
+    ],
+    'binaryCrossentropy',
+  ],
+  [
+    'sigmoid output, categorical CE (unfused)',
+    [
+      { units: 4, activation: 'tanh' },
+      { units: 3, activation: 'sigmoid' },
+    ],
+    'categoricalCrossentropy',
+  ],
   [
     'dropout anywhere is the identity in gradients',
-    [{ dropout: 0.5 }, { units: 5, activation: 'relu' }, { dropout: 0.3 }, { units: 3, activation: 'softmax' }, { dropout: 0.2 }],
+    [
+      { dropout: 0.5 },
+      { units: 5, activation: 'relu' },
+      { dropout: 0.3 },
+      { units: 3, activation: 'softmax' },
+      { dropout: 0.2 },
+    ],
     'mse',
   ],
 ];
@@ -76,29 +152,45 @@ describe('js model gradients vs float64 central differences', () => {
     const inputs = 4;
     const hidden = 3;
     const outputs = 3;
-    const spec = buildSpec(inputs, [{ units: hidden, activation: 'relu' }, { units: outputs, activation: 'softmax' }]);
+    const spec = buildSpec(inputs, [
+      { units: hidden, activation: 'relu' },
+      { units: outputs, activation: 'softmax' },
+    ]);
     const m = model(spec, 21);
     m.setLoss('categoricalCrossentropy');
     const rng = new Rng(22);
     const x = randomF32(rng, ROWS * inputs);
     const y = targets(rng, 'categoricalCrossentropy', ROWS, outputs);
     const p = Array.from(m.params);
-    const [l1, l2] = spec.layers as [Extract<ModelSpec['layers'][number], { kind: 'dense' }>, Extract<ModelSpec['layers'][number], { kind: 'dense' }>];
+    const [l1, l2] = spec.layers as [
+      Extract<ModelSpec['layers'][number], { kind: 'dense' }>,
+      Extract<ModelSpec['layers'][number], { kind: 'dense' }>,
+    ];
     const W1 = (i: number, j: number): number => p[l1.kernelOffset + i * hidden + j]!;
     const W2 = (i: number, j: number): number => p[l2.kernelOffset + i * outputs + j]!;
     const want = new Array<number>(spec.paramCount).fill(0);
     for (let r = 0; r < ROWS; r++) {
-      const z1 = Array.from({ length: hidden }, (_, j) => p[l1.biasOffset + j]! + Array.from({ length: inputs }, (_, i) => x[r * inputs + i]! * W1(i, j)).reduce((s, v) => s + v, 0));
+      const z1 = Array.from(
+        { length: hidden },
+        (_, j) =>
+          p[l1.biasOffset + j]! +
+          Array.from({ length: inputs }, (_, i) => x[r * inputs + i]! * W1(i, j)).reduce((s, v) => s + v, 0),
+      );
       const a1 = z1.map((v) => Math.max(0, v));
-      const z2 = Array.from({ length: outputs }, (_, j) => p[l2.biasOffset + j]! + a1.reduce((s, v, i) => s + v * W2(i, j), 0));
+      const z2 = Array.from(
+        { length: outputs },
+        (_, j) => p[l2.biasOffset + j]! + a1.reduce((s, v, i) => s + v * W2(i, j), 0),
+      );
       const mx = Math.max(...z2);
       const e = z2.map((v) => Math.exp(v - mx));
       const se = e.reduce((s, v) => s + v, 0);
       const dz2 = e.map((v, j) => (v / se - y[r * outputs + j]!) / ROWS);
       const dz1 = a1.map((_, i) => (z1[i]! > 0 ? dz2.reduce((s, d, j) => s + d * W2(i, j), 0) : 0));
-      for (let i = 0; i < hidden; i++) for (let j = 0; j < outputs; j++) want[l2.kernelOffset + i * outputs + j] += a1[i]! * dz2[j]!;
+      for (let i = 0; i < hidden; i++)
+        for (let j = 0; j < outputs; j++) want[l2.kernelOffset + i * outputs + j] += a1[i]! * dz2[j]!;
       for (let j = 0; j < outputs; j++) want[l2.biasOffset + j] += dz2[j]!;
-      for (let i = 0; i < inputs; i++) for (let j = 0; j < hidden; j++) want[l1.kernelOffset + i * hidden + j] += x[r * inputs + i]! * dz1[j]!;
+      for (let i = 0; i < inputs; i++)
+        for (let j = 0; j < hidden; j++) want[l1.kernelOffset + i * hidden + j] += x[r * inputs + i]! * dz1[j]!;
       for (let j = 0; j < hidden; j++) want[l1.biasOffset + j] += dz1[j]!;
     }
     const grads = new Float32Array(spec.paramCount);
@@ -123,7 +215,7 @@ describe('js model gradients vs float64 central differences', () => {
       const grads = new Float32Array(spec.paramCount);
       m.gradients(x, y, 2, grads);
       const n = loss === 'binaryCrossentropy' ? 6 : 2;
-      const db = [0, 1, 2].map((j) => ((yhat[j]! - y[j]!) + (yhat[3 + j]! - y[3 + j]!)) / n);
+      const db = [0, 1, 2].map((j) => (yhat[j]! - y[j]! + (yhat[3 + j]! - y[3 + j]!)) / n);
       expectClose(grads.subarray(6), db, TOL.fusedBiasGradient, `${act} + ${loss} bias gradient`);
       expect(Math.abs(grads[6]!)).toBeGreaterThan(0.1);
     }
@@ -132,8 +224,16 @@ describe('js model gradients vs float64 central differences', () => {
 
 describe('js model training-mode backward (dropout on)', () => {
   for (const [name, layers, loss] of [
-    ['dropout on the input and between layers, softmax + CE', [{ dropout: 0.4 }, { units: 6, activation: 'tanh' }, { dropout: 0.5 }, { units: 3, activation: 'softmax' }], 'categoricalCrossentropy'],
-    ['dropout after the output layer (unfused softmax JVP)', [{ units: 6, activation: 'relu' }, { units: 3, activation: 'softmax' }, { dropout: 0.3 }], 'mse'],
+    [
+      'dropout on the input and between layers, softmax + CE',
+      [{ dropout: 0.4 }, { units: 6, activation: 'tanh' }, { dropout: 0.5 }, { units: 3, activation: 'softmax' }],
+      'categoricalCrossentropy',
+    ],
+    [
+      'dropout after the output layer (unfused softmax JVP)',
+      [{ units: 6, activation: 'relu' }, { units: 3, activation: 'softmax' }, { dropout: 0.3 }],
+      'mse',
+    ],
   ] as Array<[string, TestLayer[], LossName]>) {
     it(`${name}: the SGD step (lr 1) equals minus the float64 gradient under the same masks`, () => {
       const spec = buildSpec(4, layers, 1234);
@@ -160,7 +260,11 @@ describe('js model training-mode backward (dropout on)', () => {
 
 describe('js model inference', () => {
   it('predict in chunks equals row-by-row prediction, bit for bit', () => {
-    const spec = buildSpec(7, [{ units: 9, activation: 'relu' }, { dropout: 0.5 }, { units: 4, activation: 'softmax' }]);
+    const spec = buildSpec(7, [
+      { units: 9, activation: 'relu' },
+      { dropout: 0.5 },
+      { units: 4, activation: 'softmax' },
+    ]);
     const m = model(spec, 3);
     const rows = 2 * PREDICT_CHUNK + 3;
     const x = randomF32(new Rng(4), rows * 7);
@@ -176,7 +280,10 @@ describe('js model inference', () => {
   });
 
   it('evaluate over several chunks: loss and correct count of the whole batch', () => {
-    const spec = buildSpec(5, [{ units: 6, activation: 'tanh' }, { units: 3, activation: 'softmax' }]);
+    const spec = buildSpec(5, [
+      { units: 6, activation: 'tanh' },
+      { units: 3, activation: 'softmax' },
+    ]);
     const m = model(spec, 13);
     m.setLoss('categoricalCrossentropy');
     const rows = PREDICT_CHUNK + 77;
@@ -214,7 +321,10 @@ describe('js model inference', () => {
   });
 
   it('scratch growth keeps results identical to a fresh model', () => {
-    const spec = buildSpec(5, [{ units: 6, activation: 'tanh' }, { units: 2, activation: 'sigmoid' }]);
+    const spec = buildSpec(5, [
+      { units: 6, activation: 'tanh' },
+      { units: 2, activation: 'sigmoid' },
+    ]);
     const a = model(spec, 8);
     const x = randomF32(new Rng(9), 40 * 5);
     const small = new Float32Array(3 * 2);
@@ -231,7 +341,11 @@ describe('js model inference', () => {
 });
 
 describe('js model training', () => {
-  const spec = buildSpec(4, [{ units: 8, activation: 'relu' }, { dropout: 0.25 }, { units: 3, activation: 'softmax' }], 99);
+  const spec = buildSpec(
+    4,
+    [{ units: 8, activation: 'relu' }, { dropout: 0.25 }, { units: 3, activation: 'softmax' }],
+    99,
+  );
   const N = 50;
   const rng = new Rng(5);
   const x = randomF32(rng, N * 4);
@@ -246,7 +360,8 @@ describe('js model training', () => {
 
   function gather(order: Int32Array, start: number, rows: number, src: Float32Array, width: number): Float32Array {
     const out = new Float32Array(rows * width);
-    for (let r = 0; r < rows; r++) out.set(src.subarray(order[start + r]! * width, (order[start + r]! + 1) * width), r * width);
+    for (let r = 0; r < rows; r++)
+      out.set(src.subarray(order[start + r]! * width, (order[start + r]! + 1) * width), r * width);
     return out;
   }
 
@@ -254,7 +369,14 @@ describe('js model training', () => {
     const order = new Rng(1).shuffle(Int32Array.from({ length: N }, (_, i) => i));
     const a = fresh();
     const seen: number[][] = [];
-    const res = await a.trainEpoch({ x, y, order, batchSize: 16, firstStep: 7, onBatchEnd: (b, l, c, r) => seen.push([b, l, c, r]) });
+    const res = await a.trainEpoch({
+      x,
+      y,
+      order,
+      batchSize: 16,
+      firstStep: 7,
+      onBatchEnd: (b, l, c, r) => seen.push([b, l, c, r]),
+    });
     const b = fresh();
     const manual: number[][] = [];
     let lossSum = 0;
@@ -266,7 +388,14 @@ describe('js model training', () => {
     }
     expect(seen).toEqual(manual);
     expectClose(a.params, b.params, TOL.exact, 'params after the epoch');
-    expect(res).toEqual({ batches: 4, lossSum, correct: manual.reduce((s, v) => s + v[2]!, 0), samples: N, status: 'done', failedBatch: -1 });
+    expect(res).toEqual({
+      batches: 4,
+      lossSum,
+      correct: manual.reduce((s, v) => s + v[2]!, 0),
+      samples: N,
+      status: 'done',
+      failedBatch: -1,
+    });
     // A different firstStep gives different dropout masks, hence different weights.
     const c = fresh();
     await c.trainEpoch({ x, y, order, batchSize: 16, firstStep: 8 });
@@ -306,7 +435,14 @@ describe('js model training', () => {
     xBad[25 * 4 + 1] = NaN;
     const a = fresh();
     const seen: number[] = [];
-    const res = await a.trainEpoch({ x: xBad, y, order, batchSize: 10, firstStep: 0, onBatchEnd: (bt) => seen.push(bt) });
+    const res = await a.trainEpoch({
+      x: xBad,
+      y,
+      order,
+      batchSize: 10,
+      firstStep: 0,
+      onBatchEnd: (bt) => seen.push(bt),
+    });
     expect(res.status).toBe('nonfinite');
     expect(res.failedBatch).toBe(2);
     expect(res.batches).toBe(2);
@@ -319,7 +455,10 @@ describe('js model training', () => {
   });
 
   it('trainEpoch undoes a step whose update overflows the parameters and stops there', async () => {
-    const div = buildSpec(3, [{ units: 4, activation: 'linear' }, { units: 2, activation: 'linear' }]);
+    const div = buildSpec(3, [
+      { units: 4, activation: 'linear' },
+      { units: 2, activation: 'linear' },
+    ]);
     const make = (): BackendModel => {
       const m = model(div, 31, 0.5);
       m.setLoss('mse');
@@ -351,7 +490,8 @@ describe('js model training', () => {
     // Optimizer state was restored too: continuing from here with a small step matches a
     // model that never saw the overflowing batch.
     const ref = make();
-    for (let b = 0; b < failAt; b++) ref.trainStep(bx.subarray(b * 24, b * 24 + 24), by.subarray(b * 16, b * 16 + 16), 8, b);
+    for (let b = 0; b < failAt; b++)
+      ref.trainStep(bx.subarray(b * 24, b * 24 + 24), by.subarray(b * 16, b * 16 + 16), 8, b);
     const sx = Float32Array.from(bx.subarray(0, 24), (v) => v * 1e-30);
     const sy = new Float32Array(16);
     m.trainStep(sx, sy, 8, 99);
@@ -363,7 +503,15 @@ describe('js model training', () => {
     const order = Int32Array.from({ length: N }, (_, i) => i);
     const ctl = new AbortController();
     const a = fresh();
-    const res = await a.trainEpoch({ x, y, order, batchSize: 5, firstStep: 0, signal: ctl.signal, onBatchEnd: (b) => b === 2 && ctl.abort() });
+    const res = await a.trainEpoch({
+      x,
+      y,
+      order,
+      batchSize: 5,
+      firstStep: 0,
+      signal: ctl.signal,
+      onBatchEnd: (b) => b === 2 && ctl.abort(),
+    });
     expect(res.status).toBe('aborted');
     expect(res.batches).toBe(3);
     expect(res.samples).toBe(15);
@@ -378,7 +526,10 @@ describe('js model training', () => {
 
   it('trainEpoch yields to the event loop between batches', async () => {
     // Enough work per epoch (≥ several ms) that at least one 1 ms yield point is reached.
-    const big = buildSpec(64, [{ units: 128, activation: 'relu' }, { units: 3, activation: 'softmax' }]);
+    const big = buildSpec(64, [
+      { units: 128, activation: 'relu' },
+      { units: 3, activation: 'softmax' },
+    ]);
     const m = model(big, 1, 0.1);
     m.setLoss('sparseCategoricalCrossentropy');
     m.setOptimizer(optimizerSpec('sgd'));

@@ -23,12 +23,18 @@ const CASES: Array<[string, OptimizerSpec]> = [
   ['sgd', optimizerSpec('sgd', { learningRate: 0.1 })],
   ['sgd + weight decay', optimizerSpec('sgd', { learningRate: 0.1, weightDecay: 0.05 })],
   ['sgd + momentum', optimizerSpec('sgd', { learningRate: 0.1, momentum: 0.9 })],
-  ['sgd + nesterov + weight decay', optimizerSpec('sgd', { learningRate: 0.1, momentum: 0.8, nesterov: true, weightDecay: 0.01 })],
+  [
+    'sgd + nesterov + weight decay',
+    optimizerSpec('sgd', { learningRate: 0.1, momentum: 0.8, nesterov: true, weightDecay: 0.01 }),
+  ],
   ['adam', optimizerSpec('adam', { learningRate: 0.01 })],
   ['adam + L2 weight decay', optimizerSpec('adam', { learningRate: 0.01, weightDecay: 0.1 })],
   ['adamw', optimizerSpec('adamw', { learningRate: 0.01, weightDecay: 0.1 })],
   ['rmsprop', optimizerSpec('rmsprop', { learningRate: 0.01 })],
-  ['rmsprop + momentum + weight decay', optimizerSpec('rmsprop', { learningRate: 0.01, momentum: 0.9, weightDecay: 0.02 })],
+  [
+    'rmsprop + momentum + weight decay',
+    optimizerSpec('rmsprop', { learningRate: 0.01, momentum: 0.9, weightDecay: 0.02 }),
+  ],
 ];
 
 describe('js optimizers: two steps vs the PyTorch rules in float64', () => {
