@@ -53,7 +53,7 @@ async function main() {
   const ctx = JSON.parse(process.argv[2]);
   const { trial, timing } = ctx;
   const driver = drivers.get(ctx.driver);
-  const factory = driver && driver[trial.type];
+  const factory = driver?.[trial.type];
   if (!factory) throw new Error(`bench: driver ${ctx.driver} has no '${trial.type}' factory`);
   const op = await factory(trial, ctx);
   if (op.skipped) {
@@ -114,6 +114,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  emit({ error: error && error.stack ? error.stack.split('\n').slice(0, 3).join(' | ') : String(error) });
+  emit({ error: error?.stack ? error.stack.split('\n').slice(0, 3).join(' | ') : String(error) });
   process.exitCode = 1;
 });

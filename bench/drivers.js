@@ -468,7 +468,7 @@ function pytorch(flush) {
     threaded: true,
     external: {
       unavailable: () => torchPython().reason ?? null,
-      command(trial, threads, timing, opts = {}) {
+      command(trial, threads, _timing, opts = {}) {
         if (trial.type !== 'epochs') return { skipped: `${name} runs only 'epochs' trials` };
         const rows = epochRows(trial, name, opts.quick);
         const inputs = sharedInputs(trial, rows);

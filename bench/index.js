@@ -48,12 +48,12 @@ function options() {
   });
   if (values.help) {
     process.stdout.write(
-      fs
+      `${fs
         .readFileSync(__filename, 'utf8')
         .split('\n')
         .slice(2, 10)
         .map((l) => l.slice(3))
-        .join('\n') + '\n',
+        .join('\n')}\n`,
     );
     process.exit(0);
   }
@@ -287,7 +287,9 @@ function sameProcessAb(binary, gemmTrials, opts) {
       const why = child.error ? child.error.message : (child.stderr || '').trim().split('\n').slice(-2).join(' | ');
       return { error: `sgemm_vs_openblas exit ${child.status ?? child.signal}: ${why}` };
     }
-    lines.forEach((line, i) => perShape.get(gemmTrials[i].id).push(JSON.parse(line.slice(5))));
+    lines.forEach((line, i) => {
+      perShape.get(gemmTrials[i].id).push(JSON.parse(line.slice(5)));
+    });
   }
   const results = new Map();
   for (const [id, runs] of perShape) {

@@ -5,7 +5,7 @@
 // One table of every (trial, contender, threads) row, then the targets with their verdicts.
 const fs = require('node:fs');
 const { trials } = require('./trials');
-const { median, medianAbsoluteDeviation } = require('./stats');
+const { medianAbsoluteDeviation } = require('./stats');
 
 function number(value, unit) {
   if (unit === 'GFLOP/s' || unit === 'ms') return value.toFixed(1);

@@ -68,15 +68,20 @@ export function initialize(
       out.fill(1, offset, offset + count);
       return;
     case 'glorotUniform':
-      return uniform(out, offset, count, Math.sqrt(6 / (fanIn + fanOut)), rng);
+      uniform(out, offset, count, Math.sqrt(6 / (fanIn + fanOut)), rng);
+      return;
     case 'heUniform':
-      return uniform(out, offset, count, Math.sqrt(6 / fanIn), rng);
+      uniform(out, offset, count, Math.sqrt(6 / fanIn), rng);
+      return;
     case 'glorotNormal':
-      return truncatedNormal(out, offset, count, Math.sqrt(2 / (fanIn + fanOut)), rng);
+      truncatedNormal(out, offset, count, Math.sqrt(2 / (fanIn + fanOut)), rng);
+      return;
     case 'heNormal':
-      return truncatedNormal(out, offset, count, Math.sqrt(2 / fanIn), rng);
+      truncatedNormal(out, offset, count, Math.sqrt(2 / fanIn), rng);
+      return;
     case 'lecunNormal':
-      return truncatedNormal(out, offset, count, Math.sqrt(1 / fanIn), rng);
+      truncatedNormal(out, offset, count, Math.sqrt(1 / fanIn), rng);
+      return;
   }
 }
 

@@ -1,19 +1,11 @@
 import { type BackendRequest, resolveBackend } from './backend/select';
-import type {
-  Backend,
-  BackendModel,
-  BackendName,
-  DenseSpec,
-  LossName,
-  ModelSpec,
-  OptimizerName,
-} from './backend/types';
+import type { Backend, BackendModel, BackendName, DenseSpec, EpochResult, LossName, ModelSpec } from './backend/types';
 import { nonFiniteLossError } from './errors';
 import { Dense, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
 import { initializeParams, maxBatchRows, modelSpec, type NetworkPlan, planNetwork } from './layers/plan';
 import { LOSSES, toTargets } from './losses';
-import { Optimizer, resolveOptimizer } from './optimizers/index';
+import { type Optimizer, resolveOptimizer } from './optimizers/index';
 import { Rng } from './random';
 import {
   decodeNetwork,
@@ -397,7 +389,7 @@ export class Network {
         const ordered = runSliced(stageOrder(order, shuffle ? this.#shuffleRng : null));
         if (ordered instanceof Promise) await ordered;
         this.#epochRunning = true;
-        let result;
+        let result: EpochResult;
         try {
           result = await this.#model.trainEpoch({
             x: trainX,

@@ -8,8 +8,8 @@
 //   node native/sources.cjs isa-flags <group>
 //   node native/sources.cjs has <group> [arch]         1 if the group is built on arch, else 0
 'use strict';
-const fs = require('fs');
-const path = require('path');
+const fs = require('node:fs');
+const path = require('node:path');
 
 const manifestPath = path.join(__dirname, 'sources.json');
 
@@ -49,5 +49,5 @@ if (require.main === module) {
     process.stderr.write(`unknown ${cmd} ${name}\n`);
     process.exit(2);
   }
-  process.stdout.write(out.join(' ') + '\n');
+  process.stdout.write(`${out.join(' ')}\n`);
 }

@@ -7,8 +7,8 @@
 //
 // test/build/wire.test.ts runs the check.
 'use strict';
-const fs = require('fs');
-const path = require('path');
+const fs = require('node:fs');
+const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const jsonPath = path.join(root, 'native', 'binding', 'wire.json');
@@ -18,7 +18,7 @@ const outputs = {
 };
 
 const pascal = (s) => s[0].toUpperCase() + s.slice(1);
-const snake = (s) => s.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+const snake = (s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const upper = (s) => snake(s).toUpperCase();
 
 function checkNames(names, where) {
@@ -58,12 +58,16 @@ function render(wire) {
   ];
   for (const [name, r] of records) {
     cpp.push('', `// ${name}: ${r.doc}`, `namespace ${snake(name)} {`);
-    r.slots.forEach((s, i) => cpp.push(`constexpr size_t k${pascal(s)} = ${i};`));
+    r.slots.forEach((s, i) => {
+      cpp.push(`constexpr size_t k${pascal(s)} = ${i};`);
+    });
     cpp.push(`constexpr size_t kSize = ${r.slots.length};`, `}  // namespace ${snake(name)}`);
   }
   for (const [name, c] of codes) {
     cpp.push('', `// ${name}: ${c.doc}`, `enum class Wire${pascal(name)} : int {`);
-    c.names.forEach((n, i) => cpp.push(`  k${pascal(n)} = ${i},`));
+    c.names.forEach((n, i) => {
+      cpp.push(`  k${pascal(n)} = ${i},`);
+    });
     cpp.push('};', `constexpr int kWire${pascal(name)}Count = ${c.names.length};`);
   }
   if (limits.length > 0) cpp.push('');
@@ -78,12 +82,16 @@ function render(wire) {
   ];
   for (const [name, r] of records) {
     ts.push('', `/** Slot indices of ${name}: ${r.doc} */`, `export const ${upper(name)} = {`);
-    r.slots.forEach((s, i) => ts.push(`  ${s}: ${i},`));
+    r.slots.forEach((s, i) => {
+      ts.push(`  ${s}: ${i},`);
+    });
     ts.push('} as const;', `/** Slots in one ${name}. */`, `export const ${upper(name)}_SIZE = ${r.slots.length};`);
   }
   for (const [name, c] of codes) {
     ts.push('', `/** Codes of ${name}: ${c.doc} */`, `export const WIRE_${upper(name)} = {`);
-    c.names.forEach((n, i) => ts.push(`  ${n}: ${i},`));
+    c.names.forEach((n, i) => {
+      ts.push(`  ${n}: ${i},`);
+    });
     ts.push('} as const;');
   }
   for (const [name, l] of limits) {

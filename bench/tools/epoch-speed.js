@@ -84,7 +84,7 @@ async function main() {
     epochs,
     batchSize: 64,
     shuffle: true,
-    onEpochEnd: (epoch, logs) => {
+    onEpochEnd: (_epoch, logs) => {
       const t = performance.now();
       const cpu = process.cpuUsage();
       seconds.push((t - last) / 1e3);

@@ -37,7 +37,15 @@ function gapsWhile() {
     worst = Math.max(worst, now - last);
     last = now;
   }, 1);
-  return { timer, worst: () => worst, reset: () => ((last = performance.now()), (worst = 0)), last: () => last };
+  return {
+    timer,
+    worst: () => worst,
+    reset: () => {
+      last = performance.now();
+      worst = 0;
+    },
+    last: () => last,
+  };
 }
 
 async function once(label) {

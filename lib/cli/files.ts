@@ -76,7 +76,7 @@ function linkTarget(path: string, what: string): string {
 
 function checkDirectory(path: string, shown: string, what: string): void {
   const dir = dirname(path);
-  let st;
+  let st: ReturnType<typeof statSync>;
   try {
     st = statSync(dir);
   } catch (err) {
@@ -125,9 +125,8 @@ export function resolveOutput(
     }
   }
   const own = statOrNull(path, false);
-  const target = own !== null && own.isSymbolicLink() ? linkTarget(path, what) : resolve(path);
-  if (existing !== null && existing.isDirectory())
-    throw new CliError(`cannot write ${what} ${quote(path, 80)}: it is a directory`);
+  const target = own?.isSymbolicLink() ? linkTarget(path, what) : resolve(path);
+  if (existing?.isDirectory()) throw new CliError(`cannot write ${what} ${quote(path, 80)}: it is a directory`);
   if (existing !== null && !existing.isFile()) {
     try {
       accessSync(target, constants.W_OK);

@@ -25,7 +25,10 @@ export function splitRows(n: number, fraction: number, seed: number, labels?: In
   for (let i = 0; i < n; i++) {
     const g = labels ? labels[i]! : 0;
     let list = groups.get(g);
-    if (!list) groups.set(g, (list = []));
+    if (!list) {
+      list = [];
+      groups.set(g, list);
+    }
     list.push(i);
   }
   for (const g of [...groups.keys()].sort((a, b) => a - b)) {

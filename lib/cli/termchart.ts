@@ -38,6 +38,7 @@ function label(v: number): string {
 /** Visible width of a string without ANSI escapes. */
 export function visibleLength(s: string): number {
   // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the ANSI colour codes this strips.
   return [...s.replace(/\x1b\[[0-9;]*m/g, '')].length;
 }
 

@@ -6,8 +6,8 @@
 // cross builds from this glibc host to arm64 glibc qualify); `symbols` prints the
 // wrapped symbol names.
 'use strict';
-const fs = require('fs');
-const path = require('path');
+const fs = require('node:fs');
+const path = require('node:path');
 
 /** Symbols emulated in glibc_compat.cc rather than bound to an old version. */
 const EMULATED = ['_dl_find_object', 'getentropy', 'arc4random', '__cxa_thread_atexit_impl', '__libc_single_threaded'];
@@ -26,8 +26,8 @@ const WRAPPED_ARCHES = ['x64', 'arm64'];
 
 /** Whether this Linux's C library is glibc (musl has no symbol versions to pin). */
 function hostIsGlibc() {
-  const header = process.report && process.report.getReport().header;
-  return Boolean(header && header.glibcVersionRuntime);
+  const header = process.report?.getReport().header;
+  return Boolean(header?.glibcVersionRuntime);
 }
 
 /**
@@ -58,8 +58,8 @@ module.exports = { wrappedSymbols, ldflags, hostIsGlibc, EMULATED, WRAPPED_ARCHE
 if (require.main === module) {
   const what = process.argv[2];
   if (what === 'ldflags')
-    process.stdout.write(ldflags(hostIsGlibc(), process.argv[3] || process.arch).join(' ') + '\n');
-  else if (what === 'symbols') process.stdout.write(wrappedSymbols().join(' ') + '\n');
+    process.stdout.write(`${ldflags(hostIsGlibc(), process.argv[3] || process.arch).join(' ')}\n`);
+  else if (what === 'symbols') process.stdout.write(`${wrappedSymbols().join(' ')}\n`);
   else {
     process.stderr.write('usage: node native/compat/glibc_compat.cjs ldflags [arch] | symbols\n');
     process.exit(2);

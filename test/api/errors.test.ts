@@ -37,7 +37,9 @@ async function untouched(
   } catch (error) {
     out = { error };
   }
-  args.forEach((a, i) => expect(a, `argument ${i} was mutated`).toEqual(copies[i]));
+  args.forEach((a, i) => {
+    expect(a, `argument ${i} was mutated`).toEqual(copies[i]);
+  });
   return out;
 }
 
@@ -408,7 +410,9 @@ describe(`data errors, never mutating inputs, state unchanged (${BACKEND})`, () 
     expect(a.evaluate(batches[1]!.x, batches[1]!.y).loss).toBe(b.evaluate(batches[1]!.x, batches[1]!.y).loss);
     a.trainOnBatch(batches[1]!.x, batches[1]!.y);
     b.trainOnBatch(batches[1]!.x, batches[1]!.y);
-    a.getWeights().forEach((w, i) => expectBitExact(w.kernel, b.getWeights()[i]!.kernel, `layer ${i} kernel`));
+    a.getWeights().forEach((w, i) => {
+      expectBitExact(w.kernel, b.getWeights()[i]!.kernel, `layer ${i} kernel`);
+    });
   });
 
   it('a rejected trainOnBatch leaves weights and optimizer state as they were', () => {
@@ -427,7 +431,9 @@ describe(`data errors, never mutating inputs, state unchanged (${BACKEND})`, () 
     );
     a.trainOnBatch(batches[1]!.x, batches[1]!.y);
     b.trainOnBatch(batches[1]!.x, batches[1]!.y);
-    a.getWeights().forEach((w, i) => expectBitExact(w.kernel, b.getWeights()[i]!.kernel, `layer ${i} kernel`));
+    a.getWeights().forEach((w, i) => {
+      expectBitExact(w.kernel, b.getWeights()[i]!.kernel, `layer ${i} kernel`);
+    });
   });
 
   it('successful calls do not mutate their inputs either (Float32Array and number[][])', async () => {

@@ -54,7 +54,11 @@ function expectSameWeights(a: Network, b: Network, label: string): void {
 function maxWeightDiff(a: Network, b: Network): number {
   let m = 0;
   const wb = b.getWeights();
-  a.getWeights().forEach((w, i) => w.kernel.forEach((v, k) => (m = Math.max(m, Math.abs(v - wb[i]!.kernel[k]!)))));
+  a.getWeights().forEach((w, i) => {
+    w.kernel.forEach((v, k) => {
+      m = Math.max(m, Math.abs(v - wb[i]!.kernel[k]!));
+    });
+  });
   return m;
 }
 

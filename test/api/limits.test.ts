@@ -106,7 +106,9 @@ describe(`size limits (${BACKEND})`, () => {
     );
     expect(fitErr?.code).toBe('DENSELY_TOO_LARGE');
     expect(fitErr?.message).toBe(message.replace('for x', 'for batchSize'));
-    net.getWeights().forEach((w, i) => expectBitExact(w.kernel, before[i]!.kernel, `layer ${i} kernel`));
+    net.getWeights().forEach((w, i) => {
+      expectBitExact(w.kernel, before[i]!.kernel, `layer ${i} kernel`);
+    });
     // A batch size beyond the limit is fine when the data has fewer rows: the batch is the data.
     await net.fit(x.subarray(0, 64), y.subarray(0, 64), { batchSize: rows, epochs: 1 });
   });

@@ -187,9 +187,9 @@ describe(`save / load (${BACKEND})`, () => {
       n.compile({ loss: 'categoricalCrossentropy', optimizer: 'adam' });
       await n.fit(x, y, { epochs: 3, batchSize: 5, shuffle: true });
     }
-    net
-      .getWeights()
-      .forEach((w, i) => expectBitExact(loaded.getWeights()[i]!.kernel, w.kernel, `layer ${i} kernel after fit`));
+    net.getWeights().forEach((w, i) => {
+      expectBitExact(loaded.getWeights()[i]!.kernel, w.kernel, `layer ${i} kernel after fit`);
+    });
   });
 
   it('loading a file that is not safetensors rejects with a message naming the path', async () => {
@@ -227,7 +227,7 @@ function rejection(fn: () => unknown): Error & { code?: string } {
 describe(`model files are untrusted input (${BACKEND})`, () => {
   const valid = makeNetwork().toSafetensors({ note: 'kept' });
   const load = (bytes: Uint8Array): Network => Network.fromSafetensors(bytes, { backend: BACKEND }, 'm.safetensors');
-  type Change = (h: Record<string, any>, d: Buffer) => Buffer | void;
+  type Change = (h: Record<string, any>, d: Buffer) => Buffer | undefined;
   const arch = (h: Record<string, any>, f: (a: any) => void): void => {
     const a = JSON.parse(h.__metadata__['densely.architecture']);
     f(a);
@@ -316,7 +316,7 @@ describe(`model files are untrusted input (${BACKEND})`, () => {
     ],
     [
       'a non-finite weight',
-      (h, d) => {
+      (_h, d) => {
         d.writeFloatLE(NaN, 8);
       },
       /finite values in tensor layers\.0\.kernel .* received NaN at element 2$/,
@@ -604,7 +604,9 @@ describe(`fromJSON applies the same rules up front (${BACKEND})`, () => {
     }));
     for (const given of [nested, weights]) {
       const back = from({ ...net.toJSON(), weights: given });
-      weights.forEach((w, i) => expectBitExact(back.getWeights()[i]!.kernel, w.kernel, `layer ${i}`));
+      weights.forEach((w, i) => {
+        expectBitExact(back.getWeights()[i]!.kernel, w.kernel, `layer ${i}`);
+      });
     }
   });
 });

@@ -6,7 +6,7 @@
 import { loadNativeBackend } from '../../lib/backend/native/index';
 import type { Backend, ModelSpec, OptimizerSpec } from '../../lib/backend/types';
 import { buildModelSpec, initializeParams } from '../../lib/layers/plan';
-import { Rng } from '../../lib/random';
+import type { Rng } from '../../lib/random';
 import { GLOROT_ZEROS, plannedLayers, type TestLayer } from '../support/spec';
 
 export function nativeBackend(): Backend {

@@ -3,9 +3,9 @@
  * the addon from DENSELY_NATIVE_PATH or node-gyp-build, and when nothing loads it
  * returns (never throws) a reason that lists every attempt with its error and a fix.
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findPackageRoot, loadBinding } from '../../lib/backend/native/load';
 import { nativeAddonPath } from './helpers';

@@ -368,7 +368,7 @@ function mutateFile(rng, base) {
   }
   mutateHeader(rng, header, data.length);
   let text = JSON.stringify(header);
-  if (rng.chance(0.05)) text = ' ' + text;
+  if (rng.chance(0.05)) text = ` ${text}`;
   if (rng.chance(0.05)) text = text.slice(0, rng.int(text.length));
   let out = joinFile(text, data, rng);
   if (rng.chance(0.1)) out = out.subarray(0, out.length - 4 * (1 + rng.int(4)));
@@ -504,4 +504,4 @@ for (let i = START; i < START + COUNT; i++) {
 }
 summary.maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
 if (STATS) summary.outcomes = Object.fromEntries([...whats].sort((a, b) => b[1] - a[1]));
-process.stdout.write(JSON.stringify(summary) + '\n');
+process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -4,8 +4,8 @@
  * same thread count ⇒ same weights).
  */
 
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { Worker } from 'worker_threads';
 import { packModelSpec, packOptimizerSpec } from '../../lib/backend/native/index';
 import { LOSS_CODES } from '../../lib/backend/types';
 import { Rng } from '../../lib/random';

@@ -97,6 +97,7 @@ describe('densely train (iris, classification)', () => {
     for (const l of epochs)
       expect(l).toMatch(/loss \d\.\d{4}\s+acc \d\.\d{4}\s+val_loss \d\.\d{4}\s+val_acc \d\.\d{4}/);
     // stdout is a pipe here: plain lines, no progress-bar redraws or colors.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no carriage return or ANSI escape may reach a pipe.
     expect(trainRun.stdout).not.toMatch(/[\r\x1b]/);
   });
 
@@ -391,7 +392,9 @@ describe.concurrent('command line', () => {
       [['frobnicate'], ["unknown command 'frobnicate'"]],
     ];
     const runs = await Promise.all(cases.map(([args]) => densely(args)));
-    runs.forEach((r, i) => expectFailure(r, cases[i]![1], 2));
+    runs.forEach((r, i) => {
+      expectFailure(r, cases[i]![1], 2);
+    });
   });
 
   it('--version prints the package version', async () => {

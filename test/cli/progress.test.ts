@@ -24,7 +24,13 @@ describe('formatEpochLine', () => {
 describe('TrainingProgress', () => {
   it('writes only the epoch lines when the stream is not a terminal', () => {
     let written = '';
-    const stream = { isTTY: false, write: (s: string) => ((written += s), true) } as unknown as NodeJS.WriteStream;
+    const stream = {
+      isTTY: false,
+      write: (s: string) => {
+        written += s;
+        return true;
+      },
+    } as unknown as NodeJS.WriteStream;
     const p = new TrainingProgress(stream, 2, 1);
     p.startEpoch(1);
     p.batch(0.5, 32);

@@ -178,7 +178,7 @@ describe('reference network gradients vs central differences (activation × loss
         `${c.name} with dropout masks`,
       );
       // A dropped unit passes no gradient to its incoming weights.
-      const dropped = masks[0]!.findIndex((m) => m === 0);
+      const dropped = masks[0]!.indexOf(0);
       const unit = dropped % hidden;
       if (masks[0]!.every((m, i) => i % hidden !== unit || m === 0)) {
         for (let i = 0; i < c.inputs; i++) expect(analytic.grads[0]!.kernel[i * hidden + unit]).toBe(0);

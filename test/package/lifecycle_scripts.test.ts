@@ -15,16 +15,15 @@ const { LIFECYCLE, transform, enabledLifecycle } = require(cli) as {
   enabledLifecycle(text: string): string[];
 };
 
-const sample =
-  JSON.stringify(
-    {
-      name: 'x',
-      scripts: { prepare: 'npm run build', build: 'tsc', postinstall: 'node a.js', prepack: 'p', test: 'vitest' },
-      gypfile: false,
-    },
-    null,
-    2,
-  ) + '\n';
+const sample = `${JSON.stringify(
+  {
+    name: 'x',
+    scripts: { prepare: 'npm run build', build: 'tsc', postinstall: 'node a.js', prepack: 'p', test: 'vitest' },
+    gypfile: false,
+  },
+  null,
+  2,
+)}\n`;
 
 let dir = '';
 afterEach(() => {

@@ -14,6 +14,7 @@ import type {
   ActivationName,
   Backend,
   BackendModel,
+  EpochResult,
   LossName,
   ModelSpec,
   OptimizerName,
@@ -367,7 +368,7 @@ describeLeg('js ↔ native: a diverging epoch', () => {
       const results = [];
       for (const m of [js, nat]) {
         let first = 0;
-        let r;
+        let r: EpochResult | undefined;
         for (let e = 0; e < 10; e++) {
           r = await m.trainEpoch({ x, y, order, batchSize: 8, firstStep: first });
           first += r.batches;

@@ -82,8 +82,8 @@ export function optimizerStep(state: OptimizerState, params: Float32Array, grads
       const ob2 = 1 - b2;
       const eps = o.epsilon;
       // PyTorch's evaluation order: denom = √v / √(1−β2^t) + ε; θ ← θ − (lr / (1−β1^t)) · m / denom.
-      const stepSize = lr / (1 - Math.pow(b1, t));
-      const invSqrtC2 = 1 / Math.sqrt(1 - Math.pow(b2, t));
+      const stepSize = lr / (1 - b1 ** t);
+      const invSqrtC2 = 1 / Math.sqrt(1 - b2 ** t);
       const m = state.s1;
       const v = state.s2;
       if (o.kind === 'adamw') {

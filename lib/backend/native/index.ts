@@ -5,17 +5,17 @@
  * results, bridges `AbortSignal` to `requestStop()`, and re-attaches errors from async
  * native work to the caller's stack.
  */
-import {
-  type ActivationName,
-  type Backend,
-  type BackendModel,
-  type EpochJob,
-  type EpochResult,
-  type EvalResult,
-  type LossName,
-  type ModelSpec,
-  type OptimizerName,
-  type OptimizerSpec,
+import type {
+  ActivationName,
+  Backend,
+  BackendModel,
+  EpochJob,
+  EpochResult,
+  EvalResult,
+  LossName,
+  ModelSpec,
+  OptimizerName,
+  OptimizerSpec,
 } from '../types';
 import type { NativeBinding, NativeModel } from './binding';
 import { loadBinding } from './load';

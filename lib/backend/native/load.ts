@@ -11,8 +11,8 @@
  * The package root is the nearest folder above this file whose package.json is named
  * "densely" (the same walk works from `lib/` in the repository and from `dist/cjs/`).
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 import type { NativeBinding } from './binding';
 

@@ -1,7 +1,7 @@
 /** Shared helpers of the js backend unit tests. */
 import type { ModelSpec, OptimizerName, OptimizerSpec } from '../../../lib/backend/types';
 import { buildModelSpec } from '../../../lib/layers/plan';
-import { Rng } from '../../../lib/random';
+import type { Rng } from '../../../lib/random';
 import { plannedLayers, type TestLayer } from '../../support/spec';
 
 /** `n` uniform values in [lo, hi) from a seeded generator, as float32. */
