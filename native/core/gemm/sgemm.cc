@@ -32,8 +32,6 @@
 namespace densely {
 namespace {
 
-// Multiply-adds below which packing + the tile loop cost more than they save: 16³.
-constexpr int64_t kDirectWork = 4096;
 // Multiply-adds one extra thread must get to repay waking it (~5–10 µs when it sleeps
 // on the pool's condition variable, ≈ 0.2–0.5 M multiply-adds at 30–60 GFLOP/s).
 constexpr int64_t kWorkPerThread = int64_t{1} << 19;

@@ -120,7 +120,7 @@ void tiny_backward(const DenseDesc& d, const float* __restrict w, const float* _
 bool dense_is_tiny(const DenseDesc& d, int64_t rows) {
   const int64_t kernel = d.inputs * d.units;
   return kernel <= kTinyKernel &&
-         (rows * kernel < kTinyWork || rows <= 2 || d.inputs <= 2 || d.units <= 2);
+         (rows * kernel < kDirectWork || rows <= 2 || d.inputs <= 2 || d.units <= 2);
 }
 
 void dense_forward(const DenseDesc& d, const float* params, const float* x, int64_t rows,
