@@ -31,7 +31,7 @@ void check_dense(int64_t in, int64_t units, int64_t rows, bool bias) {
   DenseDesc d;
   d.inputs = in;
   d.units = units;
-  d.act = kLinear;
+  d.act = Activation::kLinear;
   d.use_bias = bias;
   d.kernel_offset = 0;
   d.bias_offset = bias ? in * units : -1;
@@ -106,15 +106,16 @@ void check_out_of_place(const OptimizerSpec& spec) {
 
 // inputs → hidden (act1) → outputs (act2), dense with biases, laid out as the facade
 // does: each layer's kernel then its bias.
-ModelSpec two_layer_spec(int64_t inputs, int64_t hidden, int act1, int64_t outputs, int act2) {
+ModelSpec two_layer_spec(int64_t inputs, int64_t hidden, Activation act1, int64_t outputs,
+                         Activation act2) {
   ModelSpec spec;
   spec.inputs = inputs;
   int64_t off = 0, width = inputs;
   const int64_t units[2] = {hidden, outputs};
-  const int acts[2] = {act1, act2};
+  const Activation acts[2] = {act1, act2};
   for (int l = 0; l < 2; ++l) {
     LayerSpec ls;
-    ls.kind = kDenseLayer;
+    ls.kind = LayerKind::kDenseLayer;
     ls.units = units[l];
     ls.dense.inputs = width;
     ls.dense.units = units[l];
@@ -141,18 +142,18 @@ ModelSpec two_layer_spec(int64_t inputs, int64_t hidden, int act1, int64_t outpu
 // must be copied back to the caller's array. A second, sane epoch then runs on the same
 // state as train_step does on a reference network (same momentum buffer, same t).
 void check_overflow_undo() {
-  const ModelSpec spec = two_layer_spec(2, 8, kTanh, 1, kLinear);
+  const ModelSpec spec = two_layer_spec(2, 8, Activation::kTanh, 1, Activation::kLinear);
   CHECK(model_spec_valid(spec));
   std::vector<float> params(static_cast<size_t>(spec.param_count));
   for (float& p : params) p = next_uniform();
   std::vector<float> ref_params = params;
   Network net(spec, params.data()), ref(spec, ref_params.data());
   OptimizerSpec opt;
-  opt.kind = kSgd;
+  opt.kind = OptimizerKind::kSgd;
   opt.learning_rate = 0.1;
   opt.momentum = 0.9;
   for (Network* n : {&net, &ref}) {
-    n->set_loss(kMse);
+    n->set_loss(Loss::kMse);
     n->set_optimizer(opt);
   }
   const float x[4] = {0.5f, -0.25f, 0.75f, 0.5f};
@@ -168,7 +169,7 @@ void check_overflow_undo() {
   job.order = order;
   job.order_len = 2;
   const EpochResult r = net.train_epoch(job, nullptr, nullptr, nullptr);
-  CHECK(r.status == kEpochNonFinite && r.failed_batch == 1 && r.batches == 1);
+  CHECK(r.status == EpochStatus::kEpochNonFinite && r.failed_batch == 1 && r.batches == 1);
   ref.train_step(x, y, 1, 0);
   const size_t bytes = params.size() * sizeof(float);
   CHECK(std::memcmp(before.data(), params.data(), bytes) != 0);  // batch 0 did move them
@@ -182,7 +183,7 @@ void check_overflow_undo() {
   job.order_len = 3;
   job.first_step = 1;
   const EpochResult r2 = net.train_epoch(job, nullptr, nullptr, nullptr);
-  CHECK(r2.status == kEpochDone && r2.batches == 3);
+  CHECK(r2.status == EpochStatus::kEpochDone && r2.batches == 3);
   for (int b = 0; b < 3; ++b) ref.train_step(x + 2 * order2[b], y2 + order2[b], 1, static_cast<uint64_t>(1 + b));
   CHECK(std::memcmp(ref_params.data(), params.data(), bytes) == 0);
 }
@@ -194,7 +195,7 @@ void check_overflow_undo() {
 // mix. A bad index anywhere refuses the epoch before its first step; so does a run of
 // consecutive indices that reaches past the end of x.
 void check_epoch_in_place_and_gathered() {
-  const ModelSpec spec = two_layer_spec(5, 16, kRelu, 3, kSoftmax);
+  const ModelSpec spec = two_layer_spec(5, 16, Activation::kRelu, 3, Activation::kSoftmax);
   CHECK(model_spec_valid(spec));
   const int64_t samples = 22, bs = 4;
   std::vector<float> x(static_cast<size_t>(samples * 5)), y(static_cast<size_t>(samples * 3), 0.0f);
@@ -203,7 +204,7 @@ void check_epoch_in_place_and_gathered() {
   std::vector<float> init(static_cast<size_t>(spec.param_count));
   for (float& p : init) p = 0.5f * next_uniform();
   OptimizerSpec opt;
-  opt.kind = kAdam;
+  opt.kind = OptimizerKind::kAdam;
   opt.learning_rate = 0.01;
 
   std::vector<std::vector<int32_t>> orders(3, std::vector<int32_t>(static_cast<size_t>(samples)));
@@ -218,7 +219,7 @@ void check_epoch_in_place_and_gathered() {
     std::vector<float> pa = init, pb = init;
     Network a(spec, pa.data()), b(spec, pb.data());
     for (Network* net : {&a, &b}) {
-      net->set_loss(kCategoricalCrossentropy);
+      net->set_loss(Loss::kCategoricalCrossentropy);
       net->set_optimizer(opt);
     }
     EpochJob job;
@@ -230,7 +231,7 @@ void check_epoch_in_place_and_gathered() {
     job.batch_size = bs;
     job.first_step = 3;
     const EpochResult r = a.train_epoch(job, nullptr, nullptr, nullptr);
-    CHECK(r.status == kEpochDone && r.batches == 6 && r.samples == samples);
+    CHECK(r.status == EpochStatus::kEpochDone && r.batches == 6 && r.samples == samples);
     std::vector<float> xb, yb;
     for (int64_t bi = 0; bi * bs < samples; ++bi) {
       const int64_t rows = std::min<int64_t>(bs, samples - bi * bs);
@@ -254,7 +255,7 @@ void check_epoch_in_place_and_gathered() {
   for (const std::vector<int32_t>& order : bad) {
     std::vector<float> pa = init;
     Network a(spec, pa.data());
-    a.set_loss(kCategoricalCrossentropy);
+    a.set_loss(Loss::kCategoricalCrossentropy);
     a.set_optimizer(opt);
     EpochJob job;
     job.x = x.data();
@@ -265,7 +266,7 @@ void check_epoch_in_place_and_gathered() {
     job.batch_size = bs;
     const EpochResult r = a.train_epoch(job, nullptr, nullptr, nullptr);
     // Refused before any step: batch 0, though valid, did not train.
-    CHECK(r.status == kEpochBadIndex && r.failed_batch == 1 && r.batches == 0);
+    CHECK(r.status == EpochStatus::kEpochBadIndex && r.failed_batch == 1 && r.batches == 0);
     CHECK(std::memcmp(pa.data(), init.data(), pa.size() * sizeof(float)) == 0);
   }
 }
@@ -296,13 +297,13 @@ void check_all() {
   sgd.nesterov = true;
   check_out_of_place(sgd);
   OptimizerSpec adam;
-  adam.kind = kAdam;
+  adam.kind = OptimizerKind::kAdam;
   check_out_of_place(adam);
-  adam.kind = kAdamW;
+  adam.kind = OptimizerKind::kAdamW;
   adam.weight_decay = 0.01;
   check_out_of_place(adam);
   OptimizerSpec rms;
-  rms.kind = kRmsProp;
+  rms.kind = OptimizerKind::kRmsProp;
   check_out_of_place(rms);
   rms.momentum = 0.5;
   check_out_of_place(rms);

@@ -135,11 +135,11 @@ void dense_forward(const DenseDesc& d, const float* params, const float* x, int6
   GemmEpilogue ep;
   ep.bias = d.use_bias ? params + d.bias_offset : nullptr;
   ep.leaky_alpha = d.alpha;
-  const bool fuse_act = z == nullptr && (d.act == kLinear || d.act == kRelu || d.act == kLeakyRelu);
+  const bool fuse_act = z == nullptr && (d.act == Activation::kLinear || d.act == Activation::kRelu || d.act == Activation::kLeakyRelu);
   if (fuse_act) {
-    if (d.act == kLinear) {
+    if (d.act == Activation::kLinear) {
       ep.kind = d.use_bias ? Epilogue::kBias : Epilogue::kNone;
-    } else if (d.act == kRelu) {
+    } else if (d.act == Activation::kRelu) {
       ep.kind = d.use_bias ? Epilogue::kBiasRelu : Epilogue::kRelu;
     } else {
       ep.kind = d.use_bias ? Epilogue::kBiasLeakyRelu : Epilogue::kLeakyRelu;

@@ -3,13 +3,14 @@
 #include <cstdint>
 
 #include "../gemm/gemm.h"
+#include "activations.h"
 
 namespace densely {
 
 struct DenseDesc {
   int64_t inputs = 0;
   int64_t units = 0;
-  int act = 0;          // Activation code
+  Activation act = Activation::kLinear;
   float alpha = 0.01f;  // leakyRelu slope
   bool use_bias = true;
   int64_t kernel_offset = 0;  // [inputs × units] in the flat params
