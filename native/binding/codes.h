@@ -1,9 +1,9 @@
 // The wire codes (wire.h's enum classes, one type per kind of code) and their core
 // counterparts. The core's own enums (ops/activations.h, ops/losses.h,
-// ops/optimizers.h, network/network.h) are plain `int` enums; the binding parses every
+// ops/optimizers.h, network/network.h) are enum classes too; the binding parses every
 // code into its typed wire enum, so a loss code cannot reach a place that takes an
-// activation, and converts it with ToCore only where it hands it to the core. The
-// static_asserts keep the two numberings equal.
+// activation, and converts it with ToCore (wire type → core type, same value) where it
+// hands it to the core. The static_asserts keep the two numberings equal.
 #pragma once
 #include "network/network.h"
 #include "ops/activations.h"
@@ -16,36 +16,36 @@ namespace densely_binding {
 #define DENSELY_SAME_CODE(wire_value, core_value) \
   static_assert(static_cast<int>(wire_value) == static_cast<int>(core_value), #wire_value " != " #core_value)
 
-DENSELY_SAME_CODE(wire::WireLayerKind::kDense, densely::kDenseLayer);
-DENSELY_SAME_CODE(wire::WireLayerKind::kDropout, densely::kDropoutLayer);
+DENSELY_SAME_CODE(wire::WireLayerKind::kDense, densely::LayerKind::kDenseLayer);
+DENSELY_SAME_CODE(wire::WireLayerKind::kDropout, densely::LayerKind::kDropoutLayer);
 static_assert(wire::kWireLayerKindCount == 2, "layer kinds: update the checks above");
 
-DENSELY_SAME_CODE(wire::WireActivation::kLinear, densely::kLinear);
-DENSELY_SAME_CODE(wire::WireActivation::kRelu, densely::kRelu);
-DENSELY_SAME_CODE(wire::WireActivation::kLeakyRelu, densely::kLeakyRelu);
-DENSELY_SAME_CODE(wire::WireActivation::kSigmoid, densely::kSigmoid);
-DENSELY_SAME_CODE(wire::WireActivation::kTanh, densely::kTanh);
-DENSELY_SAME_CODE(wire::WireActivation::kSoftmax, densely::kSoftmax);
-DENSELY_SAME_CODE(wire::WireActivation::kGelu, densely::kGelu);
+DENSELY_SAME_CODE(wire::WireActivation::kLinear, densely::Activation::kLinear);
+DENSELY_SAME_CODE(wire::WireActivation::kRelu, densely::Activation::kRelu);
+DENSELY_SAME_CODE(wire::WireActivation::kLeakyRelu, densely::Activation::kLeakyRelu);
+DENSELY_SAME_CODE(wire::WireActivation::kSigmoid, densely::Activation::kSigmoid);
+DENSELY_SAME_CODE(wire::WireActivation::kTanh, densely::Activation::kTanh);
+DENSELY_SAME_CODE(wire::WireActivation::kSoftmax, densely::Activation::kSoftmax);
+DENSELY_SAME_CODE(wire::WireActivation::kGelu, densely::Activation::kGelu);
 static_assert(wire::kWireActivationCount == 7, "activations: update the checks above");
 
-DENSELY_SAME_CODE(wire::WireLoss::kMse, densely::kMse);
-DENSELY_SAME_CODE(wire::WireLoss::kMae, densely::kMae);
-DENSELY_SAME_CODE(wire::WireLoss::kBinaryCrossentropy, densely::kBinaryCrossentropy);
-DENSELY_SAME_CODE(wire::WireLoss::kCategoricalCrossentropy, densely::kCategoricalCrossentropy);
-DENSELY_SAME_CODE(wire::WireLoss::kSparseCategoricalCrossentropy, densely::kSparseCategoricalCrossentropy);
+DENSELY_SAME_CODE(wire::WireLoss::kMse, densely::Loss::kMse);
+DENSELY_SAME_CODE(wire::WireLoss::kMae, densely::Loss::kMae);
+DENSELY_SAME_CODE(wire::WireLoss::kBinaryCrossentropy, densely::Loss::kBinaryCrossentropy);
+DENSELY_SAME_CODE(wire::WireLoss::kCategoricalCrossentropy, densely::Loss::kCategoricalCrossentropy);
+DENSELY_SAME_CODE(wire::WireLoss::kSparseCategoricalCrossentropy, densely::Loss::kSparseCategoricalCrossentropy);
 static_assert(wire::kWireLossCount == 5, "losses: update the checks above");
 
-DENSELY_SAME_CODE(wire::WireOptimizer::kSgd, densely::kSgd);
-DENSELY_SAME_CODE(wire::WireOptimizer::kAdam, densely::kAdam);
-DENSELY_SAME_CODE(wire::WireOptimizer::kAdamw, densely::kAdamW);
-DENSELY_SAME_CODE(wire::WireOptimizer::kRmsprop, densely::kRmsProp);
+DENSELY_SAME_CODE(wire::WireOptimizer::kSgd, densely::OptimizerKind::kSgd);
+DENSELY_SAME_CODE(wire::WireOptimizer::kAdam, densely::OptimizerKind::kAdam);
+DENSELY_SAME_CODE(wire::WireOptimizer::kAdamw, densely::OptimizerKind::kAdamW);
+DENSELY_SAME_CODE(wire::WireOptimizer::kRmsprop, densely::OptimizerKind::kRmsProp);
 static_assert(wire::kWireOptimizerCount == 4, "optimizers: update the checks above");
 
-DENSELY_SAME_CODE(wire::WireEpochStatus::kDone, densely::kEpochDone);
-DENSELY_SAME_CODE(wire::WireEpochStatus::kAborted, densely::kEpochAborted);
-DENSELY_SAME_CODE(wire::WireEpochStatus::kNonfinite, densely::kEpochNonFinite);
-DENSELY_SAME_CODE(wire::WireEpochStatus::kBadIndex, densely::kEpochBadIndex);
+DENSELY_SAME_CODE(wire::WireEpochStatus::kDone, densely::EpochStatus::kEpochDone);
+DENSELY_SAME_CODE(wire::WireEpochStatus::kAborted, densely::EpochStatus::kEpochAborted);
+DENSELY_SAME_CODE(wire::WireEpochStatus::kNonfinite, densely::EpochStatus::kEpochNonFinite);
+DENSELY_SAME_CODE(wire::WireEpochStatus::kBadIndex, densely::EpochStatus::kEpochBadIndex);
 static_assert(wire::kWireEpochStatusCount == 4, "epoch statuses: update the checks above");
 
 #undef DENSELY_SAME_CODE

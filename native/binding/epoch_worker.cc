@@ -102,7 +102,7 @@ void EpochWorker::Execute() {
 void EpochWorker::OnOK() {
   Napi::Env env = Env();
   Finish(env);
-  if (result_.status == densely::kEpochBadIndex) {
+  if (result_.status == densely::EpochStatus::kEpochBadIndex) {
     Napi::TypeError err = Napi::TypeError::New(
         env, "densely internal error: order holds a row index outside x");
     err.Set("code", Napi::String::New(env, "DENSELY_INTERNAL"));

@@ -34,8 +34,8 @@ namespace {
 struct Workload {
   const char* name;
   std::vector<int64_t> widths;
-  std::vector<int> acts;
-  int loss;
+  std::vector<Activation> acts;
+  Loss loss;
   OptimizerSpec opt;
   int64_t batch;
   int64_t rows;
@@ -57,7 +57,7 @@ void run(const Workload& w, int reps) {
   int64_t off = 0;
   for (size_t i = 0; i + 1 < w.widths.size(); ++i) {
     LayerSpec l;
-    l.kind = kDenseLayer;
+    l.kind = LayerKind::kDenseLayer;
     l.dense.inputs = w.widths[i];
     l.dense.units = w.widths[i + 1];
     l.dense.act = w.acts[i];
@@ -120,7 +120,7 @@ void run(const Workload& w, int reps) {
     const double c1 = cpu_seconds();
     const auto t1 = std::chrono::steady_clock::now();
     step += static_cast<uint64_t>(res.batches);
-    if (res.status != kEpochDone) {
+    if (res.status != EpochStatus::kEpochDone) {
       std::printf("%s: epoch status %d\n", w.name, res.status);
       return;
     }
@@ -149,18 +149,18 @@ int main(int argc, char** argv) {
   set_threads(threads);
   std::printf("isa %s, threads %d\n", isa_name(active_isa()), get_threads());
   OptimizerSpec sgd01;
-  sgd01.kind = kSgd;
+  sgd01.kind = OptimizerKind::kSgd;
   sgd01.learning_rate = 0.1;
   OptimizerSpec adam;
-  adam.kind = kAdam;
+  adam.kind = OptimizerKind::kAdam;
   adam.learning_rate = 1e-3;
   OptimizerSpec sgd001;
-  sgd001.kind = kSgd;
+  sgd001.kind = OptimizerKind::kSgd;
   sgd001.learning_rate = 0.01;
   const Workload all[] = {
-      {"xor", {2, 8, 1}, {kTanh, kSigmoid}, kBinaryCrossentropy, sgd01, 1, 262144},
-      {"mlp-a", {784, 128, 10}, {kRelu, kSoftmax}, kCategoricalCrossentropy, adam, 64, 8192},
-      {"mlp-b", {784, 512, 512, 10}, {kRelu, kRelu, kSoftmax}, kCategoricalCrossentropy, sgd001,
+      {"xor", {2, 8, 1}, {Activation::kTanh, Activation::kSigmoid}, Loss::kBinaryCrossentropy, sgd01, 1, 262144},
+      {"mlp-a", {784, 128, 10}, {Activation::kRelu, Activation::kSoftmax}, Loss::kCategoricalCrossentropy, adam, 64, 8192},
+      {"mlp-b", {784, 512, 512, 10}, {Activation::kRelu, Activation::kRelu, Activation::kSoftmax}, Loss::kCategoricalCrossentropy, sgd001,
        128, 8192},
   };
   for (const Workload& w : all) {

@@ -293,11 +293,11 @@ void fuzz_spec_validation(Bytes& in) {
     if (field < 4 || s.layers.empty()) continue;
     LayerSpec& l = s.layers[in.u8() % s.layers.size()];
     switch (field) {
-      case 4: l.kind = static_cast<int>(in.u8() % 3); break;  // 2 is unknown
+      case 4: l.kind = static_cast<LayerKind>(in.u8() % 3); break;  // 2 is unknown
       case 5: l.units = any(); break;
       case 6: l.dense.units = any(); break;
       case 7: l.dense.inputs = any(); break;
-      case 8: l.dense.act = static_cast<int>(in.u8() % 9) - 1; break;
+      case 8: l.dense.act = static_cast<Activation>(static_cast<int>(in.u8() % 9) - 1); break;
       case 9: l.dense.use_bias = !l.dense.use_bias; break;
       case 10: (in.flag() ? l.dense.kernel_offset : l.dense.bias_offset) = any(); break;
       default: l.rate = static_cast<double>(static_cast<int>(in.u8()) - 20) / 200.0; break;
@@ -309,14 +309,14 @@ void fuzz_spec_validation(Bytes& in) {
   wide width = s.inputs;
   for (const LayerSpec& l : s.layers) {
     if (!ok) break;
-    if (l.kind == kDenseLayer) {
+    if (l.kind == LayerKind::kDenseLayer) {
       const DenseDesc& d = l.dense;
-      ok = d.inputs == width && d.units >= 1 && l.units == d.units && d.act >= kLinear &&
-           d.act <= kGelu && d.kernel_offset >= 0 &&
+      ok = d.inputs == width && d.units >= 1 && l.units == d.units && d.act >= Activation::kLinear &&
+           d.act <= Activation::kGelu && d.kernel_offset >= 0 &&
            static_cast<wide>(d.kernel_offset) + static_cast<wide>(d.inputs) * d.units <= s.param_count &&
            (!d.use_bias || (d.bias_offset >= 0 && static_cast<wide>(d.bias_offset) + d.units <= s.param_count));
       width = d.units;
-    } else if (l.kind == kDropoutLayer) {
+    } else if (l.kind == LayerKind::kDropoutLayer) {
       ok = l.units == width && l.rate >= 0.0 && l.rate < 1.0;
     } else {
       ok = false;
@@ -324,13 +324,13 @@ void fuzz_spec_validation(Bytes& in) {
   }
   ok = ok && width == s.outputs;
   // At least one dense layer.
-  ok = ok && std::any_of(s.layers.begin(), s.layers.end(), [](const LayerSpec& l) { return l.kind == kDenseLayer; });
+  ok = ok && std::any_of(s.layers.begin(), s.layers.end(), [](const LayerSpec& l) { return l.kind == LayerKind::kDenseLayer; });
   // The ranges tile [0, param_count): sorted by offset, each starts where the one
   // before ended and the last ends at param_count.
   if (ok) {
     std::vector<std::pair<wide, wide>> ranges;
     for (const LayerSpec& l : s.layers) {
-      if (l.kind != kDenseLayer) continue;
+      if (l.kind != LayerKind::kDenseLayer) continue;
       ranges.emplace_back(l.dense.kernel_offset, static_cast<wide>(l.dense.inputs) * l.dense.units);
       if (l.dense.use_bias) ranges.emplace_back(l.dense.bias_offset, l.dense.units);
     }
@@ -359,15 +359,15 @@ ModelSpec decode_network(Bytes& in) {
   for (int i = 0; i < layers; ++i) {
     LayerSpec l;
     if (i > 0 && in.u8() < 40) {
-      l.kind = kDropoutLayer;
+      l.kind = LayerKind::kDropoutLayer;
       l.units = width;
       l.rate = (in.u8() % 10) / 10.0;
     } else {
-      l.kind = kDenseLayer;
+      l.kind = LayerKind::kDenseLayer;
       DenseDesc& d = l.dense;
       d.inputs = width;
       d.units = in.u8() < 40 ? in.range(13, 40) : in.range(1, 12);
-      d.act = static_cast<int>(in.u8() % 7);
+      d.act = static_cast<Activation>(in.u8() % 7);
       d.alpha = in.flag() ? 0.01f : -0.3f;
       d.use_bias = in.u8() < 200;
       d.kernel_offset = offset;
@@ -386,7 +386,7 @@ ModelSpec decode_network(Bytes& in) {
     std::vector<int64_t*> slots;
     std::vector<int64_t> lengths;
     for (LayerSpec& l : s.layers) {
-      if (l.kind != kDenseLayer) continue;
+      if (l.kind != LayerKind::kDenseLayer) continue;
       slots.push_back(&l.dense.kernel_offset);
       lengths.push_back(l.dense.inputs * l.dense.units);
       if (l.dense.use_bias) {
@@ -440,7 +440,7 @@ bool all_finite(const float* p, size_t n) {
 
 // Runs the operations on a fresh Network over a copy of `params0`; everything observable
 // goes into the Outcome so two runs can be compared bit for bit.
-Outcome run_network(const ModelSpec& spec, const std::vector<float>& params0, int loss,
+Outcome run_network(const ModelSpec& spec, const std::vector<float>& params0, Loss loss,
                     const OptimizerSpec& opt, const std::vector<Op>& ops,
                     const std::vector<float>& data, const std::vector<float>& targets) {
   Outcome o;
@@ -502,19 +502,19 @@ Outcome run_network(const ModelSpec& spec, const std::vector<float>& params0, in
         const std::vector<float> before(params.data(), params.data() + params.n);
         const EpochResult r = net.train_epoch(job, on_batch, &ctx, &stop);
         ++g_stats.epochs;
-        g_stats.epoch_nonfinite += r.status == kEpochNonFinite;
-        g_stats.epoch_bad_index += r.status == kEpochBadIndex;
-        g_stats.epoch_aborted += r.status == kEpochAborted;
+        g_stats.epoch_nonfinite += r.status == EpochStatus::kEpochNonFinite;
+        g_stats.epoch_bad_index += r.status == EpochStatus::kEpochBadIndex;
+        g_stats.epoch_aborted += r.status == EpochStatus::kEpochAborted;
         if (finite_before) FUZZ_CHECK(all_finite(params.data(), params.n));
         // A bad index refuses the whole epoch before its first step.
         if (op.bad_index && rows > 0) {
-          FUZZ_CHECK(r.status == kEpochBadIndex && r.batches == 0 && r.samples == 0);
+          FUZZ_CHECK(r.status == EpochStatus::kEpochBadIndex && r.batches == 0 && r.samples == 0);
           FUZZ_CHECK(std::memcmp(before.data(), params.data(), params.n * sizeof(float)) == 0);
         }
-        if (!op.bad_index) FUZZ_CHECK(r.status != kEpochBadIndex);
+        if (!op.bad_index) FUZZ_CHECK(r.status != EpochStatus::kEpochBadIndex);
         FUZZ_CHECK(r.batches <= (rows + op.batch - 1) / op.batch);
         o.scalars.push_back(r.loss_sum);
-        o.counts.insert(o.counts.end(), {r.batches, r.correct, r.samples, r.status, r.failed_batch});
+        o.counts.insert(o.counts.end(), {r.batches, r.correct, r.samples, static_cast<int64_t>(r.status), r.failed_batch});
         break;
       }
     }
@@ -526,9 +526,9 @@ Outcome run_network(const ModelSpec& spec, const std::vector<float>& params0, in
 void fuzz_network(Bytes& in, const std::vector<Isa>& isas) {
   const ModelSpec spec = decode_network(in);
   FUZZ_CHECK(model_spec_valid(spec));
-  const int loss = in.u8() % 5;
+  const Loss loss = static_cast<Loss>(in.u8() % 5);
   OptimizerSpec opt;
-  opt.kind = in.u8() % 4;
+  opt.kind = static_cast<OptimizerKind>(in.u8() % 4);
   static const double kRates[] = {0.01, 0.1, 1e-3, 1.0, 1e30};  // 1e30: overflowing steps
   opt.learning_rate = kRates[in.u8() % 5];
   opt.momentum = in.flag() ? 0.0 : 0.9;
@@ -543,7 +543,7 @@ void fuzz_network(Bytes& in, const std::vector<Isa>& isas) {
   std::vector<float> data(static_cast<size_t>(1 + in.u8() % 64)), targets(static_cast<size_t>(1 + in.u8() % 32));
   for (float& v : data) v = in.value(specials);
   for (float& v : targets) {
-    v = loss == kSparseCategoricalCrossentropy ? static_cast<float>(in.range(-1, spec.outputs))
+    v = loss == Loss::kSparseCategoricalCrossentropy ? static_cast<float>(in.range(-1, spec.outputs))
                                                : in.value(specials);
   }
   std::vector<Op> ops(static_cast<size_t>(1 + in.u8() % 6));
@@ -561,7 +561,7 @@ void fuzz_network(Bytes& in, const std::vector<Isa>& isas) {
            static_cast<long long>(spec.inputs), static_cast<long long>(spec.param_count), loss, opt.kind,
            opt.learning_rate, opt.momentum, opt.nesterov, opt.weight_decay, opt.epsilon, isa_name(isa), threads, specials);
   for (const LayerSpec& l : spec.layers) {
-    if (l.kind == kDropoutLayer) describe(" dropout(%g)", l.rate);
+    if (l.kind == LayerKind::kDropoutLayer) describe(" dropout(%g)", l.rate);
     else describe(" dense(%lld→%lld act=%d alpha=%g kernel@%lld bias@%lld)", static_cast<long long>(l.dense.inputs),
                   static_cast<long long>(l.dense.units), l.dense.act, static_cast<double>(l.dense.alpha),
                   static_cast<long long>(l.dense.kernel_offset), static_cast<long long>(l.dense.bias_offset));

@@ -33,19 +33,23 @@ namespace {
 densely_test::Lcg g_rng(2024);
 
 const char* const kNames[] = {"linear", "relu", "leakyRelu", "sigmoid", "tanh", "softmax", "gelu"};
+// Every activation, in code order.
+constexpr Activation kAllActivations[] = {Activation::kLinear,  Activation::kRelu,    Activation::kLeakyRelu,
+                                         Activation::kSigmoid, Activation::kTanh,    Activation::kSoftmax,
+                                         Activation::kGelu};
 constexpr double kUlp = 1.0 / 16777216.0;  // 2^-24: half an ulp of float32 at 1, relative
 
-double ref_forward(int act, double alpha, double z) {
+double ref_forward(Activation act, double alpha, double z) {
   switch (act) {
-    case kRelu:
+    case Activation::kRelu:
       return z <= 0.0 ? 0.0 : z;
-    case kLeakyRelu:
+    case Activation::kLeakyRelu:
       return z > 0.0 ? z : z * alpha;
-    case kSigmoid:
+    case Activation::kSigmoid:
       return 1.0 / (1.0 + std::exp(-z));
-    case kTanh:
+    case Activation::kTanh:
       return std::tanh(z);
-    case kGelu:
+    case Activation::kGelu:
       return 0.5 * z * std::erfc(-z / std::sqrt(2.0));
     default:
       return z;
@@ -54,17 +58,17 @@ double ref_forward(int act, double alpha, double z) {
 
 // act′ at z for the activations that read z (gelu; leakyRelu with a negative slope),
 // else from the output a.
-double ref_derivative(int act, double alpha, double a, double z) {
+double ref_derivative(Activation act, double alpha, double a, double z) {
   switch (act) {
-    case kRelu:
+    case Activation::kRelu:
       return a > 0.0 ? 1.0 : 0.0;
-    case kLeakyRelu:
+    case Activation::kLeakyRelu:
       return (alpha >= 0.0 ? a : z) > 0.0 ? 1.0 : alpha;
-    case kSigmoid:
+    case Activation::kSigmoid:
       return a * (1.0 - a);
-    case kTanh:
+    case Activation::kTanh:
       return 1.0 - a * a;
-    case kGelu:
+    case Activation::kGelu:
       return 0.5 * std::erfc(-z / std::sqrt(2.0)) + z * std::exp(-0.5 * z * z) / std::sqrt(2.0 * M_PI);
     default:
       return 1.0;
@@ -94,17 +98,17 @@ struct Worst {
       want = w;
     }
   }
-  void report(const char* what, int act, float alpha, int64_t rows, int64_t units, Isa isa) {
+  void report(const char* what, Activation act, float alpha, int64_t rows, int64_t units, Isa isa) {
     CHECK(at < 0);
     if (at >= 0) {
       std::printf("  %s %s (alpha %g) [%lld × %lld] on %s: worst at %lld: got %.9g, want %.9g\n", what,
-                  kNames[act], static_cast<double>(alpha), static_cast<long long>(rows),
+                  kNames[static_cast<int>(act)], static_cast<double>(alpha), static_cast<long long>(rows),
                   static_cast<long long>(units), isa_name(isa), static_cast<long long>(at), got, want);
     }
   }
 };
 
-void check_shape(Isa isa, int act, float alpha, int64_t rows, int64_t units) {
+void check_shape(Isa isa, Activation act, float alpha, int64_t rows, int64_t units) {
   const int64_t n = rows * units;
   std::vector<float> z(static_cast<size_t>(n)), d0(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
@@ -127,15 +131,15 @@ void check_shape(Isa isa, int act, float alpha, int64_t rows, int64_t units) {
     }
     for (int64_t j = 0; j < units; ++j) {
       const int64_t i = r * units + j;
-      const double want = act == kSoftmax ? std::exp(static_cast<double>(zr[j]) - mx) / sum
+      const double want = act == Activation::kSoftmax ? std::exp(static_cast<double>(zr[j]) - mx) / sum
                                           : ref_forward(act, alpha, z[i]);
       // linear and relu: exact; leakyRelu, tanh and gelu: correctly rounded (half an ulp,
       // 2^-24 relative); sigmoid: a few roundings (expf, add, divide); softmax: z − max is
       // rounded before exp (an error of |z − max|·2^-24 in the exponent, in every term
       // of the sum too) and then exp and the scale.
-      const double ulps = act == kLinear || act == kRelu                       ? 0.0
-                          : act == kLeakyRelu || act == kTanh || act == kGelu ? 1.0
-                          : act == kSigmoid                                   ? 8.0
+      const double ulps = act == Activation::kLinear || act == Activation::kRelu                       ? 0.0
+                          : act == Activation::kLeakyRelu || act == Activation::kTanh || act == Activation::kGelu ? 1.0
+                          : act == Activation::kSigmoid                                   ? 8.0
                                                                               : 8.0 + 2.0 * spread;
       fw.see(i, a[i], want, ulps * kUlp * std::fabs(want) + 1e-30);
     }
@@ -156,14 +160,14 @@ void check_shape(Isa isa, int act, float alpha, int64_t rows, int64_t units) {
         const int64_t i = r * units + j;
         const double ai = a[i], di = d0[i];
         double want, allowed;
-        if (act == kSoftmax) {
+        if (act == Activation::kSoftmax) {
           want = ai * (di - dot);
           allowed = 4.0 * kUlp * std::fabs(ai) * (std::fabs(di) + std::fabs(dot));
         } else {
           want = di * ref_derivative(act, alpha, ai, z[i]);
           // sigmoid and tanh round a·(1 − a) and a² before their cancellation: an absolute
           // error of a few ulps of |d|·max(a, a²); gelu rounds its float64 derivative once.
-          const double operand = act == kSigmoid || act == kTanh ? std::fabs(di) * std::fmax(std::fabs(ai), ai * ai) : 0.0;
+          const double operand = act == Activation::kSigmoid || act == Activation::kTanh ? std::fabs(di) * std::fmax(std::fabs(ai), ai * ai) : 0.0;
           allowed = 4.0 * kUlp * (std::fabs(want) + operand);
         }
         bw.see(i, d[i], want, allowed);
@@ -178,7 +182,7 @@ void check_shape(Isa isa, int act, float alpha, int64_t rows, int64_t units) {
         sums = sums && same_bits(bg[j], static_cast<float>(s));
       }
       CHECK(sums);
-      if (!sums) std::printf("  bias sum %s [%lld × %lld] on %s\n", kNames[act], (long long)rows, (long long)units, isa_name(isa));
+      if (!sums) std::printf("  bias sum %s [%lld × %lld] on %s\n", kNames[static_cast<int>(act)], (long long)rows, (long long)units, isa_name(isa));
     }
   }
 }
@@ -195,7 +199,7 @@ void check_tanh_rounding(Isa isa) {
   z.push_back(INFINITY);
   z.push_back(-INFINITY);
   std::vector<float> a(z.size());
-  activation_forward(kTanh, 0.0f, z.data(), a.data(), 1, static_cast<int64_t>(z.size()));
+  activation_forward(Activation::kTanh, 0.0f, z.data(), a.data(), 1, static_cast<int64_t>(z.size()));
   int64_t wrong = 0;
   for (size_t i = 0; i < z.size(); ++i) {
     const float want = static_cast<float>(std::tanh(static_cast<double>(z[i])));
@@ -216,8 +220,8 @@ void check_gelu_grid(Isa isa) {
   for (double v = -14.0; v <= 14.0; v += 0.000917) z.push_back(static_cast<float>(v));
   const int64_t n = static_cast<int64_t>(z.size());
   std::vector<float> a(z.size()), d(z.size(), 0.75f);
-  activation_forward(kGelu, 0.0f, z.data(), a.data(), 1, n);
-  activation_backward(kGelu, 0.0f, a.data(), z.data(), d.data(), 1, n, nullptr, nullptr);
+  activation_forward(Activation::kGelu, 0.0f, z.data(), a.data(), 1, n);
+  activation_backward(Activation::kGelu, 0.0f, a.data(), z.data(), d.data(), 1, n, nullptr, nullptr);
   Worst fw, bw;
   for (int64_t i = 0; i < n; ++i) {
     const double zi = z[i];
@@ -227,8 +231,8 @@ void check_gelu_grid(Isa isa) {
     fw.see(i, a[i], want_a, kUlp * std::fabs(want_a) + 1.2e-16 * std::fabs(zi));
     bw.see(i, d[i], want_d, 3.0 * kUlp * std::fabs(want_d) + 1.2e-16 * std::fabs(zi));
   }
-  fw.report("forward grid", kGelu, 0.0f, 1, n, isa);
-  bw.report("backward grid", kGelu, 0.0f, 1, n, isa);
+  fw.report("forward grid", Activation::kGelu, 0.0f, 1, n, isa);
+  bw.report("backward grid", Activation::kGelu, 0.0f, 1, n, isa);
 }
 
 // Elementwise activations: an element alone (the tail path) gives the bits it gets in a
@@ -241,7 +245,7 @@ void check_alone_and_specials(Isa isa) {
     z.push_back(v);
   }
   const int64_t n = static_cast<int64_t>(z.size());
-  for (int act : {kLinear, kRelu, kLeakyRelu, kSigmoid, kTanh, kGelu}) {
+  for (Activation act : {Activation::kLinear, Activation::kRelu, Activation::kLeakyRelu, Activation::kSigmoid, Activation::kTanh, Activation::kGelu}) {
     std::vector<float> a(z.size()), d(z.size(), 0.5f);
     activation_forward(act, 0.1f, z.data(), a.data(), 1, n);
     activation_backward(act, 0.1f, a.data(), z.data(), d.data(), 1, n, nullptr, nullptr);
@@ -253,17 +257,17 @@ void check_alone_and_specials(Isa isa) {
       if (!same_bits(one, a[i]) || !same_bits(dd, d[i])) ++differ;
     }
     CHECK(differ == 0);
-    if (differ != 0) std::printf("  %s on %s: %lld elements differ alone\n", kNames[act], isa_name(isa), (long long)differ);
+    if (differ != 0) std::printf("  %s on %s: %lld elements differ alone\n", kNames[static_cast<int>(act)], isa_name(isa), (long long)differ);
   }
   const float nan = std::numeric_limits<float>::quiet_NaN();
   float zr[3] = {nan, 0.0f, -1.0f}, ar[3], dr[3] = {1.0f, 1.0f, 1.0f};
-  activation_forward(kRelu, 0.0f, zr, ar, 1, 3);
+  activation_forward(Activation::kRelu, 0.0f, zr, ar, 1, 3);
   CHECK(std::isnan(ar[0]) && ar[1] == 0.0f && ar[2] == 0.0f);
-  activation_backward(kRelu, 0.0f, ar, nullptr, dr + 0, 1, 3, nullptr, nullptr);
+  activation_backward(Activation::kRelu, 0.0f, ar, nullptr, dr + 0, 1, 3, nullptr, nullptr);
   CHECK(dr[1] == 0.0f && dr[2] == 0.0f);
   float zl[2] = {0.0f, 2.0f}, al[2], dl[2] = {1.0f, 1.0f};
-  activation_forward(kLeakyRelu, 0.25f, zl, al, 1, 2);
-  activation_backward(kLeakyRelu, 0.25f, al, zl, dl, 1, 2, nullptr, nullptr);
+  activation_forward(Activation::kLeakyRelu, 0.25f, zl, al, 1, 2);
+  activation_backward(Activation::kLeakyRelu, 0.25f, al, zl, dl, 1, 2, nullptr, nullptr);
   CHECK(dl[0] == 0.25f && dl[1] == 1.0f);
 }
 
@@ -276,7 +280,7 @@ void check_threads(Isa isa) {
     z[i] = g_rng.uniform(-5.0f, 5.0f);
     d0[i] = g_rng.uniform(-1.0f, 1.0f);
   }
-  for (int act = kLinear; act <= kGelu; ++act) {
+  for (Activation act : kAllActivations) {
     std::vector<float> out[2][3];
     for (int t = 0; t < 2; ++t) {
       set_threads(t == 0 ? 1 : 3);
@@ -290,7 +294,7 @@ void check_threads(Isa isa) {
     }
     const bool same = same_bits(out[0][0], out[1][0]) && same_bits(out[0][1], out[1][1]) && same_bits(out[0][2], out[1][2]);
     CHECK(same);
-    if (!same) std::printf("  %s on %s: 1 and 3 threads differ\n", kNames[act], isa_name(isa));
+    if (!same) std::printf("  %s on %s: 1 and 3 threads differ\n", kNames[static_cast<int>(act)], isa_name(isa));
   }
   set_threads(1);
 }
@@ -302,10 +306,10 @@ int main() {
                                {64, 10}, {7, 130}, {2, 257}, {40, 17}};
   for (Isa isa : densely_test::isas_under_test("test_activations")) {
     CHECK(force_isa(isa));
-    for (int act = kLinear; act <= kGelu; ++act) {
+    for (Activation act : kAllActivations) {
       for (const auto& s : shapes) {
         check_shape(isa, act, 0.1f, s[0], s[1]);
-        if (act == kLeakyRelu) check_shape(isa, act, -0.5f, s[0], s[1]);  // backward from z
+        if (act == Activation::kLeakyRelu) check_shape(isa, act, -0.5f, s[0], s[1]);  // backward from z
       }
     }
     check_tanh_rounding(isa);

@@ -133,11 +133,11 @@ ModelSpec linear_spec() {
   s.outputs = 1;
   s.param_count = 2;
   LayerSpec l;
-  l.kind = kDenseLayer;
+  l.kind = LayerKind::kDenseLayer;
   l.units = 1;
   l.dense.inputs = 1;
   l.dense.units = 1;
-  l.dense.act = kLinear;
+  l.dense.act = Activation::kLinear;
   l.dense.use_bias = true;
   l.dense.kernel_offset = 0;
   l.dense.bias_offset = 1;
@@ -149,14 +149,14 @@ void network_flushes(int threads) {
   set_threads(threads);
   const FpControl before = fp_control_read();
   OptimizerSpec adam;
-  adam.kind = kAdam;
+  adam.kind = OptimizerKind::kAdam;
   adam.learning_rate = 1e-3;
   const float x[1] = {g_subnormal};
   const float y[1] = {1.0f};
 
   std::vector<float> params = {0.0f, 0.0f};
   Network net(linear_spec(), params.data());
-  net.set_loss(kMse);
+  net.set_loss(Loss::kMse);
   net.set_optimizer(adam);
 
   float grads[2] = {1.0f, 1.0f};

@@ -37,7 +37,7 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 void reference(const OptimizerSpec& spec, const OptimizerStep& k, float& th, float g0, float& s1,
                float& s2) {
   volatile float t = th;
-  if (spec.kind == kSgd) {
+  if (spec.kind == OptimizerKind::kSgd) {
     if (spec.momentum == 0.0) {
       if (k.wd == 0.0f) {
         volatile float step = k.lr * g0;
@@ -67,8 +67,8 @@ void reference(const OptimizerSpec& spec, const OptimizerStep& k, float& th, flo
     s1 = bi;
     return;
   }
-  if (spec.kind == kAdam || spec.kind == kAdamW) {
-    const bool dec = spec.kind == kAdamW;
+  if (spec.kind == OptimizerKind::kAdam || spec.kind == OptimizerKind::kAdamW) {
+    const bool dec = spec.kind == OptimizerKind::kAdamW;
     volatile float t0 = t * (dec ? k.decay : 1.0f);
     volatile float g = g0 + (dec ? 0.0f : k.wd) * t0;
     volatile float a = k.b1 * s1, b = k.ob1 * g;
@@ -194,19 +194,19 @@ void check_finite_flag(const OptimizerSpec& spec) {
 
 int main() {
   OptimizerSpec adam;
-  adam.kind = kAdam;
+  adam.kind = OptimizerKind::kAdam;
   adam.learning_rate = 1e-3;
   adam.weight_decay = 0.01;
   OptimizerSpec adamw = adam;
-  adamw.kind = kAdamW;
+  adamw.kind = OptimizerKind::kAdamW;
   OptimizerSpec rms;
-  rms.kind = kRmsProp;
+  rms.kind = OptimizerKind::kRmsProp;
   rms.learning_rate = 0.01;
   rms.weight_decay = 0.001;
   OptimizerSpec rms_mom = rms;
   rms_mom.momentum = 0.9;
   OptimizerSpec sgd;
-  sgd.kind = kSgd;
+  sgd.kind = OptimizerKind::kSgd;
   sgd.learning_rate = 0.05;
   OptimizerSpec sgd_wd = sgd;
   sgd_wd.weight_decay = 0.01;

@@ -35,10 +35,10 @@
  * the register file (TurboFan still spills ~8 accumulators, as it schedules the 12
  * products before the adds, against ~21 for 4×8). Per k step it issues 7 loads for 12
  * multiply-adds, and every load carries a bounds check and an int32 overflow check on its
- * index; the 2 FP-multiply + 2 FP-add ports alone would allow 6 cycles per step. Measured on Zen 3 / Node 20 (CPU time, best of 6,
- * 64×128×784 and 784×128×64): 4×3 ≈ 5.2 GFLOP/s, 4×8 (32 accumulators, spilled) ≈ 4.5,
- * 4×4 ≈ 4.5. KC = 1024 covers the common layer widths (784) in one reduction block, so C
- * is rounded to float32 once, and measured ~5% faster than 256; a B micro-panel
+ * index; the 2 FP-multiply + 2 FP-add ports alone would allow 6 cycles per step. 4×3
+ * measured fastest of 4×3, 4×4 and 4×8 (bench/README.md, "Measurements behind the kernel
+ * choices": js tile). KC = 1024 covers the common layer widths (784) in one reduction
+ * block, so C is rounded to float32 once, and measured faster than 256; a B micro-panel
  * (1024 × 3 × 8 B = 24 KiB) stays in L1 while the A block (64 × 1024 × 8 B) sits in L2.
  */
 

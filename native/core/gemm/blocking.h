@@ -10,12 +10,9 @@
 //       (gemm_kc_block), so a block is usually below it. KC = 288: at most 25.3 KiB,
 //       leaving ~7 KiB; 784 (the (A)/(B) input width) becomes 3 × 262 instead of
 //       3 × 256 + 16, whose 16-step block re-read and re-wrote all of C for 2% of the
-//       work. Measured with bench/tools/sgemm_vs_openblas (1 thread, 101 samples, three
-//       alternating runs of each build, densely/OpenBLAS), KC 256 with a short tail →
-//       288 with equal blocks: NN 128×512·784 0.961–0.968 → 0.969–0.982, NN 64×128·784
-//       0.946–0.990 → 1.008–1.033, 1024³ and k = 512 shapes unchanged (k = 512 is
-//       2 × 256 either way); 2 threads, densely alone: unchanged within noise. KC = 392
-//       (784 as 2 × 392, 33.7 KiB, past Zen 3's L1) measured no better.
+//       work; KC = 392 (784 as 2 × 392) would be 33.7 KiB, past Zen 3's L1. Chosen by
+//       measurement over 256 and 392 (bench/README.md, "Measurements behind the kernel
+//       choices": AVX2 KC).
 //   L2: the packed A block is reused for every jr of the NC block: MC × KC × 4 B ≤
 //       168 × 288 × 4 = 189 KiB, about a third of L2, so B micro-panels streaming
 //       through L2 do not evict it ⇒ MC = 168 (a multiple of MR = 6).
@@ -25,37 +22,22 @@
 // Rapids (48 KiB L1d, 2 MiB L2):
 //   L1: the B micro-panel KC × NR × 4 B = 128·KC bytes is re-read by every A micro-panel
 //       of the MC block, the A micro-panel (14 × KC × 4 B) streams once per tile. At
-//       KC = 352 the pair is 44 + 19 KiB, over the 48 KiB L1, and still measured faster
-//       than 288 (44% of L1 for B): per k step the kernel needs 2 B lines per 14 cycles
-//       (28 FMAs on 2 pipes), 9 B/cycle, far under the 64 B/cycle an L2 hit refills, so
-//       B need not stay in L1; fewer k blocks save passes over C and pack calls.
+//       KC = 352 the pair is 44 + 19 KiB, over the 48 KiB L1, which is fine: per k step
+//       the kernel needs 2 B lines per 14 cycles (28 FMAs on 2 pipes), 9 B/cycle, far
+//       under the 64 B/cycle an L2 hit refills, so B need not stay in L1; fewer k blocks
+//       save passes over C and pack calls.
 //       k is cut into ⌈k / KC⌉ equal blocks (gemm_kc_block): KC = 352 gives 1024 = 3 × 342
 //       (288: 4 × 256), and keeps 784 = 3 × 262 and 512 = 2 × 256, the (A)/(B) widths,
-//       where 384 would give 784 = 2 × 392. Measured (interleaved in one process, 1
-//       thread, per CPU-second, 25 rounds, ratio of medians to KC = 288): 1024³ 1.024
-//       (384: 1.043), NN 128×512·784 1.050 (384: 0.963), NN/NT 128×512·512 1.021/1.030,
-//       TN 784×128·64 and NN 64×128·784 1.00 (same blocks). KC = 512 (1024 = 2 × 512):
-//       1024³ 1.076 but NN 128×512·784 0.978 and NT 128×512·512 0.902.
+//       where 384 would give 784 = 2 × 392. Chosen over 288, 384 and 512 by measurement
+//       (bench/README.md, "Measurements behind the kernel choices": AVX-512 KC and MC).
 //   L2: the packed A block MC × KC × 4 B = 168 × 352 × 4 = 231 KiB, under a quarter of
-//       Zen 5's L2 ⇒ MC = 168 (12 × MR). MC = 224 / 336 measured 1.044 / 1.021 on 1024³
-//       but 0.928 / 0.972 on NN 128×512·784: kept 168.
+//       Zen 5's L2 ⇒ MC = 168 (12 × MR); 224 and 336 gained on 1024³ but lost more on
+//       the (B) shapes, so 168 stays (same bench/README.md entry).
 //   L3: NC = 4064 (127 × NR): B block 352 × 4064 × 4 ≈ 5.5 MiB per thread.
 //   512-bit vs 256-bit on Zen 5 (full 512-bit datapaths: FMA peak 202 GFLOP/s per core
-//   in zmm, 100–104 in ymm), so the avx512 set is dispatched wherever it is supported.
-//   bench/tools/sgemm_vs_openblas_sets (1 thread, 25 rounds, per CPU-second, load
-//   average 12–17 from other jobs), GFLOP/s avx512 set / avx2 set / OpenBLAS 0.3.21
-//   forced to its SkylakeX (AVX-512) kernels; on this CPU it picks Haswell by itself:
-//     NN 1024³ 147.3 / 85.4 / 153.1 (Haswell kernels: 84.2; quieter minutes: 165–172
-//       vs OpenBLAS 167–174, 82–85% of the zmm peak);
-//     (A) NN 64×128·784 161.7 / 85.6 / 135.6, NN 64×10·128 100.1 / 62.6 / 77.8,
-//       TN 784×128·64 165.3 / 88.4 / 149.0, TN 128×10·64 142.6 / 73.0 / 104.7,
-//       NT 64×128·10 99.0 / 52.4 / 73.0;
-//     (B) NN 128×512·784 154.0 / 89.2 / 145.7, NN 128×512·512 161.2 / 90.8 / 152.5,
-//       TN 784×512·128 156.1 / 93.0 / 153.2, TN 512×512·128 161.7 / 88.6 / 156.4,
-//       NT 128×512·512 147.9 / 84.9 / 139.7, NN 128×10·512 91.6 / 62.7 / 82.9,
-//       TN 512×10·128 166.8 / 74.7 / 99.1, NT 128×512·10 96.2 / 51.5 / 72.4.
-//   2 threads, avx512 / avx2 in one process (build-cmake/bench_gemm --threads 2 --vs
-//   avx2), ratio of wall medians: 1024³ 2.07, the (A)/(B) shapes above 1.45–2.17.
+//   in zmm, 100–104 in ymm), so the avx512 set is dispatched wherever it is supported
+//   (measured ~1.5–2× the avx2 set on every shape: bench/README.md, "Measurements behind
+//   the kernel choices": avx512 vs avx2 sets).
 // SSE2 (6×8): same KC (A + B micro-panels (6 + 8) × 256 × 4 = 14 KiB), MC = 168,
 //   NC = 4088 (multiple of 8).
 // Scalar (4×4): KC = 256 ((4 + 4) × 256 × 4 = 8 KiB), MC = 128, NC = 4096.

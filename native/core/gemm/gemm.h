@@ -16,6 +16,12 @@
 
 namespace densely {
 
+// Multiply-adds (m·n·k) below which a product runs on plain unpacked loops instead of the
+// packed, tiled path: packing and the tile loop cost more than they save below 16³.
+// One threshold for sgemm's direct path and dense's tiny path (ops/dense.h), so a
+// dense pass routed around sgemm is exactly one sgemm would have run unpacked anyway.
+constexpr int64_t kDirectWork = 4096;
+
 enum class Epilogue : int { kNone = 0, kBias = 1, kBiasRelu = 2, kBiasLeakyRelu = 3, kRelu = 4, kLeakyRelu = 5 };
 
 struct GemmEpilogue {

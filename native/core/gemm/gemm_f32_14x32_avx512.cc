@@ -26,11 +26,9 @@
 //   needs 256·KC bytes of L1, all 48 KiB at KC = 192); MR = 14 is the most rows that fit
 //   (14 × 2 + 2 + 1 = 31 ≤ 32), giving per k step 2 B loads + 14 broadcasts for 28 FMAs
 //   (0.57 loads per FMA; 12×32: 0.58, 6×64: 0.42, 8×48: 0.46; Zen 5 sustains 2 zmm
-//   loads per cycle, so every candidate is FMA-bound in L1). A micro-benchmark of the
-//   k loop alone over a packed 168×256 A block and 256×1024 B block (1 thread, CPU time,
-//   medians of 31 over three rounds, peak 201–208 GFLOP/s) could not tell the candidates
-//   apart: 14×32 162–187, 12×32 169–181, 6×64 171–190, 8×48 174–192 GFLOP/s. So the
-//   tile is chosen for the shapes: NR = 32 wastes at most 16 columns per row of tiles
+//   loads per cycle, so every candidate is FMA-bound in L1). A k-loop micro-benchmark
+//   could not tell the candidates apart (bench/README.md, "Measurements behind the
+//   kernel choices": AVX-512 tile), so the tile is chosen for the shapes: NR = 32 wastes at most 16 columns per row of tiles
 //   (784 = 24 × 32 + 16 runs its last 16 columns as a one-vector tile), and MR = 14 divides
 //   784 (the (A)/(B) dW products' m) and leaves 8 rows of 64 and 512.
 // Only the core_avx512 files (native/sources.json) are compiled with the AVX-512 flags;

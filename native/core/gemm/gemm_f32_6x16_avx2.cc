@@ -53,13 +53,9 @@ namespace {
 // registers alternating so a broadcast never waits for the previous row's FMAs to read
 // its register. The 12 accumulators are output operands, zeroed here (the tile starts
 // from 0 as the C loop does); ymm12–15 are scratch. Written out because GCC 12 will not
-// unroll the intrinsics loop without spilling an accumulator (see the C loop). Measured
-// with bench/tools/sgemm_vs_openblas (1 thread, 201 rounds, median of 5 alternating
-// runs of the two builds, densely/OpenBLAS), C loop → this loop plus the C-tile
-// prefetch below: NN 128×512·784 0.960 → 0.981, NN 128×512·512 0.993 → 1.003,
-// NT 128×512·512 0.995 → 1.006; perf put this loop at 1.5% more samples than
-// OpenBLAS's kernel on the first shape, the C loop at 7.8% more. Other prefetch
-// distances (1024 bytes, none) measured the same within noise.
+// unroll the intrinsics loop without spilling an accumulator (see the C loop). It was
+// measured faster than the C loop on the (B) shapes, and closer to OpenBLAS's kernel
+// (bench/README.md, "Measurements behind the kernel choices": AVX2 asm k loop).
 // DENSELY_NO_ASM builds the C loop everywhere (compilers without GNU inline asm
 // get it anyway).
 #define DENSELY_K_STEP(OA, OB)                         \
@@ -144,7 +140,7 @@ inline void kloop_6x16_packed(int64_t kc, const float* a, const float* b, __m256
 // pointers (A, A + 3·lda, B) instead of 7. kRows = mr: an edge tile runs only its rows'
 // FMAs (each row's accumulators are their own chains, so a row's arithmetic is the same
 // in a 6-row and a 2-row tile); m = 64 or 128 leaves a 4- or 2-row tile per column
-// panel, which cost a full tile's 12 FMAs per k step before (3% of the work).
+// panel, which would otherwise cost a full tile's 12 FMAs per k step.
 template <bool kRowsA, int kRows>
 inline void ukernel_6x16(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
                          int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta,
@@ -286,8 +282,8 @@ inline void ukernel_6x16(int64_t kc, const float* a, int64_t lda, const float* b
 }
 
 // Edge tiles (mr < 6) through a separate, never-inlined dispatcher: inlined, their spill
-// slots made every call of the entry points below set up a 32-byte-aligned stack frame
-// (measured ~6% of NT 64×128·10, where each tile is only 10 k steps).
+// slots made every call of the entry points below set up a 32-byte-aligned stack frame,
+// which costs most where each tile has only a few k steps (NT 64×128·10).
 template <bool kRowsA>
 DENSELY_NOINLINE void edge_tile(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
                                 int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta,

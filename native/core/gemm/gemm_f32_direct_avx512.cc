@@ -2,10 +2,9 @@
 // gemm_f32_direct.h. Only reached when cpu.h reports the avx512 set.
 // op(B) = B (the axpy form) is gemm_f32_direct_impl compiled with the core_avx512 flags,
 // so GCC vectorises its row loops in zmm; op(B) = Bᵀ (the dot form) runs the AVX2 build:
-// GCC spreads the dot form's 8 partial sums badly over 16 lanes. Measured on Zen 5,
-// 1 thread, interleaved in one process, per CPU-second, zmm build / AVX2 build:
-// NN 1×128·784 1.53, NN 2×512·512 1.32, TN 784×128·1 1.14, NN 1×10·128 0.99,
-// NN 8×8·8 0.90, NT 1×784·128 0.25.
+// GCC spreads the dot form's 8 partial sums badly over 16 lanes (measured: the zmm
+// build wins on the axpy form and loses 4× on the dot form; bench/README.md,
+// "Measurements behind the kernel choices": avx512 direct path).
 #include "gemm_f32_direct.h"
 #include "gemm_kernels.h"
 

@@ -28,9 +28,9 @@
 //   outside the problem's rows and columns is never read or written; beta == 0 never
 //   reads C.
 // Register budget: 12 accumulators + 2 A vectors + 1 broadcast = 15 of 16 ymm. Per k
-//   step NJ broadcasts for 2·NJ FMAs (the 6×16 kernel's 1 : 2): measured on Zen 5, an
-//   8-row × 10-column tile (1 broadcast per FMA) ran its k loop at ~65% of FMA peak, the
-//   16 × 5 tiles at ~90%. Two FMA pipes × 4 cycles latency ⇒ ≥ 8 independent chains for
+//   step NJ broadcasts for 2·NJ FMAs (the 6×16 kernel's 1 : 2), where an 8-row tile would
+//   need 1 broadcast per FMA and ran well below peak (bench/README.md, "Measurements
+//   behind the kernel choices": narrow path). Two FMA pipes × 4 cycles latency ⇒ ≥ 8 independent chains for
 //   peak: NJ ≥ 4 has them; narrower C is latency-bound here as on any path.
 // Compiled with -mavx2 -mfma (core_avx2); no std:: templates (see gemm_f32_6x16_avx2.cc).
 #include <immintrin.h>

@@ -89,13 +89,12 @@ void pack_b_fixed(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t
   if (!trans_b) {
     // Full panels kGroup at a time, row by row: each row of B gives kGroup·NR contiguous
     // floats (a stream the hardware prefetcher follows), scattered NR to each panel. One
-    // panel at a time reads NR floats from each of kc rows ldb apart (measured ~3% slower
-    // overall at 64×128·784 NN); all panels at once writes to nc/NR places kc·NR floats
-    // apart, the same L1 set when kc·NR·4 B is a multiple of 4 KiB, which thrashes past
-    // the 8–12 ways of L1 (measured ~4% slower at 128×512·512). kGroup = 8 stays within
-    // the ways. Rows kPrefetchRows ahead are prefetched: B is read once per call, often
-    // from L3 (128×512·784 NN: B is 1.6 MB), and the copy stalled on those misses
-    // (measured densely/OpenBLAS 0.92–0.93 → 0.96 on that shape, same-minute A/B).
+    // panel at a time reads NR floats from each of kc rows ldb apart (slower: strided);
+    // all panels at once writes to nc/NR places kc·NR floats apart, the same L1 set when
+    // kc·NR·4 B is a multiple of 4 KiB, which thrashes past the 8–12 ways of L1. kGroup =
+    // 8 stays within the ways. Rows kPrefetchRows ahead are prefetched: B is read once
+    // per call, often from L3 (128×512·784 NN: B is 1.6 MB), and the copy stalled on
+    // those misses (bench/README.md, "Measurements behind the kernel choices": pack B).
     constexpr int64_t kGroup = 8;
     [[maybe_unused]] constexpr int64_t kPrefetchRows = 8;  // SSE2 builds only
     const int64_t full = nc / NR;

@@ -13,10 +13,8 @@
 //   A transposed (a[p·lda + i]): one 14-lane masked load and store per k step.
 //   B untransposed (b[p·ldb + j]): two zmm per k step and panel, panels in groups of 8
 //     per source row, rows prefetched ahead (pack_f32.cc has the reasons and numbers).
-// Measured on Zen 5 (1 thread, per CPU-second, interleaved in one process, 25 rounds),
-// sgemm with the baseline routines / with these: 1024³ 0.962, NT 128×512·512 0.964,
-// NN 128×512·512 0.969, NN 128×512·784 1.008, TN 512×512·128 0.999 (TN 784×512·128
-// 1.047 in that run, 0.98–1.0 in others: within the noise of its 4 ms samples).
+// They take 3–4% off sgemm's time on the packing-bound shapes and change the others
+// within noise (bench/README.md, "Measurements behind the kernel choices": avx512 packing).
 // Compiled with the core_avx512 flags; no std:: templates.
 #include <immintrin.h>
 

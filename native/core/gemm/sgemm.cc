@@ -32,8 +32,6 @@
 namespace densely {
 namespace {
 
-// Multiply-adds below which packing + the tile loop cost more than they save: 16³.
-constexpr int64_t kDirectWork = 4096;
 // Multiply-adds one extra thread must get to repay waking it (~5–10 µs when it sleeps
 // on the pool's condition variable, ≈ 0.2–0.5 M multiply-adds at 30–60 GFLOP/s).
 constexpr int64_t kWorkPerThread = int64_t{1} << 19;
@@ -45,12 +43,8 @@ constexpr int64_t kTasksPerThread = 4;
 // misses of rows far apart. In place also needs n ≤ kRowsAMaxN (packing pays for
 // itself once A is reused by more than 16 column panels) and k ≥ kRowsAMinK (a k < 32
 // panel is a few cache lines, nearly free to pack, while in place each tile touches 6
-// rows' lines for those few floats). Measured with the same-process A/B against
-// OpenBLAS, 1 thread, densely/OpenBLAS in place → packed: NN 64×128·784 0.97 → 0.95,
-// NN 128×512·512 0.96 → 0.985, NT 128×512·512 0.97 → 0.98, NT 64×128·10 1.02 → 1.22.
-// The avx512 set's 14×32 kernel, same rule (bench/tools/sgemm_vs_openblas_sets, 1 thread,
-// per CPU-second, packed / in place): NN 64×128·784 0.945, NN 128×128·512 0.942; at
-// n = 512 (packed by the rule) in place measured the same within noise (1.00, 1.02).
+// rows' lines for those few floats). The same rule measured right for both the avx2 and
+// the avx512 set (bench/README.md, "Measurements behind the kernel choices": A in place).
 constexpr int64_t kRowsAMaxFloats = int64_t{1} << 16;
 constexpr int64_t kRowsAMaxN = 256;
 constexpr int64_t kRowsAMinK = 32;
@@ -261,9 +255,8 @@ void sgemm_with(const GemmKernelSet& ks, int max_threads, bool trans_a, bool tra
   // contiguous run of chunks and two cores work on neighbouring chunks only at the
   // runs' ends. With chunk t for task t, the tasks running at once were neighbours: when
   // C is not 64-byte aligned a 16-column chunk ends inside a cache line that both cores
-  // then wrote on every k block, and each core's chunks were scattered over C. Measured
-  // 64×128·784 NN on 2 threads, median GFLOP/s, C 64-byte aligned / 16 bytes off:
-  // neighbours 153 / 129, runs 186 / 177.
+  // then wrote on every k block, and each core's chunks were scattered over C
+  // (bench/README.md, "Measurements behind the kernel choices": task order).
   const int64_t per = tasks % threads == 0 ? tasks / threads : 0;
   parallel_for(tasks, [&](int64_t t) {
     const int64_t chunk = per > 0 ? (t % threads) * per + t / threads : t;

@@ -25,10 +25,10 @@ bool model_spec_valid(const ModelSpec& spec) {
   int64_t width = spec.inputs;
   std::vector<std::pair<int64_t, int64_t>> ranges;  // [offset, length] of every kernel and bias
   for (const LayerSpec& l : spec.layers) {
-    if (l.kind == kDenseLayer) {
+    if (l.kind == LayerKind::kDenseLayer) {
       const DenseDesc& d = l.dense;
       if (d.inputs != width || d.units < 1 || l.units != d.units) return false;
-      if (d.act < kLinear || d.act > kGelu) return false;
+      if (d.act < Activation::kLinear || d.act > Activation::kGelu) return false;
       if (d.kernel_offset < 0 || d.inputs > (spec.param_count - d.kernel_offset) / d.units)
         return false;
       // inputs·units ≤ param_count − kernel_offset by the division above: no overflow.
@@ -39,7 +39,7 @@ bool model_spec_valid(const ModelSpec& spec) {
         ranges.emplace_back(d.bias_offset, d.units);
       }
       width = d.units;
-    } else if (l.kind == kDropoutLayer) {
+    } else if (l.kind == LayerKind::kDropoutLayer) {
       if (l.units != width || !(l.rate >= 0.0 && l.rate < 1.0)) return false;
     } else {
       return false;
@@ -72,7 +72,7 @@ Network::Network(ModelSpec spec, float* params)
   for (size_t i = 0; i < n; ++i) {
     const LayerSpec& l = spec_.layers[i];
     if (l.units > max_width_) max_width_ = l.units;
-    if (l.kind == kDenseLayer && first_dense_ < 0) first_dense_ = static_cast<int>(i);
+    if (l.kind == LayerKind::kDenseLayer && first_dense_ < 0) first_dense_ = static_cast<int>(i);
   }
   // The kernels and biases tile [0, param_count) (model_spec_valid), so a small network
   // can be updated in one pass over all of its parameters.
@@ -80,7 +80,7 @@ Network::Network(ModelSpec spec, float* params)
 }
 
 int64_t Network::target_cols() const {
-  return loss_ == kSparseCategoricalCrossentropy ? 1 : spec_.outputs;
+  return loss_ == Loss::kSparseCategoricalCrossentropy ? 1 : spec_.outputs;
 }
 
 void Network::set_optimizer(const OptimizerSpec& opt) {
@@ -113,7 +113,7 @@ void Network::reserve(int64_t rows, bool backward) {
       const LayerSpec& l = spec_.layers[i];
       const size_t w = static_cast<size_t>(l.units);
       act_[i].resize(r * w);
-      if (l.kind == kDenseLayer && !activation_backward_from_output(l.dense.act, l.dense.alpha))
+      if (l.kind == LayerKind::kDenseLayer && !activation_backward_from_output(l.dense.act, l.dense.alpha))
         z_[i].resize(r * w);
     }
     cap_rows_ = rows;
@@ -121,7 +121,7 @@ void Network::reserve(int64_t rows, bool backward) {
   if (backward && rows > cap_back_rows_) {
     for (size_t i = 0; i < spec_.layers.size(); ++i) {
       const LayerSpec& l = spec_.layers[i];
-      if (l.kind == kDropoutLayer) mask_[i].resize(r * static_cast<size_t>(l.units));
+      if (l.kind == LayerKind::kDropoutLayer) mask_[i].resize(r * static_cast<size_t>(l.units));
     }
     delta_[0].resize(r * static_cast<size_t>(max_width_));
     delta_[1].resize(r * static_cast<size_t>(max_width_));
@@ -137,7 +137,7 @@ const float* Network::forward(const float* x, int64_t rows, bool for_backward, b
   for (size_t i = 0; i < spec_.layers.size(); ++i) {
     const LayerSpec& l = spec_.layers[i];
     in_ptr_[i] = cur;
-    if (l.kind == kDenseLayer) {
+    if (l.kind == LayerKind::kDenseLayer) {
       float* z = for_backward && !z_[i].empty() ? z_[i].data() : nullptr;
       dense_forward(l.dense, params_, cur, rows, z, act_[i].data());
       cur = act_[i].data();
@@ -207,13 +207,13 @@ void Network::update(int64_t offset, int64_t n) {
 void Network::backward(int64_t rows, float* grads, bool apply) {
   const int n = static_cast<int>(spec_.layers.size());
   const LayerSpec* last = n > 0 ? &spec_.layers[static_cast<size_t>(n - 1)] : nullptr;
-  const bool fused = last != nullptr && last->kind == kDenseLayer &&
+  const bool fused = last != nullptr && last->kind == LayerKind::kDenseLayer &&
                      loss_fused(loss_, last->dense.act);
   int cur = 0;
   float* d = delta_[0].data();
   for (int i = n - 1; i >= 0 && i >= first_dense_; --i) {
     const LayerSpec& l = spec_.layers[static_cast<size_t>(i)];
-    if (l.kind == kDropoutLayer) {
+    if (l.kind == LayerKind::kDropoutLayer) {
       if (dropout_on_[static_cast<size_t>(i)]) {
         dropout_backward(d, mask_[static_cast<size_t>(i)].data(), rows * l.units,
                          static_cast<float>(1.0 / (1.0 - l.rate)));
@@ -261,9 +261,10 @@ LossResult Network::evaluate(const float* x, const float* y, int64_t rows) {
   const int64_t chunk = rows < kInferenceChunk ? rows : kInferenceChunk;
   if (chunk <= 0) return LossResult{0.0, 0};
   reserve(chunk, false);
-  const int out_act = spec_.layers.empty() || spec_.layers.back().kind != kDenseLayer
-                          ? -1
-                          : spec_.layers.back().dense.act;
+  // A last layer that is not dense passes its input on unchanged: linear, never fused.
+  const Activation out_act = spec_.layers.empty() || spec_.layers.back().kind != LayerKind::kDenseLayer
+                                 ? Activation::kLinear
+                                 : spec_.layers.back().dense.act;
   if (chunk == rows) {
     const float* yh = forward(x, rows, false, false, 0);
     return loss_forward(loss_, out_act, yh, y, rows, spec_.outputs, nullptr);
@@ -291,9 +292,10 @@ double Network::gradients(const float* x, const float* y, int64_t rows, float* g
   }
   reserve(rows, true);
   const float* yh = forward(x, rows, true, false, 0);
-  const int out_act = spec_.layers.empty() || spec_.layers.back().kind != kDenseLayer
-                          ? -1
-                          : spec_.layers.back().dense.act;
+  // A last layer that is not dense passes its input on unchanged: linear, never fused.
+  const Activation out_act = spec_.layers.empty() || spec_.layers.back().kind != LayerKind::kDenseLayer
+                                 ? Activation::kLinear
+                                 : spec_.layers.back().dense.act;
   const LossResult r = loss_forward(loss_, out_act, yh, y, rows, spec_.outputs, delta_[0].data());
   backward(rows, grads, false);
   return r.loss;
@@ -312,15 +314,16 @@ LossResult Network::step(const float* x, const float* y, int64_t rows, uint64_t 
   if (grads_.size() != static_cast<size_t>(spec_.param_count))
     grads_.assign(static_cast<size_t>(spec_.param_count), 0.0f);
   const float* yh = forward(x, rows, true, true, step_index);
-  const int out_act = spec_.layers.empty() || spec_.layers.back().kind != kDenseLayer
-                          ? -1
-                          : spec_.layers.back().dense.act;
+  // A last layer that is not dense passes its input on unchanged: linear, never fused.
+  const Activation out_act = spec_.layers.empty() || spec_.layers.back().kind != LayerKind::kDenseLayer
+                                 ? Activation::kLinear
+                                 : spec_.layers.back().dense.act;
   const LossResult r = loss_forward(loss_, out_act, yh, y, rows, spec_.outputs, delta_[0].data());
   if (!std::isfinite(r.loss)) return r;
   ++t_;
   // Only adam's constants change after step 2 (its bias corrections); the others depend
   // on t only through `first` (t == 1), so from t = 3 on the t = 2 constants are reused.
-  if (t_ <= 2 || opt_.kind == kAdam || opt_.kind == kAdamW) opt_step_ = optimizer_step(opt_, t_);
+  if (t_ <= 2 || opt_.kind == OptimizerKind::kAdam || opt_.kind == OptimizerKind::kAdamW) opt_step_ = optimizer_step(opt_, t_);
   guard_ = guard;
   if (guard) next_params_ = params_ == user_params_ ? alt_params_.data() : user_params_;
   overflow_.store(false, std::memory_order_relaxed);
@@ -352,7 +355,7 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
   // may be memory that other threads can write (a SharedArrayBuffer, in the binding).
   for (int64_t i = 0; i < n; ++i) {
     if (job.order[i] < 0 || job.order[i] >= job.samples) {
-      res.status = kEpochBadIndex;
+      res.status = EpochStatus::kEpochBadIndex;
       res.failed_batch = i / bs;
       return res;
     }
@@ -382,7 +385,7 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
   const int64_t nb = (n + bs - 1) / bs;
   for (int64_t b = 0; b < nb; ++b) {
     if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
-      res.status = kEpochAborted;
+      res.status = EpochStatus::kEpochAborted;
       break;
     }
     const int64_t r0 = b * bs;
@@ -412,7 +415,7 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
     for (int64_t r = 0; r < rows && !consecutive; ++r) {
       const int64_t idx = job.order[r0 + r];
       if (idx < 0 || idx >= job.samples) {
-        res.status = kEpochBadIndex;
+        res.status = EpochStatus::kEpochBadIndex;
         res.failed_batch = b;
         return res;
       }
@@ -431,7 +434,7 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
     const LossResult r =
         step(xb, yb, rows, job.first_step + static_cast<uint64_t>(b), true, &overflowed);
     if (!std::isfinite(r.loss) || overflowed) {
-      res.status = kEpochNonFinite;
+      res.status = EpochStatus::kEpochNonFinite;
       res.failed_batch = b;
       break;
     }

@@ -21,10 +21,10 @@
 
 namespace densely {
 
-enum LayerKind : int { kDenseLayer = 0, kDropoutLayer = 1 };
+enum class LayerKind : int { kDenseLayer = 0, kDropoutLayer = 1 };
 
 struct LayerSpec {
-  int kind = kDenseLayer;
+  LayerKind kind = LayerKind::kDenseLayer;
   DenseDesc dense;    // kind == kDenseLayer
   int64_t units = 0;  // output width (dense: dense.units; dropout: its input width)
   double rate = 0.0;  // kind == kDropoutLayer: drop probability in [0, 1)
@@ -57,14 +57,14 @@ struct EpochJob {
   uint64_t first_step = 0;
 };
 
-enum EpochStatus : int { kEpochDone = 0, kEpochAborted = 1, kEpochNonFinite = 2, kEpochBadIndex = 3 };
+enum class EpochStatus : int { kEpochDone = 0, kEpochAborted = 1, kEpochNonFinite = 2, kEpochBadIndex = 3 };
 
 struct EpochResult {
   int64_t batches = 0;   // batches whose step was applied
   double loss_sum = 0;   // Σ batch loss × batch rows over applied batches
   int64_t correct = 0;
   int64_t samples = 0;
-  int status = kEpochDone;
+  EpochStatus status = EpochStatus::kEpochDone;
   int64_t failed_batch = -1;  // the non-finite (or bad-index) batch
 };
 
@@ -81,7 +81,7 @@ class Network {
   // Floats per target row: 1 for sparse categorical CE, else outputs.
   int64_t target_cols() const;
 
-  void set_loss(int loss) { loss_ = loss; }
+  void set_loss(Loss loss) { loss_ = loss; }
   // Installs an optimizer and resets its state (slots zeroed, step count 0).
   void set_optimizer(const OptimizerSpec& opt);
 
@@ -133,7 +133,7 @@ class Network {
   // guarded steps alternate between it and alt_params_ (see update()).
   float* params_;
   float* const user_params_;
-  int loss_ = kMse;
+  Loss loss_ = Loss::kMse;
   OptimizerSpec opt_;
   OptimizerStep opt_step_{};
   int64_t t_ = 0;

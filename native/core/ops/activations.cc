@@ -80,28 +80,28 @@ void softmax_rows(const float* z, float* a, int64_t r0, int64_t r1, int64_t unit
 }
 
 // d ← d ⊙ act′ over elements [b, e) of a flat block (every activation but softmax).
-void derivative_flat(int act, float alpha, const float* __restrict a, const float* __restrict z,
+void derivative_flat(Activation act, float alpha, const float* __restrict a, const float* __restrict z,
                      float* __restrict d, int64_t b, int64_t e) {
   switch (act) {
-    case kLinear:
+    case Activation::kLinear:
       break;
-    case kRelu:
+    case Activation::kRelu:
       for (int64_t i = b; i < e; ++i) d[i] = a[i] > 0.0f ? d[i] : 0.0f;
       break;
-    case kLeakyRelu:
+    case Activation::kLeakyRelu:
       if (activation_backward_from_output(act, alpha)) {
         for (int64_t i = b; i < e; ++i) d[i] = a[i] > 0.0f ? d[i] : d[i] * alpha;
       } else {
         for (int64_t i = b; i < e; ++i) d[i] = z[i] > 0.0f ? d[i] : d[i] * alpha;
       }
       break;
-    case kSigmoid:
+    case Activation::kSigmoid:
       for (int64_t i = b; i < e; ++i) d[i] *= a[i] * (1.0f - a[i]);
       break;
-    case kTanh:
+    case Activation::kTanh:
       for (int64_t i = b; i < e; ++i) d[i] *= 1.0f - a[i] * a[i];
       break;
-    case kGelu:
+    case Activation::kGelu:
 #ifdef DENSELY_ACT_AVX512
       if (active_isa() == Isa::kAvx512) {
         gelu_backward_avx512(z + b, d + b, e - b);
@@ -139,22 +139,22 @@ void column_sums_range(const float* d, int64_t rows, int64_t units, int64_t c0, 
 
 }  // namespace
 
-bool activation_backward_from_output(int act, float alpha) {
-  if (act == kGelu) return false;
-  if (act == kLeakyRelu) return alpha >= 0.0f;
+bool activation_backward_from_output(Activation act, float alpha) {
+  if (act == Activation::kGelu) return false;
+  if (act == Activation::kLeakyRelu) return alpha >= 0.0f;
   return true;
 }
 
-void activation_forward(int act, float alpha, const float* z, float* a, int64_t rows,
+void activation_forward(Activation act, float alpha, const float* z, float* a, int64_t rows,
                         int64_t units) {
   const int64_t n = rows * units;
   switch (act) {
-    case kLinear:
+    case Activation::kLinear:
       if (a != z) {
         for (int64_t i = 0; i < n; ++i) a[i] = z[i];
       }
       return;
-    case kSoftmax:
+    case Activation::kSoftmax:
       split_blocks(rows, 16, units * 8, [&](int64_t r0, int64_t r1) {
 #ifdef DENSELY_ACT_AVX512
         if (active_isa() == Isa::kAvx512) {
@@ -169,11 +169,11 @@ void activation_forward(int act, float alpha, const float* z, float* a, int64_t 
       break;
   }
 #ifdef DENSELY_ACT_AVX512
-  if ((act == kSigmoid || act == kTanh || act == kGelu) && active_isa() == Isa::kAvx512) {
+  if ((act == Activation::kSigmoid || act == Activation::kTanh || act == Activation::kGelu) && active_isa() == Isa::kAvx512) {
     split_blocks(n, 8192, 2, [&](int64_t b, int64_t e) {
-      if (act == kSigmoid) {
+      if (act == Activation::kSigmoid) {
         sigmoid_avx512(z + b, a + b, e - b);
-      } else if (act == kTanh) {
+      } else if (act == Activation::kTanh) {
         tanh_avx512(z + b, a + b, e - b);
       } else {
         gelu_avx512(z + b, a + b, e - b);
@@ -183,29 +183,29 @@ void activation_forward(int act, float alpha, const float* z, float* a, int64_t 
   }
   // The avx2 set: tanh's 8 float64 exps in two ymm halves (tanh_avx2.cc). Its sigmoid
   // stays on expf: one float32 exp per element was no slower than a vector chain there.
-  if (act == kTanh && active_isa() == Isa::kAvx2) {
+  if (act == Activation::kTanh && active_isa() == Isa::kAvx2) {
     split_blocks(n, 8192, 2, [&](int64_t b, int64_t e) { tanh_avx2(z + b, a + b, e - b); });
     return;
   }
 #endif
-  split_blocks(n, 8192, act == kRelu || act == kLeakyRelu ? 1 : 16,
+  split_blocks(n, 8192, act == Activation::kRelu || act == Activation::kLeakyRelu ? 1 : 16,
                [&](int64_t b, int64_t e) {
                  const float* __restrict zz = z;
                  float* __restrict aa = a;
                  switch (act) {
-                   case kRelu:
+                   case Activation::kRelu:
                      for (int64_t i = b; i < e; ++i) aa[i] = zz[i] <= 0.0f ? 0.0f : zz[i];  // NaN passes
                      break;
-                   case kLeakyRelu:
+                   case Activation::kLeakyRelu:
                      for (int64_t i = b; i < e; ++i) aa[i] = zz[i] > 0.0f ? zz[i] : zz[i] * alpha;
                      break;
-                   case kSigmoid:
+                   case Activation::kSigmoid:
                      for (int64_t i = b; i < e; ++i) aa[i] = sigmoidf(zz[i]);
                      break;
-                   case kTanh:
+                   case Activation::kTanh:
                      for (int64_t i = b; i < e; ++i) aa[i] = tanhf_fast(zz[i]);
                      break;
-                   case kGelu:
+                   case Activation::kGelu:
                      for (int64_t i = b; i < e; ++i) aa[i] = geluf(zz[i]);
                      break;
                    default:
@@ -225,9 +225,9 @@ void column_sums(const float* d, int64_t rows, int64_t units, float* bias_grad,
   });
 }
 
-void activation_backward(int act, float alpha, const float* a, const float* z, float* d,
+void activation_backward(Activation act, float alpha, const float* a, const float* z, float* d,
                          int64_t rows, int64_t units, float* bias_grad, double* scratch) {
-  if (act == kSoftmax) {
+  if (act == Activation::kSoftmax) {
     split_blocks(rows, 16, units * 4, [&](int64_t r0, int64_t r1) {
       softmax_backward_rows(a, d, r0, r1, units);
     });
@@ -235,8 +235,8 @@ void activation_backward(int act, float alpha, const float* a, const float* z, f
     return;
   }
   if (bias_grad == nullptr) {
-    if (act == kLinear) return;
-    split_blocks(rows * units, 8192, act == kGelu ? 16 : 1, [&](int64_t b, int64_t e) {
+    if (act == Activation::kLinear) return;
+    split_blocks(rows * units, 8192, act == Activation::kGelu ? 16 : 1, [&](int64_t b, int64_t e) {
       derivative_flat(act, alpha, a, z, d, b, e);
     });
     return;
@@ -249,15 +249,15 @@ void activation_backward(int act, float alpha, const float* a, const float* z, f
   // Fused: each task owns a block of columns for every row, so the column sums keep
   // their row order whatever the thread count.
 #ifdef DENSELY_ACT_AVX512
-  if ((act == kRelu || act == kLeakyRelu) && active_isa() == Isa::kAvx512) {
+  if ((act == Activation::kRelu || act == Activation::kLeakyRelu) && active_isa() == Isa::kAvx512) {
     const bool from_a = activation_backward_from_output(act, alpha);
     split_blocks(units, kColumnBlock, rows, [&](int64_t c0, int64_t c1) {
-      relu_backward_columns_avx512(act == kLeakyRelu, alpha, from_a ? a : z, d, rows, units, c0, c1, bias_grad);
+      relu_backward_columns_avx512(act == Activation::kLeakyRelu, alpha, from_a ? a : z, d, rows, units, c0, c1, bias_grad);
     });
     return;
   }
 #endif
-  split_blocks(units, kColumnBlock, rows * (act == kGelu ? 16 : 1), [&](int64_t c0, int64_t c1) {
+  split_blocks(units, kColumnBlock, rows * (act == Activation::kGelu ? 16 : 1), [&](int64_t c0, int64_t c1) {
     for (int64_t j = c0; j < c1; ++j) scratch[j] = 0.0;
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t off = r * units;

@@ -1,7 +1,8 @@
 // The avx512 set's bodies of the sigmoid, tanh, softmax and gelu loops (activations.cc),
 // compiled with the core_avx512 flags. The baseline calls libm once per element (tanh
-// through one float64 exp, sigmoid through expf): ~4.7 and ~2.1 ns an element here,
-// which made a tanh layer of 64×128 cost ~38 µs a step. These bodies take 8 elements a
+// through one float64 exp, sigmoid through expf), which dominated a small tanh layer's
+// step (bench/README.md, "Measurements behind the kernel choices": avx512
+// activations). These bodies take 8 elements a
 // step through a float64 exp in one zmm register, the tail (< 8) in one more step on a
 // copy (every lane runs the same operations, so an element gets the same bits alone or
 // in a block, for any split and thread count).
@@ -81,7 +82,7 @@ inline __m256 tanh8(__m256 zf) {
 
 // Whole vectors, then the tail (< 8) in one masked step: lanes past n are neither
 // read nor written. (Copying the tail through a buffer on the stack instead measured
-// slower for a batch-1 step: 39 against 33 ns for a one-element tanh.)
+// slower for a batch-1 step; same bench/README.md entry.)
 template <__m256 (*kFn)(__m256)>
 void apply(const float* z, float* a, int64_t n) {
   int64_t i = 0;

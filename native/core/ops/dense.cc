@@ -120,7 +120,7 @@ void tiny_backward(const DenseDesc& d, const float* __restrict w, const float* _
 bool dense_is_tiny(const DenseDesc& d, int64_t rows) {
   const int64_t kernel = d.inputs * d.units;
   return kernel <= kTinyKernel &&
-         (rows * kernel < kTinyWork || rows <= 2 || d.inputs <= 2 || d.units <= 2);
+         (rows * kernel < kDirectWork || rows <= 2 || d.inputs <= 2 || d.units <= 2);
 }
 
 void dense_forward(const DenseDesc& d, const float* params, const float* x, int64_t rows,
@@ -135,11 +135,11 @@ void dense_forward(const DenseDesc& d, const float* params, const float* x, int6
   GemmEpilogue ep;
   ep.bias = d.use_bias ? params + d.bias_offset : nullptr;
   ep.leaky_alpha = d.alpha;
-  const bool fuse_act = z == nullptr && (d.act == kLinear || d.act == kRelu || d.act == kLeakyRelu);
+  const bool fuse_act = z == nullptr && (d.act == Activation::kLinear || d.act == Activation::kRelu || d.act == Activation::kLeakyRelu);
   if (fuse_act) {
-    if (d.act == kLinear) {
+    if (d.act == Activation::kLinear) {
       ep.kind = d.use_bias ? Epilogue::kBias : Epilogue::kNone;
-    } else if (d.act == kRelu) {
+    } else if (d.act == Activation::kRelu) {
       ep.kind = d.use_bias ? Epilogue::kBiasRelu : Epilogue::kRelu;
     } else {
       ep.kind = d.use_bias ? Epilogue::kBiasLeakyRelu : Epilogue::kLeakyRelu;

@@ -2,12 +2,15 @@
 #pragma once
 #include <cstdint>
 
+#include "../gemm/gemm.h"
+#include "activations.h"
+
 namespace densely {
 
 struct DenseDesc {
   int64_t inputs = 0;
   int64_t units = 0;
-  int act = 0;          // Activation code
+  Activation act = Activation::kLinear;
   float alpha = 0.01f;  // leakyRelu slope
   bool use_bias = true;
   int64_t kernel_offset = 0;  // [inputs × units] in the flat params
@@ -16,11 +19,10 @@ struct DenseDesc {
 
 // Whether a pass over `rows` rows takes the tiny path (plain loops on the calling thread,
 // no sgemm; see dense.cc): kernels of at most kTinyKernel elements, for the products
-// sgemm would run on its unpacked direct path anyway (fewer than kTinyWork
-// multiply-adds, or a dimension ≤ 2). Larger products of a small kernel keep sgemm's
-// packed SIMD kernels.
+// sgemm would run on its unpacked direct path anyway (fewer than kDirectWork from
+// gemm/gemm.h multiply-adds, or a dimension ≤ 2). Larger products of a small kernel keep
+// sgemm's packed SIMD kernels.
 constexpr int64_t kTinyKernel = 256;
-constexpr int64_t kTinyWork = 4096;
 bool dense_is_tiny(const DenseDesc& d, int64_t rows);
 
 // Forward over `rows` rows of x [rows × inputs]. a [rows × units] gets act(x·W + b).

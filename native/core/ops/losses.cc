@@ -33,19 +33,19 @@ inline double clampd(double v, double lo, double hi) { return v < lo ? lo : (v >
 
 }  // namespace
 
-bool loss_fused(int loss, int out_act) {
-  return (out_act == kSoftmax &&
-          (loss == kCategoricalCrossentropy || loss == kSparseCategoricalCrossentropy)) ||
-         (out_act == kSigmoid && loss == kBinaryCrossentropy);
+bool loss_fused(Loss loss, Activation out_act) {
+  return (out_act == Activation::kSoftmax &&
+          (loss == Loss::kCategoricalCrossentropy || loss == Loss::kSparseCategoricalCrossentropy)) ||
+         (out_act == Activation::kSigmoid && loss == Loss::kBinaryCrossentropy);
 }
 
-LossResult loss_forward(int loss, int out_act, const float* yhat, const float* y, int64_t rows,
+LossResult loss_forward(Loss loss, Activation out_act, const float* yhat, const float* y, int64_t rows,
                         int64_t outputs, float* grad) {
   const bool fused = loss_fused(loss, out_act);
-  const bool per_row = loss == kCategoricalCrossentropy || loss == kSparseCategoricalCrossentropy;
+  const bool per_row = loss == Loss::kCategoricalCrossentropy || loss == Loss::kSparseCategoricalCrossentropy;
   const double count = per_row ? static_cast<double>(rows) : static_cast<double>(rows) * outputs;
   const double inv = 1.0 / count;
-  const bool sparse = loss == kSparseCategoricalCrossentropy;
+  const bool sparse = loss == Loss::kSparseCategoricalCrossentropy;
   double total = 0.0;
   int64_t correct = 0;
   for (int64_t r = 0; r < rows; ++r) {
@@ -54,21 +54,21 @@ LossResult loss_forward(int loss, int out_act, const float* yhat, const float* y
     float* g = grad == nullptr ? nullptr : grad + r * outputs;
     double row = 0.0;
     switch (loss) {
-      case kMse:
+      case Loss::kMse:
         for (int64_t j = 0; j < outputs; ++j) {
           const double diff = static_cast<double>(p[j]) - t[j];
           row += diff * diff;
           if (g) g[j] = static_cast<float>(2.0 * diff * inv);
         }
         break;
-      case kMae:
+      case Loss::kMae:
         for (int64_t j = 0; j < outputs; ++j) {
           const double diff = static_cast<double>(p[j]) - t[j];
           row += std::fabs(diff);
           if (g) g[j] = static_cast<float>((diff > 0.0 ? inv : (diff < 0.0 ? -inv : 0.0)));
         }
         break;
-      case kBinaryCrossentropy:
+      case Loss::kBinaryCrossentropy:
         for (int64_t j = 0; j < outputs; ++j) {
           const double yh = p[j];
           const double yt = t[j];
@@ -87,7 +87,7 @@ LossResult loss_forward(int loss, int out_act, const float* yhat, const float* y
           }
         }
         break;
-      case kCategoricalCrossentropy:
+      case Loss::kCategoricalCrossentropy:
         for (int64_t j = 0; j < outputs; ++j) {
           const double yh = p[j];
           const double yt = t[j];
@@ -103,7 +103,7 @@ LossResult loss_forward(int loss, int out_act, const float* yhat, const float* y
           }
         }
         break;
-      case kSparseCategoricalCrossentropy: {
+      case Loss::kSparseCategoricalCrossentropy: {
         const double idx = y[r];
         const bool valid = idx >= 0.0 && idx < static_cast<double>(outputs);
         const int64_t k = valid ? static_cast<int64_t>(idx) : -1;

@@ -36,12 +36,12 @@ namespace densely {
 
 int optimizer_slots(const OptimizerSpec& spec) {
   switch (spec.kind) {
-    case kSgd:
+    case OptimizerKind::kSgd:
       return spec.momentum != 0.0 ? 1 : 0;
-    case kAdam:
-    case kAdamW:
+    case OptimizerKind::kAdam:
+    case OptimizerKind::kAdamW:
       return 2;
-    case kRmsProp:
+    case OptimizerKind::kRmsProp:
       return spec.momentum != 0.0 ? 2 : 1;
     default:
       return 0;
@@ -61,7 +61,7 @@ OptimizerStep optimizer_step(const OptimizerSpec& spec, int64_t t) {
   s.ob2 = static_cast<float>(1.0 - spec.beta2);
   s.orho = static_cast<float>(1.0 - spec.rho);
   const double td = static_cast<double>(t);
-  if (spec.kind == kAdam || spec.kind == kAdamW) {
+  if (spec.kind == OptimizerKind::kAdam || spec.kind == OptimizerKind::kAdamW) {
     s.lr_c1 = static_cast<float>(spec.learning_rate / (1.0 - std::pow(spec.beta1, td)));
     s.c2 = static_cast<float>(1.0 / (1.0 - std::pow(spec.beta2, td)));
   }
@@ -265,13 +265,13 @@ bool rmsprop(const OptimizerStep& k, const float* th, const float* __restrict gr
 bool dispatch(const OptimizerSpec& spec, const OptimizerStep& step, const State& in,
               const float* grad, int64_t n, const Out& out) {
   switch (spec.kind) {
-    case kSgd:
+    case OptimizerKind::kSgd:
       return sgd(step, in.th, grad, in.s1, n, out.th, out.s1);
-    case kAdam:
+    case OptimizerKind::kAdam:
       return adam(step, false, in.th, grad, in.s1, in.s2, n, out.th, out.s1, out.s2);
-    case kAdamW:
+    case OptimizerKind::kAdamW:
       return adam(step, true, in.th, grad, in.s1, in.s2, n, out.th, out.s1, out.s2);
-    case kRmsProp:
+    case OptimizerKind::kRmsProp:
       return rmsprop(step, in.th, grad, in.s1, in.s2, n, out.th, out.s1, out.s2);
     default:
       return true;

@@ -5,10 +5,10 @@
 
 namespace densely {
 
-enum OptimizerKind : int { kSgd = 0, kAdam = 1, kAdamW = 2, kRmsProp = 3 };
+enum class OptimizerKind : int { kSgd = 0, kAdam = 1, kAdamW = 2, kRmsProp = 3 };
 
 struct OptimizerSpec {
-  int kind = kSgd;
+  OptimizerKind kind = OptimizerKind::kSgd;
   double learning_rate = 0.01;
   double momentum = 0.0;
   bool nesterov = false;

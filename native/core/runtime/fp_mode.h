@@ -3,8 +3,8 @@
 // Why: once a model converges, Adam's moments and many gradients drift below
 // FLT_MIN = 2^-126 ≈ 1.18e-38. x86 cores handle a subnormal operand or result with a
 // microcode assist (~100+ cycles instead of a 4-cycle FMA), and a GEMM that touches a
-// few of them per cache line slows 2.5–3× (issue 11: the bundled digits at
-// 784→128→10, Adam, batch 64, went from 60 to 150–180 ms per epoch after epoch 5).
+// few of them per cache line slows 2.5–3× (a converging training run, bench/README.md,
+// "Measurements behind the kernel choices": flush-to-zero).
 // With the flags below the hardware treats subnormal inputs as 0 and writes 0 for a
 // subnormal result, at full speed.
 //

@@ -1,9 +1,8 @@
-// The tiny dense path (ops/dense.cc: small kernels in products sgemm would run direct, on
-// plain loops) against a float64 reference, the out-of-place optimizer update (train_epoch's overflow guard)
-// against the in-place one, the overflow undo of Network::train_epoch on a small
-// network (one optimizer pass over all parameters), and its batches read in place or
-// gathered against train_step on copies. All of it on every kernel set (isa_legs.h: one
-// CTest leg per set, a set this CPU lacks reported as skipped).
+// Network::train_epoch: the overflow undo on a small network (one optimizer pass over
+// all parameters), and its batches read in place or gathered, against train_step on
+// copies; bad indices refuse the epoch.
+// All of it on every kernel set (isa_legs.h: one CTest leg per set, a set this
+// CPU lacks reported as skipped).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -25,96 +24,18 @@ namespace {
 densely_test::Lcg g_rng(12345);
 float next_uniform() { return g_rng.uniform(-1.0f, 1.0f); }  // in [-1, 1)
 
-bool close(double got, double want) { return std::fabs(got - want) <= 1e-5 * std::fabs(want) + 1e-5; }
-
-void check_dense(int64_t in, int64_t units, int64_t rows, bool bias) {
-  DenseDesc d;
-  d.inputs = in;
-  d.units = units;
-  d.act = kLinear;
-  d.use_bias = bias;
-  d.kernel_offset = 0;
-  d.bias_offset = bias ? in * units : -1;
-  CHECK(dense_is_tiny(d, rows) && dense_is_tiny(d, 1));
-  std::vector<float> params(static_cast<size_t>(in * units + units));
-  for (float& p : params) p = next_uniform();
-  std::vector<float> x(static_cast<size_t>(rows * in)), dz(static_cast<size_t>(rows * units));
-  for (float& v : x) v = next_uniform();
-  for (float& v : dz) v = next_uniform();
-  std::vector<float> a(static_cast<size_t>(rows * units)), z(a.size());
-  std::vector<float> gw(static_cast<size_t>(in * units)), dx(static_cast<size_t>(rows * in));
-  dense_forward(d, params.data(), x.data(), rows, z.data(), a.data());
-  dense_backward(d, params.data(), x.data(), dz.data(), rows, gw.data(), dx.data());
-  bool ok = true;
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t j = 0; j < units; ++j) {
-      double s = bias ? params[static_cast<size_t>(in * units + j)] : 0.0;
-      for (int64_t p = 0; p < in; ++p) s += static_cast<double>(x[r * in + p]) * params[p * units + j];
-      ok = ok && close(a[r * units + j], s) && close(z[r * units + j], s);
-    }
-    for (int64_t p = 0; p < in; ++p) {
-      double s = 0.0;
-      for (int64_t j = 0; j < units; ++j) s += static_cast<double>(dz[r * units + j]) * params[p * units + j];
-      ok = ok && close(dx[r * in + p], s);
-    }
-  }
-  for (int64_t p = 0; p < in; ++p) {
-    for (int64_t j = 0; j < units; ++j) {
-      double s = 0.0;
-      for (int64_t r = 0; r < rows; ++r) s += static_cast<double>(x[r * in + p]) * dz[r * units + j];
-      ok = ok && close(gw[p * units + j], s);
-    }
-  }
-  CHECK(ok);
-  if (!ok) std::printf("  tiny dense %lld→%lld, %lld rows, bias %d\n", (long long)in, (long long)units, (long long)rows, bias ? 1 : 0);
-  // The same numbers for a row computed alone (both passes take the tiny path).
-  std::vector<float> a1(static_cast<size_t>(units));
-  dense_forward(d, params.data(), x.data() + (rows - 1) * in, 1, nullptr, a1.data());
-  CHECK(std::memcmp(a1.data(), a.data() + (rows - 1) * units, static_cast<size_t>(units) * sizeof(float)) == 0);
-}
-
-void check_out_of_place(const OptimizerSpec& spec) {
-  const int64_t n = 37;  // SSE2 lanes and a scalar tail
-  std::vector<float> th(n), g(n), s1(n), s2(n);
-  for (int64_t i = 0; i < n; ++i) {
-    th[i] = next_uniform();
-    g[i] = next_uniform();
-    s1[i] = next_uniform();
-    s2[i] = std::fabs(next_uniform());
-  }
-  const int slots = optimizer_slots(spec);
-  for (int64_t t = 1; t <= 2; ++t) {
-    const OptimizerStep k = optimizer_step(spec, t);
-    std::vector<float> th_a = th, s1_a = s1, s2_a = s2, th_b = th, s1_b = s1, s2_b = s2;
-    std::vector<float> oth(n, -7.0f), os1(n, -7.0f), os2(n, -7.0f);
-    float* p1a = slots >= 1 ? s1_a.data() : nullptr;
-    float* p2a = slots >= 2 ? s2_a.data() : nullptr;
-    optimizer_update(spec, k, th_a.data(), g.data(), p1a, p2a, n);
-    optimizer_update_to(spec, k, th_b.data(), g.data(), slots >= 1 ? s1_b.data() : nullptr,
-                        slots >= 2 ? s2_b.data() : nullptr, n, oth.data(),
-                        slots >= 1 ? os1.data() : nullptr, slots >= 2 ? os2.data() : nullptr);
-    const size_t bytes = static_cast<size_t>(n) * sizeof(float);
-    // The new values equal the in-place update's; the inputs are untouched.
-    CHECK(std::memcmp(th_a.data(), oth.data(), bytes) == 0);
-    if (slots >= 1) CHECK(std::memcmp(s1_a.data(), os1.data(), bytes) == 0);
-    if (slots >= 2) CHECK(std::memcmp(s2_a.data(), os2.data(), bytes) == 0);
-    CHECK(std::memcmp(th_b.data(), th.data(), bytes) == 0);
-    CHECK(std::memcmp(s1_b.data(), s1.data(), bytes) == 0);
-    CHECK(std::memcmp(s2_b.data(), s2.data(), bytes) == 0);
-  }
-}
-
 // inputs → hidden (act1) → outputs (act2), dense with biases, laid out as the facade
 // does: each layer's kernel then its bias.
-ModelSpec two_layer_spec(int64_t inputs, int64_t hidden, int act1, int64_t outputs, int act2) {
+ModelSpec two_layer_spec(int64_t inputs, int64_t hidden, Activation act1, int64_t outputs,
+                         Activation act2) {
   ModelSpec spec;
   spec.inputs = inputs;
   int64_t off = 0, width = inputs;
   const int64_t units[2] = {hidden, outputs};
-  const int acts[2] = {act1, act2};
+  const Activation acts[2] = {act1, act2};
   for (int l = 0; l < 2; ++l) {
     LayerSpec ls;
-    ls.kind = kDenseLayer;
+    ls.kind = LayerKind::kDenseLayer;
     ls.units = units[l];
     ls.dense.inputs = width;
     ls.dense.units = units[l];
@@ -141,18 +62,18 @@ ModelSpec two_layer_spec(int64_t inputs, int64_t hidden, int act1, int64_t outpu
 // must be copied back to the caller's array. A second, sane epoch then runs on the same
 // state as train_step does on a reference network (same momentum buffer, same t).
 void check_overflow_undo() {
-  const ModelSpec spec = two_layer_spec(2, 8, kTanh, 1, kLinear);
+  const ModelSpec spec = two_layer_spec(2, 8, Activation::kTanh, 1, Activation::kLinear);
   CHECK(model_spec_valid(spec));
   std::vector<float> params(static_cast<size_t>(spec.param_count));
   for (float& p : params) p = next_uniform();
   std::vector<float> ref_params = params;
   Network net(spec, params.data()), ref(spec, ref_params.data());
   OptimizerSpec opt;
-  opt.kind = kSgd;
+  opt.kind = OptimizerKind::kSgd;
   opt.learning_rate = 0.1;
   opt.momentum = 0.9;
   for (Network* n : {&net, &ref}) {
-    n->set_loss(kMse);
+    n->set_loss(Loss::kMse);
     n->set_optimizer(opt);
   }
   const float x[4] = {0.5f, -0.25f, 0.75f, 0.5f};
@@ -168,7 +89,7 @@ void check_overflow_undo() {
   job.order = order;
   job.order_len = 2;
   const EpochResult r = net.train_epoch(job, nullptr, nullptr, nullptr);
-  CHECK(r.status == kEpochNonFinite && r.failed_batch == 1 && r.batches == 1);
+  CHECK(r.status == EpochStatus::kEpochNonFinite && r.failed_batch == 1 && r.batches == 1);
   ref.train_step(x, y, 1, 0);
   const size_t bytes = params.size() * sizeof(float);
   CHECK(std::memcmp(before.data(), params.data(), bytes) != 0);  // batch 0 did move them
@@ -182,7 +103,7 @@ void check_overflow_undo() {
   job.order_len = 3;
   job.first_step = 1;
   const EpochResult r2 = net.train_epoch(job, nullptr, nullptr, nullptr);
-  CHECK(r2.status == kEpochDone && r2.batches == 3);
+  CHECK(r2.status == EpochStatus::kEpochDone && r2.batches == 3);
   for (int b = 0; b < 3; ++b) ref.train_step(x + 2 * order2[b], y2 + order2[b], 1, static_cast<uint64_t>(1 + b));
   CHECK(std::memcmp(ref_params.data(), params.data(), bytes) == 0);
 }
@@ -194,7 +115,7 @@ void check_overflow_undo() {
 // mix. A bad index anywhere refuses the epoch before its first step; so does a run of
 // consecutive indices that reaches past the end of x.
 void check_epoch_in_place_and_gathered() {
-  const ModelSpec spec = two_layer_spec(5, 16, kRelu, 3, kSoftmax);
+  const ModelSpec spec = two_layer_spec(5, 16, Activation::kRelu, 3, Activation::kSoftmax);
   CHECK(model_spec_valid(spec));
   const int64_t samples = 22, bs = 4;
   std::vector<float> x(static_cast<size_t>(samples * 5)), y(static_cast<size_t>(samples * 3), 0.0f);
@@ -203,7 +124,7 @@ void check_epoch_in_place_and_gathered() {
   std::vector<float> init(static_cast<size_t>(spec.param_count));
   for (float& p : init) p = 0.5f * next_uniform();
   OptimizerSpec opt;
-  opt.kind = kAdam;
+  opt.kind = OptimizerKind::kAdam;
   opt.learning_rate = 0.01;
 
   std::vector<std::vector<int32_t>> orders(3, std::vector<int32_t>(static_cast<size_t>(samples)));
@@ -218,7 +139,7 @@ void check_epoch_in_place_and_gathered() {
     std::vector<float> pa = init, pb = init;
     Network a(spec, pa.data()), b(spec, pb.data());
     for (Network* net : {&a, &b}) {
-      net->set_loss(kCategoricalCrossentropy);
+      net->set_loss(Loss::kCategoricalCrossentropy);
       net->set_optimizer(opt);
     }
     EpochJob job;
@@ -230,7 +151,7 @@ void check_epoch_in_place_and_gathered() {
     job.batch_size = bs;
     job.first_step = 3;
     const EpochResult r = a.train_epoch(job, nullptr, nullptr, nullptr);
-    CHECK(r.status == kEpochDone && r.batches == 6 && r.samples == samples);
+    CHECK(r.status == EpochStatus::kEpochDone && r.batches == 6 && r.samples == samples);
     std::vector<float> xb, yb;
     for (int64_t bi = 0; bi * bs < samples; ++bi) {
       const int64_t rows = std::min<int64_t>(bs, samples - bi * bs);
@@ -254,7 +175,7 @@ void check_epoch_in_place_and_gathered() {
   for (const std::vector<int32_t>& order : bad) {
     std::vector<float> pa = init;
     Network a(spec, pa.data());
-    a.set_loss(kCategoricalCrossentropy);
+    a.set_loss(Loss::kCategoricalCrossentropy);
     a.set_optimizer(opt);
     EpochJob job;
     job.x = x.data();
@@ -265,48 +186,12 @@ void check_epoch_in_place_and_gathered() {
     job.batch_size = bs;
     const EpochResult r = a.train_epoch(job, nullptr, nullptr, nullptr);
     // Refused before any step: batch 0, though valid, did not train.
-    CHECK(r.status == kEpochBadIndex && r.failed_batch == 1 && r.batches == 0);
+    CHECK(r.status == EpochStatus::kEpochBadIndex && r.failed_batch == 1 && r.batches == 0);
     CHECK(std::memcmp(pa.data(), init.data(), pa.size() * sizeof(float)) == 0);
   }
 }
 
 void check_all() {
-  const int64_t shapes[][2] = {{2, 8}, {8, 1}, {1, 1}, {3, 5}, {16, 16}, {4, 17}, {9, 24}, {32, 8}, {256, 1}, {1, 256}};
-  for (const auto& s : shapes) {
-    for (int64_t rows : {1, 2, 7}) {
-      check_dense(s[0], s[1], rows, true);
-      check_dense(s[0], s[1], rows, false);
-    }
-  }
-  DenseDesc big;
-  big.inputs = 17;
-  big.units = 16;
-  CHECK(!dense_is_tiny(big, 1));
-  DenseDesc mid;
-  mid.inputs = 16;
-  mid.units = 16;
-  CHECK(dense_is_tiny(mid, 15) && !dense_is_tiny(mid, 16));
-
-  OptimizerSpec sgd;
-  check_out_of_place(sgd);
-  sgd.weight_decay = 0.01;
-  check_out_of_place(sgd);
-  sgd.momentum = 0.9;
-  check_out_of_place(sgd);
-  sgd.nesterov = true;
-  check_out_of_place(sgd);
-  OptimizerSpec adam;
-  adam.kind = kAdam;
-  check_out_of_place(adam);
-  adam.kind = kAdamW;
-  adam.weight_decay = 0.01;
-  check_out_of_place(adam);
-  OptimizerSpec rms;
-  rms.kind = kRmsProp;
-  check_out_of_place(rms);
-  rms.momentum = 0.5;
-  check_out_of_place(rms);
-
   check_overflow_undo();
   check_epoch_in_place_and_gathered();
 }
@@ -314,11 +199,11 @@ void check_all() {
 }  // namespace
 
 int main() {
-  for (Isa isa : densely_test::isas_under_test("test_dense_tiny")) {
+  for (Isa isa : densely_test::isas_under_test("test_network_epoch")) {
     CHECK(force_isa(isa));
     const int before = densely_test::failures();
     check_all();
     if (densely_test::failures() != before) std::printf("  (kernel set %s)\n", isa_name(isa));
   }
-  return densely_test::finish("test_dense_tiny");
+  return densely_test::finish("test_network_epoch");
 }
