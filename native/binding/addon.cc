@@ -19,16 +19,17 @@ namespace {
 class DenselyAddon : public Napi::Addon<DenselyAddon> {
  public:
   DenselyAddon(Napi::Env env, Napi::Object exports) {
-    DefineAddon(exports, {
-                             InstanceMethod<&DenselyAddon::Sgemm>("sgemm", napi_enumerable),
-                             InstanceMethod<&DenselyAddon::CopyInRange>("copyInRange", napi_enumerable),
-                             InstanceMethod<&DenselyAddon::SetThreads>("setThreads", napi_enumerable),
-                             InstanceMethod<&DenselyAddon::GetThreads>("getThreads", napi_enumerable),
-                             InstanceMethod<&DenselyAddon::IsaName>("isa", napi_enumerable),
-                             InstanceMethod<&DenselyAddon::Stats>("stats", napi_enumerable),
-                             InstanceValue("Model", Model::Define(env), napi_enumerable),
-                             InstanceValue("abi", Napi::Number::New(env, 1), napi_enumerable),
-                         });
+    DefineAddon(exports,
+                {
+                    InstanceMethod<&DenselyAddon::Sgemm>("sgemm", napi_enumerable),
+                    InstanceMethod<&DenselyAddon::CopyInRange>("copyInRange", napi_enumerable),
+                    InstanceMethod<&DenselyAddon::SetThreads>("setThreads", napi_enumerable),
+                    InstanceMethod<&DenselyAddon::GetThreads>("getThreads", napi_enumerable),
+                    InstanceMethod<&DenselyAddon::IsaName>("isa", napi_enumerable),
+                    InstanceMethod<&DenselyAddon::Stats>("stats", napi_enumerable),
+                    InstanceValue("Model", Model::Define(env), napi_enumerable),
+                    InstanceValue("abi", Napi::Number::New(env, 1), napi_enumerable),
+                });
   }
 
  private:
@@ -52,10 +53,14 @@ class DenselyAddon : public Napi::Addon<DenselyAddon> {
       ThrowInternal(env, "sgemm dimensions out of range");
     // A and B are never read when C is empty; the leading dimensions are checked anyway.
     const bool reads = m > 0 && n > 0;
-    if (ta) NeedSpan(env, a.ElementLength(), reads ? k : 0, m, lda, "a");
-    else NeedSpan(env, a.ElementLength(), reads ? m : 0, k, lda, "a");
-    if (tb) NeedSpan(env, b.ElementLength(), reads ? n : 0, k, ldb, "b");
-    else NeedSpan(env, b.ElementLength(), reads ? k : 0, n, ldb, "b");
+    if (ta)
+      NeedSpan(env, a.ElementLength(), reads ? k : 0, m, lda, "a");
+    else
+      NeedSpan(env, a.ElementLength(), reads ? m : 0, k, lda, "a");
+    if (tb)
+      NeedSpan(env, b.ElementLength(), reads ? n : 0, k, ldb, "b");
+    else
+      NeedSpan(env, b.ElementLength(), reads ? k : 0, n, ldb, "b");
     NeedSpan(env, c.ElementLength(), m, n, ldc, "c");
     densely::sgemm(ta, tb, m, n, k, alpha, a.Data(), lda, b.Data(), ldb, beta, c.Data(), ldc);
   }
@@ -68,11 +73,13 @@ class DenselyAddon : public Napi::Addon<DenselyAddon> {
     Napi::Float32Array dst = ArgF32(info, 1, "dst");
     const float lo = static_cast<float>(ArgNumber(info, 2, "lo"));
     const float hi = static_cast<float>(ArgNumber(info, 3, "hi"));
-    if (src.ElementLength() != dst.ElementLength()) ThrowInternal(env, "copyInRange lengths differ");
+    if (src.ElementLength() != dst.ElementLength())
+      ThrowInternal(env, "copyInRange lengths differ");
     const int64_t n = static_cast<int64_t>(src.ElementLength());
     const float* s = src.Data();
     const float* d = dst.Data();
-    if (Overlaps(s, static_cast<size_t>(n), d, static_cast<size_t>(n))) ThrowInternal(env, "copyInRange src and dst overlap");
+    if (Overlaps(s, static_cast<size_t>(n), d, static_cast<size_t>(n)))
+      ThrowInternal(env, "copyInRange src and dst overlap");
     const int64_t at = densely::copy_first_outside(s, dst.Data(), n, lo, hi);
     return Napi::Number::New(env, static_cast<double>(at));
   }
@@ -80,7 +87,8 @@ class DenselyAddon : public Napi::Addon<DenselyAddon> {
   void SetThreads(const Napi::CallbackInfo& info) {
     const int64_t n = ArgCount(info, 0, "threads");
     if (n < 1 || n > wire::kMaxThreads)
-      ThrowInternal(info.Env(), "threads must be in [1, " + std::to_string(wire::kMaxThreads) + "]");
+      ThrowInternal(info.Env(),
+                    "threads must be in [1, " + std::to_string(wire::kMaxThreads) + "]");
     densely::set_threads(static_cast<int>(n));
   }
 

@@ -124,7 +124,8 @@ inline void NeedSpan(Napi::Env env, size_t have, int64_t rows, int64_t cols, int
   if (ld < cols || ld < 1) ThrowInternal(env, std::string(name) + " leading dimension too small");
   if (rows <= 0 || cols <= 0) return;
   if (static_cast<uint64_t>(cols) > have ||
-      static_cast<uint64_t>(rows - 1) > (have - static_cast<uint64_t>(cols)) / static_cast<uint64_t>(ld))
+      static_cast<uint64_t>(rows - 1) >
+          (have - static_cast<uint64_t>(cols)) / static_cast<uint64_t>(ld))
     ThrowInternal(env, std::string(name) + " is too short: " + std::to_string(have) +
                            " elements for " + std::to_string(rows) + " rows of " +
                            std::to_string(cols) + " with leading dimension " + std::to_string(ld));

@@ -13,8 +13,9 @@
 
 namespace densely_binding {
 
-#define DENSELY_SAME_CODE(wire_value, core_value) \
-  static_assert(static_cast<int>(wire_value) == static_cast<int>(core_value), #wire_value " != " #core_value)
+#define DENSELY_SAME_CODE(wire_value, core_value)                             \
+  static_assert(static_cast<int>(wire_value) == static_cast<int>(core_value), \
+                #wire_value " != " #core_value)
 
 DENSELY_SAME_CODE(wire::WireLayerKind::kDense, densely::LayerKind::kDenseLayer);
 DENSELY_SAME_CODE(wire::WireLayerKind::kDropout, densely::LayerKind::kDropoutLayer);
@@ -32,8 +33,10 @@ static_assert(wire::kWireActivationCount == 7, "activations: update the checks a
 DENSELY_SAME_CODE(wire::WireLoss::kMse, densely::Loss::kMse);
 DENSELY_SAME_CODE(wire::WireLoss::kMae, densely::Loss::kMae);
 DENSELY_SAME_CODE(wire::WireLoss::kBinaryCrossentropy, densely::Loss::kBinaryCrossentropy);
-DENSELY_SAME_CODE(wire::WireLoss::kCategoricalCrossentropy, densely::Loss::kCategoricalCrossentropy);
-DENSELY_SAME_CODE(wire::WireLoss::kSparseCategoricalCrossentropy, densely::Loss::kSparseCategoricalCrossentropy);
+DENSELY_SAME_CODE(wire::WireLoss::kCategoricalCrossentropy,
+                  densely::Loss::kCategoricalCrossentropy);
+DENSELY_SAME_CODE(wire::WireLoss::kSparseCategoricalCrossentropy,
+                  densely::Loss::kSparseCategoricalCrossentropy);
 static_assert(wire::kWireLossCount == 5, "losses: update the checks above");
 
 DENSELY_SAME_CODE(wire::WireOptimizer::kSgd, densely::OptimizerKind::kSgd);
@@ -50,9 +53,15 @@ static_assert(wire::kWireEpochStatusCount == 4, "epoch statuses: update the chec
 
 #undef DENSELY_SAME_CODE
 
-inline densely::LayerKind ToCore(wire::WireLayerKind k) { return static_cast<densely::LayerKind>(k); }
-inline densely::Activation ToCore(wire::WireActivation a) { return static_cast<densely::Activation>(a); }
+inline densely::LayerKind ToCore(wire::WireLayerKind k) {
+  return static_cast<densely::LayerKind>(k);
+}
+inline densely::Activation ToCore(wire::WireActivation a) {
+  return static_cast<densely::Activation>(a);
+}
 inline densely::Loss ToCore(wire::WireLoss l) { return static_cast<densely::Loss>(l); }
-inline densely::OptimizerKind ToCore(wire::WireOptimizer o) { return static_cast<densely::OptimizerKind>(o); }
+inline densely::OptimizerKind ToCore(wire::WireOptimizer o) {
+  return static_cast<densely::OptimizerKind>(o);
+}
 
 }  // namespace densely_binding

@@ -37,9 +37,11 @@ void DeliverQueued(napi_env env, napi_value fn, EpochChannel* ch) {
   napi_value arr = nullptr;
   napi_value recv = nullptr;
   napi_value result = nullptr;
-  if (napi_create_arraybuffer(env, items.size() * sizeof(double), &data, &buffer) != napi_ok) return;
+  if (napi_create_arraybuffer(env, items.size() * sizeof(double), &data, &buffer) != napi_ok)
+    return;
   std::memcpy(data, items.data(), items.size() * sizeof(double));
-  if (napi_create_typedarray(env, napi_float64_array, items.size(), buffer, 0, &arr) != napi_ok) return;
+  if (napi_create_typedarray(env, napi_float64_array, items.size(), buffer, 0, &arr) != napi_ok)
+    return;
   if (napi_get_undefined(env, &recv) != napi_ok) return;
   // A JS exception (none is expected: the TS adapter catches onBatchEnd's own errors)
   // stays pending and reaches Node as uncaught, as it would from any callback.
@@ -92,7 +94,8 @@ EpochWorker::EpochWorker(Napi::Env env, Model* model, densely::Network& net, Nap
 
 void EpochWorker::Execute() {
   try {
-    result_ = net_->train_epoch(job_, channel_ != nullptr ? &OnBatch : nullptr, this, &model_->stop_flag());
+    result_ = net_->train_epoch(job_, channel_ != nullptr ? &OnBatch : nullptr, this,
+                                &model_->stop_flag());
   } catch (const std::exception& e) {
     failed_ = true;
     error_ = std::string("densely: native training failed: ") + e.what();
@@ -103,8 +106,8 @@ void EpochWorker::OnOK() {
   Napi::Env env = Env();
   Finish(env);
   if (result_.status == densely::EpochStatus::kEpochBadIndex) {
-    Napi::TypeError err = Napi::TypeError::New(
-        env, "densely internal error: order holds a row index outside x");
+    Napi::TypeError err =
+        Napi::TypeError::New(env, "densely internal error: order holds a row index outside x");
     err.Set("code", Napi::String::New(env, "DENSELY_INTERNAL"));
     deferred_.Reject(err.Value());
     return;

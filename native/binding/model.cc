@@ -33,45 +33,48 @@ Napi::Float32Array NewParams(Napi::Env env, int64_t count) {
   Napi::Object global = env.Global();
   const Napi::Value shared = global.Get("SharedArrayBuffer");
   const Napi::Value f32 = global.Get("Float32Array");
-  if (!shared.IsFunction() || !f32.IsFunction()) ThrowInternal(env, "SharedArrayBuffer or Float32Array is missing");
+  if (!shared.IsFunction() || !f32.IsFunction())
+    ThrowInternal(env, "SharedArrayBuffer or Float32Array is missing");
   const Napi::Value buffer = shared.As<Napi::Function>().New(
       {Napi::Number::New(env, static_cast<double>(count) * sizeof(float))});
   const Napi::Value params = f32.As<Napi::Function>().New({buffer});
   napi_typedarray_type type;
   size_t length = 0;
   if (napi_get_typedarray_info(env, params, &type, &length, nullptr, nullptr, nullptr) != napi_ok ||
-      type != napi_float32_array || length != static_cast<size_t>(count) || !ViewsSharedBuffer(env, params))
-    ThrowInternal(env, "params is not a Float32Array over a SharedArrayBuffer of paramCount floats");
+      type != napi_float32_array || length != static_cast<size_t>(count) ||
+      !ViewsSharedBuffer(env, params))
+    ThrowInternal(env,
+                  "params is not a Float32Array over a SharedArrayBuffer of paramCount floats");
   return params.As<Napi::Float32Array>();
 }
 
 Napi::Array Pair(Napi::Env env, const densely::LossResult& r) {
   Napi::Array a = Napi::Array::New(env, wire::loss_result::kSize);
   a.Set(uint32_t{wire::loss_result::kLoss}, Napi::Number::New(env, r.loss));
-  a.Set(uint32_t{wire::loss_result::kCorrect}, Napi::Number::New(env, static_cast<double>(r.correct)));
+  a.Set(uint32_t{wire::loss_result::kCorrect},
+        Napi::Number::New(env, static_cast<double>(r.correct)));
   return a;
 }
 
 }  // namespace
 
 Napi::Function Model::Define(Napi::Env env) {
-  return DefineClass(
-      env, "Model",
-      {
-          InstanceAccessor<&Model::Params>("params"),
-          InstanceAccessor<&Model::Busy>("busy"),
-          InstanceMethod<&Model::SetLoss>("setLoss"),
-          InstanceMethod<&Model::SetOptimizer>("setOptimizer"),
-          InstanceMethod<&Model::Predict>("predict"),
-          InstanceMethod<&Model::SetStaging>("setStaging"),
-          InstanceMethod<&Model::PredictStaged>("predictStaged"),
-          InstanceMethod<&Model::Evaluate>("evaluate"),
-          InstanceMethod<&Model::Gradients>("gradients"),
-          InstanceMethod<&Model::TrainStep>("trainStep"),
-          InstanceMethod<&Model::TrainEpoch>("trainEpoch"),
-          InstanceMethod<&Model::RequestStop>("requestStop"),
-          InstanceMethod<&Model::Dispose>("dispose"),
-      });
+  return DefineClass(env, "Model",
+                     {
+                         InstanceAccessor<&Model::Params>("params"),
+                         InstanceAccessor<&Model::Busy>("busy"),
+                         InstanceMethod<&Model::SetLoss>("setLoss"),
+                         InstanceMethod<&Model::SetOptimizer>("setOptimizer"),
+                         InstanceMethod<&Model::Predict>("predict"),
+                         InstanceMethod<&Model::SetStaging>("setStaging"),
+                         InstanceMethod<&Model::PredictStaged>("predictStaged"),
+                         InstanceMethod<&Model::Evaluate>("evaluate"),
+                         InstanceMethod<&Model::Gradients>("gradients"),
+                         InstanceMethod<&Model::TrainStep>("trainStep"),
+                         InstanceMethod<&Model::TrainEpoch>("trainEpoch"),
+                         InstanceMethod<&Model::RequestStop>("requestStop"),
+                         InstanceMethod<&Model::Dispose>("dispose"),
+                     });
 }
 
 Model::Model(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Model>(info) {
@@ -151,7 +154,8 @@ void Model::SetStaging(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const ArrayArg<float> x = ArgF32Raw(info, 0, "x");
   const ArrayArg<float> out = ArgF32Raw(info, 1, "out");
-  if (Overlaps(x.data, x.length, out.data, out.length)) ThrowInternal(env, "setStaging arrays overlap");
+  if (Overlaps(x.data, x.length, out.data, out.length))
+    ThrowInternal(env, "setStaging arrays overlap");
   stage_x_ = Napi::Persistent(info[0].As<Napi::Float32Array>());
   stage_out_ = Napi::Persistent(info[1].As<Napi::Float32Array>());
   stage_x_data_ = x.data;
@@ -168,11 +172,13 @@ void Model::ReadStaging(Napi::Env env) {
   const Napi::Reference<Napi::Float32Array>* refs[2] = {&stage_x_, &stage_out_};
   for (int i = 0; i < 2; ++i) {
     void* d = nullptr;
-    if (napi_get_typedarray_info(env, refs[i]->Value(), nullptr, &length[i], &d, nullptr, nullptr) != napi_ok)
+    if (napi_get_typedarray_info(env, refs[i]->Value(), nullptr, &length[i], &d, nullptr,
+                                 nullptr) != napi_ok)
       ThrowInternal(env, "the staged arrays are gone");
     data[i] = static_cast<float*>(d);
   }
-  if (Overlaps(data[0], length[0], data[1], length[1])) ThrowInternal(env, "setStaging arrays overlap");
+  if (Overlaps(data[0], length[0], data[1], length[1]))
+    ThrowInternal(env, "setStaging arrays overlap");
   stage_x_data_ = data[0];
   stage_x_len_ = length[0];
   stage_out_data_ = data[1];
@@ -262,8 +268,8 @@ Napi::Value Model::TrainEpoch(const Napi::CallbackInfo& info) {
   job.order_len = static_cast<int64_t>(order.ElementLength());
   job.batch_size = batch;
   job.first_step = static_cast<uint64_t>(first);
-  auto* worker = new EpochWorker(env, this, net, info.This().As<Napi::Object>(), x, y, order, job,
-                                 info[5]);
+  auto* worker =
+      new EpochWorker(env, this, net, info.This().As<Napi::Object>(), x, y, order, job, info[5]);
   stop_.store(false, std::memory_order_relaxed);
   busy_.store(true, std::memory_order_release);
   Napi::Promise p = worker->Promise();

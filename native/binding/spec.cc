@@ -21,8 +21,7 @@ constexpr const char* kBadSpec = "spec sizes or offsets are inconsistent";
 // A spec entry as an integer in [lo, hi]: checked before the cast, since converting a
 // NaN or out-of-range double to an integer is undefined behaviour.
 int64_t SpecInt(Napi::Env env, double d, double lo, double hi) {
-  if (!(d >= lo && d <= hi) || std::floor(d) != d)
-    ThrowInternal(env, kBadSpec);
+  if (!(d >= lo && d <= hi) || std::floor(d) != d) ThrowInternal(env, kBadSpec);
   return static_cast<int64_t>(d);
 }
 
@@ -54,20 +53,24 @@ densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a) {
   s.inputs = SpecInt(env, v[header::kInputs], 1, kMaxSize);
   s.outputs = SpecInt(env, v[header::kOutputs], 1, kMaxSize);
   s.param_count = SpecInt(env, v[header::kParamCount], 0, kMaxParams);
-  s.seed = static_cast<uint32_t>(SpecInt(env, v[header::kSeed], 0, static_cast<double>(wire::kMaxSeed)));
+  s.seed =
+      static_cast<uint32_t>(SpecInt(env, v[header::kSeed], 0, static_cast<double>(wire::kMaxSeed)));
   for (size_t i = 0; i < static_cast<size_t>(n_layers); ++i) {
     const double* l = v + header::kSize + layer::kSize * i;
     densely::LayerSpec ls;
-    const auto kind = WireCode<wire::WireLayerKind>(env, l[layer::kKind], wire::kWireLayerKindCount, kBadSpec);
+    const auto kind =
+        WireCode<wire::WireLayerKind>(env, l[layer::kKind], wire::kWireLayerKindCount, kBadSpec);
     ls.kind = ToCore(kind);
     ls.units = SpecInt(env, l[layer::kUnits], 1, kMaxSize);
     if (kind == wire::WireLayerKind::kDense) {
       ls.dense.inputs = SpecInt(env, l[layer::kInputs], 1, kMaxSize);
       ls.dense.units = ls.units;
-      const auto act = WireCode<wire::WireActivation>(env, l[layer::kActivation], wire::kWireActivationCount, kBadSpec);
+      const auto act = WireCode<wire::WireActivation>(env, l[layer::kActivation],
+                                                      wire::kWireActivationCount, kBadSpec);
       ls.dense.act = ToCore(act);
       // A slope outside float's range would be undefined to convert.
-      if (!(std::fabs(l[layer::kAlphaOrRate]) <= 3.4028234663852886e38)) ThrowInternal(env, kBadSpec);
+      if (!(std::fabs(l[layer::kAlphaOrRate]) <= 3.4028234663852886e38))
+        ThrowInternal(env, kBadSpec);
       ls.dense.alpha = static_cast<float>(l[layer::kAlphaOrRate]);
       ls.dense.use_bias = l[layer::kUseBias] != 0.0;
       ls.dense.kernel_offset = SpecInt(env, l[layer::kKernelOffset], 0, kMaxParams);
@@ -89,7 +92,8 @@ densely::OptimizerSpec ParseOptimizer(Napi::Env env, const Napi::Float64Array& a
   // A fractional kind in range is truncated, as it always has been (the TS side sends
   // integers); anything else is refused.
   const double kind = v[optimizer::kKind];
-  if (!(kind >= 0 && kind <= wire::kWireOptimizerCount - 1)) ThrowInternal(env, "unknown optimizer");
+  if (!(kind >= 0 && kind <= wire::kWireOptimizerCount - 1))
+    ThrowInternal(env, "unknown optimizer");
   densely::OptimizerSpec o;
   o.kind = ToCore(static_cast<wire::WireOptimizer>(static_cast<int>(kind)));
   o.learning_rate = v[optimizer::kLearningRate];
@@ -104,7 +108,8 @@ densely::OptimizerSpec ParseOptimizer(Napi::Env env, const Napi::Float64Array& a
 }
 
 wire::WireLoss ParseLoss(Napi::Env env, int64_t code) {
-  return WireCode<wire::WireLoss>(env, static_cast<double>(code), wire::kWireLossCount, "unknown loss");
+  return WireCode<wire::WireLoss>(env, static_cast<double>(code), wire::kWireLossCount,
+                                  "unknown loss");
 }
 
 }  // namespace densely_binding

@@ -3,11 +3,11 @@
 // Contract: compiled and linked only into the prebuilt addon (DENSELY_PORTABLE=1 on a
 // glibc Linux, see binding.gyp; elsewhere, and on other architectures, this file is
 // empty), together with the link flags that
-// `node native/compat/glibc_compat.cjs ldflags <target_arch>` prints: -static-libstdc++ -static-libgcc,
-// -Wl,--exclude-libs,ALL (the static C++ runtime stays private to the addon) and one
-// -Wl,--wrap=<symbol> per symbol below. With them the addon imports no glibc symbol
-// version newer than GLIBC_2.17, whatever glibc it was linked against;
-// scripts/check-glibc.cjs checks the result.
+// `node native/compat/glibc_compat.cjs ldflags <target_arch>` prints: -static-libstdc++
+// -static-libgcc, -Wl,--exclude-libs,ALL (the static C++ runtime stays private to the addon) and
+// one -Wl,--wrap=<symbol> per symbol below. With them the addon imports no glibc symbol version
+// newer than GLIBC_2.17, whatever glibc it was linked against; scripts/check-glibc.cjs checks the
+// result.
 //
 // Why: the linker binds each call to the newest (default) version of a symbol in the
 // glibc it links against (2.36 on the build machine), e.g. memcpy@GLIBC_2.14,
@@ -17,11 +17,11 @@
 // __wrap_X, defined here:
 //   - WRAP_OLD(X, old, version): __wrap_X is a tail jump to `old` (X itself, or fcntl
 //     for fcntl64) at its newest version up to 2.17 (on arm64 always GLIBC_2.17, the
-//     first glibc for arm64), bound with `.symver`. A tail jump leaves every argument register as the caller
-//     set it, so one definition serves any signature. The base versions of these
-//     symbols are the same functions with the older error/ABI conventions (memcpy's
-//     old version is memmove; the math functions set errno through the old SVID
-//     wrapper; fcntl and fcntl64 are one function on 64-bit targets).
+//     first glibc for arm64), bound with `.symver`. A tail jump leaves every argument register as
+//     the caller set it, so one definition serves any signature. The base versions of these symbols
+//     are the same functions with the older error/ABI conventions (memcpy's old version is memmove;
+//     the math functions set errno through the old SVID wrapper; fcntl and fcntl64 are one function
+//     on 64-bit targets).
 //   - symbols with no old version are emulated below with what glibc 2.17 has.
 // Anything here but the list and the emulations is mechanical: adding a symbol means
 // adding it to DENSELY_GLIBC_WRAPS (glibc_compat.cjs reads that list for the flags).
@@ -49,34 +49,35 @@
 #define DENSELY_TAIL_JUMP(target) "b " target
 #endif
 
-// BEGIN DENSELY_GLIBC_WRAPS: WRAP_OLD(symbol, old symbol, its x86-64 version); read by glibc_compat.cjs
-#define DENSELY_GLIBC_WRAPS(WRAP_OLD) \
-  WRAP_OLD(memcpy, memcpy, "GLIBC_2.2.5")                                        \
-  WRAP_OLD(fcntl64, fcntl, "GLIBC_2.2.5")                                        \
-  WRAP_OLD(pthread_create, pthread_create, "GLIBC_2.2.5")                        \
-  WRAP_OLD(pthread_join, pthread_join, "GLIBC_2.2.5")                            \
-  WRAP_OLD(pthread_detach, pthread_detach, "GLIBC_2.2.5")                        \
-  WRAP_OLD(pthread_once, pthread_once, "GLIBC_2.2.5")                            \
-  WRAP_OLD(pthread_key_create, pthread_key_create, "GLIBC_2.2.5")                \
-  WRAP_OLD(__pthread_key_create, __pthread_key_create, "GLIBC_2.2.5")            \
-  WRAP_OLD(pthread_key_delete, pthread_key_delete, "GLIBC_2.2.5")                \
-  WRAP_OLD(pthread_getspecific, pthread_getspecific, "GLIBC_2.2.5")              \
-  WRAP_OLD(pthread_setspecific, pthread_setspecific, "GLIBC_2.2.5")              \
-  WRAP_OLD(pthread_getaffinity_np, pthread_getaffinity_np, "GLIBC_2.3.4")        \
-  WRAP_OLD(pthread_setaffinity_np, pthread_setaffinity_np, "GLIBC_2.3.4")        \
-  WRAP_OLD(pthread_attr_setstacksize, pthread_attr_setstacksize, "GLIBC_2.2.5")  \
-  WRAP_OLD(pthread_mutex_trylock, pthread_mutex_trylock, "GLIBC_2.2.5")          \
-  WRAP_OLD(pthread_setname_np, pthread_setname_np, "GLIBC_2.12")                 \
-  WRAP_OLD(pthread_sigmask, pthread_sigmask, "GLIBC_2.2.5")                      \
-  WRAP_OLD(exp, exp, "GLIBC_2.2.5")                                              \
-  WRAP_OLD(exp2, exp2, "GLIBC_2.2.5")                                            \
-  WRAP_OLD(log, log, "GLIBC_2.2.5")                                              \
-  WRAP_OLD(log2, log2, "GLIBC_2.2.5")                                            \
-  WRAP_OLD(pow, pow, "GLIBC_2.2.5")                                              \
-  WRAP_OLD(expf, expf, "GLIBC_2.2.5")                                            \
-  WRAP_OLD(exp2f, exp2f, "GLIBC_2.2.5")                                          \
-  WRAP_OLD(logf, logf, "GLIBC_2.2.5")                                            \
-  WRAP_OLD(log2f, log2f, "GLIBC_2.2.5")                                          \
+// BEGIN DENSELY_GLIBC_WRAPS: WRAP_OLD(symbol, old symbol, its x86-64 version); read by
+// glibc_compat.cjs
+#define DENSELY_GLIBC_WRAPS(WRAP_OLD)                                           \
+  WRAP_OLD(memcpy, memcpy, "GLIBC_2.2.5")                                       \
+  WRAP_OLD(fcntl64, fcntl, "GLIBC_2.2.5")                                       \
+  WRAP_OLD(pthread_create, pthread_create, "GLIBC_2.2.5")                       \
+  WRAP_OLD(pthread_join, pthread_join, "GLIBC_2.2.5")                           \
+  WRAP_OLD(pthread_detach, pthread_detach, "GLIBC_2.2.5")                       \
+  WRAP_OLD(pthread_once, pthread_once, "GLIBC_2.2.5")                           \
+  WRAP_OLD(pthread_key_create, pthread_key_create, "GLIBC_2.2.5")               \
+  WRAP_OLD(__pthread_key_create, __pthread_key_create, "GLIBC_2.2.5")           \
+  WRAP_OLD(pthread_key_delete, pthread_key_delete, "GLIBC_2.2.5")               \
+  WRAP_OLD(pthread_getspecific, pthread_getspecific, "GLIBC_2.2.5")             \
+  WRAP_OLD(pthread_setspecific, pthread_setspecific, "GLIBC_2.2.5")             \
+  WRAP_OLD(pthread_getaffinity_np, pthread_getaffinity_np, "GLIBC_2.3.4")       \
+  WRAP_OLD(pthread_setaffinity_np, pthread_setaffinity_np, "GLIBC_2.3.4")       \
+  WRAP_OLD(pthread_attr_setstacksize, pthread_attr_setstacksize, "GLIBC_2.2.5") \
+  WRAP_OLD(pthread_mutex_trylock, pthread_mutex_trylock, "GLIBC_2.2.5")         \
+  WRAP_OLD(pthread_setname_np, pthread_setname_np, "GLIBC_2.12")                \
+  WRAP_OLD(pthread_sigmask, pthread_sigmask, "GLIBC_2.2.5")                     \
+  WRAP_OLD(exp, exp, "GLIBC_2.2.5")                                             \
+  WRAP_OLD(exp2, exp2, "GLIBC_2.2.5")                                           \
+  WRAP_OLD(log, log, "GLIBC_2.2.5")                                             \
+  WRAP_OLD(log2, log2, "GLIBC_2.2.5")                                           \
+  WRAP_OLD(pow, pow, "GLIBC_2.2.5")                                             \
+  WRAP_OLD(expf, expf, "GLIBC_2.2.5")                                           \
+  WRAP_OLD(exp2f, exp2f, "GLIBC_2.2.5")                                         \
+  WRAP_OLD(logf, logf, "GLIBC_2.2.5")                                           \
+  WRAP_OLD(log2f, log2f, "GLIBC_2.2.5")                                         \
   WRAP_OLD(powf, powf, "GLIBC_2.2.5")
 // END DENSELY_GLIBC_WRAPS
 // Emulated (also wrapped; glibc_compat.cjs adds them): _dl_find_object, getentropy,
@@ -89,7 +90,7 @@
 #else
 #define DENSELY_OLD_VERSION(x86_64_version) x86_64_version
 #endif
-#define DENSELY_DEFINE_WRAP_OLD(name, old, x86_64_version)                          \
+#define DENSELY_DEFINE_WRAP_OLD(name, old, x86_64_version) \
   __asm__(".symver densely_old_" #name ", " #old "@" DENSELY_OLD_VERSION(x86_64_version) "\n" \
           ".text\n"                                                                 \
           ".p2align 4\n"                                                            \

@@ -23,10 +23,10 @@
 // understates the code, and per-core × threads bounds what the threads could reach).
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <random>
 #include <string>
 #include <thread>
@@ -140,7 +140,8 @@ void fma_peak(bool zmm, int threads, int reps, double* median, double* best, dou
         }
       });
     for (auto& th : pool) th.join();
-    const double flops = static_cast<double>(iters) * (zmm ? kFlopsPerIterZmm : kFlopsPerIter) * threads;
+    const double flops =
+        static_cast<double>(iters) * (zmm ? kFlopsPerIterZmm : kFlopsPerIter) * threads;
     rates.push_back(flops / (now_s() - t0) * 1e-9);
     core_rates.push_back(flops / (cpu_s() - c0) * 1e-9);
   }
@@ -257,49 +258,60 @@ int main(int argc, char** argv) {
     } else if (arg == "--peak") {
       peak = true;
     } else {
-      std::fprintf(stderr, "usage: bench_gemm [--threads N] [--isa NAME] [--reps R] [--shape TA,TB,M,N,K] [--json] [--peak] [--vs ISA]\n");
+      std::fprintf(stderr,
+                   "usage: bench_gemm [--threads N] [--isa NAME] [--reps R] [--shape TA,TB,M,N,K] "
+                   "[--json] [--peak] [--vs ISA]\n");
       return 2;
     }
   }
   if (shapes.empty()) {
-    shapes = {{false, false, 1024, 1024, 1024}, {false, false, 64, 128, 784}, {true, false, 784, 128, 64},
-              {false, true, 64, 784, 128},      {false, false, 64, 10, 128},  {true, false, 128, 10, 64},
+    shapes = {{false, false, 1024, 1024, 1024}, {false, false, 64, 128, 784},
+              {true, false, 784, 128, 64},      {false, true, 64, 784, 128},
+              {false, false, 64, 10, 128},      {true, false, 128, 10, 64},
               {false, true, 64, 128, 10},       {false, false, 1, 8, 2}};
   }
   double peak_median = 0, peak_best = 0, peak_core = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
   if (peak && isa_has_avx2(active_isa())) {
-    fma_peak(active_isa() == Isa::kAvx512, get_threads(), reps, &peak_median, &peak_best, &peak_core);
+    fma_peak(active_isa() == Isa::kAvx512, get_threads(), reps, &peak_median, &peak_best,
+             &peak_core);
   }
 #endif
   if (!json) {
-    std::printf("isa=%s threads=%d reps=%d (median GFLOP/s; best in brackets)\n", isa_name(active_isa()),
-                get_threads(), reps);
+    std::printf("isa=%s threads=%d reps=%d (median GFLOP/s; best in brackets)\n",
+                isa_name(active_isa()), get_threads(), reps);
     if (peak_median > 0)
-      std::printf("FMA peak: wall median %.2f GFLOP/s, best %.2f GFLOP/s; per-core %.2f GFLOP/s\n", peak_median,
-                  peak_best, peak_core);
+      std::printf("FMA peak: wall median %.2f GFLOP/s, best %.2f GFLOP/s; per-core %.2f GFLOP/s\n",
+                  peak_median, peak_best, peak_core);
   }
   for (const Shape& s : shapes) {
     Result o{};
     double rw = 0, rc = 0;
     const Result g = vs ? bench(s, reps, &vs_isa, &o, &rw, &rc) : bench(s, reps);
     if (json) {
-      std::printf("{\"isa\":\"%s\",\"threads\":%d,\"ta\":%d,\"tb\":%d,\"m\":%lld,\"n\":%lld,\"k\":%lld,\"gflops\":%.3f,\"best_gflops\":%.3f,\"per_core_gflops\":%.3f,\"peak_gflops\":%.3f,\"peak_best_gflops\":%.3f,\"peak_per_core_gflops\":%.3f}\n",
-                  isa_name(active_isa()), get_threads(), s.ta, s.tb, static_cast<long long>(s.m),
-                  static_cast<long long>(s.n), static_cast<long long>(s.k), g.wall_gflops, g.best_wall_gflops,
-                  g.cpu_gflops, peak_median, peak_best, peak_core);
+      std::printf(
+          "{\"isa\":\"%s\",\"threads\":%d,\"ta\":%d,\"tb\":%d,\"m\":%lld,\"n\":%lld,\"k\":%lld,"
+          "\"gflops\":%.3f,\"best_gflops\":%.3f,\"per_core_gflops\":%.3f,\"peak_gflops\":%.3f,"
+          "\"peak_best_gflops\":%.3f,\"peak_per_core_gflops\":%.3f}\n",
+          isa_name(active_isa()), get_threads(), s.ta, s.tb, static_cast<long long>(s.m),
+          static_cast<long long>(s.n), static_cast<long long>(s.k), g.wall_gflops,
+          g.best_wall_gflops, g.cpu_gflops, peak_median, peak_best, peak_core);
     } else {
-      std::printf("%s%s %5lld x %5lld x %5lld  wall %7.2f [%7.2f] GFLOP/s  per-core %7.2f GFLOP/s", s.ta ? "T" : "N",
-                  s.tb ? "T" : "N", static_cast<long long>(s.m), static_cast<long long>(s.n),
-                  static_cast<long long>(s.k), g.wall_gflops, g.best_wall_gflops, g.cpu_gflops);
+      std::printf("%s%s %5lld x %5lld x %5lld  wall %7.2f [%7.2f] GFLOP/s  per-core %7.2f GFLOP/s",
+                  s.ta ? "T" : "N", s.tb ? "T" : "N", static_cast<long long>(s.m),
+                  static_cast<long long>(s.n), static_cast<long long>(s.k), g.wall_gflops,
+                  g.best_wall_gflops, g.cpu_gflops);
       if (peak_median > 0)
-        std::printf("  wall %5.1f%% [%5.1f%%], per-core %5.1f%% of peak", 100 * g.wall_gflops / peak_median,
-                    100 * g.best_wall_gflops / peak_best, 100 * g.cpu_gflops / peak_core);
+        std::printf("  wall %5.1f%% [%5.1f%%], per-core %5.1f%% of peak",
+                    100 * g.wall_gflops / peak_median, 100 * g.best_wall_gflops / peak_best,
+                    100 * g.cpu_gflops / peak_core);
       std::printf("\n");
       if (vs)
-        std::printf("   vs %-6s        wall %7.2f [%7.2f] GFLOP/s  per-core %7.2f GFLOP/s  ratio %s/%s: wall %.3f, per-core %.3f\n",
-                    isa_name(vs_isa), o.wall_gflops, o.best_wall_gflops, o.cpu_gflops, isa_name(active_isa()),
-                    isa_name(vs_isa), rw, rc);
+        std::printf(
+            "   vs %-6s        wall %7.2f [%7.2f] GFLOP/s  per-core %7.2f GFLOP/s  ratio %s/%s: "
+            "wall %.3f, per-core %.3f\n",
+            isa_name(vs_isa), o.wall_gflops, o.best_wall_gflops, o.cpu_gflops,
+            isa_name(active_isa()), isa_name(vs_isa), rw, rc);
     }
   }
   return 0;

@@ -130,8 +130,8 @@ void run(const Workload& w, int reps) {
   }
   std::sort(wall.begin(), wall.end());
   std::sort(cpu.begin(), cpu.end());
-  std::printf("%-6s %-28s batch %-4lld wall %12.0f samples/s   per CPU-second %12.0f\n", w.name,
-              "", static_cast<long long>(w.batch), wall[wall.size() / 2], cpu[cpu.size() / 2]);
+  std::printf("%-6s %-28s batch %-4lld wall %12.0f samples/s   per CPU-second %12.0f\n", w.name, "",
+              static_cast<long long>(w.batch), wall[wall.size() / 2], cpu[cpu.size() / 2]);
 }
 
 }  // namespace
@@ -141,10 +141,14 @@ int main(int argc, char** argv) {
   std::string only;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
-    else if (a == "--reps" && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
-    else if (a == "--only" && i + 1 < argc) only = argv[++i];
-    else if (a == "--ordered") g_ordered = true;
+    if (a == "--threads" && i + 1 < argc)
+      threads = std::atoi(argv[++i]);
+    else if (a == "--reps" && i + 1 < argc)
+      reps = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--only" && i + 1 < argc)
+      only = argv[++i];
+    else if (a == "--ordered")
+      g_ordered = true;
   }
   set_threads(threads);
   std::printf("isa %s, threads %d\n", isa_name(active_isa()), get_threads());
@@ -158,10 +162,27 @@ int main(int argc, char** argv) {
   sgd001.kind = OptimizerKind::kSgd;
   sgd001.learning_rate = 0.01;
   const Workload all[] = {
-      {"xor", {2, 8, 1}, {Activation::kTanh, Activation::kSigmoid}, Loss::kBinaryCrossentropy, sgd01, 1, 262144},
-      {"mlp-a", {784, 128, 10}, {Activation::kRelu, Activation::kSoftmax}, Loss::kCategoricalCrossentropy, adam, 64, 8192},
-      {"mlp-b", {784, 512, 512, 10}, {Activation::kRelu, Activation::kRelu, Activation::kSoftmax}, Loss::kCategoricalCrossentropy, sgd001,
-       128, 8192},
+      {"xor",
+       {2, 8, 1},
+       {Activation::kTanh, Activation::kSigmoid},
+       Loss::kBinaryCrossentropy,
+       sgd01,
+       1,
+       262144},
+      {"mlp-a",
+       {784, 128, 10},
+       {Activation::kRelu, Activation::kSoftmax},
+       Loss::kCategoricalCrossentropy,
+       adam,
+       64,
+       8192},
+      {"mlp-b",
+       {784, 512, 512, 10},
+       {Activation::kRelu, Activation::kRelu, Activation::kSoftmax},
+       Loss::kCategoricalCrossentropy,
+       sgd001,
+       128,
+       8192},
   };
   for (const Workload& w : all) {
     if (!only.empty() && only != w.name) continue;

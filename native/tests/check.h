@@ -42,10 +42,10 @@ inline int finish(const char* name) {
 
 }  // namespace densely_test
 
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      ++densely_test::failures();                                                \
-      std::printf("%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);      \
-    }                                                                            \
+#define CHECK(cond)                                                        \
+  do {                                                                     \
+    if (!(cond)) {                                                         \
+      ++densely_test::failures();                                          \
+      std::printf("%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+    }                                                                      \
   } while (0)

@@ -72,9 +72,9 @@ void describe(const char* fmt, ...) {
   std::fflush(stderr);
   std::abort();
 }
-#define FUZZ_CHECK(cond)                                                     \
-  do {                                                                       \
-    if (!(cond)) fail(#cond " (" __FILE__ ":" FUZZ_STR(__LINE__) ")");       \
+#define FUZZ_CHECK(cond)                                               \
+  do {                                                                 \
+    if (!(cond)) fail(#cond " (" __FILE__ ":" FUZZ_STR(__LINE__) ")"); \
   } while (0)
 #define FUZZ_STR2(x) #x
 #define FUZZ_STR(x) FUZZ_STR2(x)
@@ -115,10 +115,14 @@ class Bytes {
     if (kind < 240) return -0.0f;
     if (!specials) return 1.0f;
     switch (kind % 4) {
-      case 0: return std::numeric_limits<float>::quiet_NaN();
-      case 1: return std::numeric_limits<float>::infinity();
-      case 2: return -std::numeric_limits<float>::infinity();
-      default: return std::numeric_limits<float>::max();
+      case 0:
+        return std::numeric_limits<float>::quiet_NaN();
+      case 1:
+        return std::numeric_limits<float>::infinity();
+      case 2:
+        return -std::numeric_limits<float>::infinity();
+      default:
+        return std::numeric_limits<float>::max();
     }
   }
   size_t left() const { return n_; }
@@ -165,7 +169,8 @@ void use_threads(int n) {
 // Sizes: mostly small, often on a register-tile or cache-block edge, now and then past
 // the first KC / MC block.
 int64_t gemm_dim(Bytes& in) {
-  static const int64_t kEdges[] = {1, 2, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 96, 97, 127, 128, 129};
+  static const int64_t kEdges[] = {1,  2,  5,  6,  7,  8,  9,  15, 16, 17,  31,  32,
+                                   33, 47, 48, 49, 63, 64, 65, 96, 97, 127, 128, 129};
   const uint8_t kind = in.u8();
   if (kind < 150) return in.range(0, 24);
   if (kind < 240) return kEdges[in.u8() % (sizeof kEdges / sizeof kEdges[0])];
@@ -208,10 +213,13 @@ void fuzz_sgemm(Bytes& in, const std::vector<Isa>& isas) {
                         ep.kind == Epilogue::kBiasLeakyRelu;
   if (has_bias && n > 0 && ep.bias == nullptr) fail("bias block missing");
 
-  describe("sgemm ta=%d tb=%d m=%lld n=%lld k=%lld lda=%lld ldb=%lld ldc=%lld alpha=%g beta=%g epilogue=%d isa=%s threads=%d specials=%d",
-           ta, tb, static_cast<long long>(m), static_cast<long long>(n), static_cast<long long>(k),
-           static_cast<long long>(lda), static_cast<long long>(ldb), static_cast<long long>(ldc),
-           static_cast<double>(alpha), static_cast<double>(beta), static_cast<int>(ep.kind), isa_name(isa), threads, specials);
+  describe(
+      "sgemm ta=%d tb=%d m=%lld n=%lld k=%lld lda=%lld ldb=%lld ldc=%lld alpha=%g beta=%g "
+      "epilogue=%d isa=%s threads=%d specials=%d",
+      ta, tb, static_cast<long long>(m), static_cast<long long>(n), static_cast<long long>(k),
+      static_cast<long long>(lda), static_cast<long long>(ldb), static_cast<long long>(ldc),
+      static_cast<double>(alpha), static_cast<double>(beta), static_cast<int>(ep.kind),
+      isa_name(isa), threads, specials);
   force_isa(isa);
   use_threads(threads);
   sgemm(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc, ep);
@@ -226,14 +234,17 @@ void fuzz_sgemm(Bytes& in, const std::vector<Isa>& isas) {
     for (int64_t j = 0; j < n; ++j) {
       double s = 0.0, mag = 0.0;
       for (int64_t p = 0; p < k; ++p) {
-        const double av = ta ? a[static_cast<size_t>(p * lda + i)] : a[static_cast<size_t>(i * lda + p)];
-        const double bv = tb ? b[static_cast<size_t>(j * ldb + p)] : b[static_cast<size_t>(p * ldb + j)];
+        const double av =
+            ta ? a[static_cast<size_t>(p * lda + i)] : a[static_cast<size_t>(i * lda + p)];
+        const double bv =
+            tb ? b[static_cast<size_t>(j * ldb + p)] : b[static_cast<size_t>(p * ldb + j)];
         s += av * bv;
         mag += std::fabs(av * bv);
       }
       const size_t at = static_cast<size_t>(i * ldc + j);
       double want = alpha * s + (beta == 0.0f ? 0.0 : beta * static_cast<double>(c0[at]));
-      double err = std::fabs(alpha) * mag + (beta == 0.0f ? 0.0 : std::fabs(beta * static_cast<double>(c0[at])));
+      double err = std::fabs(alpha) * mag +
+                   (beta == 0.0f ? 0.0 : std::fabs(beta * static_cast<double>(c0[at])));
       if (has_bias) {
         want += bias[static_cast<size_t>(j)];
         err += std::fabs(bias[static_cast<size_t>(j)]);
@@ -254,7 +265,8 @@ void fuzz_sgemm(Bytes& in, const std::vector<Isa>& isas) {
       // Each product and partial sum rounds at most once per step: (k + 2)·u·Σ|terms|,
       // plus float32's smallest normal for the underflowing cases.
       const double tol = (static_cast<double>(k) + 3.0) * 1.2e-7 * err + 1e-30;
-      if (!(std::fabs(static_cast<double>(got) - want) <= tol)) fail("sgemm differs from the float64 reference");
+      if (!(std::fabs(static_cast<double>(got) - want) <= tol))
+        fail("sgemm differs from the float64 reference");
     }
   }
   // Nothing outside the m × n block of C may change (the gaps of ldc > n).
@@ -276,10 +288,14 @@ void fuzz_spec_validation(Bytes& in) {
   ModelSpec s = decode_network(in);
   auto any = [&in]() -> int64_t {
     switch (in.u8() % 6) {
-      case 0: return static_cast<int64_t>(in.u64());
-      case 1: return in.flag() ? INT64_MAX - in.range(0, 3) : INT64_MIN + in.range(0, 3);
-      case 2: return -static_cast<int64_t>(in.u8());
-      default: return in.range(0, 40);
+      case 0:
+        return static_cast<int64_t>(in.u64());
+      case 1:
+        return in.flag() ? INT64_MAX - in.range(0, 3) : INT64_MIN + in.range(0, 3);
+      case 2:
+        return -static_cast<int64_t>(in.u8());
+      default:
+        return in.range(0, 40);
     }
   };
   const int mutations = in.u8() % 4;
@@ -293,14 +309,30 @@ void fuzz_spec_validation(Bytes& in) {
     if (field < 4 || s.layers.empty()) continue;
     LayerSpec& l = s.layers[in.u8() % s.layers.size()];
     switch (field) {
-      case 4: l.kind = static_cast<LayerKind>(in.u8() % 3); break;  // 2 is unknown
-      case 5: l.units = any(); break;
-      case 6: l.dense.units = any(); break;
-      case 7: l.dense.inputs = any(); break;
-      case 8: l.dense.act = static_cast<Activation>(static_cast<int>(in.u8() % 9) - 1); break;
-      case 9: l.dense.use_bias = !l.dense.use_bias; break;
-      case 10: (in.flag() ? l.dense.kernel_offset : l.dense.bias_offset) = any(); break;
-      default: l.rate = static_cast<double>(static_cast<int>(in.u8()) - 20) / 200.0; break;
+      case 4:
+        l.kind = static_cast<LayerKind>(in.u8() % 3);
+        break;  // 2 is unknown
+      case 5:
+        l.units = any();
+        break;
+      case 6:
+        l.dense.units = any();
+        break;
+      case 7:
+        l.dense.inputs = any();
+        break;
+      case 8:
+        l.dense.act = static_cast<Activation>(static_cast<int>(in.u8() % 9) - 1);
+        break;
+      case 9:
+        l.dense.use_bias = !l.dense.use_bias;
+        break;
+      case 10:
+        (in.flag() ? l.dense.kernel_offset : l.dense.bias_offset) = any();
+        break;
+      default:
+        l.rate = static_cast<double>(static_cast<int>(in.u8()) - 20) / 200.0;
+        break;
     }
   }
   // The restatement, in __int128 so no sum or product can overflow.
@@ -311,10 +343,12 @@ void fuzz_spec_validation(Bytes& in) {
     if (!ok) break;
     if (l.kind == LayerKind::kDenseLayer) {
       const DenseDesc& d = l.dense;
-      ok = d.inputs == width && d.units >= 1 && l.units == d.units && d.act >= Activation::kLinear &&
-           d.act <= Activation::kGelu && d.kernel_offset >= 0 &&
-           static_cast<wide>(d.kernel_offset) + static_cast<wide>(d.inputs) * d.units <= s.param_count &&
-           (!d.use_bias || (d.bias_offset >= 0 && static_cast<wide>(d.bias_offset) + d.units <= s.param_count));
+      ok = d.inputs == width && d.units >= 1 && l.units == d.units &&
+           d.act >= Activation::kLinear && d.act <= Activation::kGelu && d.kernel_offset >= 0 &&
+           static_cast<wide>(d.kernel_offset) + static_cast<wide>(d.inputs) * d.units <=
+               s.param_count &&
+           (!d.use_bias ||
+            (d.bias_offset >= 0 && static_cast<wide>(d.bias_offset) + d.units <= s.param_count));
       width = d.units;
     } else if (l.kind == LayerKind::kDropoutLayer) {
       ok = l.units == width && l.rate >= 0.0 && l.rate < 1.0;
@@ -324,7 +358,8 @@ void fuzz_spec_validation(Bytes& in) {
   }
   ok = ok && width == s.outputs;
   // At least one dense layer.
-  ok = ok && std::any_of(s.layers.begin(), s.layers.end(), [](const LayerSpec& l) { return l.kind == LayerKind::kDenseLayer; });
+  ok = ok && std::any_of(s.layers.begin(), s.layers.end(),
+                         [](const LayerSpec& l) { return l.kind == LayerKind::kDenseLayer; });
   // The ranges tile [0, param_count): sorted by offset, each starts where the one
   // before ended and the last ends at param_count.
   if (ok) {
@@ -483,8 +518,11 @@ Outcome run_network(const ModelSpec& spec, const std::vector<float>& params0, Lo
       }
       default: {
         std::vector<int32_t> order_v(static_cast<size_t>(rows));
-        for (int64_t i = 0; i < rows; ++i) order_v[static_cast<size_t>(i)] = static_cast<int32_t>((i * 7 + op.step) % rows);
-        if (op.bad_index && rows > 0) order_v[static_cast<size_t>(op.step % rows)] = (op.step & 1) ? -1 : static_cast<int32_t>(rows);
+        for (int64_t i = 0; i < rows; ++i)
+          order_v[static_cast<size_t>(i)] = static_cast<int32_t>((i * 7 + op.step) % rows);
+        if (op.bad_index && rows > 0)
+          order_v[static_cast<size_t>(op.step % rows)] =
+              (op.step & 1) ? -1 : static_cast<int32_t>(rows);
         Buffer<int32_t> order_b(order_v.size());
         int32_t* order = order_b.data();
         std::copy(order_v.begin(), order_v.end(), order);
@@ -514,7 +552,8 @@ Outcome run_network(const ModelSpec& spec, const std::vector<float>& params0, Lo
         if (!op.bad_index) FUZZ_CHECK(r.status != EpochStatus::kEpochBadIndex);
         FUZZ_CHECK(r.batches <= (rows + op.batch - 1) / op.batch);
         o.scalars.push_back(r.loss_sum);
-        o.counts.insert(o.counts.end(), {r.batches, r.correct, r.samples, static_cast<int64_t>(r.status), r.failed_batch});
+        o.counts.insert(o.counts.end(), {r.batches, r.correct, r.samples,
+                                         static_cast<int64_t>(r.status), r.failed_batch});
         break;
       }
     }
@@ -540,11 +579,13 @@ void fuzz_network(Bytes& in, const std::vector<Isa>& isas) {
   for (float& p : params0) p = in.value(false) * 0.5f;
   // Pools the operations draw x and y from; sparse CE targets are class indices, some out
   // of range (the loss is then NaN, never an out-of-bounds read).
-  std::vector<float> data(static_cast<size_t>(1 + in.u8() % 64)), targets(static_cast<size_t>(1 + in.u8() % 32));
+  std::vector<float> data(static_cast<size_t>(1 + in.u8() % 64)),
+      targets(static_cast<size_t>(1 + in.u8() % 32));
   for (float& v : data) v = in.value(specials);
   for (float& v : targets) {
-    v = loss == Loss::kSparseCategoricalCrossentropy ? static_cast<float>(in.range(-1, spec.outputs))
-                                               : in.value(specials);
+    v = loss == Loss::kSparseCategoricalCrossentropy
+            ? static_cast<float>(in.range(-1, spec.outputs))
+            : in.value(specials);
   }
   std::vector<Op> ops(static_cast<size_t>(1 + in.u8() % 6));
   for (Op& op : ops) {
@@ -557,21 +598,29 @@ void fuzz_network(Bytes& in, const std::vector<Isa>& isas) {
   }
   const Isa isa = isas[in.u8() % isas.size()];
   const int threads = 2 + in.u8() % 2;
-  describe("network inputs=%lld params=%lld loss=%d optimizer=%d lr=%g momentum=%g nesterov=%d wd=%g eps=%g isa=%s threads=1 vs %d specials=%d; layers:",
-           static_cast<long long>(spec.inputs), static_cast<long long>(spec.param_count), loss, opt.kind,
-           opt.learning_rate, opt.momentum, opt.nesterov, opt.weight_decay, opt.epsilon, isa_name(isa), threads, specials);
+  describe(
+      "network inputs=%lld params=%lld loss=%d optimizer=%d lr=%g momentum=%g nesterov=%d wd=%g "
+      "eps=%g isa=%s threads=1 vs %d specials=%d; layers:",
+      static_cast<long long>(spec.inputs), static_cast<long long>(spec.param_count), loss, opt.kind,
+      opt.learning_rate, opt.momentum, opt.nesterov, opt.weight_decay, opt.epsilon, isa_name(isa),
+      threads, specials);
   for (const LayerSpec& l : spec.layers) {
-    if (l.kind == LayerKind::kDropoutLayer) describe(" dropout(%g)", l.rate);
-    else describe(" dense(%lld→%lld act=%d alpha=%g kernel@%lld bias@%lld)", static_cast<long long>(l.dense.inputs),
-                  static_cast<long long>(l.dense.units), l.dense.act, static_cast<double>(l.dense.alpha),
-                  static_cast<long long>(l.dense.kernel_offset), static_cast<long long>(l.dense.bias_offset));
+    if (l.kind == LayerKind::kDropoutLayer)
+      describe(" dropout(%g)", l.rate);
+    else
+      describe(" dense(%lld→%lld act=%d alpha=%g kernel@%lld bias@%lld)",
+               static_cast<long long>(l.dense.inputs), static_cast<long long>(l.dense.units),
+               l.dense.act, static_cast<double>(l.dense.alpha),
+               static_cast<long long>(l.dense.kernel_offset),
+               static_cast<long long>(l.dense.bias_offset));
   }
   describe("; ops:");
   for (const Op& op : ops) {
     static const char* kNames[] = {"predict", "evaluate", "gradients", "train_step", "train_epoch"};
     describe(" %s(rows=%lld batch=%lld step=%llu stop_after=%lld bad_index=%d)", kNames[op.kind],
              static_cast<long long>(op.rows), static_cast<long long>(op.batch),
-             static_cast<unsigned long long>(op.step), static_cast<long long>(op.stop_after), op.bad_index);
+             static_cast<unsigned long long>(op.step), static_cast<long long>(op.stop_after),
+             op.bad_index);
   }
   force_isa(isa);
   use_threads(1);
@@ -585,18 +634,21 @@ void fuzz_network(Bytes& in, const std::vector<Isa>& isas) {
              one.scalars.size() == many.scalars.size() && one.counts == many.counts);
   for (size_t i = 0; i < one.params.size(); ++i) {
     if (!same(one.params[i], many.params[i])) {
-      describe("; parameter %zu: %a on 1 thread, %a on %d", i, static_cast<double>(one.params[i]), static_cast<double>(many.params[i]), threads);
+      describe("; parameter %zu: %a on 1 thread, %a on %d", i, static_cast<double>(one.params[i]),
+               static_cast<double>(many.params[i]), threads);
       fail("parameters differ across thread counts");
     }
   }
   for (size_t i = 0; i < one.out.size(); ++i) {
     if (!same(one.out[i], many.out[i])) {
-      describe("; output %zu: %a on 1 thread, %a on %d", i, static_cast<double>(one.out[i]), static_cast<double>(many.out[i]), threads);
+      describe("; output %zu: %a on 1 thread, %a on %d", i, static_cast<double>(one.out[i]),
+               static_cast<double>(many.out[i]), threads);
       fail("outputs differ across thread counts");
     }
   }
   for (size_t i = 0; i < one.scalars.size(); ++i) {
-    FUZZ_CHECK((std::isnan(one.scalars[i]) && std::isnan(many.scalars[i])) || one.scalars[i] == many.scalars[i]);
+    FUZZ_CHECK((std::isnan(one.scalars[i]) && std::isnan(many.scalars[i])) ||
+               one.scalars[i] == many.scalars[i]);
   }
 }
 
@@ -609,9 +661,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   g_case[0] = '\0';
   switch (in.u8() % 4) {
     case 0:
-    case 1: fuzz_sgemm(in, isas); break;
-    case 2: fuzz_network(in, isas); break;
-    default: fuzz_spec_validation(in); break;
+    case 1:
+      fuzz_sgemm(in, isas);
+      break;
+    case 2:
+      fuzz_network(in, isas);
+      break;
+    default:
+      fuzz_spec_validation(in);
+      break;
   }
   force_isa(best);
   return 0;
@@ -633,9 +691,11 @@ long g_iteration = -1;
 
 void report_input() {
   if (g_iteration >= 0)
-    std::fprintf(stderr, "fuzz_core: failed on input %ld of seed %llu; rerun it alone with: fuzz_core 1 %llu %ld\n",
-                 g_iteration, static_cast<unsigned long long>(g_seed),
-                 static_cast<unsigned long long>(g_seed), g_iteration);
+    std::fprintf(
+        stderr,
+        "fuzz_core: failed on input %ld of seed %llu; rerun it alone with: fuzz_core 1 %llu %ld\n",
+        g_iteration, static_cast<unsigned long long>(g_seed),
+        static_cast<unsigned long long>(g_seed), g_iteration);
 }
 
 bool is_number(const char* s) {
@@ -668,7 +728,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "fuzz_core: cannot read %s\n", argv[i]);
         return 2;
       }
-      const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)),
+                                       std::istreambuf_iterator<char>());
       std::printf("fuzz_core: replaying %s (%zu bytes)\n", argv[i], bytes.size());
       LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
     }
@@ -676,7 +737,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   const char* q = std::getenv("DENSELY_TEST_QUICK");
-  const long count = argc > 1 ? std::strtol(argv[1], nullptr, 10) : (q && q[0] == '1' ? 5000 : 20000);
+  const long count =
+      argc > 1 ? std::strtol(argv[1], nullptr, 10) : (q && q[0] == '1' ? 5000 : 20000);
   g_seed = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 20261206;
   const long first = argc > 3 ? std::strtol(argv[3], nullptr, 10) : 0;
 #if defined(__SANITIZE_ADDRESS__)
@@ -688,18 +750,22 @@ int main(int argc, char** argv) {
     buf.resize(static_cast<size_t>(state % 2048));
     for (size_t i = 0; i < buf.size(); i += 8) {
       state = mix(state);
-      for (size_t j = i; j < i + 8 && j < buf.size(); ++j) buf[j] = static_cast<uint8_t>(state >> (8 * (j - i)));
+      for (size_t j = i; j < i + 8 && j < buf.size(); ++j)
+        buf[j] = static_cast<uint8_t>(state >> (8 * (j - i)));
     }
     g_iteration = it;
     LLVMFuzzerTestOneInput(buf.data(), buf.size());
   }
   g_iteration = -1;
   const Stats& t = g_stats;
-  std::printf("fuzz_core: %ld sgemm calls (%ld checked against float64, %lld elements; %ld of ≥ 1e5 multiply-adds), "
-              "%ld networks × 2 thread counts running %ld operations (%ld epochs: %ld non-finite, %ld bad index, %ld stopped), "
-              "%ld specs judged (%ld valid)\n",
-              t.sgemm, t.sgemm_checked, t.elements_checked, t.sgemm_large, t.networks, t.ops, t.epochs,
-              t.epoch_nonfinite, t.epoch_bad_index, t.epoch_aborted, t.specs, t.specs_valid);
+  std::printf(
+      "fuzz_core: %ld sgemm calls (%ld checked against float64, %lld elements; %ld of ≥ 1e5 "
+      "multiply-adds), "
+      "%ld networks × 2 thread counts running %ld operations (%ld epochs: %ld non-finite, %ld bad "
+      "index, %ld stopped), "
+      "%ld specs judged (%ld valid)\n",
+      t.sgemm, t.sgemm_checked, t.elements_checked, t.sgemm_large, t.networks, t.ops, t.epochs,
+      t.epoch_nonfinite, t.epoch_bad_index, t.epoch_aborted, t.specs, t.specs_valid);
   std::string drawn, skipped;
   for (Isa isa : {Isa::kScalar, Isa::kSse2, Isa::kAvx2, Isa::kAvx512, Isa::kNeon})
     (isa_supported(isa) ? drawn : skipped) += std::string(" ") + isa_name(isa);

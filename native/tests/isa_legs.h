@@ -1,8 +1,8 @@
 // The kernel sets a C++ kernel test runs on (test_optimizers, test_activations,
-// test_dense, test_optimizer_update_to, test_network_epoch, test_dropout). CTest runs each of them once per set (CMakeLists.txt:
-// <test>_isa_<set> with DENSELY_ISA=<set>): the test then checks that set alone, and a
-// set this CPU lacks exits with 77, CTest's SKIP_RETURN_CODE, so the leg is reported
-// as skipped, never as passed. Run by hand without DENSELY_ISA (or with a name no set
+// test_dense, test_optimizer_update_to, test_network_epoch, test_dropout). CTest runs each of them
+// once per set (CMakeLists.txt: <test>_isa_<set> with DENSELY_ISA=<set>): the test then checks that
+// set alone, and a set this CPU lacks exits with 77, CTest's SKIP_RETURN_CODE, so the leg is
+// reported as skipped, never as passed. Run by hand without DENSELY_ISA (or with a name no set
 // has), it checks every set the CPU supports in turn and names the ones it skips.
 #pragma once
 #include <cstdio>

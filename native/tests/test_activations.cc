@@ -34,9 +34,9 @@ densely_test::Lcg g_rng(2024);
 
 const char* const kNames[] = {"linear", "relu", "leakyRelu", "sigmoid", "tanh", "softmax", "gelu"};
 // Every activation, in code order.
-constexpr Activation kAllActivations[] = {Activation::kLinear,  Activation::kRelu,    Activation::kLeakyRelu,
-                                         Activation::kSigmoid, Activation::kTanh,    Activation::kSoftmax,
-                                         Activation::kGelu};
+constexpr Activation kAllActivations[] = {
+    Activation::kLinear, Activation::kRelu,    Activation::kLeakyRelu, Activation::kSigmoid,
+    Activation::kTanh,   Activation::kSoftmax, Activation::kGelu};
 constexpr double kUlp = 1.0 / 16777216.0;  // 2^-24: half an ulp of float32 at 1, relative
 
 double ref_forward(Activation act, double alpha, double z) {
@@ -69,13 +69,16 @@ double ref_derivative(Activation act, double alpha, double a, double z) {
     case Activation::kTanh:
       return 1.0 - a * a;
     case Activation::kGelu:
-      return 0.5 * std::erfc(-z / std::sqrt(2.0)) + z * std::exp(-0.5 * z * z) / std::sqrt(2.0 * M_PI);
+      return 0.5 * std::erfc(-z / std::sqrt(2.0)) +
+             z * std::exp(-0.5 * z * z) / std::sqrt(2.0 * M_PI);
     default:
       return 1.0;
   }
 }
 
-bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b)); }
+bool same_bits(float a, float b) {
+  return std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b));
+}
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   if (a.size() != b.size()) return false;
@@ -90,7 +93,9 @@ struct Worst {
   int64_t at = -1;
   double got = 0.0, want = 0.0;
   void see(int64_t i, double g, double w, double allowed) {
-    const double e = std::isnan(g) != std::isnan(w) ? INFINITY : (std::isnan(w) ? 0.0 : std::fabs(g - w) - allowed);
+    const double e = std::isnan(g) != std::isnan(w)
+                         ? INFINITY
+                         : (std::isnan(w) ? 0.0 : std::fabs(g - w) - allowed);
     if (e > 0.0 && (at < 0 || e > excess)) {
       excess = e;
       at = i;
@@ -101,9 +106,10 @@ struct Worst {
   void report(const char* what, Activation act, float alpha, int64_t rows, int64_t units, Isa isa) {
     CHECK(at < 0);
     if (at >= 0) {
-      std::printf("  %s %s (alpha %g) [%lld × %lld] on %s: worst at %lld: got %.9g, want %.9g\n", what,
-                  kNames[static_cast<int>(act)], static_cast<double>(alpha), static_cast<long long>(rows),
-                  static_cast<long long>(units), isa_name(isa), static_cast<long long>(at), got, want);
+      std::printf("  %s %s (alpha %g) [%lld × %lld] on %s: worst at %lld: got %.9g, want %.9g\n",
+                  what, kNames[static_cast<int>(act)], static_cast<double>(alpha),
+                  static_cast<long long>(rows), static_cast<long long>(units), isa_name(isa),
+                  static_cast<long long>(at), got, want);
     }
   }
 };
@@ -131,16 +137,19 @@ void check_shape(Isa isa, Activation act, float alpha, int64_t rows, int64_t uni
     }
     for (int64_t j = 0; j < units; ++j) {
       const int64_t i = r * units + j;
-      const double want = act == Activation::kSoftmax ? std::exp(static_cast<double>(zr[j]) - mx) / sum
-                                          : ref_forward(act, alpha, z[i]);
+      const double want = act == Activation::kSoftmax
+                              ? std::exp(static_cast<double>(zr[j]) - mx) / sum
+                              : ref_forward(act, alpha, z[i]);
       // linear and relu: exact; leakyRelu, tanh and gelu: correctly rounded (half an ulp,
       // 2^-24 relative); sigmoid: a few roundings (expf, add, divide); softmax: z − max is
       // rounded before exp (an error of |z − max|·2^-24 in the exponent, in every term
       // of the sum too) and then exp and the scale.
-      const double ulps = act == Activation::kLinear || act == Activation::kRelu                       ? 0.0
-                          : act == Activation::kLeakyRelu || act == Activation::kTanh || act == Activation::kGelu ? 1.0
-                          : act == Activation::kSigmoid                                   ? 8.0
-                                                                              : 8.0 + 2.0 * spread;
+      const double ulps =
+          act == Activation::kLinear || act == Activation::kRelu ? 0.0
+          : act == Activation::kLeakyRelu || act == Activation::kTanh || act == Activation::kGelu
+              ? 1.0
+          : act == Activation::kSigmoid ? 8.0
+                                        : 8.0 + 2.0 * spread;
       fw.see(i, a[i], want, ulps * kUlp * std::fabs(want) + 1e-30);
     }
   }
@@ -155,7 +164,8 @@ void check_shape(Isa isa, Activation act, float alpha, int64_t rows, int64_t uni
     Worst bw;
     for (int64_t r = 0; r < rows; ++r) {
       double dot = 0.0;
-      for (int64_t j = 0; j < units; ++j) dot += static_cast<double>(d0[r * units + j]) * a[r * units + j];
+      for (int64_t j = 0; j < units; ++j)
+        dot += static_cast<double>(d0[r * units + j]) * a[r * units + j];
       for (int64_t j = 0; j < units; ++j) {
         const int64_t i = r * units + j;
         const double ai = a[i], di = d0[i];
@@ -167,7 +177,9 @@ void check_shape(Isa isa, Activation act, float alpha, int64_t rows, int64_t uni
           want = di * ref_derivative(act, alpha, ai, z[i]);
           // sigmoid and tanh round a·(1 − a) and a² before their cancellation: an absolute
           // error of a few ulps of |d|·max(a, a²); gelu rounds its float64 derivative once.
-          const double operand = act == Activation::kSigmoid || act == Activation::kTanh ? std::fabs(di) * std::fmax(std::fabs(ai), ai * ai) : 0.0;
+          const double operand = act == Activation::kSigmoid || act == Activation::kTanh
+                                     ? std::fabs(di) * std::fmax(std::fabs(ai), ai * ai)
+                                     : 0.0;
           allowed = 4.0 * kUlp * (std::fabs(want) + operand);
         }
         bw.see(i, d[i], want, allowed);
@@ -182,7 +194,9 @@ void check_shape(Isa isa, Activation act, float alpha, int64_t rows, int64_t uni
         sums = sums && same_bits(bg[j], static_cast<float>(s));
       }
       CHECK(sums);
-      if (!sums) std::printf("  bias sum %s [%lld × %lld] on %s\n", kNames[static_cast<int>(act)], (long long)rows, (long long)units, isa_name(isa));
+      if (!sums)
+        std::printf("  bias sum %s [%lld × %lld] on %s\n", kNames[static_cast<int>(act)],
+                    (long long)rows, (long long)units, isa_name(isa));
     }
   }
 }
@@ -199,14 +213,18 @@ void check_tanh_rounding(Isa isa) {
   z.push_back(INFINITY);
   z.push_back(-INFINITY);
   std::vector<float> a(z.size());
-  activation_forward(Activation::kTanh, 0.0f, z.data(), a.data(), 1, static_cast<int64_t>(z.size()));
+  activation_forward(Activation::kTanh, 0.0f, z.data(), a.data(), 1,
+                     static_cast<int64_t>(z.size()));
   int64_t wrong = 0;
   for (size_t i = 0; i < z.size(); ++i) {
     const float want = static_cast<float>(std::tanh(static_cast<double>(z[i])));
-    if (std::isnan(want) ? !std::isnan(a[i]) : std::memcmp(&want, &a[i], sizeof want) != 0) ++wrong;  // -0 stays -0
+    if (std::isnan(want) ? !std::isnan(a[i]) : std::memcmp(&want, &a[i], sizeof want) != 0)
+      ++wrong;  // -0 stays -0
   }
   CHECK(wrong == 0);
-  if (wrong != 0) std::printf("  tanh on %s: %lld of %zu not correctly rounded\n", isa_name(isa), (long long)wrong, z.size());
+  if (wrong != 0)
+    std::printf("  tanh on %s: %lld of %zu not correctly rounded\n", isa_name(isa),
+                (long long)wrong, z.size());
 }
 
 // gelu on a dense grid over [−14, 14] (every piece of the avx512 set's erf/erfc: |z|/√2
@@ -221,7 +239,8 @@ void check_gelu_grid(Isa isa) {
   const int64_t n = static_cast<int64_t>(z.size());
   std::vector<float> a(z.size()), d(z.size(), 0.75f);
   activation_forward(Activation::kGelu, 0.0f, z.data(), a.data(), 1, n);
-  activation_backward(Activation::kGelu, 0.0f, a.data(), z.data(), d.data(), 1, n, nullptr, nullptr);
+  activation_backward(Activation::kGelu, 0.0f, a.data(), z.data(), d.data(), 1, n, nullptr,
+                      nullptr);
   Worst fw, bw;
   for (int64_t i = 0; i < n; ++i) {
     const double zi = z[i];
@@ -245,7 +264,8 @@ void check_alone_and_specials(Isa isa) {
     z.push_back(v);
   }
   const int64_t n = static_cast<int64_t>(z.size());
-  for (Activation act : {Activation::kLinear, Activation::kRelu, Activation::kLeakyRelu, Activation::kSigmoid, Activation::kTanh, Activation::kGelu}) {
+  for (Activation act : {Activation::kLinear, Activation::kRelu, Activation::kLeakyRelu,
+                         Activation::kSigmoid, Activation::kTanh, Activation::kGelu}) {
     std::vector<float> a(z.size()), d(z.size(), 0.5f);
     activation_forward(act, 0.1f, z.data(), a.data(), 1, n);
     activation_backward(act, 0.1f, a.data(), z.data(), d.data(), 1, n, nullptr, nullptr);
@@ -257,7 +277,9 @@ void check_alone_and_specials(Isa isa) {
       if (!same_bits(one, a[i]) || !same_bits(dd, d[i])) ++differ;
     }
     CHECK(differ == 0);
-    if (differ != 0) std::printf("  %s on %s: %lld elements differ alone\n", kNames[static_cast<int>(act)], isa_name(isa), (long long)differ);
+    if (differ != 0)
+      std::printf("  %s on %s: %lld elements differ alone\n", kNames[static_cast<int>(act)],
+                  isa_name(isa), (long long)differ);
   }
   const float nan = std::numeric_limits<float>::quiet_NaN();
   float zr[3] = {nan, 0.0f, -1.0f}, ar[3], dr[3] = {1.0f, 1.0f, 1.0f};
@@ -287,14 +309,18 @@ void check_threads(Isa isa) {
       std::vector<float> a(z.size()), d = d0, bg(static_cast<size_t>(units));
       std::vector<double> scratch(static_cast<size_t>(units));
       activation_forward(act, 0.1f, z.data(), a.data(), rows, units);
-      activation_backward(act, 0.1f, a.data(), z.data(), d.data(), rows, units, bg.data(), scratch.data());
+      activation_backward(act, 0.1f, a.data(), z.data(), d.data(), rows, units, bg.data(),
+                          scratch.data());
       out[t][0] = a;
       out[t][1] = d;
       out[t][2] = bg;
     }
-    const bool same = same_bits(out[0][0], out[1][0]) && same_bits(out[0][1], out[1][1]) && same_bits(out[0][2], out[1][2]);
+    const bool same = same_bits(out[0][0], out[1][0]) && same_bits(out[0][1], out[1][1]) &&
+                      same_bits(out[0][2], out[1][2]);
     CHECK(same);
-    if (!same) std::printf("  %s on %s: 1 and 3 threads differ\n", kNames[static_cast<int>(act)], isa_name(isa));
+    if (!same)
+      std::printf("  %s on %s: 1 and 3 threads differ\n", kNames[static_cast<int>(act)],
+                  isa_name(isa));
   }
   set_threads(1);
 }
@@ -302,14 +328,15 @@ void check_threads(Isa isa) {
 }  // namespace
 
 int main() {
-  const int64_t shapes[][2] = {{1, 1}, {1, 7}, {1, 8}, {1, 16}, {1, 17}, {3, 10}, {2, 33}, {5, 64},
-                               {64, 10}, {7, 130}, {2, 257}, {40, 17}};
+  const int64_t shapes[][2] = {{1, 1},  {1, 7},  {1, 8},   {1, 16},  {1, 17},  {3, 10},
+                               {2, 33}, {5, 64}, {64, 10}, {7, 130}, {2, 257}, {40, 17}};
   for (Isa isa : densely_test::isas_under_test("test_activations")) {
     CHECK(force_isa(isa));
     for (Activation act : kAllActivations) {
       for (const auto& s : shapes) {
         check_shape(isa, act, 0.1f, s[0], s[1]);
-        if (act == Activation::kLeakyRelu) check_shape(isa, act, -0.5f, s[0], s[1]);  // backward from z
+        if (act == Activation::kLeakyRelu)
+          check_shape(isa, act, -0.5f, s[0], s[1]);  // backward from z
       }
     }
     check_tanh_rounding(isa);

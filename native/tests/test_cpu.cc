@@ -42,7 +42,8 @@ int main() {
       if (expected < 1) expected = 1;
     }
     CHECK(get_threads() == expected);
-    if (get_threads() != expected) std::printf("  threads %d, expected %d\n", get_threads(), expected);
+    if (get_threads() != expected)
+      std::printf("  threads %d, expected %d\n", get_threads(), expected);
   }
   // The best ISA is always one this CPU supports.
   CHECK(force_isa(active_isa()));

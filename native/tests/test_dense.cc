@@ -20,7 +20,9 @@ namespace {
 densely_test::Lcg g_rng(12345);
 float next_uniform() { return g_rng.uniform(-1.0f, 1.0f); }  // in [-1, 1)
 
-bool close(double got, double want) { return std::fabs(got - want) <= 1e-5 * std::fabs(want) + 1e-5; }
+bool close(double got, double want) {
+  return std::fabs(got - want) <= 1e-5 * std::fabs(want) + 1e-5;
+}
 
 void check_dense(int64_t in, int64_t units, int64_t rows, bool bias) {
   DenseDesc d;
@@ -44,32 +46,39 @@ void check_dense(int64_t in, int64_t units, int64_t rows, bool bias) {
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t j = 0; j < units; ++j) {
       double s = bias ? params[static_cast<size_t>(in * units + j)] : 0.0;
-      for (int64_t p = 0; p < in; ++p) s += static_cast<double>(x[r * in + p]) * params[p * units + j];
+      for (int64_t p = 0; p < in; ++p)
+        s += static_cast<double>(x[r * in + p]) * params[p * units + j];
       ok = ok && close(a[r * units + j], s) && close(z[r * units + j], s);
     }
     for (int64_t p = 0; p < in; ++p) {
       double s = 0.0;
-      for (int64_t j = 0; j < units; ++j) s += static_cast<double>(dz[r * units + j]) * params[p * units + j];
+      for (int64_t j = 0; j < units; ++j)
+        s += static_cast<double>(dz[r * units + j]) * params[p * units + j];
       ok = ok && close(dx[r * in + p], s);
     }
   }
   for (int64_t p = 0; p < in; ++p) {
     for (int64_t j = 0; j < units; ++j) {
       double s = 0.0;
-      for (int64_t r = 0; r < rows; ++r) s += static_cast<double>(x[r * in + p]) * dz[r * units + j];
+      for (int64_t r = 0; r < rows; ++r)
+        s += static_cast<double>(x[r * in + p]) * dz[r * units + j];
       ok = ok && close(gw[p * units + j], s);
     }
   }
   CHECK(ok);
-  if (!ok) std::printf("  tiny dense %lld→%lld, %lld rows, bias %d\n", (long long)in, (long long)units, (long long)rows, bias ? 1 : 0);
+  if (!ok)
+    std::printf("  tiny dense %lld→%lld, %lld rows, bias %d\n", (long long)in, (long long)units,
+                (long long)rows, bias ? 1 : 0);
   // The same numbers for a row computed alone (both passes take the tiny path).
   std::vector<float> a1(static_cast<size_t>(units));
   dense_forward(d, params.data(), x.data() + (rows - 1) * in, 1, nullptr, a1.data());
-  CHECK(std::memcmp(a1.data(), a.data() + (rows - 1) * units, static_cast<size_t>(units) * sizeof(float)) == 0);
+  CHECK(std::memcmp(a1.data(), a.data() + (rows - 1) * units,
+                    static_cast<size_t>(units) * sizeof(float)) == 0);
 }
 
 void check_all() {
-  const int64_t shapes[][2] = {{2, 8}, {8, 1}, {1, 1}, {3, 5}, {16, 16}, {4, 17}, {9, 24}, {32, 8}, {256, 1}, {1, 256}};
+  const int64_t shapes[][2] = {{2, 8},  {8, 1},  {1, 1},  {3, 5},   {16, 16},
+                               {4, 17}, {9, 24}, {32, 8}, {256, 1}, {1, 256}};
   for (const auto& s : shapes) {
     for (int64_t rows : {1, 2, 7}) {
       check_dense(s[0], s[1], rows, true);

@@ -24,7 +24,8 @@ namespace {
 densely_test::Lcg g_rng(77);
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 
 void check_case(Isa isa, int64_t rows, int64_t units, double rate, bool in_place, uint32_t seed) {
@@ -58,7 +59,8 @@ void check_case(Isa isa, int64_t rows, int64_t units, double rate, bool in_place
   CHECK(ok);
   if (!ok) {
     std::printf("  dropout %lld×%lld rate %g %s on %s\n", static_cast<long long>(rows),
-                static_cast<long long>(units), rate, in_place ? "in place" : "out of place", isa_name(isa));
+                static_cast<long long>(units), rate, in_place ? "in place" : "out of place",
+                isa_name(isa));
   }
 }
 
@@ -72,7 +74,8 @@ void check_threads(uint32_t seed) {
     set_threads(t == 0 ? 1 : 3);
     out[t].assign(x.size(), 0.0f);
     mask[t].assign(x.size(), 0);
-    dropout_forward(x.data(), out[t].data(), mask[t].data(), rows, units, seed, dropout_threshold(0.3), 1.0f / 0.7f);
+    dropout_forward(x.data(), out[t].data(), mask[t].data(), rows, units, seed,
+                    dropout_threshold(0.3), 1.0f / 0.7f);
     d[t] = x;
     dropout_backward(d[t].data(), mask[t].data(), n, 1.0f / 0.7f);
   }
@@ -83,7 +86,8 @@ void check_threads(uint32_t seed) {
 }  // namespace
 
 int main() {
-  const int64_t shapes[][2] = {{1, 1}, {1, 7}, {1, 15}, {1, 16}, {1, 17}, {3, 11}, {2, 33}, {64, 10}, {5, 130}, {1, 8193}};
+  const int64_t shapes[][2] = {{1, 1},  {1, 7},  {1, 15},  {1, 16},  {1, 17},
+                               {3, 11}, {2, 33}, {64, 10}, {5, 130}, {1, 8193}};
   for (Isa isa : densely_test::isas_under_test("test_dropout")) {
     CHECK(force_isa(isa));
     for (const auto& s : shapes) {

@@ -55,8 +55,9 @@ struct Case {
 
 std::string describe(const Case& c, const char* who) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%s ta=%d tb=%d m=%lld n=%lld k=%lld alpha=%g beta=%g ep=%d primeld=%d",
-                who, c.ta, c.tb, static_cast<long long>(c.m), static_cast<long long>(c.n),
+  std::snprintf(buf, sizeof buf,
+                "%s ta=%d tb=%d m=%lld n=%lld k=%lld alpha=%g beta=%g ep=%d primeld=%d", who, c.ta,
+                c.tb, static_cast<long long>(c.m), static_cast<long long>(c.n),
                 static_cast<long long>(c.k), c.alpha, c.beta, static_cast<int>(c.ep), c.prime_ld);
   return buf;
 }
@@ -169,7 +170,8 @@ std::vector<const GemmKernelSet*> kernel_sets() {
       skipped += std::string(" ") + isa_name(isa);
     }
   }
-  std::printf("kernel sets skipped (not supported here):%s\n", skipped.empty() ? " none" : skipped.c_str());
+  std::printf("kernel sets skipped (not supported here):%s\n",
+              skipped.empty() ? " none" : skipped.c_str());
   return sets;
 }
 
@@ -199,7 +201,7 @@ void sweep_edges(const std::vector<const GemmKernelSet*>& sets) {
   const int64_t ms[] = {1, 2, 3, 5, 6, 7, 8, 9, 13, 14, 15, 29};
   const int64_t ns[] = {1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 48, 65};
   const int64_t ks[] = {1, 2, 7, 16, 17};
-  const Epilogue eps[] = {Epilogue::kNone, Epilogue::kBias, Epilogue::kBiasRelu,
+  const Epilogue eps[] = {Epilogue::kNone,          Epilogue::kBias, Epilogue::kBiasRelu,
                           Epilogue::kBiasLeakyRelu, Epilogue::kRelu, Epilogue::kLeakyRelu};
   int count = 0;
   for (int t = 0; t < 4; ++t)
@@ -208,7 +210,8 @@ void sweep_edges(const std::vector<const GemmKernelSet*>& sets) {
         for (int64_t k : ks) {
           const bool prime = (count % 2) == 1;
           const float beta = (count % 3 == 0) ? 0.0f : (count % 3 == 1 ? 1.0f : 0.5f);
-          run_case({(t & 1) != 0, (t & 2) != 0, m, n, k, 1.0f, beta, eps[count % 7 % 6], prime}, sets, 1);
+          run_case({(t & 1) != 0, (t & 2) != 0, m, n, k, 1.0f, beta, eps[count % 7 % 6], prime},
+                   sets, 1);
           ++count;
         }
   std::printf("edge sweep: %d cases\n", count);
@@ -233,10 +236,10 @@ void sweep_k(const std::vector<const GemmKernelSet*>& sets) {
 }
 
 void sweep_epilogues(const std::vector<const GemmKernelSet*>& sets) {
-  const Epilogue eps[] = {Epilogue::kNone, Epilogue::kBias, Epilogue::kBiasRelu,
+  const Epilogue eps[] = {Epilogue::kNone,          Epilogue::kBias, Epilogue::kBiasRelu,
                           Epilogue::kBiasLeakyRelu, Epilogue::kRelu, Epilogue::kLeakyRelu};
-  const int64_t dims[][3] = {{1, 8, 2},      {5, 17, 7},    {13, 33, 300}, {64, 10, 128},
-                            {70, 50, 20},   {29, 47, 300}, {14, 32, 1},   {15, 16, 289}};
+  const int64_t dims[][3] = {{1, 8, 2},    {5, 17, 7},    {13, 33, 300}, {64, 10, 128},
+                             {70, 50, 20}, {29, 47, 300}, {14, 32, 1},   {15, 16, 289}};
   int count = 0;
   for (Epilogue e : eps)
     for (auto& d : dims)
@@ -250,14 +253,14 @@ void sweep_epilogues(const std::vector<const GemmKernelSet*>& sets) {
 
 // The narrow paths' edges: rows around their 16- and 32-row tiles (m = 15, 16, 17, 31,
 // 32, 33, …), every column count of their ≤ 6- / ≤ 12-column tiles and 12-column panels
-// (n = 1…13), k across a KC block (257 for 256, 400 for 288 and 352), every transpose, NaN-filled C under beta = 0, prime leading dimensions,
-// each epilogue. Forced through GemmPath::kNarrow by run_case (and picked by kAuto for
-// n ≤ 12), 2 threads.
+// (n = 1…13), k across a KC block (257 for 256, 400 for 288 and 352), every transpose, NaN-filled C
+// under beta = 0, prime leading dimensions, each epilogue. Forced through GemmPath::kNarrow by
+// run_case (and picked by kAuto for n ≤ 12), 2 threads.
 void sweep_narrow(const std::vector<const GemmKernelSet*>& sets) {
   const int64_t ms[] = {1, 8, 15, 16, 17, 31, 32, 33, 64};
   const int64_t ns[] = {1, 3, 5, 6, 7, 10, 11, 12, 13};
   const int64_t ks[] = {3, 10, 64, 257, 400};
-  const Epilogue eps[] = {Epilogue::kNone, Epilogue::kBias, Epilogue::kBiasRelu,
+  const Epilogue eps[] = {Epilogue::kNone,          Epilogue::kBias, Epilogue::kBiasRelu,
                           Epilogue::kBiasLeakyRelu, Epilogue::kRelu, Epilogue::kLeakyRelu};
   int count = 0;
   for (int t = 0; t < 4; ++t)
@@ -281,8 +284,8 @@ void sweep_large(const std::vector<const GemmKernelSet*>& sets) {
     int64_t m, n, k;
   };
   std::vector<L> shapes = {
-      {false, false, 64, 128, 784}, {true, false, 784, 128, 64}, {false, true, 64, 784, 128},
-      {false, false, 64, 10, 128},  {true, false, 128, 10, 64},  {false, true, 64, 128, 10},
+      {false, false, 64, 128, 784}, {true, false, 784, 128, 64},   {false, true, 64, 784, 128},
+      {false, false, 64, 10, 128},  {true, false, 128, 10, 64},    {false, true, 64, 128, 10},
       {false, false, 1, 8, 2},      {false, false, 200, 300, 600}, {true, true, 181, 170, 513},
       {false, false, 5, 4100, 9},   {true, false, 350, 40, 1},     {false, false, 1000, 10, 784},
       {true, true, 37, 11, 600}};
@@ -298,15 +301,22 @@ void thread_invariance(const std::vector<const GemmKernelSet*>& sets) {
     bool ta, tb;
     int64_t m, n, k;
   };
-  std::vector<L> shapes = {{false, false, 64, 128, 784}, {true, false, 784, 128, 64},
-                           {false, true, 64, 784, 128},  {false, false, 97, 61, 1000},
-                           {true, true, 300, 199, 70},   {false, false, 64, 10, 128},
-                           {true, false, 128, 10, 64},   {false, true, 64, 128, 10},
-                           {false, false, 2000, 10, 600}, {true, true, 1001, 7, 300},
+  std::vector<L> shapes = {{false, false, 64, 128, 784},
+                           {true, false, 784, 128, 64},
+                           {false, true, 64, 784, 128},
+                           {false, false, 97, 61, 1000},
+                           {true, true, 300, 199, 70},
+                           {false, false, 64, 10, 128},
+                           {true, false, 128, 10, 64},
+                           {false, true, 64, 128, 10},
+                           {false, false, 2000, 10, 600},
+                           {true, true, 1001, 7, 300},
                            {false, true, 777, 12, 257},
                            // the (B) training shapes: forward, dW, dA of 784-512-512
-                           {false, false, 128, 512, 784}, {false, false, 128, 512, 512},
-                           {true, false, 784, 512, 128},  {true, false, 512, 512, 128},
+                           {false, false, 128, 512, 784},
+                           {false, false, 128, 512, 512},
+                           {true, false, 784, 512, 128},
+                           {true, false, 512, 512, 128},
                            {false, true, 128, 512, 512}};
   if (densely_test::quick()) shapes.resize(11);
   set_threads(3);
@@ -315,19 +325,20 @@ void thread_invariance(const std::vector<const GemmKernelSet*>& sets) {
     for (const L& s : shapes) {
       Problem pr({s.ta, s.tb, s.m, s.n, s.k, 1.0f, 0.5f, Epilogue::kBiasLeakyRelu, true});
       std::vector<float> ref_c;
-      for (GemmPath path : {GemmPath::kPacked, GemmPath::kRowsA, GemmPath::kNarrow, GemmPath::kAuto}) {
+      for (GemmPath path :
+           {GemmPath::kPacked, GemmPath::kRowsA, GemmPath::kNarrow, GemmPath::kAuto}) {
         for (int threads : {1, 2, 3}) {
           std::vector<float> c = pr.c0;
-          sgemm_with(*ks, threads, s.ta, s.tb, s.m, s.n, s.k, 1.0f, pr.a.data(), pr.lda, pr.b.data(),
-                     pr.ldb, 0.5f, c.data(), pr.ldc, pr.ep, path);
+          sgemm_with(*ks, threads, s.ta, s.tb, s.m, s.n, s.k, 1.0f, pr.a.data(), pr.lda,
+                     pr.b.data(), pr.ldb, 0.5f, c.data(), pr.ldc, pr.ep, path);
           if (ref_c.empty()) {
             ref_c = c;
           } else {
             const bool same = std::memcmp(c.data(), ref_c.data(), c.size() * sizeof(float)) == 0;
             CHECK(same);
             if (!same)
-              std::printf("  %s path %d: %d threads differ from packed/1 thread\n", isa_name(ks->isa),
-                          static_cast<int>(path), threads);
+              std::printf("  %s path %d: %d threads differ from packed/1 thread\n",
+                          isa_name(ks->isa), static_cast<int>(path), threads);
           }
         }
       }

@@ -104,7 +104,8 @@ void check_overflow_undo() {
   job.first_step = 1;
   const EpochResult r2 = net.train_epoch(job, nullptr, nullptr, nullptr);
   CHECK(r2.status == EpochStatus::kEpochDone && r2.batches == 3);
-  for (int b = 0; b < 3; ++b) ref.train_step(x + 2 * order2[b], y2 + order2[b], 1, static_cast<uint64_t>(1 + b));
+  for (int b = 0; b < 3; ++b)
+    ref.train_step(x + 2 * order2[b], y2 + order2[b], 1, static_cast<uint64_t>(1 + b));
   CHECK(std::memcmp(ref_params.data(), params.data(), bytes) == 0);
 }
 

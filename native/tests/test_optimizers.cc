@@ -167,26 +167,27 @@ void check_finite_flag(const OptimizerSpec& spec) {
   const int64_t n = 37;
   const int slots = optimizer_slots(spec);
   for (int64_t t : {1, 2}) {
-  const OptimizerStep k = optimizer_step(spec, t);
-  for (Isa isa : g_isas) {
-    CHECK(force_isa(isa));
-    for (int64_t bad = -1; bad < n; ++bad) {
-      std::vector<float> th(n), g(n), s1(n), s2(n), oth(n), os1(n), os2(n);
-      for (int64_t i = 0; i < n; ++i) {
-        th[i] = uniform(-1.0f, 1.0f);
-        g[i] = uniform(-1.0f, 1.0f);
-        s1[i] = uniform(0.0f, 0.1f);  // rmsprop's v: never negative
-        s2[i] = uniform(0.0f, 0.01f);
+    const OptimizerStep k = optimizer_step(spec, t);
+    for (Isa isa : g_isas) {
+      CHECK(force_isa(isa));
+      for (int64_t bad = -1; bad < n; ++bad) {
+        std::vector<float> th(n), g(n), s1(n), s2(n), oth(n), os1(n), os2(n);
+        for (int64_t i = 0; i < n; ++i) {
+          th[i] = uniform(-1.0f, 1.0f);
+          g[i] = uniform(-1.0f, 1.0f);
+          s1[i] = uniform(0.0f, 0.1f);  // rmsprop's v: never negative
+          s2[i] = uniform(0.0f, 0.01f);
+        }
+        // An infinite or NaN θ stays non-finite through every rule.
+        if (bad >= 0)
+          th[bad] = bad % 2 == 0 ? std::numeric_limits<float>::infinity() : std::nanf("");
+        const bool finite = optimizer_update_to(
+            spec, k, th.data(), g.data(), slots >= 1 ? s1.data() : nullptr,
+            slots >= 2 ? s2.data() : nullptr, n, oth.data(), slots >= 1 ? os1.data() : nullptr,
+            slots >= 2 ? os2.data() : nullptr);
+        CHECK(finite == (bad < 0));
       }
-      // An infinite or NaN θ stays non-finite through every rule.
-      if (bad >= 0) th[bad] = bad % 2 == 0 ? std::numeric_limits<float>::infinity() : std::nanf("");
-      const bool finite = optimizer_update_to(spec, k, th.data(), g.data(), slots >= 1 ? s1.data() : nullptr,
-                                              slots >= 2 ? s2.data() : nullptr, n, oth.data(),
-                                              slots >= 1 ? os1.data() : nullptr,
-                                              slots >= 2 ? os2.data() : nullptr);
-      CHECK(finite == (bad < 0));
     }
-  }
   }
 }
 

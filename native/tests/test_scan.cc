@@ -19,14 +19,16 @@ void check_case(Isa isa, int64_t n, int64_t bad_at, float bad, densely_test::Lcg
   const float lo = -2.0f, hi = 3.0f;
   std::vector<float> src(static_cast<size_t>(n) + 1), dst(static_cast<size_t>(n) + 1, -7.0f);
   for (int64_t i = 0; i < n; ++i) src[static_cast<size_t>(i)] = rng.uniform(lo, hi);
-  src[static_cast<size_t>(n)] = std::numeric_limits<float>::quiet_NaN();  // past the end: never read
+  src[static_cast<size_t>(n)] =
+      std::numeric_limits<float>::quiet_NaN();  // past the end: never read
   if (bad_at >= 0) src[static_cast<size_t>(bad_at)] = bad;
   const int64_t got = copy_first_outside(src.data(), dst.data(), n, lo, hi);
   CHECK(got == bad_at);
   // On success the whole range is copied; on a hit at least everything before it is.
   const int64_t copied = bad_at < 0 ? n : bad_at;
   bool same = true;
-  for (int64_t i = 0; i < copied; ++i) same = same && dst[static_cast<size_t>(i)] == src[static_cast<size_t>(i)];
+  for (int64_t i = 0; i < copied; ++i)
+    same = same && dst[static_cast<size_t>(i)] == src[static_cast<size_t>(i)];
   CHECK(same);
   CHECK(dst[static_cast<size_t>(n)] == -7.0f);  // one past the end: never written
   if (got != bad_at || !same) {
@@ -40,9 +42,10 @@ void check_case(Isa isa, int64_t n, int64_t bad_at, float bad, densely_test::Lcg
 
 int main() {
   const float inf = std::numeric_limits<float>::infinity();
-  const float bads[] = {std::numeric_limits<float>::quiet_NaN(), inf, -inf, 3.0000002f, -2.0000002f};
-  const int64_t lengths[] = {0, 1, 3, 4, 5, 7, 8, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 100,
-                             4095, 4096, 4097, 8192 + 33};
+  const float bads[] = {std::numeric_limits<float>::quiet_NaN(), inf, -inf, 3.0000002f,
+                        -2.0000002f};
+  const int64_t lengths[] = {0,  1,  3,  4,  5,  7,  8,   15,   16,   17,   31,
+                             32, 33, 47, 63, 64, 65, 100, 4095, 4096, 4097, 8192 + 33};
   int sets = 0;
   for (Isa isa : {Isa::kScalar, Isa::kSse2, Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
     if (!force_isa(isa)) {
@@ -59,10 +62,11 @@ int main() {
       }
     }
     // Exactly on the bounds is inside.
-    std::vector<float> edge = {-2.0f, 3.0f, -2.0f, 3.0f, -2.0f, 3.0f, -2.0f, 3.0f, -2.0f, 3.0f,
-                               -2.0f, 3.0f, -2.0f, 3.0f, -2.0f, 3.0f, -2.0f, 3.0f};
+    std::vector<float> edge = {-2.0f, 3.0f,  -2.0f, 3.0f,  -2.0f, 3.0f,  -2.0f, 3.0f,  -2.0f,
+                               3.0f,  -2.0f, 3.0f,  -2.0f, 3.0f,  -2.0f, 3.0f,  -2.0f, 3.0f};
     std::vector<float> out(edge.size());
-    CHECK(copy_first_outside(edge.data(), out.data(), static_cast<int64_t>(edge.size()), -2.0f, 3.0f) == -1);
+    CHECK(copy_first_outside(edge.data(), out.data(), static_cast<int64_t>(edge.size()), -2.0f,
+                             3.0f) == -1);
   }
   std::printf("test_scan: %d kernel set(s) tested\n", sets);
   return densely_test::finish("test_scan");

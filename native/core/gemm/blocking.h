@@ -59,10 +59,17 @@ constexpr Blocking kBlockingSse2{6, 8, 168, 256, 4088};
 constexpr Blocking kBlockingScalar{4, 4, 128, 256, 4096};
 constexpr Blocking kBlockingNeon{8, 8, 128, 256, 4096};
 
-static_assert(kBlockingAvx512.mc % kBlockingAvx512.mr == 0 && kBlockingAvx512.nc % kBlockingAvx512.nr == 0, "avx512");
-static_assert(kBlockingAvx2.mc % kBlockingAvx2.mr == 0 && kBlockingAvx2.nc % kBlockingAvx2.nr == 0, "avx2");
-static_assert(kBlockingSse2.mc % kBlockingSse2.mr == 0 && kBlockingSse2.nc % kBlockingSse2.nr == 0, "sse2");
-static_assert(kBlockingScalar.mc % kBlockingScalar.mr == 0 && kBlockingScalar.nc % kBlockingScalar.nr == 0, "scalar");
-static_assert(kBlockingNeon.mc % kBlockingNeon.mr == 0 && kBlockingNeon.nc % kBlockingNeon.nr == 0, "neon");
+static_assert(kBlockingAvx512.mc % kBlockingAvx512.mr == 0 &&
+                  kBlockingAvx512.nc % kBlockingAvx512.nr == 0,
+              "avx512");
+static_assert(kBlockingAvx2.mc % kBlockingAvx2.mr == 0 && kBlockingAvx2.nc % kBlockingAvx2.nr == 0,
+              "avx2");
+static_assert(kBlockingSse2.mc % kBlockingSse2.mr == 0 && kBlockingSse2.nc % kBlockingSse2.nr == 0,
+              "sse2");
+static_assert(kBlockingScalar.mc % kBlockingScalar.mr == 0 &&
+                  kBlockingScalar.nc % kBlockingScalar.nr == 0,
+              "scalar");
+static_assert(kBlockingNeon.mc % kBlockingNeon.mr == 0 && kBlockingNeon.nc % kBlockingNeon.nr == 0,
+              "neon");
 
 }  // namespace densely

@@ -22,7 +22,14 @@ namespace densely {
 // dense pass routed around sgemm is exactly one sgemm would have run unpacked anyway.
 constexpr int64_t kDirectWork = 4096;
 
-enum class Epilogue : int { kNone = 0, kBias = 1, kBiasRelu = 2, kBiasLeakyRelu = 3, kRelu = 4, kLeakyRelu = 5 };
+enum class Epilogue : int {
+  kNone = 0,
+  kBias = 1,
+  kBiasRelu = 2,
+  kBiasLeakyRelu = 3,
+  kRelu = 4,
+  kLeakyRelu = 5
+};
 
 struct GemmEpilogue {
   Epilogue kind = Epilogue::kNone;
@@ -31,9 +38,9 @@ struct GemmEpilogue {
 };
 
 // Dispatched, threaded (uses the global pool in runtime/thread_pool.h).
-void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-           int64_t ldc, const GemmEpilogue& epilogue = GemmEpilogue{});
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+           const GemmEpilogue& epilogue = GemmEpilogue{});
 
 // The naive reference: the contract in code. Always compiled, never dispatched.
 void gemm_f32_ref(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,

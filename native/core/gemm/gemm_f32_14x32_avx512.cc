@@ -28,9 +28,9 @@
 //   (0.57 loads per FMA; 12×32: 0.58, 6×64: 0.42, 8×48: 0.46; Zen 5 sustains 2 zmm
 //   loads per cycle, so every candidate is FMA-bound in L1). A k-loop micro-benchmark
 //   could not tell the candidates apart (bench/README.md, "Measurements behind the
-//   kernel choices": AVX-512 tile), so the tile is chosen for the shapes: NR = 32 wastes at most 16 columns per row of tiles
-//   (784 = 24 × 32 + 16 runs its last 16 columns as a one-vector tile), and MR = 14 divides
-//   784 (the (A)/(B) dW products' m) and leaves 8 rows of 64 and 512.
+//   kernel choices": AVX-512 tile), so the tile is chosen for the shapes: NR = 32 wastes at most 16
+//   columns per row of tiles (784 = 24 × 32 + 16 runs its last 16 columns as a one-vector tile),
+//   and MR = 14 divides 784 (the (A)/(B) dW products' m) and leaves 8 rows of 64 and 512.
 // Only the core_avx512 files (native/sources.json) are compiled with the AVX-512 flags;
 //   nothing here uses a std:: template (an AVX-512 instantiation could leak to baseline
 //   callers).
@@ -60,20 +60,48 @@ inline const float* row_at(int i, const char* r0, const char* r5, const char* r1
                            int64_t l3) {
   const char* p;
   switch (i) {
-    case 0: p = r0; break;
-    case 1: p = r0 + l1; break;
-    case 2: p = r0 + 2 * l1; break;
-    case 3: p = r0 + l3; break;
-    case 4: p = r0 + 4 * l1; break;
-    case 5: p = r5; break;
-    case 6: p = r0 + 2 * l3; break;
-    case 7: p = r5 + 2 * l1; break;
-    case 8: p = r0 + 8 * l1; break;
-    case 9: p = r5 + 4 * l1; break;
-    case 10: p = r10; break;
-    case 11: p = r5 + 2 * l3; break;
-    case 12: p = r0 + 4 * l3; break;
-    default: p = r5 + 8 * l1; break;
+    case 0:
+      p = r0;
+      break;
+    case 1:
+      p = r0 + l1;
+      break;
+    case 2:
+      p = r0 + 2 * l1;
+      break;
+    case 3:
+      p = r0 + l3;
+      break;
+    case 4:
+      p = r0 + 4 * l1;
+      break;
+    case 5:
+      p = r5;
+      break;
+    case 6:
+      p = r0 + 2 * l3;
+      break;
+    case 7:
+      p = r5 + 2 * l1;
+      break;
+    case 8:
+      p = r0 + 8 * l1;
+      break;
+    case 9:
+      p = r5 + 4 * l1;
+      break;
+    case 10:
+      p = r10;
+      break;
+    case 11:
+      p = r5 + 2 * l3;
+      break;
+    case 12:
+      p = r0 + 4 * l3;
+      break;
+    default:
+      p = r5 + 8 * l1;
+      break;
   }
   return reinterpret_cast<const float*>(p);
 }
@@ -92,8 +120,8 @@ inline void ukernel_14x32(int64_t kc, const float* a, int64_t lda, const float* 
   for (int i = 0; i < kRows; ++i)
 #pragma GCC unroll 2
     for (int v = 0; v < kNv; ++v) acc[i][v] = _mm512_setzero_ps();
-  // The tile's rows of C (up to three lines each), needed after the k loop: their misses
-  // overlap the loop instead of stalling the update.
+      // The tile's rows of C (up to three lines each), needed after the k loop: their misses
+      // overlap the loop instead of stalling the update.
 #pragma GCC unroll 14
   for (int i = 0; i < kRows; ++i) {
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
@@ -126,8 +154,8 @@ inline void ukernel_14x32(int64_t kc, const float* a, int64_t lda, const float* 
   const TileFinish512 fin(alpha, beta, ep);
   const __m512 zero = _mm512_setzero_ps();
   const int64_t n1 = nr - 16;  // columns in the second vector (≤ 0: none)
-  const __mmask16 m0 = nr >= 16 ? static_cast<__mmask16>(0xffff)
-                                : static_cast<__mmask16>((1u << nr) - 1u);
+  const __mmask16 m0 =
+      nr >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << nr) - 1u);
   const __mmask16 m1 = n1 >= 16  ? static_cast<__mmask16>(0xffff)
                        : n1 <= 0 ? static_cast<__mmask16>(0)
                                  : static_cast<__mmask16>((1u << n1) - 1u);
@@ -135,7 +163,8 @@ inline void ukernel_14x32(int64_t kc, const float* a, int64_t lda, const float* 
     // Whole vectors: plain loads and stores.
     __m512 biasv[kNv];
 #pragma GCC unroll 2
-    for (int v = 0; v < kNv; ++v) biasv[v] = fin.has_bias ? _mm512_loadu_ps(ep->bias + 16 * v) : zero;
+    for (int v = 0; v < kNv; ++v)
+      biasv[v] = fin.has_bias ? _mm512_loadu_ps(ep->bias + 16 * v) : zero;
 #pragma GCC unroll 14
     for (int i = 0; i < kRows; ++i) {
       float* row = c + i * ldc;
@@ -209,9 +238,9 @@ void gemm_f32_14x32_avx512(int64_t kc, const float* a, const float* b, float* c,
   tile<false>(kc, a, 0, b, c, ldc, mr, nr, alpha, beta, ep);
 }
 
-void gemm_f32_14x32_avx512_rows(int64_t kc, const float* a, int64_t lda, const float* b,
-                                float* c, int64_t ldc, int64_t mr, int64_t nr, float alpha,
-                                float beta, const GemmEpilogue* ep) {
+void gemm_f32_14x32_avx512_rows(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                                int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta,
+                                const GemmEpilogue* ep) {
   tile<true>(kc, a, lda, b, c, ldc, mr, nr, alpha, beta, ep);
 }
 

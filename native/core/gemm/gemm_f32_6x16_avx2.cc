@@ -58,32 +58,39 @@ namespace {
 // (bench/README.md, "Measurements behind the kernel choices": AVX2 asm k loop).
 // DENSELY_NO_ASM builds the C loop everywhere (compilers without GNU inline asm
 // get it anyway).
-#define DENSELY_K_STEP(OA, OB)                         \
-  "vmovaps " #OB "(%[b]), %%ymm12\n\t"                 \
-  "vmovaps " #OB "+32(%[b]), %%ymm13\n\t"              \
-  "vbroadcastss " #OA "(%[a]), %%ymm14\n\t"            \
-  "vbroadcastss " #OA "+4(%[a]), %%ymm15\n\t"          \
-  "vfmadd231ps %%ymm12, %%ymm14, %[c00]\n\t"           \
-  "vfmadd231ps %%ymm13, %%ymm14, %[c01]\n\t"           \
-  "vfmadd231ps %%ymm12, %%ymm15, %[c10]\n\t"           \
-  "vfmadd231ps %%ymm13, %%ymm15, %[c11]\n\t"           \
-  "vbroadcastss " #OA "+8(%[a]), %%ymm14\n\t"          \
-  "vbroadcastss " #OA "+12(%[a]), %%ymm15\n\t"         \
-  "vfmadd231ps %%ymm12, %%ymm14, %[c20]\n\t"           \
-  "vfmadd231ps %%ymm13, %%ymm14, %[c21]\n\t"           \
-  "vfmadd231ps %%ymm12, %%ymm15, %[c30]\n\t"           \
-  "vfmadd231ps %%ymm13, %%ymm15, %[c31]\n\t"           \
-  "vbroadcastss " #OA "+16(%[a]), %%ymm14\n\t"         \
-  "vbroadcastss " #OA "+20(%[a]), %%ymm15\n\t"         \
-  "vfmadd231ps %%ymm12, %%ymm14, %[c40]\n\t"           \
-  "vfmadd231ps %%ymm13, %%ymm14, %[c41]\n\t"           \
-  "vfmadd231ps %%ymm12, %%ymm15, %[c50]\n\t"           \
+#define DENSELY_K_STEP(OA, OB)               \
+  "vmovaps " #OB                             \
+  "(%[b]), %%ymm12\n\t"                      \
+  "vmovaps " #OB                             \
+  "+32(%[b]), %%ymm13\n\t"                   \
+  "vbroadcastss " #OA                        \
+  "(%[a]), %%ymm14\n\t"                      \
+  "vbroadcastss " #OA                        \
+  "+4(%[a]), %%ymm15\n\t"                    \
+  "vfmadd231ps %%ymm12, %%ymm14, %[c00]\n\t" \
+  "vfmadd231ps %%ymm13, %%ymm14, %[c01]\n\t" \
+  "vfmadd231ps %%ymm12, %%ymm15, %[c10]\n\t" \
+  "vfmadd231ps %%ymm13, %%ymm15, %[c11]\n\t" \
+  "vbroadcastss " #OA                        \
+  "+8(%[a]), %%ymm14\n\t"                    \
+  "vbroadcastss " #OA                        \
+  "+12(%[a]), %%ymm15\n\t"                   \
+  "vfmadd231ps %%ymm12, %%ymm14, %[c20]\n\t" \
+  "vfmadd231ps %%ymm13, %%ymm14, %[c21]\n\t" \
+  "vfmadd231ps %%ymm12, %%ymm15, %[c30]\n\t" \
+  "vfmadd231ps %%ymm13, %%ymm15, %[c31]\n\t" \
+  "vbroadcastss " #OA                        \
+  "+16(%[a]), %%ymm14\n\t"                   \
+  "vbroadcastss " #OA                        \
+  "+20(%[a]), %%ymm15\n\t"                   \
+  "vfmadd231ps %%ymm12, %%ymm14, %[c40]\n\t" \
+  "vfmadd231ps %%ymm13, %%ymm14, %[c41]\n\t" \
+  "vfmadd231ps %%ymm12, %%ymm15, %[c50]\n\t" \
   "vfmadd231ps %%ymm13, %%ymm15, %[c51]\n\t"
 
-inline void kloop_6x16_packed(int64_t kc, const float* a, const float* b, __m256& c00,
-                              __m256& c01, __m256& c10, __m256& c11, __m256& c20, __m256& c21,
-                              __m256& c30, __m256& c31, __m256& c40, __m256& c41, __m256& c50,
-                              __m256& c51) {
+inline void kloop_6x16_packed(int64_t kc, const float* a, const float* b, __m256& c00, __m256& c01,
+                              __m256& c10, __m256& c11, __m256& c20, __m256& c21, __m256& c30,
+                              __m256& c31, __m256& c40, __m256& c41, __m256& c50, __m256& c51) {
   int64_t quads = kc >> 2;
   int64_t rest = kc & 3;
   __asm__ volatile(
@@ -172,31 +179,31 @@ inline void ukernel_6x16(int64_t kc, const float* a, int64_t lda, const float* b
 #define DENSELY_R3 r3
 #define DENSELY_R4 r3 + lda
 #define DENSELY_R5 r3 + 2 * lda
-#define DENSELY_ROW_FMA(P, I, X0, X1)                                 \
-  if (kRows > (I)) {                                                  \
+#define DENSELY_ROW_FMA(P, I, X0, X1)                                     \
+  if (kRows > (I)) {                                                      \
     const __m256 av = _mm256_broadcast_ss(DENSELY_A(P, I, DENSELY_R##I)); \
-    X0 = _mm256_fmadd_ps(av, b0, X0);                                 \
-    X1 = _mm256_fmadd_ps(av, b1, X1);                                 \
+    X0 = _mm256_fmadd_ps(av, b0, X0);                                     \
+    X1 = _mm256_fmadd_ps(av, b1, X1);                                     \
   }
-#define DENSELY_STEP(P)                                               \
-  do {                                                                \
-    const __m256 b0 = _mm256_load_ps(b + 16 * (P));                   \
-    const __m256 b1 = _mm256_load_ps(b + 16 * (P) + 8);               \
-    DENSELY_ROW_FMA(P, 0, c00, c01)                                   \
-    DENSELY_ROW_FMA(P, 1, c10, c11)                                   \
-    DENSELY_ROW_FMA(P, 2, c20, c21)                                   \
-    DENSELY_ROW_FMA(P, 3, c30, c31)                                   \
-    DENSELY_ROW_FMA(P, 4, c40, c41)                                   \
-    DENSELY_ROW_FMA(P, 5, c50, c51)                                   \
+#define DENSELY_STEP(P)                                 \
+  do {                                                  \
+    const __m256 b0 = _mm256_load_ps(b + 16 * (P));     \
+    const __m256 b1 = _mm256_load_ps(b + 16 * (P) + 8); \
+    DENSELY_ROW_FMA(P, 0, c00, c01)                     \
+    DENSELY_ROW_FMA(P, 1, c10, c11)                     \
+    DENSELY_ROW_FMA(P, 2, c20, c21)                     \
+    DENSELY_ROW_FMA(P, 3, c30, c31)                     \
+    DENSELY_ROW_FMA(P, 4, c40, c41)                     \
+    DENSELY_ROW_FMA(P, 5, c50, c51)                     \
   } while (0)
-#define DENSELY_ADVANCE(N)                                                          \
-  do {                                                                              \
-    if (kRowsA) {                                                                   \
-      a += (N), r3 += (N);                                                          \
-    } else {                                                                        \
-      a += 6 * (N);                                                                 \
-    }                                                                               \
-    b += 16 * (N);                                                                  \
+#define DENSELY_ADVANCE(N) \
+  do {                     \
+    if (kRowsA) {          \
+      a += (N), r3 += (N); \
+    } else {               \
+      a += 6 * (N);        \
+    }                      \
+    b += 16 * (N);         \
   } while (0)
 
   // Edge tiles, in-place A, and builds without the assembly loop: one k step per
@@ -235,15 +242,15 @@ inline void ukernel_6x16(int64_t kc, const float* a, int64_t lda, const float* b
     // rows ≥ mr skipped.
     const __m256 bias0 = fin.has_bias ? _mm256_loadu_ps(ep->bias) : zero;
     const __m256 bias1 = fin.has_bias ? _mm256_loadu_ps(ep->bias + 8) : zero;
-#define DENSELY_ROW(I, X0, X1)                                                                 \
-  do {                                                                                         \
-    if ((I) < mr) {                                                                            \
-      float* row = c + (I) * ldc;                                                              \
-      const __m256 cv0 = fin.has_c ? _mm256_loadu_ps(row) : zero;                                  \
-      const __m256 cv1 = fin.has_c ? _mm256_loadu_ps(row + 8) : zero;                              \
+#define DENSELY_ROW(I, X0, X1)                                        \
+  do {                                                                \
+    if ((I) < mr) {                                                   \
+      float* row = c + (I)*ldc;                                       \
+      const __m256 cv0 = fin.has_c ? _mm256_loadu_ps(row) : zero;     \
+      const __m256 cv1 = fin.has_c ? _mm256_loadu_ps(row + 8) : zero; \
       _mm256_storeu_ps(row, fin(X0, cv0, bias0));                     \
       _mm256_storeu_ps(row + 8, fin(X1, cv1, bias1));                 \
-    }                                                                                          \
+    }                                                                 \
   } while (0)
     DENSELY_ROW(0, c00, c01);
     DENSELY_ROW(1, c10, c11);
@@ -262,15 +269,15 @@ inline void ukernel_6x16(int64_t kc, const float* a, int64_t lda, const float* b
   const __m256i mask1 = _mm256_cmpgt_epi32(nrv, _mm256_add_epi32(lane, _mm256_set1_epi32(8)));
   const __m256 bias0 = fin.has_bias ? _mm256_maskload_ps(ep->bias, mask0) : zero;
   const __m256 bias1 = fin.has_bias ? _mm256_maskload_ps(ep->bias + 8, mask1) : zero;
-#define DENSELY_ROW(I, X0, X1)                                                                 \
-  do {                                                                                         \
-    if ((I) < mr) {                                                                            \
-      float* row = c + (I) * ldc;                                                              \
-      const __m256 cv0 = fin.has_c ? _mm256_maskload_ps(row, mask0) : zero;                        \
-      const __m256 cv1 = fin.has_c ? _mm256_maskload_ps(row + 8, mask1) : zero;                    \
-      _mm256_maskstore_ps(row, mask0, fin(X0, cv0, bias0));           \
-      _mm256_maskstore_ps(row + 8, mask1, fin(X1, cv1, bias1));       \
-    }                                                                                          \
+#define DENSELY_ROW(I, X0, X1)                                                  \
+  do {                                                                          \
+    if ((I) < mr) {                                                             \
+      float* row = c + (I)*ldc;                                                 \
+      const __m256 cv0 = fin.has_c ? _mm256_maskload_ps(row, mask0) : zero;     \
+      const __m256 cv1 = fin.has_c ? _mm256_maskload_ps(row + 8, mask1) : zero; \
+      _mm256_maskstore_ps(row, mask0, fin(X0, cv0, bias0));                     \
+      _mm256_maskstore_ps(row + 8, mask1, fin(X1, cv1, bias1));                 \
+    }                                                                           \
   } while (0)
   DENSELY_ROW(0, c00, c01);
   DENSELY_ROW(1, c10, c11);

@@ -103,7 +103,8 @@ void gemm_f32_6x8_sse2(int64_t kc, const float* a, const float* b, float* c, int
     ld = 8;
     if (beta != 0.0f) {
       for (int64_t i = 0; i < 6; ++i)
-        for (int64_t j = 0; j < 8; ++j) tile[i * 8 + j] = (i < mr && j < nr) ? c[i * ldc + j] : 0.0f;
+        for (int64_t j = 0; j < 8; ++j)
+          tile[i * 8 + j] = (i < mr && j < nr) ? c[i * ldc + j] : 0.0f;
     }
     if (bias != nullptr) {
       for (int64_t j = 0; j < 8; ++j) bias_pad[j] = j < nr ? bias[j] : 0.0f;
@@ -111,11 +112,11 @@ void gemm_f32_6x8_sse2(int64_t kc, const float* a, const float* b, float* c, int
     }
   }
   const float* bias1 = bias != nullptr ? bias + 4 : nullptr;
-#define DENSELY_ROW(I, X0, X1)                                                  \
-  do {                                                                          \
-    float* row = dst + (I) * ld;                                                \
-    _mm_storeu_ps(row, finish(X0, row, valpha, beta, bias, ep));                \
-    _mm_storeu_ps(row + 4, finish(X1, row + 4, valpha, beta, bias1, ep));       \
+#define DENSELY_ROW(I, X0, X1)                                            \
+  do {                                                                    \
+    float* row = dst + (I)*ld;                                            \
+    _mm_storeu_ps(row, finish(X0, row, valpha, beta, bias, ep));          \
+    _mm_storeu_ps(row + 4, finish(X1, row + 4, valpha, beta, bias1, ep)); \
   } while (0)
   DENSELY_ROW(0, c00, c01);
   DENSELY_ROW(1, c10, c11);

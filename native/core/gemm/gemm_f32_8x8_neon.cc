@@ -64,7 +64,8 @@ void gemm_f32_8x8_neon(int64_t kc, const float* a, const float* b, float* c, int
     ld = 8;
     if (beta != 0.0f) {
       for (int64_t i = 0; i < 8; ++i)
-        for (int64_t j = 0; j < 8; ++j) tile[i * 8 + j] = (i < mr && j < nr) ? c[i * ldc + j] : 0.0f;
+        for (int64_t j = 0; j < 8; ++j)
+          tile[i * 8 + j] = (i < mr && j < nr) ? c[i * ldc + j] : 0.0f;
     }
   }
   const float32x4_t valpha = vdupq_n_f32(alpha);

@@ -106,7 +106,8 @@ inline void gemm_f32_direct_impl(bool trans_a, bool trans_b, int64_t m, int64_t 
             for (int l = 0; l < 8; ++l) part[l] += ar[p + l] * brow[p + l];
           }
           for (int l = 0; p < k; ++p, ++l) part[l] += ar[p] * brow[p];
-          acc[j] = ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
+          acc[j] = ((part[0] + part[4]) + (part[1] + part[5])) +
+                   ((part[2] + part[6]) + (part[3] + part[7]));
         }
         direct_store(crow, acc, j0, len, alpha, beta, ep);
       }

@@ -11,9 +11,8 @@
 namespace densely {
 
 void gemm_f32_direct_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                            float alpha, const float* a, int64_t lda, const float* b,
-                            int64_t ldb, float beta, float* c, int64_t ldc,
-                            const GemmEpilogue& ep) {
+                            float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
+                            float beta, float* c, int64_t ldc, const GemmEpilogue& ep) {
   if (trans_b) {
     gemm_f32_direct_avx2(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
     return;

@@ -30,8 +30,8 @@
 // Register budget: 12 accumulators + 2 A vectors + 1 broadcast = 15 of 16 ymm. Per k
 //   step NJ broadcasts for 2·NJ FMAs (the 6×16 kernel's 1 : 2), where an 8-row tile would
 //   need 1 broadcast per FMA and ran well below peak (bench/README.md, "Measurements
-//   behind the kernel choices": narrow path). Two FMA pipes × 4 cycles latency ⇒ ≥ 8 independent chains for
-//   peak: NJ ≥ 4 has them; narrower C is latency-bound here as on any path.
+//   behind the kernel choices": narrow path). Two FMA pipes × 4 cycles latency ⇒ ≥ 8 independent
+//   chains for peak: NJ ≥ 4 has them; narrower C is latency-bound here as on any path.
 // Compiled with -mavx2 -mfma (core_avx2); no std:: templates (see gemm_f32_6x16_avx2.cc).
 #include <immintrin.h>
 
@@ -156,8 +156,8 @@ const NarrowTile kTiles[kMaxNj + 1] = {nullptr,        narrow_tile<1>, narrow_ti
 
 // op(A)[i0 : i0+rows, p0 : p0+kc] into panel[p·mb + r] (mb ≥ rows, a multiple of 8);
 // r ≥ rows zero-filled.
-void pack_a_panel(bool trans_a, const float* a, int64_t lda, int64_t i0, int64_t rows,
-                  int64_t p0, int64_t kc, int64_t mb, float* panel) {
+void pack_a_panel(bool trans_a, const float* a, int64_t lda, int64_t i0, int64_t rows, int64_t p0,
+                  int64_t kc, int64_t mb, float* panel) {
   if (trans_a) {
     for (int64_t p = 0; p < kc; ++p) {
       const float* src = a + (p0 + p) * lda + i0;
@@ -187,9 +187,9 @@ void pack_a_panel(bool trans_a, const float* a, int64_t lda, int64_t i0, int64_t
 
 }  // namespace
 
-void gemm_f32_narrow_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                          float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
-                          float beta, float* c, int64_t ldc, const GemmEpilogue& ep) {
+void gemm_f32_narrow_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                          const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                          float* c, int64_t ldc, const GemmEpilogue& ep) {
 #if defined(DENSELY_DEBUG_CHECKS)
   if (m < 1 || n < 1 || k < 1 || ldc < n) std::abort();
 #endif

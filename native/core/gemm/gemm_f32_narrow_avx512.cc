@@ -50,7 +50,7 @@ constexpr int kMaxNc = 12;                   // columns per panel (one tile)
 inline int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 inline __mmask16 first_lanes(int64_t n) {
-  return n >= 16 ? static_cast<__mmask16>(0xffff)
+  return n >= 16  ? static_cast<__mmask16>(0xffff)
          : n <= 0 ? static_cast<__mmask16>(0)
                   : static_cast<__mmask16>((1u << n) - 1u);
 }
@@ -126,11 +126,12 @@ using NarrowTile = void (*)(int64_t kc, const float* a, int64_t sa, const float*
                             float* c, int64_t ldc, int64_t rows, float alpha, float beta,
                             const GemmEpilogue* ep);
 
-#define DENSELY_TILES(MV)                                                                 \
-  {nullptr,             narrow_tile<MV, 1>,  narrow_tile<MV, 2>, narrow_tile<MV, 3>,     \
-   narrow_tile<MV, 4>,  narrow_tile<MV, 5>,  narrow_tile<MV, 6>, narrow_tile<MV, 7>,     \
-   narrow_tile<MV, 8>,  narrow_tile<MV, 9>,  narrow_tile<MV, 10>, narrow_tile<MV, 11>,   \
-   narrow_tile<MV, 12>}
+#define DENSELY_TILES(MV)                                                                    \
+  {                                                                                          \
+    nullptr, narrow_tile<MV, 1>, narrow_tile<MV, 2>, narrow_tile<MV, 3>, narrow_tile<MV, 4>, \
+        narrow_tile<MV, 5>, narrow_tile<MV, 6>, narrow_tile<MV, 7>, narrow_tile<MV, 8>,      \
+        narrow_tile<MV, 9>, narrow_tile<MV, 10>, narrow_tile<MV, 11>, narrow_tile<MV, 12>    \
+  }
 const NarrowTile kTiles[3][kMaxNc + 1] = {{}, DENSELY_TILES(1), DENSELY_TILES(2)};
 #undef DENSELY_TILES
 
@@ -158,9 +159,8 @@ void pack_a_panel(const float* a, int64_t lda, int64_t i0, int64_t rows, int64_t
 }  // namespace
 
 void gemm_f32_narrow_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                            float alpha, const float* a, int64_t lda, const float* b,
-                            int64_t ldb, float beta, float* c, int64_t ldc,
-                            const GemmEpilogue& ep) {
+                            float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
+                            float beta, float* c, int64_t ldc, const GemmEpilogue& ep) {
 #if defined(DENSELY_DEBUG_CHECKS)
   if (m < 1 || n < 1 || k < 1 || ldc < n) std::abort();
 #endif

@@ -27,16 +27,15 @@ using GemmUkernel = void (*)(int64_t kc, const float* a, const float* b, float* 
 
 // A microkernel reading A in place (row-major, element (i, p) at a[i·lda + p]) instead
 // of from a packed micro-panel; otherwise the GemmUkernel contract. Optional per set.
-using GemmUkernelRowsA = void (*)(int64_t kc, const float* a, int64_t lda, const float* b,
-                                  float* c, int64_t ldc, int64_t mr, int64_t nr, float alpha,
-                                  float beta, const GemmEpilogue* ep);
+using GemmUkernelRowsA = void (*)(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                                  int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta,
+                                  const GemmEpilogue* ep);
 
 // Direct (unpacked) path for products too small to amortise packing; same contract as
 // gemm_f32_ref for the whole problem. One per ISA, compiled with that ISA's flags.
 using GemmDirect = void (*)(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                            float alpha, const float* a, int64_t lda, const float* b,
-                            int64_t ldb, float beta, float* c, int64_t ldc,
-                            const GemmEpilogue& ep);
+                            float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
+                            float beta, float* c, int64_t ldc, const GemmEpilogue& ep);
 
 // The k block of the driver and the narrow path (one helper, so both cut k alike and
 // give the same bits): ⌈k / kc_max⌉ blocks of equal size (the last one up to
@@ -85,9 +84,8 @@ void pack_b_f32(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t k
 void gemm_f32_4x4_scalar(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                          int64_t mr, int64_t nr, float alpha, float beta, const GemmEpilogue* ep);
 void gemm_f32_direct_scalar(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                            float alpha, const float* a, int64_t lda, const float* b,
-                            int64_t ldb, float beta, float* c, int64_t ldc,
-                            const GemmEpilogue& ep);
+                            float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
+                            float beta, float* c, int64_t ldc, const GemmEpilogue& ep);
 #if defined(__x86_64__) || defined(_M_X64)
 void gemm_f32_6x8_sse2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                        int64_t mr, int64_t nr, float alpha, float beta, const GemmEpilogue* ep);
@@ -96,32 +94,27 @@ void gemm_f32_6x16_avx2(int64_t kc, const float* a, const float* b, float* c, in
 void gemm_f32_6x16_avx2_rows(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
                              int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta,
                              const GemmEpilogue* ep);
-void gemm_f32_direct_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                          float alpha, const float* a, int64_t lda, const float* b,
-                          int64_t ldb, float beta, float* c, int64_t ldc,
-                          const GemmEpilogue& ep);
-void gemm_f32_narrow_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                          float alpha, const float* a, int64_t lda, const float* b,
-                          int64_t ldb, float beta, float* c, int64_t ldc,
-                          const GemmEpilogue& ep);
+void gemm_f32_direct_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                          const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                          float* c, int64_t ldc, const GemmEpilogue& ep);
+void gemm_f32_narrow_avx2(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                          const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                          float* c, int64_t ldc, const GemmEpilogue& ep);
 void gemm_f32_14x32_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                           int64_t mr, int64_t nr, float alpha, float beta,
-                           const GemmEpilogue* ep);
-void gemm_f32_14x32_avx512_rows(int64_t kc, const float* a, int64_t lda, const float* b,
-                                float* c, int64_t ldc, int64_t mr, int64_t nr, float alpha,
-                                float beta, const GemmEpilogue* ep);
+                           int64_t mr, int64_t nr, float alpha, float beta, const GemmEpilogue* ep);
+void gemm_f32_14x32_avx512_rows(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                                int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta,
+                                const GemmEpilogue* ep);
 void pack_a_f32_avx512(bool trans_a, const float* a, int64_t lda, int64_t i0, int64_t mc,
                        int64_t p0, int64_t kc, int mr, float* out);
 void pack_b_f32_avx512(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t kc,
                        int64_t j0, int64_t nc, int nr, float* out);
 void gemm_f32_direct_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                            float alpha, const float* a, int64_t lda, const float* b,
-                            int64_t ldb, float beta, float* c, int64_t ldc,
-                            const GemmEpilogue& ep);
+                            float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
+                            float beta, float* c, int64_t ldc, const GemmEpilogue& ep);
 void gemm_f32_narrow_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                            float alpha, const float* a, int64_t lda, const float* b,
-                            int64_t ldb, float beta, float* c, int64_t ldc,
-                            const GemmEpilogue& ep);
+                            float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
+                            float beta, float* c, int64_t ldc, const GemmEpilogue& ep);
 #endif
 #if defined(__aarch64__)
 void gemm_f32_8x8_neon(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,

@@ -122,7 +122,8 @@ void pack_b_fixed(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t
     if (!trans_b) {
       const float* src = b + p0 * ldb + j0 + q;
       if (cols == NR) {
-        for (int64_t p = 0; p < kc; ++p) std::memcpy(out + p * NR, src + p * ldb, sizeof(float) * NR);
+        for (int64_t p = 0; p < kc; ++p)
+          std::memcpy(out + p * NR, src + p * ldb, sizeof(float) * NR);
       } else {
         for (int64_t p = 0; p < kc; ++p)
           for (int64_t j = 0; j < NR; ++j) out[p * NR + j] = j < cols ? src[p * ldb + j] : 0.0f;

@@ -31,7 +31,7 @@ constexpr int kMr = 14;
 constexpr int kNr = 32;
 
 inline __mmask16 first_lanes(int64_t n) {
-  return n >= 16 ? static_cast<__mmask16>(0xffff)
+  return n >= 16  ? static_cast<__mmask16>(0xffff)
          : n <= 0 ? static_cast<__mmask16>(0)
                   : static_cast<__mmask16>((1u << n) - 1u);
 }
@@ -47,7 +47,8 @@ void interleave16(const float* src, int64_t ld, int64_t rows, int64_t kc, int64_
   for (; p + 16 <= kc; p += 16) {
     __m512 v[16];
 #pragma GCC unroll 16
-    for (int r = 0; r < 16; ++r) v[r] = r < rows ? _mm512_loadu_ps(src + r * ld + p) : _mm512_setzero_ps();
+    for (int r = 0; r < 16; ++r)
+      v[r] = r < rows ? _mm512_loadu_ps(src + r * ld + p) : _mm512_setzero_ps();
     transpose16(v);
 #pragma GCC unroll 16
     for (int q = 0; q < 16; ++q) _mm512_mask_storeu_ps(out + (p + q) * W, wmask, v[q]);
@@ -121,7 +122,8 @@ void pack_b_f32_avx512(bool trans_b, const float* b, int64_t ldb, int64_t p0, in
           _mm512_store_ps(dst + 16, _mm512_loadu_ps(src + q * kNr + 16));
         } else {
           _mm512_store_ps(dst, _mm512_maskz_loadu_ps(first_lanes(left), src + q * kNr));
-          _mm512_store_ps(dst + 16, _mm512_maskz_loadu_ps(first_lanes(left - 16), src + q * kNr + 16));
+          _mm512_store_ps(dst + 16,
+                          _mm512_maskz_loadu_ps(first_lanes(left - 16), src + q * kNr + 16));
         }
       }
     }

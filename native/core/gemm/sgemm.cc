@@ -135,22 +135,32 @@ void gemm_blocked(const GemmKernelSet& ks, bool rows_a, bool trans_a, bool trans
   }
 }
 
-const GemmKernelSet kScalarSet{Isa::kScalar, kBlockingScalar, gemm_f32_4x4_scalar,
-                               gemm_f32_direct_scalar, nullptr, nullptr, pack_a_f32, pack_b_f32};
+const GemmKernelSet kScalarSet{
+    Isa::kScalar, kBlockingScalar, gemm_f32_4x4_scalar, gemm_f32_direct_scalar,
+    nullptr,      nullptr,         pack_a_f32,          pack_b_f32};
 #if defined(__x86_64__) || defined(_M_X64)
 const GemmKernelSet kSse2Set{Isa::kSse2, kBlockingSse2, gemm_f32_6x8_sse2, gemm_f32_direct_scalar,
-                             nullptr, nullptr, pack_a_f32, pack_b_f32};
-const GemmKernelSet kAvx2Set{Isa::kAvx2,          kBlockingAvx2,           gemm_f32_6x16_avx2,
-                             gemm_f32_direct_avx2, gemm_f32_6x16_avx2_rows, gemm_f32_narrow_avx2,
-                             pack_a_f32,           pack_b_f32};
-const GemmKernelSet kAvx512Set{Isa::kAvx512,        kBlockingAvx512,
-                               gemm_f32_14x32_avx512, gemm_f32_direct_avx512,
-                               gemm_f32_14x32_avx512_rows, gemm_f32_narrow_avx512,
-                               pack_a_f32_avx512,   pack_b_f32_avx512};
+                             nullptr,    nullptr,       pack_a_f32,        pack_b_f32};
+const GemmKernelSet kAvx2Set{Isa::kAvx2,
+                             kBlockingAvx2,
+                             gemm_f32_6x16_avx2,
+                             gemm_f32_direct_avx2,
+                             gemm_f32_6x16_avx2_rows,
+                             gemm_f32_narrow_avx2,
+                             pack_a_f32,
+                             pack_b_f32};
+const GemmKernelSet kAvx512Set{Isa::kAvx512,
+                               kBlockingAvx512,
+                               gemm_f32_14x32_avx512,
+                               gemm_f32_direct_avx512,
+                               gemm_f32_14x32_avx512_rows,
+                               gemm_f32_narrow_avx512,
+                               pack_a_f32_avx512,
+                               pack_b_f32_avx512};
 #endif
 #if defined(__aarch64__)
 const GemmKernelSet kNeonSet{Isa::kNeon, kBlockingNeon, gemm_f32_8x8_neon, gemm_f32_direct_scalar,
-                             nullptr, nullptr, pack_a_f32, pack_b_f32};
+                             nullptr,    nullptr,       pack_a_f32,        pack_b_f32};
 #endif
 
 }  // namespace
@@ -182,7 +192,8 @@ void sgemm_with(const GemmKernelSet& ks, int max_threads, bool trans_a, bool tra
   // gemm.h's preconditions (the TypeScript layer validates them for users).
   if (m < 0 || n < 0 || k < 0 || ldc < n || (m > 0 && n > 0 && c == nullptr)) std::abort();
   if (m > 0 && n > 0 && k > 0 && alpha != 0.0f) {
-    if (lda < (trans_a ? m : k) || ldb < (trans_b ? k : n) || a == nullptr || b == nullptr) std::abort();
+    if (lda < (trans_a ? m : k) || ldb < (trans_b ? k : n) || a == nullptr || b == nullptr)
+      std::abort();
   }
   if (epilogue_has_bias(ep.kind) && ep.bias == nullptr && m > 0 && n > 0) std::abort();
 #endif
@@ -277,11 +288,11 @@ void sgemm_with(const GemmKernelSet& ks, int max_threads, bool trans_a, bool tra
   });
 }
 
-void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-           int64_t ldc, const GemmEpilogue& epilogue) {
-  sgemm_with(gemm_kernel_set(active_isa()), get_threads(), trans_a, trans_b, m, n, k, alpha, a,
-             lda, b, ldb, beta, c, ldc, epilogue);
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+           const GemmEpilogue& epilogue) {
+  sgemm_with(gemm_kernel_set(active_isa()), get_threads(), trans_a, trans_b, m, n, k, alpha, a, lda,
+             b, ldb, beta, c, ldc, epilogue);
 }
 
 }  // namespace densely

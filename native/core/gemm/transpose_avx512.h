@@ -28,15 +28,15 @@ inline void transpose16(__m512 v[16]) {
   // row 4l + q's four columns. Two rounds of 128-bit lane shuffles finish the transpose.
 #pragma GCC unroll 4
   for (int q = 0; q < 4; ++q) {
-    t[q] = _mm512_shuffle_f32x4(v[q], v[4 + q], 0x88);       // lanes 0, 2 of g = 0, 1
-    t[4 + q] = _mm512_shuffle_f32x4(v[q], v[4 + q], 0xDD);   // lanes 1, 3 of g = 0, 1
+    t[q] = _mm512_shuffle_f32x4(v[q], v[4 + q], 0x88);      // lanes 0, 2 of g = 0, 1
+    t[4 + q] = _mm512_shuffle_f32x4(v[q], v[4 + q], 0xDD);  // lanes 1, 3 of g = 0, 1
     t[8 + q] = _mm512_shuffle_f32x4(v[8 + q], v[12 + q], 0x88);
     t[12 + q] = _mm512_shuffle_f32x4(v[8 + q], v[12 + q], 0xDD);
   }
 #pragma GCC unroll 4
   for (int q = 0; q < 4; ++q) {
-    v[q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0x88);        // row q
-    v[8 + q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0xDD);    // row 8 + q
+    v[q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0x88);            // row q
+    v[8 + q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0xDD);        // row 8 + q
     v[4 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0x88);   // row 4 + q
     v[12 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0xDD);  // row 12 + q
   }

@@ -96,8 +96,8 @@ void Network::set_optimizer(const OptimizerSpec& opt) {
 size_t Network::memory_bytes() const {
   size_t b = (s1_.capacity() + s2_.capacity() + grads_.capacity()) * sizeof(float);
   for (size_t i = 0; i < act_.size(); ++i) {
-    b += act_[i].capacity() * sizeof(float) + z_[i].capacity() * sizeof(float) +
-         mask_[i].capacity();
+    b +=
+        act_[i].capacity() * sizeof(float) + z_[i].capacity() * sizeof(float) + mask_[i].capacity();
   }
   b += (delta_[0].capacity() + delta_[1].capacity() + xb_.capacity() + yb_.capacity()) *
        sizeof(float);
@@ -113,7 +113,8 @@ void Network::reserve(int64_t rows, bool backward) {
       const LayerSpec& l = spec_.layers[i];
       const size_t w = static_cast<size_t>(l.units);
       act_[i].resize(r * w);
-      if (l.kind == LayerKind::kDenseLayer && !activation_backward_from_output(l.dense.act, l.dense.alpha))
+      if (l.kind == LayerKind::kDenseLayer &&
+          !activation_backward_from_output(l.dense.act, l.dense.alpha))
         z_[i].resize(r * w);
     }
     cap_rows_ = rows;
@@ -207,8 +208,8 @@ void Network::update(int64_t offset, int64_t n) {
 void Network::backward(int64_t rows, float* grads, bool apply) {
   const int n = static_cast<int>(spec_.layers.size());
   const LayerSpec* last = n > 0 ? &spec_.layers[static_cast<size_t>(n - 1)] : nullptr;
-  const bool fused = last != nullptr && last->kind == LayerKind::kDenseLayer &&
-                     loss_fused(loss_, last->dense.act);
+  const bool fused =
+      last != nullptr && last->kind == LayerKind::kDenseLayer && loss_fused(loss_, last->dense.act);
   int cur = 0;
   float* d = delta_[0].data();
   for (int i = n - 1; i >= 0 && i >= first_dense_; --i) {
@@ -230,8 +231,8 @@ void Network::backward(int64_t rows, float* grads, bool apply) {
                           z.empty() ? nullptr : z.data(), d, rows, dd.units, gb, colsum_.data());
     }
     float* dx = i > first_dense_ ? delta_[1 - cur].data() : nullptr;
-    dense_backward(dd, params_, in_ptr_[static_cast<size_t>(i)], d, rows,
-                   grads + dd.kernel_offset, dx);
+    dense_backward(dd, params_, in_ptr_[static_cast<size_t>(i)], d, rows, grads + dd.kernel_offset,
+                   dx);
     if (apply && !single_update_) {
       update(dd.kernel_offset, dd.inputs * dd.units);
       if (dd.use_bias) update(dd.bias_offset, dd.units);
@@ -252,7 +253,8 @@ void Network::predict(const float* x, int64_t rows, float* out) {
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     const int64_t n = rows - r0 < chunk ? rows - r0 : chunk;
     const float* y = forward(x + r0 * spec_.inputs, n, false, false, 0);
-    std::memcpy(out + r0 * spec_.outputs, y, static_cast<size_t>(n * spec_.outputs) * sizeof(float));
+    std::memcpy(out + r0 * spec_.outputs, y,
+                static_cast<size_t>(n * spec_.outputs) * sizeof(float));
   }
 }
 
@@ -262,9 +264,10 @@ LossResult Network::evaluate(const float* x, const float* y, int64_t rows) {
   if (chunk <= 0) return LossResult{0.0, 0};
   reserve(chunk, false);
   // A last layer that is not dense passes its input on unchanged: linear, never fused.
-  const Activation out_act = spec_.layers.empty() || spec_.layers.back().kind != LayerKind::kDenseLayer
-                                 ? Activation::kLinear
-                                 : spec_.layers.back().dense.act;
+  const Activation out_act =
+      spec_.layers.empty() || spec_.layers.back().kind != LayerKind::kDenseLayer
+          ? Activation::kLinear
+          : spec_.layers.back().dense.act;
   if (chunk == rows) {
     const float* yh = forward(x, rows, false, false, 0);
     return loss_forward(loss_, out_act, yh, y, rows, spec_.outputs, nullptr);
@@ -276,7 +279,8 @@ LossResult Network::evaluate(const float* x, const float* y, int64_t rows) {
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     const int64_t n = rows - r0 < chunk ? rows - r0 : chunk;
     const float* yh = forward(x + r0 * spec_.inputs, n, false, false, 0);
-    const LossResult part = loss_forward(loss_, out_act, yh, y + r0 * yc, n, spec_.outputs, nullptr);
+    const LossResult part =
+        loss_forward(loss_, out_act, yh, y + r0 * yc, n, spec_.outputs, nullptr);
     sum += part.loss * static_cast<double>(n);
     correct += part.correct;
   }
@@ -293,9 +297,10 @@ double Network::gradients(const float* x, const float* y, int64_t rows, float* g
   reserve(rows, true);
   const float* yh = forward(x, rows, true, false, 0);
   // A last layer that is not dense passes its input on unchanged: linear, never fused.
-  const Activation out_act = spec_.layers.empty() || spec_.layers.back().kind != LayerKind::kDenseLayer
-                                 ? Activation::kLinear
-                                 : spec_.layers.back().dense.act;
+  const Activation out_act =
+      spec_.layers.empty() || spec_.layers.back().kind != LayerKind::kDenseLayer
+          ? Activation::kLinear
+          : spec_.layers.back().dense.act;
   const LossResult r = loss_forward(loss_, out_act, yh, y, rows, spec_.outputs, delta_[0].data());
   backward(rows, grads, false);
   return r.loss;
@@ -315,15 +320,17 @@ LossResult Network::step(const float* x, const float* y, int64_t rows, uint64_t 
     grads_.assign(static_cast<size_t>(spec_.param_count), 0.0f);
   const float* yh = forward(x, rows, true, true, step_index);
   // A last layer that is not dense passes its input on unchanged: linear, never fused.
-  const Activation out_act = spec_.layers.empty() || spec_.layers.back().kind != LayerKind::kDenseLayer
-                                 ? Activation::kLinear
-                                 : spec_.layers.back().dense.act;
+  const Activation out_act =
+      spec_.layers.empty() || spec_.layers.back().kind != LayerKind::kDenseLayer
+          ? Activation::kLinear
+          : spec_.layers.back().dense.act;
   const LossResult r = loss_forward(loss_, out_act, yh, y, rows, spec_.outputs, delta_[0].data());
   if (!std::isfinite(r.loss)) return r;
   ++t_;
   // Only adam's constants change after step 2 (its bias corrections); the others depend
   // on t only through `first` (t == 1), so from t = 3 on the t = 2 constants are reused.
-  if (t_ <= 2 || opt_.kind == OptimizerKind::kAdam || opt_.kind == OptimizerKind::kAdamW) opt_step_ = optimizer_step(opt_, t_);
+  if (t_ <= 2 || opt_.kind == OptimizerKind::kAdam || opt_.kind == OptimizerKind::kAdamW)
+    opt_step_ = optimizer_step(opt_, t_);
   guard_ = guard;
   if (guard) next_params_ = params_ == user_params_ ? alt_params_.data() : user_params_;
   overflow_.store(false, std::memory_order_relaxed);

@@ -7,7 +7,8 @@
 // kInferenceChunk rows and need no backward buffers, so inference memory is bounded
 // whatever the input size. No method allocates once it has seen a batch of its size, so
 // the per-step path of a tiny network is a handful of plain loops (ops/dense.h's tiny
-// path) that never touch the thread pool. A Network is not thread-safe: one call at a time (the binding enforces it).
+// path) that never touch the thread pool. A Network is not thread-safe: one call at a time (the
+// binding enforces it).
 #pragma once
 #include <atomic>
 #include <cstddef>
@@ -41,8 +42,8 @@ struct ModelSpec {
 // Checks every size and offset that decides a memory access (O(layers · log layers)):
 // widths chain from inputs to outputs, the kernel and bias ranges tile [0, param_count)
 // exactly (in any order: disjoint, nothing left over), there is at least one dense
-// layer, rates are in [0, 1), activation codes are known. Returns false on any violation, and never overflows whatever the
-// values.
+// layer, rates are in [0, 1), activation codes are known. Returns false on any violation, and never
+// overflows whatever the values.
 bool model_spec_valid(const ModelSpec& spec);
 
 // One epoch of mini-batch training (lib/backend/types.ts EpochJob): batch b is rows
@@ -57,11 +58,16 @@ struct EpochJob {
   uint64_t first_step = 0;
 };
 
-enum class EpochStatus : int { kEpochDone = 0, kEpochAborted = 1, kEpochNonFinite = 2, kEpochBadIndex = 3 };
+enum class EpochStatus : int {
+  kEpochDone = 0,
+  kEpochAborted = 1,
+  kEpochNonFinite = 2,
+  kEpochBadIndex = 3
+};
 
 struct EpochResult {
-  int64_t batches = 0;   // batches whose step was applied
-  double loss_sum = 0;   // Σ batch loss × batch rows over applied batches
+  int64_t batches = 0;  // batches whose step was applied
+  double loss_sum = 0;  // Σ batch loss × batch rows over applied batches
   int64_t correct = 0;
   int64_t samples = 0;
   EpochStatus status = EpochStatus::kEpochDone;
@@ -122,9 +128,9 @@ class Network {
   LossResult step(const float* x, const float* y, int64_t rows, uint64_t step, bool guard,
                   bool* overflowed);
 
-  // Networks of at most this many parameters run the optimizer once per step over all parameters after the whole
-  // backward pass (the same elementwise update, so the same numbers; every layer's dX
-  // still uses the pre-step W) instead of once per kernel and bias: all of it is in L1.
+  // Networks of at most this many parameters run the optimizer once per step over all parameters
+  // after the whole backward pass (the same elementwise update, so the same numbers; every layer's
+  // dX still uses the pre-step W) instead of once per kernel and bias: all of it is in L1.
   static constexpr int64_t kSingleUpdateMax = 8192;
   bool single_update_ = false;
 
@@ -154,14 +160,14 @@ class Network {
   int64_t cap_back_rows_ = 0;  // backward scratch capacity (rows)
   int64_t max_width_ = 0;
   int first_dense_ = -1;
-  std::vector<std::vector<float>> act_;      // per layer output [rows × units]
-  std::vector<std::vector<float>> z_;        // per dense layer whose backward needs Z
-  std::vector<std::vector<uint8_t>> mask_;   // per dropout layer
-  std::vector<const float*> in_ptr_;         // forward input of each layer
-  std::vector<char> dropout_on_;             // dropout applied in the last forward
-  std::vector<float> delta_[2];              // [rows × max_width] ping-pong
-  std::vector<double> colsum_;               // [max_width]
-  std::vector<float> xb_, yb_;               // gathered batch (train_epoch)
+  std::vector<std::vector<float>> act_;     // per layer output [rows × units]
+  std::vector<std::vector<float>> z_;       // per dense layer whose backward needs Z
+  std::vector<std::vector<uint8_t>> mask_;  // per dropout layer
+  std::vector<const float*> in_ptr_;        // forward input of each layer
+  std::vector<char> dropout_on_;            // dropout applied in the last forward
+  std::vector<float> delta_[2];             // [rows × max_width] ping-pong
+  std::vector<double> colsum_;              // [max_width]
+  std::vector<float> xb_, yb_;              // gathered batch (train_epoch)
 };
 
 }  // namespace densely

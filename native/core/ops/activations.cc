@@ -80,8 +80,8 @@ void softmax_rows(const float* z, float* a, int64_t r0, int64_t r1, int64_t unit
 }
 
 // d ← d ⊙ act′ over elements [b, e) of a flat block (every activation but softmax).
-void derivative_flat(Activation act, float alpha, const float* __restrict a, const float* __restrict z,
-                     float* __restrict d, int64_t b, int64_t e) {
+void derivative_flat(Activation act, float alpha, const float* __restrict a,
+                     const float* __restrict z, float* __restrict d, int64_t b, int64_t e) {
   switch (act) {
     case Activation::kLinear:
       break;
@@ -169,7 +169,8 @@ void activation_forward(Activation act, float alpha, const float* z, float* a, i
       break;
   }
 #ifdef DENSELY_ACT_AVX512
-  if ((act == Activation::kSigmoid || act == Activation::kTanh || act == Activation::kGelu) && active_isa() == Isa::kAvx512) {
+  if ((act == Activation::kSigmoid || act == Activation::kTanh || act == Activation::kGelu) &&
+      active_isa() == Isa::kAvx512) {
     split_blocks(n, 8192, 2, [&](int64_t b, int64_t e) {
       if (act == Activation::kSigmoid) {
         sigmoid_avx512(z + b, a + b, e - b);
@@ -194,7 +195,8 @@ void activation_forward(Activation act, float alpha, const float* z, float* a, i
                  float* __restrict aa = a;
                  switch (act) {
                    case Activation::kRelu:
-                     for (int64_t i = b; i < e; ++i) aa[i] = zz[i] <= 0.0f ? 0.0f : zz[i];  // NaN passes
+                     for (int64_t i = b; i < e; ++i)
+                       aa[i] = zz[i] <= 0.0f ? 0.0f : zz[i];  // NaN passes
                      break;
                    case Activation::kLeakyRelu:
                      for (int64_t i = b; i < e; ++i) aa[i] = zz[i] > 0.0f ? zz[i] : zz[i] * alpha;
@@ -214,10 +216,10 @@ void activation_forward(Activation act, float alpha, const float* z, float* a, i
                });
 }
 
-void column_sums(const float* d, int64_t rows, int64_t units, float* bias_grad,
-                 double* scratch) {
+void column_sums(const float* d, int64_t rows, int64_t units, float* bias_grad, double* scratch) {
   if (rows == 1) {  // batch 1: the float64 sum of one term, 0.0 + d (same bits as below)
-    for (int64_t j = 0; j < units; ++j) bias_grad[j] = static_cast<float>(0.0 + static_cast<double>(d[j]));
+    for (int64_t j = 0; j < units; ++j)
+      bias_grad[j] = static_cast<float>(0.0 + static_cast<double>(d[j]));
     return;
   }
   split_blocks(units, kColumnBlock, rows, [&](int64_t c0, int64_t c1) {
@@ -228,22 +230,21 @@ void column_sums(const float* d, int64_t rows, int64_t units, float* bias_grad,
 void activation_backward(Activation act, float alpha, const float* a, const float* z, float* d,
                          int64_t rows, int64_t units, float* bias_grad, double* scratch) {
   if (act == Activation::kSoftmax) {
-    split_blocks(rows, 16, units * 4, [&](int64_t r0, int64_t r1) {
-      softmax_backward_rows(a, d, r0, r1, units);
-    });
+    split_blocks(rows, 16, units * 4,
+                 [&](int64_t r0, int64_t r1) { softmax_backward_rows(a, d, r0, r1, units); });
     if (bias_grad != nullptr) column_sums(d, rows, units, bias_grad, scratch);
     return;
   }
   if (bias_grad == nullptr) {
     if (act == Activation::kLinear) return;
-    split_blocks(rows * units, 8192, act == Activation::kGelu ? 16 : 1, [&](int64_t b, int64_t e) {
-      derivative_flat(act, alpha, a, z, d, b, e);
-    });
+    split_blocks(rows * units, 8192, act == Activation::kGelu ? 16 : 1,
+                 [&](int64_t b, int64_t e) { derivative_flat(act, alpha, a, z, d, b, e); });
     return;
   }
   if (rows == 1) {  // batch 1: no split, and the column sum is 0.0 + d (as below)
     derivative_flat(act, alpha, a, z, d, 0, units);
-    for (int64_t j = 0; j < units; ++j) bias_grad[j] = static_cast<float>(0.0 + static_cast<double>(d[j]));
+    for (int64_t j = 0; j < units; ++j)
+      bias_grad[j] = static_cast<float>(0.0 + static_cast<double>(d[j]));
     return;
   }
   // Fused: each task owns a block of columns for every row, so the column sums keep
@@ -252,21 +253,23 @@ void activation_backward(Activation act, float alpha, const float* a, const floa
   if ((act == Activation::kRelu || act == Activation::kLeakyRelu) && active_isa() == Isa::kAvx512) {
     const bool from_a = activation_backward_from_output(act, alpha);
     split_blocks(units, kColumnBlock, rows, [&](int64_t c0, int64_t c1) {
-      relu_backward_columns_avx512(act == Activation::kLeakyRelu, alpha, from_a ? a : z, d, rows, units, c0, c1, bias_grad);
+      relu_backward_columns_avx512(act == Activation::kLeakyRelu, alpha, from_a ? a : z, d, rows,
+                                   units, c0, c1, bias_grad);
     });
     return;
   }
 #endif
-  split_blocks(units, kColumnBlock, rows * (act == Activation::kGelu ? 16 : 1), [&](int64_t c0, int64_t c1) {
-    for (int64_t j = c0; j < c1; ++j) scratch[j] = 0.0;
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t off = r * units;
-      derivative_flat(act, alpha, a + off, z == nullptr ? nullptr : z + off, d + off, c0, c1);
-      const float* dr = d + off;
-      for (int64_t j = c0; j < c1; ++j) scratch[j] += dr[j];
-    }
-    for (int64_t j = c0; j < c1; ++j) bias_grad[j] = static_cast<float>(scratch[j]);
-  });
+  split_blocks(
+      units, kColumnBlock, rows * (act == Activation::kGelu ? 16 : 1), [&](int64_t c0, int64_t c1) {
+        for (int64_t j = c0; j < c1; ++j) scratch[j] = 0.0;
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t off = r * units;
+          derivative_flat(act, alpha, a + off, z == nullptr ? nullptr : z + off, d + off, c0, c1);
+          const float* dr = d + off;
+          for (int64_t j = c0; j < c1; ++j) scratch[j] += dr[j];
+        }
+        for (int64_t j = c0; j < c1; ++j) bias_grad[j] = static_cast<float>(scratch[j]);
+      });
 }
 
 }  // namespace densely

@@ -32,7 +32,6 @@ void activation_backward(Activation act, float alpha, const float* a, const floa
                          int64_t rows, int64_t units, float* bias_grad, double* scratch);
 
 // bias_grad[j] ← Σ_r d[r, j] in row order, accumulated in float64 (scratch: units doubles).
-void column_sums(const float* d, int64_t rows, int64_t units, float* bias_grad,
-                 double* scratch);
+void column_sums(const float* d, int64_t rows, int64_t units, float* bias_grad, double* scratch);
 
 }  // namespace densely

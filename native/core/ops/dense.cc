@@ -110,7 +110,8 @@ void tiny_backward(const DenseDesc& d, const float* __restrict w, const float* _
         for (int l = 0; l < 8; ++l) part[l] += dr[j + l] * wr[j + l];
       }
       for (int l = 0; j < units; ++j, ++l) part[l] += dr[j] * wr[j];
-      o[p] = ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
+      o[p] =
+          ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
     }
   }
 }
@@ -123,8 +124,8 @@ bool dense_is_tiny(const DenseDesc& d, int64_t rows) {
          (rows * kernel < kDirectWork || rows <= 2 || d.inputs <= 2 || d.units <= 2);
 }
 
-void dense_forward(const DenseDesc& d, const float* params, const float* x, int64_t rows,
-                   float* z, float* a) {
+void dense_forward(const DenseDesc& d, const float* params, const float* x, int64_t rows, float* z,
+                   float* a) {
   const float* w = params + d.kernel_offset;
   if (dense_is_tiny(d, rows)) {
     float* target = z != nullptr ? z : a;
@@ -135,7 +136,9 @@ void dense_forward(const DenseDesc& d, const float* params, const float* x, int6
   GemmEpilogue ep;
   ep.bias = d.use_bias ? params + d.bias_offset : nullptr;
   ep.leaky_alpha = d.alpha;
-  const bool fuse_act = z == nullptr && (d.act == Activation::kLinear || d.act == Activation::kRelu || d.act == Activation::kLeakyRelu);
+  const bool fuse_act =
+      z == nullptr && (d.act == Activation::kLinear || d.act == Activation::kRelu ||
+                       d.act == Activation::kLeakyRelu);
   if (fuse_act) {
     if (d.act == Activation::kLinear) {
       ep.kind = d.use_bias ? Epilogue::kBias : Epilogue::kNone;
@@ -150,8 +153,8 @@ void dense_forward(const DenseDesc& d, const float* params, const float* x, int6
   }
   ep.kind = d.use_bias ? Epilogue::kBias : Epilogue::kNone;
   float* target = z != nullptr ? z : a;
-  sgemm(false, false, rows, d.units, d.inputs, 1.0f, x, d.inputs, w, d.units, 0.0f, target,
-        d.units, ep);
+  sgemm(false, false, rows, d.units, d.inputs, 1.0f, x, d.inputs, w, d.units, 0.0f, target, d.units,
+        ep);
   activation_forward(d.act, d.alpha, target, a, rows, d.units);
 }
 

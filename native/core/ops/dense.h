@@ -29,8 +29,8 @@ bool dense_is_tiny(const DenseDesc& d, int64_t rows);
 // When z is non-null it also gets the pre-activation (needed by backward when
 // activation_backward_from_output is false); otherwise z is never written.
 // linear/relu/leakyRelu and the bias are fused into the GEMM epilogue.
-void dense_forward(const DenseDesc& d, const float* params, const float* x, int64_t rows,
-                   float* z, float* a);
+void dense_forward(const DenseDesc& d, const float* params, const float* x, int64_t rows, float* z,
+                   float* a);
 
 // Backward of the affine part, given dz = dL/dZ [rows × units]:
 //   gw [inputs × units] ← Xᵀ · dZ            (sgemm with transA, no transpose built)

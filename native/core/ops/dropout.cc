@@ -40,7 +40,8 @@ void dropout_forward(const float* in, float* out, uint8_t* mask, int64_t rows, i
 void dropout_backward(float* d, const uint8_t* mask, int64_t n, float scale) {
 #ifdef DENSELY_DROPOUT_AVX512
   if (active_isa() == Isa::kAvx512) {
-    split_blocks(n, 8192, 1, [&](int64_t b, int64_t e) { dropout_backward_avx512(d, mask, b, e, scale); });
+    split_blocks(n, 8192, 1,
+                 [&](int64_t b, int64_t e) { dropout_backward_avx512(d, mask, b, e, scale); });
     return;
   }
 #endif

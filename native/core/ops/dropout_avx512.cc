@@ -35,9 +35,9 @@ inline __m512i mix32_epi32(__m512i x) {
 void dropout_forward_avx512(const float* in, float* out, uint8_t* mask, int64_t b, int64_t e,
                             uint32_t layer_seed, uint32_t threshold, float scale) {
   const __m512i step = _mm512_set1_epi32(static_cast<int>(16u * kGolden32));
-  const __m512i lane = _mm512_mullo_epi32(
-      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-      _mm512_set1_epi32(static_cast<int>(kGolden32)));
+  const __m512i lane =
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(static_cast<int>(kGolden32)));
   // layer_seed + i·φ for the 16 indices of the current step (uint32, wrapping).
   __m512i h = _mm512_add_epi32(
       _mm512_set1_epi32(static_cast<int>(layer_seed + static_cast<uint32_t>(b) * kGolden32)), lane);
@@ -60,7 +60,8 @@ void dropout_backward_avx512(float* d, const uint8_t* mask, int64_t b, int64_t e
     const __mmask16 lanes = lanes_left(e - i);
     const __m128i m = _mm_maskz_loadu_epi8(lanes, mask + i);
     const __mmask16 keep = _mm_test_epi8_mask(m, m);
-    _mm512_mask_storeu_ps(d + i, lanes, _mm512_maskz_mul_ps(keep, _mm512_maskz_loadu_ps(lanes, d + i), vscale));
+    _mm512_mask_storeu_ps(d + i, lanes,
+                          _mm512_maskz_mul_ps(keep, _mm512_maskz_loadu_ps(lanes, d + i), vscale));
   }
 }
 

@@ -34,15 +34,16 @@ inline double clampd(double v, double lo, double hi) { return v < lo ? lo : (v >
 }  // namespace
 
 bool loss_fused(Loss loss, Activation out_act) {
-  return (out_act == Activation::kSoftmax &&
-          (loss == Loss::kCategoricalCrossentropy || loss == Loss::kSparseCategoricalCrossentropy)) ||
+  return (out_act == Activation::kSoftmax && (loss == Loss::kCategoricalCrossentropy ||
+                                              loss == Loss::kSparseCategoricalCrossentropy)) ||
          (out_act == Activation::kSigmoid && loss == Loss::kBinaryCrossentropy);
 }
 
-LossResult loss_forward(Loss loss, Activation out_act, const float* yhat, const float* y, int64_t rows,
-                        int64_t outputs, float* grad) {
+LossResult loss_forward(Loss loss, Activation out_act, const float* yhat, const float* y,
+                        int64_t rows, int64_t outputs, float* grad) {
   const bool fused = loss_fused(loss, out_act);
-  const bool per_row = loss == Loss::kCategoricalCrossentropy || loss == Loss::kSparseCategoricalCrossentropy;
+  const bool per_row =
+      loss == Loss::kCategoricalCrossentropy || loss == Loss::kSparseCategoricalCrossentropy;
   const double count = per_row ? static_cast<double>(rows) : static_cast<double>(rows) * outputs;
   const double inv = 1.0 / count;
   const bool sparse = loss == Loss::kSparseCategoricalCrossentropy;
@@ -137,8 +138,10 @@ LossResult loss_forward(Loss loss, Activation out_act, const float* yhat, const 
       if ((p[0] > 0.5f) == target) ++correct;
     } else {
       const int64_t pred = argmax(p, outputs);
-      const int64_t want = !sparse ? argmax(t, outputs)
-                           : (y[r] >= 0.0f && y[r] < static_cast<float>(outputs) ? static_cast<int64_t>(y[r]) : -1);
+      const int64_t want =
+          !sparse ? argmax(t, outputs)
+                  : (y[r] >= 0.0f && y[r] < static_cast<float>(outputs) ? static_cast<int64_t>(y[r])
+                                                                        : -1);
       if (pred == want) ++correct;
     }
   }

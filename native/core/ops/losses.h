@@ -30,7 +30,7 @@ bool loss_fused(Loss loss, Activation out_act);
 // out-of-bounds read). When grad is non-null it receives [rows × outputs]: dL/dz when
 // loss_fused(loss, out_act), else dL/dŷ (zero where an active clip cuts the gradient,
 // PyTorch's clamp rule with inclusive bounds).
-LossResult loss_forward(Loss loss, Activation out_act, const float* yhat, const float* y, int64_t rows,
-                        int64_t outputs, float* grad);
+LossResult loss_forward(Loss loss, Activation out_act, const float* yhat, const float* y,
+                        int64_t rows, int64_t outputs, float* grad);
 
 }  // namespace densely

@@ -102,8 +102,8 @@ struct Out {
 
 // The sgd loops are vectorised by the compiler; their new θ is checked for finiteness
 // in a second pass over it (still in L1 for the Network's 2048-float pieces).
-void sgd_loops(const OptimizerStep& k, const float* th, const float* __restrict gr,
-               const float* b, int64_t n, float* tho, float* bo) {
+void sgd_loops(const OptimizerStep& k, const float* th, const float* __restrict gr, const float* b,
+               int64_t n, float* tho, float* bo) {
   const float lr = k.lr, wd = k.wd, mu = k.mu;
   if (b == nullptr) {
     if (wd == 0.0f) {
@@ -289,7 +289,8 @@ bool optimizer_update_to(const OptimizerSpec& spec, const OptimizerStep& step,
                          const float* theta_in, const float* grad, const float* s1_in,
                          const float* s2_in, int64_t n, float* theta_out, float* s1_out,
                          float* s2_out) {
-  return dispatch(spec, step, State{theta_in, s1_in, s2_in}, grad, n, Out{theta_out, s1_out, s2_out});
+  return dispatch(spec, step, State{theta_in, s1_in, s2_in}, grad, n,
+                  Out{theta_out, s1_out, s2_out});
 }
 
 }  // namespace densely

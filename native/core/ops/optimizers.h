@@ -28,11 +28,11 @@ int optimizer_slots(const OptimizerSpec& spec);
 struct OptimizerStep {
   float lr, wd, mu, b1, b2, eps, rho;
   float ob1, ob2, orho;  // 1 − β1, 1 − β2, 1 − ρ rounded once from float64
-  float lr_c1;  // adam: lr / (1 − β1^t)
-  float c2;     // adam: 1 / (1 − β2^t)
-  float decay;  // adamw: 1 − lr·wd
+  float lr_c1;           // adam: lr / (1 − β1^t)
+  float c2;              // adam: 1 / (1 − β2^t)
+  float decay;           // adamw: 1 − lr·wd
   bool nesterov;
-  bool first;   // t == 1
+  bool first;  // t == 1
 };
 OptimizerStep optimizer_step(const OptimizerSpec& spec, int64_t t);
 

@@ -37,10 +37,10 @@ inline __m256 nonfinite_lanes(__m256 v) {
 int64_t adam_avx2(const OptimizerStep& k, bool decoupled, const float* th, const float* gr,
                   const float* m, const float* v, int64_t n, float* tho, float* mo, float* vo,
                   bool* nonfinite) {
-  const __m256 vb1 = _mm256_set1_ps(k.b1), vb2 = _mm256_set1_ps(k.b2),
-               vob1 = _mm256_set1_ps(k.ob1), vob2 = _mm256_set1_ps(k.ob2),
-               vlr = _mm256_set1_ps(k.lr_c1), vc2 = _mm256_set1_ps(k.c2),
-               veps = _mm256_set1_ps(k.eps), vwd = _mm256_set1_ps(decoupled ? 0.0f : k.wd),
+  const __m256 vb1 = _mm256_set1_ps(k.b1), vb2 = _mm256_set1_ps(k.b2), vob1 = _mm256_set1_ps(k.ob1),
+               vob2 = _mm256_set1_ps(k.ob2), vlr = _mm256_set1_ps(k.lr_c1),
+               vc2 = _mm256_set1_ps(k.c2), veps = _mm256_set1_ps(k.eps),
+               vwd = _mm256_set1_ps(decoupled ? 0.0f : k.wd),
                vdecay = _mm256_set1_ps(decoupled ? k.decay : 1.0f);
   int64_t i = 0;
   __m256 bad = _mm256_setzero_ps();
@@ -66,8 +66,8 @@ int64_t adam_avx2(const OptimizerStep& k, bool decoupled, const float* th, const
 int64_t rmsprop_avx2(const OptimizerStep& k, const float* th, const float* gr, const float* v,
                      const float* b, int64_t n, float* tho, float* vo, float* bo, bool* nonfinite) {
   const __m256 vrho = _mm256_set1_ps(k.rho), vorho = _mm256_set1_ps(k.orho),
-               veps = _mm256_set1_ps(k.eps), vlr = _mm256_set1_ps(k.lr),
-               vwd = _mm256_set1_ps(k.wd), vmu = _mm256_set1_ps(k.mu);
+               veps = _mm256_set1_ps(k.eps), vlr = _mm256_set1_ps(k.lr), vwd = _mm256_set1_ps(k.wd),
+               vmu = _mm256_set1_ps(k.mu);
   int64_t i = 0;
   __m256 bad = _mm256_setzero_ps();
   for (; i + 8 <= n; i += 8) {

@@ -77,7 +77,8 @@ bool sgd_body(const OptimizerStep& k, const float* th, const float* gr, const fl
       } else {
         const __m512 bi = _mm512_add_ps(_mm512_mul_ps(vmu, load(lanes, b + i)), g);
         store(lanes, bo + i, bi);
-        const __m512 step = kMode == SgdMode::kNesterov ? _mm512_add_ps(g, _mm512_mul_ps(vmu, bi)) : bi;
+        const __m512 step =
+            kMode == SgdMode::kNesterov ? _mm512_add_ps(g, _mm512_mul_ps(vmu, bi)) : bi;
         t1 = _mm512_sub_ps(t, _mm512_mul_ps(vlr, step));
       }
     }
@@ -88,8 +89,8 @@ bool sgd_body(const OptimizerStep& k, const float* th, const float* gr, const fl
 
 }  // namespace
 
-bool sgd_avx512(const OptimizerStep& k, const float* th, const float* gr, const float* b,
-                int64_t n, float* tho, float* bo) {
+bool sgd_avx512(const OptimizerStep& k, const float* th, const float* gr, const float* b, int64_t n,
+                float* tho, float* bo) {
   if (b == nullptr) {
     return k.wd == 0.0f ? sgd_body<SgdMode::kPlain>(k, th, gr, b, n, tho, bo)
                         : sgd_body<SgdMode::kDecay>(k, th, gr, b, n, tho, bo);
@@ -101,17 +102,18 @@ bool sgd_avx512(const OptimizerStep& k, const float* th, const float* gr, const 
 
 bool adam_avx512(const OptimizerStep& k, bool decoupled, const float* th, const float* gr,
                  const float* m, const float* v, int64_t n, float* tho, float* mo, float* vo) {
-  const __m512 vb1 = _mm512_set1_ps(k.b1), vb2 = _mm512_set1_ps(k.b2),
-               vob1 = _mm512_set1_ps(k.ob1), vob2 = _mm512_set1_ps(k.ob2),
-               vlr = _mm512_set1_ps(k.lr_c1), vc2 = _mm512_set1_ps(k.c2),
-               veps = _mm512_set1_ps(k.eps), vwd = _mm512_set1_ps(decoupled ? 0.0f : k.wd),
+  const __m512 vb1 = _mm512_set1_ps(k.b1), vb2 = _mm512_set1_ps(k.b2), vob1 = _mm512_set1_ps(k.ob1),
+               vob2 = _mm512_set1_ps(k.ob2), vlr = _mm512_set1_ps(k.lr_c1),
+               vc2 = _mm512_set1_ps(k.c2), veps = _mm512_set1_ps(k.eps),
+               vwd = _mm512_set1_ps(decoupled ? 0.0f : k.wd),
                vdecay = _mm512_set1_ps(decoupled ? k.decay : 1.0f);
   return all_finite(n, [&](int64_t i, __mmask16 lanes) {
     const __m512 th0 = load(lanes, th + i), m0 = load(lanes, m + i), v0 = load(lanes, v + i);
     const __m512 t0 = _mm512_mul_ps(th0, vdecay);
     const __m512 g = _mm512_add_ps(load(lanes, gr + i), _mm512_mul_ps(vwd, t0));
     const __m512 mi = _mm512_add_ps(_mm512_mul_ps(vb1, m0), _mm512_mul_ps(vob1, g));
-    const __m512 vi = _mm512_add_ps(_mm512_mul_ps(vb2, v0), _mm512_mul_ps(vob2, _mm512_mul_ps(g, g)));
+    const __m512 vi =
+        _mm512_add_ps(_mm512_mul_ps(vb2, v0), _mm512_mul_ps(vob2, _mm512_mul_ps(g, g)));
     store(lanes, mo + i, mi);
     store(lanes, vo + i, vi);
     const __m512 den = _mm512_add_ps(_mm512_sqrt_ps(_mm512_mul_ps(vi, vc2)), veps);
@@ -124,12 +126,13 @@ bool adam_avx512(const OptimizerStep& k, bool decoupled, const float* th, const 
 bool rmsprop_avx512(const OptimizerStep& k, const float* th, const float* gr, const float* v,
                     const float* b, int64_t n, float* tho, float* vo, float* bo) {
   const __m512 vrho = _mm512_set1_ps(k.rho), vorho = _mm512_set1_ps(k.orho),
-               veps = _mm512_set1_ps(k.eps), vlr = _mm512_set1_ps(k.lr),
-               vwd = _mm512_set1_ps(k.wd), vmu = _mm512_set1_ps(k.mu);
+               veps = _mm512_set1_ps(k.eps), vlr = _mm512_set1_ps(k.lr), vwd = _mm512_set1_ps(k.wd),
+               vmu = _mm512_set1_ps(k.mu);
   return all_finite(n, [&](int64_t i, __mmask16 lanes) {
     const __m512 t = load(lanes, th + i), v0 = load(lanes, v + i);
     const __m512 g = _mm512_add_ps(load(lanes, gr + i), _mm512_mul_ps(vwd, t));
-    const __m512 vi = _mm512_add_ps(_mm512_mul_ps(vrho, v0), _mm512_mul_ps(vorho, _mm512_mul_ps(g, g)));
+    const __m512 vi =
+        _mm512_add_ps(_mm512_mul_ps(vrho, v0), _mm512_mul_ps(vorho, _mm512_mul_ps(g, g)));
     store(lanes, vo + i, vi);
     const __m512 q = _mm512_div_ps(g, _mm512_add_ps(_mm512_sqrt_ps(vi), veps));
     __m512 t1;

@@ -23,8 +23,8 @@ namespace {
 constexpr int64_t kBlock = 4096;
 
 // dst[b..e) ← src[b..e); whether any element is outside [lo, hi].
-bool copy_block(const float* __restrict src, float* __restrict dst, int64_t b, int64_t e,
-                float lo, float hi) {
+bool copy_block(const float* __restrict src, float* __restrict dst, int64_t b, int64_t e, float lo,
+                float hi) {
   int64_t i = b;
 #ifdef DENSELY_SCAN_SSE2
   const __m128 vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
@@ -61,7 +61,8 @@ int64_t copy_first_outside(const float* src, float* dst, int64_t n, float lo, fl
   for (int64_t b = 0; b < n; b += kBlock) {
     const int64_t e = n - b < kBlock ? n : b + kBlock;
 #ifdef DENSELY_SCAN_SSE2
-    const bool bad = wide ? copy_block_avx512(src, dst, b, e, lo, hi) : copy_block(src, dst, b, e, lo, hi);
+    const bool bad =
+        wide ? copy_block_avx512(src, dst, b, e, lo, hi) : copy_block(src, dst, b, e, lo, hi);
 #else
     const bool bad = copy_block(src, dst, b, e, lo, hi);
 #endif

@@ -20,7 +20,8 @@ inline __m256d exp_pd(__m256d x) {
   const __m256d log2e = _mm256_set1_pd(1.4426950408889634074);
   const __m256d ln2_hi = _mm256_set1_pd(0.6931471805599453094);
   const __m256d ln2_lo = _mm256_set1_pd(2.3190468138462996154e-17);
-  const __m256d n = _mm256_round_pd(_mm256_mul_pd(x, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m256d n =
+      _mm256_round_pd(_mm256_mul_pd(x, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m256d r = _mm256_fnmadd_pd(n, ln2_hi, x);
   r = _mm256_fnmadd_pd(n, ln2_lo, r);
   // Estrin's scheme (pairs, then pairs of pairs with r², r⁴, r⁸): 4 dependent FMAs
@@ -29,11 +30,16 @@ inline __m256d exp_pd(__m256d x) {
   const __m256d r4 = _mm256_mul_pd(r2, r2);
   const __m256d r8 = _mm256_mul_pd(r4, r4);
   const __m256d q0 = _mm256_fmadd_pd(r, _mm256_set1_pd(1.0), _mm256_set1_pd(1.0));
-  const __m256d q1 = _mm256_fmadd_pd(r, _mm256_set1_pd(1.66666666666666666667e-01), _mm256_set1_pd(0.5));
-  const __m256d q2 = _mm256_fmadd_pd(r, _mm256_set1_pd(8.33333333333333333333e-03), _mm256_set1_pd(4.16666666666666666667e-02));
-  const __m256d q3 = _mm256_fmadd_pd(r, _mm256_set1_pd(1.98412698412698412698e-04), _mm256_set1_pd(1.38888888888888888889e-03));
-  const __m256d q4 = _mm256_fmadd_pd(r, _mm256_set1_pd(2.75573192239858906526e-06), _mm256_set1_pd(2.48015873015873015873e-05));
-  const __m256d q5 = _mm256_fmadd_pd(r, _mm256_set1_pd(2.50521083854417187751e-08), _mm256_set1_pd(2.75573192239858906526e-07));
+  const __m256d q1 =
+      _mm256_fmadd_pd(r, _mm256_set1_pd(1.66666666666666666667e-01), _mm256_set1_pd(0.5));
+  const __m256d q2 = _mm256_fmadd_pd(r, _mm256_set1_pd(8.33333333333333333333e-03),
+                                     _mm256_set1_pd(4.16666666666666666667e-02));
+  const __m256d q3 = _mm256_fmadd_pd(r, _mm256_set1_pd(1.98412698412698412698e-04),
+                                     _mm256_set1_pd(1.38888888888888888889e-03));
+  const __m256d q4 = _mm256_fmadd_pd(r, _mm256_set1_pd(2.75573192239858906526e-06),
+                                     _mm256_set1_pd(2.48015873015873015873e-05));
+  const __m256d q5 = _mm256_fmadd_pd(r, _mm256_set1_pd(2.50521083854417187751e-08),
+                                     _mm256_set1_pd(2.75573192239858906526e-07));
   const __m256d c12 = _mm256_set1_pd(2.08767569878680989792e-09);
   const __m256d s0 = _mm256_fmadd_pd(q1, r2, q0);
   const __m256d s1 = _mm256_fmadd_pd(q3, r2, q2);

@@ -53,7 +53,9 @@ inline FpControl fp_control_read() {
   __asm__ __volatile__("mrs %0, fpcr" : "=r"(v));
   return v;
 }
-inline void fp_control_write(FpControl v) { __asm__ __volatile__("msr fpcr, %0" : : "r"(v) : "memory"); }
+inline void fp_control_write(FpControl v) {
+  __asm__ __volatile__("msr fpcr, %0" : : "r"(v) : "memory");
+}
 #else
 using FpControl = uint32_t;
 constexpr FpControl kFpFlushBits = 0;
@@ -65,7 +67,9 @@ inline void fp_control_write(FpControl) {}
 constexpr bool fp_flush_supported() { return kFpFlushBits != 0; }
 
 // Whether the calling thread flushes now (all of kFpFlushBits set).
-inline bool fp_flush_on() { return fp_flush_supported() && (fp_control_read() & kFpFlushBits) == kFpFlushBits; }
+inline bool fp_flush_on() {
+  return fp_flush_supported() && (fp_control_read() & kFpFlushBits) == kFpFlushBits;
+}
 
 // Sets the flush bits on the calling thread for good (thread-pool workers).
 inline void fp_flush_enable() {

@@ -75,7 +75,8 @@ class Pool {
   void run(int64_t n_tasks, const std::function<void(int64_t)>& fn) {
     if (n_tasks <= 0) return;
     std::unique_lock<std::mutex> call(call_mu_, std::try_to_lock);
-    if (t_in_task || !call.owns_lock() || threads_.load(std::memory_order_relaxed) == 1 || n_tasks == 1) {
+    if (t_in_task || !call.owns_lock() || threads_.load(std::memory_order_relaxed) == 1 ||
+        n_tasks == 1) {
       if (call.owns_lock()) call.unlock();
       run_inline(n_tasks, fn);
       return;
@@ -92,7 +93,8 @@ class Pool {
     t_in_task = true;
     claim_tasks();
     t_in_task = false;
-    for (int spin = 0; spin < kSpinRounds && active_.load(std::memory_order_acquire) != 0; ++spin) cpu_relax();
+    for (int spin = 0; spin < kSpinRounds && active_.load(std::memory_order_acquire) != 0; ++spin)
+      cpu_relax();
     std::unique_lock<std::mutex> lk(mu_);
     done_.wait(lk, [this] { return active_.load(std::memory_order_acquire) == 0; });
     fn_ = nullptr;
@@ -135,15 +137,17 @@ class Pool {
     // Workers run nothing but the core's tasks: flush subnormals for good (fp_mode.h).
     fp_flush_enable();
     for (;;) {
-      for (int spin = 0; spin < kSpinRounds && generation_.load(std::memory_order_acquire) == seen &&
-                         !quit_.load(std::memory_order_relaxed);
+      for (int spin = 0;
+           spin < kSpinRounds && generation_.load(std::memory_order_acquire) == seen &&
+           !quit_.load(std::memory_order_relaxed);
            ++spin) {
         cpu_relax();
       }
       {
         std::unique_lock<std::mutex> lk(mu_);
         wake_.wait(lk, [&] {
-          return quit_.load(std::memory_order_relaxed) || generation_.load(std::memory_order_acquire) != seen;
+          return quit_.load(std::memory_order_relaxed) ||
+                 generation_.load(std::memory_order_acquire) != seen;
         });
         if (quit_.load(std::memory_order_relaxed)) return;
         seen = generation_.load(std::memory_order_acquire);
