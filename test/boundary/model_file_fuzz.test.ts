@@ -21,6 +21,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { rssBoundMB } from '../support/sanitizers';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CHILD = join(__dirname, 'model_file_fuzz_child.cjs');
@@ -32,7 +33,7 @@ const PARALLEL = 2;
 /** The watchdog: a child that has not finished its 2,000 mutations by then has hung (they take ~3 s). */
 const WATCHDOG_MS = 60_000;
 /** Peak resident memory of a child: Node and the addon take ~50 MB, a load of these small files almost nothing. */
-const MAX_RSS_MB = 256;
+const MAX_RSS_MB = rssBoundMB(256);
 
 interface Summary {
   files: number;
