@@ -241,7 +241,7 @@ function denselyDriver(backend) {
   return driver;
 }
 
-// ---- Compiled sgemm harnesses (tools/openblas_sgemm.cc) --------------------------------
+// ---- Compiled sgemm harnesses (native/openblas_sgemm.cc) --------------------------------
 // OpenBLAS's cblas_sgemm (build/openblas_sgemm), and densely's C++ core without Node
 // (the same source built with -DDENSELY_CORE: build/densely_sgemm). prepare.js builds
 // both when g++ and libopenblas-dev are there; each runs in its own process with its

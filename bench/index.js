@@ -13,7 +13,7 @@
 // (OpenBLAS: its compiled harness), so no contender inherits another's JIT state, heap
 // or thread pool. Ratios are between medians taken in this same run. After the trials,
 // the sgemm shapes run once more at 1 thread with densely's core and OpenBLAS in one
-// process, alternating (tools/sgemm_vs_openblas.cc): the fair 1-thread comparison for
+// process, alternating (native/sgemm_vs_openblas.cc): the fair 1-thread comparison for
 // products of microseconds, which the "same process" verdicts use. 'epochs' trials run
 // one long fit per contender and print its first-3 and last-8 epoch speed.
 const { spawnSync, execFileSync } = require('node:child_process');
@@ -137,7 +137,7 @@ function spawnForResult(file, args, env) {
 const PEAK_RECORD = path.join(BUILD, 'peak.json');
 
 /**
- * Peak single-precision FMA GFLOP/s per thread count, from tools/fma_peak.cc. The peak
+ * Peak single-precision FMA GFLOP/s per thread count, from native/fma_peak.cc. The peak
  * is a ceiling that a busy core only ever lowers, so the best value ever measured on
  * this host and CPU is kept in bench/build/peak.json (untracked, per machine) and the
  * % of peak column uses max(this run, that record).
@@ -335,7 +335,7 @@ function main() {
   );
   for (const [threads, peak] of peaks) {
     log(
-      `FMA peak (tools/fma_peak.cc, ${peak.isa ?? 'avx2'}, ${threads} thread${threads > 1 ? 's' : ''}): ${peak.best.toFixed(1)} GFLOP/s` +
+      `FMA peak (native/fma_peak.cc, ${peak.isa ?? 'avx2'}, ${threads} thread${threads > 1 ? 's' : ''}): ${peak.best.toFixed(1)} GFLOP/s` +
         ` — the best recorded on this host; this run: best of ${peak.runs} ${peak.measured.toFixed(1)}, median ${peak.median.toFixed(1)}`,
     );
   }
@@ -383,7 +383,7 @@ function main() {
   if (wantAb) {
     log('');
     log(
-      "sgemm, 1 thread, densely's core and OpenBLAS in one process, alternating samples (tools/sgemm_vs_openblas.cc)",
+      "sgemm, 1 thread, densely's core and OpenBLAS in one process, alternating samples (native/sgemm_vs_openblas.cc)",
     );
     const gemmTrials = gemmSelected.map((e) => e.trial);
     const ab = tools.ab
@@ -425,7 +425,7 @@ function main() {
 
   if (verdicts.length > 0) {
     log('');
-    log('Targets (issue 2 part 7, issue 3 part 10, issue 11 part 5):');
+    log('Targets:');
     for (const v of verdicts) {
       const state = v.missing ? 'n/a' : v.met ? 'met' : 'NOT MET';
       log(`  ${state.padEnd(8)} ${v.target}  [${v.trial}]`);

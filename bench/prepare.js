@@ -140,14 +140,14 @@ function x86WithFma() {
 
 /** Compiles one tool from tools/ into build/ when missing or older than its source; returns its path or null. */
 function tool(name, flags, libs, log, quietFailure) {
-  const source = path.join(BENCH, 'tools', `${name}.cc`);
+  const source = path.join(BENCH, 'native', `${name}.cc`);
   const binary = path.join(BUILD, name);
   if (fs.existsSync(binary) && fs.statSync(binary).mtimeMs >= fs.statSync(source).mtimeMs) return binary;
   fs.mkdirSync(BUILD, { recursive: true });
   const result = run('g++', [...flags, '-o', binary, source, ...libs], BENCH);
   if (result.ok) return binary;
   if (fs.existsSync(binary)) fs.unlinkSync(binary);
-  if (!quietFailure) log(`  could not build bench/tools/${name}.cc:\n    ${lastLines(result.output)}`);
+  if (!quietFailure) log(`  could not build bench/native/${name}.cc:\n    ${lastLines(result.output)}`);
   return null;
 }
 
@@ -226,14 +226,14 @@ function tools(log, { wantCore = true } = {}) {
   if (!fma) log('FMA peak: skipped (needs x86-64 with AVX2+FMA and g++)');
   const blas = tool('openblas_sgemm', ['-O2', '-pthread'], ['-lopenblas'], log, true);
   if (!blas) log('OpenBLAS: skipped: install libopenblas-dev (apt-get install -y libopenblas-dev)');
-  // The core's sgemm without Node: tools/openblas_sgemm.cc built with -DDENSELY_CORE
+  // The core's sgemm without Node: native/openblas_sgemm.cc built with -DDENSELY_CORE
   // (the densely-core contender, own process like OpenBLAS) and the same-process A/B.
   const objects = blas && wantCore ? coreObjects(log) : null;
   const core = objects
-    ? coreTool('densely_sgemm', path.join(BENCH, 'tools', 'openblas_sgemm.cc'), ['-DDENSELY_CORE'], objects, log)
+    ? coreTool('densely_sgemm', path.join(BENCH, 'native', 'openblas_sgemm.cc'), ['-DDENSELY_CORE'], objects, log)
     : null;
   const ab = objects
-    ? coreTool('sgemm_vs_openblas', path.join(BENCH, 'tools', 'sgemm_vs_openblas.cc'), [], objects, log)
+    ? coreTool('sgemm_vs_openblas', path.join(BENCH, 'native', 'sgemm_vs_openblas.cc'), [], objects, log)
     : null;
   return { fma, blas, core, ab };
 }

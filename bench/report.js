@@ -68,7 +68,7 @@ function main() {
   if (sameProcess?.results) {
     out.push('');
     out.push(
-      `sgemm, 1 thread, densely's core and OpenBLAS in one process (tools/sgemm_vs_openblas.cc), median of ${sameProcess.sweeps} sweeps:`,
+      `sgemm, 1 thread, densely's core and OpenBLAS in one process (native/sgemm_vs_openblas.cc), median of ${sameProcess.sweeps} sweeps:`,
     );
     out.push('');
     out.push('| trial | densely GFLOP/s | OpenBLAS GFLOP/s | ratio | sweeps |');

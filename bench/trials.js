@@ -72,7 +72,7 @@ function gemm(id, title, m, n, k, op, extra = {}) {
     targets: [
       ...(extra.targets ?? []),
       // 1 thread: densely's core and OpenBLAS in one process, alternating samples
-      // (tools/sgemm_vs_openblas.cc), so neither pays a process or N-API difference.
+      // (native/sgemm_vs_openblas.cc), so neither pays a process or N-API difference.
       {
         who: 'densely-core@1',
         ratio: 1,
@@ -114,7 +114,7 @@ const TRAIN_B = {
 };
 
 /**
- * An 'epochs' trial (issue 11): one fit of `epochs` epochs (after a warm-up fit of one
+ * An 'epochs' trial: one fit of `epochs` epochs (after a warm-up fit of one
  * epoch on a throwaway model), timed epoch by epoch, because a model that converges
  * slows down where subnormal numbers appear (several epochs in; a fresh process per
  * epoch never sees it). The rate is rows × epochs / total time; the row also shows the
@@ -306,7 +306,7 @@ const trials = [
   },
   gemm('1024', '1024×1024·1024×1024', 1024, 1024, 1024, 'NN', {
     contenders: ['densely-js', 'densely-native', 'densely-core', 'openblas'],
-    // The peak is that of the widest FMA the CPU has (zmm on AVX-512: tools/fma_peak.cc).
+    // The peak is that of the widest FMA the CPU has (zmm on AVX-512: native/fma_peak.cc).
     targets: [
       { who: 'densely-native@1', peak: 0.85, text: 'native ≥ 85% of the FMA peak (1 thread)' },
       { who: 'densely-native@2', peak: 0.75, text: 'native ≥ 75% of the FMA peak (2 threads)' },

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// Epoch-by-epoch speed of one long densely training run: the subnormal slowdown of
-// issue 11 (Adam's moments and the gradients drift below 1.18e-38 as a model converges;
+// Epoch-by-epoch speed of one long densely training run, to show the subnormal slowdown
+// (Adam's moments and the gradients drift below 1.18e-38 as a model converges;
 // without flush-to-zero every FMA that touches one takes a microcode assist).
 //
 //   node bench/tools/epoch-speed.js [--data digits|random] [--epochs 20] [--threads 1]

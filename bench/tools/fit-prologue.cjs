@@ -1,5 +1,5 @@
 // fit-prologue: how long `fit` holds the event loop before its first batch on a large
-// set (issue 15: < 10 ms native, < 50 ms js for 1,000,000 × 32 float32 = 128 MB). A bench
+// set (targets: < 10 ms native, < 50 ms js for 1,000,000 × 32 float32 = 128 MB). A bench
 // tool, not yet a trial of bench/trials.js.
 //
 // Usage: node --expose-gc bench/tools/fit-prologue.cjs <native|js> <f32|arr> [rows] [batchSize]

@@ -1,5 +1,5 @@
-// The FMA peak probe (bench/tools/fma_peak.cc) measures with the widest FMA the CPU and
-// OS support: zmm on AVX-512 (issue 11), else ymm; `avx2` forces the narrower one.
+// The FMA peak probe (bench/native/fma_peak.cc) measures with the widest FMA the CPU and
+// OS support: zmm on AVX-512, else ymm; `avx2` forces the narrower one.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,13 +10,13 @@ const BENCH = path.resolve(__dirname, '../../bench');
 const tmp = mkdtempSync(path.join(tmpdir(), 'densely-fma-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe('bench/tools/fma_peak.cc', () => {
+describe('bench/native/fma_peak.cc', () => {
   it('measures with the widest FMA the CPU has (zmm where AVX-512F is there)', () => {
     const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
     const binary = path.join(tmp, 'fma_peak');
     const built = spawnSync(
       'g++',
-      ['-O2', '-mavx2', '-mfma', '-pthread', '-o', binary, path.join(BENCH, 'tools', 'fma_peak.cc')],
+      ['-O2', '-mavx2', '-mfma', '-pthread', '-o', binary, path.join(BENCH, 'native', 'fma_peak.cc')],
       { encoding: 'utf8' },
     );
     expect(built.status, built.stderr).toBe(0);

@@ -87,7 +87,7 @@ describe('bench targets', () => {
     );
   });
 
-  it('times train-mlp and train-wide over ≥ 20 epochs against PyTorch with and without flush (issue 11)', () => {
+  it('times train-mlp and train-wide over ≥ 20 epochs against PyTorch with and without flush', () => {
     for (const [id, ratio] of [
       ['train-mlp', 1.8],
       ['train-wide', 1.35],
@@ -115,7 +115,7 @@ describe('bench targets', () => {
     );
   });
 
-  it('compares inference with onnxruntime-node (issue 11: batch 256 ≥ 1.15×, batch 1 ≥ 1.5×)', () => {
+  it('compares inference with onnxruntime-node (batch 256 ≥ 1.15×, batch 1 ≥ 1.5×)', () => {
     for (const [id, ratio] of [
       ['predict-mlp-b-256', 1.15],
       ['predict-mlp-b-1', 1.5],

@@ -8,7 +8,7 @@
 // 1-thread "same process" verdicts. By hand, with the core library of
 // `npm run test:native`:
 //
-//   g++ -O2 -std=c++17 -Inative/core bench/tools/sgemm_vs_openblas.cc \
+//   g++ -O2 -std=c++17 -Inative/core bench/native/sgemm_vs_openblas.cc \
 //       build-cmake/libdensely_core.a -lopenblas -pthread -o /tmp/sgemm_vs_openblas
 //   /tmp/sgemm_vs_openblas THREADS ROUNDS TA,TB,M,N,K [TA,TB,M,N,K ...]
 //

@@ -7,7 +7,7 @@
 // tool, never shipped or run by `npm run bench`; by hand, with the core library of
 // `npm run test:native`:
 //
-//   g++ -O2 -std=c++17 -Inative/core bench/tools/sgemm_vs_openblas_sets.cc
+//   g++ -O2 -std=c++17 -Inative/core bench/native/sgemm_vs_openblas_sets.cc
 //       build-cmake/libdensely_core.a -lopenblas -pthread -o /tmp/sgemm_sets   (one line)
 //   /tmp/sgemm_sets ROUNDS THREADS VARIANT... TA,TB,M,N,K...
 //
