@@ -46,6 +46,7 @@ export { sgemm } from './kernels';
 export { ACTIVATIONS, Dense, type DenseOptions } from './layers/dense';
 export { Dropout, type Layer } from './layers/dropout';
 export { LOSSES } from './losses';
+export { Network } from './network';
 export type {
   BatchLogs,
   CompileOptions,
@@ -55,11 +56,9 @@ export type {
   Input,
   LayerWeights,
   Metric,
-  NetworkJSON,
   NetworkOptions,
   Targets,
-} from './network';
-export { Network } from './network';
+} from './network_types';
 export {
   Adam,
   type AdamOptions,
@@ -73,3 +72,4 @@ export {
 } from './optimizers/index';
 export { Rng } from './random';
 export { type BackendInfo, backendInfo, setThreads, VERSION } from './runtime';
+export type { NetworkJSON } from './serialize';

@@ -1,5 +1,12 @@
 import type { LossName } from './backend/types';
-import { expectDistributions, expectUnitInterval, invalid, shape, toClassIndices, toMatrix } from './validate';
+import {
+  expectDistributions,
+  expectTargetShape,
+  expectUnitInterval,
+  invalid,
+  toClassIndices,
+  toMatrix,
+} from './validate';
 
 /**
  * The losses of `compile({ loss })`. Each is the mean over the batch and its gradient
@@ -41,13 +48,7 @@ export function toTargets(
     return y;
   }
   const y = toMatrix(value, name, outputs, copy);
-  if (y.rows !== rows)
-    throw invalid(
-      `targets of shape ${shape(rows, outputs)} (rows of x × outputs)`,
-      name,
-      shape(y.rows, y.cols),
-      'range',
-    );
+  expectTargetShape(y.rows, y.cols, rows, outputs, name);
   if (loss === 'categoricalCrossentropy') expectDistributions(y, name);
   else if (loss === 'binaryCrossentropy') expectUnitInterval(y, name);
   return y.data;

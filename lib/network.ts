@@ -5,6 +5,18 @@ import { Dense, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
 import { initializeParams, maxBatchRows, modelSpec, type NetworkPlan, planNetwork } from './layers/plan';
 import { LOSSES, toTargets } from './losses';
+import type {
+  BatchLogs,
+  CompileOptions,
+  EpochLogs,
+  FitOptions,
+  History,
+  Input,
+  LayerWeights,
+  Metric,
+  NetworkOptions,
+  Targets,
+} from './network_types';
 import { type Optimizer, resolveOptimizer } from './optimizers/index';
 import { Rng } from './random';
 import {
@@ -40,34 +52,6 @@ import {
   toMatrix,
   tooLarge,
 } from './validate';
-
-export type { Layer } from './layers/dropout';
-export type {
-  BatchLogs,
-  CompileOptions,
-  EpochLogs,
-  FitOptions,
-  History,
-  Input,
-  LayerWeights,
-  Metric,
-  NetworkOptions,
-  Targets,
-} from './network_types';
-export type { NetworkJSON } from './serialize';
-
-import type {
-  BatchLogs,
-  CompileOptions,
-  EpochLogs,
-  FitOptions,
-  History,
-  Input,
-  LayerWeights,
-  Metric,
-  NetworkOptions,
-  Targets,
-} from './network_types';
 
 interface Compiled {
   loss: LossName;

@@ -19,6 +19,7 @@
 import type { Backend, LossName } from './backend/types';
 import {
   expectDistributions,
+  expectTargetShape,
   expectUnitInterval,
   FLT_MAX,
   fillClassIndices,
@@ -29,7 +30,6 @@ import {
   isNumberArray,
   type Matrix,
   nonFinite,
-  shape,
   toClassIndices,
   toMatrix,
 } from './validate';
@@ -227,13 +227,7 @@ export function* stageTargets(
     return out;
   }
   const y = yield* stageMatrix(value, name, outputs, backend);
-  if (y.rows !== rows)
-    throw invalid(
-      `targets of shape ${shape(rows, outputs)} (rows of x × outputs)`,
-      name,
-      shape(y.rows, y.cols),
-      'range',
-    );
+  expectTargetShape(y.rows, y.cols, rows, outputs, name);
   if (loss === 'categoricalCrossentropy' || loss === 'binaryCrossentropy') {
     const block = Math.max(1, Math.floor((16 * ARRAY_BLOCK) / outputs));
     for (let r0 = 0; r0 < rows; r0 += block) {

@@ -177,22 +177,7 @@ export function toMatrix(value: unknown, name: string, cols: number, copy = fals
   } else if (Array.isArray(value) && value.length > 0 && Array.isArray(value[0])) {
     rows = value.length;
     data = new Float32Array(rows * cols);
-    for (let r = 0; r < rows; r++) {
-      const row = value[r] as unknown;
-      if (!Array.isArray(row) || row.length !== cols) {
-        throw invalid(
-          `a number[][] with ${cols} columns`,
-          name,
-          `row ${r} ${Array.isArray(row) ? `of length ${row.length}` : `as ${describe(row)}`}`,
-          'range',
-        );
-      }
-      for (let c = 0; c < cols; c++) {
-        const v = row[c] as unknown;
-        if (typeof v !== 'number') throw invalid('numbers', `${name}[${r}][${c}]`, describe(v));
-        data[r * cols + c] = v;
-      }
-    }
+    fillRows(value, name, cols, data, 0, rows);
   } else if (isNumberArray(value) && value.length > 0) {
     if (value.length % cols !== 0) {
       throw invalid(
@@ -204,16 +189,30 @@ export function toMatrix(value: unknown, name: string, cols: number, copy = fals
     }
     rows = value.length / cols;
     data = new Float32Array(value.length);
-    for (let i = 0; i < value.length; i++) {
-      const v = value[i] as unknown;
-      if (typeof v !== 'number') throw invalid('numbers', `${name}[${i}]`, describe(v));
-      data[i] = v;
-    }
+    fillFlat(value, name, data, 0, value.length);
   } else {
     throw invalid(`a non-empty Float32Array or number[][] with ${cols} columns`, name, describe(value));
   }
   if (checkFinite) expectFinite(data, name, cols);
   return { data, rows, cols };
+}
+
+/** Rejects targets whose shape is not rows × outputs (the rows of x), as toTargets and fit's staging do. */
+export function expectTargetShape(
+  targetRows: number,
+  targetCols: number,
+  rows: number,
+  outputs: number,
+  name: string,
+): void {
+  if (targetRows !== rows) {
+    throw invalid(
+      `targets of shape ${shape(rows, outputs)} (rows of x × outputs)`,
+      name,
+      shape(targetRows, targetCols),
+      'range',
+    );
+  }
 }
 
 /**
