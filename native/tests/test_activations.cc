@@ -129,11 +129,13 @@ void check_shape(Isa isa, Activation act, float alpha, int64_t rows, int64_t uni
   for (int64_t r = 0; r < rows; ++r) {
     const float* zr = z.data() + r * units;
     double mx = zr[0], sum = 0.0;
-    for (int64_t j = 1; j < units; ++j) mx = std::fmax(mx, zr[j]);
+    // Maxima by comparison, not std::fmax: aarch64 g++ 12 -O3 hit an internal compiler
+    // error (vect_transform_reduction) vectorising the fmax reductions of this loop nest.
+    for (int64_t j = 1; j < units; ++j) mx = zr[j] > mx ? zr[j] : mx;
     double spread = 0.0;  // max |z − max| over the row
     for (int64_t j = 0; j < units; ++j) {
       sum += std::exp(static_cast<double>(zr[j]) - mx);
-      spread = std::fmax(spread, mx - zr[j]);
+      spread = mx - zr[j] > spread ? mx - zr[j] : spread;
     }
     for (int64_t j = 0; j < units; ++j) {
       const int64_t i = r * units + j;
