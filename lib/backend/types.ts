@@ -62,31 +62,9 @@ export type LossName =
  */
 export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop';
 
-/** Integer codes used across the native boundary. Order is fixed: never reorder. */
-export const ACTIVATION_CODES: Readonly<Record<ActivationName, number>> = {
-  linear: 0,
-  relu: 1,
-  leakyRelu: 2,
-  sigmoid: 3,
-  tanh: 4,
-  softmax: 5,
-  gelu: 6,
-};
-
-export const LOSS_CODES: Readonly<Record<LossName, number>> = {
-  mse: 0,
-  mae: 1,
-  binaryCrossentropy: 2,
-  categoricalCrossentropy: 3,
-  sparseCategoricalCrossentropy: 4,
-};
-
-export const OPTIMIZER_CODES: Readonly<Record<OptimizerName, number>> = {
-  sgd: 0,
-  adam: 1,
-  adamw: 2,
-  rmsprop: 3,
-};
+// The integer codes of activations, losses and optimizers across the native boundary
+// are generated from native/binding/wire.json: WIRE_ACTIVATION, WIRE_LOSS and
+// WIRE_OPTIMIZER in lib/backend/native/wire.ts (one source of truth).
 
 export interface DenseSpec {
   kind: 'dense';

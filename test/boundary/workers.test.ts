@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { packModelSpec, packOptimizerSpec } from '../../lib/backend/native/index';
-import { LOSS_CODES } from '../../lib/backend/types';
+import { WIRE_LOSS } from '../../lib/backend/native/wire';
 import { Rng } from '../../lib/random';
 import {
   identityOrder,
@@ -65,7 +65,7 @@ describe('native addon in worker_threads', () => {
       addon: nativeAddonPath(),
       spec: packModelSpec(spec),
       params: params0,
-      loss: LOSS_CODES.categoricalCrossentropy,
+      loss: WIRE_LOSS.categoricalCrossentropy,
       opt: packOptimizerSpec(opt),
       x,
       y,

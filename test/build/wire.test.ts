@@ -19,10 +19,11 @@ import {
   WIRE_LOSS,
   WIRE_OPTIMIZER,
 } from '../../lib/backend/native/wire';
-import { ACTIVATION_CODES, LOSS_CODES, OPTIMIZER_CODES } from '../../lib/backend/types';
-import { MAX_WIDTH } from '../../lib/layers/dense';
+import { ACTIVATIONS, MAX_WIDTH } from '../../lib/layers/dense';
 import { MAX_LAYERS as FACADE_MAX_LAYERS } from '../../lib/layers/plan';
 import { setThreads } from '../../lib/runtime';
+import { LOSSES } from '../../lib/losses';
+import { OPTIMIZER_NAMES } from '../../lib/optimizers/index';
 import { MAX_ELEMENTS } from '../../lib/validate';
 
 const root = join(__dirname, '..', '..');
@@ -65,10 +66,11 @@ describe('native/binding/wire.json', () => {
 });
 
 describe('wire codes', () => {
-  it('match the backend seam codes of lib/backend/types.ts, name for name', () => {
-    expect({ ...WIRE_ACTIVATION }).toEqual({ ...ACTIVATION_CODES });
-    expect({ ...WIRE_LOSS }).toEqual({ ...LOSS_CODES });
-    expect({ ...WIRE_OPTIMIZER }).toEqual({ ...OPTIMIZER_CODES });
+  it('name every activation, loss and optimizer of the facade, and nothing else', () => {
+    // The generated wire.ts is the one table of codes; the facade's name lists must be its keys.
+    expect(Object.keys(WIRE_ACTIVATION).sort()).toEqual([...ACTIVATIONS].sort());
+    expect(Object.keys(WIRE_LOSS).sort()).toEqual([...LOSSES].sort());
+    expect(Object.keys(WIRE_OPTIMIZER).sort()).toEqual([...OPTIMIZER_NAMES].sort());
   });
 
   it('are parsed into their own enum class by the binding, checked against the core enums', () => {
