@@ -4,7 +4,10 @@
 // - forward: linear, relu, leakyRelu exact; sigmoid, gelu, softmax within a few float32
 //   ulps; tanh correctly rounded (against libm's float64 tanh) on a dense grid, at the
 //   tiny and saturated ends, for ±0 (sign kept) and NaN; gelu and its derivative on a
-//   dense grid over [−14, 14];
+//   dense grid over [−14, 14]; elu, selu, softplus, silu, mish, hardSigmoid, hardSwish and
+//   relu6 (activation_ext.h) within 1 ulp of libm's float64 on a dense grid over
+//   [−40, 40] and at the edges, bit-identical to the scalar formula on every set, with
+//   PyTorch's derivatives at the kinks;
 // - backward: d ⊙ act′ from the same a (and z where act′ needs it), within a few ulps of
 //   the products it rounds (1 − a² and d − Σ d·a cancel, so the allowance scales with
 //   the operands, not the result); the fused bias sum equals the float64 column sums of
@@ -22,8 +25,10 @@
 
 #include "check.h"
 #include "isa_legs.h"
+#include "ops/activation_ext.h"
 #include "ops/activations.h"
 #include "runtime/cpu.h"
+#include "runtime/fp_mode.h"
 #include "runtime/thread_pool.h"
 
 using namespace densely;
@@ -32,11 +37,24 @@ namespace {
 
 densely_test::Lcg g_rng(2024);
 
-const char* const kNames[] = {"linear", "relu", "leakyRelu", "sigmoid", "tanh", "softmax", "gelu"};
+const char* const kNames[] = {"linear",  "relu", "leakyRelu",   "sigmoid",   "tanh",
+                              "softmax", "gelu", "elu",         "selu",      "softplus",
+                              "silu",    "mish", "hardSigmoid", "hardSwish", "relu6"};
 // Every activation, in code order.
 constexpr Activation kAllActivations[] = {
-    Activation::kLinear, Activation::kRelu,    Activation::kLeakyRelu, Activation::kSigmoid,
-    Activation::kTanh,   Activation::kSoftmax, Activation::kGelu};
+    Activation::kLinear,      Activation::kRelu,      Activation::kLeakyRelu, Activation::kSigmoid,
+    Activation::kTanh,        Activation::kSoftmax,   Activation::kGelu,      Activation::kElu,
+    Activation::kSelu,        Activation::kSoftplus,  Activation::kSilu,      Activation::kMish,
+    Activation::kHardSigmoid, Activation::kHardSwish, Activation::kRelu6};
+// The activations of activation_ext.h.
+constexpr Activation kExtActivations[] = {
+    Activation::kElu,  Activation::kSelu,        Activation::kSoftplus,  Activation::kSilu,
+    Activation::kMish, Activation::kHardSigmoid, Activation::kHardSwish, Activation::kRelu6};
+constexpr double kSeluL = 1.0507009873554804934193349852946;
+constexpr double kSeluA = 1.6732632423543772848170429916717;
+
+double sigmoid_ref(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+double relu6_ref(double z) { return z < 0.0 ? 0.0 : (z > 6.0 ? 6.0 : z); }
 constexpr double kUlp = 1.0 / 16777216.0;  // 2^-24: half an ulp of float32 at 1, relative
 
 double ref_forward(Activation act, double alpha, double z) {
@@ -51,6 +69,23 @@ double ref_forward(Activation act, double alpha, double z) {
       return std::tanh(z);
     case Activation::kGelu:
       return 0.5 * z * std::erfc(-z / std::sqrt(2.0));
+    // The activations of activation_ext.h, from libm's float64 functions.
+    case Activation::kElu:
+      return z > 0.0 ? z : std::expm1(z);
+    case Activation::kSelu:
+      return kSeluL * (z > 0.0 ? z : kSeluA * std::expm1(z));
+    case Activation::kSoftplus:
+      return z > 20.0 ? z : std::log1p(std::exp(z));
+    case Activation::kSilu:
+      return z * sigmoid_ref(z);
+    case Activation::kMish:
+      return z * std::tanh(std::log1p(std::exp(z)));
+    case Activation::kHardSigmoid:
+      return relu6_ref(z + 3.0) / 6.0;
+    case Activation::kHardSwish:
+      return z * relu6_ref(z + 3.0) / 6.0;
+    case Activation::kRelu6:
+      return relu6_ref(z);
     default:
       return z;
   }
@@ -71,6 +106,26 @@ double ref_derivative(Activation act, double alpha, double a, double z) {
     case Activation::kGelu:
       return 0.5 * std::erfc(-z / std::sqrt(2.0)) +
              z * std::exp(-0.5 * z * z) / std::sqrt(2.0 * M_PI);
+    case Activation::kElu:
+      return z > 0.0 ? 1.0 : std::exp(z);
+    case Activation::kSelu:
+      return z > 0.0 ? kSeluL : kSeluL * kSeluA * std::exp(z);
+    case Activation::kSoftplus:
+      return z > 20.0 ? 1.0 : sigmoid_ref(z);
+    case Activation::kSilu: {
+      const double s = sigmoid_ref(z);
+      return s + z * s * (1.0 - s);
+    }
+    case Activation::kMish: {
+      const double t = std::tanh(std::log1p(std::exp(z)));
+      return t + z * sigmoid_ref(z) * (1.0 - t * t);
+    }
+    case Activation::kHardSigmoid:
+      return z > -3.0 && z < 3.0 ? 1.0 / 6.0 : 0.0;
+    case Activation::kHardSwish:
+      return z < -3.0 ? 0.0 : (z <= 3.0 ? z / 3.0 + 0.5 : 1.0);
+    case Activation::kRelu6:
+      return z > 0.0 && z < 6.0 ? 1.0 : 0.0;
     default:
       return 1.0;
   }
@@ -146,12 +201,12 @@ void check_shape(Isa isa, Activation act, float alpha, int64_t rows, int64_t uni
       // 2^-24 relative); sigmoid: a few roundings (expf, add, divide); softmax: z − max is
       // rounded before exp (an error of |z − max|·2^-24 in the exponent, in every term
       // of the sum too) and then exp and the scale.
-      const double ulps =
-          act == Activation::kLinear || act == Activation::kRelu ? 0.0
-          : act == Activation::kLeakyRelu || act == Activation::kTanh || act == Activation::kGelu
-              ? 1.0
-          : act == Activation::kSigmoid ? 8.0
-                                        : 8.0 + 2.0 * spread;
+      const double ulps = act == Activation::kLinear || act == Activation::kRelu ? 0.0
+                          : act == Activation::kLeakyRelu || act == Activation::kTanh ||
+                                  act == Activation::kGelu || activation_is_ext(act)
+                              ? 1.0
+                          : act == Activation::kSigmoid ? 8.0
+                                                        : 8.0 + 2.0 * spread;
       fw.see(i, a[i], want, ulps * kUlp * std::fabs(want) + 1e-30);
     }
   }
@@ -256,6 +311,175 @@ void check_gelu_grid(Isa isa) {
   bw.report("backward grid", Activation::kGelu, 0.0f, 1, n, isa);
 }
 
+// Same bits, or both zero or subnormal (under DAZ a subnormal z may reach a result as
+// itself through a compare-and-select or as 0 through arithmetic, depending on how the
+// compiler lowered the select: either is the core's contract).
+bool same_flushed(float a, float b) {
+  const float m = std::numeric_limits<float>::min();
+  return same_bits(a, b) || (std::fabs(a) < m && std::fabs(b) < m);
+}
+
+// |got − want| in float32 ulps at want (the gap above the float nearest to |want|); under
+// flush-to-zero a want below FLT_MIN may come out as 0 (or the nearest normal): an error
+// up to FLT_MIN counts as 0 there.
+double ulp_error(double got, double want) {
+  if (std::fabs(want) < std::numeric_limits<float>::min())
+    return std::fabs(got - want) <= std::numeric_limits<float>::min() ? 0.0 : INFINITY;
+  const float f = std::fabs(static_cast<float>(want));
+  return std::fabs(got - want) /
+         (static_cast<double>(std::nextafter(f, INFINITY)) - static_cast<double>(f));
+}
+
+// The activations of activation_ext.h on a dense grid over [−40, 40] plus the edges
+// (±0, tiny, the kinks 0, ±3, 6, the softplus threshold 20 and its neighbours, ±1e30,
+// ±FLT_MAX, ±inf, NaN), forward and backward (d = 1, so d·act′ is act′ rounded once):
+// - every set gives the bits of the scalar formula (act_ext::forward / derivative,
+//   compiled here), element by element;
+// - against libm's float64 (ref_forward, ref_derivative): within 1 float32 ulp of the
+//   float64 value, the measured maximum printed per activation;
+// - the kink derivatives are PyTorch's (see activation_ext.h) exactly, and NaN passes.
+// All under flush-to-zero, the mode the core runs in (runtime/fp_mode.h; the pool's
+// workers always have it), so this thread's scalar formula sees what the core sees.
+void check_ext_grid(Isa isa) {
+  const FlushDenormals flush;
+  std::vector<float> z;
+  const double step = densely_test::quick() ? 0.0173 : 0.000917;
+  for (double v = -40.0; v <= 40.0; v += step) z.push_back(static_cast<float>(v));
+  for (float v : {0.0f,
+                  -0.0f,
+                  1e-30f,
+                  -1e-30f,
+                  1e-10f,
+                  -1e-10f,
+                  1e-45f,
+                  -1e-45f,
+                  3.0f,
+                  -3.0f,
+                  6.0f,
+                  20.0f,
+                  std::nextafter(20.0f, 0.0f),
+                  std::nextafter(20.0f, 30.0f),
+                  19.5f,
+                  20.5f,
+                  88.0f,
+                  -88.0f,
+                  700.0f,
+                  -700.0f,
+                  800.0f,
+                  -800.0f,
+                  1e30f,
+                  -1e30f,
+                  3.4e38f,
+                  -3.4e38f,
+                  INFINITY,
+                  -INFINITY,
+                  NAN}) {
+    z.push_back(v);
+  }
+  const int64_t n = static_cast<int64_t>(z.size());
+  for (Activation act : kExtActivations) {
+    std::vector<float> a(z.size()), d(z.size(), 1.0f);
+    activation_forward(act, 0.1f, z.data(), a.data(), 1, n);
+    activation_backward(act, 0.1f, a.data(), z.data(), d.data(), 1, n, nullptr, nullptr);
+    int64_t not_scalar = 0, nan_lost = 0;
+    double worst_fw = 0.0, worst_bw = 0.0, worst_fw_z = 0.0, worst_bw_z = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+      const double zi = z[i];
+      const float sf = static_cast<float>(act_ext::forward(act, zi));
+      const float sd = static_cast<float>(1.0 * act_ext::derivative(act, zi));
+      if (!same_flushed(sf, a[i]) || !same_flushed(sd, d[i])) ++not_scalar;
+      if (std::isnan(zi)) {
+        if (!std::isnan(a[i])) ++nan_lost;
+        continue;
+      }
+      if (std::isinf(zi)) continue;
+      const double wf = ref_forward(act, 0.0, zi), wd = ref_derivative(act, 0.0, 0.0, zi);
+      if (std::isfinite(wf)) {
+        const double e = ulp_error(a[i], wf);
+        if (!(e <= worst_fw)) worst_fw = e, worst_fw_z = zi;
+      }
+      if (std::isfinite(wd)) {
+        const double e = ulp_error(d[i], wd);
+        if (!(e <= worst_bw)) worst_bw = e, worst_bw_z = zi;
+      }
+    }
+    CHECK(not_scalar == 0);
+    CHECK(nan_lost == 0);
+    CHECK(worst_fw <= 1.0);
+    CHECK(worst_bw <= 1.0);
+    std::printf(
+        "  %s on %s: max error vs float64 libm: forward %.3f ulp (z = %.9g), derivative "
+        "%.3f ulp (z = %.9g); %lld elements differ from the scalar formula\n",
+        kNames[static_cast<int>(act)], isa_name(isa), worst_fw, worst_fw_z, worst_bw, worst_bw_z,
+        static_cast<long long>(not_scalar));
+  }
+  // Kinks: derivative values as PyTorch 1.13's autograd gives them (its vectorised loops).
+  struct Kink {
+    Activation act;
+    float z;
+    float want;
+  };
+  const Kink kinks[] = {
+      {Activation::kElu, 0.0f, 1.0f},
+      {Activation::kSelu, 0.0f, static_cast<float>(kSeluL * kSeluA)},
+      {Activation::kSelu, 1.0f, static_cast<float>(kSeluL)},
+      {Activation::kSoftplus, 0.0f, 0.5f},
+      {Activation::kSoftplus, 20.0f, static_cast<float>(sigmoid_ref(20.0))},
+      {Activation::kSoftplus, std::nextafter(20.0f, 30.0f), 1.0f},
+      {Activation::kSilu, 0.0f, 0.5f},
+      {Activation::kMish, 0.0f, 0.6f},
+      {Activation::kHardSigmoid, -3.0f, 0.0f},
+      {Activation::kHardSigmoid, 3.0f, 0.0f},
+      {Activation::kHardSigmoid, 0.0f, static_cast<float>(1.0 / 6.0)},
+      {Activation::kHardSwish, -3.0f, -0.5f},
+      {Activation::kHardSwish, 3.0f, 1.5f},
+      {Activation::kHardSwish, 0.0f, 0.5f},
+      {Activation::kRelu6, 0.0f, 0.0f},
+      {Activation::kRelu6, 6.0f, 0.0f},
+      {Activation::kRelu6, 3.0f, 1.0f},
+  };
+  for (const Kink& k : kinks) {
+    float a, d = 1.0f;
+    activation_forward(k.act, 0.0f, &k.z, &a, 1, 1);
+    activation_backward(k.act, 0.0f, &a, &k.z, &d, 1, 1, nullptr, nullptr);
+    CHECK(same_bits(d, k.want));
+    if (!same_bits(d, k.want))
+      std::printf("  %s′(%g) on %s: got %.9g, want %.9g\n", kNames[static_cast<int>(k.act)],
+                  static_cast<double>(k.z), isa_name(isa), static_cast<double>(d),
+                  static_cast<double>(k.want));
+  }
+  // Forward values at the edges: softplus's threshold, the saturations, exact pieces.
+  struct Value {
+    Activation act;
+    float z;
+    float want;
+  };
+  const Value values[] = {
+      {Activation::kElu, -INFINITY, -1.0f},
+      {Activation::kElu, -1e-30f, -1e-30f},  // e^z − 1 without cancellation
+      {Activation::kSelu, -INFINITY, static_cast<float>(-kSeluL * kSeluA)},
+      {Activation::kSoftplus, 20.5f, 20.5f},
+      {Activation::kSoftplus, 20.0f, static_cast<float>(std::log1p(std::exp(20.0)))},
+      {Activation::kSoftplus, -INFINITY, 0.0f},
+      {Activation::kSoftplus, INFINITY, INFINITY},
+      {Activation::kMish, 1e30f, 1e30f},
+      {Activation::kHardSigmoid, -3.0f, 0.0f},
+      {Activation::kHardSigmoid, 3.0f, 1.0f},
+      {Activation::kHardSwish, 3.0f, 3.0f},
+      {Activation::kRelu6, 7.0f, 6.0f},
+      {Activation::kRelu6, -1.0f, 0.0f},
+  };
+  for (const Value& v : values) {
+    float a;
+    activation_forward(v.act, 0.0f, &v.z, &a, 1, 1);
+    CHECK(same_bits(a, v.want));
+    if (!same_bits(a, v.want))
+      std::printf("  %s(%g) on %s: got %.9g, want %.9g\n", kNames[static_cast<int>(v.act)],
+                  static_cast<double>(v.z), isa_name(isa), static_cast<double>(a),
+                  static_cast<double>(v.want));
+  }
+}
+
 // Elementwise activations: an element alone (the tail path) gives the bits it gets in a
 // long block, and special values behave as the contract says.
 void check_alone_and_specials(Isa isa) {
@@ -266,8 +490,11 @@ void check_alone_and_specials(Isa isa) {
     z.push_back(v);
   }
   const int64_t n = static_cast<int64_t>(z.size());
-  for (Activation act : {Activation::kLinear, Activation::kRelu, Activation::kLeakyRelu,
-                         Activation::kSigmoid, Activation::kTanh, Activation::kGelu}) {
+  for (Activation act :
+       {Activation::kLinear, Activation::kRelu, Activation::kLeakyRelu, Activation::kSigmoid,
+        Activation::kTanh, Activation::kGelu, Activation::kElu, Activation::kSelu,
+        Activation::kSoftplus, Activation::kSilu, Activation::kMish, Activation::kHardSigmoid,
+        Activation::kHardSwish, Activation::kRelu6}) {
     std::vector<float> a(z.size()), d(z.size(), 0.5f);
     activation_forward(act, 0.1f, z.data(), a.data(), 1, n);
     activation_backward(act, 0.1f, a.data(), z.data(), d.data(), 1, n, nullptr, nullptr);
@@ -343,6 +570,7 @@ int main() {
     }
     check_tanh_rounding(isa);
     check_gelu_grid(isa);
+    check_ext_grid(isa);
     check_alone_and_specials(isa);
     check_threads(isa);
   }

@@ -28,7 +28,7 @@ bool model_spec_valid(const ModelSpec& spec) {
     if (l.kind == LayerKind::kDenseLayer) {
       const DenseDesc& d = l.dense;
       if (d.inputs != width || d.units < 1 || l.units != d.units) return false;
-      if (d.act < Activation::kLinear || d.act > Activation::kGelu) return false;
+      if (d.act < Activation::kLinear || d.act > Activation::kRelu6) return false;
       if (d.kernel_offset < 0 || d.inputs > (spec.param_count - d.kernel_offset) / d.units)
         return false;
       // inputs·units ≤ param_count − kernel_offset by the division above: no overflow.

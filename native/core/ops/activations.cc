@@ -12,6 +12,7 @@
 
 #include <cmath>
 
+#include "ops/activation_ext.h"
 #include "runtime/cpu.h"
 #include "split.h"
 
@@ -111,6 +112,7 @@ void derivative_flat(Activation act, float alpha, const float* __restrict a,
       for (int64_t i = b; i < e; ++i) d[i] *= gelu_grad(z[i]);
       break;
     default:
+      if (activation_is_ext(act)) activation_ext_backward(act, z + b, d + b, e - b);
       break;
   }
 }
@@ -140,7 +142,7 @@ void column_sums_range(const float* d, int64_t rows, int64_t units, int64_t c0, 
 }  // namespace
 
 bool activation_backward_from_output(Activation act, float alpha) {
-  if (act == Activation::kGelu) return false;
+  if (act == Activation::kGelu || activation_is_ext(act)) return false;
   if (act == Activation::kLeakyRelu) return alpha >= 0.0f;
   return true;
 }
@@ -167,6 +169,11 @@ void activation_forward(Activation act, float alpha, const float* z, float* a, i
       return;
     default:
       break;
+  }
+  if (activation_is_ext(act)) {  // elu … relu6: activation_ext.h, vectorised on every set
+    split_blocks(n, 8192, 16,
+                 [&](int64_t b, int64_t e) { activation_ext_forward(act, z + b, a + b, e - b); });
+    return;
   }
 #ifdef DENSELY_ACT_AVX512
   if ((act == Activation::kSigmoid || act == Activation::kTanh || act == Activation::kGelu) &&
@@ -237,7 +244,7 @@ void activation_backward(Activation act, float alpha, const float* a, const floa
   }
   if (bias_grad == nullptr) {
     if (act == Activation::kLinear) return;
-    split_blocks(rows * units, 8192, act == Activation::kGelu ? 16 : 1,
+    split_blocks(rows * units, 8192, act == Activation::kGelu || activation_is_ext(act) ? 16 : 1,
                  [&](int64_t b, int64_t e) { derivative_flat(act, alpha, a, z, d, b, e); });
     return;
   }
@@ -260,7 +267,8 @@ void activation_backward(Activation act, float alpha, const float* a, const floa
   }
 #endif
   split_blocks(
-      units, kColumnBlock, rows * (act == Activation::kGelu ? 16 : 1), [&](int64_t c0, int64_t c1) {
+      units, kColumnBlock, rows * (act == Activation::kGelu || activation_is_ext(act) ? 16 : 1),
+      [&](int64_t c0, int64_t c1) {
         for (int64_t j = c0; j < c1; ++j) scratch[j] = 0.0;
         for (int64_t r = 0; r < rows; ++r) {
           const int64_t off = r * units;

@@ -13,6 +13,14 @@ enum class Activation : int {
   kTanh = 4,
   kSoftmax = 5,
   kGelu = 6,
+  kElu = 7,
+  kSelu = 8,
+  kSoftplus = 9,
+  kSilu = 10,
+  kMish = 11,
+  kHardSigmoid = 12,
+  kHardSwish = 13,
+  kRelu6 = 14,
 };
 
 // a ← act(z), elementwise (softmax: per row, max-shifted). `a` may alias `z`.
@@ -20,7 +28,8 @@ void activation_forward(Activation act, float alpha, const float* z, float* a, i
                         int64_t units);
 
 // Whether act′ can be computed from the output a = act(z) alone (so z need not be
-// kept): true for all but gelu, and leakyRelu with a negative slope.
+// kept): true for all but gelu, leakyRelu with a negative slope and the activations
+// from elu on (activation_ext.h), whose derivatives are computed from z.
 bool activation_backward_from_output(Activation act, float alpha);
 
 // d ← d ⊙ act′, in place: `a` is the forward output, `z` the pre-activation (read only
