@@ -45,8 +45,38 @@
  * `sigmoid` 1/(1 + e^−z); `tanh`; `softmax` e^z / Σ e^z over each row; `gelu` the exact
  * erf form 0.5·z·(1 + erf(z/√2)). At z = 0 the derivative is the left one, as in PyTorch:
  * relu′(0) = 0, leakyRelu′(0) = alpha.
+ *
+ * The rest are torch.nn.functional's with its default arguments (alpha is not used), and
+ * their derivatives at the kinks are the ones PyTorch 1.13's autograd gives:
+ * - `elu`: z for z > 0, else e^z − 1 (alpha 1); elu′(0) = 1.
+ * - `selu`: λ·(z for z > 0, else α(e^z − 1)), λ = 1.0507009873554805,
+ *   α = 1.6732632423543772; selu′(0) = λα ≈ 1.7580993.
+ * - `softplus`: log(1 + e^z), and z itself for z > 20 (beta 1, threshold 20);
+ *   softplus′ = σ(z) up to z = 20 (σ(20) at 20), 1 above.
+ * - `silu`: z·σ(z) (smooth).
+ * - `mish`: z·tanh(softplus(z)) (smooth; mish′(0) = 0.6).
+ * - `hardSigmoid`: min(max(z + 3, 0), 6)/6; hardSigmoid′ = 1/6 on (−3, 3), 0 at ±3.
+ * - `hardSwish`: z·min(max(z + 3, 0), 6)/6; hardSwish′ = z/3 + ½ on [−3, 3] (−½ at −3,
+ *   3/2 at 3, as PyTorch's vectorised kernel gives it; its scalar tail loop gives 1 at 3),
+ *   0 below, 1 above.
+ * - `relu6`: min(max(z, 0), 6); relu6′(0) = relu6′(6) = 0.
  */
-export type ActivationName = 'linear' | 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'softmax' | 'gelu';
+export type ActivationName =
+  | 'linear'
+  | 'relu'
+  | 'leakyRelu'
+  | 'sigmoid'
+  | 'tanh'
+  | 'softmax'
+  | 'gelu'
+  | 'elu'
+  | 'selu'
+  | 'softplus'
+  | 'silu'
+  | 'mish'
+  | 'hardSigmoid'
+  | 'hardSwish'
+  | 'relu6';
 
 /** Name of a loss for `compile({ loss })`; each is defined on {@link LOSSES}. */
 export type LossName =

@@ -21,11 +21,23 @@ export const ACTIVATIONS: readonly ActivationName[] = [
   'tanh',
   'softmax',
   'gelu',
+  'elu',
+  'selu',
+  'softplus',
+  'silu',
+  'mish',
+  'hardSigmoid',
+  'hardSwish',
+  'relu6',
 ];
 
 /** Options of {@link Dense}. */
 export interface DenseOptions {
-  /** Default `'linear'`. `gelu` is the exact form 0.5·z·(1 + erf(z/√2)). */
+  /**
+   * Default `'linear'`. `gelu` is the exact form 0.5·z·(1 + erf(z/√2)); `elu`, `selu`,
+   * `softplus`, `silu`, `mish`, `hardSigmoid`, `hardSwish` and `relu6` are
+   * torch.nn.functional's with its defaults ({@link ActivationName} has the formulas).
+   */
   activation?: ActivationName;
   /** Default `true`. */
   useBias?: boolean;

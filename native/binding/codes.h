@@ -28,7 +28,15 @@ DENSELY_SAME_CODE(wire::WireActivation::kSigmoid, densely::Activation::kSigmoid)
 DENSELY_SAME_CODE(wire::WireActivation::kTanh, densely::Activation::kTanh);
 DENSELY_SAME_CODE(wire::WireActivation::kSoftmax, densely::Activation::kSoftmax);
 DENSELY_SAME_CODE(wire::WireActivation::kGelu, densely::Activation::kGelu);
-static_assert(wire::kWireActivationCount == 7, "activations: update the checks above");
+DENSELY_SAME_CODE(wire::WireActivation::kElu, densely::Activation::kElu);
+DENSELY_SAME_CODE(wire::WireActivation::kSelu, densely::Activation::kSelu);
+DENSELY_SAME_CODE(wire::WireActivation::kSoftplus, densely::Activation::kSoftplus);
+DENSELY_SAME_CODE(wire::WireActivation::kSilu, densely::Activation::kSilu);
+DENSELY_SAME_CODE(wire::WireActivation::kMish, densely::Activation::kMish);
+DENSELY_SAME_CODE(wire::WireActivation::kHardSigmoid, densely::Activation::kHardSigmoid);
+DENSELY_SAME_CODE(wire::WireActivation::kHardSwish, densely::Activation::kHardSwish);
+DENSELY_SAME_CODE(wire::WireActivation::kRelu6, densely::Activation::kRelu6);
+static_assert(wire::kWireActivationCount == 15, "activations: update the checks above");
 
 DENSELY_SAME_CODE(wire::WireLoss::kMse, densely::Loss::kMse);
 DENSELY_SAME_CODE(wire::WireLoss::kMae, densely::Loss::kMae);

@@ -88,8 +88,16 @@ enum class WireActivation : int {
   kTanh = 4,
   kSoftmax = 5,
   kGelu = 6,
+  kElu = 7,
+  kSelu = 8,
+  kSoftplus = 9,
+  kSilu = 10,
+  kMish = 11,
+  kHardSigmoid = 12,
+  kHardSwish = 13,
+  kRelu6 = 14,
 };
-constexpr int kWireActivationCount = 7;
+constexpr int kWireActivationCount = 15;
 
 // loss: setLoss(code).
 enum class WireLoss : int {

@@ -12,8 +12,27 @@
  *   `dZ_i = a_i · (dA_i − Σ_j dA_j · a_j)` per row (Σ in float64).
  * - gelu is the exact erf form `0.5·z·(1 + erf(z/√2))`, gelu′(z) = Φ(z) + z·φ(z) with
  *   `Φ(z) = 0.5·(1 + erf(z/√2))`, `φ(z) = exp(−z²/2)/√(2π)`; `erf` is {@link erf} below.
+ * - elu, selu, softplus, silu, mish, hardSigmoid, hardSwish, relu6 are torch.nn.functional's
+ *   (formulas and kink derivatives: {@link ActivationName}); {@link smoothActivation} and
+ *   {@link smoothActivationDerivative} compute them from z in float64, and the backward
+ *   rounds `dA·act′(z)` once (the native core does the same, activation_ext.h).
  */
 import type { ActivationName } from '../types';
+
+/** The activations computed element-wise by {@link smoothActivation} (every one after gelu). */
+export type SmoothActivationName =
+  | 'elu'
+  | 'selu'
+  | 'softplus'
+  | 'silu'
+  | 'mish'
+  | 'hardSigmoid'
+  | 'hardSwish'
+  | 'relu6';
+
+/** SELU's λ (scale) and α, PyTorch's constants. */
+export const SELU_SCALE = 1.0507009873554805;
+export const SELU_ALPHA = 1.6732632423543772;
 
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
 const ONE_OVER_SQRT_PI = 0.5641895835477563;
@@ -113,6 +132,87 @@ export function activationForward(
     case 'softmax':
       softmaxForward(z, out, rows, units);
       return;
+    default:
+      for (let i = 0; i < len; i++) out[i] = smoothActivation(act, z[i]!);
+      return;
+  }
+}
+
+/** σ(z) from t = e^{−|z|} (no overflow for any z). */
+function sigmoidFromT(z: number, t: number): number {
+  return z >= 0 ? 1 / (1 + t) : t / (1 + t);
+}
+
+/**
+ * tanh(softplus(z)) and 1 − tanh(softplus(z)) from t = e^{−|z|}, as rational functions of
+ * t (no cancellation): z > 0: (1 + 2t)/(1 + 2t + 2t²) and 2t²/(1 + 2t + 2t²); else, with
+ * w = t(2 + t): w/(w + 2) and 2/(w + 2).
+ */
+function tanhSoftplus(z: number, t: number): [number, number] {
+  if (z > 0) {
+    const den = 1 + 2 * t + 2 * t * t;
+    return [(1 + 2 * t) / den, (2 * t * t) / den];
+  }
+  const w = t * (2 + t);
+  return [w / (w + 2), 2 / (w + 2)];
+}
+
+/** min(max(x, 0), 6), NaN passed through. */
+function clamp06(x: number): number {
+  return x < 0 ? 0 : x > 6 ? 6 : x;
+}
+
+/** act(z) in float64 for the activations after gelu (formulas: {@link ActivationName}). */
+export function smoothActivation(act: SmoothActivationName, z: number): number {
+  switch (act) {
+    case 'elu':
+      return z > 0 ? z : Math.expm1(z);
+    case 'selu':
+      return SELU_SCALE * (z > 0 ? z : SELU_ALPHA * Math.expm1(z));
+    case 'softplus':
+      return z > 20 ? z : Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+    case 'silu':
+      return z * sigmoidFromT(z, Math.exp(-Math.abs(z)));
+    case 'mish':
+      return z * tanhSoftplus(z, Math.exp(-Math.abs(z)))[0];
+    case 'hardSigmoid':
+      return clamp06(z + 3) / 6;
+    case 'hardSwish':
+      return (z * clamp06(z + 3)) / 6;
+    case 'relu6':
+      return clamp06(z);
+  }
+}
+
+/**
+ * act′(z) in float64 for the activations after gelu, kinks as PyTorch 1.13's autograd:
+ * elu′(0) = 1, selu′(0) = λα, softplus′(z) = 1 only above 20, hardSigmoid′(±3) = 0,
+ * hardSwish′(−3) = −½ and hardSwish′(3) = 3/2, relu6′(0) = relu6′(6) = 0; the
+ * piecewise-linear ones give 0 at NaN (hardSwish NaN).
+ */
+export function smoothActivationDerivative(act: SmoothActivationName, z: number): number {
+  switch (act) {
+    case 'elu':
+      return z > 0 ? 1 : Math.exp(z);
+    case 'selu':
+      return z > 0 ? SELU_SCALE : SELU_SCALE * SELU_ALPHA * Math.exp(z);
+    case 'softplus':
+      return z > 20 ? 1 : sigmoidFromT(z, Math.exp(-Math.abs(z)));
+    case 'silu': {
+      const s = sigmoidFromT(z, Math.exp(-Math.abs(z)));
+      return s * (1 + z * (1 - s));
+    }
+    case 'mish': {
+      const t = Math.exp(-Math.abs(z));
+      const [th, om] = tanhSoftplus(z, t);
+      return th + z * sigmoidFromT(z, t) * (om * (1 + th));
+    }
+    case 'hardSigmoid':
+      return z > -3 && z < 3 ? 1 / 6 : 0;
+    case 'hardSwish':
+      return z < -3 ? 0 : z <= 3 ? z / 3 + 0.5 : z > 3 ? 1 : z;
+    case 'relu6':
+      return z > 0 && z < 6 ? 1 : 0;
   }
 }
 
@@ -192,6 +292,9 @@ export function activationBackward(
         for (let j = 0; j < units; j++) dot += da[o + j]! * a[o + j]!;
         for (let j = 0; j < units; j++) dz[o + j] = a[o + j]! * (da[o + j]! - dot);
       }
+      return;
+    default:
+      for (let i = 0; i < len; i++) dz[i] = da[i]! * smoothActivationDerivative(act, z[i]!);
       return;
   }
 }

@@ -86,6 +86,14 @@ export const WIRE_ACTIVATION = {
   tanh: 4,
   softmax: 5,
   gelu: 6,
+  elu: 7,
+  selu: 8,
+  softplus: 9,
+  silu: 10,
+  mish: 11,
+  hardSigmoid: 12,
+  hardSwish: 13,
+  relu6: 14,
 } as const;
 
 /** Codes of loss: setLoss(code). */
