@@ -27,7 +27,23 @@ import { TestRng } from '../support/rng';
 import { plannedLayers } from '../support/spec';
 import { TOL } from '../support/tolerances';
 
-const ACTIVATIONS: ActivationName[] = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'softmax', 'gelu'];
+const ACTIVATIONS: ActivationName[] = [
+  'linear',
+  'relu',
+  'leakyRelu',
+  'sigmoid',
+  'tanh',
+  'softmax',
+  'gelu',
+  'elu',
+  'selu',
+  'softplus',
+  'silu',
+  'mish',
+  'hardSigmoid',
+  'hardSwish',
+  'relu6',
+];
 const LOSSES: LossName[] = [
   'mse',
   'mae',

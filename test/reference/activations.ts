@@ -3,7 +3,22 @@
  * `dz = J_act(z)ᵀ · da`, one row at a time. Written for clarity, not speed.
  */
 
-export type RefActivation = 'linear' | 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'softmax' | 'gelu';
+export type RefActivation =
+  | 'linear'
+  | 'relu'
+  | 'leakyRelu'
+  | 'sigmoid'
+  | 'tanh'
+  | 'softmax'
+  | 'gelu'
+  | 'elu'
+  | 'selu'
+  | 'softplus'
+  | 'silu'
+  | 'mish'
+  | 'hardSigmoid'
+  | 'hardSwish'
+  | 'relu6';
 
 export const ACTIVATIONS: readonly RefActivation[] = [
   'linear',
@@ -14,6 +29,88 @@ export const ACTIVATIONS: readonly RefActivation[] = [
   'softmax',
   'gelu',
 ];
+
+/**
+ * The activations of issue 13, torch.nn.functional's with its defaults (kept out of
+ * ACTIVATIONS so that the activation × loss grid of the older tests keeps its size; the
+ * tests of these run the same grid over this list: test/gradients/activations_ext.test.ts,
+ * test/parity/activations_ext.test.ts).
+ */
+export const EXT_ACTIVATIONS: readonly RefActivation[] = [
+  'elu',
+  'selu',
+  'softplus',
+  'silu',
+  'mish',
+  'hardSigmoid',
+  'hardSwish',
+  'relu6',
+];
+
+/** PyTorch's SELU constants λ and α (torch.nn.SELU). */
+const SELU_LAMBDA = 1.0507009873554805;
+const SELU_ALPHA = 1.6732632423543772;
+
+const refSigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+const refSoftplus = (z: number): number => (z > 20 ? z : Math.log1p(Math.exp(z)));
+const refRelu6 = (z: number): number => Math.min(Math.max(z, 0), 6);
+
+/** act(z) for the activations of EXT_ACTIVATIONS, straight from their definitions. */
+function extForward(act: RefActivation, z: number): number {
+  switch (act) {
+    case 'elu':
+      return z > 0 ? z : Math.expm1(z);
+    case 'selu':
+      return SELU_LAMBDA * (z > 0 ? z : SELU_ALPHA * Math.expm1(z));
+    case 'softplus':
+      return refSoftplus(z);
+    case 'silu':
+      return z * refSigmoid(z);
+    case 'mish':
+      return z * Math.tanh(Math.log1p(Math.exp(z)));
+    case 'hardSigmoid':
+      return refRelu6(z + 3) / 6;
+    case 'hardSwish':
+      return (z * refRelu6(z + 3)) / 6;
+    case 'relu6':
+      return refRelu6(z);
+    default:
+      throw new Error(`not an EXT_ACTIVATIONS name: ${act}`);
+  }
+}
+
+/**
+ * act′(z) for EXT_ACTIVATIONS by differentiating the definitions; at the kinks the
+ * values PyTorch 1.13's autograd gives (test/fixtures/gen_activations.py):
+ * elu′(0) = 1, selu′(0) = λα, hardSigmoid′(±3) = 0, hardSwish′(−3) = −1/2,
+ * hardSwish′(3) = 3/2, relu6′(0) = relu6′(6) = 0.
+ */
+export function extDerivative(act: RefActivation, z: number): number {
+  switch (act) {
+    case 'elu':
+      return z > 0 ? 1 : Math.exp(z);
+    case 'selu':
+      return z > 0 ? SELU_LAMBDA : SELU_LAMBDA * SELU_ALPHA * Math.exp(z);
+    case 'softplus':
+      return z > 20 ? 1 : refSigmoid(z);
+    case 'silu': {
+      const s = refSigmoid(z);
+      return s + z * s * (1 - s);
+    }
+    case 'mish': {
+      const t = Math.tanh(Math.log1p(Math.exp(z)));
+      return t + z * refSigmoid(z) * (1 - t * t);
+    }
+    case 'hardSigmoid':
+      return z > -3 && z < 3 ? 1 / 6 : 0;
+    case 'hardSwish':
+      return z < -3 ? 0 : z <= 3 ? (2 * z + 3) / 6 : 1;
+    case 'relu6':
+      return z > 0 && z < 6 ? 1 : 0;
+    default:
+      throw new Error(`not an EXT_ACTIVATIONS name: ${act}`);
+  }
+}
 
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -88,6 +185,8 @@ export function activate(act: RefActivation, z: ArrayLike<number>, alpha: number
       for (let i = 0; i < n; i++) a[i]! /= sum;
       break;
     }
+    default:
+      for (let i = 0; i < n; i++) a[i] = extForward(act, z[i]!);
   }
   return a;
 }
@@ -132,6 +231,8 @@ export function activationBackward(
       for (let i = 0; i < n; i++) dz[i] = a[i]! * (da[i]! - dot);
       break;
     }
+    default:
+      for (let i = 0; i < n; i++) dz[i] = da[i]! * extDerivative(act, z[i]!);
   }
   return dz;
 }

@@ -90,6 +90,14 @@ export const TOL = {
   activationBackward: { rtol: 2e-5, atol: 1e-6 } satisfies Tolerance,
 
   /**
+   * An element-wise activation computed in float64 and rounded once to float32 (elu …
+   * relu6: both backends), against its float64 value (PyTorch float64, libm): half an
+   * ulp (2^-24 relative) for the rounding, doubled for the few float64 roundings on
+   * either side; flush-to-zero may turn a result below 2^-126 into 0.
+   */
+  roundedOnce: { rtol: 2 ** -23, atol: 2 ** -126 } satisfies Tolerance,
+
+  /**
    * The js erf against the float64 reference's (test/reference/activations.ts) on
    * [−3, 3]: two float64 evaluations by different series/fractions, each within ~1e-14.
    */

@@ -17,6 +17,14 @@ const F64: Record<Exclude<ActivationName, 'softmax'>, (z: number) => number> = {
   sigmoid: (z) => activate('sigmoid', [z], ALPHA)[0]!,
   tanh: (z) => activate('tanh', [z], ALPHA)[0]!,
   gelu: (z) => activate('gelu', [z], ALPHA)[0]!,
+  elu: (z) => activate('elu', [z], ALPHA)[0]!,
+  selu: (z) => activate('selu', [z], ALPHA)[0]!,
+  softplus: (z) => activate('softplus', [z], ALPHA)[0]!,
+  silu: (z) => activate('silu', [z], ALPHA)[0]!,
+  mish: (z) => activate('mish', [z], ALPHA)[0]!,
+  hardSigmoid: (z) => activate('hardSigmoid', [z], ALPHA)[0]!,
+  hardSwish: (z) => activate('hardSwish', [z], ALPHA)[0]!,
+  relu6: (z) => activate('relu6', [z], ALPHA)[0]!,
 };
 
 /** Row softmax of `z[o .. o + n)` in float64 (test/reference/activations.ts). */
