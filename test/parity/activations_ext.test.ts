@@ -87,6 +87,21 @@ describe('the activation lists', () => {
   });
 });
 
+describe(`Dense with elu … relu6 (${BACKEND})`, () => {
+  it('accepts each name, survives toJSON/fromJSON with the same predictions, rejects a misspelling', () => {
+    const x = Float32Array.from({ length: 12 }, (_, i) => (i - 6) / 2);
+    for (const act of EXT) {
+      const net = new Network({ inputs: 3, layers: [new Dense(4, { activation: act })], backend: BACKEND, seed: 3 });
+      const back = Network.fromJSON(net.toJSON(), { backend: BACKEND });
+      expect(back.toJSON()).toEqual(net.toJSON());
+      expect(Array.from(back.predict(x))).toEqual(Array.from(net.predict(x)));
+    }
+    expect(() => new Dense(2, { activation: 'Elu' as ActivationName })).toThrow(
+      /Expected one of .*'elu', 'selu', 'softplus', 'silu', 'mish', 'hardSigmoid', 'hardSwish', 'relu6' for activation but received/,
+    );
+  });
+});
+
 describeLeg(`activations elu … relu6 against PyTorch (${BACKEND})`, () => {
   // Finite z only where PyTorch's value is finite and the float32 grid holds it.
   const z = fixture.z;
