@@ -46,6 +46,10 @@
 
 namespace densely {
 namespace act_ext {
+// Internal linkage: each kernel set's file compiles its own copy of these with its own
+// flags. (As ordinary inline functions they would be one COMDAT symbol across the
+// files, and the linker would keep a single set's machine code for all of them.)
+namespace {
 
 inline double bits_to_double(int64_t b) {
   double d;
@@ -246,6 +250,7 @@ inline void backward_loop(Activation act, const float* __restrict z, float* __re
   }
 }
 
+}  // namespace
 }  // namespace act_ext
 
 // Whether act is one of the activations above.
