@@ -97,6 +97,8 @@ export interface FitOptions {
    * output. The class of a row is its sparse index, the argmax of its target row, or with
    * one output y > 0.5 → 1. Each row's loss is weighted by its class's weight; alone this
    * is `torch.nn.CrossEntropyLoss(weight=…)`: each batch's loss is Σ wᵢ·lᵢ / Σ wᵢ.
+   * With `labelSmoothing` the class weight scales the whole smoothed row loss (PyTorch
+   * instead weights each class's share of the smoothing term).
    */
   classWeight?: number[];
   /**
