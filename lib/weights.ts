@@ -52,7 +52,7 @@ export function toClassWeight(value: unknown, name: string, outputs: number): nu
 
 /**
  * Checks a `sampleWeight`: a Float32Array or number[] of `rows` finite, non-negative
- * numbers. Returns it as a Float32Array (a copy).
+ * numbers. Returns it as a Float32Array (a copy; weights below 2^−126 become 0).
  */
 export function toSampleWeight(value: unknown, name: string, rows: number): Float32Array {
   if (!(value instanceof Float32Array) && !isNumberArray(value)) {
@@ -61,7 +61,10 @@ export function toSampleWeight(value: unknown, name: string, rows: number): Floa
   const arr = value as ArrayLike<number>;
   if (arr.length !== rows) throw invalid(`${rows} sample weights (one per row of x)`, name, `${arr.length}`, 'range');
   const out = new Float32Array(rows);
-  for (let i = 0; i < rows; i++) out[i] = expectWeight(arr[i], `${name}[${i}]`);
+  for (let i = 0; i < rows; i++) {
+    const v = expectWeight(arr[i], `${name}[${i}]`);
+    out[i] = v < FLT_MIN ? 0 : v;
+  }
   return out;
 }
 

@@ -138,6 +138,10 @@ describe(`row weights in fit and evaluate (${BACKEND})`, () => {
     }
     expect(n.getWeights()).toEqual(before);
     expect(() => n.evaluate(x, cls, { sampleWeight: new Float32Array(12) })).toThrow(/positive sum for sampleWeight/);
+    // Subnormal weights count as 0 (the native core flushes them), on both backends alike.
+    expect(() => n.evaluate(x, cls, { sampleWeight: new Float32Array(12).fill(1e-40) })).toThrow(
+      /positive sum for sampleWeight/,
+    );
     expect(() => n.evaluate(x, cls, { weights: [] } as never)).toThrow(/unknown option 'weights'/);
   });
 
