@@ -45,12 +45,13 @@ export { INITIALIZERS, type InitializerName } from './initializers';
 export { sgemm } from './kernels';
 export { ACTIVATIONS, Dense, type DenseOptions } from './layers/dense';
 export { Dropout, type Layer } from './layers/dropout';
-export { LOSSES } from './losses';
+export { LOSSES, type LossConfig } from './losses';
 export { Network } from './network';
 export type {
   BatchLogs,
   CompileOptions,
   EpochLogs,
+  EvaluateOptions,
   FitOptions,
   History,
   Input,

@@ -1,14 +1,24 @@
 import { type BackendRequest, resolveBackend } from './backend/select';
-import type { Backend, BackendModel, BackendName, DenseSpec, EpochResult, LossName, ModelSpec } from './backend/types';
+import type {
+  Backend,
+  BackendModel,
+  BackendName,
+  DenseSpec,
+  EpochResult,
+  LossName,
+  LossSpec,
+  ModelSpec,
+} from './backend/types';
 import { nonFiniteLossError } from './errors';
 import { Dense, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
 import { initializeParams, maxBatchRows, modelSpec, type NetworkPlan, planNetwork } from './layers/plan';
-import { LOSSES, toTargets } from './losses';
+import { type LossConfig, resolveLoss, toTargets } from './losses';
 import type {
   BatchLogs,
   CompileOptions,
   EpochLogs,
+  EvaluateOptions,
   FitOptions,
   History,
   Input,
@@ -52,9 +62,11 @@ import {
   toMatrix,
   tooLarge,
 } from './validate';
+import { hasPositiveWeight, rowWeights, toClassWeight, toSampleWeight, zeroWeightBatch } from './weights';
 
 interface Compiled {
   loss: LossName;
+  lossSpec: LossSpec;
   optimizer: Optimizer;
   accuracy: boolean;
 }
@@ -65,7 +77,11 @@ const INFERENCE_CHUNK = 1024;
 interface Staged {
   x: { data: Float32Array; rows: number };
   y: Float32Array;
-  val: { x: Float32Array; y: Float32Array; rows: number } | null;
+  val: { x: Float32Array; y: Float32Array; rows: number; w: Float32Array | null } | null;
+  /** Row weights (lib/weights.ts), or null without classWeight/sampleWeight. */
+  w: Float32Array | null;
+  /** sampleWeight alone (validationSplit's rows take it without classWeight, as Keras). */
+  sw: Float32Array | null;
 }
 
 /** Rows per chunk when evaluating validation data inside fit (bounds scratch memory and main-thread time). */
@@ -172,7 +188,8 @@ export class Network {
     this.#guardFit('compile');
     const o = expectObject(options, 'compile options');
     expectKnownKeys(o, ['loss', 'optimizer', 'metrics'], 'compile options');
-    const loss = expectOneOf(o.loss, LOSSES, 'loss');
+    const lossSpec = resolveLoss(o.loss, 'loss');
+    const loss = lossSpec.name;
     const optimizer = resolveOptimizer(o.optimizer, 'optimizer');
     let accuracy = false;
     if (o.metrics !== undefined) {
@@ -191,15 +208,25 @@ export class Network {
         'range',
       );
     }
-    this.#model.setLoss(loss);
+    this.#model.setLoss(lossSpec);
     this.#model.setOptimizer(optimizer.toSpec());
-    this.#compiled = { loss, optimizer, accuracy };
+    this.#compiled = { loss, lossSpec, optimizer, accuracy };
   }
 
-  /** The compiled loss, optimizer and metrics, or null before `compile`. */
-  get compiled(): { loss: LossName; optimizer: Optimizer; metrics: Metric[] } | null {
+  /**
+   * The compiled loss, optimizer and metrics, or null before `compile`; `lossConfig` is the
+   * loss with every option resolved (defaults filled in).
+   */
+  get compiled(): { loss: LossName; lossConfig: Required<LossConfig>; optimizer: Optimizer; metrics: Metric[] } | null {
     const c = this.#compiled;
-    return c ? { loss: c.loss, optimizer: c.optimizer, metrics: c.accuracy ? ['accuracy'] : [] } : null;
+    return c
+      ? {
+          loss: c.loss,
+          lossConfig: { ...c.lossSpec },
+          optimizer: c.optimizer,
+          metrics: c.accuracy ? ['accuracy'] : [],
+        }
+      : null;
   }
 
   /**
@@ -216,14 +243,24 @@ export class Network {
     return out;
   }
 
-  /** Mean loss (and accuracy when compiled with it) of the batch, dropout off. */
-  evaluate(x: Input, y: Targets): { loss: number; accuracy?: number } {
+  /**
+   * Mean loss (and accuracy when compiled with it) of the batch, dropout off. With
+   * `options.sampleWeight` (one finite weight ≥ 0 per row, not all 0) the loss is the
+   * weighted mean Σ wᵢ·lᵢ / Σ wᵢ; accuracy stays unweighted (Keras' `weighted_metrics`
+   * has no counterpart here).
+   */
+  evaluate(x: Input, y: Targets, options?: EvaluateOptions): { loss: number; accuracy?: number } {
     this.#guardEpoch('evaluate');
     const c = this.#requireCompiled('evaluate');
+    const eo = expectOptionalObject(options, 'evaluate options');
+    expectKnownKeys(eo, ['sampleWeight'], 'evaluate options');
     const m = toMatrix(x, 'x', this.inputs);
     this.#checkBatchRows(Math.min(m.rows, INFERENCE_CHUNK), 'x');
     const t = toTargets(y, 'y', c.loss, m.rows, this.outputs, false);
-    const r = this.#model.evaluate(m.data, t, m.rows);
+    const w = eo.sampleWeight === undefined ? undefined : toSampleWeight(eo.sampleWeight, 'sampleWeight', m.rows);
+    if (w !== undefined && !hasPositiveWeight(w))
+      throw invalid('sample weights with a positive sum', 'sampleWeight', 'all 0', 'range');
+    const r = this.#model.evaluate(m.data, t, m.rows, w);
     return c.accuracy ? { loss: r.loss, accuracy: r.correct / m.rows } : { loss: r.loss };
   }
 
@@ -278,9 +315,21 @@ export class Network {
     const o = expectOptionalObject(options, 'fit options');
     expectKnownKeys(
       o,
-      ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'onEpochEnd', 'onBatchEnd', 'signal'],
+      [
+        'epochs',
+        'batchSize',
+        'shuffle',
+        'validationSplit',
+        'validationData',
+        'onEpochEnd',
+        'onBatchEnd',
+        'signal',
+        'classWeight',
+        'sampleWeight',
+      ],
       'fit options',
     );
+    const classWeight = o.classWeight === undefined ? null : toClassWeight(o.classWeight, 'classWeight', this.outputs);
     const epochs = o.epochs === undefined ? 1 : expectInteger(o.epochs, 'epochs', 1);
     const batchSize = o.batchSize === undefined ? 32 : expectInteger(o.batchSize, 'batchSize', 1);
     const shuffle = o.shuffle === undefined ? true : expectBoolean(o.shuffle, 'shuffle');
@@ -296,8 +345,8 @@ export class Network {
         : expectNumber(o.validationSplit, 'validationSplit', { min: 0, max: 1, maxExclusive: true });
 
     const vd = o.validationData as unknown[] | undefined;
-    if (vd !== undefined && (!Array.isArray(vd) || vd.length !== 2))
-      throw invalid('a pair [x, y]', 'validationData', describe(vd));
+    if (vd !== undefined && (!Array.isArray(vd) || vd.length < 2 || vd.length > 3))
+      throw invalid('a pair [x, y] or a triple [x, y, sampleWeight]', 'validationData', describe(vd));
     const yCols = c.loss === 'sparseCategoricalCrossentropy' ? 1 : this.outputs;
     const history: History = { epochs: [], loss: [] };
     if (c.accuracy) history.accuracy = [];
@@ -321,13 +370,19 @@ export class Network {
       const inputs = this.inputs;
       const outputs = this.outputs;
       const backend = this.#backend;
+      const sampleWeight = o.sampleWeight;
       function* stageAll(): Staging<Staged> {
         const xs = yield* stageMatrix(x, 'x', inputs, backend);
         const ys = yield* stageTargets(y, 'y', c.loss, xs.rows, outputs, backend);
-        if (vd === undefined) return { x: xs, y: ys, val: null };
+        const sw = sampleWeight === undefined ? null : toSampleWeight(sampleWeight, 'sampleWeight', xs.rows);
+        const w = rowWeights(c.loss, ys, xs.rows, outputs, classWeight, sw, true);
+        if (vd === undefined) return { x: xs, y: ys, val: null, w, sw };
         const vx = yield* stageMatrix(vd[0], 'validationData[0]', inputs, backend);
         const vy = yield* stageTargets(vd[1], 'validationData[1]', c.loss, vx.rows, outputs, backend);
-        return { x: xs, y: ys, val: { x: vx.data, y: vy, rows: vx.rows } };
+        const vw = vd[2] === undefined ? null : toSampleWeight(vd[2], 'validationData[2]', vx.rows);
+        if (vw !== null && !hasPositiveWeight(vw))
+          throw invalid('sample weights with a positive sum', 'validationData[2]', 'all 0', 'range');
+        return { x: xs, y: ys, val: { x: vx.data, y: vy, rows: vx.rows, w: vw }, w, sw };
       }
       let staged = runSliced(stageAll(), signal);
       if (staged instanceof Promise) {
@@ -343,7 +398,7 @@ export class Network {
       const all = staged.x;
       const allY = staged.y;
       let trainRows = all.rows;
-      let val: { x: Float32Array; y: Float32Array; rows: number } | null = null;
+      let val: { x: Float32Array; y: Float32Array; rows: number; w: Float32Array | null } | null = null;
       if (split > 0) {
         trainRows = Math.floor(all.rows * (1 - split));
         if (trainRows < 1 || trainRows === all.rows) {
@@ -358,12 +413,16 @@ export class Network {
           x: all.data.subarray(trainRows * this.inputs),
           y: allY.subarray(trainRows * yCols),
           rows: all.rows - trainRows,
+          w: staged.sw === null ? null : staged.sw.subarray(trainRows),
         };
+        if (val.w !== null && !hasPositiveWeight(val.w))
+          throw invalid('sample weights with a positive sum on the validation rows', 'sampleWeight', 'all 0', 'range');
       } else {
         val = staged.val;
       }
       const trainX = all.data.subarray(0, trainRows * this.inputs);
       const trainY = allY.subarray(0, trainRows * yCols);
+      const trainW = staged.w === null ? undefined : staged.w.subarray(0, trainRows);
       this.#checkBatchRows(Math.min(batchSize, trainRows), 'batchSize');
       const order = new Int32Array(new SharedArrayBuffer(4 * trainRows));
 
@@ -372,6 +431,18 @@ export class Network {
         // The order (and its shuffle) in slices too: a large set's takes longer than one.
         const ordered = runSliced(stageOrder(order, shuffle ? this.#shuffleRng : null));
         if (ordered instanceof Promise) await ordered;
+        if (trainW !== undefined) {
+          // Σ wᵢ = 0 would make that batch's loss 0/0: rejected before the epoch starts.
+          const zero = zeroWeightBatch(trainW, order, batchSize);
+          if (zero >= 0) {
+            throw invalid(
+              'a positive weight in every batch (classWeight × sampleWeight)',
+              'sampleWeight',
+              `batch ${zero} of epoch ${epoch} with all weights 0`,
+              'range',
+            );
+          }
+        }
         this.#epochRunning = true;
         let result: EpochResult;
         try {
@@ -383,6 +454,7 @@ export class Network {
             firstStep: this.#step,
             onBatchEnd: batchEnd,
             signal,
+            ...(trainW === undefined ? {} : { weights: trainW }),
           });
         } finally {
           this.#epochRunning = false;
@@ -397,7 +469,7 @@ export class Network {
         const logs: EpochLogs = { loss: result.lossSum / result.samples };
         if (c.accuracy) logs.accuracy = result.correct / result.samples;
         if (val) {
-          const v = await this.#evaluateChunked(val.x, val.y, val.rows, yCols);
+          const v = await this.#evaluateChunked(val.x, val.y, val.rows, yCols, val.w);
           logs.valLoss = v.loss;
           if (c.accuracy) logs.valAccuracy = v.correct / val.rows;
         }
@@ -420,21 +492,40 @@ export class Network {
     y: Float32Array,
     rows: number,
     yCols: number,
+    w: Float32Array | null = null,
   ): Promise<{ loss: number; correct: number }> {
     let lossSum = 0;
+    let weightSum = 0;
     let correct = 0;
     for (let r0 = 0; r0 < rows; r0 += VALIDATION_CHUNK) {
       const n = Math.min(VALIDATION_CHUNK, rows - r0);
-      const res = this.#model.evaluate(
-        x.subarray(r0 * this.inputs, (r0 + n) * this.inputs),
-        y.subarray(r0 * yCols, (r0 + n) * yCols),
-        n,
-      );
-      lossSum += res.loss * n;
-      correct += res.correct;
+      const wc = w === null ? undefined : w.subarray(r0, r0 + n);
+      // A chunk's weight: its rows, or Σ wᵢ (a chunk with Σ wᵢ = 0 adds nothing).
+      let cw = n;
+      if (wc !== undefined) {
+        cw = 0;
+        for (let i = 0; i < n; i++) cw += wc[i]!;
+      }
+      if (cw > 0) {
+        const res = this.#model.evaluate(
+          x.subarray(r0 * this.inputs, (r0 + n) * this.inputs),
+          y.subarray(r0 * yCols, (r0 + n) * yCols),
+          n,
+          wc,
+        );
+        lossSum += res.loss * cw;
+        correct += res.correct;
+      } else {
+        correct += this.#model.evaluate(
+          x.subarray(r0 * this.inputs, (r0 + n) * this.inputs),
+          y.subarray(r0 * yCols, (r0 + n) * yCols),
+          n,
+        ).correct;
+      }
+      weightSum += cw;
       if (r0 + n < rows) await nextTick();
     }
-    return { loss: lossSum / rows, correct };
+    return { loss: lossSum / weightSum, correct };
   }
 
   /** Copies of every Dense layer's parameters, in layer order. */

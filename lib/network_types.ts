@@ -3,6 +3,7 @@
 import type { BackendRequest } from './backend/select';
 import type { LossName, OptimizerName } from './backend/types';
 import type { Layer } from './layers/dropout';
+import type { LossConfig } from './losses';
 import type { Optimizer } from './optimizers/index';
 
 /** Options of the {@link Network} constructor. */
@@ -26,8 +27,11 @@ export type Metric = 'accuracy';
 
 /** Options of {@link Network.compile}. */
 export interface CompileOptions {
-  /** The loss to minimise; see {@link LOSSES} for each one's formula. */
-  loss: LossName;
+  /**
+   * The loss to minimise: a name (see {@link LOSSES} for each one's formula) or a
+   * {@link LossConfig} with options (`fromLogits`, `labelSmoothing`, `delta`).
+   */
+  loss: LossName | LossConfig;
   /** An optimizer instance, or a name for that optimizer with its defaults. */
   optimizer: Optimizer | OptimizerName;
   /** Metrics reported in `evaluate`, the epoch logs and the {@link History}. */
@@ -77,14 +81,48 @@ export interface FitOptions {
   shuffle?: boolean;
   /** Fraction in [0, 1) of the rows, taken from the END before shuffling (Keras semantics), held out for validation. */
   validationSplit?: number;
-  /** `[x, y]` evaluated at the end of every epoch. */
-  validationData?: [Input, Targets];
+  /**
+   * `[x, y]` evaluated at the end of every epoch, or `[x, y, sampleWeight]` for a weighted
+   * validation loss (Σ wᵢ·lᵢ / Σ wᵢ; classWeight does not apply to it, as in Keras).
+   */
+  validationData?: [Input, Targets] | [Input, Targets, Float32Array | number[]];
   /** Called after each epoch (0-based) with its logs; a returned Promise is awaited before the next epoch. */
   onEpochEnd?: (epoch: number, logs: EpochLogs) => void | Promise<void>;
   /** Called after each batch (0-based within the epoch) with its logs. */
   onBatchEnd?: (batch: number, logs: BatchLogs) => void;
   /** Stops training at the next batch boundary; `fit` then resolves with the history so far. */
   signal?: AbortSignal;
+  /**
+   * A weight per class (finite, ≥ 0): `outputs` entries, or 2 (classes 0 and 1) with one
+   * output. The class of a row is its sparse index, the argmax of its target row, or with
+   * one output y > 0.5 → 1. Each row's loss is weighted by its class's weight; alone this
+   * is `torch.nn.CrossEntropyLoss(weight=…)`: each batch's loss is Σ wᵢ·lᵢ / Σ wᵢ.
+   * With `labelSmoothing` the class weight scales the whole smoothed row loss (PyTorch
+   * instead weights each class's share of the smoothing term).
+   */
+  classWeight?: number[];
+  /**
+   * A weight per training row (finite, ≥ 0; `Float32Array` or `number[]`), multiplied with
+   * the class weight: wᵢ = classWeight[class of row i] · sampleWeight[i], and each batch's
+   * loss is Σ wᵢ·lᵢ / Σ wᵢ (lᵢ the row's loss; for element-wise losses the mean over its
+   * outputs), its gradient that of this mean. With `validationSplit` the held-out rows keep
+   * their sample weights (not the class weights) for `valLoss`. A batch whose weights are
+   * all 0 is rejected (a RangeError naming the batch and epoch, thrown before that epoch
+   * starts; with `shuffle: false` every epoch's batches are those of the first, so it is
+   * caught before any training). The logged `accuracy` stays unweighted (there is no
+   * counterpart of Keras' `weighted_metrics`); the epoch's `loss` is the mean of its batches'
+   * weighted losses, weighted by their row counts.
+   */
+  sampleWeight?: Float32Array | number[];
+}
+
+/** Options of {@link Network.evaluate}. */
+export interface EvaluateOptions {
+  /**
+   * A weight per row (finite, ≥ 0, not all 0): the loss becomes Σ wᵢ·lᵢ / Σ wᵢ. Accuracy
+   * stays unweighted.
+   */
+  sampleWeight?: Float32Array | number[];
 }
 
 /** What `fit` resolves with: one entry per epoch trained, in order. */

@@ -84,7 +84,21 @@ export type LossName =
   | 'mae'
   | 'binaryCrossentropy'
   | 'categoricalCrossentropy'
-  | 'sparseCategoricalCrossentropy';
+  | 'sparseCategoricalCrossentropy'
+  | 'huber';
+
+/**
+ * A loss with its options, resolved by the facade (`lib/losses.ts` `resolveLoss`): `fromLogits`
+ * (the three cross-entropies: ŷ is taken as logits, BCEWithLogits / CrossEntropyLoss form),
+ * `labelSmoothing` ε in [0, 1) (categorical and sparse CE: target (1 − ε)·y + ε/outputs) and
+ * `delta` (huber's threshold; 1 for the other losses, where it is unused).
+ */
+export interface LossSpec {
+  name: LossName;
+  fromLogits: boolean;
+  labelSmoothing: number;
+  delta: number;
+}
 
 /**
  * Name of an optimizer for `compile({ optimizer })`, meaning that optimizer with its
@@ -95,6 +109,12 @@ export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop';
 // The integer codes of activations, losses and optimizers across the native boundary
 // are generated from native/binding/wire.json: WIRE_ACTIVATION, WIRE_LOSS and
 // WIRE_OPTIMIZER in lib/backend/native/wire.ts (one source of truth).
+
+/** `loss` as a LossSpec: a bare name gets the defaults (no fromLogits, no smoothing, delta 1). */
+export function lossSpecOf(loss: LossSpec | LossName): LossSpec {
+  return typeof loss === 'string' ? { name: loss, fromLogits: false, labelSmoothing: 0, delta: 1 } : { ...loss };
+}
+
 
 export interface DenseSpec {
   kind: 'dense';
@@ -172,6 +192,11 @@ export interface EpochJob {
   onBatchEnd?: (batch: number, loss: number, correct: number, rows: number) => void;
   /** Checked between batches; when aborted, the epoch stops at the next batch boundary. */
   signal?: AbortSignal;
+  /**
+   * Per-row loss weights, one per sample, indexed like x's rows (not like `order`); each
+   * batch's loss is Σ wᵢ·lᵢ / Σ wᵢ (see `lib/weights.ts`). Absent: every weight is 1.
+   */
+  weights?: Float32Array;
 }
 
 export interface EpochResult {
@@ -195,17 +220,18 @@ export interface EpochResult {
 export interface BackendModel {
   /** The flat parameters, live: the facade reads and writes them directly (never while a trainEpoch runs). */
   readonly params: Float32Array;
-  setLoss(loss: LossName): void;
+  /** The loss and its options; a bare name means that loss with the defaults ({@link lossSpecOf}). */
+  setLoss(loss: LossSpec | LossName): void;
   /** Installs an optimizer and resets its state (moments, step count). */
   setOptimizer(opt: OptimizerSpec): void;
   /** Inference (dropout off): `out` gets `[rows × outputs]`. */
   predict(x: Float32Array, rows: number, out: Float32Array): void;
-  /** Loss and correct count, dropout off, no update. */
-  evaluate(x: Float32Array, y: Float32Array, rows: number): EvalResult;
+  /** Loss and correct count, dropout off, no update. `weights` (one per row): the weighted mean Σ wᵢ·lᵢ / Σ wᵢ. */
+  evaluate(x: Float32Array, y: Float32Array, rows: number, weights?: Float32Array): EvalResult;
   /** Gradient of the batch mean loss (dropout off) into `grads` (params layout); returns the loss. */
-  gradients(x: Float32Array, y: Float32Array, rows: number, grads: Float32Array): number;
+  gradients(x: Float32Array, y: Float32Array, rows: number, grads: Float32Array, weights?: Float32Array): number;
   /** One training step (dropout on, mask from `step`); returns the pre-step loss and correct count. */
-  trainStep(x: Float32Array, y: Float32Array, rows: number, step: number): EvalResult;
+  trainStep(x: Float32Array, y: Float32Array, rows: number, step: number, weights?: Float32Array): EvalResult;
   /** A whole epoch; see EpochJob. The model must not be touched by the caller until it settles. */
   trainEpoch(job: EpochJob): Promise<EpochResult>;
   /** Releases native memory early (GC does it otherwise). */

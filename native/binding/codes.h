@@ -45,7 +45,8 @@ DENSELY_SAME_CODE(wire::WireLoss::kCategoricalCrossentropy,
                   densely::Loss::kCategoricalCrossentropy);
 DENSELY_SAME_CODE(wire::WireLoss::kSparseCategoricalCrossentropy,
                   densely::Loss::kSparseCategoricalCrossentropy);
-static_assert(wire::kWireLossCount == 5, "losses: update the checks above");
+DENSELY_SAME_CODE(wire::WireLoss::kHuber, densely::Loss::kHuber);
+static_assert(wire::kWireLossCount == 6, "losses: update the checks above");
 
 DENSELY_SAME_CODE(wire::WireOptimizer::kSgd, densely::OptimizerKind::kSgd);
 DENSELY_SAME_CODE(wire::WireOptimizer::kAdam, densely::OptimizerKind::kAdam);

@@ -57,7 +57,7 @@ void CallBatchesJs(Napi::Env env, Napi::Function fn, EpochChannel* ch, void* /*d
 
 EpochWorker::EpochWorker(Napi::Env env, Model* model, densely::Network& net, Napi::Object self,
                          Napi::Float32Array x, Napi::Float32Array y, Napi::Int32Array order,
-                         densely::EpochJob job, Napi::Value on_batches)
+                         densely::EpochJob job, Napi::Value on_batches, Napi::Value weights)
     : Napi::AsyncWorker(env, "densely:trainEpoch"),
       deferred_(Napi::Promise::Deferred::New(env)),
       model_(model),
@@ -82,6 +82,15 @@ EpochWorker::EpochWorker(Napi::Env env, Model* model, densely::Network& net, Nap
   if (!ViewsSharedBuffer(env, order)) {
     order_copy_.assign(job_.order, job_.order + job_.order_len);
     job_.order = order_copy_.data();
+  }
+  // The row weights (job.weights already points at them, checked by the caller): pinned,
+  // or copied like x when their buffer is a plain ArrayBuffer.
+  if (job_.weights != nullptr && weights.IsTypedArray()) {
+    w_ = Napi::Persistent(weights.As<Napi::Object>());
+    if (!ViewsSharedBuffer(env, weights)) {
+      w_copy_.assign(job_.weights, job_.weights + job_.samples);
+      job_.weights = w_copy_.data();
+    }
   }
   if (on_batches.IsFunction()) {
     Napi::Function fn = on_batches.As<Napi::Function>();

@@ -49,7 +49,7 @@ class EpochWorker : public Napi::AsyncWorker {
  public:
   EpochWorker(Napi::Env env, Model* model, densely::Network& net, Napi::Object self,
               Napi::Float32Array x, Napi::Float32Array y, Napi::Int32Array order,
-              densely::EpochJob job, Napi::Value on_batches);
+              densely::EpochJob job, Napi::Value on_batches, Napi::Value weights);
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
@@ -69,10 +69,10 @@ class EpochWorker : public Napi::AsyncWorker {
   Model* model_;
   densely::Network* const net_;
   densely::EpochJob job_;
-  std::vector<float> x_copy_, y_copy_;
+  std::vector<float> x_copy_, y_copy_, w_copy_;
   std::vector<int32_t> order_copy_;
   densely::EpochResult result_;
-  Napi::ObjectReference self_, x_, y_, order_;
+  Napi::ObjectReference self_, x_, y_, order_, w_;
   Napi::FunctionReference callback_;
   EpochChannel* channel_ = nullptr;
   BatchTsfn tsfn_;

@@ -48,6 +48,14 @@ Napi::Float32Array NewParams(Napi::Env env, int64_t count) {
   return params.As<Napi::Float32Array>();
 }
 
+// The optional per-row weights at argument i: null when absent, else `rows` floats.
+const float* OptionalWeights(const Napi::CallbackInfo& info, size_t i, int64_t rows) {
+  if (info.Length() <= i || info[i].IsUndefined()) return nullptr;
+  const ArrayArg<float> w = ArgF32Raw(info, i, "weights");
+  NeedLength(info.Env(), w.length, rows, "weights");
+  return w.data;
+}
+
 Napi::Array Pair(Napi::Env env, const densely::LossResult& r) {
   Napi::Array a = Napi::Array::New(env, wire::loss_result::kSize);
   a.Set(uint32_t{wire::loss_result::kLoss}, Napi::Number::New(env, r.loss));
@@ -127,7 +135,11 @@ Napi::Value Model::Busy(const Napi::CallbackInfo& info) {
 
 void Model::SetLoss(const Napi::CallbackInfo& info) {
   densely::Network& net = Use(info.Env());
-  net.set_loss(ToCore(ParseLoss(info.Env(), ArgCount(info, 0, "loss"))));
+  densely::LossConfig cfg;
+  cfg.kind = ToCore(ParseLoss(info.Env(), ArgCount(info, 0, "loss")));
+  if (info.Length() > 1 && !info[1].IsUndefined())
+    ParseLossOptions(info.Env(), ArgF64(info, 1, "options"), &cfg);
+  net.set_loss(cfg);
 }
 
 void Model::SetOptimizer(const Napi::CallbackInfo& info) {
@@ -214,7 +226,8 @@ Napi::Value Model::Evaluate(const Napi::CallbackInfo& info) {
   const int64_t rows = ArgCount(info, 2, "rows");
   NeedRows(env, x.length, rows, net.spec().inputs, "x");
   NeedRows(env, y.length, rows, net.target_cols(), "y");
-  const densely::LossResult r = net.evaluate(x.data, y.data, rows);
+  const float* w = OptionalWeights(info, 3, rows);
+  const densely::LossResult r = net.evaluate(x.data, y.data, rows, w);
   SyncMemory(env);
   return Pair(env, r);
 }
@@ -229,7 +242,8 @@ Napi::Value Model::Gradients(const Napi::CallbackInfo& info) {
   NeedRows(env, x.length, rows, net.spec().inputs, "x");
   NeedRows(env, y.length, rows, net.target_cols(), "y");
   NeedLength(env, g.length, net.spec().param_count, "grads");
-  const double loss = net.gradients(x.data, y.data, rows, g.data);
+  const float* w = OptionalWeights(info, 4, rows);
+  const double loss = net.gradients(x.data, y.data, rows, g.data, w);
   SyncMemory(env);
   return Napi::Number::New(env, loss);
 }
@@ -243,7 +257,9 @@ Napi::Value Model::TrainStep(const Napi::CallbackInfo& info) {
   const int64_t step = ArgCount(info, 3, "step");
   NeedRows(env, x.length, rows, net.spec().inputs, "x");
   NeedRows(env, y.length, rows, net.target_cols(), "y");
-  const densely::LossResult r = net.train_step(x.data, y.data, rows, static_cast<uint64_t>(step));
+  const float* w = OptionalWeights(info, 4, rows);
+  const densely::LossResult r =
+      net.train_step(x.data, y.data, rows, static_cast<uint64_t>(step), w);
   SyncMemory(env);
   return Pair(env, r);
 }
@@ -268,8 +284,14 @@ Napi::Value Model::TrainEpoch(const Napi::CallbackInfo& info) {
   job.order_len = static_cast<int64_t>(order.ElementLength());
   job.batch_size = batch;
   job.first_step = static_cast<uint64_t>(first);
-  auto* worker =
-      new EpochWorker(env, this, net, info.This().As<Napi::Object>(), x, y, order, job, info[5]);
+  const bool weighted = info.Length() > 6 && !info[6].IsUndefined();
+  if (weighted) {
+    Napi::Float32Array w = ArgF32(info, 6, "weights");
+    NeedLength(env, w.ElementLength(), samples, "weights");
+    job.weights = w.Data();
+  }
+  auto* worker = new EpochWorker(env, this, net, info.This().As<Napi::Object>(), x, y, order, job,
+                                 info[5], weighted ? info[6] : env.Undefined());
   stop_.store(false, std::memory_order_relaxed);
   busy_.store(true, std::memory_order_release);
   Napi::Promise p = worker->Promise();

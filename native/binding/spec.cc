@@ -15,6 +15,7 @@ namespace {
 namespace header = wire::model_spec_header;
 namespace layer = wire::layer_spec;
 namespace optimizer = wire::optimizer_spec;
+namespace loss_options = wire::loss_options;
 
 constexpr const char* kBadSpec = "spec sizes or offsets are inconsistent";
 
@@ -110,6 +111,22 @@ densely::OptimizerSpec ParseOptimizer(Napi::Env env, const Napi::Float64Array& a
 wire::WireLoss ParseLoss(Napi::Env env, int64_t code) {
   return WireCode<wire::WireLoss>(env, static_cast<double>(code), wire::kWireLossCount,
                                   "unknown loss");
+}
+
+void ParseLossOptions(Napi::Env env, const Napi::Float64Array& a, densely::LossConfig* cfg) {
+  if (a.ElementLength() != loss_options::kSize)
+    ThrowInternal(env,
+                  "loss options must have " + std::to_string(loss_options::kSize) + " entries");
+  const double* v = a.Data();
+  const double logits = v[loss_options::kFromLogits];
+  const double eps = v[loss_options::kLabelSmoothing];
+  const double delta = v[loss_options::kDelta];
+  if (logits != 0.0 && logits != 1.0) ThrowInternal(env, "fromLogits must be 0 or 1");
+  if (!(eps >= 0.0 && eps < 1.0)) ThrowInternal(env, "labelSmoothing must be in [0, 1)");
+  if (!(delta > 0.0 && std::isfinite(delta))) ThrowInternal(env, "delta must be finite and > 0");
+  cfg->from_logits = logits != 0.0;
+  cfg->label_smoothing = eps;
+  cfg->delta = delta;
 }
 
 }  // namespace densely_binding

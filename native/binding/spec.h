@@ -19,4 +19,8 @@ densely::OptimizerSpec ParseOptimizer(Napi::Env env, const Napi::Float64Array& a
 // setLoss(code): a loss code (already checked to be a non-negative integer).
 wire::WireLoss ParseLoss(Napi::Env env, int64_t code);
 
+// setLoss(code, options): a lossOptions record (wire.json) applied to `cfg` (its kind
+// already set): fromLogits 0/1, labelSmoothing in [0, 1), delta finite and > 0.
+void ParseLossOptions(Napi::Env env, const Napi::Float64Array& a, densely::LossConfig* cfg);
+
 }  // namespace densely_binding

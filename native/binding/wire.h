@@ -72,6 +72,14 @@ constexpr size_t kCorrect = 1;
 constexpr size_t kSize = 2;
 }  // namespace loss_result
 
+// lossOptions: setLoss(code, options): the options of the loss (lib/backend/types.ts LossSpec). fromLogits 0/1 (cross-entropies only), labelSmoothing in [0, 1) (categorical and sparse CE only, else 0), delta > 0 (huber's threshold; 1 otherwise).
+namespace loss_options {
+constexpr size_t kFromLogits = 0;
+constexpr size_t kLabelSmoothing = 1;
+constexpr size_t kDelta = 2;
+constexpr size_t kSize = 3;
+}  // namespace loss_options
+
 // layerKind: layerSpec.kind.
 enum class WireLayerKind : int {
   kDense = 0,
@@ -99,15 +107,16 @@ enum class WireActivation : int {
 };
 constexpr int kWireActivationCount = 15;
 
-// loss: setLoss(code).
+// loss: setLoss(code, options).
 enum class WireLoss : int {
   kMse = 0,
   kMae = 1,
   kBinaryCrossentropy = 2,
   kCategoricalCrossentropy = 3,
   kSparseCategoricalCrossentropy = 4,
+  kHuber = 5,
 };
-constexpr int kWireLossCount = 5;
+constexpr int kWireLossCount = 6;
 
 // optimizer: optimizerSpec.kind.
 enum class WireOptimizer : int {

@@ -16,7 +16,7 @@
  * - Fused (softmax + categorical/sparse CE): `dZ = (ŷ − y)/rows`;
  *   (sigmoid + binaryCrossentropy): `dZ = (ŷ − y)/(rows × outputs)`. The clip is ignored.
  */
-import type { ActivationName, LossName } from '../types';
+import type { ActivationName, LossName, LossSpec } from '../types';
 
 export const CLIP_LO = 1e-7;
 export const CLIP_HI = 1 - 1e-7;
@@ -54,6 +54,9 @@ export function lossValue(loss: LossName, yhat: Float32Array, y: Float32Array, r
         sum -= Math.log(clip(yhat[r * outputs + cls]!, CLIP_LO, 1));
       }
       return sum / rows;
+    case 'huber':
+      // huber needs its delta: it always runs lossForward.
+      throw new Error('densely internal error: huber goes through lossForward');
   }
 }
 
@@ -105,6 +108,8 @@ export function lossGradient(
         dyhat[i] = p >= CLIP_LO && p <= 1 ? -1 / p / rows : 0;
       }
       return;
+    case 'huber':
+      throw new Error('densely internal error: huber goes through lossForward');
   }
 }
 
@@ -175,4 +180,174 @@ function argmax(v: Float32Array, o: number, n: number): number {
     }
   }
   return best;
+}
+
+/**
+ * Whether `spec` is one of the five original losses with no option set: those run the
+ * functions above, unchanged, when no row weights are given.
+ */
+export function isPlainLoss(spec: LossSpec): boolean {
+  return !spec.fromLogits && spec.labelSmoothing === 0 && spec.name !== 'huber';
+}
+
+/** Whether the output gradient is taken w.r.t. z in the fused form (never with `fromLogits` or huber). */
+export function isFusedSpec(act: ActivationName, spec: LossSpec): boolean {
+  return !spec.fromLogits && isFused(act, spec.name);
+}
+
+/** What {@link lossForward} returns: the weighted batch mean, Σ wᵢ and the correct count. */
+export interface WeightedLoss {
+  loss: number;
+  weightSum: number;
+  correct: number;
+}
+
+/**
+ * The general loss pass (mirrored by `loss_forward_ex` in native/core/ops/losses.cc): loss
+ * options and per-row weights. Per row r (target row t, output row p, C = outputs) it forms
+ * the row loss lᵣ in float64 (element-wise losses: the mean over the row's outputs;
+ * cross-entropies: the row's sum), then loss = Σ wᵣ·lᵣ / Σ wᵣ (w ≡ 1 without weights, so
+ * Σ w = rows), and when `grad` is given `grad[r, j] = (wᵣ / Σ w)·∂lᵣ/∂p_j` (w.r.t. z when
+ * `fused`). Row terms:
+ * - mse (p − t)²; mae |p − t|; huber(δ) ½d² for |d| ≤ δ, else δ(|d| − ½δ), gradient d or δ·sign(d).
+ * - binaryCrossentropy: as {@link lossValue}; fromLogits: max(z, 0) − z·t + log1p(e^−|z|),
+ *   gradient sigmoid(z) − t.
+ * - categorical / sparse (t one-hot of the index): smoothed target t′ = (1 − ε)·t + ε/C;
+ *   −Σ t′·log clip(p) (gradient −t′/p inside the clip, p − t′ fused); fromLogits:
+ *   −Σ t′_j·(z_j − lse(z)) with lse the stable log-sum-exp, gradient (Σ t′)·softmax(z) − t′.
+ * - A sparse index outside [0, C) makes the row loss NaN.
+ * "correct" is {@link countCorrect}'s, except that with fromLogits and one output the
+ * prediction is z > 0.
+ */
+export function lossForward(
+  spec: LossSpec,
+  fused: boolean,
+  yhat: Float32Array,
+  y: Float32Array,
+  w: Float32Array | null,
+  rows: number,
+  outputs: number,
+  grad: Float32Array | null,
+): WeightedLoss {
+  const C = outputs;
+  const name = spec.name;
+  const sparse = name === 'sparseCategoricalCrossentropy';
+  const eps = spec.labelSmoothing;
+  const delta = spec.delta;
+  const logits = spec.fromLogits;
+  let wsum = 0;
+  if (w === null) wsum = rows;
+  else for (let r = 0; r < rows; r++) wsum += w[r]!;
+  const t = new Float64Array(C);
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * C;
+    const wr = w === null ? 1 : w[r]!;
+    const s = wr / wsum;
+    let row = 0;
+    switch (name) {
+      case 'mse':
+      case 'mae':
+      case 'huber':
+      case 'binaryCrossentropy': {
+        const sc = s / C;
+        for (let j = 0; j < C; j++) {
+          const p = yhat[o + j]!;
+          const tj = y[o + j]!;
+          let e: number;
+          let g: number;
+          if (name === 'binaryCrossentropy') {
+            if (logits) {
+              e = (p > 0 ? p : 0) - p * tj + Math.log1p(Math.exp(-Math.abs(p)));
+              g = sigmoid(p) - tj;
+            } else {
+              const pc = clip(p, CLIP_LO, CLIP_HI);
+              e = 0;
+              if (tj !== 0) e -= tj * Math.log(pc);
+              if (tj !== 1) e -= (1 - tj) * Math.log(1 - pc);
+              if (fused) g = p - tj;
+              else g = p >= CLIP_LO && p <= CLIP_HI ? -tj / pc + (1 - tj) / (1 - pc) : 0;
+            }
+          } else {
+            const d = p - tj;
+            if (name === 'mse') {
+              e = d * d;
+              g = 2 * d;
+            } else if (name === 'mae') {
+              e = Math.abs(d);
+              g = d > 0 ? 1 : d < 0 ? -1 : 0;
+            } else {
+              const a = Math.abs(d);
+              if (a <= delta) {
+                e = 0.5 * d * d;
+                g = d;
+              } else {
+                e = delta * (a - 0.5 * delta);
+                g = d > 0 ? delta : -delta;
+              }
+            }
+          }
+          row += e;
+          if (grad !== null) grad[o + j] = g * sc;
+        }
+        row /= C;
+        break;
+      }
+      case 'categoricalCrossentropy':
+      case 'sparseCategoricalCrossentropy': {
+        let bad = false;
+        if (sparse) {
+          const idx = y[r]!;
+          bad = !(idx >= 0 && idx < C);
+          const k = bad ? -1 : Math.floor(idx);
+          for (let j = 0; j < C; j++) t[j] = (1 - eps) * (j === k ? 1 : 0) + eps / C;
+        } else {
+          for (let j = 0; j < C; j++) t[j] = (1 - eps) * y[o + j]! + eps / C;
+        }
+        if (logits) {
+          let m = yhat[o]!;
+          for (let j = 1; j < C; j++) if (yhat[o + j]! > m) m = yhat[o + j]!;
+          let se = 0;
+          for (let j = 0; j < C; j++) se += Math.exp(yhat[o + j]! - m);
+          const lse = m + Math.log(se);
+          let tsum = 0;
+          for (let j = 0; j < C; j++) {
+            row -= t[j]! * (yhat[o + j]! - lse);
+            tsum += t[j]!;
+          }
+          if (grad !== null) {
+            for (let j = 0; j < C; j++) grad[o + j] = (tsum * Math.exp(yhat[o + j]! - lse) - t[j]!) * s;
+          }
+        } else {
+          for (let j = 0; j < C; j++) {
+            const p = yhat[o + j]!;
+            const tj = t[j]!;
+            const pc = clip(p, CLIP_LO, 1);
+            if (tj !== 0) row -= tj * Math.log(pc);
+            if (grad !== null) {
+              const g = fused ? p - tj : tj !== 0 && p >= CLIP_LO && p <= 1 ? -tj / pc : 0;
+              grad[o + j] = g * s;
+            }
+          }
+        }
+        if (bad) row = Number.NaN;
+        break;
+      }
+    }
+    total += wr * row;
+  }
+  let correct: number;
+  if (logits && outputs === 1 && !sparse) {
+    correct = 0;
+    for (let r = 0; r < rows; r++) if (yhat[r]! > 0 === y[r]! > 0.5) correct++;
+  } else {
+    correct = countCorrect(sparse, yhat, y, rows, outputs);
+  }
+  return { loss: total / wsum, weightSum: wsum, correct };
+}
+
+function sigmoid(z: number): number {
+  if (z >= 0) return 1 / (1 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1 + e);
 }

@@ -30,13 +30,24 @@ import type {
   EpochResult,
   EvalResult,
   LossName,
+  LossSpec,
   ModelSpec,
   OptimizerSpec,
 } from '../types';
+import { lossSpecOf } from '../types';
 import { activationBackward } from './activations';
 import { denseBackward, denseForward } from './dense';
 import { dropoutBackward, dropoutForward } from './dropout';
-import { countCorrect, fusedGradient, isFused, lossGradient, lossValue } from './losses';
+import {
+  countCorrect,
+  fusedGradient,
+  isFusedSpec,
+  isPlainLoss,
+  lossForward,
+  lossGradient,
+  lossValue,
+  type WeightedLoss,
+} from './losses';
 import {
   createBackup,
   createOptimizer,
@@ -76,13 +87,14 @@ export class JsNetwork implements BackendModel {
   readonly #layers: LayerRt[];
   readonly #maxWidth: number;
   readonly #grads: Float32Array;
-  #loss: LossName = 'mse';
+  #loss: LossSpec = { name: 'mse', fromLogits: false, labelSmoothing: 0, delta: 1 };
   #opt: OptimizerState | null = null;
   #capRows = 0;
   #g0: Float32Array = EMPTY;
   #g1: Float32Array = EMPTY;
   #xBatch: Float32Array = EMPTY;
   #yBatch: Float32Array = EMPTY;
+  #wBatch: Float32Array = EMPTY;
   #biasSum: Float64Array;
   /** Whether the last applied optimizer step left every parameter finite. */
   #paramsFinite = true;
@@ -114,8 +126,8 @@ export class JsNetwork implements BackendModel {
     this.#biasSum = new Float64Array(maxWidth);
   }
 
-  setLoss(loss: LossName): void {
-    this.#loss = loss;
+  setLoss(loss: LossSpec | LossName): void {
+    this.#loss = lossSpecOf(loss);
   }
 
   setOptimizer(opt: OptimizerSpec): void {
@@ -133,37 +145,52 @@ export class JsNetwork implements BackendModel {
     }
   }
 
-  evaluate(x: Float32Array, y: Float32Array, rows: number): EvalResult {
-    if (rows <= PREDICT_CHUNK) return this.#score(this.#forward(x, rows, false, 0), y, rows);
-    // Chunked like predict: loss = Σ_chunks mean_c · rows_c / rows (float64).
+  evaluate(x: Float32Array, y: Float32Array, rows: number, weights?: Float32Array): EvalResult {
+    const w = weights ?? null;
+    if (rows <= PREDICT_CHUNK) return this.#score(this.#forward(x, rows, false, 0), y, rows, w);
+    // Chunked like predict: loss = Σ_chunks mean_c · W_c / Σ W_c (float64), W_c the chunk's
+    // weight sum (its row count without weights).
     const { inputs, outputs } = this.#spec;
-    const yWidth = this.#loss === 'sparseCategoricalCrossentropy' ? 1 : outputs;
+    const yWidth = this.#loss.name === 'sparseCategoricalCrossentropy' ? 1 : outputs;
     let lossSum = 0;
+    let weightSum = 0;
     let correct = 0;
     for (let r0 = 0; r0 < rows; r0 += PREDICT_CHUNK) {
       const n = Math.min(PREDICT_CHUNK, rows - r0);
       const yhat = this.#forward(x.subarray(r0 * inputs, (r0 + n) * inputs), n, false, 0);
-      const part = this.#score(yhat, y.subarray(r0 * yWidth, (r0 + n) * yWidth), n);
-      lossSum += part.loss * n;
+      const part = this.#score(
+        yhat,
+        y.subarray(r0 * yWidth, (r0 + n) * yWidth),
+        n,
+        w === null ? null : w.subarray(r0, r0 + n),
+      );
+      // A chunk whose weights are all 0 adds nothing (its own mean is 0/0).
+      if (part.weightSum > 0) lossSum += part.loss * part.weightSum;
+      weightSum += part.weightSum;
       correct += part.correct;
     }
-    return { loss: lossSum / rows, correct };
+    return { loss: lossSum / weightSum, correct };
   }
 
-  gradients(x: Float32Array, y: Float32Array, rows: number, grads: Float32Array): number {
+  gradients(x: Float32Array, y: Float32Array, rows: number, grads: Float32Array, weights?: Float32Array): number {
+    const w = weights ?? null;
     const yhat = this.#forward(x, rows, false, 0);
-    const loss = lossValue(this.#loss, yhat, y, rows, this.#spec.outputs);
-    this.#backward(x, y, rows, false, grads);
+    const loss =
+      w === null && isPlainLoss(this.#loss)
+        ? lossValue(this.#loss.name, yhat, y, rows, this.#spec.outputs)
+        : this.#score(yhat, y, rows, w).loss;
+    this.#backward(x, y, rows, false, grads, w);
     return loss;
   }
 
-  trainStep(x: Float32Array, y: Float32Array, rows: number, step: number): EvalResult {
+  trainStep(x: Float32Array, y: Float32Array, rows: number, step: number, weights?: Float32Array): EvalResult {
+    const w = weights ?? null;
     const yhat = this.#forward(x, rows, true, step);
-    const result = this.#score(yhat, y, rows);
-    if (!Number.isFinite(result.loss)) return result;
-    this.#backward(x, y, rows, true, this.#grads);
+    const result = this.#score(yhat, y, rows, w);
+    if (!Number.isFinite(result.loss)) return { loss: result.loss, correct: result.correct };
+    this.#backward(x, y, rows, true, this.#grads, w);
     this.#paramsFinite = this.#opt === null || optimizerStep(this.#opt, this.params, this.#grads);
-    return result;
+    return { loss: result.loss, correct: result.correct };
   }
 
   async trainEpoch(job: EpochJob): Promise<EpochResult> {
@@ -171,7 +198,8 @@ export class JsNetwork implements BackendModel {
     const { x, y, order, signal, onBatchEnd } = job;
     // The facade validates batchSize ≥ 1; the floor only guards the loop against a hang.
     const batchSize = Math.max(1, Math.floor(job.batchSize));
-    const yWidth = this.#loss === 'sparseCategoricalCrossentropy' ? 1 : outputs;
+    const yWidth = this.#loss.name === 'sparseCategoricalCrossentropy' ? 1 : outputs;
+    const weights = job.weights ?? null;
     const total = order.length;
     const result: EpochResult = { batches: 0, lossSum: 0, correct: 0, samples: 0, status: 'done', failedBatch: -1 };
     this.#ensureRows(Math.min(batchSize, total));
@@ -188,14 +216,16 @@ export class JsNetwork implements BackendModel {
       const rows = Math.min(batchSize, total - start);
       const xb = this.#xBatch;
       const yb = this.#yBatch;
+      const wb = weights === null ? undefined : this.#wBatch;
       for (let r = 0; r < rows; r++) {
         const src = order[start + r]!;
         copyRow(x, src * inputs, xb, r * inputs, inputs);
         copyRow(y, src * yWidth, yb, r * yWidth, yWidth);
+        if (wb !== undefined) wb[r] = weights![src]!;
       }
       this.#backup.set(this.params);
       if (opt !== null && optBackup !== null) saveOptimizer(opt, optBackup);
-      const step = this.trainStep(xb, yb, rows, job.firstStep + b);
+      const step = this.trainStep(xb, yb, rows, job.firstStep + b, wb?.subarray(0, rows));
       const overflowed = Number.isFinite(step.loss) && !this.#paramsFinite;
       if (overflowed) {
         // The loss was finite but the update overflowed a parameter: undo the step.
@@ -226,17 +256,22 @@ export class JsNetwork implements BackendModel {
       l.z = EMPTY;
       l.a = EMPTY;
     }
-    this.#g0 = this.#g1 = this.#xBatch = this.#yBatch = this.#backup = EMPTY;
+    this.#g0 = this.#g1 = this.#xBatch = this.#yBatch = this.#wBatch = this.#backup = EMPTY;
     this.#optBackup = null;
     this.#opt = null;
   }
 
-  #score(yhat: Float32Array, y: Float32Array, rows: number): EvalResult {
+  #score(yhat: Float32Array, y: Float32Array, rows: number, w: Float32Array | null): WeightedLoss {
     const outputs = this.#spec.outputs;
-    return {
-      loss: lossValue(this.#loss, yhat, y, rows, outputs),
-      correct: countCorrect(this.#loss === 'sparseCategoricalCrossentropy', yhat, y, rows, outputs),
-    };
+    const spec = this.#loss;
+    if (w === null && isPlainLoss(spec)) {
+      return {
+        loss: lossValue(spec.name, yhat, y, rows, outputs),
+        weightSum: rows,
+        correct: countCorrect(spec.name === 'sparseCategoricalCrossentropy', yhat, y, rows, outputs),
+      };
+    }
+    return lossForward(spec, false, yhat, y, w, rows, outputs, null);
   }
 
   /** Grows every per-row buffer to hold `rows` rows (never shrinks). */
@@ -257,6 +292,7 @@ export class JsNetwork implements BackendModel {
     this.#g1 = new Float32Array(cap * this.#maxWidth);
     this.#xBatch = new Float32Array(cap * this.#spec.inputs);
     this.#yBatch = new Float32Array(cap * this.#spec.outputs);
+    this.#wBatch = new Float32Array(cap);
     this.#capRows = cap;
   }
 
@@ -283,7 +319,14 @@ export class JsNetwork implements BackendModel {
    * Gradient of the batch mean loss w.r.t. every parameter into `grads`, from the buffers of
    * the preceding `#forward(x, rows, training, …)`.
    */
-  #backward(x: Float32Array, y: Float32Array, rows: number, training: boolean, grads: Float32Array): void {
+  #backward(
+    x: Float32Array,
+    y: Float32Array,
+    rows: number,
+    training: boolean,
+    grads: Float32Array,
+    w: Float32Array | null,
+  ): void {
     const layers = this.#layers;
     const outputs = this.#spec.outputs;
     const p = this.params;
@@ -293,9 +336,11 @@ export class JsNetwork implements BackendModel {
     let g = this.#g0;
     let gNext = this.#g1;
     const yhat = this.#outputOf(last, x, training);
-    const fused = lastDense !== null && isFused(lastDense.activation, this.#loss);
-    if (fused) fusedGradient(this.#loss, yhat, y, rows, outputs, g);
-    else lossGradient(this.#loss, yhat, y, rows, outputs, g);
+    const spec = this.#loss;
+    const fused = lastDense !== null && isFusedSpec(lastDense.activation, spec);
+    if (w !== null || !isPlainLoss(spec)) lossForward(spec, fused, yhat, y, w, rows, outputs, g);
+    else if (fused) fusedGradient(spec.name, yhat, y, rows, outputs, g);
+    else lossGradient(spec.name, yhat, y, rows, outputs, g);
 
     for (let i = last; i >= 0; i--) {
       const l = layers[i]!;

@@ -17,8 +17,8 @@ export interface NativeModel {
   readonly params: Float32Array;
   /** Whether a trainEpoch is running. */
   readonly busy: boolean;
-  /** A `WIRE_LOSS` code of `./wire`. */
-  setLoss(code: number): void;
+  /** A `WIRE_LOSS` code of `./wire`, and optionally a lossOptions record (`LOSS_OPTIONS`; absent: the defaults). */
+  setLoss(code: number, options?: Float64Array): void;
   /** An optimizerSpec record (`OPTIMIZER_SPEC` of `./wire`). */
   setOptimizer(spec: Float64Array): void;
   predict(x: Float32Array, rows: number, out: Float32Array): void;
@@ -33,12 +33,12 @@ export interface NativeModel {
    * to look up, for one-sample calls. The lengths are those of the caller's arrays.
    */
   predictStaged(rows: number, xLength: number, outLength: number): void;
-  /** Returns a lossResult record (`LOSS_RESULT` of `./wire`). */
-  evaluate(x: Float32Array, y: Float32Array, rows: number): [number, number];
+  /** Returns a lossResult record (`LOSS_RESULT` of `./wire`). `weights`: one per row (the weighted mean). */
+  evaluate(x: Float32Array, y: Float32Array, rows: number, weights?: Float32Array): [number, number];
   /** Returns the loss; grads gets the gradient in params layout. */
-  gradients(x: Float32Array, y: Float32Array, rows: number, grads: Float32Array): number;
+  gradients(x: Float32Array, y: Float32Array, rows: number, grads: Float32Array, weights?: Float32Array): number;
   /** Returns a lossResult record (`LOSS_RESULT` of `./wire`): the pre-step loss. */
-  trainStep(x: Float32Array, y: Float32Array, rows: number, step: number): [number, number];
+  trainStep(x: Float32Array, y: Float32Array, rows: number, step: number, weights?: Float32Array): [number, number];
   /**
    * Runs the epoch on a worker thread. `onBatches` receives batchReport records
    * (`BATCH_REPORT` of `./wire`), back to back, on the main thread, every one before the
@@ -46,6 +46,7 @@ export interface NativeModel {
    * `WIRE_EPOCH_STATUS` code). x, y and order are read where they lie
    * when they view SharedArrayBuffers, else copied at the call (a plain ArrayBuffer could
    * be detached while the epoch runs). An index outside x rejects before any step.
+   * `weights`: one per row of x (pinned or copied like x), the per-row loss weights.
    */
   trainEpoch(
     x: Float32Array,
@@ -54,6 +55,7 @@ export interface NativeModel {
     batchSize: number,
     firstStep: number,
     onBatches?: (packed: Float64Array) => void,
+    weights?: Float32Array,
   ): Promise<Float64Array>;
   /** Makes a running trainEpoch stop at the next batch boundary. */
   requestStop(): void;

@@ -13,10 +13,12 @@ import type {
   EpochResult,
   EvalResult,
   LossName,
+  LossSpec,
   ModelSpec,
   OptimizerName,
   OptimizerSpec,
 } from '../types';
+import { lossSpecOf } from '../types';
 import type { NativeBinding, NativeModel } from './binding';
 import { loadBinding } from './load';
 import {
@@ -25,6 +27,8 @@ import {
   EPOCH_RESULT,
   LAYER_SPEC,
   LAYER_SPEC_SIZE,
+  LOSS_OPTIONS,
+  LOSS_OPTIONS_SIZE,
   LOSS_RESULT,
   MODEL_SPEC_HEADER,
   MODEL_SPEC_HEADER_SIZE,
@@ -115,6 +119,16 @@ export function packOptimizerSpec(opt: OptimizerSpec): Float64Array {
   return out;
 }
 
+/** Packs a LossSpec's options for `model.setLoss(code, options)`: a lossOptions record of `native/binding/wire.json`. */
+export function packLossOptions(loss: LossSpec): Float64Array {
+  const L = LOSS_OPTIONS;
+  const out = new Float64Array(LOSS_OPTIONS_SIZE);
+  out[L.fromLogits] = loss.fromLogits ? 1 : 0;
+  out[L.labelSmoothing] = loss.labelSmoothing;
+  out[L.delta] = loss.delta;
+  return out;
+}
+
 /**
  * Gives an error from async native work the stack of the JS call that started it
  * (the native stack is empty), keeping its message and code.
@@ -151,8 +165,9 @@ class NativeBackendModel implements BackendModel {
     return this.#m.params;
   }
 
-  setLoss(loss: LossName): void {
-    this.#m.setLoss(LOSS_CODE[loss]);
+  setLoss(loss: LossSpec | LossName): void {
+    const spec = lossSpecOf(loss);
+    this.#m.setLoss(LOSS_CODE[spec.name], packLossOptions(spec));
   }
 
   setOptimizer(opt: OptimizerSpec): void {
@@ -198,17 +213,18 @@ class NativeBackendModel implements BackendModel {
     return v;
   }
 
-  evaluate(x: Float32Array, y: Float32Array, rows: number): EvalResult {
-    const r = this.#m.evaluate(x, y, rows);
+  evaluate(x: Float32Array, y: Float32Array, rows: number, weights?: Float32Array): EvalResult {
+    const r = weights === undefined ? this.#m.evaluate(x, y, rows) : this.#m.evaluate(x, y, rows, weights);
     return { loss: r[LOSS_RESULT.loss], correct: r[LOSS_RESULT.correct] };
   }
 
-  gradients(x: Float32Array, y: Float32Array, rows: number, grads: Float32Array): number {
-    return this.#m.gradients(x, y, rows, grads);
+  gradients(x: Float32Array, y: Float32Array, rows: number, grads: Float32Array, weights?: Float32Array): number {
+    return weights === undefined ? this.#m.gradients(x, y, rows, grads) : this.#m.gradients(x, y, rows, grads, weights);
   }
 
-  trainStep(x: Float32Array, y: Float32Array, rows: number, step: number): EvalResult {
-    const r = this.#m.trainStep(x, y, rows, step);
+  trainStep(x: Float32Array, y: Float32Array, rows: number, step: number, weights?: Float32Array): EvalResult {
+    const r =
+      weights === undefined ? this.#m.trainStep(x, y, rows, step) : this.#m.trainStep(x, y, rows, step, weights);
     return { loss: r[LOSS_RESULT.loss], correct: r[LOSS_RESULT.correct] };
   }
 
@@ -238,7 +254,10 @@ class NativeBackendModel implements BackendModel {
     const onAbort = (): void => model.requestStop();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const r = await model.trainEpoch(job.x, job.y, job.order, job.batchSize, job.firstStep, onBatches);
+      const r =
+        job.weights === undefined
+          ? await model.trainEpoch(job.x, job.y, job.order, job.batchSize, job.firstStep, onBatches)
+          : await model.trainEpoch(job.x, job.y, job.order, job.batchSize, job.firstStep, onBatches, job.weights);
       if (callbackError !== undefined) throw callbackError.error;
       const R = EPOCH_RESULT;
       return {

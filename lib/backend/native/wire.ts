@@ -71,6 +71,15 @@ export const LOSS_RESULT = {
 /** Slots in one lossResult. */
 export const LOSS_RESULT_SIZE = 2;
 
+/** Slot indices of lossOptions: setLoss(code, options): the options of the loss (lib/backend/types.ts LossSpec). fromLogits 0/1 (cross-entropies only), labelSmoothing in [0, 1) (categorical and sparse CE only, else 0), delta > 0 (huber's threshold; 1 otherwise). */
+export const LOSS_OPTIONS = {
+  fromLogits: 0,
+  labelSmoothing: 1,
+  delta: 2,
+} as const;
+/** Slots in one lossOptions. */
+export const LOSS_OPTIONS_SIZE = 3;
+
 /** Codes of layerKind: layerSpec.kind. */
 export const WIRE_LAYER_KIND = {
   dense: 0,
@@ -96,13 +105,14 @@ export const WIRE_ACTIVATION = {
   relu6: 14,
 } as const;
 
-/** Codes of loss: setLoss(code). */
+/** Codes of loss: setLoss(code, options). */
 export const WIRE_LOSS = {
   mse: 0,
   mae: 1,
   binaryCrossentropy: 2,
   categoricalCrossentropy: 3,
   sparseCategoricalCrossentropy: 4,
+  huber: 5,
 } as const;
 
 /** Codes of optimizer: optimizerSpec.kind. */

@@ -80,7 +80,7 @@ Network::Network(ModelSpec spec, float* params)
 }
 
 int64_t Network::target_cols() const {
-  return loss_ == Loss::kSparseCategoricalCrossentropy ? 1 : spec_.outputs;
+  return loss_.kind == Loss::kSparseCategoricalCrossentropy ? 1 : spec_.outputs;
 }
 
 void Network::set_optimizer(const OptimizerSpec& opt) {
@@ -258,7 +258,7 @@ void Network::predict(const float* x, int64_t rows, float* out) {
   }
 }
 
-LossResult Network::evaluate(const float* x, const float* y, int64_t rows) {
+LossResult Network::evaluate(const float* x, const float* y, int64_t rows, const float* w) {
   const FlushDenormals flush;  // runtime/fp_mode.h
   const int64_t chunk = rows < kInferenceChunk ? rows : kInferenceChunk;
   if (chunk <= 0) return LossResult{0.0, 0};
@@ -270,24 +270,32 @@ LossResult Network::evaluate(const float* x, const float* y, int64_t rows) {
           : spec_.layers.back().dense.act;
   if (chunk == rows) {
     const float* yh = forward(x, rows, false, false, 0);
-    return loss_forward(loss_, out_act, yh, y, rows, spec_.outputs, nullptr);
+    return loss_forward_ex(loss_, out_act, yh, y, w, rows, spec_.outputs, nullptr);
   }
-  // Chunk means weighted back into one batch mean (float64 throughout).
+  // Chunk means weighted back into one batch mean (float64 throughout): by each chunk's
+  // weight sum (its row count without weights).
   const int64_t yc = target_cols();
   double sum = 0.0;
+  double wsum = 0.0;
   int64_t correct = 0;
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     const int64_t n = rows - r0 < chunk ? rows - r0 : chunk;
     const float* yh = forward(x + r0 * spec_.inputs, n, false, false, 0);
     const LossResult part =
-        loss_forward(loss_, out_act, yh, y + r0 * yc, n, spec_.outputs, nullptr);
-    sum += part.loss * static_cast<double>(n);
+        loss_forward_ex(loss_, out_act, yh, y + r0 * yc, w == nullptr ? nullptr : w + r0, n,
+                        spec_.outputs, nullptr);
+    // A chunk whose weights are all 0 adds nothing (its own mean is 0/0).
+    if (part.weight_sum > 0.0) sum += part.loss * part.weight_sum;
+    wsum += part.weight_sum;
     correct += part.correct;
   }
-  return LossResult{sum / static_cast<double>(rows), correct};
+  LossResult res{sum / wsum, correct};
+  res.weight_sum = wsum;
+  return res;
 }
 
-double Network::gradients(const float* x, const float* y, int64_t rows, float* grads) {
+double Network::gradients(const float* x, const float* y, int64_t rows, float* grads,
+                          const float* w) {
   const FlushDenormals flush;  // runtime/fp_mode.h
   if (rows <= 0) {
     // No rows: loss 0 and a zero gradient (every slot written, as for any batch).
@@ -301,18 +309,20 @@ double Network::gradients(const float* x, const float* y, int64_t rows, float* g
       spec_.layers.empty() || spec_.layers.back().kind != LayerKind::kDenseLayer
           ? Activation::kLinear
           : spec_.layers.back().dense.act;
-  const LossResult r = loss_forward(loss_, out_act, yh, y, rows, spec_.outputs, delta_[0].data());
+  const LossResult r =
+      loss_forward_ex(loss_, out_act, yh, y, w, rows, spec_.outputs, delta_[0].data());
   backward(rows, grads, false);
   return r.loss;
 }
 
-LossResult Network::train_step(const float* x, const float* y, int64_t rows, uint64_t step) {
+LossResult Network::train_step(const float* x, const float* y, int64_t rows, uint64_t step,
+                               const float* w) {
   const FlushDenormals flush;  // runtime/fp_mode.h
-  return this->step(x, y, rows, step, false, nullptr);
+  return this->step(x, y, w, rows, step, false, nullptr);
 }
 
-LossResult Network::step(const float* x, const float* y, int64_t rows, uint64_t step_index,
-                         bool guard, bool* overflowed) {
+LossResult Network::step(const float* x, const float* y, const float* w, int64_t rows,
+                         uint64_t step_index, bool guard, bool* overflowed) {
   if (overflowed != nullptr) *overflowed = false;
   if (rows <= 0) return LossResult{0.0, 0};
   reserve(rows, true);
@@ -324,7 +334,8 @@ LossResult Network::step(const float* x, const float* y, int64_t rows, uint64_t 
       spec_.layers.empty() || spec_.layers.back().kind != LayerKind::kDenseLayer
           ? Activation::kLinear
           : spec_.layers.back().dense.act;
-  const LossResult r = loss_forward(loss_, out_act, yh, y, rows, spec_.outputs, delta_[0].data());
+  const LossResult r =
+      loss_forward_ex(loss_, out_act, yh, y, w, rows, spec_.outputs, delta_[0].data());
   if (!std::isfinite(r.loss)) return r;
   ++t_;
   // Only adam's constants change after step 2 (its bias corrections); the others depend
@@ -389,6 +400,8 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
   } settle{this};
   if (xb_.size() < static_cast<size_t>(cap * in)) xb_.resize(static_cast<size_t>(cap * in));
   if (yb_.size() < static_cast<size_t>(cap * yc)) yb_.resize(static_cast<size_t>(cap * yc));
+  const float* const jw = job.weights;
+  if (jw != nullptr && wb_.size() < static_cast<size_t>(cap)) wb_.resize(static_cast<size_t>(cap));
   const int64_t nb = (n + bs - 1) / bs;
   for (int64_t b = 0; b < nb; ++b) {
     if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
@@ -406,6 +419,7 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
     for (int64_t r = 1; consecutive && r < rows; ++r) consecutive = job.order[r0 + r] == first + r;
     const float* xb = consecutive ? job.x + first * in : xb_.data();
     const float* yb = consecutive ? job.y + first * yc : yb_.data();
+    const float* wb = jw == nullptr ? nullptr : (consecutive ? jw + first : wb_.data());
     // Shuffled rows are random reads from all of x and y; the rows kPrefetchAhead places
     // later in the order are requested now, so they have arrived by their turn (batch-1
     // steps of a small network take ~100–200 ns, a miss to L3 or memory as long or
@@ -436,10 +450,11 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
         for (int64_t j = 0; j < in; ++j) xd[j] = xs[j];
       }
       for (int64_t j = 0; j < yc; ++j) yd[j] = ys[j];
+      if (jw != nullptr) wb_[static_cast<size_t>(r)] = jw[idx];
     }
     bool overflowed = false;
     const LossResult r =
-        step(xb, yb, rows, job.first_step + static_cast<uint64_t>(b), true, &overflowed);
+        step(xb, yb, wb, rows, job.first_step + static_cast<uint64_t>(b), true, &overflowed);
     if (!std::isfinite(r.loss) || overflowed) {
       res.status = EpochStatus::kEpochNonFinite;
       res.failed_batch = b;

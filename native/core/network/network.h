@@ -56,6 +56,8 @@ struct EpochJob {
   int64_t order_len = 0;
   int64_t batch_size = 1;
   uint64_t first_step = 0;
+  // Per-row loss weights [samples] indexed like x's rows, or null (every weight 1).
+  const float* weights = nullptr;
 };
 
 enum class EpochStatus : int {
@@ -87,18 +89,26 @@ class Network {
   // Floats per target row: 1 for sparse categorical CE, else outputs.
   int64_t target_cols() const;
 
-  void set_loss(Loss loss) { loss_ = loss; }
+  void set_loss(Loss loss) {
+    loss_ = LossConfig{};
+    loss_.kind = loss;
+  }
+  // A loss with options (fromLogits, label smoothing, huber's delta).
+  void set_loss(const LossConfig& loss) { loss_ = loss; }
   // Installs an optimizer and resets its state (slots zeroed, step count 0).
   void set_optimizer(const OptimizerSpec& opt);
 
   // out [rows × outputs] ← the network's output, dropout off.
   void predict(const float* x, int64_t rows, float* out);
-  LossResult evaluate(const float* x, const float* y, int64_t rows);
+  // w: per-row loss weights [rows] or null; with them every mean is Σ w·l / Σ w.
+  LossResult evaluate(const float* x, const float* y, int64_t rows, const float* w = nullptr);
   // grads (params layout) ← ∇ of the batch mean loss, dropout off; returns the loss.
   // With no rows: loss 0, grads all zero.
-  double gradients(const float* x, const float* y, int64_t rows, float* grads);
+  double gradients(const float* x, const float* y, int64_t rows, float* grads,
+                   const float* w = nullptr);
   // One step, dropout on with masks of `step`; skipped when the loss is not finite.
-  LossResult train_step(const float* x, const float* y, int64_t rows, uint64_t step);
+  LossResult train_step(const float* x, const float* y, int64_t rows, uint64_t step,
+                        const float* w = nullptr);
   // The whole epoch loop; `stop` is checked before every batch. A batch whose loss is not
   // finite, or whose update makes a parameter non-finite, stops the epoch as
   // kEpochNonFinite; in the second case the update is dropped (it was written to a
@@ -125,8 +135,8 @@ class Network {
                        uint64_t step);
   void backward(int64_t rows, float* grads, bool update);
   void update(int64_t offset, int64_t n);
-  LossResult step(const float* x, const float* y, int64_t rows, uint64_t step, bool guard,
-                  bool* overflowed);
+  LossResult step(const float* x, const float* y, const float* w, int64_t rows, uint64_t step,
+                  bool guard, bool* overflowed);
 
   // Networks of at most this many parameters run the optimizer once per step over all parameters
   // after the whole backward pass (the same elementwise update, so the same numbers; every layer's
@@ -139,7 +149,7 @@ class Network {
   // guarded steps alternate between it and alt_params_ (see update()).
   float* params_;
   float* const user_params_;
-  Loss loss_ = Loss::kMse;
+  LossConfig loss_;
   OptimizerSpec opt_;
   OptimizerStep opt_step_{};
   int64_t t_ = 0;
@@ -167,7 +177,7 @@ class Network {
   std::vector<char> dropout_on_;            // dropout applied in the last forward
   std::vector<float> delta_[2];             // [rows × max_width] ping-pong
   std::vector<double> colsum_;              // [max_width]
-  std::vector<float> xb_, yb_;              // gathered batch (train_epoch)
+  std::vector<float> xb_, yb_, wb_;         // gathered batch (train_epoch)
 };
 
 }  // namespace densely

@@ -1,5 +1,5 @@
 // Activation functions (forward) and their derivatives (backward), on row-major
-// [rows × units] blocks. Codes are ACTIVATION_CODES in lib/backend/types.ts.
+// [rows × units] blocks. Codes: native/binding/wire.json (activation).
 #pragma once
 #include <cstdint>
 

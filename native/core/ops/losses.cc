@@ -149,3 +149,184 @@ LossResult loss_forward(Loss loss, Activation out_act, const float* yhat, const 
 }
 
 }  // namespace densely
+
+namespace densely {
+namespace {
+
+inline double sigmoid_d(double z) {
+  if (z >= 0.0) return 1.0 / (1.0 + std::exp(-z));
+  const double e = std::exp(z);
+  return e / (1.0 + e);
+}
+
+}  // namespace
+
+bool loss_plain(const LossConfig& cfg) {
+  return !cfg.from_logits && cfg.label_smoothing == 0.0 && cfg.kind != Loss::kHuber;
+}
+
+bool loss_fused(const LossConfig& cfg, Activation out_act) {
+  return !cfg.from_logits && cfg.kind != Loss::kHuber && loss_fused(cfg.kind, out_act);
+}
+
+LossResult loss_forward_ex(const LossConfig& cfg, Activation out_act, const float* yhat,
+                           const float* y, const float* w, int64_t rows, int64_t outputs,
+                           float* grad) {
+  if (w == nullptr && loss_plain(cfg)) {
+    LossResult r = loss_forward(cfg.kind, out_act, yhat, y, rows, outputs, grad);
+    r.weight_sum = static_cast<double>(rows);
+    return r;
+  }
+  const Loss kind = cfg.kind;
+  const bool fused = loss_fused(cfg, out_act);
+  const bool logits = cfg.from_logits;
+  const bool sparse = kind == Loss::kSparseCategoricalCrossentropy;
+  const double eps = cfg.label_smoothing;
+  const double delta = cfg.delta;
+  const int64_t C = outputs;
+  double wsum = 0.0;
+  if (w == nullptr) {
+    wsum = static_cast<double>(rows);
+  } else {
+    for (int64_t r = 0; r < rows; ++r) wsum += w[r];
+  }
+  double total = 0.0;
+  int64_t correct = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* p = yhat + r * C;
+    const float* t = sparse ? nullptr : y + r * C;
+    float* g = grad == nullptr ? nullptr : grad + r * C;
+    const double wr = w == nullptr ? 1.0 : static_cast<double>(w[r]);
+    const double s = wr / wsum;
+    double row = 0.0;
+    switch (kind) {
+      case Loss::kMse:
+      case Loss::kMae:
+      case Loss::kHuber:
+      case Loss::kBinaryCrossentropy: {
+        const double sc = s / static_cast<double>(C);
+        for (int64_t j = 0; j < C; ++j) {
+          const double pj = p[j];
+          const double tj = t[j];
+          double e = 0.0;
+          double d1 = 0.0;
+          if (kind == Loss::kBinaryCrossentropy) {
+            if (logits) {
+              e = (pj > 0.0 ? pj : 0.0) - pj * tj + std::log1p(std::exp(-std::fabs(pj)));
+              d1 = sigmoid_d(pj) - tj;
+            } else {
+              const double pc = clampd(pj, kBceLo, kBceHi);
+              if (tj != 0.0) e -= tj * std::log(pc);
+              if (tj != 1.0) e -= (1.0 - tj) * std::log(1.0 - pc);
+              if (fused) {
+                d1 = pj - tj;
+              } else {
+                const bool pass = pj >= kBceLo && pj <= kBceHi;
+                d1 = pass ? -tj / pc + (1.0 - tj) / (1.0 - pc) : 0.0;
+              }
+            }
+          } else {
+            const double d = pj - tj;
+            if (kind == Loss::kMse) {
+              e = d * d;
+              d1 = 2.0 * d;
+            } else if (kind == Loss::kMae) {
+              e = std::fabs(d);
+              d1 = d > 0.0 ? 1.0 : (d < 0.0 ? -1.0 : 0.0);
+            } else {
+              const double a = std::fabs(d);
+              if (a <= delta) {
+                e = 0.5 * d * d;
+                d1 = d;
+              } else {
+                e = delta * (a - 0.5 * delta);
+                d1 = d > 0.0 ? delta : -delta;
+              }
+            }
+          }
+          row += e;
+          if (g) g[j] = static_cast<float>(d1 * sc);
+        }
+        row /= static_cast<double>(C);
+        break;
+      }
+      case Loss::kCategoricalCrossentropy:
+      case Loss::kSparseCategoricalCrossentropy: {
+        bool bad = false;
+        int64_t k = -1;
+        if (sparse) {
+          const double idx = y[r];
+          bad = !(idx >= 0.0 && idx < static_cast<double>(C));
+          k = bad ? -1 : static_cast<int64_t>(idx);
+        }
+        const double off = eps / static_cast<double>(C);
+        // The smoothed target of column j (computed where used: no scratch).
+        auto target = [&](int64_t j) {
+          const double base = sparse ? (j == k ? 1.0 : 0.0) : static_cast<double>(t[j]);
+          return (1.0 - eps) * base + off;
+        };
+        if (logits) {
+          double m = p[0];
+          for (int64_t j = 1; j < C; ++j) {
+            if (p[j] > m) m = p[j];
+          }
+          double se = 0.0;
+          for (int64_t j = 0; j < C; ++j) se += std::exp(static_cast<double>(p[j]) - m);
+          const double lse = m + std::log(se);
+          double tsum = 0.0;
+          for (int64_t j = 0; j < C; ++j) {
+            const double tj = target(j);
+            row -= tj * (static_cast<double>(p[j]) - lse);
+            tsum += tj;
+          }
+          if (g) {
+            for (int64_t j = 0; j < C; ++j) {
+              const double sm = std::exp(static_cast<double>(p[j]) - lse);
+              g[j] = static_cast<float>((tsum * sm - target(j)) * s);
+            }
+          }
+        } else {
+          for (int64_t j = 0; j < C; ++j) {
+            const double pj = p[j];
+            const double tj = target(j);
+            const double pc = clampd(pj, kCceLo, 1.0);
+            if (tj != 0.0) row -= tj * std::log(pc);
+            if (g) {
+              double d1;
+              if (fused) {
+                d1 = pj - tj;
+              } else {
+                d1 = tj != 0.0 && pj >= kCceLo && pj <= 1.0 ? -tj / pc : 0.0;
+              }
+              g[j] = static_cast<float>(d1 * s);
+            }
+          }
+        }
+        if (bad) row = std::numeric_limits<double>::quiet_NaN();
+        break;
+      }
+      default:
+        row = std::numeric_limits<double>::quiet_NaN();
+        break;
+    }
+    total += wr * row;
+    if (C == 1 && !sparse) {
+      const bool pred = logits ? p[0] > 0.0f : p[0] > 0.5f;
+      if (pred == (t[0] > 0.5f)) ++correct;
+    } else if (C == 1) {
+      if ((p[0] > 0.5f) == (y[r] > 0.5f)) ++correct;
+    } else {
+      const int64_t pred = argmax(p, C);
+      const int64_t want =
+          !sparse
+              ? argmax(t, C)
+              : (y[r] >= 0.0f && y[r] < static_cast<float>(C) ? static_cast<int64_t>(y[r]) : -1);
+      if (pred == want) ++correct;
+    }
+  }
+  LossResult res{total / wsum, correct};
+  res.weight_sum = wsum;
+  return res;
+}
+
+}  // namespace densely

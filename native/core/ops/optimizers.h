@@ -1,5 +1,5 @@
 // Optimizer updates (PyTorch's torch.optim rules, stated in lib/backend/types.ts
-// OptimizerSpec). Codes are OPTIMIZER_CODES.
+// OptimizerSpec). Codes: native/binding/wire.json (optimizer).
 #pragma once
 #include <cstdint>
 
