@@ -268,8 +268,17 @@ Napi::Value Model::TrainEpoch(const Napi::CallbackInfo& info) {
   job.order_len = static_cast<int64_t>(order.ElementLength());
   job.batch_size = batch;
   job.first_step = static_cast<uint64_t>(first);
+  // Optional outputs [samples × outputs] (EpochJob::outputs): each row's pre-step output.
+  const bool has_outputs = info.Length() > 6 && !info[6].IsUndefined() && !info[6].IsNull();
+  Napi::Float32Array outs;
+  if (has_outputs) {
+    outs = ArgF32(info, 6, "outputs");
+    if (static_cast<int64_t>(outs.ElementLength()) != samples * net.spec().outputs)
+      ThrowInternal(env, "outputs must hold samples x outputs floats");
+  }
   auto* worker =
       new EpochWorker(env, this, net, info.This().As<Napi::Object>(), x, y, order, job, info[5]);
+  if (has_outputs) worker->SetOutputs(env, outs);
   stop_.store(false, std::memory_order_relaxed);
   busy_.store(true, std::memory_order_release);
   Napi::Promise p = worker->Promise();
