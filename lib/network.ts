@@ -5,10 +5,12 @@ import { Dense, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
 import { initializeParams, maxBatchRows, modelSpec, type NetworkPlan, planNetwork } from './layers/plan';
 import { LOSSES, toTargets } from './losses';
+import { checkMetrics, computeMetrics, type MetricName, type MetricValues, valKey } from './metrics';
 import type {
   BatchLogs,
   CompileOptions,
   EpochLogs,
+  EvaluateResult,
   FitOptions,
   History,
   Input,
@@ -57,6 +59,10 @@ interface Compiled {
   loss: LossName;
   optimizer: Optimizer;
   accuracy: boolean;
+  /** Every compiled metric, in the order given (lib/metrics.ts). */
+  metrics: MetricName[];
+  /** Whether some metric other than accuracy needs every row's output. */
+  setMetrics: boolean;
 }
 
 /** Rows per forward pass of predict and evaluate in both backends: their activation buffers hold at most this many rows. */
@@ -174,15 +180,8 @@ export class Network {
     expectKnownKeys(o, ['loss', 'optimizer', 'metrics'], 'compile options');
     const loss = expectOneOf(o.loss, LOSSES, 'loss');
     const optimizer = resolveOptimizer(o.optimizer, 'optimizer');
-    let accuracy = false;
-    if (o.metrics !== undefined) {
-      if (!Array.isArray(o.metrics))
-        throw invalid("an array of metric names (['accuracy'])", 'metrics', describe(o.metrics));
-      for (const m of o.metrics as unknown[]) {
-        expectOneOf(m, ['accuracy'] as const, 'metrics[]');
-        accuracy = true;
-      }
-    }
+    const metrics = o.metrics === undefined ? [] : checkMetrics(o.metrics, loss);
+    const accuracy = metrics.includes('accuracy');
     if (loss === 'sparseCategoricalCrossentropy' && this.outputs < 2) {
       throw invalid(
         'a network with at least 2 outputs for sparseCategoricalCrossentropy',
@@ -193,13 +192,13 @@ export class Network {
     }
     this.#model.setLoss(loss);
     this.#model.setOptimizer(optimizer.toSpec());
-    this.#compiled = { loss, optimizer, accuracy };
+    this.#compiled = { loss, optimizer, accuracy, metrics, setMetrics: metrics.some((m) => m !== 'accuracy') };
   }
 
   /** The compiled loss, optimizer and metrics, or null before `compile`. */
   get compiled(): { loss: LossName; optimizer: Optimizer; metrics: Metric[] } | null {
     const c = this.#compiled;
-    return c ? { loss: c.loss, optimizer: c.optimizer, metrics: c.accuracy ? ['accuracy'] : [] } : null;
+    return c ? { loss: c.loss, optimizer: c.optimizer, metrics: [...c.metrics] } : null;
   }
 
   /**
@@ -216,15 +215,24 @@ export class Network {
     return out;
   }
 
-  /** Mean loss (and accuracy when compiled with it) of the batch, dropout off. */
-  evaluate(x: Input, y: Targets): { loss: number; accuracy?: number } {
+  /**
+   * Mean loss of the batch (regularizer penalties included), dropout off, and every
+   * compiled metric over its rows (lib/metrics.ts).
+   */
+  evaluate(x: Input, y: Targets): EvaluateResult {
     this.#guardEpoch('evaluate');
     const c = this.#requireCompiled('evaluate');
     const m = toMatrix(x, 'x', this.inputs);
     this.#checkBatchRows(Math.min(m.rows, INFERENCE_CHUNK), 'x');
     const t = toTargets(y, 'y', c.loss, m.rows, this.outputs, false);
     const r = this.#model.evaluate(m.data, t, m.rows);
-    return c.accuracy ? { loss: r.loss, accuracy: r.correct / m.rows } : { loss: r.loss };
+    const out: EvaluateResult = c.accuracy ? { loss: r.loss, accuracy: r.correct / m.rows } : { loss: r.loss };
+    if (c.setMetrics) {
+      const yhat = new Float32Array(m.rows * this.outputs);
+      this.#model.predict(m.data, m.rows, yhat);
+      Object.assign(out, computeMetrics(c.metrics, c.loss, yhat, t, this.outputs, m.rows));
+    }
+    return out;
   }
 
   /**
@@ -305,6 +313,11 @@ export class Network {
       history.valLoss = [];
       if (c.accuracy) history.valAccuracy = [];
     }
+    // The other metrics' arrays, in the order compiled (training, then validation).
+    const setMetrics = c.metrics.filter((m) => m !== 'accuracy');
+    const hist = history as unknown as Record<string, number[]>;
+    for (const m of setMetrics) hist[m] = [];
+    if (split > 0 || vd !== undefined) for (const m of setMetrics) hist[valKey(m)] = [];
     const wantAccuracy = c.accuracy;
     const batchEnd = onBatchEnd
       ? (batch: number, loss: number, correct: number, rows: number): void => {
@@ -366,6 +379,10 @@ export class Network {
       const trainY = allY.subarray(0, trainRows * yCols);
       this.#checkBatchRows(Math.min(batchSize, trainRows), 'batchSize');
       const order = new Int32Array(new SharedArrayBuffer(4 * trainRows));
+      // Each training row's pre-step output, for the epoch metrics (EpochJob.outputs).
+      const epochOutputs = c.setMetrics
+        ? new Float32Array(new SharedArrayBuffer(4 * trainRows * this.outputs))
+        : undefined;
 
       for (let epoch = 0; epoch < epochs; epoch++) {
         if (signal?.aborted) break;
@@ -383,6 +400,7 @@ export class Network {
             firstStep: this.#step,
             onBatchEnd: batchEnd,
             signal,
+            ...(epochOutputs ? { outputs: epochOutputs } : {}),
           });
         } finally {
           this.#epochRunning = false;
@@ -396,16 +414,36 @@ export class Network {
         if (result.samples === 0) break;
         const logs: EpochLogs = { loss: result.lossSum / result.samples };
         if (c.accuracy) logs.accuracy = result.correct / result.samples;
+        if (epochOutputs) {
+          // Over the rows trained this epoch: the first `samples` of the order.
+          const trained = order.subarray(0, result.samples);
+          Object.assign(
+            logs,
+            computeMetrics(c.metrics, c.loss, epochOutputs, trainY, this.outputs, trainRows, trained),
+          );
+        }
         if (val) {
           const v = await this.#evaluateChunked(val.x, val.y, val.rows, yCols);
           logs.valLoss = v.loss;
           if (c.accuracy) logs.valAccuracy = v.correct / val.rows;
+          if (c.setMetrics) {
+            const yhat = new Float32Array(val.rows * this.outputs);
+            this.#model.predict(val.x, val.rows, yhat);
+            const vm: MetricValues = computeMetrics(c.metrics, c.loss, yhat, val.y, this.outputs, val.rows);
+            const l = logs as unknown as Record<string, number>;
+            for (const m of setMetrics) l[valKey(m)] = vm[m as keyof MetricValues]!;
+          }
         }
         history.epochs.push(epoch);
         history.loss.push(logs.loss);
         if (logs.accuracy !== undefined) history.accuracy!.push(logs.accuracy);
         if (logs.valLoss !== undefined) history.valLoss!.push(logs.valLoss);
         if (logs.valAccuracy !== undefined) history.valAccuracy!.push(logs.valAccuracy);
+        const lg = logs as unknown as Record<string, number>;
+        for (const m of setMetrics) {
+          if (lg[m] !== undefined) hist[m]!.push(lg[m]!);
+          if (lg[valKey(m)] !== undefined) hist[valKey(m)]!.push(lg[valKey(m)]!);
+        }
         if (onEpochEnd) await onEpochEnd(epoch, logs);
         if (result.status === 'aborted') break;
       }
