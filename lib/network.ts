@@ -237,7 +237,8 @@ export class Network {
 
   /**
    * The gradient of the batch's mean loss with respect to every parameter (dropout off,
-   * no update), shaped like `getWeights()`.
+   * no update), shaped like `getWeights()`. With Dense regularizers it is the gradient of
+   * the loss `fit` minimises (penalty included); optimizer clipping is not applied.
    */
   gradients(x: Input, y: Targets): LayerWeights[] {
     this.#guardEpoch('gradients');
@@ -252,7 +253,8 @@ export class Network {
 
   /**
    * One optimizer step on exactly this batch (dropout on). Returns the batch loss before
-   * the step. A non-finite loss skips the step (weights and optimizer state unchanged).
+   * the step (regularizer penalties included). A non-finite loss skips the step (weights
+   * and optimizer state unchanged).
    * @throws RangeError `DENSELY_TOO_LARGE` when rows × the widest layer passes 2^32 − 1
    *   (likewise `gradients`, and `fit` for min(batchSize, rows)).
    */
