@@ -46,12 +46,14 @@ export { sgemm } from './kernels';
 export { ACTIVATIONS, Dense, type DenseOptions } from './layers/dense';
 export { Dropout, type Layer } from './layers/dropout';
 export { LOSSES, type LossConfig } from './losses';
+export { METRICS, type MetricName } from './metrics';
 export { Network } from './network';
 export type {
   BatchLogs,
   CompileOptions,
   EpochLogs,
   EvaluateOptions,
+  EvaluateResult,
   FitOptions,
   History,
   Input,
@@ -71,6 +73,8 @@ export {
   SGD,
   type SGDOptions,
 } from './optimizers/index';
+export type { ClipOptions } from './optimizers/optimizer';
 export { Rng } from './random';
+export type { Regularizer, RegularizerOptions } from './regularizers';
 export { type BackendInfo, backendInfo, setThreads, VERSION } from './runtime';
 export type { NetworkJSON } from './serialize';

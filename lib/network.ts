@@ -14,11 +14,13 @@ import { Dense, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
 import { initializeParams, maxBatchRows, modelSpec, type NetworkPlan, planNetwork } from './layers/plan';
 import { type LossConfig, resolveLoss, toTargets } from './losses';
+import { checkMetrics, computeMetrics, type MetricName, type MetricValues, valKey } from './metrics';
 import type {
   BatchLogs,
   CompileOptions,
   EpochLogs,
   EvaluateOptions,
+  EvaluateResult,
   FitOptions,
   History,
   Input,
@@ -69,6 +71,10 @@ interface Compiled {
   lossSpec: LossSpec;
   optimizer: Optimizer;
   accuracy: boolean;
+  /** Every compiled metric, in the order given (lib/metrics.ts). */
+  metrics: MetricName[];
+  /** Whether some metric other than accuracy needs every row's output. */
+  setMetrics: boolean;
 }
 
 /** Rows per forward pass of predict and evaluate in both backends: their activation buffers hold at most this many rows. */
@@ -191,15 +197,8 @@ export class Network {
     const lossSpec = resolveLoss(o.loss, 'loss');
     const loss = lossSpec.name;
     const optimizer = resolveOptimizer(o.optimizer, 'optimizer');
-    let accuracy = false;
-    if (o.metrics !== undefined) {
-      if (!Array.isArray(o.metrics))
-        throw invalid("an array of metric names (['accuracy'])", 'metrics', describe(o.metrics));
-      for (const m of o.metrics as unknown[]) {
-        expectOneOf(m, ['accuracy'] as const, 'metrics[]');
-        accuracy = true;
-      }
-    }
+    const metrics = o.metrics === undefined ? [] : checkMetrics(o.metrics, loss);
+    const accuracy = metrics.includes('accuracy');
     if (loss === 'sparseCategoricalCrossentropy' && this.outputs < 2) {
       throw invalid(
         'a network with at least 2 outputs for sparseCategoricalCrossentropy',
@@ -210,7 +209,14 @@ export class Network {
     }
     this.#model.setLoss(lossSpec);
     this.#model.setOptimizer(optimizer.toSpec());
-    this.#compiled = { loss, lossSpec, optimizer, accuracy };
+    this.#compiled = {
+      loss,
+      lossSpec,
+      optimizer,
+      accuracy,
+      metrics,
+      setMetrics: metrics.some((m) => m !== 'accuracy'),
+    };
   }
 
   /**
@@ -224,7 +230,7 @@ export class Network {
           loss: c.loss,
           lossConfig: { ...c.lossSpec },
           optimizer: c.optimizer,
-          metrics: c.accuracy ? ['accuracy'] : [],
+          metrics: [...c.metrics],
         }
       : null;
   }
@@ -244,12 +250,12 @@ export class Network {
   }
 
   /**
-   * Mean loss (and accuracy when compiled with it) of the batch, dropout off. With
-   * `options.sampleWeight` (one finite weight ≥ 0 per row, not all 0) the loss is the
-   * weighted mean Σ wᵢ·lᵢ / Σ wᵢ; accuracy stays unweighted (Keras' `weighted_metrics`
-   * has no counterpart here).
+   * Mean loss of the batch (regularizer penalties included), dropout off, and every
+   * compiled metric over its rows (lib/metrics.ts). With `options.sampleWeight` (one finite
+   * weight ≥ 0 per row, not all 0) the loss is the weighted mean Σ wᵢ·lᵢ / Σ wᵢ; accuracy
+   * and the other metrics stay unweighted (Keras' `weighted_metrics` has no counterpart here).
    */
-  evaluate(x: Input, y: Targets, options?: EvaluateOptions): { loss: number; accuracy?: number } {
+  evaluate(x: Input, y: Targets, options?: EvaluateOptions): EvaluateResult {
     this.#guardEpoch('evaluate');
     const c = this.#requireCompiled('evaluate');
     const eo = expectOptionalObject(options, 'evaluate options');
@@ -261,12 +267,19 @@ export class Network {
     if (w !== undefined && !hasPositiveWeight(w))
       throw invalid('sample weights with a positive sum', 'sampleWeight', 'all 0', 'range');
     const r = this.#model.evaluate(m.data, t, m.rows, w);
-    return c.accuracy ? { loss: r.loss, accuracy: r.correct / m.rows } : { loss: r.loss };
+    const out: EvaluateResult = c.accuracy ? { loss: r.loss, accuracy: r.correct / m.rows } : { loss: r.loss };
+    if (c.setMetrics) {
+      const yhat = new Float32Array(m.rows * this.outputs);
+      this.#model.predict(m.data, m.rows, yhat);
+      Object.assign(out, computeMetrics(c.metrics, c.loss, yhat, t, this.outputs, m.rows));
+    }
+    return out;
   }
 
   /**
    * The gradient of the batch's mean loss with respect to every parameter (dropout off,
-   * no update), shaped like `getWeights()`.
+   * no update), shaped like `getWeights()`. With Dense regularizers it is the gradient of
+   * the loss `fit` minimises (penalty included); optimizer clipping is not applied.
    */
   gradients(x: Input, y: Targets): LayerWeights[] {
     this.#guardEpoch('gradients');
@@ -281,7 +294,8 @@ export class Network {
 
   /**
    * One optimizer step on exactly this batch (dropout on). Returns the batch loss before
-   * the step. A non-finite loss skips the step (weights and optimizer state unchanged).
+   * the step (regularizer penalties included). A non-finite loss skips the step (weights
+   * and optimizer state unchanged).
    * @throws RangeError `DENSELY_TOO_LARGE` when rows × the widest layer passes 2^32 − 1
    *   (likewise `gradients`, and `fit` for min(batchSize, rows)).
    */
@@ -354,6 +368,11 @@ export class Network {
       history.valLoss = [];
       if (c.accuracy) history.valAccuracy = [];
     }
+    // The other metrics' arrays, in the order compiled (training, then validation).
+    const setMetrics = c.metrics.filter((m) => m !== 'accuracy');
+    const hist = history as unknown as Record<string, number[]>;
+    for (const m of setMetrics) hist[m] = [];
+    if (split > 0 || vd !== undefined) for (const m of setMetrics) hist[valKey(m)] = [];
     const wantAccuracy = c.accuracy;
     const batchEnd = onBatchEnd
       ? (batch: number, loss: number, correct: number, rows: number): void => {
@@ -425,6 +444,10 @@ export class Network {
       const trainW = staged.w === null ? undefined : staged.w.subarray(0, trainRows);
       this.#checkBatchRows(Math.min(batchSize, trainRows), 'batchSize');
       const order = new Int32Array(new SharedArrayBuffer(4 * trainRows));
+      // Each training row's pre-step output, for the epoch metrics (EpochJob.outputs).
+      const epochOutputs = c.setMetrics
+        ? new Float32Array(new SharedArrayBuffer(4 * trainRows * this.outputs))
+        : undefined;
 
       for (let epoch = 0; epoch < epochs; epoch++) {
         if (signal?.aborted) break;
@@ -455,6 +478,7 @@ export class Network {
             onBatchEnd: batchEnd,
             signal,
             ...(trainW === undefined ? {} : { weights: trainW }),
+            ...(epochOutputs ? { outputs: epochOutputs } : {}),
           });
         } finally {
           this.#epochRunning = false;
@@ -468,16 +492,36 @@ export class Network {
         if (result.samples === 0) break;
         const logs: EpochLogs = { loss: result.lossSum / result.samples };
         if (c.accuracy) logs.accuracy = result.correct / result.samples;
+        if (epochOutputs) {
+          // Over the rows trained this epoch: the first `samples` of the order.
+          const trained = order.subarray(0, result.samples);
+          Object.assign(
+            logs,
+            computeMetrics(c.metrics, c.loss, epochOutputs, trainY, this.outputs, trainRows, trained),
+          );
+        }
         if (val) {
           const v = await this.#evaluateChunked(val.x, val.y, val.rows, yCols, val.w);
           logs.valLoss = v.loss;
           if (c.accuracy) logs.valAccuracy = v.correct / val.rows;
+          if (c.setMetrics) {
+            const yhat = new Float32Array(val.rows * this.outputs);
+            this.#model.predict(val.x, val.rows, yhat);
+            const vm: MetricValues = computeMetrics(c.metrics, c.loss, yhat, val.y, this.outputs, val.rows);
+            const l = logs as unknown as Record<string, number>;
+            for (const m of setMetrics) l[valKey(m)] = vm[m as keyof MetricValues]!;
+          }
         }
         history.epochs.push(epoch);
         history.loss.push(logs.loss);
         if (logs.accuracy !== undefined) history.accuracy!.push(logs.accuracy);
         if (logs.valLoss !== undefined) history.valLoss!.push(logs.valLoss);
         if (logs.valAccuracy !== undefined) history.valAccuracy!.push(logs.valAccuracy);
+        const lg = logs as unknown as Record<string, number>;
+        for (const m of setMetrics) {
+          if (lg[m] !== undefined) hist[m]!.push(lg[m]!);
+          if (lg[valKey(m)] !== undefined) hist[valKey(m)]!.push(lg[valKey(m)]!);
+        }
         if (onEpochEnd) await onEpochEnd(epoch, logs);
         if (result.status === 'aborted') break;
       }

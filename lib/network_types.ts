@@ -4,6 +4,7 @@ import type { BackendRequest } from './backend/select';
 import type { LossName, OptimizerName } from './backend/types';
 import type { Layer } from './layers/dropout';
 import type { LossConfig } from './losses';
+import type { MetricName } from './metrics';
 import type { Optimizer } from './optimizers/index';
 
 /** Options of the {@link Network} constructor. */
@@ -21,9 +22,11 @@ export interface NetworkOptions {
 /**
  * A metric `compile({ metrics })` reports with the loss: `'accuracy'` is the fraction of
  * rows whose argmax output (first maximum) matches the target's argmax or class index;
- * with one output, ŷ > 0.5 against y > 0.5.
+ * with one output, ŷ > 0.5 against y > 0.5. `'precision' | 'recall' | 'f1' | 'auc' | 'mae'
+ * | 'mse' | 'r2'` are scikit-learn's, over the whole epoch or evaluation set (definitions
+ * in lib/metrics.ts).
  */
-export type Metric = 'accuracy';
+export type Metric = MetricName;
 
 /** Options of {@link Network.compile}. */
 export interface CompileOptions {
@@ -58,6 +61,21 @@ export interface EpochLogs {
   valLoss?: number;
   /** Validation accuracy, with validation data and `metrics: ['accuracy']`. */
   valAccuracy?: number;
+  /** The other compiled metrics over the epoch's training rows (each row's output before its batch's step), and on the validation data. */
+  precision?: number;
+  recall?: number;
+  f1?: number;
+  auc?: number;
+  mae?: number;
+  mse?: number;
+  r2?: number;
+  valPrecision?: number;
+  valRecall?: number;
+  valF1?: number;
+  valAuc?: number;
+  valMae?: number;
+  valMse?: number;
+  valR2?: number;
 }
 
 /**
@@ -137,6 +155,34 @@ export interface History {
   accuracy?: number[];
   /** Each epoch's validation accuracy, with validation data and `metrics: ['accuracy']`. */
   valAccuracy?: number[];
+  /** Each compiled metric per epoch (see {@link EpochLogs}), and its validation value. */
+  precision?: number[];
+  recall?: number[];
+  f1?: number[];
+  auc?: number[];
+  mae?: number[];
+  mse?: number[];
+  r2?: number[];
+  valPrecision?: number[];
+  valRecall?: number[];
+  valF1?: number[];
+  valAuc?: number[];
+  valMae?: number[];
+  valMse?: number[];
+  valR2?: number[];
+}
+
+/** What `evaluate` returns: the loss (regularizer penalties included) and each compiled metric. */
+export interface EvaluateResult {
+  loss: number;
+  accuracy?: number;
+  precision?: number;
+  recall?: number;
+  f1?: number;
+  auc?: number;
+  mae?: number;
+  mse?: number;
+  r2?: number;
 }
 
 /** The parameters of one Dense layer, as `getWeights` returns and `setWeights` takes them. */

@@ -18,6 +18,7 @@ import { INITIALIZERS } from './initializers';
 import { ACTIVATIONS, Dense, type DenseOptions, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
 import { MAX_LAYERS, type NetworkPlan, planNetwork } from './layers/plan';
+import { readRegularizer } from './regularizers';
 import { decodeSafetensors, encodeSafetensors, readF32, type Tensor } from './safetensors';
 import {
   asModelError,
@@ -75,7 +76,17 @@ export interface Architecture {
   plan: NetworkPlan;
 }
 
-const DENSE_KEYS = ['type', 'units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'alpha'] as const;
+const DENSE_KEYS = [
+  'type',
+  'units',
+  'activation',
+  'useBias',
+  'kernelInitializer',
+  'biasInitializer',
+  'alpha',
+  'kernelRegularizer',
+  'biasRegularizer',
+] as const;
 const JSON_KEYS = ['format', 'version', 'inputs', 'seed', 'layers', 'weights', 'metadata'] as const;
 
 /** A file path as error messages print it: the last 60 characters of a longer one. */
@@ -103,6 +114,11 @@ function buildLayer(value: unknown, name: string): Layer {
     if (c.biasInitializer !== undefined)
       options.biasInitializer = expectOneOf(c.biasInitializer, INITIALIZERS, `${name}.biasInitializer`);
     if (c.alpha !== undefined) options.alpha = expectFloat32(c.alpha, `${name}.alpha`);
+    // Regularizers (lib/regularizers.ts), checked under their full names.
+    const kr = readRegularizer(c.kernelRegularizer, `${name}.kernelRegularizer`);
+    if (kr) options.kernelRegularizer = kr;
+    const br = readRegularizer(c.biasRegularizer, `${name}.biasRegularizer`);
+    if (br) options.biasRegularizer = br;
     return new Dense(units, options);
   }
   if (c.type === 'dropout') {

@@ -128,6 +128,17 @@ export interface DenseSpec {
   kernelOffset: number;
   /** Element offset of the bias `[units]`, or -1 when `useBias` is false. */
   biasOffset: number;
+  /**
+   * Regularizer coefficients (0 = off; absent = 0): kernelL1·Σ|W| + kernelL2·ΣW² +
+   * biasL1·Σ|b| + biasL2·Σb² is added to the loss every backend reports (evaluate,
+   * gradients, trainStep, trainEpoch), and its gradient l1·sign(w) + 2·l2·w (sign(0) = 0;
+   * each coefficient rounded once to float32, added in float32 as `g + (l1·s + (2·l2)·w)`)
+   * to the parameter gradient, from the pre-step parameters. Sums accumulate in float64.
+   */
+  kernelL1?: number;
+  kernelL2?: number;
+  biasL1?: number;
+  biasL2?: number;
 }
 
 export interface DropoutSpec {
@@ -167,6 +178,18 @@ export interface OptimizerSpec {
   beta2: number;
   epsilon: number;
   rho: number;
+  /**
+   * Gradient clipping (0 = off; absent = 0), applied to the loss gradient (regularizer
+   * penalty included) before the rule above, weight decay included: first clipValue
+   * clamps each element to [−clipValue, clipValue] (`clip_grad_value_`), then clipNorm
+   * scales the whole gradient by clipNorm / (‖g‖₂ + 1e-6) when that is < 1
+   * (`clip_grad_norm_`, the norm over every parameter of the clamped gradient). ‖g‖² is a
+   * float64 sum in fixed blocks of 16384 elements (element k of a block into accumulator
+   * k mod 8, combined ((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7)), blocks added in order): the same
+   * bits on every backend, ISA and thread count; the factor is rounded once to float32.
+   */
+  clipNorm?: number;
+  clipValue?: number;
 }
 
 /** Targets as the backend sees them: for sparse CE, one class index per row stored as float. */
@@ -197,6 +220,12 @@ export interface EpochJob {
    * batch's loss is Σ wᵢ·lᵢ / Σ wᵢ (see `lib/weights.ts`). Absent: every weight is 1.
    */
   weights?: Float32Array;
+  /**
+   * When given, `[samples × outputs]`: each trained row's forward output in its training
+   * batch (dropout on, before that batch's step) is written at the row's x index (for
+   * epoch metrics). Rows of batches not trained are left as they were.
+   */
+  outputs?: Float32Array;
 }
 
 export interface EpochResult {

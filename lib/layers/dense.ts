@@ -1,5 +1,6 @@
 import type { ActivationName } from '../backend/types';
 import { INITIALIZERS, type InitializerName } from '../initializers';
+import { type Regularizer, type RegularizerOptions, readRegularizer } from '../regularizers';
 import {
   expectBoolean,
   expectFloat32,
@@ -47,6 +48,13 @@ export interface DenseOptions {
   biasInitializer?: InitializerName;
   /** Slope of `leakyRelu` for z < 0, a finite float32. Default `0.01` (PyTorch's). */
   alpha?: number;
+  /**
+   * Adds `l1·Σ|W| + l2·ΣW²` of the kernel to the loss that is minimised and reported
+   * (Keras's `kernel_regularizer`; see lib/regularizers.ts). Default: none.
+   */
+  kernelRegularizer?: RegularizerOptions;
+  /** As `kernelRegularizer`, for the bias (ignored with `useBias: false`). Default: none. */
+  biasRegularizer?: RegularizerOptions;
 }
 
 /**
@@ -68,11 +76,27 @@ export class Dense {
   readonly kernelInitializer: InitializerName;
   readonly biasInitializer: InitializerName;
   readonly alpha: number;
+  /** The kernel's regularizer `{ l1, l2 }`, or null when none. */
+  readonly kernelRegularizer: Regularizer | null;
+  /** The bias's regularizer `{ l1, l2 }`, or null when none. */
+  readonly biasRegularizer: Regularizer | null;
 
   constructor(units: number, options?: DenseOptions) {
     const units_ = expectInteger(units, 'units', 1, MAX_WIDTH);
     const o = expectOptionalObject(options, 'Dense options');
-    expectKnownKeys(o, ['activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'alpha'], 'Dense options');
+    expectKnownKeys(
+      o,
+      [
+        'activation',
+        'useBias',
+        'kernelInitializer',
+        'biasInitializer',
+        'alpha',
+        'kernelRegularizer',
+        'biasRegularizer',
+      ],
+      'Dense options',
+    );
     this.units = units_;
     this.activation = o.activation === undefined ? 'linear' : expectOneOf(o.activation, ACTIVATIONS, 'activation');
     this.useBias = o.useBias === undefined ? true : expectBoolean(o.useBias, 'useBias');
@@ -83,6 +107,8 @@ export class Dense {
     this.biasInitializer =
       o.biasInitializer === undefined ? 'zeros' : expectOneOf(o.biasInitializer, INITIALIZERS, 'biasInitializer');
     this.alpha = o.alpha === undefined ? 0.01 : expectFloat32(o.alpha, 'alpha');
+    this.kernelRegularizer = readRegularizer(o.kernelRegularizer, 'kernelRegularizer');
+    this.biasRegularizer = readRegularizer(o.biasRegularizer, 'biasRegularizer');
     Object.freeze(this);
   }
 
@@ -95,6 +121,8 @@ export class Dense {
     kernelInitializer: InitializerName;
     biasInitializer: InitializerName;
     alpha: number;
+    kernelRegularizer?: { l1: number; l2: number };
+    biasRegularizer?: { l1: number; l2: number };
   } {
     return {
       type: 'dense',
@@ -104,6 +132,9 @@ export class Dense {
       kernelInitializer: this.kernelInitializer,
       biasInitializer: this.biasInitializer,
       alpha: this.alpha,
+      // Only when set, so files of networks without regularizers are unchanged.
+      ...(this.kernelRegularizer ? { kernelRegularizer: { ...this.kernelRegularizer } } : {}),
+      ...(this.biasRegularizer ? { biasRegularizer: { ...this.biasRegularizer } } : {}),
     };
   }
 }

@@ -20,6 +20,9 @@ export type PlannedLayer =
       readonly activation: ActivationName;
       readonly alpha: number;
       readonly useBias: boolean;
+      /** Regularizers (lib/regularizers.ts); absent or null: none. */
+      readonly kernelRegularizer?: { readonly l1: number; readonly l2: number } | null;
+      readonly biasRegularizer?: { readonly l1: number; readonly l2: number } | null;
     }
   | { readonly kind: 'dropout'; readonly rate: number };
 
@@ -72,6 +75,13 @@ export function planNetwork(inputs: number, layers: readonly PlannedLayer[], nam
         useBias: layer.useBias,
         kernelOffset: offset,
         biasOffset: layer.useBias ? offset + kernel : -1,
+        // Regularizer coefficients only where set (DenseSpec: absent = 0).
+        ...(layer.kernelRegularizer
+          ? { kernelL1: layer.kernelRegularizer.l1, kernelL2: layer.kernelRegularizer.l2 }
+          : {}),
+        ...(layer.biasRegularizer && layer.useBias
+          ? { biasL1: layer.biasRegularizer.l1, biasL2: layer.biasRegularizer.l2 }
+          : {}),
       });
       offset += size;
       width = layer.units;

@@ -1,12 +1,12 @@
 import type { OptimizerSpec } from '../backend/types';
 import { expectKnownKeys, expectNumber, expectOptionalObject } from '../validate';
-import { baseSpec, Optimizer } from './optimizer';
+import { baseSpec, CLIP_KEYS, type ClipOptions, clipSpec, Optimizer, readClip } from './optimizer';
 
 export const ADAM_DEFAULTS = { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 } as const;
 export const ADAMW_DEFAULTS = { ...ADAM_DEFAULTS, weightDecay: 0.01 } as const;
 
 /** Options of {@link Adam} and {@link AdamW}; each defaults as stated. */
-export interface AdamOptions {
+export interface AdamOptions extends ClipOptions {
   /** Step size lr, ≥ 0. Default 0.001. */
   learningRate?: number;
   /** Decay β1 of the first-moment estimate, in [0, 1). Default 0.9. */
@@ -23,7 +23,7 @@ export interface AdamOptions {
 }
 
 function readAdam(o: Record<string, unknown>, defaults: typeof ADAM_DEFAULTS | typeof ADAMW_DEFAULTS, name: string) {
-  expectKnownKeys(o, Object.keys(defaults), name);
+  expectKnownKeys(o, [...Object.keys(defaults), ...CLIP_KEYS], name);
   return {
     learningRate:
       o.learningRate === undefined ? defaults.learningRate : expectNumber(o.learningRate, 'learningRate', { min: 0 }),
@@ -34,6 +34,7 @@ function readAdam(o: Record<string, unknown>, defaults: typeof ADAM_DEFAULTS | t
     epsilon: o.epsilon === undefined ? defaults.epsilon : expectNumber(o.epsilon, 'epsilon', { min: 0 }),
     weightDecay:
       o.weightDecay === undefined ? defaults.weightDecay : expectNumber(o.weightDecay, 'weightDecay', { min: 0 }),
+    ...readClip(o),
   };
 }
 
@@ -44,7 +45,8 @@ function readAdam(o: Record<string, unknown>, defaults: typeof ADAM_DEFAULTS | t
  * m ← β1·m + (1 − β1)·g        v ← β2·v + (1 − β2)·g²
  * θ ← θ − lr · (m / (1 − β1^t)) / (√(v / (1 − β2^t)) + ε)     (ε outside the square root)
  * ```
- * Defaults: learningRate 0.001, beta1 0.9, beta2 0.999, epsilon 1e-8, weightDecay 0.
+ * Defaults: learningRate 0.001, beta1 0.9, beta2 0.999, epsilon 1e-8, weightDecay 0. `clipNorm` /
+ * `clipValue` clip ∇θ first ({@link ClipOptions}).
  * @example net.compile({ loss: 'categoricalCrossentropy', optimizer: new Adam({ learningRate: 1e-3 }) })
  */
 export class Adam extends Optimizer {
@@ -54,6 +56,10 @@ export class Adam extends Optimizer {
   readonly beta2: number;
   readonly epsilon: number;
   readonly weightDecay: number;
+  /** Gradient clipping by global norm (see {@link ClipOptions}); undefined when off. */
+  readonly clipNorm?: number;
+  /** Gradient clipping by value (see {@link ClipOptions}); undefined when off. */
+  readonly clipValue?: number;
 
   constructor(options?: AdamOptions) {
     super();
@@ -63,6 +69,8 @@ export class Adam extends Optimizer {
     this.beta2 = v.beta2;
     this.epsilon = v.epsilon;
     this.weightDecay = v.weightDecay;
+    if (v.clipNorm !== undefined) this.clipNorm = v.clipNorm;
+    if (v.clipValue !== undefined) this.clipValue = v.clipValue;
     if (new.target === Adam) Object.freeze(this);
   }
 
@@ -73,6 +81,7 @@ export class Adam extends Optimizer {
       beta2: this.beta2,
       epsilon: this.epsilon,
       weightDecay: this.weightDecay,
+      ...clipSpec(this),
     };
   }
 }
@@ -92,7 +101,7 @@ export class AdamW extends Adam {
 
   constructor(options?: AdamOptions) {
     const o = expectOptionalObject(options, 'AdamW options');
-    expectKnownKeys(o, Object.keys(ADAMW_DEFAULTS), 'AdamW options');
+    expectKnownKeys(o, [...Object.keys(ADAMW_DEFAULTS), ...CLIP_KEYS], 'AdamW options');
     super({ ...o, weightDecay: o.weightDecay === undefined ? ADAMW_DEFAULTS.weightDecay : (o.weightDecay as number) });
     Object.freeze(this);
   }

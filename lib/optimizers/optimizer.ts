@@ -1,4 +1,43 @@
 import type { OptimizerName, OptimizerSpec } from '../backend/types';
+import { expectNumber } from '../validate';
+
+/**
+ * Gradient clipping, an option of every optimizer. Both act on the loss gradient (the
+ * regularizer penalty's included) before the optimizer's own rule, weight decay included,
+ * and when both are set, in this order — what a PyTorch user writes as
+ * `clip_grad_value_(params, clipValue)` then `clip_grad_norm_(params, clipNorm)`, so the
+ * gradient the rule sees never has a norm above clipNorm:
+ * 1. `clipValue` v: each gradient element clamped to [−v, v];
+ * 2. `clipNorm` c: the whole gradient (every parameter of the network, one global L2 norm
+ *    ‖g‖) scaled by c / (‖g‖ + 1e-6) when that is < 1 (`torch.nn.utils.clip_grad_norm_`).
+ */
+export interface ClipOptions {
+  /** Maximum global L2 norm of the gradient, > 0. Default: off. */
+  clipNorm?: number;
+  /** Maximum absolute value of each gradient element, > 0. Default: off. */
+  clipValue?: number;
+}
+
+/** The option names of {@link ClipOptions}, accepted by every optimizer. */
+export const CLIP_KEYS: readonly string[] = ['clipNorm', 'clipValue'];
+
+/** Reads {@link ClipOptions} from an optimizer's options (each a finite number > 0, or undefined). */
+export function readClip(o: Record<string, unknown>): { clipNorm: number | undefined; clipValue: number | undefined } {
+  return {
+    clipNorm:
+      o.clipNorm === undefined ? undefined : expectNumber(o.clipNorm, 'clipNorm', { min: 0, minExclusive: true }),
+    clipValue:
+      o.clipValue === undefined ? undefined : expectNumber(o.clipValue, 'clipValue', { min: 0, minExclusive: true }),
+  };
+}
+
+/** The spec fields of an optimizer's clipping (0 = off). */
+export function clipSpec(opt: { readonly clipNorm?: number; readonly clipValue?: number }): {
+  clipNorm: number;
+  clipValue: number;
+} {
+  return { clipNorm: opt.clipNorm ?? 0, clipValue: opt.clipValue ?? 0 };
+}
 
 /** Base of every optimizer: an immutable bag of hyper-parameters; state lives in the network's backend. */
 export abstract class Optimizer {

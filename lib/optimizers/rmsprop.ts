@@ -1,11 +1,11 @@
 import type { OptimizerSpec } from '../backend/types';
 import { expectKnownKeys, expectNumber, expectOptionalObject } from '../validate';
-import { baseSpec, Optimizer } from './optimizer';
+import { baseSpec, CLIP_KEYS, type ClipOptions, clipSpec, Optimizer, readClip } from './optimizer';
 
 export const RMSPROP_DEFAULTS = { learningRate: 0.01, rho: 0.99, epsilon: 1e-8, momentum: 0, weightDecay: 0 } as const;
 
 /** Options of {@link RMSProp}; each defaults as stated. */
-export interface RMSPropOptions {
+export interface RMSPropOptions extends ClipOptions {
   /** Step size lr, ≥ 0. Default 0.01. */
   learningRate?: number;
   /** Decay ρ of the running mean of squared gradients, in [0, 1). Default 0.99. */
@@ -27,7 +27,8 @@ export interface RMSPropOptions {
  * else:      θ ← θ − lr · g / (√v + ε)                (ε outside the square root)
  * ```
  * v and b start at 0, as in PyTorch.
- * Defaults: learningRate 0.01, rho 0.99, epsilon 1e-8, momentum 0, weightDecay 0.
+ * Defaults: learningRate 0.01, rho 0.99, epsilon 1e-8, momentum 0, weightDecay 0. `clipNorm` /
+ * `clipValue` clip ∇θ first ({@link ClipOptions}).
  * @example new RMSProp({ learningRate: 1e-3, momentum: 0.9 })
  */
 export class RMSProp extends Optimizer {
@@ -37,11 +38,15 @@ export class RMSProp extends Optimizer {
   readonly epsilon: number;
   readonly momentum: number;
   readonly weightDecay: number;
+  /** Gradient clipping by global norm (see {@link ClipOptions}); undefined when off. */
+  readonly clipNorm?: number;
+  /** Gradient clipping by value (see {@link ClipOptions}); undefined when off. */
+  readonly clipValue?: number;
 
   constructor(options?: RMSPropOptions) {
     super();
     const o = expectOptionalObject(options, 'RMSProp options');
-    expectKnownKeys(o, Object.keys(RMSPROP_DEFAULTS), 'RMSProp options');
+    expectKnownKeys(o, [...Object.keys(RMSPROP_DEFAULTS), ...CLIP_KEYS], 'RMSProp options');
     this.learningRate =
       o.learningRate === undefined
         ? RMSPROP_DEFAULTS.learningRate
@@ -54,6 +59,9 @@ export class RMSProp extends Optimizer {
       o.weightDecay === undefined
         ? RMSPROP_DEFAULTS.weightDecay
         : expectNumber(o.weightDecay, 'weightDecay', { min: 0 });
+    const clip = readClip(o);
+    if (clip.clipNorm !== undefined) this.clipNorm = clip.clipNorm;
+    if (clip.clipValue !== undefined) this.clipValue = clip.clipValue;
     Object.freeze(this);
   }
 
@@ -64,6 +72,7 @@ export class RMSProp extends Optimizer {
       epsilon: this.epsilon,
       momentum: this.momentum,
       weightDecay: this.weightDecay,
+      ...clipSpec(this),
     };
   }
 }

@@ -1,11 +1,11 @@
 import type { OptimizerSpec } from '../backend/types';
 import { expectBoolean, expectKnownKeys, expectNumber, expectOptionalObject, invalid } from '../validate';
-import { baseSpec, Optimizer } from './optimizer';
+import { baseSpec, CLIP_KEYS, type ClipOptions, clipSpec, Optimizer, readClip } from './optimizer';
 
 export const SGD_DEFAULTS = { learningRate: 0.01, momentum: 0, nesterov: false, weightDecay: 0 } as const;
 
 /** Options of {@link SGD}; each defaults as stated. */
-export interface SGDOptions {
+export interface SGDOptions extends ClipOptions {
   /** Step size lr, ≥ 0. Default 0.01. */
   learningRate?: number;
   /** Momentum factor μ, ≥ 0. Default 0 (plain SGD). */
@@ -24,7 +24,8 @@ export interface SGDOptions {
  *            g ← nesterov ? g + μ·b : b
  * θ ← θ − lr·g
  * ```
- * Defaults: learningRate 0.01, momentum 0, nesterov false, weightDecay 0.
+ * Defaults: learningRate 0.01, momentum 0, nesterov false, weightDecay 0. `clipNorm` /
+ * `clipValue` clip ∇θ first ({@link ClipOptions}).
  * @throws RangeError when nesterov is set without momentum, or a value is out of range.
  * @example net.compile({ loss: 'mse', optimizer: new SGD({ learningRate: 0.1, momentum: 0.9 }) })
  */
@@ -35,11 +36,15 @@ export class SGD extends Optimizer {
   readonly momentum: number;
   readonly nesterov: boolean;
   readonly weightDecay: number;
+  /** Gradient clipping by global norm (see {@link ClipOptions}); undefined when off. */
+  readonly clipNorm?: number;
+  /** Gradient clipping by value (see {@link ClipOptions}); undefined when off. */
+  readonly clipValue?: number;
 
   constructor(options?: SGDOptions) {
     super();
     const o = expectOptionalObject(options, 'SGD options');
-    expectKnownKeys(o, Object.keys(SGD_DEFAULTS), 'SGD options');
+    expectKnownKeys(o, [...Object.keys(SGD_DEFAULTS), ...CLIP_KEYS], 'SGD options');
     this.learningRate =
       o.learningRate === undefined
         ? SGD_DEFAULTS.learningRate
@@ -50,6 +55,9 @@ export class SGD extends Optimizer {
       o.weightDecay === undefined ? SGD_DEFAULTS.weightDecay : expectNumber(o.weightDecay, 'weightDecay', { min: 0 });
     if (this.nesterov && this.momentum <= 0)
       throw invalid('momentum > 0 when nesterov is true', 'momentum', String(this.momentum), 'range');
+    const clip = readClip(o);
+    if (clip.clipNorm !== undefined) this.clipNorm = clip.clipNorm;
+    if (clip.clipValue !== undefined) this.clipValue = clip.clipValue;
     Object.freeze(this);
   }
 
@@ -59,6 +67,7 @@ export class SGD extends Optimizer {
       momentum: this.momentum,
       nesterov: this.nesterov,
       weightDecay: this.weightDecay,
+      ...clipSpec(this),
     };
   }
 }

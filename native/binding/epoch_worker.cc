@@ -101,6 +101,15 @@ EpochWorker::EpochWorker(Napi::Env env, Model* model, densely::Network& net, Nap
   }
 }
 
+void EpochWorker::SetOutputs(Napi::Env env, Napi::Float32Array outputs) {
+  out_ = Napi::Persistent(static_cast<Napi::Object>(outputs));
+  job_.outputs = outputs.Data();
+  if (!ViewsSharedBuffer(env, outputs)) {
+    out_copy_.assign(outputs.Data(), outputs.Data() + outputs.ElementLength());
+    job_.outputs = out_copy_.data();
+  }
+}
+
 void EpochWorker::Execute() {
   try {
     result_ = net_->train_epoch(job_, channel_ != nullptr ? &OnBatch : nullptr, this,
@@ -120,6 +129,11 @@ void EpochWorker::OnOK() {
     err.Set("code", Napi::String::New(env, "DENSELY_INTERNAL"));
     deferred_.Reject(err.Value());
     return;
+  }
+  if (!out_copy_.empty() && !out_.IsEmpty()) {
+    Napi::Float32Array dst = out_.Value().As<Napi::Float32Array>();
+    if (dst.ElementLength() == out_copy_.size())
+      std::memcpy(dst.Data(), out_copy_.data(), out_copy_.size() * sizeof(float));
   }
   Napi::Float64Array out = Napi::Float64Array::New(env, result::kSize);
   double* o = out.Data();

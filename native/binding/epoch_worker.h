@@ -53,6 +53,11 @@ class EpochWorker : public Napi::AsyncWorker {
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
+  // Where the epoch writes each row's pre-step output (EpochJob::outputs). A view of a
+  // SharedArrayBuffer is written where it lies; any other array through a copy, written
+  // back when the epoch resolves (if the array is still attached).
+  void SetOutputs(Napi::Env env, Napi::Float32Array outputs);
+
  protected:
   void Execute() override;
   void OnOK() override;
@@ -71,6 +76,8 @@ class EpochWorker : public Napi::AsyncWorker {
   densely::EpochJob job_;
   std::vector<float> x_copy_, y_copy_, w_copy_;
   std::vector<int32_t> order_copy_;
+  std::vector<float> out_copy_;
+  Napi::ObjectReference out_;
   densely::EpochResult result_;
   Napi::ObjectReference self_, x_, y_, order_, w_;
   Napi::FunctionReference callback_;

@@ -290,8 +290,17 @@ Napi::Value Model::TrainEpoch(const Napi::CallbackInfo& info) {
     NeedLength(env, w.ElementLength(), samples, "weights");
     job.weights = w.Data();
   }
+  // Optional outputs [samples × outputs] (EpochJob::outputs): each row's pre-step output.
+  const bool has_outputs = info.Length() > 7 && !info[7].IsUndefined() && !info[7].IsNull();
+  Napi::Float32Array outs;
+  if (has_outputs) {
+    outs = ArgF32(info, 7, "outputs");
+    if (static_cast<int64_t>(outs.ElementLength()) != samples * net.spec().outputs)
+      ThrowInternal(env, "outputs must hold samples x outputs floats");
+  }
   auto* worker = new EpochWorker(env, this, net, info.This().As<Napi::Object>(), x, y, order, job,
                                  info[5], weighted ? info[6] : env.Undefined());
+  if (has_outputs) worker->SetOutputs(env, outs);
   stop_.store(false, std::memory_order_relaxed);
   busy_.store(true, std::memory_order_release);
   Napi::Promise p = worker->Promise();

@@ -76,6 +76,10 @@ densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a) {
       ls.dense.use_bias = l[layer::kUseBias] != 0.0;
       ls.dense.kernel_offset = SpecInt(env, l[layer::kKernelOffset], 0, kMaxParams);
       ls.dense.bias_offset = SpecInt(env, l[layer::kBiasOffset], -1, kMaxParams);
+      ls.kernel_l1 = l[layer::kKernelL1];
+      ls.kernel_l2 = l[layer::kKernelL2];
+      ls.bias_l1 = l[layer::kBiasL1];
+      ls.bias_l2 = l[layer::kBiasL2];
     } else {
       ls.rate = l[layer::kAlphaOrRate];
     }
@@ -105,6 +109,12 @@ densely::OptimizerSpec ParseOptimizer(Napi::Env env, const Napi::Float64Array& a
   o.beta2 = v[optimizer::kBeta2];
   o.epsilon = v[optimizer::kEpsilon];
   o.rho = v[optimizer::kRho];
+  // Clipping thresholds: finite and ≥ 0 (0 = off); a NaN fails the comparison.
+  const double cn = v[optimizer::kClipNorm], cv = v[optimizer::kClipValue];
+  if (!(cn >= 0.0 && cn <= 3.4028234663852886e38) || !(cv >= 0.0 && cv <= 3.4028234663852886e38))
+    ThrowInternal(env, "optimizer clipNorm/clipValue must be finite and >= 0");
+  o.clip_norm = cn;
+  o.clip_value = cv;
   return o;
 }
 

@@ -18,7 +18,7 @@ constexpr size_t kLayerCount = 4;
 constexpr size_t kSize = 5;
 }  // namespace model_spec_header
 
-// layerSpec: One layer of new Model(spec). Dropout: inputs = units = its width, alphaOrRate = the rate, activation 0, useBias 0, kernelOffset 0, biasOffset -1.
+// layerSpec: One layer of new Model(spec). Dropout: inputs = units = its width, alphaOrRate = the rate, activation 0, useBias 0, kernelOffset 0, biasOffset -1, regularizers 0. Dense kernelL1/kernelL2/biasL1/biasL2: the regularizer coefficients (0 = off).
 namespace layer_spec {
 constexpr size_t kKind = 0;
 constexpr size_t kInputs = 1;
@@ -28,10 +28,14 @@ constexpr size_t kAlphaOrRate = 4;
 constexpr size_t kUseBias = 5;
 constexpr size_t kKernelOffset = 6;
 constexpr size_t kBiasOffset = 7;
-constexpr size_t kSize = 8;
+constexpr size_t kKernelL1 = 8;
+constexpr size_t kKernelL2 = 9;
+constexpr size_t kBiasL1 = 10;
+constexpr size_t kBiasL2 = 11;
+constexpr size_t kSize = 12;
 }  // namespace layer_spec
 
-// optimizerSpec: setOptimizer(spec).
+// optimizerSpec: setOptimizer(spec). clipNorm, clipValue: gradient clipping (0 = off).
 namespace optimizer_spec {
 constexpr size_t kKind = 0;
 constexpr size_t kLearningRate = 1;
@@ -42,7 +46,9 @@ constexpr size_t kBeta1 = 5;
 constexpr size_t kBeta2 = 6;
 constexpr size_t kEpsilon = 7;
 constexpr size_t kRho = 8;
-constexpr size_t kSize = 9;
+constexpr size_t kClipNorm = 9;
+constexpr size_t kClipValue = 10;
+constexpr size_t kSize = 11;
 }  // namespace optimizer_spec
 
 // epochResult: What trainEpoch resolves with.

@@ -4,7 +4,8 @@
 // of place, for every rule (sgd plain, with weight decay, momentum and nesterov; adam;
 // adamw; rmsprop with and without momentum). The reference is the per-element rule
 // written out here in plain float32 (PyTorch's update, lib/backend/types.ts
-// OptimizerSpec). CTest runs it once per set (isa_legs.h); a set this CPU lacks is
+// OptimizerSpec), on the clipped gradient (clip_value's clamp, clip_norm's factor).
+// CTest runs it once per set (isa_legs.h); a set this CPU lacks is
 // reported as skipped.
 #include <cmath>
 #include <cstdint>
@@ -105,7 +106,17 @@ void reference(const OptimizerSpec& spec, const OptimizerStep& k, float& th, flo
   }
 }
 
-void check_rule(const OptimizerSpec& spec, int64_t n) {
+// The clipped gradient (OptimizerStep clip, gscale), written out: max(−clip, g), then
+// min(clip, ·) (a NaN passes both), then × gscale.
+float clipped(const OptimizerStep& k, float g0) {
+  volatile float lo = -k.clip, hi = k.clip;
+  volatile float x = lo > g0 ? lo : g0;
+  x = hi < x ? hi : x;
+  volatile float c = x * k.gscale;
+  return c;
+}
+
+void check_rule(const OptimizerSpec& spec, int64_t n, float gscale = 1.0f) {
   std::vector<float> th(n), g(n), s1(n), s2(n);
   for (int64_t i = 0; i < n; ++i) {
     th[i] = uniform(-2.0f, 2.0f);
@@ -115,9 +126,10 @@ void check_rule(const OptimizerSpec& spec, int64_t n) {
   }
   const int slots = optimizer_slots(spec);
   for (int64_t t = 1; t <= 3; ++t) {
-    const OptimizerStep k = optimizer_step(spec, t);
+    OptimizerStep k = optimizer_step(spec, t);
+    k.gscale = gscale;  // as Network sets it for clip_norm
     std::vector<float> rth = th, rs1 = s1, rs2 = s2;
-    for (int64_t i = 0; i < n; ++i) reference(spec, k, rth[i], g[i], rs1[i], rs2[i]);
+    for (int64_t i = 0; i < n; ++i) reference(spec, k, rth[i], clipped(k, g[i]), rs1[i], rs2[i]);
     for (Isa isa : g_isas) {
       CHECK(force_isa(isa));
       for (int out_of_place = 0; out_of_place < 2; ++out_of_place) {
@@ -219,6 +231,15 @@ int main() {
   g_isas = densely_test::isas_under_test("test_optimizers");
   for (int64_t n : {0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 33, 47, 100, 1027}) {
     for (const OptimizerSpec& spec : all) check_rule(spec, n);
+    // Clipping fused in every loop: clip_value alone, with a clip_norm factor, and the
+    // factor alone.
+    for (OptimizerSpec spec : all) {
+      spec.clip_value = 0.5;
+      check_rule(spec, n);
+      check_rule(spec, n, 0.37f);
+      spec.clip_value = 0.0;
+      check_rule(spec, n, 0.61f);
+    }
   }
   for (const OptimizerSpec& spec : all) check_finite_flag(spec);
   std::printf("test_optimizers: %zu kernel set(s) tested\n", g_isas.size());

@@ -127,10 +127,12 @@ describe(`construction errors (${BACKEND})`, () => {
     throwsForm(() => net.compile({ loss: 'hinge' as 'mse', optimizer: 'sgd' }), 'loss', '"hinge"');
     throwsForm(() => net.compile({ loss: 'mse', optimizer: 'lbfgs' as 'sgd' }), 'optimizer', '"lbfgs"');
     throwsForm(
-      () => net.compile({ loss: 'mse', optimizer: 'sgd', metrics: ['precision' as 'accuracy'] }),
-      'metrics[]',
-      '"precision"',
+      () => net.compile({ loss: 'mse', optimizer: 'sgd', metrics: ['topK' as 'accuracy'] }),
+      'metrics[0]',
+      '"topK"',
     );
+    // A known metric that does not fit the loss.
+    throwsForm(() => net.compile({ loss: 'mse', optimizer: 'sgd', metrics: ['auc'] }), 'metrics[0]', '"auc"');
     throwsForm(() => net.compile(undefined as never), 'compile options');
   });
 

@@ -23,6 +23,8 @@
  *   only the first check (the facade's `trainOnBatch` reports what happened).
  *   `onBatchEnd` is called for applied batches only (not for the failing one).
  */
+
+import { hasPenalty, layerPenaltyGrad, modelPenalty } from '../../regularizers';
 import type {
   BackendModel,
   DenseSpec,
@@ -36,6 +38,7 @@ import type {
 } from '../types';
 import { lossSpecOf } from '../types';
 import { activationBackward } from './activations';
+import { clipNormScale, clipSumSquares } from './clip';
 import { denseBackward, denseForward } from './dense';
 import { dropoutBackward, dropoutForward } from './dropout';
 import {
@@ -98,8 +101,12 @@ export class JsNetwork implements BackendModel {
   #biasSum: Float64Array;
   /** Whether the last applied optimizer step left every parameter finite. */
   #paramsFinite = true;
+  /** Whether some Dense layer has a regularizer (lib/regularizers.ts). */
+  readonly #penalized: boolean;
   /** Parameters and optimizer state before the current `trainEpoch` step (allocated on first use). */
   #backup: Float32Array = EMPTY;
+  /** The output buffer of the last trainStep's forward pass (EpochJob.outputs). */
+  #lastYhat: Float32Array = EMPTY;
   #optBackup: OptimizerBackup | null = null;
 
   constructor(spec: ModelSpec) {
@@ -124,6 +131,12 @@ export class JsNetwork implements BackendModel {
     });
     this.#maxWidth = maxWidth;
     this.#biasSum = new Float64Array(maxWidth);
+    this.#penalized = hasPenalty(spec.layers);
+  }
+
+  /** The regularizers' penalty of the current parameters (0 without regularizers). */
+  #penalty(): number {
+    return this.#penalized ? modelPenalty(this.#spec.layers, this.params) : 0;
   }
 
   setLoss(loss: LossSpec | LossName): void {
@@ -146,7 +159,11 @@ export class JsNetwork implements BackendModel {
   }
 
   evaluate(x: Float32Array, y: Float32Array, rows: number, weights?: Float32Array): EvalResult {
-    const w = weights ?? null;
+    const r = this.#evaluateData(x, y, rows, weights ?? null);
+    return { loss: r.loss + this.#penalty(), correct: r.correct };
+  }
+
+  #evaluateData(x: Float32Array, y: Float32Array, rows: number, w: Float32Array | null): EvalResult {
     if (rows <= PREDICT_CHUNK) return this.#score(this.#forward(x, rows, false, 0), y, rows, w);
     // Chunked like predict: loss = Σ_chunks mean_c · W_c / Σ W_c (float64), W_c the chunk's
     // weight sum (its row count without weights).
@@ -180,17 +197,26 @@ export class JsNetwork implements BackendModel {
         ? lossValue(this.#loss.name, yhat, y, rows, this.#spec.outputs)
         : this.#score(yhat, y, rows, w).loss;
     this.#backward(x, y, rows, false, grads, w);
-    return loss;
+    return loss + this.#penalty();
   }
 
   trainStep(x: Float32Array, y: Float32Array, rows: number, step: number, weights?: Float32Array): EvalResult {
     const w = weights ?? null;
     const yhat = this.#forward(x, rows, true, step);
+    this.#lastYhat = yhat;
     const result = this.#score(yhat, y, rows, w);
-    if (!Number.isFinite(result.loss)) return { loss: result.loss, correct: result.correct };
+    const loss = result.loss + this.#penalty();
+    if (!Number.isFinite(loss)) return { loss, correct: result.correct };
     this.#backward(x, y, rows, true, this.#grads, w);
-    this.#paramsFinite = this.#opt === null || optimizerStep(this.#opt, this.params, this.#grads);
-    return { loss: result.loss, correct: result.correct };
+    const opt = this.#opt;
+    let gscale = 1;
+    if (opt !== null && opt.spec.clipNorm !== undefined && opt.spec.clipNorm > 0) {
+      const cv =
+        opt.spec.clipValue !== undefined && opt.spec.clipValue > 0 ? Math.fround(opt.spec.clipValue) : Infinity;
+      gscale = clipNormScale(clipSumSquares(this.#grads, this.#grads.length, cv), opt.spec.clipNorm);
+    }
+    this.#paramsFinite = opt === null || optimizerStep(opt, this.params, this.#grads, gscale);
+    return { loss, correct: result.correct };
   }
 
   async trainEpoch(job: EpochJob): Promise<EpochResult> {
@@ -226,6 +252,11 @@ export class JsNetwork implements BackendModel {
       this.#backup.set(this.params);
       if (opt !== null && optBackup !== null) saveOptimizer(opt, optBackup);
       const step = this.trainStep(xb, yb, rows, job.firstStep + b, wb?.subarray(0, rows));
+      if (job.outputs !== undefined) {
+        // Each row's pre-step output, at its x row.
+        for (let r = 0; r < rows; r++)
+          copyRow(this.#lastYhat, r * outputs, job.outputs, order[start + r]! * outputs, outputs);
+      }
       const overflowed = Number.isFinite(step.loss) && !this.#paramsFinite;
       if (overflowed) {
         // The loss was finite but the update overflowed a parameter: undo the step.
@@ -352,6 +383,7 @@ export class JsNetwork implements BackendModel {
       if (!(fused && i === last)) activationBackward(d.activation, d.alpha, l.z, l.a, g, g, rows, d.units);
       const aPrev = this.#outputOf(i - 1, x, training);
       denseBackward(d, p, aPrev, g, rows, grads, l.needsInputGrad ? gNext : null, this.#biasSum);
+      if (this.#penalized) layerPenaltyGrad(d, p, grads);
       if (l.needsInputGrad) {
         const t = g;
         g = gNext;

@@ -39,11 +39,24 @@ export function createOptimizer(spec: OptimizerSpec, n: number): OptimizerState 
  * One update of `params` (length n) from `grads`; increments `state.t`. Returns whether every
  * updated parameter is finite (checked as each float32 value is stored: `Σ (θ − θ)` is 0
  * unless some θ is ±Infinity or NaN).
+ *
+ * Clipping (OptimizerSpec clipValue, clipNorm) is fused where each loop reads the gradient:
+ * g ← fround(min(max(g, −clipValue), clipValue) · gscale), as the native kernels do; `gscale`
+ * is the step's clip_grad_norm_ factor (`clip.ts`), 1 without clipNorm. With neither, g is
+ * unchanged.
  */
-export function optimizerStep(state: OptimizerState, params: Float32Array, grads: Float32Array): boolean {
+export function optimizerStep(state: OptimizerState, params: Float32Array, grads: Float32Array, gscale = 1): boolean {
   const n = params.length;
   let check = 0;
   const o = state.spec;
+  const hi = o.clipValue !== undefined && o.clipValue > 0 ? Math.fround(o.clipValue) : Infinity;
+  const lo = -hi;
+  const gs = Math.fround(gscale);
+  // The clipped gradient of element i (NaN passes through, as in the native clamp).
+  const cg = (i: number): number => {
+    const v = grads[i]!;
+    return Math.fround((lo > v ? lo : hi < v ? hi : v) * gs);
+  };
   state.t += 1;
   const t = state.t;
   const lr = o.learningRate;
@@ -54,7 +67,7 @@ export function optimizerStep(state: OptimizerState, params: Float32Array, grads
       if (mu === 0) {
         for (let i = 0; i < n; i++) {
           const th = params[i]!;
-          const nt = Math.fround(th - lr * (grads[i]! + wd * th));
+          const nt = Math.fround(th - lr * (cg(i) + wd * th));
           params[i] = nt;
           check += nt - nt;
         }
@@ -65,7 +78,7 @@ export function optimizerStep(state: OptimizerState, params: Float32Array, grads
       const nesterov = o.nesterov;
       for (let i = 0; i < n; i++) {
         const th = params[i]!;
-        const g = grads[i]! + wd * th;
+        const g = cg(i) + wd * th;
         const b = Math.fround(first ? g : mu * buf[i]! + g);
         buf[i] = b;
         const nt = Math.fround(th - lr * (nesterov ? g + mu * b : b));
@@ -90,7 +103,7 @@ export function optimizerStep(state: OptimizerState, params: Float32Array, grads
         const shrink = 1 - lr * wd;
         for (let i = 0; i < n; i++) {
           const th = Math.fround(params[i]! * shrink);
-          const g = grads[i]!;
+          const g = cg(i);
           const mi = Math.fround(b1 * m[i]! + ob1 * g);
           const vi = Math.fround(b2 * v[i]! + ob2 * g * g);
           m[i] = mi;
@@ -102,7 +115,7 @@ export function optimizerStep(state: OptimizerState, params: Float32Array, grads
       } else {
         for (let i = 0; i < n; i++) {
           const th = params[i]!;
-          const g = grads[i]! + wd * th;
+          const g = cg(i) + wd * th;
           const mi = Math.fround(b1 * m[i]! + ob1 * g);
           const vi = Math.fround(b2 * v[i]! + ob2 * g * g);
           m[i] = mi;
@@ -122,7 +135,7 @@ export function optimizerStep(state: OptimizerState, params: Float32Array, grads
       const buf = state.s1;
       for (let i = 0; i < n; i++) {
         const th = params[i]!;
-        const g = grads[i]! + wd * th;
+        const g = cg(i) + wd * th;
         const vi = Math.fround(rho * v[i]! + (1 - rho) * g * g);
         v[i] = vi;
         if (mu !== 0) {

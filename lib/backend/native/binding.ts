@@ -56,6 +56,8 @@ export interface NativeModel {
     firstStep: number,
     onBatches?: (packed: Float64Array) => void,
     weights?: Float32Array,
+    /** Optional `[samples × outputs]`: each row's pre-step output (EpochJob.outputs). */
+    outputs?: Float32Array,
   ): Promise<Float64Array>;
   /** Makes a running trainEpoch stop at the next batch boundary. */
   requestStop(): void;

@@ -89,6 +89,10 @@ export function packModelSpec(spec: ModelSpec): Float64Array {
       out[o + L.useBias] = l.useBias ? 1 : 0;
       out[o + L.kernelOffset] = l.kernelOffset;
       out[o + L.biasOffset] = l.biasOffset;
+      out[o + L.kernelL1] = l.kernelL1 ?? 0;
+      out[o + L.kernelL2] = l.kernelL2 ?? 0;
+      out[o + L.biasL1] = l.biasL1 ?? 0;
+      out[o + L.biasL2] = l.biasL2 ?? 0;
     } else {
       out[o + L.kind] = WIRE_LAYER_KIND.dropout;
       out[o + L.inputs] = l.units;
@@ -116,6 +120,8 @@ export function packOptimizerSpec(opt: OptimizerSpec): Float64Array {
   out[O.beta2] = opt.beta2;
   out[O.epsilon] = opt.epsilon;
   out[O.rho] = opt.rho;
+  out[O.clipNorm] = opt.clipNorm ?? 0;
+  out[O.clipValue] = opt.clipValue ?? 0;
   return out;
 }
 
@@ -254,10 +260,16 @@ class NativeBackendModel implements BackendModel {
     const onAbort = (): void => model.requestStop();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const r =
-        job.weights === undefined
-          ? await model.trainEpoch(job.x, job.y, job.order, job.batchSize, job.firstStep, onBatches)
-          : await model.trainEpoch(job.x, job.y, job.order, job.batchSize, job.firstStep, onBatches, job.weights);
+      const r = await model.trainEpoch(
+        job.x,
+        job.y,
+        job.order,
+        job.batchSize,
+        job.firstStep,
+        onBatches,
+        job.weights,
+        job.outputs,
+      );
       if (callbackError !== undefined) throw callbackError.error;
       const R = EPOCH_RESULT;
       return {

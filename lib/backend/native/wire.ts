@@ -12,7 +12,7 @@ export const MODEL_SPEC_HEADER = {
 /** Slots in one modelSpecHeader. */
 export const MODEL_SPEC_HEADER_SIZE = 5;
 
-/** Slot indices of layerSpec: One layer of new Model(spec). Dropout: inputs = units = its width, alphaOrRate = the rate, activation 0, useBias 0, kernelOffset 0, biasOffset -1. */
+/** Slot indices of layerSpec: One layer of new Model(spec). Dropout: inputs = units = its width, alphaOrRate = the rate, activation 0, useBias 0, kernelOffset 0, biasOffset -1, regularizers 0. Dense kernelL1/kernelL2/biasL1/biasL2: the regularizer coefficients (0 = off). */
 export const LAYER_SPEC = {
   kind: 0,
   inputs: 1,
@@ -22,11 +22,15 @@ export const LAYER_SPEC = {
   useBias: 5,
   kernelOffset: 6,
   biasOffset: 7,
+  kernelL1: 8,
+  kernelL2: 9,
+  biasL1: 10,
+  biasL2: 11,
 } as const;
 /** Slots in one layerSpec. */
-export const LAYER_SPEC_SIZE = 8;
+export const LAYER_SPEC_SIZE = 12;
 
-/** Slot indices of optimizerSpec: setOptimizer(spec). */
+/** Slot indices of optimizerSpec: setOptimizer(spec). clipNorm, clipValue: gradient clipping (0 = off). */
 export const OPTIMIZER_SPEC = {
   kind: 0,
   learningRate: 1,
@@ -37,9 +41,11 @@ export const OPTIMIZER_SPEC = {
   beta2: 6,
   epsilon: 7,
   rho: 8,
+  clipNorm: 9,
+  clipValue: 10,
 } as const;
 /** Slots in one optimizerSpec. */
-export const OPTIMIZER_SPEC_SIZE = 9;
+export const OPTIMIZER_SPEC_SIZE = 11;
 
 /** Slot indices of epochResult: What trainEpoch resolves with. */
 export const EPOCH_RESULT = {

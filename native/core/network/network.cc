@@ -13,7 +13,9 @@
 #include <utility>
 
 #include "../ops/activations.h"
+#include "../ops/clip.h"
 #include "../ops/dropout.h"
+#include "../ops/regularizers.h"
 #include "../ops/split.h"
 #include "../runtime/fp_mode.h"
 #include "random.h"
@@ -39,6 +41,11 @@ bool model_spec_valid(const ModelSpec& spec) {
         ranges.emplace_back(d.bias_offset, d.units);
       }
       width = d.units;
+      // Regularizer coefficients: finite and ≥ 0 (a NaN fails every comparison).
+      if (!(l.kernel_l1 >= 0.0 && l.kernel_l1 <= 1e300 && l.kernel_l2 >= 0.0 &&
+            l.kernel_l2 <= 1e300 && l.bias_l1 >= 0.0 && l.bias_l1 <= 1e300 && l.bias_l2 >= 0.0 &&
+            l.bias_l2 <= 1e300))
+        return false;
     } else if (l.kind == LayerKind::kDropoutLayer) {
       if (l.units != width || !(l.rate >= 0.0 && l.rate < 1.0)) return false;
     } else {
@@ -73,6 +80,10 @@ Network::Network(ModelSpec spec, float* params)
     const LayerSpec& l = spec_.layers[i];
     if (l.units > max_width_) max_width_ = l.units;
     if (l.kind == LayerKind::kDenseLayer && first_dense_ < 0) first_dense_ = static_cast<int>(i);
+    if (l.kind == LayerKind::kDenseLayer &&
+        (l.kernel_l1 != 0.0 || l.kernel_l2 != 0.0 ||
+         (l.dense.use_bias && (l.bias_l1 != 0.0 || l.bias_l2 != 0.0))))
+      has_penalty_ = true;
   }
   // The kernels and biases tile [0, param_count) (model_spec_valid), so a small network
   // can be updated in one pass over all of its parameters.
@@ -91,6 +102,20 @@ void Network::set_optimizer(const OptimizerSpec& opt) {
   s1_.assign(slots >= 1 ? n : 0, 0.0f);
   s2_.assign(slots >= 2 ? n : 0, 0.0f);
   if (grads_.size() != n) grads_.assign(n, 0.0f);
+  norm_parts_.assign(
+      opt.clip_norm > 0.0 ? static_cast<size_t>(clip_norm_blocks(spec_.param_count)) : 0, 0.0);
+}
+
+double Network::penalty() const {
+  if (!has_penalty_) return 0.0;
+  double p = 0.0;
+  for (const LayerSpec& l : spec_.layers) {
+    if (l.kind != LayerKind::kDenseLayer) continue;
+    const DenseDesc& d = l.dense;
+    p += penalty_value(params_ + d.kernel_offset, d.inputs * d.units, l.kernel_l1, l.kernel_l2);
+    if (d.use_bias) p += penalty_value(params_ + d.bias_offset, d.units, l.bias_l1, l.bias_l2);
+  }
+  return p;
 }
 
 size_t Network::memory_bytes() const {
@@ -103,6 +128,7 @@ size_t Network::memory_bytes() const {
        sizeof(float);
   b += colsum_.capacity() * sizeof(double);
   b += (alt_params_.capacity() + alt_s1_.capacity() + alt_s2_.capacity()) * sizeof(float);
+  b += norm_parts_.capacity() * sizeof(double);
   return b;
 }
 
@@ -233,7 +259,14 @@ void Network::backward(int64_t rows, float* grads, bool apply) {
     float* dx = i > first_dense_ ? delta_[1 - cur].data() : nullptr;
     dense_backward(dd, params_, in_ptr_[static_cast<size_t>(i)], d, rows, grads + dd.kernel_offset,
                    dx);
-    if (apply && !single_update_) {
+    if (has_penalty_) {
+      // The regularizers' gradient, from the pre-step W, before this layer's update.
+      penalty_grad_add(params_ + dd.kernel_offset, grads + dd.kernel_offset, dd.inputs * dd.units,
+                       l.kernel_l1, l.kernel_l2);
+      if (dd.use_bias)
+        penalty_grad_add(params_ + dd.bias_offset, gb, dd.units, l.bias_l1, l.bias_l2);
+    }
+    if (apply && !single_update_ && !(opt_.clip_norm > 0.0)) {
       update(dd.kernel_offset, dd.inputs * dd.units);
       if (dd.use_bias) update(dd.bias_offset, dd.units);
     }
@@ -242,7 +275,18 @@ void Network::backward(int64_t rows, float* grads, bool apply) {
       cur = 1 - cur;
     }
   }
-  if (apply && single_update_) update(0, spec_.param_count);
+  if (apply && opt_.clip_norm > 0.0) {
+    // clip_norm: the global norm of the (clamped) gradient is known only now, so every
+    // update waits for it; its factor is fused into the one pass over all parameters.
+    if (norm_parts_.size() < static_cast<size_t>(clip_norm_blocks(spec_.param_count)))
+      norm_parts_.resize(static_cast<size_t>(clip_norm_blocks(spec_.param_count)));
+    const double ss =
+        clip_sum_squares(grads, spec_.param_count, opt_step_.clip, norm_parts_.data());
+    opt_step_.gscale = clip_norm_scale(ss, opt_.clip_norm);
+    update(0, spec_.param_count);
+  } else if (apply && single_update_) {
+    update(0, spec_.param_count);
+  }
 }
 
 void Network::predict(const float* x, int64_t rows, float* out) {
@@ -268,9 +312,12 @@ LossResult Network::evaluate(const float* x, const float* y, int64_t rows, const
       spec_.layers.empty() || spec_.layers.back().kind != LayerKind::kDenseLayer
           ? Activation::kLinear
           : spec_.layers.back().dense.act;
+  const double pen = penalty();
   if (chunk == rows) {
     const float* yh = forward(x, rows, false, false, 0);
-    return loss_forward_ex(loss_, out_act, yh, y, w, rows, spec_.outputs, nullptr);
+    LossResult r = loss_forward_ex(loss_, out_act, yh, y, w, rows, spec_.outputs, nullptr);
+    r.loss += pen;
+    return r;
   }
   // Chunk means weighted back into one batch mean (float64 throughout): by each chunk's
   // weight sum (its row count without weights).
@@ -289,7 +336,7 @@ LossResult Network::evaluate(const float* x, const float* y, int64_t rows, const
     wsum += part.weight_sum;
     correct += part.correct;
   }
-  LossResult res{sum / wsum, correct};
+  LossResult res{sum / wsum + pen, correct};
   res.weight_sum = wsum;
   return res;
 }
@@ -312,7 +359,7 @@ double Network::gradients(const float* x, const float* y, int64_t rows, float* g
   const LossResult r =
       loss_forward_ex(loss_, out_act, yh, y, w, rows, spec_.outputs, delta_[0].data());
   backward(rows, grads, false);
-  return r.loss;
+  return r.loss + penalty();
 }
 
 LossResult Network::train_step(const float* x, const float* y, int64_t rows, uint64_t step,
@@ -334,8 +381,10 @@ LossResult Network::step(const float* x, const float* y, const float* w, int64_t
       spec_.layers.empty() || spec_.layers.back().kind != LayerKind::kDenseLayer
           ? Activation::kLinear
           : spec_.layers.back().dense.act;
-  const LossResult r =
+  last_yhat_ = yh;
+  LossResult r =
       loss_forward_ex(loss_, out_act, yh, y, w, rows, spec_.outputs, delta_[0].data());
+  r.loss += penalty();  // the pre-step parameters' penalty: part of the loss minimised
   if (!std::isfinite(r.loss)) return r;
   ++t_;
   // Only adam's constants change after step 2 (its bias corrections); the others depend
@@ -455,6 +504,16 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
     bool overflowed = false;
     const LossResult r =
         step(xb, yb, wb, rows, job.first_step + static_cast<uint64_t>(b), true, &overflowed);
+    if (job.outputs != nullptr && last_yhat_ != nullptr) {
+      // Each row's pre-step output, at its x row (checked in range above).
+      const int64_t out = spec_.outputs;
+      for (int64_t r2 = 0; r2 < rows; ++r2) {
+        const int64_t idx = consecutive ? first + r2 : job.order[r0 + r2];
+        if (idx < 0 || idx >= job.samples) continue;
+        std::memcpy(job.outputs + idx * out, last_yhat_ + r2 * out,
+                    static_cast<size_t>(out) * sizeof(float));
+      }
+    }
     if (!std::isfinite(r.loss) || overflowed) {
       res.status = EpochStatus::kEpochNonFinite;
       res.failed_batch = b;

@@ -29,6 +29,9 @@ struct LayerSpec {
   DenseDesc dense;    // kind == kDenseLayer
   int64_t units = 0;  // output width (dense: dense.units; dropout: its input width)
   double rate = 0.0;  // kind == kDropoutLayer: drop probability in [0, 1)
+  // Dense regularizers (ops/regularizers.h), 0 = off: l1·Σ|w| + l2·Σw² of the kernel and
+  // of the bias, added to the loss that is minimised and reported.
+  double kernel_l1 = 0.0, kernel_l2 = 0.0, bias_l1 = 0.0, bias_l2 = 0.0;
 };
 
 struct ModelSpec {
@@ -58,6 +61,9 @@ struct EpochJob {
   uint64_t first_step = 0;
   // Per-row loss weights [samples] indexed like x's rows, or null (every weight 1).
   const float* weights = nullptr;
+  // When non-null, [samples × outputs]: each row's forward output in its training batch
+  // (before that batch's step) is written at its x row (for epoch metrics).
+  float* outputs = nullptr;
 };
 
 enum class EpochStatus : int {
@@ -135,6 +141,8 @@ class Network {
                        uint64_t step);
   void backward(int64_t rows, float* grads, bool update);
   void update(int64_t offset, int64_t n);
+  // The regularizers' penalty of the current parameters (0 without regularizers).
+  double penalty() const;
   LossResult step(const float* x, const float* y, const float* w, int64_t rows, uint64_t step,
                   bool guard, bool* overflowed);
 
@@ -143,6 +151,12 @@ class Network {
   // dX still uses the pre-step W) instead of once per kernel and bias: all of it is in L1.
   static constexpr int64_t kSingleUpdateMax = 8192;
   bool single_update_ = false;
+  // Whether some dense layer has a regularizer (penalty() and its gradient needed).
+  bool has_penalty_ = false;
+  // clip_sum_squares scratch (ops/clip.h), one float64 per block of the gradient.
+  std::vector<double> norm_parts_;
+  // The output rows of the last forward pass of step() (train_epoch's EpochJob::outputs).
+  const float* last_yhat_ = nullptr;
 
   ModelSpec spec_;
   // The current parameters: the caller's array, except inside train_epoch, where the

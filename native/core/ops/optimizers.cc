@@ -1,4 +1,6 @@
-// Optimizers: sgd (momentum, nesterov), adam, adamw, rmsprop (momentum), PyTorch rules:
+// Optimizers: sgd (momentum, nesterov), adam, adamw, rmsprop (momentum), PyTorch rules,
+// each reading the clipped gradient g ← min(max(g, −clip), clip)·gscale (optimizers.h
+// OptimizerStep; the identity when clipping is off):
 //   sgd:     g ← g + wd·θ; b ← g (t = 1) else μ·b + g; g ← nesterov ? g + μ·b : b; θ ← θ − lr·g
 //   adam:    g ← g + wd·θ; m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
 //            θ ← θ − [lr/(1−β1^t)] · m / (√(v/(1−β2^t)) + ε)
@@ -68,10 +70,22 @@ OptimizerStep optimizer_step(const OptimizerSpec& spec, int64_t t) {
   s.decay = static_cast<float>(1.0 - spec.learning_rate * spec.weight_decay);
   s.nesterov = spec.nesterov;
   s.first = t == 1;
+  s.clip = spec.clip_value > 0.0 ? static_cast<float>(spec.clip_value)
+                                 : std::numeric_limits<float>::infinity();
+  s.gscale = 1.0f;
   return s;
 }
 
 namespace {
+
+// The clipped gradient of one element (OptimizerStep clip, gscale): the same operations,
+// in the same order and with the same NaN rule, as the vector forms (max(−clip, g), then
+// min(clip, ·), then × gscale; a NaN g passes both comparisons unchanged).
+inline float clipg(float g, float lo, float hi, float s) {
+  float x = lo > g ? lo : g;
+  x = hi < x ? hi : x;
+  return x * s;
+}
 
 // Whether any of v[0..n) is ±inf or NaN (exponent all ones); branch-free, vectorised.
 bool any_nonfinite(const float* v, int64_t n) {
@@ -105,13 +119,14 @@ struct Out {
 void sgd_loops(const OptimizerStep& k, const float* th, const float* __restrict gr, const float* b,
                int64_t n, float* tho, float* bo) {
   const float lr = k.lr, wd = k.wd, mu = k.mu;
+  const float hi = k.clip, lo = -k.clip, gs = k.gscale;
   if (b == nullptr) {
     if (wd == 0.0f) {
-      for (int64_t i = 0; i < n; ++i) tho[i] = th[i] - lr * gr[i];
+      for (int64_t i = 0; i < n; ++i) tho[i] = th[i] - lr * clipg(gr[i], lo, hi, gs);
     } else {
       for (int64_t i = 0; i < n; ++i) {
         const float t = th[i];
-        tho[i] = t - lr * (gr[i] + wd * t);
+        tho[i] = t - lr * (clipg(gr[i], lo, hi, gs) + wd * t);
       }
     }
     return;
@@ -119,7 +134,7 @@ void sgd_loops(const OptimizerStep& k, const float* th, const float* __restrict 
   if (k.first) {
     for (int64_t i = 0; i < n; ++i) {
       const float t = th[i];
-      const float g = gr[i] + wd * t;
+      const float g = clipg(gr[i], lo, hi, gs) + wd * t;
       bo[i] = g;
       tho[i] = t - lr * (k.nesterov ? g + mu * g : g);
     }
@@ -128,7 +143,7 @@ void sgd_loops(const OptimizerStep& k, const float* th, const float* __restrict 
   if (k.nesterov) {
     for (int64_t i = 0; i < n; ++i) {
       const float t = th[i], b0 = b[i];
-      const float g = gr[i] + wd * t;
+      const float g = clipg(gr[i], lo, hi, gs) + wd * t;
       const float bi = mu * b0 + g;
       bo[i] = bi;
       tho[i] = t - lr * (g + mu * bi);
@@ -136,7 +151,7 @@ void sgd_loops(const OptimizerStep& k, const float* th, const float* __restrict 
   } else {
     for (int64_t i = 0; i < n; ++i) {
       const float t = th[i], b0 = b[i];
-      const float g = gr[i] + wd * t;
+      const float g = clipg(gr[i], lo, hi, gs) + wd * t;
       const float bi = mu * b0 + g;
       bo[i] = bi;
       tho[i] = t - lr * bi;
@@ -156,6 +171,10 @@ bool sgd(const OptimizerStep& k, const float* th, const float* __restrict gr, co
 // Non-finite lanes of a vector of new θ: |θ| compared with +inf, unordered (NaN) or not
 // less (inf) sets the lane.
 #ifdef DENSELY_OPT_SSE2
+// clipg on 4 lanes: max(lo, g) then min(hi, ·) (a NaN g is returned by both), × s.
+inline __m128 clip_ps(__m128 g, __m128 lo, __m128 hi, __m128 s) {
+  return _mm_mul_ps(_mm_min_ps(hi, _mm_max_ps(lo, g)), s);
+}
 inline __m128 nonfinite_ps(__m128 v) {
   const __m128 abs = _mm_and_ps(v, _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff)));
   return _mm_cmpnlt_ps(abs, _mm_set1_ps(std::numeric_limits<float>::infinity()));
@@ -180,11 +199,12 @@ bool adam(const OptimizerStep& k, bool decoupled, const float* th, const float* 
   const __m128 vb1 = _mm_set1_ps(b1), vb2 = _mm_set1_ps(b2), vob1 = _mm_set1_ps(ob1),
                vob2 = _mm_set1_ps(ob2), vlr = _mm_set1_ps(lr_c1), vc2 = _mm_set1_ps(c2),
                veps = _mm_set1_ps(eps), vwd = _mm_set1_ps(wd), vdecay = _mm_set1_ps(decay);
+  const __m128 vlo = _mm_set1_ps(-k.clip), vhi = _mm_set1_ps(k.clip), vgs = _mm_set1_ps(k.gscale);
   __m128 vbad = _mm_setzero_ps();
   for (; i + 4 <= n; i += 4) {
     const __m128 th0 = _mm_loadu_ps(th + i), m0 = _mm_loadu_ps(m + i), v0 = _mm_loadu_ps(v + i);
     const __m128 t0 = _mm_mul_ps(th0, vdecay);
-    const __m128 g = _mm_add_ps(_mm_loadu_ps(gr + i), _mm_mul_ps(vwd, t0));
+    const __m128 g = _mm_add_ps(clip_ps(_mm_loadu_ps(gr + i), vlo, vhi, vgs), _mm_mul_ps(vwd, t0));
     const __m128 mi = _mm_add_ps(_mm_mul_ps(vb1, m0), _mm_mul_ps(vob1, g));
     const __m128 vi = _mm_add_ps(_mm_mul_ps(vb2, v0), _mm_mul_ps(vob2, _mm_mul_ps(g, g)));
     _mm_storeu_ps(mo + i, mi);
@@ -199,7 +219,7 @@ bool adam(const OptimizerStep& k, bool decoupled, const float* th, const float* 
   const int64_t tail = i;
   for (; i < n; ++i) {
     const float t0 = th[i] * decay;
-    const float g = gr[i] + wd * t0;
+    const float g = clipg(gr[i], -k.clip, k.clip, k.gscale) + wd * t0;
     const float mi = b1 * m[i] + ob1 * g;
     const float vi = b2 * v[i] + ob2 * (g * g);
     mo[i] = mi;
@@ -223,10 +243,11 @@ bool rmsprop(const OptimizerStep& k, const float* th, const float* __restrict gr
 #ifdef DENSELY_OPT_SSE2
   const __m128 vrho = _mm_set1_ps(rho), vorho = _mm_set1_ps(orho), veps = _mm_set1_ps(eps),
                vlr = _mm_set1_ps(lr), vwd = _mm_set1_ps(wd), vmu = _mm_set1_ps(mu);
+  const __m128 vlo = _mm_set1_ps(-k.clip), vhi = _mm_set1_ps(k.clip), vgs = _mm_set1_ps(k.gscale);
   __m128 vbad = _mm_setzero_ps();
   for (; i + 4 <= n; i += 4) {
     const __m128 t = _mm_loadu_ps(th + i), v0 = _mm_loadu_ps(v + i);
-    const __m128 g = _mm_add_ps(_mm_loadu_ps(gr + i), _mm_mul_ps(vwd, t));
+    const __m128 g = _mm_add_ps(clip_ps(_mm_loadu_ps(gr + i), vlo, vhi, vgs), _mm_mul_ps(vwd, t));
     const __m128 vi = _mm_add_ps(_mm_mul_ps(vrho, v0), _mm_mul_ps(vorho, _mm_mul_ps(g, g)));
     _mm_storeu_ps(vo + i, vi);
     const __m128 q = _mm_div_ps(g, _mm_add_ps(_mm_sqrt_ps(vi), veps));
@@ -246,7 +267,7 @@ bool rmsprop(const OptimizerStep& k, const float* th, const float* __restrict gr
   const int64_t tail = i;
   for (; i < n; ++i) {
     const float t = th[i];
-    const float g = gr[i] + wd * t;
+    const float g = clipg(gr[i], -k.clip, k.clip, k.gscale) + wd * t;
     const float vi = rho * v[i] + orho * (g * g);
     vo[i] = vi;
     const float q = g / (std::sqrt(vi) + eps);

@@ -17,6 +17,12 @@ struct OptimizerSpec {
   double beta2 = 0.999;
   double epsilon = 1e-8;
   double rho = 0.99;
+  // Gradient clipping (ops/clip.h), 0 = off: clip_value clamps each gradient to
+  // [−clip_value, clip_value]; clip_norm then scales the clamped gradient by
+  // clip_norm / (‖g‖₂ + 1e-6) when that is < 1 (‖g‖₂ over every parameter). Both act on
+  // the loss gradient before the rule above (weight decay included).
+  double clip_norm = 0.0;
+  double clip_value = 0.0;
 };
 
 // State slots per parameter: sgd 1 (momentum buffer, only if momentum ≠ 0), adam/adamw
@@ -33,6 +39,12 @@ struct OptimizerStep {
   float decay;           // adamw: 1 − lr·wd
   bool nesterov;
   bool first;  // t == 1
+  // Gradient clipping, fused where each loop reads g: g ← min(max(g, −clip), clip) · gscale.
+  // clip is +inf when clip_value is off (the clamp is then the identity, NaN passing
+  // through) and gscale 1 unless the step's global norm needs scaling (set per step by
+  // Network from ops/clip.h clip_norm_scale); both identities leave every bit unchanged.
+  float clip;
+  float gscale;
 };
 OptimizerStep optimizer_step(const OptimizerSpec& spec, int64_t t);
 

@@ -32,6 +32,11 @@ inline __m256 nonfinite_lanes(__m256 v) {
   return _mm256_cmp_ps(abs, _mm256_set1_ps(std::numeric_limits<float>::infinity()), _CMP_NLT_UQ);
 }
 
+// optimizers.cc clipg on 8 lanes: max(lo, g), then min(hi, ·) (a NaN g passes), × s.
+inline __m256 clip_lanes(__m256 g, __m256 lo, __m256 hi, __m256 s) {
+  return _mm256_mul_ps(_mm256_min_ps(hi, _mm256_max_ps(lo, g)), s);
+}
+
 }  // namespace
 
 int64_t adam_avx2(const OptimizerStep& k, bool decoupled, const float* th, const float* gr,
@@ -42,13 +47,16 @@ int64_t adam_avx2(const OptimizerStep& k, bool decoupled, const float* th, const
                vc2 = _mm256_set1_ps(k.c2), veps = _mm256_set1_ps(k.eps),
                vwd = _mm256_set1_ps(decoupled ? 0.0f : k.wd),
                vdecay = _mm256_set1_ps(decoupled ? k.decay : 1.0f);
+  const __m256 vlo = _mm256_set1_ps(-k.clip), vhi = _mm256_set1_ps(k.clip),
+               vgs = _mm256_set1_ps(k.gscale);
   int64_t i = 0;
   __m256 bad = _mm256_setzero_ps();
   for (; i + 8 <= n; i += 8) {
     const __m256 th0 = _mm256_loadu_ps(th + i), m0 = _mm256_loadu_ps(m + i),
                  v0 = _mm256_loadu_ps(v + i);
     const __m256 t0 = _mm256_mul_ps(th0, vdecay);
-    const __m256 g = _mm256_add_ps(_mm256_loadu_ps(gr + i), _mm256_mul_ps(vwd, t0));
+    const __m256 g =
+        _mm256_add_ps(clip_lanes(_mm256_loadu_ps(gr + i), vlo, vhi, vgs), _mm256_mul_ps(vwd, t0));
     const __m256 mi = _mm256_add_ps(_mm256_mul_ps(vb1, m0), _mm256_mul_ps(vob1, g));
     const __m256 vi =
         _mm256_add_ps(_mm256_mul_ps(vb2, v0), _mm256_mul_ps(vob2, _mm256_mul_ps(g, g)));
@@ -68,11 +76,14 @@ int64_t rmsprop_avx2(const OptimizerStep& k, const float* th, const float* gr, c
   const __m256 vrho = _mm256_set1_ps(k.rho), vorho = _mm256_set1_ps(k.orho),
                veps = _mm256_set1_ps(k.eps), vlr = _mm256_set1_ps(k.lr), vwd = _mm256_set1_ps(k.wd),
                vmu = _mm256_set1_ps(k.mu);
+  const __m256 vlo = _mm256_set1_ps(-k.clip), vhi = _mm256_set1_ps(k.clip),
+               vgs = _mm256_set1_ps(k.gscale);
   int64_t i = 0;
   __m256 bad = _mm256_setzero_ps();
   for (; i + 8 <= n; i += 8) {
     const __m256 t = _mm256_loadu_ps(th + i), v0 = _mm256_loadu_ps(v + i);
-    const __m256 g = _mm256_add_ps(_mm256_loadu_ps(gr + i), _mm256_mul_ps(vwd, t));
+    const __m256 g =
+        _mm256_add_ps(clip_lanes(_mm256_loadu_ps(gr + i), vlo, vhi, vgs), _mm256_mul_ps(vwd, t));
     const __m256 vi =
         _mm256_add_ps(_mm256_mul_ps(vrho, v0), _mm256_mul_ps(vorho, _mm256_mul_ps(g, g)));
     _mm256_storeu_ps(vo + i, vi);

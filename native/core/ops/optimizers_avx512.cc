@@ -53,6 +53,16 @@ inline __mmask16 nonfinite(__mmask16 lanes, __m512 v) {
   return _mm512_mask_fpclass_ps_mask(lanes, v, kNonFinite);
 }
 
+// optimizers.cc clipg on 16 lanes: max(lo, g), then min(hi, ·) (a NaN g passes), × s.
+struct Clip {
+  __m512 lo, hi, s;
+  explicit Clip(const OptimizerStep& k)
+      : lo(_mm512_set1_ps(-k.clip)), hi(_mm512_set1_ps(k.clip)), s(_mm512_set1_ps(k.gscale)) {}
+  __m512 operator()(__m512 g) const {
+    return _mm512_mul_ps(_mm512_min_ps(hi, _mm512_max_ps(lo, g)), s);
+  }
+};
+
 enum class SgdMode { kPlain, kDecay, kFirst, kMomentum, kNesterov };
 
 // One sgd rule of optimizers.cc sgd_loops, the same operations in the same order.
@@ -61,8 +71,9 @@ bool sgd_body(const OptimizerStep& k, const float* th, const float* gr, const fl
               float* tho, float* bo) {
   const __m512 vlr = _mm512_set1_ps(k.lr), vwd = _mm512_set1_ps(k.wd), vmu = _mm512_set1_ps(k.mu);
   const bool nesterov = k.nesterov;
+  const Clip clip(k);
   return all_finite(n, [&](int64_t i, __mmask16 lanes) {
-    const __m512 t = load(lanes, th + i), g0 = load(lanes, gr + i);
+    const __m512 t = load(lanes, th + i), g0 = clip(load(lanes, gr + i));
     __m512 t1;
     if (kMode == SgdMode::kPlain) {
       t1 = _mm512_sub_ps(t, _mm512_mul_ps(vlr, g0));
@@ -107,10 +118,11 @@ bool adam_avx512(const OptimizerStep& k, bool decoupled, const float* th, const 
                vc2 = _mm512_set1_ps(k.c2), veps = _mm512_set1_ps(k.eps),
                vwd = _mm512_set1_ps(decoupled ? 0.0f : k.wd),
                vdecay = _mm512_set1_ps(decoupled ? k.decay : 1.0f);
+  const Clip clip(k);
   return all_finite(n, [&](int64_t i, __mmask16 lanes) {
     const __m512 th0 = load(lanes, th + i), m0 = load(lanes, m + i), v0 = load(lanes, v + i);
     const __m512 t0 = _mm512_mul_ps(th0, vdecay);
-    const __m512 g = _mm512_add_ps(load(lanes, gr + i), _mm512_mul_ps(vwd, t0));
+    const __m512 g = _mm512_add_ps(clip(load(lanes, gr + i)), _mm512_mul_ps(vwd, t0));
     const __m512 mi = _mm512_add_ps(_mm512_mul_ps(vb1, m0), _mm512_mul_ps(vob1, g));
     const __m512 vi =
         _mm512_add_ps(_mm512_mul_ps(vb2, v0), _mm512_mul_ps(vob2, _mm512_mul_ps(g, g)));
@@ -128,9 +140,10 @@ bool rmsprop_avx512(const OptimizerStep& k, const float* th, const float* gr, co
   const __m512 vrho = _mm512_set1_ps(k.rho), vorho = _mm512_set1_ps(k.orho),
                veps = _mm512_set1_ps(k.eps), vlr = _mm512_set1_ps(k.lr), vwd = _mm512_set1_ps(k.wd),
                vmu = _mm512_set1_ps(k.mu);
+  const Clip clip(k);
   return all_finite(n, [&](int64_t i, __mmask16 lanes) {
     const __m512 t = load(lanes, th + i), v0 = load(lanes, v + i);
-    const __m512 g = _mm512_add_ps(load(lanes, gr + i), _mm512_mul_ps(vwd, t));
+    const __m512 g = _mm512_add_ps(clip(load(lanes, gr + i)), _mm512_mul_ps(vwd, t));
     const __m512 vi =
         _mm512_add_ps(_mm512_mul_ps(vrho, v0), _mm512_mul_ps(vorho, _mm512_mul_ps(g, g)));
     store(lanes, vo + i, vi);
