@@ -12,7 +12,7 @@ export const MODEL_SPEC_HEADER = {
 /** Slots in one modelSpecHeader. */
 export const MODEL_SPEC_HEADER_SIZE = 5;
 
-/** Slot indices of layerSpec: One layer of new Model(spec). Dropout: inputs = units = its width, alphaOrRate = the rate, activation 0, useBias 0, kernelOffset 0, biasOffset -1. */
+/** Slot indices of layerSpec: One layer of new Model(spec). Dropout: inputs = units = its width, alphaOrRate = the rate, activation 0, useBias 0, kernelOffset 0, biasOffset -1. LayerNorm / BatchNorm: inputs = units = its width, the first eight slots otherwise as dropout's with alphaOrRate 0; epsilon, momentum (BatchNorm; 0 for LayerNorm), gammaOffset / betaOffset (element offsets in the parameters, -1 when scale / center is off) and statsOffset (BatchNorm: the running mean then the running var, 2 × units floats in the buffers; -1 for LayerNorm) in the slots after biasOffset; a dense or dropout layer sends 0, 0, -1, -1, -1 there. The buffers hold every BatchNorm's statistics, tiled without gaps; their length (bufferCount) is the binding's sum of 2 × units over the BatchNorm layers. */
 export const LAYER_SPEC = {
   kind: 0,
   inputs: 1,
@@ -22,9 +22,14 @@ export const LAYER_SPEC = {
   useBias: 5,
   kernelOffset: 6,
   biasOffset: 7,
+  epsilon: 8,
+  momentum: 9,
+  gammaOffset: 10,
+  betaOffset: 11,
+  statsOffset: 12,
 } as const;
 /** Slots in one layerSpec. */
-export const LAYER_SPEC_SIZE = 8;
+export const LAYER_SPEC_SIZE = 13;
 
 /** Slot indices of optimizerSpec: setOptimizer(spec). */
 export const OPTIMIZER_SPEC = {
@@ -75,6 +80,8 @@ export const LOSS_RESULT_SIZE = 2;
 export const WIRE_LAYER_KIND = {
   dense: 0,
   dropout: 1,
+  layerNorm: 2,
+  batchNorm: 3,
 } as const;
 
 /** Codes of activation: layerSpec.activation of a dense layer. */
