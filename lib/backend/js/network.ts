@@ -9,6 +9,10 @@
  *   first Dense layer, where no parameter needs it.
  * - Dropout is active in `trainStep`/`trainEpoch` only (see `dropout.ts`); elsewhere it is
  *   the identity.
+ * - LayerNorm/BatchNorm: `norm.ts`. BatchNorm uses the batch statistics in `trainStep`,
+ *   `trainEpoch` and `gradients`, the running statistics (`buffers`) in `predict` and
+ *   `evaluate`; only an applied step moves the running statistics (a step undone in
+ *   `trainEpoch` restores them with the parameters).
  * - Scratch (activations, masks, gradient ping-pong, the gathered batch) is sized for the
  *   largest row count seen so far and grown only when a larger batch arrives; `predict`
  *   and `evaluate` run in chunks of at most {@link PREDICT_CHUNK} rows so inference never
@@ -25,10 +29,12 @@
  */
 import type {
   BackendModel,
+  BatchNormSpec,
   DenseSpec,
   EpochJob,
   EpochResult,
   EvalResult,
+  LayerNormSpec,
   LossName,
   ModelSpec,
   OptimizerSpec,
@@ -37,6 +43,14 @@ import { activationBackward } from './activations';
 import { denseBackward, denseForward } from './dense';
 import { dropoutBackward, dropoutForward } from './dropout';
 import { countCorrect, fusedGradient, isFused, lossGradient, lossValue } from './losses';
+import {
+  batchNormBackward,
+  batchNormInferForward,
+  batchNormTrainForward,
+  batchNormUpdateRunning,
+  layerNormBackward,
+  layerNormForward,
+} from './norm';
 import {
   createBackup,
   createOptimizer,
@@ -53,18 +67,23 @@ export const PREDICT_CHUNK = 1024;
 export const YIELD_MS = 1;
 
 const EMPTY = new Float32Array(0);
+const EMPTY64 = new Float64Array(0);
 
 interface LayerRt {
   /** Index in `ModelSpec.layers` (the dropout layer id). */
   index: number;
   dense: DenseSpec | null;
+  /** LayerNorm/BatchNorm spec, or null. */
+  norm: LayerNormSpec | BatchNormSpec | null;
   rate: number;
   units: number;
-  /** Dense: pre-activation; dropout: the mask factors. */
+  /** Dense: pre-activation; dropout: the mask factors; norm: x̂ (training). */
   z: Float32Array;
+  /** LayerNorm: rstd per row; BatchNorm: μ, σ², rstd per column (training). */
+  stats: Float64Array;
   /** Output of the layer in training (aliases `z` for a linear Dense layer). */
   a: Float32Array;
-  /** Whether some Dense layer precedes this one (so its input gradient is needed). */
+  /** Whether some layer with parameters precedes this one (so its input gradient is needed). */
   needsInputGrad: boolean;
 }
 
@@ -72,6 +91,7 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 
 export class JsNetwork implements BackendModel {
   readonly params: Float32Array;
+  readonly buffers: Float32Array;
   readonly #spec: ModelSpec;
   readonly #layers: LayerRt[];
   readonly #maxWidth: number;
@@ -84,6 +104,9 @@ export class JsNetwork implements BackendModel {
   #xBatch: Float32Array = EMPTY;
   #yBatch: Float32Array = EMPTY;
   #biasSum: Float64Array;
+  /** Norm scratch: 3 × the widest layer. */
+  #normAcc: Float64Array;
+  #bufBackup: Float32Array = EMPTY;
   /** Whether the last applied optimizer step left every parameter finite. */
   #paramsFinite = true;
   /** Parameters and optimizer state before the current `trainEpoch` step (allocated on first use). */
@@ -95,23 +118,33 @@ export class JsNetwork implements BackendModel {
     this.params = new Float32Array(spec.paramCount);
     this.#grads = new Float32Array(spec.paramCount);
     let maxWidth = spec.inputs;
-    let seenDense = false;
+    let seenParams = false;
+    let bufferCount = 0;
     this.#layers = spec.layers.map((l, index) => {
       maxWidth = Math.max(maxWidth, l.units);
+      const norm = l.kind === 'layerNorm' || l.kind === 'batchNorm' ? l : null;
       const rt: LayerRt = {
         index,
         dense: l.kind === 'dense' ? l : null,
+        norm,
         rate: l.kind === 'dropout' ? l.rate : 0,
         units: l.units,
         z: EMPTY,
         a: EMPTY,
-        needsInputGrad: seenDense,
+        stats: l.kind === 'batchNorm' ? new Float64Array(3 * l.units) : EMPTY64,
+        needsInputGrad: seenParams,
       };
-      if (l.kind === 'dense') seenDense = true;
+      if (l.kind === 'dense' || (norm !== null && (norm.gammaOffset >= 0 || norm.betaOffset >= 0))) seenParams = true;
+      if (l.kind === 'batchNorm') bufferCount = Math.max(bufferCount, l.statsOffset + 2 * l.units);
       return rt;
     });
     this.#maxWidth = maxWidth;
     this.#biasSum = new Float64Array(maxWidth);
+    this.#normAcc = new Float64Array(3 * maxWidth);
+    this.buffers = new Float32Array(bufferCount);
+    for (const l of spec.layers) {
+      if (l.kind === 'batchNorm') this.buffers.fill(1, l.statsOffset + l.units, l.statsOffset + 2 * l.units);
+    }
   }
 
   setLoss(loss: LossName): void {
@@ -128,13 +161,13 @@ export class JsNetwork implements BackendModel {
     for (let r0 = 0; r0 < rows; r0 += PREDICT_CHUNK) {
       const n = Math.min(PREDICT_CHUNK, rows - r0);
       const xs = r0 === 0 && n === rows ? x : x.subarray(r0 * inputs, (r0 + n) * inputs);
-      const yhat = this.#forward(xs, n, false, 0);
+      const yhat = this.#forward(xs, n, false, 0, false);
       out.set(yhat.subarray(0, n * outputs), r0 * outputs);
     }
   }
 
   evaluate(x: Float32Array, y: Float32Array, rows: number): EvalResult {
-    if (rows <= PREDICT_CHUNK) return this.#score(this.#forward(x, rows, false, 0), y, rows);
+    if (rows <= PREDICT_CHUNK) return this.#score(this.#forward(x, rows, false, 0, false), y, rows);
     // Chunked like predict: loss = Σ_chunks mean_c · rows_c / rows (float64).
     const { inputs, outputs } = this.#spec;
     const yWidth = this.#loss === 'sparseCategoricalCrossentropy' ? 1 : outputs;
@@ -142,7 +175,7 @@ export class JsNetwork implements BackendModel {
     let correct = 0;
     for (let r0 = 0; r0 < rows; r0 += PREDICT_CHUNK) {
       const n = Math.min(PREDICT_CHUNK, rows - r0);
-      const yhat = this.#forward(x.subarray(r0 * inputs, (r0 + n) * inputs), n, false, 0);
+      const yhat = this.#forward(x.subarray(r0 * inputs, (r0 + n) * inputs), n, false, 0, false);
       const part = this.#score(yhat, y.subarray(r0 * yWidth, (r0 + n) * yWidth), n);
       lossSum += part.loss * n;
       correct += part.correct;
@@ -151,18 +184,21 @@ export class JsNetwork implements BackendModel {
   }
 
   gradients(x: Float32Array, y: Float32Array, rows: number, grads: Float32Array): number {
-    const yhat = this.#forward(x, rows, false, 0);
+    const yhat = this.#forward(x, rows, false, 0, true);
     const loss = lossValue(this.#loss, yhat, y, rows, this.#spec.outputs);
     this.#backward(x, y, rows, false, grads);
     return loss;
   }
 
   trainStep(x: Float32Array, y: Float32Array, rows: number, step: number): EvalResult {
-    const yhat = this.#forward(x, rows, true, step);
+    const yhat = this.#forward(x, rows, true, step, true);
     const result = this.#score(yhat, y, rows);
     if (!Number.isFinite(result.loss)) return result;
     this.#backward(x, y, rows, true, this.#grads);
     this.#paramsFinite = this.#opt === null || optimizerStep(this.#opt, this.params, this.#grads);
+    for (const l of this.#layers) {
+      if (l.norm !== null && l.norm.kind === 'batchNorm') batchNormUpdateRunning(l.norm, l.stats, rows, this.buffers);
+    }
     return result;
   }
 
@@ -176,6 +212,7 @@ export class JsNetwork implements BackendModel {
     const result: EpochResult = { batches: 0, lossSum: 0, correct: 0, samples: 0, status: 'done', failedBatch: -1 };
     this.#ensureRows(Math.min(batchSize, total));
     if (this.#backup.length !== this.params.length) this.#backup = new Float32Array(this.params.length);
+    if (this.#bufBackup.length !== this.buffers.length) this.#bufBackup = new Float32Array(this.buffers.length);
     const opt = this.#opt;
     if (opt !== null && this.#optBackup === null) this.#optBackup = createBackup(opt);
     const optBackup = this.#optBackup;
@@ -194,12 +231,14 @@ export class JsNetwork implements BackendModel {
         copyRow(y, src * yWidth, yb, r * yWidth, yWidth);
       }
       this.#backup.set(this.params);
+      this.#bufBackup.set(this.buffers);
       if (opt !== null && optBackup !== null) saveOptimizer(opt, optBackup);
       const step = this.trainStep(xb, yb, rows, job.firstStep + b);
       const overflowed = Number.isFinite(step.loss) && !this.#paramsFinite;
       if (overflowed) {
         // The loss was finite but the update overflowed a parameter: undo the step.
         this.params.set(this.#backup);
+        this.buffers.set(this.#bufBackup);
         if (opt !== null && optBackup !== null) restoreOptimizer(opt, optBackup);
       }
       if (!Number.isFinite(step.loss) || overflowed) {
@@ -226,7 +265,7 @@ export class JsNetwork implements BackendModel {
       l.z = EMPTY;
       l.a = EMPTY;
     }
-    this.#g0 = this.#g1 = this.#xBatch = this.#yBatch = this.#backup = EMPTY;
+    this.#g0 = this.#g1 = this.#xBatch = this.#yBatch = this.#backup = this.#bufBackup = EMPTY;
     this.#optBackup = null;
     this.#opt = null;
   }
@@ -248,6 +287,10 @@ export class JsNetwork implements BackendModel {
       if (l.dense !== null) {
         l.z = new Float32Array(size);
         l.a = l.dense.activation === 'linear' ? l.z : new Float32Array(size);
+      } else if (l.norm !== null) {
+        l.z = new Float32Array(size);
+        l.a = new Float32Array(size);
+        if (l.norm.kind === 'layerNorm') l.stats = new Float64Array(cap);
       } else {
         l.z = new Float32Array(size);
         l.a = new Float32Array(size);
@@ -260,12 +303,28 @@ export class JsNetwork implements BackendModel {
     this.#capRows = cap;
   }
 
-  /** Runs the layers; returns the buffer whose first `rows × outputs` elements are ŷ. */
-  #forward(x: Float32Array, rows: number, training: boolean, step: number): Float32Array {
+  /**
+   * Runs the layers; returns the buffer whose first `rows × outputs` elements are ŷ.
+   * `training` turns dropout on; `batchStats` runs BatchNorm on the batch statistics and
+   * keeps what the backward pass of the norm layers needs.
+   */
+  #forward(x: Float32Array, rows: number, training: boolean, step: number, batchStats: boolean): Float32Array {
     this.#ensureRows(rows);
     let input = x;
     for (const l of this.#layers) {
       const d = l.dense;
+      const nm = l.norm;
+      if (nm !== null) {
+        if (nm.kind === 'layerNorm') {
+          layerNormForward(nm, this.params, input, rows, l.a, batchStats ? l.z : null, batchStats ? l.stats : null);
+        } else if (batchStats) {
+          batchNormTrainForward(nm, this.params, input, rows, l.a, l.z, l.stats);
+        } else {
+          batchNormInferForward(nm, this.params, this.buffers, input, rows, l.a, this.#normAcc);
+        }
+        input = l.a;
+        continue;
+      }
       if (d === null) {
         if (training && l.rate > 0) {
           dropoutForward(input, l.a, l.z, rows, l.units, l.rate, this.#spec.seed, step, l.index);
@@ -300,6 +359,14 @@ export class JsNetwork implements BackendModel {
     for (let i = last; i >= 0; i--) {
       const l = layers[i]!;
       const d = l.dense;
+      const nm = l.norm;
+      if (nm !== null) {
+        // dX in place: the delta of this layer's output becomes that of its input.
+        const dx = l.needsInputGrad ? g : null;
+        if (nm.kind === 'layerNorm') layerNormBackward(nm, p, g, l.z, l.stats, rows, grads, dx, this.#normAcc);
+        else batchNormBackward(nm, p, g, l.z, l.stats, rows, grads, dx, this.#normAcc);
+        continue;
+      }
       if (d === null) {
         if (training && l.rate > 0) dropoutBackward(g, l.z, g, rows * l.units);
         continue;
@@ -319,7 +386,7 @@ export class JsNetwork implements BackendModel {
   #outputOf(i: number, x: Float32Array, training: boolean): Float32Array {
     for (; i >= 0; i--) {
       const l = this.#layers[i]!;
-      if (l.dense !== null || (training && l.rate > 0)) return l.a;
+      if (l.dense !== null || l.norm !== null || (training && l.rate > 0)) return l.a;
     }
     return x;
   }
