@@ -27,7 +27,7 @@
  * - {@link Network}: build, compile, train (`fit`, `trainOnBatch`), use (`predict`,
  *   `evaluate`, `gradients`), save and load (safetensors files).
  * - Layers: {@link Dense} (activations: {@link ActivationName}; initializers:
- *   {@link InitializerName}) and {@link Dropout}.
+ *   {@link InitializerName}), {@link Dropout}, {@link LayerNorm} and {@link BatchNorm}.
  * - Losses, each the mean over the batch, with their formulas: {@link LOSSES}.
  * - Optimizers, each with its update rule (PyTorch's `torch.optim`) and defaults:
  *   {@link SGD}, {@link Adam}, {@link AdamW}, {@link RMSProp}.
@@ -45,18 +45,22 @@ export { INITIALIZERS, type InitializerName } from './initializers';
 export { sgemm } from './kernels';
 export { ACTIVATIONS, Dense, type DenseOptions } from './layers/dense';
 export { Dropout, type Layer } from './layers/dropout';
+export { BatchNorm, type BatchNormOptions, LayerNorm, type LayerNormOptions } from './layers/norm';
 export { LOSSES, type LossConfig } from './losses';
 export { METRICS, type MetricName } from './metrics';
 export { Network } from './network';
 export type {
   BatchLogs,
+  BatchNormWeights,
   CompileOptions,
+  DenseWeights,
   EpochLogs,
   EvaluateOptions,
   EvaluateResult,
   FitOptions,
   History,
   Input,
+  LayerNormWeights,
   LayerWeights,
   Metric,
   NetworkOptions,

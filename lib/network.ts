@@ -12,7 +12,17 @@ import type {
 import { nonFiniteLossError } from './errors';
 import { Dense, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
-import { initializeParams, maxBatchRows, modelSpec, type NetworkPlan, planNetwork } from './layers/plan';
+import { BatchNorm, checkBatchNormRows, LayerNorm } from './layers/norm';
+import {
+  initializeParams,
+  maxBatchRows,
+  modelSpec,
+  type NetworkPlan,
+  partLength,
+  planNetwork,
+  splitWeights,
+  weightParts,
+} from './layers/plan';
 import { type LossConfig, resolveLoss, toTargets } from './losses';
 import { checkMetrics, computeMetrics, type MetricName, type MetricValues, valKey } from './metrics';
 import type {
@@ -32,6 +42,7 @@ import type {
 import { type Optimizer, resolveOptimizer } from './optimizers/index';
 import { Rng } from './random';
 import {
+  checkVariance,
   decodeNetwork,
   encodeNetwork,
   expectPath,
@@ -146,14 +157,13 @@ export class Network {
     expectKnownKeys(o, ['inputs', 'layers', 'backend', 'seed'], 'Network options');
     const inputs = expectInteger(o.inputs, 'inputs', 1, MAX_WIDTH);
     if (!Array.isArray(o.layers) || o.layers.length === 0)
-      throw invalid('a non-empty array of Dense/Dropout layers', 'layers', describe(o.layers));
+      throw invalid('a non-empty array of Dense/Dropout/LayerNorm/BatchNorm layers', 'layers', describe(o.layers));
     const layers = o.layers as unknown[];
     layers.forEach((l, i) => {
-      if (!(l instanceof Dense) && !(l instanceof Dropout))
-        throw invalid('a Dense or Dropout layer', `layers[${i}]`, describe(l));
+      if (!(l instanceof Dense) && !(l instanceof Dropout) && !(l instanceof LayerNorm) && !(l instanceof BatchNorm))
+        throw invalid('a Dense, Dropout, LayerNorm or BatchNorm layer', `layers[${i}]`, describe(l));
     });
-    if (!layers.some((l) => l instanceof Dense))
-      throw invalid('at least one Dense layer', 'layers', 'only Dropout layers');
+    if (!layers.some((l) => l instanceof Dense)) throw invalid('at least one Dense layer', 'layers', 'no Dense layer');
     const seed =
       o.seed === undefined ? Math.floor(Math.random() * 4294967296) : expectInteger(o.seed, 'seed', 0, 4294967295);
     // Size limits before the backend allocates anything (DENSELY_TOO_LARGE).
@@ -280,22 +290,27 @@ export class Network {
    * The gradient of the batch's mean loss with respect to every parameter (dropout off,
    * no update), shaped like `getWeights()`. With Dense regularizers it is the gradient of
    * the loss `fit` minimises (penalty included); optimizer clipping is not applied.
+   * BatchNorm layers run in training mode, as in `fit`: on the batch's statistics (so the
+   * batch needs at least 2 rows), with their running statistics left unchanged; their
+   * entries' `runningMean`/`runningVar` are null.
    */
   gradients(x: Input, y: Targets): LayerWeights[] {
     this.#guardEpoch('gradients');
     const c = this.#requireCompiled('gradients');
     const m = toMatrix(x, 'x', this.inputs);
     this.#checkBatchRows(m.rows, 'x');
+    checkBatchNormRows(this.layers, [m.rows], 'x', '1 row');
     const t = toTargets(y, 'y', c.loss, m.rows, this.outputs, false);
     const grads = new Float32Array(this.paramCount);
     this.#model.gradients(m.data, t, m.rows, grads);
-    return this.#split(grads);
+    return this.#split(grads, null);
   }
 
   /**
-   * One optimizer step on exactly this batch (dropout on). Returns the batch loss before
-   * the step (regularizer penalties included). A non-finite loss skips the step (weights
-   * and optimizer state unchanged).
+   * One optimizer step on exactly this batch (dropout on, BatchNorm on the batch
+   * statistics, then its running statistics updated). Returns the batch loss before
+   * the step (regularizer penalties included). A non-finite loss skips the step (weights,
+   * optimizer state and running statistics unchanged).
    * @throws RangeError `DENSELY_TOO_LARGE` when rows × the widest layer passes 2^32 − 1
    *   (likewise `gradients`, and `fit` for min(batchSize, rows)).
    */
@@ -304,6 +319,7 @@ export class Network {
     const c = this.#requireCompiled('trainOnBatch');
     const m = toMatrix(x, 'x', this.inputs);
     this.#checkBatchRows(m.rows, 'x');
+    checkBatchNormRows(this.layers, [m.rows], 'x', '1 row');
     const t = toTargets(y, 'y', c.loss, m.rows, this.outputs, false);
     const r = this.#model.trainStep(m.data, t, m.rows, this.#step);
     this.#step++;
@@ -443,6 +459,12 @@ export class Network {
       const trainY = allY.subarray(0, trainRows * yCols);
       const trainW = staged.w === null ? undefined : staged.w.subarray(0, trainRows);
       this.#checkBatchRows(Math.min(batchSize, trainRows), 'batchSize');
+      checkBatchNormRows(
+        this.layers,
+        [Math.min(batchSize, trainRows), trainRows % batchSize],
+        'batchSize',
+        `${batchSize} on ${trainRows} training rows (a batch of 1 row)`,
+      );
       const order = new Int32Array(new SharedArrayBuffer(4 * trainRows));
       // Each training row's pre-step output, for the epoch metrics (EpochJob.outputs).
       const epochOutputs = c.setMetrics
@@ -572,10 +594,14 @@ export class Network {
     return { loss: lossSum / weightSum, correct };
   }
 
-  /** Copies of every Dense layer's parameters, in layer order. */
+  /**
+   * Copies of every layer's weights, one entry per layer that has them, in layer order:
+   * Dense `{ kernel, bias }`, LayerNorm `{ gamma, beta }`, BatchNorm `{ gamma, beta,
+   * runningMean, runningVar }` (null for a part switched off; see {@link LayerWeights}).
+   */
   getWeights(): LayerWeights[] {
     this.#guardEpoch('getWeights');
-    return this.#split(this.#model.params);
+    return this.#split(this.#model.params, this.#model.buffers);
   }
 
   /**
@@ -583,9 +609,16 @@ export class Network {
    * Kernels may be given as Float32Array / flat number[] (`[inputs × units]` row-major) or number[][].
    */
   setWeights(
-    weights: Array<{ kernel: Float32Array | number[] | number[][]; bias?: Float32Array | number[] | null }>,
+    weights: Array<
+      | { kernel: Float32Array | number[] | number[][]; bias?: Float32Array | number[] | null }
+      | Record<string, Float32Array | number[] | null>
+    >,
   ): void {
     this.#guardFit('setWeights');
+    if (this.#spec.layers.some((s) => s.kind === 'layerNorm' || s.kind === 'batchNorm')) {
+      this.#setAllWeights(weights);
+      return;
+    }
     const dense = this.#denseSpecs();
     if (!Array.isArray(weights) || weights.length !== dense.length) {
       throw invalid(
@@ -639,6 +672,10 @@ export class Network {
       if (s.kind === 'dense') {
         const p = s.inputs * s.units + (s.useBias ? s.units : 0);
         rows.push(`  ${String(i).padEnd(2)} dense ${s.activation.padEnd(9)} ${String(s.units).padEnd(6)} params ${p}`);
+      } else if (s.kind === 'layerNorm' || s.kind === 'batchNorm') {
+        const p = (s.gammaOffset >= 0 ? s.units : 0) + (s.betaOffset >= 0 ? s.units : 0);
+        const extra = s.kind === 'batchNorm' ? ` running stats ${2 * s.units}` : '';
+        rows.push(`  ${String(i).padEnd(2)} ${s.kind.padEnd(15)} ${String(s.units).padEnd(6)} params ${p}${extra}`);
       } else {
         rows.push(`  ${String(i).padEnd(2)} dropout ${String(s.rate).padEnd(7)} ${String(s.units).padEnd(6)}`);
       }
@@ -749,6 +786,7 @@ export class Network {
     // The stored parameters tile the whole array (lib/backend/types.ts), so every
     // parameter the skipped initializers would have drawn is overwritten here.
     net.#model.params.set(p.params);
+    net.#model.buffers.set(p.buffers);
     net.metadata = p.metadata;
     return net;
   }
@@ -760,6 +798,7 @@ export class Network {
       layers: this.layers,
       plan: this.#plan,
       params: this.#model.params,
+      buffers: this.#model.buffers,
       metadata: this.metadata,
     };
   }
@@ -787,11 +826,52 @@ export class Network {
     return this.#spec.layers.filter((s): s is DenseSpec => s.kind === 'dense');
   }
 
-  #split(flat: Float32Array): LayerWeights[] {
-    return this.#denseSpecs().map((s) => ({
-      kernel: flat.slice(s.kernelOffset, s.kernelOffset + s.inputs * s.units),
-      bias: s.useBias ? flat.slice(s.biasOffset, s.biasOffset + s.units) : null,
-    }));
+  /** Weights entries of `flat` (params layout) and `buffers` (null: running statistics as null, for gradients). */
+  #split(flat: Float32Array, buffers: Float32Array | null): LayerWeights[] {
+    const entries = splitWeights(this.#spec.layers, flat, buffers ?? new Float32Array(0));
+    if (buffers === null) {
+      for (const e of entries) if ('runningMean' in e) e.runningMean = e.runningVar = null;
+    }
+    return entries as unknown as LayerWeights[];
+  }
+
+  /** setWeights on a network with norm layers: every entry checked (by weightParts), then copied in. */
+  #setAllWeights(weights: unknown): void {
+    const entries = this.#spec.layers.map(weightParts).filter((p) => p !== null);
+    if (!Array.isArray(weights) || weights.length !== entries.length) {
+      throw invalid(
+        `an array of ${entries.length} entries (one per layer with weights: Dense {kernel, bias}, LayerNorm {gamma, beta}, BatchNorm {gamma, beta, runningMean, runningVar})`,
+        'weights',
+        describe(weights),
+        'range',
+      );
+    }
+    const staged: Array<[Float32Array, number, Float32Array]> = [];
+    entries.forEach((parts, i) => {
+      const w = weights[i] as unknown;
+      const keys = parts.map((p) => p.key);
+      if (w === null || typeof w !== 'object')
+        throw invalid(`an object {${keys.join(', ')}}`, `weights[${i}]`, describe(w));
+      const entry = w as Record<string, unknown>;
+      expectKnownKeys(entry, keys, `weights[${i}]`);
+      for (const p of parts) {
+        const name = `weights[${i}].${p.key}`;
+        const v = entry[p.key];
+        if (p.offset < 0) {
+          if (v !== null && v !== undefined) throw invalid(`null (the layer has no ${p.key})`, name, describe(v));
+          continue;
+        }
+        const cols = p.shape.at(-1)!;
+        const rows = p.shape.length === 2 ? p.shape[0]! : 1;
+        if (v === null || v === undefined) throw invalid(`${partLength(p)} numbers`, name, describe(v));
+        const mtx = toMatrix(v, name, cols);
+        if (mtx.rows !== rows)
+          throw invalid(`a tensor of shape ${shape(rows, cols)}`, name, shape(mtx.rows, cols), 'range');
+        if (p.key === 'runningVar') checkVariance(mtx.data, { ...p, offset: 0 }, name);
+        staged.push([p.store === 'params' ? this.#model.params : this.#model.buffers, p.offset, mtx.data]);
+      }
+    });
+    for (const [dst, offset, data] of staged) dst.set(data, offset);
   }
 
   #requireCompiled(method: string): Compiled {

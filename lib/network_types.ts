@@ -11,7 +11,7 @@ import type { Optimizer } from './optimizers/index';
 export interface NetworkOptions {
   /** Number of input features. */
   inputs: number;
-  /** Dense and Dropout layers, in order; at least one Dense. */
+  /** Dense, Dropout, LayerNorm and BatchNorm layers, in order; at least one Dense. */
   layers: Layer[];
   /** `'auto'` (default): native when the addon loads, else js with one warning. */
   backend?: BackendRequest;
@@ -186,9 +186,34 @@ export interface EvaluateResult {
 }
 
 /** The parameters of one Dense layer, as `getWeights` returns and `setWeights` takes them. */
-export interface LayerWeights {
+export interface DenseWeights {
   /** The kernel W, `[inputs × units]` row-major. */
   kernel: Float32Array;
   /** The bias b of length `units`, or null when the layer has `useBias: false`. */
   bias: Float32Array | null;
 }
+
+/** A {@link LayerNorm}'s entry of `getWeights()`: γ and β of length `units`, null where switched off. */
+export interface LayerNormWeights {
+  /** γ, or null with `scale: false`. */
+  gamma: Float32Array | null;
+  /** β, or null with `center: false`. */
+  beta: Float32Array | null;
+}
+
+/**
+ * A {@link BatchNorm}'s entry of `getWeights()`: γ and β as {@link LayerNormWeights}, and
+ * the running statistics (from `gradients()`: null, they have no gradient).
+ */
+export interface BatchNormWeights extends LayerNormWeights {
+  runningMean: Float32Array | null;
+  runningVar: Float32Array | null;
+}
+
+/**
+ * One entry of `getWeights()`/`gradients()`/`setWeights()`, per layer that has weights, in
+ * layer order: Dense {@link DenseWeights}, LayerNorm {@link LayerNormWeights} (none when
+ * both its parts are off), BatchNorm {@link BatchNormWeights}. Without norm layers every
+ * entry is a DenseWeights; `'kernel' in w` tells them apart.
+ */
+export type LayerWeights = DenseWeights | LayerNormWeights | BatchNormWeights;

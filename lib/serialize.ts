@@ -17,7 +17,8 @@ import { promises as fsp, readFileSync, renameSync, unlinkSync, writeFileSync } 
 import { INITIALIZERS } from './initializers';
 import { ACTIVATIONS, Dense, type DenseOptions, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
-import { MAX_LAYERS, type NetworkPlan, planNetwork } from './layers/plan';
+import { BatchNorm, LayerNorm } from './layers/norm';
+import { MAX_LAYERS, type NetworkPlan, partLength, planNetwork, type WeightPart, weightParts } from './layers/plan';
 import { readRegularizer } from './regularizers';
 import { decodeSafetensors, encodeSafetensors, readF32, type Tensor } from './safetensors';
 import {
@@ -46,7 +47,18 @@ const META_SEED = 'densely.seed';
 /** `__metadata__` keys densely writes itself; user metadata may not use them. */
 export const RESERVED_META: readonly string[] = [META_FORMAT, META_VERSION, META_ARCH, META_SEED];
 
-export type LayerJSON = ReturnType<Dense['toJSON']> | ReturnType<Dropout['toJSON']>;
+export type LayerJSON =
+  | ReturnType<Dense['toJSON']>
+  | ReturnType<Dropout['toJSON']>
+  | ReturnType<LayerNorm['toJSON']>
+  | ReturnType<BatchNorm['toJSON']>;
+
+/**
+ * One `weights` entry of {@link NetworkJSON}, per layer that has weights (see
+ * `getWeights`): Dense `{ kernel, bias }`, LayerNorm `{ gamma, beta }`, BatchNorm
+ * `{ gamma, beta, runningMean, runningVar }`; null for a part switched off.
+ */
+export type WeightsJSON = Record<string, number[] | number[][] | null>;
 
 /** Plain-object form of a network (`toJSON` / `fromJSON`). */
 export interface NetworkJSON {
@@ -55,7 +67,7 @@ export interface NetworkJSON {
   inputs: number;
   seed: number;
   layers: LayerJSON[];
-  weights: Array<{ kernel: number[]; bias: number[] | null }>;
+  weights: WeightsJSON[];
   metadata?: Record<string, string>;
 }
 
@@ -66,6 +78,8 @@ export interface NetworkParts {
   seed: number;
   /** Every parameter, in the layout of `lib/backend/types.ts` (the plan's offsets). */
   params: Float32Array;
+  /** The BatchNorm running statistics in the plan's buffer layout (empty without BatchNorm). */
+  buffers: Float32Array;
   metadata: Record<string, string>;
 }
 
@@ -101,7 +115,7 @@ function setOwn(obj: Record<string, string>, key: string, value: string): void {
 
 function buildLayer(value: unknown, name: string): Layer {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw invalid("a layer object { type: 'dense' | 'dropout', … }", name, describe(value));
+    throw invalid("a layer object { type: 'dense' | 'dropout' | 'layerNorm' | 'batchNorm', … }", name, describe(value));
   const c = value as Record<string, unknown>;
   if (c.type === 'dense') {
     expectKnownKeys(c, DENSE_KEYS, name);
@@ -125,7 +139,24 @@ function buildLayer(value: unknown, name: string): Layer {
     expectKnownKeys(c, ['type', 'rate'], name);
     return new Dropout(expectNumber(c.rate, `${name}.rate`, { min: 0, max: 1, maxExclusive: true }));
   }
-  throw invalid("'dense' or 'dropout'", `${name}.type`, describe(c.type));
+  if (c.type === 'layerNorm' || c.type === 'batchNorm') {
+    const bn = c.type === 'batchNorm';
+    expectKnownKeys(
+      c,
+      bn ? ['type', 'momentum', 'epsilon', 'center', 'scale'] : ['type', 'epsilon', 'center', 'scale'],
+      name,
+    );
+    // The constructors check the values; the names in their messages get the field's path.
+    const options: Record<string, unknown> = {};
+    if (c.epsilon !== undefined)
+      options.epsilon = expectNumber(c.epsilon, `${name}.epsilon`, { min: 0, max: 1, minExclusive: true });
+    if (c.center !== undefined) options.center = expectBoolean(c.center, `${name}.center`);
+    if (c.scale !== undefined) options.scale = expectBoolean(c.scale, `${name}.scale`);
+    if (bn && c.momentum !== undefined)
+      options.momentum = expectNumber(c.momentum, `${name}.momentum`, { min: 0, max: 1 });
+    return bn ? new BatchNorm(options) : new LayerNorm(options);
+  }
+  throw invalid("'dense', 'dropout', 'layerNorm' or 'batchNorm'", `${name}.type`, describe(c.type));
 }
 
 /**
@@ -151,7 +182,7 @@ export function validateArchitecture(inputs: unknown, layers: unknown, prefix: s
       );
     const built = (layers as unknown[]).map((l, i) => buildLayer(l, `${prefix}layers[${i}]`));
     if (!built.some((l) => l instanceof Dense))
-      throw invalid('at least one dense layer', `${prefix}layers`, 'only dropout layers');
+      throw invalid('at least one dense layer', `${prefix}layers`, 'no dense layer');
     return { inputs: n, layers: built, plan: planNetwork(n, built, `${prefix}layers`) };
   });
 }
@@ -180,6 +211,7 @@ export interface NetworkSnapshot {
   layers: readonly Layer[];
   plan: NetworkPlan;
   params: Float32Array;
+  buffers: Float32Array;
   metadata: Record<string, string>;
 }
 
@@ -207,10 +239,14 @@ export function networkToJSON(n: NetworkSnapshot): NetworkJSON {
     inputs: n.inputs,
     seed: n.seed,
     layers: n.layers.map((l) => l.toJSON()),
-    weights: splitParams(n.plan, n.params).map((w) => ({
-      kernel: Array.from(w.kernel),
-      bias: w.bias ? Array.from(w.bias) : null,
-    })),
+    weights: weightEntries(n.plan).map(({ parts }) => {
+      const entry: WeightsJSON = {};
+      for (const p of parts) {
+        const src = p.store === 'params' ? n.params : n.buffers;
+        entry[p.key] = p.offset < 0 ? null : Array.from(src.subarray(p.offset, p.offset + partLength(p)));
+      }
+      return entry;
+    }),
     metadata: { ...n.metadata },
   };
 }
@@ -280,32 +316,44 @@ export function networkFromJSON(json: unknown): NetworkParts {
     const seed = expectInteger(o.seed, 'json.seed', 0, 4294967295);
     const metadata = o.metadata === undefined ? {} : checkMetadata(o.metadata, 'json.metadata');
     const arch = validateArchitecture(o.inputs, o.layers, 'json.');
-    const dense = arch.plan.specs.filter((s) => s.kind === 'dense');
+    const entries = weightEntries(arch.plan);
     const weights = o.weights;
-    if (!Array.isArray(weights) || weights.length !== dense.length) {
+    if (!Array.isArray(weights) || weights.length !== entries.length) {
       throw invalid(
-        `an array of ${dense.length} {kernel, bias} entries (one per dense layer)`,
+        `an array of ${entries.length} weights entries (one per layer with weights: dense {kernel, bias}, layerNorm {gamma, beta}, batchNorm {gamma, beta, runningMean, runningVar})`,
         'json.weights',
         describe(weights),
         'range',
       );
     }
-    dense.forEach((s, i) => {
+    entries.forEach(({ parts }, i) => {
       const w = expectObject(weights[i], `json.weights[${i}]`);
-      expectKnownKeys(w, ['kernel', 'bias'], `json.weights[${i}]`);
-      checkTensorShape(w.kernel, `json.weights[${i}].kernel`, s.inputs, s.units);
-      if (s.useBias) checkTensorShape(w.bias, `json.weights[${i}].bias`, 1, s.units);
-      else if (w.bias !== null && w.bias !== undefined)
-        throw invalid('null (the layer has useBias: false)', `json.weights[${i}].bias`, describe(w.bias));
+      expectKnownKeys(
+        w,
+        parts.map((p) => p.key),
+        `json.weights[${i}]`,
+      );
+      for (const p of parts) {
+        const at = `json.weights[${i}].${p.key}`;
+        const v = w[p.key];
+        if (p.offset >= 0) checkTensorShape(v, at, p.shape.length === 2 ? p.shape[0]! : 1, p.shape.at(-1)!);
+        else if (v !== null && v !== undefined) throw invalid(`null (the layer has no ${p.key})`, at, describe(v));
+      }
     });
     // Every length matches the architecture, so the parameters are no more than the input holds.
     const params = new Float32Array(arch.plan.paramCount);
-    dense.forEach((s, i) => {
-      const w = weights[i] as { kernel: Float32Array | unknown[]; bias: Float32Array | unknown[] };
-      readTensor(w.kernel, `json.weights[${i}].kernel`, s.units, params, s.kernelOffset);
-      if (s.useBias) readTensor(w.bias, `json.weights[${i}].bias`, s.units, params, s.biasOffset);
+    const buffers = new Float32Array(arch.plan.bufferCount);
+    entries.forEach(({ parts }, i) => {
+      const w = weights[i] as Record<string, Float32Array | unknown[]>;
+      for (const p of parts) {
+        if (p.offset < 0) continue;
+        const at = `json.weights[${i}].${p.key}`;
+        const dst = p.store === 'params' ? params : buffers;
+        readTensor(w[p.key]!, at, p.shape.at(-1)!, dst, p.offset);
+        if (p.key === 'runningVar') checkVariance(dst, p, at);
+      }
     });
-    return { inputs: arch.inputs, layers: arch.layers, seed, params, metadata };
+    return { inputs: arch.inputs, layers: arch.layers, seed, params, buffers, metadata };
   });
 }
 
@@ -326,18 +374,16 @@ export function encodeNetwork(n: NetworkSnapshot, extra: Record<string, string>)
   meta[META_ARCH] = JSON.stringify({ inputs: n.inputs, layers: n.layers.map((l) => l.toJSON()) });
   meta[META_SEED] = String(n.seed);
   const tensors: Array<[string, Tensor]> = [];
-  n.plan.specs.forEach((s, i) => {
-    if (s.kind !== 'dense') return;
-    tensors.push([
-      `layers.${i}.kernel`,
-      { shape: [s.inputs, s.units], data: n.params.subarray(s.kernelOffset, s.kernelOffset + s.inputs * s.units) },
-    ]);
-    if (s.useBias)
+  for (const { index, parts } of weightEntries(n.plan)) {
+    for (const p of parts) {
+      if (p.offset < 0) continue;
+      const src = p.store === 'params' ? n.params : n.buffers;
       tensors.push([
-        `layers.${i}.bias`,
-        { shape: [s.units], data: n.params.subarray(s.biasOffset, s.biasOffset + s.units) },
+        `layers.${index}.${p.key}`,
+        { shape: p.shape, data: src.subarray(p.offset, p.offset + partLength(p)) },
       ]);
-  });
+    }
+  }
   return encodeSafetensors(tensors, meta);
 }
 
@@ -388,12 +434,10 @@ export function decodeNetwork(bytes: Uint8Array, source: string): NetworkParts {
   const metadata: Record<string, string> = {};
   for (const [k, v] of Object.entries(meta)) if (!RESERVED_META.includes(k)) setOwn(metadata, k, v);
 
-  const expected = new Map<string, { shape: number[]; offset: number }>();
-  arch.plan.specs.forEach((s, i) => {
-    if (s.kind !== 'dense') return;
-    expected.set(`layers.${i}.kernel`, { shape: [s.inputs, s.units], offset: s.kernelOffset });
-    if (s.useBias) expected.set(`layers.${i}.bias`, { shape: [s.units], offset: s.biasOffset });
-  });
+  const expected = new Map<string, WeightPart>();
+  for (const { index, parts } of weightEntries(arch.plan)) {
+    for (const p of parts) if (p.offset >= 0) expected.set(`layers.${index}.${p.key}`, p);
+  }
   for (const [name, want] of expected) {
     const t = file.tensors.get(name);
     if (t === undefined || t.shape.length !== want.shape.length || t.shape.some((d, j) => d !== want.shape[j])) {
@@ -407,20 +451,45 @@ export function decodeNetwork(bytes: Uint8Array, source: string): NetworkParts {
   for (const name of file.tensors.keys()) {
     if (!expected.has(name))
       throw bad(
-        `only the tensors of the architecture (${expected.size}: layers.<i>.kernel / .bias)`,
+        `only the tensors of the architecture (${expected.size}: layers.<i>.kernel / .bias / .gamma / .beta / .runningMean / .runningVar)`,
         `tensor ${describe(name)}`,
       );
   }
   // Every expected tensor is present with its shape and no other: the parameters are
   // exactly the data section, which the file holds.
   const params = new Float32Array(arch.plan.paramCount);
+  const buffers = new Float32Array(arch.plan.bufferCount);
   for (const [name, want] of expected) {
     const t = file.tensors.get(name)!;
-    const i = readF32(file.data, t, params, want.offset);
+    const dst = want.store === 'params' ? params : buffers;
+    const i = readF32(file.data, t, dst, want.offset);
     if (i >= 0)
-      throw bad(`finite values in tensor ${name}`, `${describe(params[want.offset + i])} at element ${i}`, 'range');
+      throw bad(`finite values in tensor ${name}`, `${describe(dst[want.offset + i])} at element ${i}`, 'range');
+    if (want.key === 'runningVar') asModelError(() => checkVariance(dst, want, `${src} tensor ${name}`));
   }
-  return { inputs: arch.inputs, layers: arch.layers, seed, params, metadata };
+  return { inputs: arch.inputs, layers: arch.layers, seed, params, buffers, metadata };
+}
+
+/** The layers that have a weights entry ({@link weightParts}), with their index in `layers`. */
+function weightEntries(plan: NetworkPlan): Array<{ index: number; parts: WeightPart[] }> {
+  const out: Array<{ index: number; parts: WeightPart[] }> = [];
+  plan.specs.forEach((s, index) => {
+    const parts = weightParts(s);
+    if (parts !== null) out.push({ index, parts });
+  });
+  return out;
+}
+
+/**
+ * Rejects a negative running variance (its square root in inference would be NaN).
+ * @throws RangeError naming `name` and the first negative element.
+ */
+export function checkVariance(store: Float32Array, p: WeightPart, name: string): void {
+  const n = partLength(p);
+  for (let j = 0; j < n; j++) {
+    const v = store[p.offset + j]!;
+    if (v < 0) throw invalid('non-negative values (a variance)', name, `${describe(v)} at element ${j}`, 'range');
+  }
 }
 
 /**

@@ -11,6 +11,8 @@
  * One flat `Float32Array` holds every parameter of a model: for each Dense layer in
  * order, its kernel `[inputs × units]` row-major, then (if `useBias`) its bias
  * `[units]`. `DenseSpec.kernelOffset` / `biasOffset` give the element offsets.
+ * LayerNorm/BatchNorm layers add γ `[units]` (if `scale`) then β `[units]` (if `center`) at
+ * `gammaOffset` / `betaOffset`, in layer order with the Dense layers' parameters.
  * Gradients use the same layout. Optimizer state is private to the backend model,
  * one or two slots per parameter, reset by `setOptimizer`.
  *
@@ -149,7 +151,44 @@ export interface DropoutSpec {
   rate: number;
 }
 
-export type LayerSpec = DenseSpec | DropoutSpec;
+/**
+ * `torch.nn.LayerNorm(units)` over each row: `y = γ·(x − μ)/√(σ² + ε) + β`, μ and σ² (biased)
+ * over the row's `units` values. Formulas and rounding: `native/core/ops/norm.h`.
+ */
+export interface LayerNormSpec {
+  kind: 'layerNorm';
+  /** Width in and out (= previous layer's width). */
+  units: number;
+  epsilon: number;
+  center: boolean;
+  scale: boolean;
+  /** Element offset of γ `[units]` in the flat parameters, or -1 when `scale` is false. */
+  gammaOffset: number;
+  /** Element offset of β `[units]`, or -1 when `center` is false. */
+  betaOffset: number;
+}
+
+/**
+ * `torch.nn.BatchNorm1d(units)`: in training (`trainStep`, `trainEpoch`, `gradients`) each
+ * column is normalised by its batch mean and biased variance; in inference (`predict`,
+ * `evaluate`) by the running statistics. An applied training step (not `gradients`) sets
+ * running ← (1 − momentum)·running + momentum·batch, the batch variance made unbiased
+ * (·rows/(rows − 1)).
+ */
+export interface BatchNormSpec {
+  kind: 'batchNorm';
+  units: number;
+  epsilon: number;
+  momentum: number;
+  center: boolean;
+  scale: boolean;
+  gammaOffset: number;
+  betaOffset: number;
+  /** Element offset in {@link BackendModel.buffers}: running mean `[units]`, then running var `[units]`. */
+  statsOffset: number;
+}
+
+export type LayerSpec = DenseSpec | DropoutSpec | LayerNormSpec | BatchNormSpec;
 
 export interface ModelSpec {
   inputs: number;
@@ -249,6 +288,12 @@ export interface EpochResult {
 export interface BackendModel {
   /** The flat parameters, live: the facade reads and writes them directly (never while a trainEpoch runs). */
   readonly params: Float32Array;
+  /**
+   * Non-trained state, live like `params`: each BatchNorm's running mean then running var
+   * at its `statsOffset` (2 × units floats per BatchNorm, tiled in layer order; empty
+   * without BatchNorm). `createModel` sets them to mean 0, var 1.
+   */
+  readonly buffers: Float32Array;
   /** The loss and its options; a bare name means that loss with the defaults ({@link lossSpecOf}). */
   setLoss(loss: LossSpec | LossName): void;
   /** Installs an optimizer and resets its state (moments, step count). */

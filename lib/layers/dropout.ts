@@ -26,4 +26,4 @@ export class Dropout {
 }
 
 /** A layer of a {@link Network}'s `layers`. */
-export type Layer = import('./dense').Dense | Dropout;
+export type Layer = import('./dense').Dense | Dropout | import('./norm').LayerNorm | import('./norm').BatchNorm;

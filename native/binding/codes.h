@@ -19,7 +19,9 @@ namespace densely_binding {
 
 DENSELY_SAME_CODE(wire::WireLayerKind::kDense, densely::LayerKind::kDenseLayer);
 DENSELY_SAME_CODE(wire::WireLayerKind::kDropout, densely::LayerKind::kDropoutLayer);
-static_assert(wire::kWireLayerKindCount == 2, "layer kinds: update the checks above");
+DENSELY_SAME_CODE(wire::WireLayerKind::kLayerNorm, densely::LayerKind::kLayerNormLayer);
+DENSELY_SAME_CODE(wire::WireLayerKind::kBatchNorm, densely::LayerKind::kBatchNormLayer);
+static_assert(wire::kWireLayerKindCount == 4, "layer kinds: update the checks above");
 
 DENSELY_SAME_CODE(wire::WireActivation::kLinear, densely::Activation::kLinear);
 DENSELY_SAME_CODE(wire::WireActivation::kRelu, densely::Activation::kRelu);

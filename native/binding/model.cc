@@ -70,6 +70,7 @@ Napi::Function Model::Define(Napi::Env env) {
   return DefineClass(env, "Model",
                      {
                          InstanceAccessor<&Model::Params>("params"),
+                         InstanceAccessor<&Model::Buffers>("buffers"),
                          InstanceAccessor<&Model::Busy>("busy"),
                          InstanceMethod<&Model::SetLoss>("setLoss"),
                          InstanceMethod<&Model::SetOptimizer>("setOptimizer"),
@@ -90,7 +91,9 @@ Model::Model(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Model>(info) {
   densely::ModelSpec spec = ParseSpec(env, ArgF64(info, 0, "spec"));
   Napi::Float32Array params = NewParams(env, spec.param_count);
   params_ = Napi::Persistent(params);
-  net_ = std::make_unique<densely::Network>(std::move(spec), params.Data());
+  Napi::Float32Array buffers = NewParams(env, spec.buffer_count);
+  buffers_ = Napi::Persistent(buffers);
+  net_ = std::make_unique<densely::Network>(std::move(spec), params.Data(), buffers.Data());
   g_live_networks.fetch_add(1);
   SyncMemory(env);
 }
@@ -128,6 +131,8 @@ void Model::EndEpoch(Napi::Env env) {
 }
 
 Napi::Value Model::Params(const Napi::CallbackInfo& /*info*/) { return params_.Value(); }
+
+Napi::Value Model::Buffers(const Napi::CallbackInfo& /*info*/) { return buffers_.Value(); }
 
 Napi::Value Model::Busy(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), busy_.load(std::memory_order_acquire));

@@ -53,6 +53,7 @@ class Model : public Napi::ObjectWrap<Model> {
   void SetLoss(const Napi::CallbackInfo& info);
   void SetOptimizer(const Napi::CallbackInfo& info);
   void Predict(const Napi::CallbackInfo& info);
+  Napi::Value Buffers(const Napi::CallbackInfo& info);
   void SetStaging(const Napi::CallbackInfo& info);
   void PredictStaged(const Napi::CallbackInfo& info);
   Napi::Value Evaluate(const Napi::CallbackInfo& info);
@@ -66,6 +67,8 @@ class Model : public Napi::ObjectWrap<Model> {
 
   std::unique_ptr<densely::Network> net_;
   Napi::Reference<Napi::Float32Array> params_;
+  // The BatchNorm running statistics (spec.buffer_count floats), made like params_.
+  Napi::Reference<Napi::Float32Array> buffers_;
   // setStaging's arrays, held by references, and their data pointers and lengths. These
   // are read once when both arrays view SharedArrayBuffers (stage_pinned_: their memory
   // stays put, as with the TypeScript side's scratch arrays); views of plain

@@ -80,6 +80,19 @@ densely::ModelSpec ParseSpec(Napi::Env env, const Napi::Float64Array& a) {
       ls.kernel_l2 = l[layer::kKernelL2];
       ls.bias_l1 = l[layer::kBiasL1];
       ls.bias_l2 = l[layer::kBiasL2];
+    } else if (kind == wire::WireLayerKind::kLayerNorm || kind == wire::WireLayerKind::kBatchNorm) {
+      const bool bn = kind == wire::WireLayerKind::kBatchNorm;
+      densely::NormDesc& nd = ls.norm;
+      nd.kind = bn ? densely::NormKind::kBatchNorm : densely::NormKind::kLayerNorm;
+      nd.units = ls.units;
+      // Ranges (epsilon > 0, momentum in [0, 1]) are model_spec_valid's; NaN fails there.
+      nd.epsilon = l[layer::kEpsilon];
+      nd.momentum = l[layer::kMomentum];
+      nd.gamma_offset = SpecInt(env, l[layer::kGammaOffset], -1, kMaxParams);
+      nd.beta_offset = SpecInt(env, l[layer::kBetaOffset], -1, kMaxParams);
+      nd.stats_offset = SpecInt(env, l[layer::kStatsOffset], -1, kMaxParams);
+      // At most 10^6 layers of at most 2^40 units: the sum stays below 2^61.
+      if (bn) s.buffer_count += 2 * ls.units;
     } else {
       ls.rate = l[layer::kAlphaOrRate];
     }

@@ -18,7 +18,7 @@ constexpr size_t kLayerCount = 4;
 constexpr size_t kSize = 5;
 }  // namespace model_spec_header
 
-// layerSpec: One layer of new Model(spec). Dropout: inputs = units = its width, alphaOrRate = the rate, activation 0, useBias 0, kernelOffset 0, biasOffset -1, regularizers 0. Dense kernelL1/kernelL2/biasL1/biasL2: the regularizer coefficients (0 = off).
+// layerSpec: One layer of new Model(spec). Dropout: inputs = units = its width, alphaOrRate = the rate, activation 0, useBias 0, kernelOffset 0, biasOffset -1, regularizers 0. Dense kernelL1/kernelL2/biasL1/biasL2: the regularizer coefficients (0 = off). LayerNorm / BatchNorm: inputs = units = its width, the first eight slots otherwise as dropout's with alphaOrRate 0, regularizers 0; epsilon, momentum (BatchNorm; 0 for LayerNorm), gammaOffset / betaOffset (element offsets in the parameters, -1 when scale / center is off) and statsOffset (BatchNorm: the running mean then the running var, 2 × units floats in the buffers; -1 for LayerNorm) in the last five slots; a dense or dropout layer sends 0, 0, -1, -1, -1 there. The buffers hold every BatchNorm's statistics, tiled without gaps; their length (bufferCount) is the binding's sum of 2 × units over the BatchNorm layers.
 namespace layer_spec {
 constexpr size_t kKind = 0;
 constexpr size_t kInputs = 1;
@@ -32,7 +32,12 @@ constexpr size_t kKernelL1 = 8;
 constexpr size_t kKernelL2 = 9;
 constexpr size_t kBiasL1 = 10;
 constexpr size_t kBiasL2 = 11;
-constexpr size_t kSize = 12;
+constexpr size_t kEpsilon = 12;
+constexpr size_t kMomentum = 13;
+constexpr size_t kGammaOffset = 14;
+constexpr size_t kBetaOffset = 15;
+constexpr size_t kStatsOffset = 16;
+constexpr size_t kSize = 17;
 }  // namespace layer_spec
 
 // optimizerSpec: setOptimizer(spec). clipNorm, clipValue: gradient clipping (0 = off).
@@ -90,8 +95,10 @@ constexpr size_t kSize = 3;
 enum class WireLayerKind : int {
   kDense = 0,
   kDropout = 1,
+  kLayerNorm = 2,
+  kBatchNorm = 3,
 };
-constexpr int kWireLayerKindCount = 2;
+constexpr int kWireLayerKindCount = 4;
 
 // activation: layerSpec.activation of a dense layer.
 enum class WireActivation : int {

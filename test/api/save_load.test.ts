@@ -362,7 +362,7 @@ describe(`model files are untrusted input (${BACKEND})`, () => {
         arch(h, (a) => {
           a.layers[1].type = 'conv';
         }),
-      /'dense' or 'dropout' for .*architecture\.layers\[1\]\.type but received "conv"$/,
+      /'dense', 'dropout', 'layerNorm' or 'batchNorm' for .*architecture\.layers\[1\]\.type but received "conv"$/,
     ],
     [
       'fractional units',

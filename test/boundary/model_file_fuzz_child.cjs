@@ -19,7 +19,7 @@
  * to `Network.fromJSON` under the same oracle.
  */
 const path = require('node:path');
-const { Network, Dense, Dropout } = require(path.resolve(__dirname, '../../dist/cjs/index.js'));
+const { Network, Dense, Dropout, LayerNorm, BatchNorm } = require(path.resolve(__dirname, '../../dist/cjs/index.js'));
 
 const [seedArg, startArg, countArg, backendsArg = 'js,native', ...flags] = process.argv.slice(2);
 const SEED = Number(seedArg);
@@ -77,7 +77,34 @@ function baseNetworks() {
     backend: 'js',
     seed: 0,
   });
-  return [a, b, c];
+  // Norm layers: every tensor kind (gamma, beta, runningMean, runningVar), parts switched off.
+  const d = new Network({
+    inputs: 4,
+    layers: [
+      new Dense(3),
+      new BatchNorm({ momentum: 0.3 }),
+      new Dense(3, { activation: 'relu' }),
+      new LayerNorm({ center: false }),
+      new BatchNorm({ scale: false, center: false }),
+      new Dense(2),
+    ],
+    backend: 'js',
+    seed: 11,
+  });
+  d.compile({ loss: 'mse', optimizer: 'sgd' });
+  d.trainOnBatch(
+    [
+      [1, 2, 3, 4],
+      [0, 1, 0, -1],
+      [2, 0, 1, 1],
+    ],
+    [
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ],
+  );
+  return [a, b, c, d];
 }
 
 const BASES = baseNetworks().map((net) => ({ bytes: Buffer.from(net.toSafetensors()), json: net.toJSON() }));
@@ -202,7 +229,8 @@ function mutateArchitecture(rng, arch) {
     const i = rng.int(layers.length);
     const l = layers[i];
     if (l === null || typeof l !== 'object') layers[i] = anyValue(rng);
-    else if (kind === 5) l.type = rng.pick(['dense', 'dropout', 'conv', 'Dense', null, 5, LONG]);
+    else if (kind === 5)
+      l.type = rng.pick(['dense', 'dropout', 'layerNorm', 'batchNorm', 'conv', 'Dense', null, 5, LONG]);
     else if (kind === 6) l.units = anyValue(rng);
     else if (kind === 7)
       l[rng.pick(['activation', 'kernelInitializer', 'biasInitializer'])] = rng.pick([
@@ -212,11 +240,12 @@ function mutateArchitecture(rng, arch) {
         3,
       ]);
     else if (kind === 8)
-      l[rng.pick(['alpha', 'rate', 'useBias'])] = rng.chance(0.3)
+      l[rng.pick(['alpha', 'rate', 'useBias', 'epsilon', 'momentum', 'center', 'scale'])] = rng.chance(0.3)
         ? rng.pick([true, false, 'true', 0, 1])
         : anyValue(rng);
     else if (kind === 9) l[rng.pick(['extra', LONG, 'unit'])] = 1;
-    else if (kind === 10) delete l[rng.pick(['type', 'units', 'activation', 'useBias', 'alpha', 'rate'])];
+    else if (kind === 10)
+      delete l[rng.pick(['type', 'units', 'activation', 'useBias', 'alpha', 'rate', 'epsilon', 'center', 'scale'])];
     else {
       const op = rng.int(4);
       if (op === 0) layers.splice(i, 1);
@@ -253,7 +282,9 @@ function mutateHeader(rng, header, dataLen) {
           JSON.stringify(t),
         );
       else {
-        header[rng.pick(['layers.5.kernel', 'layers.1.bias', LONG, 'toString'])] = t;
+        header[
+          rng.pick(['layers.5.kernel', 'layers.1.bias', 'layers.1.gamma', 'layers.3.runningVar', LONG, 'toString'])
+        ] = t;
         delete header[name];
       }
     } else if (target < 17 && meta && typeof meta === 'object') {
@@ -395,7 +426,16 @@ function mutateJson(rng, base) {
   else if (kind === 5 && j.weights.length > 0) {
     const w = rng.pick(j.weights);
     const op = rng.int(6);
-    if (op === 0) w.kernel = w.kernel.slice(1);
+    if (!('kernel' in w)) {
+      // A norm layer's entry: gamma, beta, runningMean, runningVar (some null).
+      const key = rng.pick(Object.keys(w));
+      if (op === 0) w[key] = Array.isArray(w[key]) ? w[key].slice(1) : [1];
+      else if (op === 1 && Array.isArray(w[key])) w[key][rng.int(w[key].length)] = rng.pick([1e39, -1, '1', null, NaN]);
+      else if (op === 2) w[key] = rng.pick([null, [], [1, 2, 3, 4, 5, 6, 7, 8], 'x', [-1, -2, -3]]);
+      else if (op === 3) w.kernel = [[1]];
+      else if (op === 4) w.extra = 1;
+      else j.weights.pop();
+    } else if (op === 0) w.kernel = w.kernel.slice(1);
     else if (op === 1) w.kernel[rng.int(w.kernel.length)] = rng.pick([1e39, -1e308, '1', null, NaN]);
     else if (op === 2) w.bias = rng.pick([null, [], [1, 2, 3, 4, 5, 6, 7, 8], 'x']);
     else if (op === 3) w.kernel = rng.pick([null, {}, 'k', [[]], [[1], [2]]]);

@@ -9,6 +9,10 @@
  *   first Dense layer, where no parameter needs it.
  * - Dropout is active in `trainStep`/`trainEpoch` only (see `dropout.ts`); elsewhere it is
  *   the identity.
+ * - LayerNorm/BatchNorm: `norm.ts`. BatchNorm uses the batch statistics in `trainStep`,
+ *   `trainEpoch` and `gradients`, the running statistics (`buffers`) in `predict` and
+ *   `evaluate`; only an applied step moves the running statistics (a step undone in
+ *   `trainEpoch` restores them with the parameters).
  * - Scratch (activations, masks, gradient ping-pong, the gathered batch) is sized for the
  *   largest row count seen so far and grown only when a larger batch arrives; `predict`
  *   and `evaluate` run in chunks of at most {@link PREDICT_CHUNK} rows so inference never
@@ -27,10 +31,12 @@
 import { hasPenalty, layerPenaltyGrad, modelPenalty } from '../../regularizers';
 import type {
   BackendModel,
+  BatchNormSpec,
   DenseSpec,
   EpochJob,
   EpochResult,
   EvalResult,
+  LayerNormSpec,
   LossName,
   LossSpec,
   ModelSpec,
@@ -52,6 +58,14 @@ import {
   type WeightedLoss,
 } from './losses';
 import {
+  batchNormBackward,
+  batchNormInferForward,
+  batchNormTrainForward,
+  batchNormUpdateRunning,
+  layerNormBackward,
+  layerNormForward,
+} from './norm';
+import {
   createBackup,
   createOptimizer,
   type OptimizerBackup,
@@ -67,18 +81,23 @@ export const PREDICT_CHUNK = 1024;
 export const YIELD_MS = 1;
 
 const EMPTY = new Float32Array(0);
+const EMPTY64 = new Float64Array(0);
 
 interface LayerRt {
   /** Index in `ModelSpec.layers` (the dropout layer id). */
   index: number;
   dense: DenseSpec | null;
+  /** LayerNorm/BatchNorm spec, or null. */
+  norm: LayerNormSpec | BatchNormSpec | null;
   rate: number;
   units: number;
-  /** Dense: pre-activation; dropout: the mask factors. */
+  /** Dense: pre-activation; dropout: the mask factors; norm: x̂ (training). */
   z: Float32Array;
+  /** LayerNorm: rstd per row; BatchNorm: μ, σ², rstd per column (training). */
+  stats: Float64Array;
   /** Output of the layer in training (aliases `z` for a linear Dense layer). */
   a: Float32Array;
-  /** Whether some Dense layer precedes this one (so its input gradient is needed). */
+  /** Whether some layer with parameters precedes this one (so its input gradient is needed). */
   needsInputGrad: boolean;
 }
 
@@ -86,6 +105,7 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 
 export class JsNetwork implements BackendModel {
   readonly params: Float32Array;
+  readonly buffers: Float32Array;
   readonly #spec: ModelSpec;
   readonly #layers: LayerRt[];
   readonly #maxWidth: number;
@@ -99,6 +119,9 @@ export class JsNetwork implements BackendModel {
   #yBatch: Float32Array = EMPTY;
   #wBatch: Float32Array = EMPTY;
   #biasSum: Float64Array;
+  /** Norm scratch: 3 × the widest layer. */
+  #normAcc: Float64Array;
+  #bufBackup: Float32Array = EMPTY;
   /** Whether the last applied optimizer step left every parameter finite. */
   #paramsFinite = true;
   /** Whether some Dense layer has a regularizer (lib/regularizers.ts). */
@@ -114,24 +137,34 @@ export class JsNetwork implements BackendModel {
     this.params = new Float32Array(spec.paramCount);
     this.#grads = new Float32Array(spec.paramCount);
     let maxWidth = spec.inputs;
-    let seenDense = false;
+    let seenParams = false;
+    let bufferCount = 0;
     this.#layers = spec.layers.map((l, index) => {
       maxWidth = Math.max(maxWidth, l.units);
+      const norm = l.kind === 'layerNorm' || l.kind === 'batchNorm' ? l : null;
       const rt: LayerRt = {
         index,
         dense: l.kind === 'dense' ? l : null,
+        norm,
         rate: l.kind === 'dropout' ? l.rate : 0,
         units: l.units,
         z: EMPTY,
         a: EMPTY,
-        needsInputGrad: seenDense,
+        stats: l.kind === 'batchNorm' ? new Float64Array(3 * l.units) : EMPTY64,
+        needsInputGrad: seenParams,
       };
-      if (l.kind === 'dense') seenDense = true;
+      if (l.kind === 'dense' || (norm !== null && (norm.gammaOffset >= 0 || norm.betaOffset >= 0))) seenParams = true;
+      if (l.kind === 'batchNorm') bufferCount = Math.max(bufferCount, l.statsOffset + 2 * l.units);
       return rt;
     });
     this.#maxWidth = maxWidth;
     this.#biasSum = new Float64Array(maxWidth);
     this.#penalized = hasPenalty(spec.layers);
+    this.#normAcc = new Float64Array(3 * maxWidth);
+    this.buffers = new Float32Array(bufferCount);
+    for (const l of spec.layers) {
+      if (l.kind === 'batchNorm') this.buffers.fill(1, l.statsOffset + l.units, l.statsOffset + 2 * l.units);
+    }
   }
 
   /** The regularizers' penalty of the current parameters (0 without regularizers). */
@@ -153,7 +186,7 @@ export class JsNetwork implements BackendModel {
     for (let r0 = 0; r0 < rows; r0 += PREDICT_CHUNK) {
       const n = Math.min(PREDICT_CHUNK, rows - r0);
       const xs = r0 === 0 && n === rows ? x : x.subarray(r0 * inputs, (r0 + n) * inputs);
-      const yhat = this.#forward(xs, n, false, 0);
+      const yhat = this.#forward(xs, n, false, 0, false);
       out.set(yhat.subarray(0, n * outputs), r0 * outputs);
     }
   }
@@ -164,7 +197,7 @@ export class JsNetwork implements BackendModel {
   }
 
   #evaluateData(x: Float32Array, y: Float32Array, rows: number, w: Float32Array | null): EvalResult {
-    if (rows <= PREDICT_CHUNK) return this.#score(this.#forward(x, rows, false, 0), y, rows, w);
+    if (rows <= PREDICT_CHUNK) return this.#score(this.#forward(x, rows, false, 0, false), y, rows, w);
     // Chunked like predict: loss = Σ_chunks mean_c · W_c / Σ W_c (float64), W_c the chunk's
     // weight sum (its row count without weights).
     const { inputs, outputs } = this.#spec;
@@ -174,7 +207,7 @@ export class JsNetwork implements BackendModel {
     let correct = 0;
     for (let r0 = 0; r0 < rows; r0 += PREDICT_CHUNK) {
       const n = Math.min(PREDICT_CHUNK, rows - r0);
-      const yhat = this.#forward(x.subarray(r0 * inputs, (r0 + n) * inputs), n, false, 0);
+      const yhat = this.#forward(x.subarray(r0 * inputs, (r0 + n) * inputs), n, false, 0, false);
       const part = this.#score(
         yhat,
         y.subarray(r0 * yWidth, (r0 + n) * yWidth),
@@ -191,7 +224,7 @@ export class JsNetwork implements BackendModel {
 
   gradients(x: Float32Array, y: Float32Array, rows: number, grads: Float32Array, weights?: Float32Array): number {
     const w = weights ?? null;
-    const yhat = this.#forward(x, rows, false, 0);
+    const yhat = this.#forward(x, rows, false, 0, true);
     const loss =
       w === null && isPlainLoss(this.#loss)
         ? lossValue(this.#loss.name, yhat, y, rows, this.#spec.outputs)
@@ -202,7 +235,7 @@ export class JsNetwork implements BackendModel {
 
   trainStep(x: Float32Array, y: Float32Array, rows: number, step: number, weights?: Float32Array): EvalResult {
     const w = weights ?? null;
-    const yhat = this.#forward(x, rows, true, step);
+    const yhat = this.#forward(x, rows, true, step, true);
     this.#lastYhat = yhat;
     const result = this.#score(yhat, y, rows, w);
     const loss = result.loss + this.#penalty();
@@ -216,6 +249,9 @@ export class JsNetwork implements BackendModel {
       gscale = clipNormScale(clipSumSquares(this.#grads, this.#grads.length, cv), opt.spec.clipNorm);
     }
     this.#paramsFinite = opt === null || optimizerStep(opt, this.params, this.#grads, gscale);
+    for (const l of this.#layers) {
+      if (l.norm !== null && l.norm.kind === 'batchNorm') batchNormUpdateRunning(l.norm, l.stats, rows, this.buffers);
+    }
     return { loss, correct: result.correct };
   }
 
@@ -230,6 +266,7 @@ export class JsNetwork implements BackendModel {
     const result: EpochResult = { batches: 0, lossSum: 0, correct: 0, samples: 0, status: 'done', failedBatch: -1 };
     this.#ensureRows(Math.min(batchSize, total));
     if (this.#backup.length !== this.params.length) this.#backup = new Float32Array(this.params.length);
+    if (this.#bufBackup.length !== this.buffers.length) this.#bufBackup = new Float32Array(this.buffers.length);
     const opt = this.#opt;
     if (opt !== null && this.#optBackup === null) this.#optBackup = createBackup(opt);
     const optBackup = this.#optBackup;
@@ -250,6 +287,7 @@ export class JsNetwork implements BackendModel {
         if (wb !== undefined) wb[r] = weights![src]!;
       }
       this.#backup.set(this.params);
+      this.#bufBackup.set(this.buffers);
       if (opt !== null && optBackup !== null) saveOptimizer(opt, optBackup);
       const step = this.trainStep(xb, yb, rows, job.firstStep + b, wb?.subarray(0, rows));
       if (job.outputs !== undefined) {
@@ -261,6 +299,7 @@ export class JsNetwork implements BackendModel {
       if (overflowed) {
         // The loss was finite but the update overflowed a parameter: undo the step.
         this.params.set(this.#backup);
+        this.buffers.set(this.#bufBackup);
         if (opt !== null && optBackup !== null) restoreOptimizer(opt, optBackup);
       }
       if (!Number.isFinite(step.loss) || overflowed) {
@@ -287,7 +326,7 @@ export class JsNetwork implements BackendModel {
       l.z = EMPTY;
       l.a = EMPTY;
     }
-    this.#g0 = this.#g1 = this.#xBatch = this.#yBatch = this.#wBatch = this.#backup = EMPTY;
+    this.#g0 = this.#g1 = this.#xBatch = this.#yBatch = this.#wBatch = this.#backup = this.#bufBackup = EMPTY;
     this.#optBackup = null;
     this.#opt = null;
   }
@@ -314,6 +353,10 @@ export class JsNetwork implements BackendModel {
       if (l.dense !== null) {
         l.z = new Float32Array(size);
         l.a = l.dense.activation === 'linear' ? l.z : new Float32Array(size);
+      } else if (l.norm !== null) {
+        l.z = new Float32Array(size);
+        l.a = new Float32Array(size);
+        if (l.norm.kind === 'layerNorm') l.stats = new Float64Array(cap);
       } else {
         l.z = new Float32Array(size);
         l.a = new Float32Array(size);
@@ -327,12 +370,28 @@ export class JsNetwork implements BackendModel {
     this.#capRows = cap;
   }
 
-  /** Runs the layers; returns the buffer whose first `rows × outputs` elements are ŷ. */
-  #forward(x: Float32Array, rows: number, training: boolean, step: number): Float32Array {
+  /**
+   * Runs the layers; returns the buffer whose first `rows × outputs` elements are ŷ.
+   * `training` turns dropout on; `batchStats` runs BatchNorm on the batch statistics and
+   * keeps what the backward pass of the norm layers needs.
+   */
+  #forward(x: Float32Array, rows: number, training: boolean, step: number, batchStats: boolean): Float32Array {
     this.#ensureRows(rows);
     let input = x;
     for (const l of this.#layers) {
       const d = l.dense;
+      const nm = l.norm;
+      if (nm !== null) {
+        if (nm.kind === 'layerNorm') {
+          layerNormForward(nm, this.params, input, rows, l.a, batchStats ? l.z : null, batchStats ? l.stats : null);
+        } else if (batchStats) {
+          batchNormTrainForward(nm, this.params, input, rows, l.a, l.z, l.stats);
+        } else {
+          batchNormInferForward(nm, this.params, this.buffers, input, rows, l.a, this.#normAcc);
+        }
+        input = l.a;
+        continue;
+      }
       if (d === null) {
         if (training && l.rate > 0) {
           dropoutForward(input, l.a, l.z, rows, l.units, l.rate, this.#spec.seed, step, l.index);
@@ -376,6 +435,14 @@ export class JsNetwork implements BackendModel {
     for (let i = last; i >= 0; i--) {
       const l = layers[i]!;
       const d = l.dense;
+      const nm = l.norm;
+      if (nm !== null) {
+        // dX in place: the delta of this layer's output becomes that of its input.
+        const dx = l.needsInputGrad ? g : null;
+        if (nm.kind === 'layerNorm') layerNormBackward(nm, p, g, l.z, l.stats, rows, grads, dx, this.#normAcc);
+        else batchNormBackward(nm, p, g, l.z, l.stats, rows, grads, dx, this.#normAcc);
+        continue;
+      }
       if (d === null) {
         if (training && l.rate > 0) dropoutBackward(g, l.z, g, rows * l.units);
         continue;
@@ -396,7 +463,7 @@ export class JsNetwork implements BackendModel {
   #outputOf(i: number, x: Float32Array, training: boolean): Float32Array {
     for (; i >= 0; i--) {
       const l = this.#layers[i]!;
-      if (l.dense !== null || (training && l.rate > 0)) return l.a;
+      if (l.dense !== null || l.norm !== null || (training && l.rate > 0)) return l.a;
     }
     return x;
   }

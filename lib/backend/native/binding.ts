@@ -15,6 +15,8 @@ export interface NativeModel {
    * SharedArrayBuffer: it cannot be detached, so the native pointer into it stays valid.
    */
   readonly params: Float32Array;
+  /** The live BatchNorm running statistics (`BackendModel.buffers`), over a SharedArrayBuffer like `params`. */
+  readonly buffers: Float32Array;
   /** Whether a trainEpoch is running. */
   readonly busy: boolean;
   /** A `WIRE_LOSS` code of `./wire`, and optionally a lossOptions record (`LOSS_OPTIONS`; absent: the defaults). */

@@ -93,6 +93,21 @@ export function packModelSpec(spec: ModelSpec): Float64Array {
       out[o + L.kernelL2] = l.kernelL2 ?? 0;
       out[o + L.biasL1] = l.biasL1 ?? 0;
       out[o + L.biasL2] = l.biasL2 ?? 0;
+      packNoNorm(out, o);
+    } else if (l.kind === 'layerNorm' || l.kind === 'batchNorm') {
+      out[o + L.kind] = l.kind === 'layerNorm' ? WIRE_LAYER_KIND.layerNorm : WIRE_LAYER_KIND.batchNorm;
+      out[o + L.inputs] = l.units;
+      out[o + L.units] = l.units;
+      out[o + L.activation] = 0;
+      out[o + L.alphaOrRate] = 0;
+      out[o + L.useBias] = 0;
+      out[o + L.kernelOffset] = 0;
+      out[o + L.biasOffset] = -1;
+      out[o + L.epsilon] = l.epsilon;
+      out[o + L.momentum] = l.kind === 'batchNorm' ? l.momentum : 0;
+      out[o + L.gammaOffset] = l.gammaOffset;
+      out[o + L.betaOffset] = l.betaOffset;
+      out[o + L.statsOffset] = l.kind === 'batchNorm' ? l.statsOffset : -1;
     } else {
       out[o + L.kind] = WIRE_LAYER_KIND.dropout;
       out[o + L.inputs] = l.units;
@@ -102,9 +117,20 @@ export function packModelSpec(spec: ModelSpec): Float64Array {
       out[o + L.useBias] = 0;
       out[o + L.kernelOffset] = 0;
       out[o + L.biasOffset] = -1;
+      packNoNorm(out, o);
     }
   });
   return out;
+}
+
+/** The norm slots of a dense or dropout layer record at `o` (wire.json layerSpec). */
+function packNoNorm(out: Float64Array, o: number): void {
+  const L = LAYER_SPEC;
+  out[o + L.epsilon] = 0;
+  out[o + L.momentum] = 0;
+  out[o + L.gammaOffset] = -1;
+  out[o + L.betaOffset] = -1;
+  out[o + L.statsOffset] = -1;
 }
 
 /** Packs an OptimizerSpec for `model.setOptimizer`: an optimizerSpec record of `native/binding/wire.json`. */
@@ -169,6 +195,10 @@ class NativeBackendModel implements BackendModel {
 
   get params(): Float32Array {
     return this.#m.params;
+  }
+
+  get buffers(): Float32Array {
+    return this.#m.buffers;
   }
 
   setLoss(loss: LossSpec | LossName): void {

@@ -12,7 +12,7 @@ export const MODEL_SPEC_HEADER = {
 /** Slots in one modelSpecHeader. */
 export const MODEL_SPEC_HEADER_SIZE = 5;
 
-/** Slot indices of layerSpec: One layer of new Model(spec). Dropout: inputs = units = its width, alphaOrRate = the rate, activation 0, useBias 0, kernelOffset 0, biasOffset -1, regularizers 0. Dense kernelL1/kernelL2/biasL1/biasL2: the regularizer coefficients (0 = off). */
+/** Slot indices of layerSpec: One layer of new Model(spec). Dropout: inputs = units = its width, alphaOrRate = the rate, activation 0, useBias 0, kernelOffset 0, biasOffset -1, regularizers 0. Dense kernelL1/kernelL2/biasL1/biasL2: the regularizer coefficients (0 = off). LayerNorm / BatchNorm: inputs = units = its width, the first eight slots otherwise as dropout's with alphaOrRate 0, regularizers 0; epsilon, momentum (BatchNorm; 0 for LayerNorm), gammaOffset / betaOffset (element offsets in the parameters, -1 when scale / center is off) and statsOffset (BatchNorm: the running mean then the running var, 2 × units floats in the buffers; -1 for LayerNorm) in the last five slots; a dense or dropout layer sends 0, 0, -1, -1, -1 there. The buffers hold every BatchNorm's statistics, tiled without gaps; their length (bufferCount) is the binding's sum of 2 × units over the BatchNorm layers. */
 export const LAYER_SPEC = {
   kind: 0,
   inputs: 1,
@@ -26,9 +26,14 @@ export const LAYER_SPEC = {
   kernelL2: 9,
   biasL1: 10,
   biasL2: 11,
+  epsilon: 12,
+  momentum: 13,
+  gammaOffset: 14,
+  betaOffset: 15,
+  statsOffset: 16,
 } as const;
 /** Slots in one layerSpec. */
-export const LAYER_SPEC_SIZE = 12;
+export const LAYER_SPEC_SIZE = 17;
 
 /** Slot indices of optimizerSpec: setOptimizer(spec). clipNorm, clipValue: gradient clipping (0 = off). */
 export const OPTIMIZER_SPEC = {
@@ -90,6 +95,8 @@ export const LOSS_OPTIONS_SIZE = 3;
 export const WIRE_LAYER_KIND = {
   dense: 0,
   dropout: 1,
+  layerNorm: 2,
+  batchNorm: 3,
 } as const;
 
 /** Codes of activation: layerSpec.activation of a dense layer. */

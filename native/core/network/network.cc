@@ -5,6 +5,9 @@
 // layer from the last: dZ = dA ⊙ act′ with the bias gradient summed in the same pass,
 // dW = Xᵀ·dZ, dX = dZ·Wᵀ (with the pre-step W), then that layer's optimizer update
 // while its gradient is still in cache. A non-finite loss skips the step entirely.
+// LayerNorm/BatchNorm layers (ops/norm.h) sit in the same loop: forward keeps x̂ and the
+// statistics for training, backward writes dγ/dβ and turns the delta into dX in place;
+// an applied step then moves the BatchNorm running statistics (commit_norm_stats).
 #include "network.h"
 
 #include <algorithm>
@@ -24,8 +27,11 @@ namespace densely {
 
 bool model_spec_valid(const ModelSpec& spec) {
   if (spec.inputs < 1 || spec.outputs < 1 || spec.param_count < 0) return false;
+  if (spec.buffer_count < 0) return false;
   int64_t width = spec.inputs;
+  bool has_dense = false;
   std::vector<std::pair<int64_t, int64_t>> ranges;  // [offset, length] of every kernel and bias
+  std::vector<std::pair<int64_t, int64_t>> stats;   // [offset, length] of BatchNorm statistics
   for (const LayerSpec& l : spec.layers) {
     if (l.kind == LayerKind::kDenseLayer) {
       const DenseDesc& d = l.dense;
@@ -46,15 +52,35 @@ bool model_spec_valid(const ModelSpec& spec) {
             l.kernel_l2 <= 1e300 && l.bias_l1 >= 0.0 && l.bias_l1 <= 1e300 && l.bias_l2 >= 0.0 &&
             l.bias_l2 <= 1e300))
         return false;
+      has_dense = true;
     } else if (l.kind == LayerKind::kDropoutLayer) {
       if (l.units != width || !(l.rate >= 0.0 && l.rate < 1.0)) return false;
+    } else if (l.kind == LayerKind::kLayerNormLayer || l.kind == LayerKind::kBatchNormLayer) {
+      const NormDesc& nd = l.norm;
+      const bool bn = l.kind == LayerKind::kBatchNormLayer;
+      if (l.units != width || nd.units != width) return false;
+      if ((nd.kind == NormKind::kBatchNorm) != bn) return false;
+      if (!(nd.epsilon > 0.0 && nd.epsilon < 1e300)) return false;
+      if (bn && !(nd.momentum >= 0.0 && nd.momentum <= 1.0)) return false;
+      for (const int64_t off : {nd.gamma_offset, nd.beta_offset}) {
+        if (off == -1) continue;
+        if (off < 0 || off > spec.param_count - width) return false;
+        ranges.emplace_back(off, width);
+      }
+      if (bn) {
+        // width ≤ 2^40 (the binding's bound), so 2·width cannot overflow.
+        if (nd.stats_offset < 0 || nd.stats_offset > spec.buffer_count - 2 * width) return false;
+        stats.emplace_back(nd.stats_offset, 2 * width);
+      } else if (nd.stats_offset != -1) {
+        return false;
+      }
     } else {
       return false;
     }
   }
   // At least one dense layer (each adds a kernel range): without one the core computes
   // nothing, and predict would copy x to out, which may be the same memory.
-  if (width != spec.outputs || ranges.empty()) return false;
+  if (width != spec.outputs || !has_dense) return false;
   // The ranges tile [0, param_count) exactly, in any order: no parameter is shared by two
   // layers (their gradients would have to be summed) and none is left out (its gradient
   // would never be written).
@@ -64,12 +90,26 @@ bool model_spec_valid(const ModelSpec& spec) {
     if (r.first != end) return false;
     end += r.second;
   }
-  return end == spec.param_count;
+  if (end != spec.param_count) return false;
+  // Likewise the BatchNorm statistics tile [0, buffer_count).
+  std::sort(stats.begin(), stats.end());
+  end = 0;
+  for (const auto& r : stats) {
+    if (r.first != end) return false;
+    end += r.second;
+  }
+  return end == spec.buffer_count;
 }
 
-Network::Network(ModelSpec spec, float* params)
-    : spec_(std::move(spec)), params_(params), user_params_(params) {
+Network::Network(ModelSpec spec, float* params, float* buffers)
+    : spec_(std::move(spec)), params_(params), user_params_(params), buffers_(buffers) {
   const size_t n = spec_.layers.size();
+  if (buffers_ == nullptr) {
+    own_buffers_.assign(static_cast<size_t>(spec_.buffer_count), 0.0f);
+    buffers_ = own_buffers_.data();
+  }
+  xhat_.resize(n);
+  nstat_.resize(n);
   act_.resize(n);
   z_.resize(n);
   mask_.resize(n);
@@ -84,7 +124,18 @@ Network::Network(ModelSpec spec, float* params)
         (l.kernel_l1 != 0.0 || l.kernel_l2 != 0.0 ||
          (l.dense.use_bias && (l.bias_l1 != 0.0 || l.bias_l2 != 0.0))))
       has_penalty_ = true;
+    const bool norm = l.kind == LayerKind::kLayerNormLayer || l.kind == LayerKind::kBatchNormLayer;
+    const bool has_params = l.kind == LayerKind::kDenseLayer ||
+                            (norm && (l.norm.gamma_offset >= 0 || l.norm.beta_offset >= 0));
+    if (has_params && first_param_ < 0) first_param_ = static_cast<int>(i);
+    if (l.kind == LayerKind::kBatchNormLayer) {
+      const int64_t u = l.norm.units;
+      nstat_[i].assign(static_cast<size_t>(3 * u), 0.0);
+      std::fill(buffers_ + l.norm.stats_offset, buffers_ + l.norm.stats_offset + u, 0.0f);
+      std::fill(buffers_ + l.norm.stats_offset + u, buffers_ + l.norm.stats_offset + 2 * u, 1.0f);
+    }
   }
+  norm_fscratch_.assign(static_cast<size_t>(3 * max_width_), 0.0f);
   // The kernels and biases tile [0, param_count) (model_spec_valid), so a small network
   // can be updated in one pass over all of its parameters.
   single_update_ = spec_.param_count <= kSingleUpdateMax;
@@ -127,6 +178,10 @@ size_t Network::memory_bytes() const {
   b += (delta_[0].capacity() + delta_[1].capacity() + xb_.capacity() + yb_.capacity()) *
        sizeof(float);
   b += colsum_.capacity() * sizeof(double);
+  for (size_t i = 0; i < xhat_.size(); ++i) {
+    b += xhat_[i].capacity() * sizeof(float) + nstat_[i].capacity() * sizeof(double);
+  }
+  b += (own_buffers_.capacity() + norm_fscratch_.capacity()) * sizeof(float);
   b += (alt_params_.capacity() + alt_s1_.capacity() + alt_s2_.capacity()) * sizeof(float);
   b += norm_parts_.capacity() * sizeof(double);
   return b;
@@ -149,10 +204,13 @@ void Network::reserve(int64_t rows, bool backward) {
     for (size_t i = 0; i < spec_.layers.size(); ++i) {
       const LayerSpec& l = spec_.layers[i];
       if (l.kind == LayerKind::kDropoutLayer) mask_[i].resize(r * static_cast<size_t>(l.units));
+      if (l.kind == LayerKind::kLayerNormLayer || l.kind == LayerKind::kBatchNormLayer)
+        xhat_[i].resize(r * static_cast<size_t>(l.units));
+      if (l.kind == LayerKind::kLayerNormLayer) nstat_[i].resize(r);
     }
     delta_[0].resize(r * static_cast<size_t>(max_width_));
     delta_[1].resize(r * static_cast<size_t>(max_width_));
-    colsum_.resize(static_cast<size_t>(max_width_));
+    colsum_.resize(2 * static_cast<size_t>(max_width_));  // norm backward: 2 sums per column
     cap_back_rows_ = rows;
   }
 }
@@ -167,6 +225,20 @@ const float* Network::forward(const float* x, int64_t rows, bool for_backward, b
     if (l.kind == LayerKind::kDenseLayer) {
       float* z = for_backward && !z_[i].empty() ? z_[i].data() : nullptr;
       dense_forward(l.dense, params_, cur, rows, z, act_[i].data());
+      cur = act_[i].data();
+    } else if (l.kind == LayerKind::kLayerNormLayer) {
+      layer_norm_forward(l.norm, params_, cur, rows, act_[i].data(),
+                         for_backward ? xhat_[i].data() : nullptr,
+                         for_backward ? nstat_[i].data() : nullptr);
+      cur = act_[i].data();
+    } else if (l.kind == LayerKind::kBatchNormLayer) {
+      if (for_backward) {
+        batch_norm_train_forward(l.norm, params_, cur, rows, act_[i].data(), xhat_[i].data(),
+                                 nstat_[i].data(), norm_fscratch_.data());
+      } else {
+        batch_norm_infer_forward(l.norm, params_, buffers_, cur, rows, act_[i].data(),
+                                 norm_fscratch_.data());
+      }
       cur = act_[i].data();
     } else {
       const bool on = dropout && l.rate > 0.0;
@@ -238,12 +310,30 @@ void Network::backward(int64_t rows, float* grads, bool apply) {
       last != nullptr && last->kind == LayerKind::kDenseLayer && loss_fused(loss_, last->dense.act);
   int cur = 0;
   float* d = delta_[0].data();
-  for (int i = n - 1; i >= 0 && i >= first_dense_; --i) {
+  for (int i = n - 1; i >= 0 && i >= first_param_; --i) {
     const LayerSpec& l = spec_.layers[static_cast<size_t>(i)];
     if (l.kind == LayerKind::kDropoutLayer) {
       if (dropout_on_[static_cast<size_t>(i)]) {
         dropout_backward(d, mask_[static_cast<size_t>(i)].data(), rows * l.units,
                          static_cast<float>(1.0 / (1.0 - l.rate)));
+      }
+      continue;
+    }
+    if (l.kind == LayerKind::kLayerNormLayer || l.kind == LayerKind::kBatchNormLayer) {
+      const NormDesc& nd = l.norm;
+      const size_t li = static_cast<size_t>(i);
+      // dX in place: the delta of this layer's output becomes that of its input.
+      float* ndx = i > first_param_ ? d : nullptr;
+      if (l.kind == LayerKind::kLayerNormLayer) {
+        layer_norm_backward(nd, params_, d, xhat_[li].data(), nstat_[li].data(), rows, grads, ndx,
+                            colsum_.data());
+      } else {
+        batch_norm_backward(nd, params_, d, xhat_[li].data(), nstat_[li].data(), rows, grads, ndx,
+                            colsum_.data(), norm_fscratch_.data());
+      }
+      if (apply && !single_update_) {
+        if (nd.gamma_offset >= 0) update(nd.gamma_offset, nd.units);
+        if (nd.beta_offset >= 0) update(nd.beta_offset, nd.units);
       }
       continue;
     }
@@ -256,7 +346,7 @@ void Network::backward(int64_t rows, float* grads, bool apply) {
       activation_backward(dd.act, dd.alpha, act_[static_cast<size_t>(i)].data(),
                           z.empty() ? nullptr : z.data(), d, rows, dd.units, gb, colsum_.data());
     }
-    float* dx = i > first_dense_ ? delta_[1 - cur].data() : nullptr;
+    float* dx = i > first_param_ ? delta_[1 - cur].data() : nullptr;
     dense_backward(dd, params_, in_ptr_[static_cast<size_t>(i)], d, rows, grads + dd.kernel_offset,
                    dx);
     if (has_penalty_) {
@@ -398,16 +488,25 @@ LossResult Network::step(const float* x, const float* y, const float* w, int64_t
   guard_ = false;
   if (guard) {
     if (overflow_.load(std::memory_order_relaxed)) {
-      // Dropped: the parameters and state were never touched.
+      // Dropped: the parameters, state and running statistics were never touched.
       --t_;
       if (overflowed != nullptr) *overflowed = true;
-    } else {
-      params_ = next_params_;
-      s1_.swap(alt_s1_);
-      s2_.swap(alt_s2_);
+      return r;
     }
+    params_ = next_params_;
+    s1_.swap(alt_s1_);
+    s2_.swap(alt_s2_);
   }
+  commit_norm_stats(rows);
   return r;
+}
+
+void Network::commit_norm_stats(int64_t rows) {
+  for (size_t i = 0; i < spec_.layers.size(); ++i) {
+    const LayerSpec& l = spec_.layers[i];
+    if (l.kind == LayerKind::kBatchNormLayer)
+      batch_norm_update_running(l.norm, nstat_[i].data(), rows, buffers_);
+  }
 }
 
 EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ctx,

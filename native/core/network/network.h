@@ -17,12 +17,18 @@
 
 #include "../ops/dense.h"
 #include "../ops/losses.h"
+#include "../ops/norm.h"
 #include "../ops/optimizers.h"
 #include "../runtime/aligned.h"
 
 namespace densely {
 
-enum class LayerKind : int { kDenseLayer = 0, kDropoutLayer = 1 };
+enum class LayerKind : int {
+  kDenseLayer = 0,
+  kDropoutLayer = 1,
+  kLayerNormLayer = 2,
+  kBatchNormLayer = 3
+};
 
 struct LayerSpec {
   LayerKind kind = LayerKind::kDenseLayer;
@@ -32,6 +38,7 @@ struct LayerSpec {
   // Dense regularizers (ops/regularizers.h), 0 = off: l1·Σ|w| + l2·Σw² of the kernel and
   // of the bias, added to the loss that is minimised and reported.
   double kernel_l1 = 0.0, kernel_l2 = 0.0, bias_l1 = 0.0, bias_l2 = 0.0;
+  NormDesc norm;  // kind == kLayerNormLayer / kBatchNormLayer (norm.units == units)
 };
 
 struct ModelSpec {
@@ -40,12 +47,17 @@ struct ModelSpec {
   int64_t param_count = 0;
   uint32_t seed = 0;
   std::vector<LayerSpec> layers;
+  // Floats of non-trained state (BatchNorm running mean then running var, 2·units per
+  // BatchNorm layer at its norm.stats_offset).
+  int64_t buffer_count = 0;
 };
 
 // Checks every size and offset that decides a memory access (O(layers · log layers)):
 // widths chain from inputs to outputs, the kernel and bias ranges tile [0, param_count)
 // exactly (in any order: disjoint, nothing left over), there is at least one dense
-// layer, rates are in [0, 1), activation codes are known. Returns false on any violation, and never
+// layer, rates are in [0, 1), activation codes are known; norm layers keep the width,
+// their gamma/beta ranges join the parameter tiling, BatchNorm statistics ranges tile
+// [0, buffer_count), epsilon > 0 and momentum in [0, 1]. Returns false on any violation, and never
 // overflows whatever the values.
 bool model_spec_valid(const ModelSpec& spec);
 
@@ -88,8 +100,14 @@ using BatchCallback = void (*)(void* ctx, int64_t batch, double loss, int64_t co
 
 class Network {
  public:
-  // spec must satisfy model_spec_valid; params points at spec.param_count floats.
-  Network(ModelSpec spec, float* params);
+  // spec must satisfy model_spec_valid; params points at spec.param_count floats; buffers
+  // at spec.buffer_count floats (null: the network holds its own). The constructor sets
+  // the buffers to their initial values (running mean 0, running var 1).
+  Network(ModelSpec spec, float* params, float* buffers = nullptr);
+
+  // The BatchNorm running statistics (spec.buffer_count floats). Written only by the
+  // applied steps of train_step/train_epoch (never by gradients, predict or evaluate).
+  float* buffers() { return buffers_; }
 
   const ModelSpec& spec() const { return spec_; }
   // Floats per target row: 1 for sparse categorical CE, else outputs.
@@ -104,15 +122,18 @@ class Network {
   // Installs an optimizer and resets its state (slots zeroed, step count 0).
   void set_optimizer(const OptimizerSpec& opt);
 
-  // out [rows × outputs] ← the network's output, dropout off.
+  // out [rows × outputs] ← the network's output, dropout off, BatchNorm on its running
+  // statistics (inference mode; likewise evaluate).
   void predict(const float* x, int64_t rows, float* out);
   // w: per-row loss weights [rows] or null; with them every mean is Σ w·l / Σ w.
   LossResult evaluate(const float* x, const float* y, int64_t rows, const float* w = nullptr);
-  // grads (params layout) ← ∇ of the batch mean loss, dropout off; returns the loss.
+  // grads (params layout) ← ∇ of the batch mean loss, dropout off, BatchNorm on the
+  // batch statistics (training mode; its running statistics unchanged); returns the loss.
   // With no rows: loss 0, grads all zero.
   double gradients(const float* x, const float* y, int64_t rows, float* grads,
                    const float* w = nullptr);
-  // One step, dropout on with masks of `step`; skipped when the loss is not finite.
+  // One step, dropout on with masks of `step`; skipped when the loss is not finite. An
+  // applied step also moves the BatchNorm running statistics toward the batch's.
   LossResult train_step(const float* x, const float* y, int64_t rows, uint64_t step,
                         const float* w = nullptr);
   // The whole epoch loop; `stop` is checked before every batch. A batch whose loss is not
@@ -136,7 +157,8 @@ class Network {
   // Rows predict/evaluate process per pass: inference scratch stays bounded whatever the
   // input size (same block as the js backend's PREDICT_CHUNK).
   static constexpr int64_t kInferenceChunk = 1024;
-  // for_backward keeps what backward needs (Z where required); dropout applies the masks.
+  // for_backward keeps what backward needs (Z where required) and runs BatchNorm on the
+  // batch statistics (training mode); dropout applies the masks.
   const float* forward(const float* x, int64_t rows, bool for_backward, bool dropout,
                        uint64_t step);
   void backward(int64_t rows, float* grads, bool update);
@@ -184,6 +206,16 @@ class Network {
   int64_t cap_back_rows_ = 0;  // backward scratch capacity (rows)
   int64_t max_width_ = 0;
   int first_dense_ = -1;
+  // The first layer with parameters (dense, or a norm layer with gamma or beta): backward
+  // stops there and no layer below it needs its input gradient.
+  int first_param_ = -1;
+  float* buffers_ = nullptr;
+  std::vector<float> own_buffers_;
+  std::vector<std::vector<float>> xhat_;    // per norm layer: x̂ [rows × units] (training)
+  std::vector<std::vector<double>> nstat_;  // LayerNorm: rstd [rows]; BatchNorm: μ, σ², rstd
+  std::vector<float> norm_fscratch_;        // [3 · max_width]
+  // Applies the BatchNorm running-statistics updates of the last training forward.
+  void commit_norm_stats(int64_t rows);
   std::vector<std::vector<float>> act_;     // per layer output [rows × units]
   std::vector<std::vector<float>> z_;       // per dense layer whose backward needs Z
   std::vector<std::vector<uint8_t>> mask_;  // per dropout layer
