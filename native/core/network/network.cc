@@ -91,6 +91,22 @@ void Network::set_optimizer(const OptimizerSpec& opt) {
   s1_.assign(slots >= 1 ? n : 0, 0.0f);
   s2_.assign(slots >= 2 ? n : 0, 0.0f);
   if (grads_.size() != n) grads_.assign(n, 0.0f);
+  opt_step_stale_ = true;
+}
+
+void Network::set_learning_rate(double lr) {
+  opt_.learning_rate = lr;
+  opt_step_stale_ = true;
+}
+
+void Network::set_optimizer_steps(int64_t t) {
+  t_ = t < 0 ? 0 : t;
+  opt_step_stale_ = true;
+}
+
+float* Network::optimizer_slot(int i) {
+  std::vector<float, AlignedAllocator<float>>& s = i == 0 ? s1_ : s2_;
+  return (i == 0 || i == 1) && !s.empty() ? s.data() : nullptr;
 }
 
 size_t Network::memory_bytes() const {
@@ -329,8 +345,12 @@ LossResult Network::step(const float* x, const float* y, int64_t rows, uint64_t 
   ++t_;
   // Only adam's constants change after step 2 (its bias corrections); the others depend
   // on t only through `first` (t == 1), so from t = 3 on the t = 2 constants are reused.
-  if (t_ <= 2 || opt_.kind == OptimizerKind::kAdam || opt_.kind == OptimizerKind::kAdamW)
+  // A new rate or step count (set_learning_rate, set_optimizer_steps) recomputes them too.
+  if (opt_step_stale_ || t_ <= 2 || opt_.kind == OptimizerKind::kAdam ||
+      opt_.kind == OptimizerKind::kAdamW) {
     opt_step_ = optimizer_step(opt_, t_);
+    opt_step_stale_ = false;
+  }
   guard_ = guard;
   if (guard) next_params_ = params_ == user_params_ ? alt_params_.data() : user_params_;
   overflow_.store(false, std::memory_order_relaxed);
@@ -437,6 +457,8 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
       }
       for (int64_t j = 0; j < yc; ++j) yd[j] = ys[j];
     }
+    if (b < job.learning_rates_len && job.learning_rates[b] != opt_.learning_rate)
+      set_learning_rate(job.learning_rates[b]);
     bool overflowed = false;
     const LossResult r =
         step(xb, yb, rows, job.first_step + static_cast<uint64_t>(b), true, &overflowed);
