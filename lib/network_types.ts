@@ -2,6 +2,7 @@
 // the constructor, compile, fit and getWeights take and give.
 import type { BackendRequest } from './backend/select';
 import type { LossName, OptimizerName } from './backend/types';
+import type { Callback } from './callbacks';
 import type { Layer } from './layers/dropout';
 import type { Optimizer } from './optimizers/index';
 
@@ -54,6 +55,8 @@ export interface EpochLogs {
   valLoss?: number;
   /** Validation accuracy, with validation data and `metrics: ['accuracy']`. */
   valAccuracy?: number;
+  /** The learning rate of the epoch's last update. */
+  lr?: number;
 }
 
 /**
@@ -85,6 +88,18 @@ export interface FitOptions {
   onBatchEnd?: (batch: number, logs: BatchLogs) => void;
   /** Stops training at the next batch boundary; `fit` then resolves with the history so far. */
   signal?: AbortSignal;
+  /**
+   * Callback objects (see {@link Callback}; built in: `earlyStopping`, `reduceLROnPlateau`,
+   * `checkpoint`), called in order, each returned Promise awaited. They run before the
+   * `onEpochEnd` option.
+   */
+  callbacks?: Callback[];
+  /**
+   * The number of the first epoch trained now, for `History.epochs` and the callbacks.
+   * Default: the epochs trained so far (0 after `compile`; a loaded checkpoint's count), so a
+   * resumed run counts on. `epochs` is still the number of epochs to train now.
+   */
+  initialEpoch?: number;
 }
 
 /** What `fit` resolves with: one entry per epoch trained, in order. */
@@ -99,6 +114,8 @@ export interface History {
   accuracy?: number[];
   /** Each epoch's validation accuracy, with validation data and `metrics: ['accuracy']`. */
   valAccuracy?: number[];
+  /** The learning rate of each epoch's last update. */
+  lr?: number[];
 }
 
 /** The parameters of one Dense layer, as `getWeights` returns and `setWeights` takes them. */
