@@ -165,4 +165,77 @@ describe(`resuming from a checkpoint (${BACKEND})`, () => {
     const fixed = Network.fromSafetensors(net.toSafetensors(), { backend: BACKEND });
     expect(fixed.optimizer!.learningRate).toBe(0.05);
   });
+
+  it('a truncated or mismatched optimizer section is rejected with DENSELY_INVALID_MODEL', async () => {
+    const { x, y } = child.makeData();
+    const net = child.makeNetwork(lib, BACKEND);
+    await net.fit(x, y, { ...child.FIT, epochs: 1 });
+    const bytes = Buffer.from(net.toSafetensors());
+    const n = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, any>;
+    const data = bytes.subarray(8 + n);
+    const rebuild = (h: Record<string, any>, d: Buffer = data): Uint8Array => {
+      const text = Buffer.from(JSON.stringify(h), 'utf8');
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(text.length));
+      return new Uint8Array(Buffer.concat([len, text, d]));
+    };
+    const edited = (edit: (h: Record<string, any>, t: Record<string, any>) => void): Uint8Array => {
+      const h = JSON.parse(JSON.stringify(header)) as Record<string, any>;
+      const t = JSON.parse(h.__metadata__['densely.training']) as Record<string, any>;
+      edit(h, t);
+      h.__metadata__['densely.training'] = JSON.stringify(t);
+      return rebuild(h);
+    };
+    const cases: Array<[string, Uint8Array, RegExp]> = [
+      ['truncated data', new Uint8Array(bytes.subarray(0, bytes.length - 8)), /data/],
+      [
+        'an optimizer tensor the metadata does not declare',
+        edited((_h, t) => {
+          t.optimizer = { name: 'sgd', learningRate: 0.1, momentum: 0.9, nesterov: false, weightDecay: 0 };
+          t.slots = ['momentumBuffer'];
+        }),
+        /optimizer/,
+      ],
+      [
+        "slots that are not the optimizer's",
+        edited((_h, t) => {
+          t.slots = ['expAvgSq', 'expAvg'];
+        }),
+        /slots/,
+      ],
+      [
+        'a missing slot tensor',
+        (() => {
+          const h = JSON.parse(JSON.stringify(header)) as Record<string, any>;
+          const [b, e] = h['optimizer.expAvg.layers.2.bias'].data_offsets as [number, number];
+          delete h['optimizer.expAvg.layers.2.bias'];
+          for (const [k, v] of Object.entries(h)) {
+            if (k === '__metadata__') continue;
+            const o = v.data_offsets as [number, number];
+            if (o[0] >= e) v.data_offsets = [o[0] - (e - b), o[1] - (e - b)];
+          }
+          return rebuild(h, Buffer.concat([data.subarray(0, b), data.subarray(e)]));
+        })(),
+        /optimizer\.expAvg\.layers\.2\.bias/,
+      ],
+      ['a bad step count', edited((_h, t) => void Object.assign(t, { optimizerStep: -1 })), /optimizerStep/],
+      [
+        'an all-zero shuffle state',
+        edited((_h, t) => void Object.assign(t, { shuffleRng: { words: [0, 0, 0, 0], spare: null } })),
+        /shuffleRng/,
+      ],
+      ['a bad optimizer hyper-parameter', edited((_h, t) => void Object.assign(t.optimizer, { beta1: 2 })), /beta1/],
+    ];
+    for (const [what, file, message] of cases) {
+      let err: (Error & { code?: string }) | undefined;
+      try {
+        Network.fromSafetensors(file, { backend: BACKEND });
+      } catch (e) {
+        err = e as Error & { code?: string };
+      }
+      expect(err?.code, what).toBe('DENSELY_INVALID_MODEL');
+      expect(err?.message, what).toMatch(message);
+    }
+  });
 });
