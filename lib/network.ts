@@ -360,7 +360,7 @@ export class Network {
     if (vd !== undefined && (!Array.isArray(vd) || vd.length !== 2))
       throw invalid('a pair [x, y]', 'validationData', describe(vd));
     const yCols = c.loss === 'sparseCategoricalCrossentropy' ? 1 : this.outputs;
-    const history: History = { epochs: [], loss: [], lr: [] };
+    const history: History = { epochs: [], loss: [] };
     if (c.accuracy) history.accuracy = [];
     if (split > 0 || vd !== undefined) {
       history.valLoss = [];
@@ -432,6 +432,7 @@ export class Network {
       this.#checkBatchRows(Math.min(batchSize, trainRows), 'batchSize');
       const order = new Int32Array(new SharedArrayBuffer(4 * trainRows));
       const batches = Math.ceil(trainRows / batchSize);
+      history.lr = [];
       this.stopTraining = false;
       await runner.trainBegin(this);
 
