@@ -254,6 +254,7 @@ function mutateTraining(rng, meta) {
   } catch {
     return;
   }
+  if (t === null || typeof t !== 'object' || Array.isArray(t)) return;
   const keys = [
     'version',
     'loss',
