@@ -41,6 +41,22 @@
  */
 
 export type { ActivationName, LossName, OptimizerName } from './backend/types';
+export {
+  type Callback,
+  type CallbackNetwork,
+  CallbackRunner,
+  Checkpoint,
+  type CheckpointOptions,
+  checkpoint,
+  EarlyStopping,
+  type EarlyStoppingOptions,
+  earlyStopping,
+  type Monitor,
+  type MonitorMode,
+  ReduceLROnPlateau,
+  type ReduceLROnPlateauOptions,
+  reduceLROnPlateau,
+} from './callbacks';
 export { INITIALIZERS, type InitializerName } from './initializers';
 export { sgemm } from './kernels';
 export { ACTIVATIONS, Dense, type DenseOptions } from './layers/dense';
@@ -81,4 +97,12 @@ export type { ClipOptions } from './optimizers/optimizer';
 export { Rng } from './random';
 export type { Regularizer, RegularizerOptions } from './regularizers';
 export { type BackendInfo, backendInfo, setThreads, VERSION } from './runtime';
+export {
+  type BuiltInSchedule,
+  cosineDecay,
+  exponentialDecay,
+  type LearningRateSchedule,
+  type ScheduleConfig,
+  stepDecay,
+} from './schedules';
 export type { NetworkJSON } from './serialize';

@@ -9,6 +9,8 @@ import type {
   LossSpec,
   ModelSpec,
 } from './backend/types';
+import { CallbackRunner, RESTORE_PARAMS, SNAPSHOT_PARAMS } from './callbacks';
+import type { TrainingState } from './checkpoint';
 import { nonFiniteLossError } from './errors';
 import { Dense, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
@@ -57,6 +59,7 @@ import {
 } from './serialize';
 import { runSliced, type Staging, StagingAborted, stageMatrix, stageOrder, stageTargets } from './staging';
 import {
+  asModelError,
   busyError,
   describe,
   disposedError,
@@ -145,6 +148,17 @@ export class Network {
   #epochRunning = false;
   #disposed = false;
   #step = 0;
+  /** Optimizer updates applied since compile (the schedule's t; skipped steps do not count). */
+  #optSteps = 0;
+  /** The rate last handed to the backend (NaN: unknown, set it before the next step). */
+  #lrInstalled = Number.NaN;
+  /** Epochs trained since compile (a resumed fit's default initialEpoch). */
+  #epochsTrained = 0;
+  /**
+   * Set by a callback (e.g. `earlyStopping`) to end `fit` after the current epoch's
+   * callbacks; `fit` resets it to false when it starts.
+   */
+  stopTraining = false;
 
   /**
    * @throws TypeError/RangeError naming the option when the architecture is invalid;
@@ -218,7 +232,8 @@ export class Network {
       );
     }
     this.#model.setLoss(lossSpec);
-    this.#model.setOptimizer(optimizer.toSpec());
+    const spec = optimizer.toSpec();
+    this.#model.setOptimizer(spec);
     this.#compiled = {
       loss,
       lossSpec,
@@ -227,6 +242,36 @@ export class Network {
       metrics,
       setMetrics: metrics.some((m) => m !== 'accuracy'),
     };
+    this.#optSteps = 0;
+    this.#lrInstalled = spec.learningRate;
+    this.#epochsTrained = 0;
+  }
+
+  /**
+   * The compiled optimizer instance (null before `compile`). Its `learningRate` may be read
+   * and set between steps (see {@link Optimizer.learningRate}).
+   */
+  get optimizer(): Optimizer | null {
+    return this.#compiled?.optimizer ?? null;
+  }
+
+  /** Optimizer updates applied since `compile` (or restored by `load`): the schedules' step t. */
+  get optimizerSteps(): number {
+    return this.#optSteps;
+  }
+
+  /** Epochs trained since `compile` (or restored by `load`): the next `fit`'s default `initialEpoch`. */
+  get epochsTrained(): number {
+    return this.#epochsTrained;
+  }
+
+  /** The rate of the next update, handed to the backend when it changed. */
+  #installRate(c: Compiled): void {
+    const lr = c.optimizer.rateAt(this.#optSteps);
+    if (lr !== this.#lrInstalled) {
+      this.#model.setLearningRate(lr);
+      this.#lrInstalled = lr;
+    }
   }
 
   /**
@@ -321,8 +366,10 @@ export class Network {
     this.#checkBatchRows(m.rows, 'x');
     checkBatchNormRows(this.layers, [m.rows], 'x', '1 row');
     const t = toTargets(y, 'y', c.loss, m.rows, this.outputs, false);
+    this.#installRate(c);
     const r = this.#model.trainStep(m.data, t, m.rows, this.#step);
     this.#step++;
+    if (Number.isFinite(r.loss)) this.#optSteps++;
     return r.loss;
   }
 
@@ -356,6 +403,8 @@ export class Network {
         'signal',
         'classWeight',
         'sampleWeight',
+        'callbacks',
+        'initialEpoch',
       ],
       'fit options',
     );
@@ -366,6 +415,9 @@ export class Network {
     const onEpochEnd = expectFunction<FitOptions['onEpochEnd']>(o.onEpochEnd, 'onEpochEnd');
     const onBatchEnd = expectFunction<FitOptions['onBatchEnd']>(o.onBatchEnd, 'onBatchEnd');
     const signal = expectAbortSignal(o.signal, 'signal');
+    const runner = new CallbackRunner(o.callbacks);
+    const initialEpoch =
+      o.initialEpoch === undefined ? this.#epochsTrained : expectInteger(o.initialEpoch, 'initialEpoch', 0);
     if (o.validationSplit !== undefined && o.validationData !== undefined) {
       throw invalid('either validationSplit or validationData, not both', 'fit options', 'both');
     }
@@ -390,12 +442,16 @@ export class Network {
     for (const m of setMetrics) hist[m] = [];
     if (split > 0 || vd !== undefined) for (const m of setMetrics) hist[valKey(m)] = [];
     const wantAccuracy = c.accuracy;
-    const batchEnd = onBatchEnd
-      ? (batch: number, loss: number, correct: number, rows: number): void => {
-          const logs: BatchLogs = wantAccuracy ? { loss, accuracy: correct / rows, size: rows } : { loss, size: rows };
-          onBatchEnd(batch, logs);
-        }
-      : undefined;
+    const batchEnd =
+      onBatchEnd || runner.wantsBatches
+        ? (batch: number, loss: number, correct: number, rows: number): void | Promise<void> => {
+            const logs: BatchLogs = wantAccuracy
+              ? { loss, accuracy: correct / rows, size: rows }
+              : { loss, size: rows };
+            onBatchEnd?.(batch, logs);
+            return runner.batchEnd(batch, logs);
+          }
+        : undefined;
 
     // Busy from here: the data are copied and checked in slices over several turns of the
     // event loop (lib/staging.ts), then trained on. The copies are local to this call, so
@@ -470,9 +526,17 @@ export class Network {
       const epochOutputs = c.setMetrics
         ? new Float32Array(new SharedArrayBuffer(4 * trainRows * this.outputs))
         : undefined;
+      const batches = Math.ceil(trainRows / batchSize);
+      history.lr = [];
+      this.stopTraining = false;
+      await runner.trainBegin(this);
 
-      for (let epoch = 0; epoch < epochs; epoch++) {
-        if (signal?.aborted) break;
+      for (let epoch = initialEpoch; epoch < initialEpoch + epochs; epoch++) {
+        if (signal?.aborted || this.stopTraining) break;
+        await runner.epochBegin(epoch);
+        // Each batch's rate, fixed now (schedules are functions of the update count t).
+        const learningRates = new Float64Array(batches);
+        for (let b = 0; b < batches; b++) learningRates[b] = c.optimizer.rateAt(this.#optSteps + b);
         // The order (and its shuffle) in slices too: a large set's takes longer than one.
         const ordered = runSliced(stageOrder(order, shuffle ? this.#shuffleRng : null));
         if (ordered instanceof Promise) await ordered;
@@ -501,18 +565,23 @@ export class Network {
             signal,
             ...(trainW === undefined ? {} : { weights: trainW }),
             ...(epochOutputs ? { outputs: epochOutputs } : {}),
+            learningRates,
           });
         } finally {
           this.#epochRunning = false;
+          this.#lrInstalled = Number.NaN;
         }
         this.#step += result.batches;
+        this.#optSteps += result.batches;
         if (result.status === 'nonfinite') {
           // The backend skipped (non-finite loss) or undid (overflowing update) that step,
           // so the parameters are the last all-finite ones (see EpochResult).
           throw nonFiniteLossError(epoch, result.failedBatch, history);
         }
         if (result.samples === 0) break;
+        this.#epochsTrained = epoch + 1;
         const logs: EpochLogs = { loss: result.lossSum / result.samples };
+        logs.lr = learningRates[Math.max(0, result.batches - 1)]!;
         if (c.accuracy) logs.accuracy = result.correct / result.samples;
         if (epochOutputs) {
           // Over the rows trained this epoch: the first `samples` of the order.
@@ -544,9 +613,12 @@ export class Network {
           if (lg[m] !== undefined) hist[m]!.push(lg[m]!);
           if (lg[valKey(m)] !== undefined) hist[valKey(m)]!.push(lg[valKey(m)]!);
         }
+        history.lr!.push(logs.lr);
+        await runner.epochEnd(epoch, logs);
         if (onEpochEnd) await onEpochEnd(epoch, logs);
         if (result.status === 'aborted') break;
       }
+      await runner.trainEnd(history);
     } finally {
       this.#fitting = false;
     }
@@ -592,6 +664,25 @@ export class Network {
       if (r0 + n < rows) await nextTick();
     }
     return { loss: lossSum / weightSum, correct };
+  }
+
+  /** A copy of the flat parameters, then the buffers (running statistics), for the built-in callbacks. @internal */
+  [SNAPSHOT_PARAMS](): Float32Array {
+    this.#guardEpoch('getWeights');
+    const p = this.#model.params;
+    const b = this.#model.buffers;
+    const out = new Float32Array(p.length + b.length);
+    out.set(p);
+    out.set(b, p.length);
+    return out;
+  }
+
+  /** Puts back a copy from {@link Network.[SNAPSHOT_PARAMS]} (allowed inside fit's callbacks). @internal */
+  [RESTORE_PARAMS](saved: Float32Array): void {
+    this.#guardEpoch('setWeights');
+    const p = this.#model.params;
+    p.set(saved.subarray(0, p.length));
+    this.#model.buffers.set(saved.subarray(p.length));
   }
 
   /**
@@ -705,9 +796,35 @@ export class Network {
    * and `layers.<i>.bias` (`[units]`), F32 little-endian, `<i>` the index in `layers`; the
    * architecture, seed and `metadata` (plus `extra`) as strings in `__metadata__`.
    */
-  toSafetensors(extra: Record<string, string> = {}): Uint8Array {
+  toSafetensors(extra: Record<string, string> = {}, options: { optimizer?: boolean } = {}): Uint8Array {
     this.#guardEpoch('toSafetensors');
-    return encodeNetwork(this.#snapshot(), extra);
+    const o = expectOptionalObject(options, 'toSafetensors options');
+    expectKnownKeys(o, ['optimizer'], 'toSafetensors options');
+    const withTraining = o.optimizer === undefined ? true : expectBoolean(o.optimizer, 'optimizer');
+    const snapshot = this.#snapshot();
+    if (withTraining) snapshot.training = this.#trainingState();
+    return encodeNetwork(snapshot, extra);
+  }
+
+  /** The training state a checkpoint stores (lib/checkpoint.ts), or null when not compiled. */
+  #trainingState(): TrainingState | null {
+    const c = this.#compiled;
+    if (c === null) return null;
+    return {
+      loss:
+        !c.lossSpec.fromLogits && c.lossSpec.labelSmoothing === 0 && c.lossSpec.delta === 1
+          ? c.loss
+          : { ...c.lossSpec },
+      metrics: [...c.metrics],
+      optimizer: c.optimizer,
+      state: this.#model.getOptimizerState(),
+      dropoutStep: this.#step,
+      shuffleRng: (() => {
+        const r = this.#shuffleRng.getState();
+        return { words: [...r.words], spare: r.spare };
+      })(),
+      epochs: this.#epochsTrained,
+    };
   }
 
   /**
@@ -725,12 +842,20 @@ export class Network {
   /**
    * Writes the network to `path` as safetensors (atomically: a temporary file in the same
    * directory, then a rename). `options.metadata` adds string entries to `__metadata__`.
+   *
+   * On a compiled network the file is also a checkpoint (`options.optimizer`, default true):
+   * it holds the compile configuration, the optimizer's state tensors
+   * (`optimizer.<slot>.layers.<i>.kernel|bias`) and step count, the shuffle and dropout
+   * streams' state and the epochs trained (see `lib/checkpoint.ts`), so that `Network.load`
+   * returns a compiled network whose next `fit` continues exactly where this one stopped.
+   * `{ optimizer: false }` writes the weights only (a file for serving).
    */
-  save(path: string, options: { metadata?: Record<string, string> } = {}): void {
+  save(path: string, options: { metadata?: Record<string, string>; optimizer?: boolean } = {}): void {
     expectPath(path);
     const o = expectOptionalObject(options, 'save options');
-    expectKnownKeys(o, ['metadata'], 'save options');
-    writeFileAtomic(path, this.toSafetensors((o.metadata as Record<string, string> | undefined) ?? {}));
+    expectKnownKeys(o, ['metadata', 'optimizer'], 'save options');
+    const optimizer = o.optimizer === undefined ? true : expectBoolean(o.optimizer, 'optimizer');
+    writeFileAtomic(path, this.toSafetensors((o.metadata as Record<string, string> | undefined) ?? {}, { optimizer }));
   }
 
   /** Reads a network saved with `save` (see {@link Network.fromSafetensors}). */
@@ -788,7 +913,21 @@ export class Network {
     net.#model.params.set(p.params);
     net.#model.buffers.set(p.buffers);
     net.metadata = p.metadata;
+    if (p.training) net.#restoreTraining(p.training);
     return net;
+  }
+
+  /** Compiles as the checkpoint was and puts back its optimizer, stream and epoch state. */
+  #restoreTraining(t: TrainingState): void {
+    asModelError(() =>
+      this.compile({ loss: t.loss, optimizer: t.optimizer, metrics: t.metrics as CompileOptions['metrics'] }),
+    );
+    this.#model.setOptimizerState(t.state);
+    this.#optSteps = t.state.step;
+    this.#lrInstalled = Number.NaN;
+    this.#step = t.dropoutStep;
+    this.#shuffleRng.setState(t.shuffleRng);
+    this.#epochsTrained = t.epochs;
   }
 
   #snapshot(): NetworkSnapshot {

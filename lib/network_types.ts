@@ -2,6 +2,7 @@
 // the constructor, compile, fit and getWeights take and give.
 import type { BackendRequest } from './backend/select';
 import type { LossName, OptimizerName } from './backend/types';
+import type { Callback } from './callbacks';
 import type { Layer } from './layers/dropout';
 import type { LossConfig } from './losses';
 import type { MetricName } from './metrics';
@@ -76,6 +77,8 @@ export interface EpochLogs {
   valMae?: number;
   valMse?: number;
   valR2?: number;
+  /** The learning rate of the epoch's last update. */
+  lr?: number;
 }
 
 /**
@@ -110,6 +113,18 @@ export interface FitOptions {
   onBatchEnd?: (batch: number, logs: BatchLogs) => void;
   /** Stops training at the next batch boundary; `fit` then resolves with the history so far. */
   signal?: AbortSignal;
+  /**
+   * Callback objects (see {@link Callback}; built in: `earlyStopping`, `reduceLROnPlateau`,
+   * `checkpoint`), called in order, each returned Promise awaited. They run before the
+   * `onEpochEnd` option.
+   */
+  callbacks?: Callback[];
+  /**
+   * The number of the first epoch trained now, for `History.epochs` and the callbacks.
+   * Default: the epochs trained so far (0 after `compile`; a loaded checkpoint's count), so a
+   * resumed run counts on. `epochs` is still the number of epochs to train now.
+   */
+  initialEpoch?: number;
   /**
    * A weight per class (finite, ≥ 0): `outputs` entries, or 2 (classes 0 and 1) with one
    * output. The class of a row is its sparse index, the argmax of its target row, or with
@@ -155,6 +170,8 @@ export interface History {
   accuracy?: number[];
   /** Each epoch's validation accuracy, with validation data and `metrics: ['accuracy']`. */
   valAccuracy?: number[];
+  /** The learning rate of each epoch's last update. */
+  lr?: number[];
   /** Each compiled metric per epoch (see {@link EpochLogs}), and its validation value. */
   precision?: number[];
   recall?: number[];

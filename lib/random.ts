@@ -71,6 +71,23 @@ export class Rng {
     if ((this.#s0 | this.#s1 | this.#s2 | this.#s3) === 0) this.#s0 = 1;
   }
 
+  /**
+   * The generator's state, for checkpoints: the four xoshiro128** words (uint32) and the
+   * normal draw kept for the next `nextNormal` (null when none).
+   */
+  getState(): { words: [number, number, number, number]; spare: number | null } {
+    return {
+      words: [this.#s0, this.#s1, this.#s2, this.#s3],
+      spare: Number.isNaN(this.#spare) ? null : this.#spare,
+    };
+  }
+
+  /** Restores a state from {@link Rng.getState} (the words uint32, not all zero; not checked here). */
+  setState(state: { words: readonly number[]; spare: number | null }): void {
+    [this.#s0, this.#s1, this.#s2, this.#s3] = state.words.map((w) => w >>> 0) as [number, number, number, number];
+    this.#spare = state.spare === null ? NaN : state.spare;
+  }
+
   /** Next uint32. */
   nextU32(): number {
     const s1 = this.#s1;

@@ -14,6 +14,7 @@
  * the input elided to 40 characters.
  */
 import { promises as fsp, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { declaredTraining, encodeTraining, META_TRAINING, type TrainingState } from './checkpoint';
 import { INITIALIZERS } from './initializers';
 import { ACTIVATIONS, Dense, type DenseOptions, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
@@ -45,7 +46,7 @@ const META_VERSION = 'densely.version';
 const META_ARCH = 'densely.architecture';
 const META_SEED = 'densely.seed';
 /** `__metadata__` keys densely writes itself; user metadata may not use them. */
-export const RESERVED_META: readonly string[] = [META_FORMAT, META_VERSION, META_ARCH, META_SEED];
+export const RESERVED_META: readonly string[] = [META_FORMAT, META_VERSION, META_ARCH, META_SEED, META_TRAINING];
 
 export type LayerJSON =
   | ReturnType<Dense['toJSON']>
@@ -81,6 +82,8 @@ export interface NetworkParts {
   /** The BatchNorm running statistics in the plan's buffer layout (empty without BatchNorm). */
   buffers: Float32Array;
   metadata: Record<string, string>;
+  /** The training state of a checkpoint (lib/checkpoint.ts), when the file holds one. */
+  training?: TrainingState;
 }
 
 /** A checked architecture: its layers, built, and their layout. */
@@ -213,6 +216,8 @@ export interface NetworkSnapshot {
   params: Float32Array;
   buffers: Float32Array;
   metadata: Record<string, string>;
+  /** Written by `encodeNetwork` when present (a checkpoint; lib/checkpoint.ts). */
+  training?: TrainingState | null;
 }
 
 /** The dense layers' weights as copies, in layer order (the plan's layout). */
@@ -384,6 +389,11 @@ export function encodeNetwork(n: NetworkSnapshot, extra: Record<string, string>)
       ]);
     }
   }
+  if (n.training) {
+    const t = encodeTraining(n.training, n.plan);
+    meta[META_TRAINING] = t.meta;
+    tensors.push(...t.tensors);
+  }
   return encodeSafetensors(tensors, meta);
 }
 
@@ -438,7 +448,15 @@ export function decodeNetwork(bytes: Uint8Array, source: string): NetworkParts {
   for (const { index, parts } of weightEntries(arch.plan)) {
     for (const p of parts) if (p.offset >= 0) expected.set(`layers.${index}.${p.key}`, p);
   }
-  for (const [name, want] of expected) {
+  // A checkpoint's optimizer tensors: exactly those its training metadata declares.
+  const trainingText = meta[META_TRAINING];
+  const declared =
+    trainingText === undefined
+      ? null
+      : declaredTraining(trainingText, arch.plan, arch.plan.outputs, `${src} ${META_TRAINING}`);
+  const slotTensors = new Map<string, { shape: number[]; offset: number; slot: number }>();
+  for (const t of declared?.tensors ?? []) slotTensors.set(t.name, t);
+  for (const [name, want] of [...expected, ...slotTensors]) {
     const t = file.tensors.get(name);
     if (t === undefined || t.shape.length !== want.shape.length || t.shape.some((d, j) => d !== want.shape[j])) {
       throw bad(
@@ -449,9 +467,9 @@ export function decodeNetwork(bytes: Uint8Array, source: string): NetworkParts {
     }
   }
   for (const name of file.tensors.keys()) {
-    if (!expected.has(name))
+    if (!expected.has(name) && !slotTensors.has(name))
       throw bad(
-        `only the tensors of the architecture (${expected.size}: layers.<i>.kernel / .bias / .gamma / .beta / .runningMean / .runningVar)`,
+        `only the tensors of the architecture (${expected.size}: layers.<i>.kernel / .bias / .gamma / .beta / .runningMean / .runningVar)${slotTensors.size > 0 ? ` and the ${slotTensors.size} optimizer tensors its ${META_TRAINING} declares` : ''}`,
         `tensor ${describe(name)}`,
       );
   }
@@ -467,7 +485,18 @@ export function decodeNetwork(bytes: Uint8Array, source: string): NetworkParts {
       throw bad(`finite values in tensor ${name}`, `${describe(dst[want.offset + i])} at element ${i}`, 'range');
     if (want.key === 'runningVar') asModelError(() => checkVariance(dst, want, `${src} tensor ${name}`));
   }
-  return { inputs: arch.inputs, layers: arch.layers, seed, params, buffers, metadata };
+  if (declared === null) return { inputs: arch.inputs, layers: arch.layers, seed, params, buffers, metadata };
+  const slots = Array.from({ length: declared.slotCount }, () => new Float32Array(arch.plan.paramCount));
+  for (const [name, want] of slotTensors) {
+    const t = file.tensors.get(name)!;
+    const out = slots[want.slot]!;
+    const i = readF32(file.data, t, out, want.offset);
+    if (i >= 0)
+      throw bad(`finite values in tensor ${name}`, `${describe(out[want.offset + i])} at element ${i}`, 'range');
+  }
+  const { step, ...header } = declared.header;
+  const training: TrainingState = { ...header, state: { step, slots } };
+  return { inputs: arch.inputs, layers: arch.layers, seed, params, buffers, metadata, training };
 }
 
 /** The layers that have a weights entry ({@link weightParts}), with their index in `layers`. */

@@ -250,8 +250,12 @@ export interface EpochJob {
   batchSize: number;
   /** Global step number of this epoch's first batch (for dropout masks: step seed = dropoutStepSeed(spec.seed, firstStep + b)). */
   firstStep: number;
-  /** Called after each batch with its pre-step loss, correct count and row count. On native it arrives asynchronously on the main thread. */
-  onBatchEnd?: (batch: number, loss: number, correct: number, rows: number) => void;
+  /**
+   * Called after each batch with its pre-step loss, correct count and row count. On native it
+   * arrives asynchronously on the main thread. On js a returned Promise is awaited before the
+   * next batch; native does not wait for it.
+   */
+  onBatchEnd?: (batch: number, loss: number, correct: number, rows: number) => void | Promise<void>;
   /** Checked between batches; when aborted, the epoch stops at the next batch boundary. */
   signal?: AbortSignal;
   /**
@@ -265,6 +269,40 @@ export interface EpochJob {
    * epoch metrics). Rows of batches not trained are left as they were.
    */
   outputs?: Float32Array;
+  /**
+   * One learning rate per batch of this epoch, in batch order (each finite, ≥ 0): batch b's
+   * step uses `learningRates[b]` in place of the spec's rate, which stays at the last one
+   * used afterwards (as after `setLearningRate`). Absent: the current rate for every batch.
+   */
+  learningRates?: Float64Array;
+}
+
+/**
+ * An optimizer's state as `getOptimizerState` gives and `setOptimizerState` takes it:
+ * the applied steps so far and its slots, each `paramCount` floats in params layout, in the
+ * order {@link optimizerSlotNames} names them.
+ */
+export interface OptimizerState {
+  step: number;
+  slots: Float32Array[];
+}
+
+/**
+ * The names of an optimizer's state slots, in the order of {@link OptimizerState.slots}
+ * (PyTorch's state keys, camel-cased): sgd `momentumBuffer` (only with momentum ≠ 0);
+ * adam and adamw `expAvg`, `expAvgSq`; rmsprop `squareAvg`, then `momentumBuffer` (only
+ * with momentum ≠ 0).
+ */
+export function optimizerSlotNames(opt: OptimizerSpec): string[] {
+  switch (opt.kind) {
+    case 'sgd':
+      return opt.momentum !== 0 ? ['momentumBuffer'] : [];
+    case 'adam':
+    case 'adamw':
+      return ['expAvg', 'expAvgSq'];
+    case 'rmsprop':
+      return opt.momentum !== 0 ? ['squareAvg', 'momentumBuffer'] : ['squareAvg'];
+  }
 }
 
 export interface EpochResult {
@@ -306,6 +344,12 @@ export interface BackendModel {
   gradients(x: Float32Array, y: Float32Array, rows: number, grads: Float32Array, weights?: Float32Array): number;
   /** One training step (dropout on, mask from `step`); returns the pre-step loss and correct count. */
   trainStep(x: Float32Array, y: Float32Array, rows: number, step: number, weights?: Float32Array): EvalResult;
+  /** The learning rate of the next steps; the optimizer's state is kept. */
+  setLearningRate(lr: number): void;
+  /** A copy of the optimizer's state (see {@link OptimizerState}). */
+  getOptimizerState(): OptimizerState;
+  /** Replaces the optimizer's state (slots as {@link optimizerSlotNames} of the installed spec). */
+  setOptimizerState(state: OptimizerState): void;
   /** A whole epoch; see EpochJob. The model must not be touched by the caller until it settles. */
   trainEpoch(job: EpochJob): Promise<EpochResult>;
   /** Releases native memory early (GC does it otherwise). */

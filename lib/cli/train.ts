@@ -6,7 +6,7 @@
 import { basename, join } from 'node:path';
 import type { BackendRequest } from '../backend/select';
 import type { ActivationName } from '../backend/types';
-import { Adam, backendInfo, Dense, Network, setThreads } from '../index';
+import { Adam, backendInfo, Dense, earlyStopping, Network, setThreads } from '../index';
 import {
   type ColumnKind,
   classKey,
@@ -249,10 +249,13 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
   const progress = new TrainingProgress(io.stdout, batches, o.epochs);
   const controller = new AbortController();
   const state: { stoppedBy: TrainingRecord['stoppedBy'] } = { stoppedBy: 'max-epochs' };
-  let best = Infinity;
-  let bestEpoch = 0;
-  let bestWeights: ReturnType<Network['getWeights']> | null = null;
-  let wait = 0;
+  // Keras-style early stopping on the validation (else training) loss; the best epoch's
+  // weights are put back when fit ends, however it ends (early stop, --epochs, Ctrl-C).
+  const stopper = earlyStopping({
+    monitor: hasVal ? 'valLoss' : 'loss',
+    patience: o.patience,
+    restoreBestWeights: true,
+  });
   const curves: Curves = { epochs: [], loss: [] };
   if (p.task === 'classification') curves.accuracy = [];
   if (hasVal) {
@@ -283,30 +286,19 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
       shuffle: true,
       ...(hasVal ? { validationData: [xVal, yVal] as [Float32Array, Float32Array] } : {}),
       signal: controller.signal,
+      callbacks: [stopper],
       onBatchEnd: (_batch, logs) => progress.batch(logs.loss, logs.size),
       onEpochEnd: (epoch, logs) => {
         epochCount = epoch + 1;
-        const monitor = hasVal ? logs.valLoss! : logs.loss;
-        const improved = Number.isFinite(monitor) && monitor < best;
-        if (improved) {
-          best = monitor;
-          bestEpoch = epoch + 1;
-          bestWeights = net.getWeights();
-          wait = 0;
-        } else {
-          wait++;
-        }
+        const improved = stopper.improved;
         curves.epochs.push(epoch + 1);
         curves.loss.push(logs.loss);
         if (logs.accuracy !== undefined) curves.accuracy?.push(logs.accuracy);
         if (logs.valLoss !== undefined) curves.valLoss?.push(logs.valLoss);
         if (logs.valAccuracy !== undefined) curves.valAccuracy?.push(logs.valAccuracy);
         progress.endEpoch({ ...logs, best: improved });
-        if (wait >= o.patience && !controller.signal.aborted) {
-          state.stoppedBy = 'early-stopping';
-          controller.abort();
-        }
-        if (!controller.signal.aborted && epoch + 1 < o.epochs) progress.startEpoch(epoch + 2);
+        if (net.stopTraining && !controller.signal.aborted) state.stoppedBy = 'early-stopping';
+        if (!net.stopTraining && !controller.signal.aborted && epoch + 1 < o.epochs) progress.startEpoch(epoch + 2);
       },
     });
   } catch (err) {
@@ -322,9 +314,9 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
     process.removeListener('SIGINT', onSigint);
   }
   const seconds = (performance.now() - started) / 1000;
-  if (bestWeights === null)
+  if (stopper.bestEpoch < 0)
     throw new CliError('training produced no finite loss; nothing to save (try a smaller --lr)');
-  net.setWeights(bestWeights);
+  const bestEpoch = stopper.bestEpoch + 1;
   out();
   const stoppedBy = state.stoppedBy;
   const why =
@@ -419,7 +411,7 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
       ...(p.classes ? { classes: p.classes } : {}),
       ...(scaling ? { targetScaling: scaling } : {}),
     });
-    await writeOutput(saveTo, net.toSafetensors(meta), 'model', io.stdout);
+    await writeOutput(saveTo, net.toSafetensors(meta, { optimizer: false }), 'model', io.stdout);
     out(`saved     model to ${o.save}`);
   }
   if (plotTo) {

@@ -1,14 +1,15 @@
 import type { OptimizerSpec } from '../backend/types';
+import type { LearningRateSchedule } from '../schedules';
 import { expectKnownKeys, expectNumber, expectOptionalObject } from '../validate';
-import { baseSpec, CLIP_KEYS, type ClipOptions, clipSpec, Optimizer, readClip } from './optimizer';
+import { baseSpec, CLIP_KEYS, type ClipOptions, clipSpec, expectRate, Optimizer, readClip } from './optimizer';
 
 export const ADAM_DEFAULTS = { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 } as const;
 export const ADAMW_DEFAULTS = { ...ADAM_DEFAULTS, weightDecay: 0.01 } as const;
 
 /** Options of {@link Adam} and {@link AdamW}; each defaults as stated. */
 export interface AdamOptions extends ClipOptions {
-  /** Step size lr, ≥ 0. Default 0.001. */
-  learningRate?: number;
+  /** Step size lr, ≥ 0, or a schedule of the step (see {@link Optimizer.learningRate}). Default 0.001. */
+  learningRate?: number | LearningRateSchedule;
   /** Decay β1 of the first-moment estimate, in [0, 1). Default 0.9. */
   beta1?: number;
   /** Decay β2 of the second-moment estimate, in [0, 1). Default 0.999. */
@@ -25,8 +26,7 @@ export interface AdamOptions extends ClipOptions {
 function readAdam(o: Record<string, unknown>, defaults: typeof ADAM_DEFAULTS | typeof ADAMW_DEFAULTS, name: string) {
   expectKnownKeys(o, [...Object.keys(defaults), ...CLIP_KEYS], name);
   return {
-    learningRate:
-      o.learningRate === undefined ? defaults.learningRate : expectNumber(o.learningRate, 'learningRate', { min: 0 }),
+    learningRate: o.learningRate === undefined ? defaults.learningRate : expectRate(o.learningRate),
     beta1:
       o.beta1 === undefined ? defaults.beta1 : expectNumber(o.beta1, 'beta1', { min: 0, max: 1, maxExclusive: true }),
     beta2:
@@ -51,7 +51,6 @@ function readAdam(o: Record<string, unknown>, defaults: typeof ADAM_DEFAULTS | t
  */
 export class Adam extends Optimizer {
   readonly name: 'adam' | 'adamw' = 'adam';
-  readonly learningRate: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
@@ -76,7 +75,7 @@ export class Adam extends Optimizer {
 
   toSpec(): OptimizerSpec {
     return {
-      ...baseSpec(this.name, this.learningRate),
+      ...baseSpec(this.name, this.rateAt(0)),
       beta1: this.beta1,
       beta2: this.beta2,
       epsilon: this.epsilon,

@@ -1,5 +1,6 @@
 import type { OptimizerName, OptimizerSpec } from '../backend/types';
-import { expectNumber } from '../validate';
+import { type LearningRateSchedule, rateAt } from '../schedules';
+import { describe, expectNumber, invalid } from '../validate';
 
 /**
  * Gradient clipping, an option of every optimizer. Both act on the loss gradient (the
@@ -39,15 +40,52 @@ export function clipSpec(opt: { readonly clipNorm?: number; readonly clipValue?:
   return { clipNorm: opt.clipNorm ?? 0, clipValue: opt.clipValue ?? 0 };
 }
 
-/** Base of every optimizer: an immutable bag of hyper-parameters; state lives in the network's backend. */
+/**
+ * Base of every optimizer: a bag of hyper-parameters, immutable except `learningRate`;
+ * state lives in the network's backend.
+ */
 export abstract class Optimizer {
   /** The optimizer's name, as `compile` accepts it. */
   abstract readonly name: OptimizerName;
+  #learningRate: number | LearningRateSchedule = 0;
+
   /**
-   * The fully resolved hyper-parameters handed to a backend.
+   * The step size: a number (≥ 0), or a schedule, a function of the optimizer step t (the
+   * number of updates made before this one) returning the rate of update t (see
+   * `stepDecay`, `exponentialDecay`, `cosineDecay`). Settable between steps: a new value
+   * takes effect at the next `trainOnBatch`, or at the next epoch of a running `fit` (whose
+   * per-batch rates are fixed when each epoch starts, on both backends).
+   * @throws TypeError/RangeError (when set) for anything but a number ≥ 0 or a function.
+   */
+  get learningRate(): number | LearningRateSchedule {
+    return this.#learningRate;
+  }
+
+  set learningRate(value: number | LearningRateSchedule) {
+    if (typeof value === 'function') this.#learningRate = value;
+    else if (typeof value === 'number') this.#learningRate = expectNumber(value, 'learningRate', { min: 0 });
+    else throw invalid('a number ≥ 0 or a schedule function', 'learningRate', describe(value));
+  }
+
+  /**
+   * The rate of update `step` (t = the number of updates made before it).
+   * @throws RangeError naming the step when a schedule returns a non-finite or negative rate.
+   */
+  rateAt(step: number): number {
+    return rateAt(this.#learningRate, step);
+  }
+
+  /**
+   * The fully resolved hyper-parameters handed to a backend (the rate: that of update 0).
    * @internal
    */
   abstract toSpec(): OptimizerSpec;
+}
+
+/** A `learningRate` option: a number ≥ 0 or a schedule function. */
+export function expectRate(value: unknown): number | LearningRateSchedule {
+  if (typeof value === 'function') return value as LearningRateSchedule;
+  return expectNumber(value, 'learningRate', { min: 0 });
 }
 
 /** Spec fields an optimizer does not use are set to these neutral values. */

@@ -1,13 +1,14 @@
 import type { OptimizerSpec } from '../backend/types';
+import type { LearningRateSchedule } from '../schedules';
 import { expectKnownKeys, expectNumber, expectOptionalObject } from '../validate';
-import { baseSpec, CLIP_KEYS, type ClipOptions, clipSpec, Optimizer, readClip } from './optimizer';
+import { baseSpec, CLIP_KEYS, type ClipOptions, clipSpec, expectRate, Optimizer, readClip } from './optimizer';
 
 export const RMSPROP_DEFAULTS = { learningRate: 0.01, rho: 0.99, epsilon: 1e-8, momentum: 0, weightDecay: 0 } as const;
 
 /** Options of {@link RMSProp}; each defaults as stated. */
 export interface RMSPropOptions extends ClipOptions {
-  /** Step size lr, ≥ 0. Default 0.01. */
-  learningRate?: number;
+  /** Step size lr, ≥ 0, or a schedule of the step (see {@link Optimizer.learningRate}). Default 0.01. */
+  learningRate?: number | LearningRateSchedule;
   /** Decay ρ of the running mean of squared gradients, in [0, 1). Default 0.99. */
   rho?: number;
   /** ε added to √v (outside the square root), ≥ 0. Default 1e-8. */
@@ -33,7 +34,6 @@ export interface RMSPropOptions extends ClipOptions {
  */
 export class RMSProp extends Optimizer {
   readonly name = 'rmsprop' as const;
-  readonly learningRate: number;
   readonly rho: number;
   readonly epsilon: number;
   readonly momentum: number;
@@ -47,10 +47,7 @@ export class RMSProp extends Optimizer {
     super();
     const o = expectOptionalObject(options, 'RMSProp options');
     expectKnownKeys(o, [...Object.keys(RMSPROP_DEFAULTS), ...CLIP_KEYS], 'RMSProp options');
-    this.learningRate =
-      o.learningRate === undefined
-        ? RMSPROP_DEFAULTS.learningRate
-        : expectNumber(o.learningRate, 'learningRate', { min: 0 });
+    this.learningRate = o.learningRate === undefined ? RMSPROP_DEFAULTS.learningRate : expectRate(o.learningRate);
     this.rho = o.rho === undefined ? RMSPROP_DEFAULTS.rho : expectNumber(o.rho, 'rho', { min: 0, max: 1 });
     this.epsilon = o.epsilon === undefined ? RMSPROP_DEFAULTS.epsilon : expectNumber(o.epsilon, 'epsilon', { min: 0 });
     this.momentum =
@@ -67,7 +64,7 @@ export class RMSProp extends Optimizer {
 
   toSpec(): OptimizerSpec {
     return {
-      ...baseSpec('rmsprop', this.learningRate),
+      ...baseSpec('rmsprop', this.rateAt(0)),
       rho: this.rho,
       epsilon: this.epsilon,
       momentum: this.momentum,

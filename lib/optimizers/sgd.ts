@@ -1,13 +1,14 @@
 import type { OptimizerSpec } from '../backend/types';
+import type { LearningRateSchedule } from '../schedules';
 import { expectBoolean, expectKnownKeys, expectNumber, expectOptionalObject, invalid } from '../validate';
-import { baseSpec, CLIP_KEYS, type ClipOptions, clipSpec, Optimizer, readClip } from './optimizer';
+import { baseSpec, CLIP_KEYS, type ClipOptions, clipSpec, expectRate, Optimizer, readClip } from './optimizer';
 
 export const SGD_DEFAULTS = { learningRate: 0.01, momentum: 0, nesterov: false, weightDecay: 0 } as const;
 
 /** Options of {@link SGD}; each defaults as stated. */
 export interface SGDOptions extends ClipOptions {
-  /** Step size lr, ≥ 0. Default 0.01. */
-  learningRate?: number;
+  /** Step size lr, ≥ 0, or a schedule of the step (see {@link Optimizer.learningRate}). Default 0.01. */
+  learningRate?: number | LearningRateSchedule;
   /** Momentum factor μ, ≥ 0. Default 0 (plain SGD). */
   momentum?: number;
   /** Nesterov momentum (needs momentum > 0). Default false. */
@@ -32,7 +33,6 @@ export interface SGDOptions extends ClipOptions {
 export class SGD extends Optimizer {
   /** The name `compile` also accepts for this optimizer with its defaults. */
   readonly name = 'sgd' as const;
-  readonly learningRate: number;
   readonly momentum: number;
   readonly nesterov: boolean;
   readonly weightDecay: number;
@@ -45,10 +45,7 @@ export class SGD extends Optimizer {
     super();
     const o = expectOptionalObject(options, 'SGD options');
     expectKnownKeys(o, [...Object.keys(SGD_DEFAULTS), ...CLIP_KEYS], 'SGD options');
-    this.learningRate =
-      o.learningRate === undefined
-        ? SGD_DEFAULTS.learningRate
-        : expectNumber(o.learningRate, 'learningRate', { min: 0 });
+    this.learningRate = o.learningRate === undefined ? SGD_DEFAULTS.learningRate : expectRate(o.learningRate);
     this.momentum = o.momentum === undefined ? SGD_DEFAULTS.momentum : expectNumber(o.momentum, 'momentum', { min: 0 });
     this.nesterov = o.nesterov === undefined ? SGD_DEFAULTS.nesterov : expectBoolean(o.nesterov, 'nesterov');
     this.weightDecay =
@@ -63,7 +60,7 @@ export class SGD extends Optimizer {
 
   toSpec(): OptimizerSpec {
     return {
-      ...baseSpec('sgd', this.learningRate),
+      ...baseSpec('sgd', this.rateAt(0)),
       momentum: this.momentum,
       nesterov: this.nesterov,
       weightDecay: this.weightDecay,

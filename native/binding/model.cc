@@ -2,6 +2,8 @@
 // in spec.cc; trainEpoch's async worker and its batch channel are in epoch_worker.cc.
 #include "model.h"
 
+#include <cmath>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -82,6 +84,10 @@ Napi::Function Model::Define(Napi::Env env) {
                          InstanceMethod<&Model::TrainStep>("trainStep"),
                          InstanceMethod<&Model::TrainEpoch>("trainEpoch"),
                          InstanceMethod<&Model::RequestStop>("requestStop"),
+                         InstanceMethod<&Model::SetLearningRate>("setLearningRate"),
+                         InstanceMethod<&Model::SetEpochRates>("setEpochRates"),
+                         InstanceMethod<&Model::GetOptimizerState>("getOptimizerState"),
+                         InstanceMethod<&Model::SetOptimizerState>("setOptimizerState"),
                          InstanceMethod<&Model::Dispose>("dispose"),
                      });
 }
@@ -303,6 +309,8 @@ Napi::Value Model::TrainEpoch(const Napi::CallbackInfo& info) {
     if (static_cast<int64_t>(outs.ElementLength()) != samples * net.spec().outputs)
       ThrowInternal(env, "outputs must hold samples x outputs floats");
   }
+  job.learning_rates = epoch_rates_.empty() ? nullptr : epoch_rates_.data();
+  job.learning_rates_len = static_cast<int64_t>(epoch_rates_.size());
   auto* worker = new EpochWorker(env, this, net, info.This().As<Napi::Object>(), x, y, order, job,
                                  info[5], weighted ? info[6] : env.Undefined());
   if (has_outputs) worker->SetOutputs(env, outs);
@@ -315,6 +323,70 @@ Napi::Value Model::TrainEpoch(const Napi::CallbackInfo& info) {
 
 void Model::RequestStop(const Napi::CallbackInfo& /*info*/) {
   stop_.store(true, std::memory_order_relaxed);
+}
+
+void Model::SetLearningRate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  densely::Network& net = Use(env);
+  const double lr = ArgNumber(info, 0, "learningRate");
+  if (!(lr >= 0.0) || !std::isfinite(lr))
+    ThrowInternal(env, "learningRate must be finite and >= 0");
+  net.set_learning_rate(lr);
+}
+
+// setEpochRates(rates | undefined): copied; every rate finite and >= 0.
+void Model::SetEpochRates(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Use(env);
+  if (info.Length() < 1 || info[0].IsUndefined() || info[0].IsNull()) {
+    epoch_rates_.clear();
+    return;
+  }
+  Napi::Float64Array rates = ArgF64(info, 0, "rates");
+  const double* r = rates.Data();
+  const size_t n = rates.ElementLength();
+  for (size_t i = 0; i < n; ++i)
+    if (!(r[i] >= 0.0) || !std::isfinite(r[i]))
+      ThrowInternal(env, "every epoch rate must be finite and >= 0");
+  epoch_rates_.assign(r, r + n);
+}
+
+namespace {
+// Slot i's array: length 0 when the optimizer has no such slot, else paramCount.
+float* SlotArg(const Napi::CallbackInfo& info, size_t arg, densely::Network& net, int slot,
+               const char* name) {
+  const ArrayArg<float> a = ArgF32Raw(info, arg, name);
+  float* have = net.optimizer_slot(slot);
+  NeedLength(info.Env(), a.length, have == nullptr ? 0 : net.spec().param_count, name);
+  return a.data;
+}
+}  // namespace
+
+Napi::Value Model::GetOptimizerState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  densely::Network& net = Use(env);
+  const size_t n = static_cast<size_t>(net.spec().param_count);
+  for (int i = 0; i < 2; ++i) {
+    float* dst = SlotArg(info, static_cast<size_t>(i), net, i, i == 0 ? "s1" : "s2");
+    const float* src = net.optimizer_slot(i);
+    if (src != nullptr && n > 0) std::memcpy(dst, src, n * sizeof(float));
+  }
+  return Napi::Number::New(env, static_cast<double>(net.optimizer_steps()));
+}
+
+void Model::SetOptimizerState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  densely::Network& net = Use(env);
+  const int64_t step = ArgCount(info, 0, "step");
+  const size_t n = static_cast<size_t>(net.spec().param_count);
+  float* src[2];
+  for (int i = 0; i < 2; ++i)
+    src[i] = SlotArg(info, static_cast<size_t>(i + 1), net, i, i == 0 ? "s1" : "s2");
+  for (int i = 0; i < 2; ++i) {
+    float* dst = net.optimizer_slot(i);
+    if (dst != nullptr && n > 0) std::memcpy(dst, src[i], n * sizeof(float));
+  }
+  net.set_optimizer_steps(step);
 }
 
 void Model::Dispose(const Napi::CallbackInfo& info) {

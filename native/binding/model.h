@@ -14,6 +14,10 @@
 //   .trainStep(x, y, rows, step) → lossResult
 //   .trainEpoch(x, y, order, batchSize, firstStep, onBatches?) → Promise<epochResult>
 //                                        (the worker: epoch_worker.h)
+//   .setLearningRate(lr) .setEpochRates(rates: Float64Array | undefined)   the rate of the
+//                                        next steps; per-batch rates of the next trainEpochs
+//   .getOptimizerState(s1, s2) → step .setOptimizerState(step, s1, s2)   the optimizer's
+//                                        slots (paramCount floats each, length 0 when absent)
 //   .requestStop() .dispose() .busy
 // While trainEpoch runs, every call but requestStop throws an Error with code
 // DENSELY_BUSY. Native memory is reported to V8 (AdjustExternalMemory) and freed by
@@ -25,6 +29,7 @@
 
 #include <atomic>
 #include <memory>
+#include <vector>
 
 #include "network/network.h"
 
@@ -61,11 +66,18 @@ class Model : public Napi::ObjectWrap<Model> {
   Napi::Value TrainStep(const Napi::CallbackInfo& info);
   Napi::Value TrainEpoch(const Napi::CallbackInfo& info);
   void RequestStop(const Napi::CallbackInfo& info);
+  void SetLearningRate(const Napi::CallbackInfo& info);
+  void SetEpochRates(const Napi::CallbackInfo& info);
+  Napi::Value GetOptimizerState(const Napi::CallbackInfo& info);
+  void SetOptimizerState(const Napi::CallbackInfo& info);
   void Dispose(const Napi::CallbackInfo& info);
   // Reads the staged arrays' data pointers and lengths from their references.
   void ReadStaging(Napi::Env env);
 
   std::unique_ptr<densely::Network> net_;
+  // setEpochRates: the per-batch learning rates every later trainEpoch uses (copied here,
+  // so the training thread never reads JS memory for them).
+  std::vector<double> epoch_rates_;
   Napi::Reference<Napi::Float32Array> params_;
   // The BatchNorm running statistics (spec.buffer_count floats), made like params_.
   Napi::Reference<Napi::Float32Array> buffers_;

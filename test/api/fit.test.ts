@@ -76,7 +76,7 @@ describe(`fit (${BACKEND})`, () => {
         epoch++;
       },
     });
-    expect(Object.keys(history).sort()).toEqual(['accuracy', 'epochs', 'loss']);
+    expect(Object.keys(history).sort()).toEqual(['accuracy', 'epochs', 'loss', 'lr']);
     expect(history.epochs).toEqual([0, 1, 2]);
     expect(history.loss).toHaveLength(3);
     expect(history.accuracy).toHaveLength(3);
@@ -94,7 +94,7 @@ describe(`fit (${BACKEND})`, () => {
     const plain = new Network({ inputs: INPUTS, layers: [new Dense(OUTPUTS)], backend: BACKEND, seed: 1 });
     plain.compile({ loss: 'mse', optimizer: 'sgd' });
     const h2 = await plain.fit(x, data(50).yOneHot, { epochs: 2 });
-    expect(Object.keys(h2).sort()).toEqual(['epochs', 'loss']);
+    expect(Object.keys(h2).sort()).toEqual(['epochs', 'loss', 'lr']);
   });
 
   it('without shuffling, fit is exactly trainOnBatch over consecutive batches (last one partial)', async () => {

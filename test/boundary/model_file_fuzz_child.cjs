@@ -19,7 +19,7 @@
  * to `Network.fromJSON` under the same oracle.
  */
 const path = require('node:path');
-const { Network, Dense, Dropout, LayerNorm, BatchNorm } = require(path.resolve(__dirname, '../../dist/cjs/index.js'));
+const { Network, Dense, Dropout, LayerNorm, BatchNorm, Adam, RMSProp, stepDecay } = require(path.resolve(__dirname, '../../dist/cjs/index.js'));
 
 const [seedArg, startArg, countArg, backendsArg = 'js,native', ...flags] = process.argv.slice(2);
 const SEED = Number(seedArg);
@@ -104,7 +104,23 @@ function baseNetworks() {
       [1, 1],
     ],
   );
-  return [a, b, c, d];
+  // Checkpoints: compiled networks whose files also hold the optimizer section
+  // (densely.training metadata and optimizer.<slot>.layers.<i>.* tensors).
+  const e = new Network({
+    inputs: 3,
+    layers: [new Dense(4, { activation: 'tanh' }), new Dropout(0.5), new Dense(2, { activation: 'softmax' })],
+    backend: 'js',
+    seed: 3,
+  });
+  e.compile({ loss: 'categoricalCrossentropy', optimizer: new Adam({ learningRate: 0.01 }), metrics: ['accuracy'] });
+  e.trainOnBatch([[1, 2, 3]], [[0, 1]]);
+  const f = new Network({ inputs: 2, layers: [new Dense(1, { useBias: false })], backend: 'js', seed: 4 });
+  f.compile({
+    loss: 'mse',
+    optimizer: new RMSProp({ learningRate: stepDecay({ initial: 0.1, stepSize: 2, gamma: 0.5 }), momentum: 0.5 }),
+  });
+  f.trainOnBatch([[1, 2]], [[3]]);
+  return [a, b, c, d, e, f];
 }
 
 const BASES = baseNetworks().map((net) => ({ bytes: Buffer.from(net.toSafetensors()), json: net.toJSON() }));
@@ -257,6 +273,74 @@ function mutateArchitecture(rng, arch) {
   return arch;
 }
 
+/** Mutates a checkpoint's densely.training JSON (one change). */
+function mutateTraining(rng, meta) {
+  let t;
+  try {
+    t = JSON.parse(meta['densely.training']);
+  } catch {
+    return;
+  }
+  if (t === null || typeof t !== 'object' || Array.isArray(t)) return;
+  const keys = [
+    'version',
+    'loss',
+    'metrics',
+    'optimizer',
+    'optimizerStep',
+    'slots',
+    'dropoutStep',
+    'shuffleRng',
+    'epochs',
+  ];
+  const op = rng.int(9);
+  if (op === 0) t[rng.pick(keys)] = anyValue(rng);
+  else if (op === 1) delete t[rng.pick(keys)];
+  else if (op === 2 && Array.isArray(t.slots))
+    t.slots = rng.pick([
+      () => [...t.slots].reverse(),
+      () => t.slots.slice(1),
+      () => [...t.slots, 'momentumBuffer'],
+      () => t.slots.map((s) => `${s}x`),
+      () => [null],
+    ])();
+  else if (op === 3 && t.optimizer && typeof t.optimizer === 'object') {
+    const o = t.optimizer;
+    const k = rng.int(4);
+    if (k === 0) o.name = rng.pick(['sgd', 'adam', 'adamw', 'rmsprop', 'lbfgs', 5, null]);
+    else if (k === 1) o[rng.pick(Object.keys(o).concat(['extra']))] = anyValue(rng);
+    else if (k === 2)
+      o.learningRate = rng.pick([
+        { schedule: { type: 'cosineDecay', initial: 0.1, steps: rng.pick(NUMBERS) } },
+        { schedule: { type: 'stepDecay', initial: 0.1, stepSize: 0, gamma: 0.5 } },
+        { schedule: { type: 'warp' } },
+        { schedule: null },
+        { rate: 1 },
+        -1,
+        'fast',
+      ]);
+    else t.optimizer = rng.pick([null, [], 'adam', {}]);
+  } else if (op === 4)
+    t.shuffleRng = rng.pick([
+      { words: [0, 0, 0, 0], spare: null },
+      { words: [1, 2, 3], spare: null },
+      { words: [1, 2, 3, 4294967296], spare: null },
+      { words: [1, 2, 3, -4], spare: null },
+      { words: [1, 2, 3, 4], spare: 'x' },
+      { words: [1, 2, 3, 4], spare: 0.25 },
+      { words: [1, 2, 3, 4], spare: null, extra: 1 },
+      null,
+    ]);
+  else if (op === 5) t.loss = rng.pick(['mse', 'sparseCategoricalCrossentropy', 'binaryCrossentropy', 'hinge', 3]);
+  else if (op === 6) t.metrics = rng.pick([['accuracy'], ['auc?'], 'accuracy', [3], new Array(20).fill('accuracy')]);
+  else if (op === 7) t[rng.pick(['optimizerStep', 'dropoutStep', 'epochs'])] = rng.pick(NUMBERS);
+  else {
+    meta['densely.training'] = rng.pick(['', '{', 'null', '[]', '{}', '1e999', LONG]);
+    return;
+  }
+  meta['densely.training'] = JSON.stringify(t);
+}
+
 /** Mutates the parsed safetensors header in place (1–3 changes). */
 function mutateHeader(rng, header, dataLen) {
   const names = Object.keys(header).filter((k) => k !== '__metadata__');
@@ -288,6 +372,10 @@ function mutateHeader(rng, header, dataLen) {
         delete header[name];
       }
     } else if (target < 17 && meta && typeof meta === 'object') {
+      if (typeof meta['densely.training'] === 'string' && rng.chance(0.4)) {
+        mutateTraining(rng, meta);
+        continue;
+      }
       const op = rng.chance(0.5) ? 7 : rng.int(7);
       if (op === 0) meta.format = rng.pick(['densely', 'pt', '', 'Densely']);
       else if (op === 1) meta['densely.version'] = rng.pick(['1', '2', '999', '', '01', '1.0', 1]);

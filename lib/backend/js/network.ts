@@ -41,6 +41,7 @@ import type {
   LossSpec,
   ModelSpec,
   OptimizerSpec,
+  OptimizerState as SlotState,
 } from '../types';
 import { lossSpecOf } from '../types';
 import { activationBackward } from './activations';
@@ -181,6 +182,25 @@ export class JsNetwork implements BackendModel {
     this.#optBackup = null;
   }
 
+  setLearningRate(lr: number): void {
+    if (this.#opt !== null) this.#opt.spec.learningRate = lr;
+  }
+
+  getOptimizerState(): SlotState {
+    const o = this.#opt;
+    if (o === null) return { step: 0, slots: [] };
+    return { step: o.t, slots: jsSlots(o).map((s) => s.slice()) };
+  }
+
+  setOptimizerState(state: SlotState): void {
+    const o = this.#opt;
+    if (o === null) return;
+    jsSlots(o).forEach((s, i) => {
+      s.set(state.slots[i]!);
+    });
+    o.t = state.step;
+  }
+
   predict(x: Float32Array, rows: number, out: Float32Array): void {
     const { inputs, outputs } = this.#spec;
     for (let r0 = 0; r0 < rows; r0 += PREDICT_CHUNK) {
@@ -257,7 +277,7 @@ export class JsNetwork implements BackendModel {
 
   async trainEpoch(job: EpochJob): Promise<EpochResult> {
     const { inputs, outputs } = this.#spec;
-    const { x, y, order, signal, onBatchEnd } = job;
+    const { x, y, order, signal, onBatchEnd, learningRates } = job;
     // The facade validates batchSize ≥ 1; the floor only guards the loop against a hang.
     const batchSize = Math.max(1, Math.floor(job.batchSize));
     const yWidth = this.#loss.name === 'sparseCategoricalCrossentropy' ? 1 : outputs;
@@ -289,6 +309,8 @@ export class JsNetwork implements BackendModel {
       this.#backup.set(this.params);
       this.#bufBackup.set(this.buffers);
       if (opt !== null && optBackup !== null) saveOptimizer(opt, optBackup);
+      if (opt !== null && learningRates !== undefined && b < learningRates.length)
+        opt.spec.learningRate = learningRates[b]!;
       const step = this.trainStep(xb, yb, rows, job.firstStep + b, wb?.subarray(0, rows));
       if (job.outputs !== undefined) {
         // Each row's pre-step output, at its x row.
@@ -311,7 +333,11 @@ export class JsNetwork implements BackendModel {
       result.lossSum += step.loss * rows;
       result.correct += step.correct;
       result.samples += rows;
-      onBatchEnd?.(b, step.loss, step.correct, rows);
+      const pending = onBatchEnd?.(b, step.loss, step.correct, rows);
+      if (pending instanceof Promise) {
+        await pending;
+        lastYield = performance.now();
+      }
       if (performance.now() - lastYield >= YIELD_MS) {
         await yieldToEventLoop();
         lastYield = performance.now();
@@ -466,6 +492,19 @@ export class JsNetwork implements BackendModel {
       if (l.dense !== null || l.norm !== null || (training && l.rate > 0)) return l.a;
     }
     return x;
+  }
+}
+
+/** The state's slots in the order of `optimizerSlotNames` (lib/backend/types.ts). */
+function jsSlots(o: OptimizerState): Float32Array[] {
+  switch (o.spec.kind) {
+    case 'sgd':
+      return o.spec.momentum !== 0 ? [o.s1] : [];
+    case 'adam':
+    case 'adamw':
+      return [o.s1, o.s2];
+    case 'rmsprop':
+      return o.spec.momentum !== 0 ? [o.s2, o.s1] : [o.s2];
   }
 }
 

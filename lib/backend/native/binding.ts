@@ -61,6 +61,20 @@ export interface NativeModel {
     /** Optional `[samples × outputs]`: each row's pre-step output (EpochJob.outputs). */
     outputs?: Float32Array,
   ): Promise<Float64Array>;
+  /** The learning rate of the next steps (finite, ≥ 0); the optimizer's state is kept. */
+  setLearningRate(lr: number): void;
+  /**
+   * Per-batch learning rates (copied; each finite, ≥ 0) of every later trainEpoch: batch b
+   * uses rates[b] while b < rates.length. undefined: the installed rate throughout.
+   */
+  setEpochRates(rates: Float64Array | undefined): void;
+  /**
+   * Copies the optimizer's two state slots into s1 and s2 (paramCount floats each where the
+   * optimizer has that slot, else length 0) and returns its applied step count.
+   */
+  getOptimizerState(s1: Float32Array, s2: Float32Array): number;
+  /** Replaces the step count and the slots (lengths as getOptimizerState). */
+  setOptimizerState(step: number, s1: Float32Array, s2: Float32Array): void;
   /** Makes a running trainEpoch stop at the next batch boundary. */
   requestStop(): void;
   /** Frees the native scratch and optimizer state now; the model is unusable after. */

@@ -17,8 +17,9 @@ import type {
   ModelSpec,
   OptimizerName,
   OptimizerSpec,
+  OptimizerState,
 } from '../types';
-import { lossSpecOf } from '../types';
+import { lossSpecOf, optimizerSlotNames } from '../types';
 import type { NativeBinding, NativeModel } from './binding';
 import { loadBinding } from './load';
 import {
@@ -208,6 +209,27 @@ class NativeBackendModel implements BackendModel {
 
   setOptimizer(opt: OptimizerSpec): void {
     this.#m.setOptimizer(packOptimizerSpec(opt));
+    this.#slotCount = optimizerSlotNames(opt).length;
+  }
+
+  /** Slots of the installed optimizer (the core's s1, s2 are in optimizerSlotNames order). */
+  #slotCount = 0;
+
+  setLearningRate(lr: number): void {
+    this.#m.setLearningRate(lr);
+  }
+
+  getOptimizerState(): OptimizerState {
+    const n = this.#m.params.length;
+    const s1 = new Float32Array(this.#slotCount >= 1 ? n : 0);
+    const s2 = new Float32Array(this.#slotCount >= 2 ? n : 0);
+    const step = this.#m.getOptimizerState(s1, s2);
+    return { step, slots: [s1, s2].slice(0, this.#slotCount) };
+  }
+
+  setOptimizerState(state: OptimizerState): void {
+    const empty = new Float32Array(0);
+    this.#m.setOptimizerState(state.step, state.slots[0] ?? empty, state.slots[1] ?? empty);
   }
 
   predict(x: Float32Array, rows: number, out: Float32Array): void {
@@ -290,6 +312,7 @@ class NativeBackendModel implements BackendModel {
     const onAbort = (): void => model.requestStop();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      model.setEpochRates(job.learningRates);
       const r = await model.trainEpoch(
         job.x,
         job.y,

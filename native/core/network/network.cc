@@ -155,6 +155,22 @@ void Network::set_optimizer(const OptimizerSpec& opt) {
   if (grads_.size() != n) grads_.assign(n, 0.0f);
   norm_parts_.assign(
       opt.clip_norm > 0.0 ? static_cast<size_t>(clip_norm_blocks(spec_.param_count)) : 0, 0.0);
+  opt_step_stale_ = true;
+}
+
+void Network::set_learning_rate(double lr) {
+  opt_.learning_rate = lr;
+  opt_step_stale_ = true;
+}
+
+void Network::set_optimizer_steps(int64_t t) {
+  t_ = t < 0 ? 0 : t;
+  opt_step_stale_ = true;
+}
+
+float* Network::optimizer_slot(int i) {
+  std::vector<float, AlignedAllocator<float>>& s = i == 0 ? s1_ : s2_;
+  return (i == 0 || i == 1) && !s.empty() ? s.data() : nullptr;
 }
 
 double Network::penalty() const {
@@ -479,8 +495,12 @@ LossResult Network::step(const float* x, const float* y, const float* w, int64_t
   ++t_;
   // Only adam's constants change after step 2 (its bias corrections); the others depend
   // on t only through `first` (t == 1), so from t = 3 on the t = 2 constants are reused.
-  if (t_ <= 2 || opt_.kind == OptimizerKind::kAdam || opt_.kind == OptimizerKind::kAdamW)
+  // A new rate or step count (set_learning_rate, set_optimizer_steps) recomputes them too.
+  if (opt_step_stale_ || t_ <= 2 || opt_.kind == OptimizerKind::kAdam ||
+      opt_.kind == OptimizerKind::kAdamW) {
     opt_step_ = optimizer_step(opt_, t_);
+    opt_step_stale_ = false;
+  }
   guard_ = guard;
   if (guard) next_params_ = params_ == user_params_ ? alt_params_.data() : user_params_;
   overflow_.store(false, std::memory_order_relaxed);
@@ -600,6 +620,8 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
       for (int64_t j = 0; j < yc; ++j) yd[j] = ys[j];
       if (jw != nullptr) wb_[static_cast<size_t>(r)] = jw[idx];
     }
+    if (b < job.learning_rates_len && job.learning_rates[b] != opt_.learning_rate)
+      set_learning_rate(job.learning_rates[b]);
     bool overflowed = false;
     const LossResult r =
         step(xb, yb, wb, rows, job.first_step + static_cast<uint64_t>(b), true, &overflowed);

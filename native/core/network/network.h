@@ -76,6 +76,11 @@ struct EpochJob {
   // When non-null, [samples × outputs]: each row's forward output in its training batch
   // (before that batch's step) is written at its x row (for epoch metrics).
   float* outputs = nullptr;
+  // Learning rate of each batch, in batch order (null: the optimizer's own rate for every
+  // batch). Batch b uses learning_rates[b] while b < learning_rates_len; the rate stays
+  // installed after the epoch (as set_learning_rate).
+  const double* learning_rates = nullptr;
+  int64_t learning_rates_len = 0;
 };
 
 enum class EpochStatus : int {
@@ -121,6 +126,14 @@ class Network {
   void set_loss(const LossConfig& loss) { loss_ = loss; }
   // Installs an optimizer and resets its state (slots zeroed, step count 0).
   void set_optimizer(const OptimizerSpec& opt);
+  // The learning rate of the next steps (the optimizer's state is kept).
+  void set_learning_rate(double lr);
+  // The optimizer's state: applied steps so far, and its slots (optimizer_slots of the
+  // spec; each param_count floats in params layout, null past the count). Setting the
+  // step count keeps the slots; writing through optimizer_slot changes the state.
+  int64_t optimizer_steps() const { return t_; }
+  void set_optimizer_steps(int64_t t);
+  float* optimizer_slot(int i);
 
   // out [rows × outputs] ← the network's output, dropout off, BatchNorm on its running
   // statistics (inference mode; likewise evaluate).
@@ -189,6 +202,8 @@ class Network {
   OptimizerSpec opt_;
   OptimizerStep opt_step_{};
   int64_t t_ = 0;
+  // opt_step_ must be recomputed at the next step (the rate or the step count was set).
+  bool opt_step_stale_ = true;
   // Optimizer state (64-byte aligned, so it can swap with its alternate copy below).
   std::vector<float, AlignedAllocator<float>> s1_, s2_;
   std::vector<float> grads_;
