@@ -65,6 +65,10 @@ function optimizerConfig(opt: Optimizer, step: number): Record<string, unknown> 
       out[key] = (opt as unknown as Record<string, unknown>)[key];
     }
   }
+  // Gradient clipping (lib/optimizers/optimizer.ts), when set.
+  const clip = opt as { readonly clipNorm?: number; readonly clipValue?: number };
+  if (clip.clipNorm !== undefined) out.clipNorm = clip.clipNorm;
+  if (clip.clipValue !== undefined) out.clipValue = clip.clipValue;
   return out;
 }
 
