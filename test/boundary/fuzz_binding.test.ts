@@ -264,7 +264,7 @@ function validCall(
   const count = (value: number): Slot => ({ value, kind: 'count' });
   switch (name) {
     case 'setLoss':
-      return { slots: [count(g.int(5))], outputs: [] };
+      return { slots: [count(g.int(6))], outputs: [] };
     case 'setOptimizer':
       return { slots: [{ value: validOptimizer(g), kind: 'exact-array' }], outputs: [] };
     case 'predict':
