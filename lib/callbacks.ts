@@ -99,10 +99,12 @@ export class CallbackRunner {
     return this.#callbacks.some((c) => c.onBatchEnd !== undefined);
   }
 
+  /** Calls every `onTrainBegin(net)` in order. */
   async trainBegin(net: CallbackNetwork): Promise<void> {
     for (const c of this.#callbacks) await c.onTrainBegin?.(net);
   }
 
+  /** Calls every `onEpochBegin(epoch)` in order. */
   async epochBegin(epoch: number): Promise<void> {
     for (const c of this.#callbacks) await c.onEpochBegin?.(epoch);
   }
@@ -142,11 +144,13 @@ export class CallbackRunner {
     }
   }
 
+  /** Settles the epoch's `onBatchEnd` promises, then calls every `onEpochEnd(epoch, logs)` in order. */
   async epochEnd(epoch: number, logs: EpochLogs): Promise<void> {
     await this.settleBatches();
     for (const c of this.#callbacks) await c.onEpochEnd?.(epoch, logs);
   }
 
+  /** Calls every `onTrainEnd(history)` in order. */
   async trainEnd(history: History): Promise<void> {
     for (const c of this.#callbacks) await c.onTrainEnd?.(history);
   }

@@ -31,6 +31,9 @@
  * - Losses, each the mean over the batch, with their formulas: {@link LOSSES}.
  * - Optimizers, each with its update rule (PyTorch's `torch.optim`) and defaults:
  *   {@link SGD}, {@link Adam}, {@link AdamW}, {@link RMSProp}.
+ * - Training jobs: callbacks ({@link Callback}; {@link earlyStopping}, {@link reduceLROnPlateau},
+ *   {@link checkpoint}), learning-rate schedules ({@link stepDecay}, {@link exponentialDecay},
+ *   {@link cosineDecay}), checkpoints that resume exactly (`save` / `Network.load`).
  * - Runtime: {@link backendInfo}, {@link setThreads}; BLAS-style {@link sgemm}, also at
  *   `densely/kernels`.
  * - The guides (in the package's docs/guide/): {@link Errors} (what is checked, every `DENSELY_*`

@@ -1,6 +1,7 @@
 // Network::train_epoch: the overflow undo on a small network (one optimizer pass over
 // all parameters), and its batches read in place or gathered, against train_step on
-// copies; bad indices refuse the epoch.
+// copies; bad indices refuse the epoch; per-batch learning rates and the optimizer state
+// copied out and in.
 // All of it on every kernel set (isa_legs.h: one CTest leg per set, a set this
 // CPU lacks reported as skipped).
 #include <algorithm>
@@ -192,9 +193,75 @@ void check_epoch_in_place_and_gathered() {
   }
 }
 
+// Per-batch learning rates (EpochJob::learning_rates) give the steps of train_step after
+// set_learning_rate with the same rates; the optimizer state copied out and into a fresh
+// network (slots, step count) continues bit for bit. SGD with momentum (whose per-step
+// constants are cached from step 3 on) and Adam.
+void check_epoch_rates_and_state() {
+  const ModelSpec spec = two_layer_spec(4, 8, Activation::kTanh, 2, Activation::kLinear);
+  CHECK(model_spec_valid(spec));
+  const int64_t samples = 20, bs = 4, nb = 5;
+  std::vector<float> x(static_cast<size_t>(samples * 4)), y(static_cast<size_t>(samples * 2));
+  for (float& v : x) v = next_uniform();
+  for (float& v : y) v = next_uniform();
+  std::vector<float> init(static_cast<size_t>(spec.param_count));
+  for (float& p : init) p = 0.5f * next_uniform();
+  std::vector<int32_t> order(static_cast<size_t>(samples));
+  for (int64_t i = 0; i < samples; ++i) order[static_cast<size_t>(i)] = static_cast<int32_t>(i);
+  const double rates[nb] = {0.05, 0.04, 0.01, 0.01, 0.002};
+  for (OptimizerKind kind : {OptimizerKind::kSgd, OptimizerKind::kAdam}) {
+    OptimizerSpec opt;
+    opt.kind = kind;
+    opt.learning_rate = 0.1;
+    opt.momentum = kind == OptimizerKind::kSgd ? 0.9 : 0.0;
+    std::vector<float> pa = init, pb = init;
+    Network a(spec, pa.data()), b(spec, pb.data());
+    for (Network* net : {&a, &b}) {
+      net->set_loss(Loss::kMse);
+      net->set_optimizer(opt);
+    }
+    EpochJob job;
+    job.x = x.data();
+    job.y = y.data();
+    job.samples = samples;
+    job.order = order.data();
+    job.order_len = samples;
+    job.batch_size = bs;
+    job.learning_rates = rates;
+    job.learning_rates_len = nb;
+    const EpochResult r = a.train_epoch(job, nullptr, nullptr, nullptr);
+    CHECK(r.status == EpochStatus::kEpochDone && r.batches == nb);
+    for (int64_t bi = 0; bi < nb; ++bi) {
+      b.set_learning_rate(rates[bi]);
+      b.train_step(x.data() + bi * bs * 4, y.data() + bi * bs * 2, bs, static_cast<uint64_t>(bi));
+    }
+    CHECK(std::memcmp(pa.data(), pb.data(), pa.size() * sizeof(float)) == 0);
+    CHECK(a.optimizer_steps() == nb && b.optimizer_steps() == nb);
+    const int slots = optimizer_slots(opt);
+    for (int i = 0; i < 2; ++i) CHECK((a.optimizer_slot(i) != nullptr) == (i < slots));
+
+    // Copy a's state into a fresh network c; one more step on each matches.
+    std::vector<float> pc = pa;
+    Network c(spec, pc.data());
+    c.set_loss(Loss::kMse);
+    c.set_optimizer(opt);
+    for (int i = 0; i < slots; ++i)
+      std::memcpy(c.optimizer_slot(i), a.optimizer_slot(i), pa.size() * sizeof(float));
+    c.set_optimizer_steps(a.optimizer_steps());
+    for (Network* net : {&a, &c}) {
+      net->set_learning_rate(0.003);
+      net->train_step(x.data(), y.data(), bs, 9);
+    }
+    CHECK(std::memcmp(pa.data(), pc.data(), pa.size() * sizeof(float)) == 0);
+    for (int i = 0; i < slots; ++i)
+      CHECK(std::memcmp(a.optimizer_slot(i), c.optimizer_slot(i), pa.size() * sizeof(float)) == 0);
+  }
+}
+
 void check_all() {
   check_overflow_undo();
   check_epoch_in_place_and_gathered();
+  check_epoch_rates_and_state();
 }
 
 }  // namespace
