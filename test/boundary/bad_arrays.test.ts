@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NativeBinding } from '../../lib/backend/native/binding';
 import { packModelSpec } from '../../lib/backend/native/index';
+import { LAYER_SPEC, LAYER_SPEC_SIZE, MODEL_SPEC_HEADER_SIZE } from '../../lib/backend/native/wire';
 import { Rng } from '../../lib/random';
 import { identityOrder, makeSpec, nativeAddonPath, nativeBackend, sgd } from './helpers';
 
@@ -80,7 +81,7 @@ describe('native argument re-checks', () => {
     shortParams[2] = spec.paramCount - 1;
     internal(() => new binding.Model(shortParams), 'paramCount below the last bias');
     const badChain = good.slice();
-    badChain[5 + 8 + 1] = 7;
+    badChain[MODEL_SPEC_HEADER_SIZE + LAYER_SPEC_SIZE + LAYER_SPEC.inputs] = 7;
     internal(() => new binding.Model(badChain), 'second layer inputs ≠ first layer units');
     internal(() => new binding.Model(good.subarray(0, good.length - 1)), 'truncated spec');
     internal(() => new binding.Model(new Float32Array(good) as unknown as Float64Array), 'Float32Array spec');
