@@ -1,8 +1,8 @@
 // Gradient clipping by global norm (ops/clip.h) and the regularizers
 // (ops/regularizers.h): the norm's float64 sum is the documented fixed sequence of
 // roundings (checked against a plain re-implementation of it, bit for bit), the same for
-// 1, 2 and 3 threads and across block boundaries; the clip_grad_norm_ factor; the
-// penalty and its gradient (sign(0) = 0).
+// every kernel set, for 1, 2 and 3 threads and across block boundaries; the clip_grad_norm_ factor;
+// the penalty and its gradient (sign(0) = 0).
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +13,7 @@
 #include "check.h"
 #include "ops/clip.h"
 #include "ops/regularizers.h"
+#include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
 
 using namespace densely;
@@ -46,10 +47,14 @@ void check_norm() {
     std::vector<double> parts(static_cast<size_t>(clip_norm_blocks(n)) + 1);
     for (float clip : {inf, 0.5f}) {
       const double want = spelled_out(g, clip);
-      for (int threads : {1, 2, 3}) {
-        set_threads(threads);
-        const double got = clip_sum_squares(g.data(), n, clip, parts.data());
-        CHECK(std::memcmp(&got, &want, sizeof got) == 0);
+      // Every kernel set the CPU has (lanes are the accumulators) and thread count.
+      for (Isa isa : {Isa::kScalar, Isa::kSse2, Isa::kAvx2, Isa::kAvx512}) {
+        if (!force_isa(isa)) continue;
+        for (int threads : {1, 2, 3}) {
+          set_threads(threads);
+          const double got = clip_sum_squares(g.data(), n, clip, parts.data());
+          CHECK(std::memcmp(&got, &want, sizeof got) == 0);
+        }
       }
     }
   }
