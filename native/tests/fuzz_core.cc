@@ -322,7 +322,7 @@ void fuzz_spec_validation(Bytes& in) {
         l.dense.inputs = any();
         break;
       case 8:
-        l.dense.act = static_cast<Activation>(static_cast<int>(in.u8() % 9) - 1);
+        l.dense.act = static_cast<Activation>(static_cast<int>(in.u8() % 17) - 1);  // −1 … 15
         break;
       case 9:
         l.dense.use_bias = !l.dense.use_bias;
@@ -344,7 +344,7 @@ void fuzz_spec_validation(Bytes& in) {
     if (l.kind == LayerKind::kDenseLayer) {
       const DenseDesc& d = l.dense;
       ok = d.inputs == width && d.units >= 1 && l.units == d.units &&
-           d.act >= Activation::kLinear && d.act <= Activation::kGelu && d.kernel_offset >= 0 &&
+           d.act >= Activation::kLinear && d.act <= Activation::kRelu6 && d.kernel_offset >= 0 &&
            static_cast<wide>(d.kernel_offset) + static_cast<wide>(d.inputs) * d.units <=
                s.param_count &&
            (!d.use_bias ||
@@ -402,7 +402,7 @@ ModelSpec decode_network(Bytes& in) {
       DenseDesc& d = l.dense;
       d.inputs = width;
       d.units = in.u8() < 40 ? in.range(13, 40) : in.range(1, 12);
-      d.act = static_cast<Activation>(in.u8() % 7);
+      d.act = static_cast<Activation>(in.u8() % 15);  // every activation
       d.alpha = in.flag() ? 0.01f : -0.3f;
       d.use_bias = in.u8() < 200;
       d.kernel_offset = offset;

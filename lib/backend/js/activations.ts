@@ -30,8 +30,9 @@ export type SmoothActivationName =
   | 'hardSwish'
   | 'relu6';
 
-/** SELU's λ (scale) and α, PyTorch's constants. */
+/** SELU's λ (scale), PyTorch's constant. */
 export const SELU_SCALE = 1.0507009873554805;
+/** SELU's α, PyTorch's constant. */
 export const SELU_ALPHA = 1.6732632423543772;
 
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
