@@ -59,7 +59,9 @@ export function runInfo(modelPath: string, o: InfoOptions, io: Io): void {
   const arch: string[] = [`${net.inputs} inputs`];
   for (const layer of net.layers) {
     const l = layer.toJSON() as { type?: string; units?: number; activation?: string; rate?: number };
-    arch.push(l.units !== undefined ? `dense ${l.units} ${l.activation ?? 'linear'}` : `dropout ${l.rate}`);
+    if (l.type === 'dense') arch.push(`dense ${l.units} ${l.activation ?? 'linear'}`);
+    else if (l.type === 'dropout') arch.push(`dropout ${l.rate}`);
+    else arch.push(String(l.type));
   }
   out(`architecture  ${arch.join(' → ')}`);
   out(`parameters    ${net.paramCount.toLocaleString('en-US')}`);

@@ -94,29 +94,68 @@ inline void sum2_f64(const float* a, const float* h, int64_t n, double* sa, doub
   *sah = t;
 }
 
+// One pass over [c0, c1): h = (x − shift)·mul (per column when kCol, else one scalar each),
+// x̂ ← h when kKeep, y ← h·γ + β (each when on). The flags are template parameters, so each
+// of the 16 bodies is one branch-free loop; the same roundings in every variant.
+template <bool kCol, bool kKeep, bool kGamma, bool kBeta>
+inline void apply_span(const float* __restrict x, float* __restrict y, float* __restrict xhat,
+                       const float* shift, const float* mul, float s0, float m0, const float* gamma,
+                       const float* beta, int64_t c0, int64_t c1) {
+  for (int64_t j = c0; j < c1; ++j) {
+    const float h = (x[j] - (kCol ? shift[j] : s0)) * (kCol ? mul[j] : m0);
+    if (kKeep) xhat[j] = h;
+    float v = h;
+    if (kGamma) v = v * gamma[j];
+    if (kBeta) v = v + beta[j];
+    y[j] = v;
+  }
+}
+
+template <bool kCol>
+inline void apply_span_any(const float* x, float* y, float* xhat, const float* shift,
+                           const float* mul, float s0, float m0, const float* gamma,
+                           const float* beta, int64_t c0, int64_t c1) {
+  const int key =
+      (xhat != nullptr ? 4 : 0) | (gamma != nullptr ? 2 : 0) | (beta != nullptr ? 1 : 0);
+  switch (key) {
+    case 0:
+      apply_span<kCol, false, false, false>(x, y, xhat, shift, mul, s0, m0, gamma, beta, c0, c1);
+      break;
+    case 1:
+      apply_span<kCol, false, false, true>(x, y, xhat, shift, mul, s0, m0, gamma, beta, c0, c1);
+      break;
+    case 2:
+      apply_span<kCol, false, true, false>(x, y, xhat, shift, mul, s0, m0, gamma, beta, c0, c1);
+      break;
+    case 3:
+      apply_span<kCol, false, true, true>(x, y, xhat, shift, mul, s0, m0, gamma, beta, c0, c1);
+      break;
+    case 4:
+      apply_span<kCol, true, false, false>(x, y, xhat, shift, mul, s0, m0, gamma, beta, c0, c1);
+      break;
+    case 5:
+      apply_span<kCol, true, false, true>(x, y, xhat, shift, mul, s0, m0, gamma, beta, c0, c1);
+      break;
+    case 6:
+      apply_span<kCol, true, true, false>(x, y, xhat, shift, mul, s0, m0, gamma, beta, c0, c1);
+      break;
+    default:
+      apply_span<kCol, true, true, true>(x, y, xhat, shift, mul, s0, m0, gamma, beta, c0, c1);
+      break;
+  }
+}
+
 void ln_forward_rows(const float* x, float* y, float* xhat, double* rstd, const float* gamma,
                      const float* beta, int64_t r0, int64_t r1, int64_t n, double eps) {
   const double inv_n = 1.0 / static_cast<double>(n);
   for (int64_t r = r0; r < r1; ++r) {
     const float* xr = x + r * n;
-    float* yr = y + r * n;
     const double mean = sum_f64(xr, n) * inv_n;
     const double var = sum_sq_dev_f64(xr, n, mean) * inv_n;
     const double rs = 1.0 / std::sqrt(var + eps);
     if (rstd != nullptr) rstd[r] = rs;
-    const float mf = static_cast<float>(mean);
-    const float rf = static_cast<float>(rs);
-    for (int64_t j = 0; j < n; ++j) yr[j] = (xr[j] - mf) * rf;
-    if (xhat != nullptr) {
-      float* hr = xhat + r * n;
-      for (int64_t j = 0; j < n; ++j) hr[j] = yr[j];
-    }
-    if (gamma != nullptr) {
-      for (int64_t j = 0; j < n; ++j) yr[j] = yr[j] * gamma[j];
-    }
-    if (beta != nullptr) {
-      for (int64_t j = 0; j < n; ++j) yr[j] = yr[j] + beta[j];
-    }
+    apply_span_any<false>(xr, y + r * n, xhat == nullptr ? nullptr : xhat + r * n, nullptr, nullptr,
+                          static_cast<float>(mean), static_cast<float>(rs), gamma, beta, 0, n);
   }
 }
 
@@ -126,11 +165,16 @@ void ln_backward_all(const float* dy, const float* xhat, const double* rstd, con
   for (int64_t r = 0; r < rows; ++r) {
     const float* dr = dy + r * n;
     const float* hr = xhat + r * n;
-    if (gsum != nullptr) {
+    if (gsum != nullptr && bsum != nullptr) {
+      for (int64_t j = 0; j < n; ++j) {
+        const double v = static_cast<double>(dr[j]);
+        gsum[j] += v * static_cast<double>(hr[j]);
+        bsum[j] += v;
+      }
+    } else if (gsum != nullptr) {
       for (int64_t j = 0; j < n; ++j)
         gsum[j] += static_cast<double>(dr[j]) * static_cast<double>(hr[j]);
-    }
-    if (bsum != nullptr) {
+    } else if (bsum != nullptr) {
       for (int64_t j = 0; j < n; ++j) bsum[j] += static_cast<double>(dr[j]);
     }
     if (dx == nullptr) continue;
@@ -184,20 +228,10 @@ void bn_stats_cols(const float* x, int64_t rows, int64_t n, int64_t c0, int64_t 
 void bn_apply_cols(const float* x, float* y, float* xhat, const float* shift, const float* mul,
                    const float* gamma, const float* beta, int64_t rows, int64_t n, int64_t c0,
                    int64_t c1) {
+  // Offsets so that column j of row r is [j] of the row pointers, as apply_span indexes.
   for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * n;
-    float* yr = y + r * n;
-    for (int64_t j = c0; j < c1; ++j) yr[j] = (xr[j] - shift[j]) * mul[j];
-    if (xhat != nullptr) {
-      float* hr = xhat + r * n;
-      for (int64_t j = c0; j < c1; ++j) hr[j] = yr[j];
-    }
-    if (gamma != nullptr) {
-      for (int64_t j = c0; j < c1; ++j) yr[j] = yr[j] * gamma[j];
-    }
-    if (beta != nullptr) {
-      for (int64_t j = c0; j < c1; ++j) yr[j] = yr[j] + beta[j];
-    }
+    apply_span_any<true>(x + r * n, y + r * n, xhat == nullptr ? nullptr : xhat + r * n, shift, mul,
+                         0.0f, 0.0f, gamma, beta, c0, c1);
   }
 }
 
