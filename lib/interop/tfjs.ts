@@ -47,6 +47,8 @@ const KERAS_NAMES: Readonly<Record<string, string>> = {
   runningVar: 'moving_variance',
 };
 
+const KNOWN_CLASSES = ['InputLayer', 'Dense', 'Dropout', 'BatchNormalization', 'LayerNormalization'];
+
 interface ManifestEntry {
   name: string;
   shape: number[];
@@ -159,6 +161,12 @@ export async function tfjsToSafetensors(modelJsonPath: string, source: string): 
     const c = object(entry.config, `modelTopology layers[${i}].config`, fail);
     const name = typeof c.name === 'string' ? c.name : `layers[${i}]`;
     const at = `layer ${describe(name)}`;
+    if (!KNOWN_CLASSES.includes(className as string))
+      throw fail(
+        'a Dense, Dropout, BatchNormalization or LayerNormalization layer',
+        `${at} class_name`,
+        describe(className),
+      );
     const declared = inputWidth(c);
     if (declared !== undefined) {
       if (declared < 0)
