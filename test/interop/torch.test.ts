@@ -112,9 +112,9 @@ describe.skipIf(missing !== null)(
       });
       const outs = runTorch(jobs);
       const names = [...ALL_ACTIVATIONS, ...NORM_CONFIGS.map(([n]) => n)];
-      models.forEach((m, i) =>
-        expectClose(outs[i]!, forward(m, x), INTEROP_TOL, `${names[i]} torch vs float64`, [6, 3]),
-      );
+      models.forEach((m, i) => {
+        expectClose(outs[i]!, forward(m, x), INTEROP_TOL, `${names[i]} torch vs float64`, [6, 3]);
+      });
     });
   },
 );
