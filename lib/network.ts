@@ -554,6 +554,13 @@ export class Network {
   /**
    * Writes the network to `path` as safetensors (atomically: a temporary file in the same
    * directory, then a rename). `options.metadata` adds string entries to `__metadata__`.
+   * `options.layout`: `'densely'` (default: `layers.<i>.kernel` / `.bias`) or `'torch'`,
+   * the state_dict of the `nn.Sequential` that {@link Network.toTorch} prints (`<k>.weight`
+   * as [units × inputs], `<k>.bias`, …; module numbering in `lib/interop/torch.ts`), with
+   * the architecture kept in `__metadata__` so that `Network.load` reads it back.
+   * @throws TypeError with code `DENSELY_INVALID_ARGUMENT` for an unknown option or layout.
+   * @example
+   * net.save('model.safetensors', { layout: 'torch' });
    */
   save(path: string, options: { metadata?: Record<string, string>; layout?: 'densely' | 'torch' } = {}): void {
     expectPath(path);
