@@ -195,11 +195,12 @@ describe(`the PyTorch layout in densely (${BACKEND} backend)`, () => {
     expect(
       load(
         edit((h) => {
-          h['9.weight'] = h['5.bias'];
-          h['5.bias'] = { dtype: 'F32', shape: [0], data_offsets: [0, 0] };
+          h.extra = { dtype: 'F32', shape: [0], data_offsets: [0, 0] };
         }),
       ),
-    ).toThrow(/received shape \[0\]/);
+    ).toThrow(
+      'Expected only the tensors of the architecture\'s PyTorch layout (5) for m.safetensors but received tensor "extra"',
+    );
     expect(
       load(
         edit((h) => {
@@ -207,11 +208,7 @@ describe(`the PyTorch layout in densely (${BACKEND} backend)`, () => {
         }),
       ),
     ).toThrow('Expected densely.layout "torch" or none for m.safetensors but received "keras"');
-    try {
-      load(bytes())();
-    } catch (e) {
-      expect.fail(String(e));
-    }
+    expect(load(bytes())).not.toThrow();
     expect(() => net.save(join(dir, 'x.safetensors'), { layout: 'onnx' as 'torch' })).toThrow(
       /Expected one of .*'torch'.* for layout but received "onnx"/,
     );
