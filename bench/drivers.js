@@ -495,8 +495,8 @@ function pytorch(flush) {
 }
 
 // ---- onnxruntime-node (CPU execution provider) -----------------------------------------
-// The model is bench/onnx.js's encoding of the same network with densely's initial
-// weights; one call is array in, array out, as densely's predict: a Tensor over the
+// The model is the same network with densely's initial weights, as densely's own
+// Network#toOnnx() writes it; one call is array in, array out, as densely's predict: a Tensor over the
 // input, session.run (asynchronous: it is the package's only API) and the output's data.
 
 const onnxruntime = {
@@ -512,9 +512,13 @@ const onnxruntime = {
     }
     const densely = loadDensely();
     if (densely.skipped) return densely;
-    const { mlpModel } = require('./onnx');
     const threads = Number(process.env.DENSELY_THREADS ?? 1);
-    const model = mlpModel(trial.model.inputs, denselyLayers(densely, trial.model, WEIGHT_SEED));
+    const model = new densely.Network({
+      inputs: trial.model.inputs,
+      layers: trial.model.layers.map(([units, activation]) => new densely.Dense(units, { activation })),
+      backend: 'js',
+      seed: WEIGHT_SEED,
+    }).toOnnx();
     const session = await ort.InferenceSession.create(model, {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,

@@ -12,6 +12,7 @@ import type {
 import { CallbackRunner, RESTORE_PARAMS, SNAPSHOT_PARAMS } from './callbacks';
 import type { TrainingState } from './checkpoint';
 import { nonFiniteLossError } from './errors';
+import { exportOnnx, exportTorchLayout, exportTorchSource, importTfjs } from './interop/index';
 import { Dense, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
 import { BatchNorm, checkBatchNormRows, LayerNorm } from './layers/norm';
@@ -849,16 +850,74 @@ export class Network {
    * streams' state and the epochs trained (see `lib/checkpoint.ts`), so that `Network.load`
    * returns a compiled network whose next `fit` continues exactly where this one stopped.
    * `{ optimizer: false }` writes the weights only (a file for serving).
+   * `options.layout`: `'densely'` (default: `layers.<i>.kernel` / `.bias`) or `'torch'`,
+   * the state_dict of the `nn.Sequential` that {@link Network.toTorch} prints (`<k>.weight`
+   * as [units × inputs], `<k>.bias`, …; module numbering in `lib/interop/torch.ts`), with
+   * the architecture kept in `__metadata__` so that `Network.load` reads it back.
+   * @throws TypeError with code `DENSELY_INVALID_ARGUMENT` for an unknown option or layout.
+   * @example
+   * net.save('model.safetensors', { layout: 'torch' });
    */
-  save(path: string, options: { metadata?: Record<string, string>; optimizer?: boolean } = {}): void {
+  save(
+    path: string,
+    options: { metadata?: Record<string, string>; optimizer?: boolean; layout?: 'densely' | 'torch' } = {},
+  ): void {
     expectPath(path);
     const o = expectOptionalObject(options, 'save options');
-    expectKnownKeys(o, ['metadata', 'optimizer'], 'save options');
+    expectKnownKeys(o, ['metadata', 'optimizer', 'layout'], 'save options');
     const optimizer = o.optimizer === undefined ? true : expectBoolean(o.optimizer, 'optimizer');
-    writeFileAtomic(path, this.toSafetensors((o.metadata as Record<string, string> | undefined) ?? {}, { optimizer }));
+    const layout = o.layout === undefined ? 'densely' : expectOneOf(o.layout, ['densely', 'torch'] as const, 'layout');
+    const bytes = this.toSafetensors((o.metadata as Record<string, string> | undefined) ?? {}, { optimizer });
+    writeFileAtomic(path, layout === 'torch' ? exportTorchLayout(bytes) : bytes);
   }
 
-  /** Reads a network saved with `save` (see {@link Network.fromSafetensors}). */
+  /**
+   * The network as an ONNX model (`lib/interop/onnx.ts`): input `x` [N × inputs] with a
+   * dynamic batch dimension N, output `y` [N × outputs]; Dense as Gemm (MatMul without a
+   * bias) and its activation's operators, LayerNorm as LayerNormalization, BatchNorm as
+   * BatchNormalization with the running statistics; Dropout left out. Opset 13, or 17 with
+   * a LayerNorm. onnxruntime computes what `predict` does (within 1e-5).
+   * @example
+   * writeFileSync('model.onnx', net.toOnnx());
+   */
+  toOnnx(): Uint8Array {
+    this.#guardEpoch('toOnnx');
+    return exportOnnx(this.toSafetensors());
+  }
+
+  /**
+   * Python source defining `model`, the `torch.nn.Sequential` equivalent of the network
+   * (`lib/interop/torch.ts` gives the module numbering); its state_dict is what
+   * `save(path, { layout: 'torch' })` writes.
+   * @example
+   * writeFileSync('model.py', net.toTorch()); net.save('model.safetensors', { layout: 'torch' });
+   */
+  toTorch(): string {
+    this.#guardEpoch('toTorch');
+    return exportTorchSource(this.toSafetensors());
+  }
+
+  /**
+   * Reads a tfjs-layers Sequential model saved by `model.save()` (`model.json` and the
+   * weight files of its `weightsManifest`, float32) of Dense, Dropout,
+   * BatchNormalization and LayerNormalization layers (see `lib/interop/tfjs.ts`). The
+   * network's seed is 0.
+   * @throws TypeError/RangeError with code `DENSELY_INVALID_MODEL` naming the layer and
+   *   the value for what densely cannot represent (an activation, a layer class, an axis).
+   * @example
+   * const net = await Network.fromTfjs('my-model/model.json');
+   */
+  static async fromTfjs(modelJsonPath: string, options: { backend?: BackendRequest } = {}): Promise<Network> {
+    expectPath(modelJsonPath);
+    const backend = Network.#backendOption(options);
+    return Network.fromSafetensors(await importTfjs(modelJsonPath), { backend }, modelJsonPath);
+  }
+
+  /**
+   * Reads a network saved with `save`, in either layout (see {@link Network.fromSafetensors});
+   * a PyTorch-layout file written by PyTorch loads as long as it keeps the densely
+   * architecture in `__metadata__`.
+   */
   static async load(path: string, options: { backend?: BackendRequest } = {}): Promise<Network> {
     const backend = Network.#backendOption(options);
     return Network.#fromParts(decodeNetwork(await readModelFile(path), path), backend);

@@ -11,7 +11,8 @@ import { describe, elide, FLT_MAX, findOutside, invalidModel } from './validate'
 
 export interface Tensor {
   shape: number[];
-  data: Float32Array;
+  /** F32 data; a BigInt64Array is written as I64 (PyTorch's `num_batches_tracked`). */
+  data: Float32Array | BigInt64Array;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -20,8 +21,12 @@ export function encodeSafetensors(tensors: Array<[string, Tensor]>, metadata: Re
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const [name, t] of tensors) {
-    const bytes = t.data.length * 4;
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
+    const bytes = t.data.byteLength;
+    header[name] = {
+      dtype: t.data instanceof BigInt64Array ? 'I64' : 'F32',
+      shape: t.shape,
+      data_offsets: [offset, offset + bytes],
+    };
     offset += bytes;
   }
   let json = JSON.stringify(header);
@@ -38,15 +43,19 @@ export function encodeSafetensors(tensors: Array<[string, Tensor]>, metadata: Re
     if (LITTLE_ENDIAN) {
       out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
     } else {
-      for (let i = 0; i < t.data.length; i++) view.setFloat32(pos + 4 * i, t.data[i]!, true);
+      const d = t.data;
+      if (d instanceof BigInt64Array) for (let i = 0; i < d.length; i++) view.setBigInt64(pos + 8 * i, d[i]!, true);
+      else for (let i = 0; i < d.length; i++) view.setFloat32(pos + 4 * i, d[i]!, true);
     }
     pos += t.data.byteLength;
   }
   return out;
 }
 
-/** One tensor's descriptor, checked against the file: `count` F32 elements at bytes [begin, end) of the data section. */
+/** One tensor's descriptor, checked against the file: `count` elements at bytes [begin, end) of the data section. */
 export interface TensorEntry {
+  /** `'F32'`, or `'I64'` where the caller allowed it. */
+  dtype: 'F32' | 'I64';
   shape: number[];
   count: number;
   begin: number;
@@ -77,9 +86,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * in the file's size.
  *
  * @param source the file's name in error messages.
+ * @param allowI64 also accept dtype I64 (8 bytes per element), as PyTorch writes
+ *   `num_batches_tracked`; the caller then checks each tensor's `dtype`.
  * @throws TypeError/RangeError with code `DENSELY_INVALID_MODEL` saying what is wrong.
  */
-export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSafetensors {
+export function decodeSafetensors(bytes: Uint8Array, source: string, allowI64 = false): DecodedSafetensors {
   const bad = (what: string, received: string, kind: 'type' | 'range' = 'type'): Error =>
     invalidModel(what, source, received, kind);
   if (bytes.length < 8)
@@ -124,7 +135,9 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSaf
       if (key !== 'dtype' && key !== 'shape' && key !== 'data_offsets')
         throw bad(`only dtype, shape and data_offsets in ${tensor}`, `key ${describe(key)}`);
     }
-    if (e.dtype !== 'F32') throw bad(`dtype "F32" for ${tensor}`, describe(e.dtype));
+    if (e.dtype !== 'F32' && !(allowI64 && e.dtype === 'I64'))
+      throw bad(`dtype "F32" for ${tensor}`, describe(e.dtype));
+    const size = e.dtype === 'I64' ? 8 : 4;
     const shape = e.shape;
     if (
       !Array.isArray(shape) ||
@@ -158,14 +171,14 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): DecodedSaf
     if (begin > end || end > dataLen) {
       throw bad(`data_offsets within the ${dataLen} data bytes for ${tensor}`, `[${begin}, ${end}]`, 'range');
     }
-    if (end - begin !== count * 4) {
+    if (end - begin !== count * size) {
       throw bad(
-        `data_offsets spanning 4 bytes per element of shape [${elide(shape.join(', '), 60)}] for ${tensor}`,
+        `data_offsets spanning ${size} bytes per element of shape [${elide(shape.join(', '), 60)}] for ${tensor}`,
         `[${begin}, ${end}]`,
         'range',
       );
     }
-    tensors.set(name, { shape: shape as number[], count, begin, end });
+    tensors.set(name, { dtype: e.dtype as 'F32' | 'I64', shape: shape as number[], count, begin, end });
   }
   // The format's rule: the tensors' ranges cover the data section, in any order, without
   // holes or overlaps.

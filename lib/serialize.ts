@@ -16,6 +16,7 @@
 import { promises as fsp, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { declaredTraining, encodeTraining, META_TRAINING, type TrainingState } from './checkpoint';
 import { INITIALIZERS } from './initializers';
+import { TORCH_LAYOUT, torchToDensely } from './interop/torch';
 import { ACTIVATIONS, Dense, type DenseOptions, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
 import { BatchNorm, LayerNorm } from './layers/norm';
@@ -45,8 +46,10 @@ const META_FORMAT = 'format';
 const META_VERSION = 'densely.version';
 const META_ARCH = 'densely.architecture';
 const META_SEED = 'densely.seed';
+/** The tensor layout: absent for densely's own, "torch" for `save(path, { layout: 'torch' })`. */
+const META_LAYOUT = 'densely.layout';
 /** `__metadata__` keys densely writes itself; user metadata may not use them. */
-export const RESERVED_META: readonly string[] = [META_FORMAT, META_VERSION, META_ARCH, META_SEED, META_TRAINING];
+export const RESERVED_META: readonly string[] = [META_FORMAT, META_VERSION, META_ARCH, META_SEED, META_TRAINING, META_LAYOUT];
 
 export type LayerJSON =
   | ReturnType<Dense['toJSON']>
@@ -411,13 +414,26 @@ export function decodeNetwork(bytes: Uint8Array, source: string): NetworkParts {
   const src = sourceName(source);
   const bad = (what: string, received: string, kind: 'type' | 'range' = 'type'): Error =>
     invalidModel(what, src, received, kind);
-  const file = decodeSafetensors(bytes, src);
+  const file = decodeSafetensors(bytes, src, true);
   const meta = file.metadata;
+  const torch = meta?.[META_LAYOUT] === TORCH_LAYOUT;
+  if (!torch) {
+    for (const [name, t] of file.tensors)
+      if (t.dtype !== 'F32') throw bad(`dtype "F32" for tensor ${describe(name)}`, describe(t.dtype));
+  }
   if (meta === null || meta[META_FORMAT] !== 'densely') {
     throw bad(
       'a densely model file (__metadata__ with format "densely")',
       meta === null ? 'a file without __metadata__' : `format ${describe(meta[META_FORMAT])}`,
     );
+  }
+  if (meta[META_LAYOUT] !== undefined && !torch)
+    throw bad(`${META_LAYOUT} "${TORCH_LAYOUT}" or none`, describe(meta[META_LAYOUT]), 'range');
+  if (torch) {
+    const densely = torchToDensely(file, src, (inputs, layers) => {
+      validateArchitecture(inputs, layers, `${src} architecture.`);
+    });
+    return decodeNetwork(densely, source);
   }
   if (meta[META_VERSION] !== String(FORMAT_VERSION))
     throw bad(`${META_VERSION} "${FORMAT_VERSION}"`, describe(meta[META_VERSION]), 'range');

@@ -10,6 +10,7 @@ import type { BackendRequest } from '../backend/select';
 import type { ActivationName } from '../backend/types';
 import { ACTIVATIONS } from '../layers/dense';
 import { CliError, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, messageOf } from './errors';
+import { runExport } from './export';
 import { runInfo } from './info';
 import { runPredict } from './predict';
 import { packageVersion } from './runtime';
@@ -93,7 +94,8 @@ Examples:
   $ densely train                                    train on the bundled digits data
   $ densely train iris.csv --target species --save iris.safetensors --plot curves.svg
   $ densely predict iris.safetensors new.csv --out predictions.csv
-  $ densely info iris.safetensors`,
+  $ densely info iris.safetensors
+  $ densely export iris.safetensors --onnx iris.onnx`,
     );
 
   program
@@ -197,6 +199,25 @@ Examples:
     .option('-a, --all', 'list every input column', false)
     .action((model: string, opts: { all: boolean }) => {
       runInfo(model, { all: opts.all }, io);
+    });
+
+  program
+    .command('export')
+    .description('write a saved model as ONNX, or as a PyTorch state_dict and nn.Sequential source')
+    .argument('<model>', 'model file (.safetensors)')
+    .option('--onnx <file>', 'write the ONNX model (opset 13, or 17 with LayerNorm) to this file')
+    .option('--torch <file>', 'write the nn.Sequential state_dict (safetensors, PyTorch layout) to this file')
+    .option('--torch-source <file>', 'write the nn.Sequential as Python source to this file')
+    .action(async (model: string, opts: Record<string, unknown>) => {
+      await runExport(
+        model,
+        {
+          ...(opts.onnx !== undefined ? { onnx: opts.onnx as string } : {}),
+          ...(opts.torch !== undefined ? { torch: opts.torch as string } : {}),
+          ...(opts.torchSource !== undefined ? { torchSource: opts.torchSource as string } : {}),
+        },
+        io,
+      );
     });
 
   program

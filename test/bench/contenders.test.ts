@@ -1,5 +1,4 @@
-// The bench's issue-11 machinery, without its contenders installed: the ONNX encoding of
-// a densely network (bench/onnx.js) read back with a protobuf decoder of its own, the
+// The bench's issue-11 machinery, without its contenders installed: the
 // 'epochs' summary (bench/stats.js) and PyTorch's child (bench/tools/torch_bench.py: same
 // initial loss as densely on the same weights, one time per epoch, or the install hint
 // when torch is missing).
@@ -12,9 +11,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Dense, Network } from '../../lib/index';
 
 const require = createRequire(import.meta.url);
-const { mlpModel } = require('../../bench/onnx.js') as {
-  mlpModel: (inputs: number, layers: Array<{ kernel: Float32Array; bias: Float32Array; activation: string }>) => Buffer;
-};
 const { epochSummary, lastWindow, combineRounds } = require('../../bench/stats.js') as {
   epochSummary: (rows: number, seconds: number[]) => Record<string, number | number[]>;
   lastWindow: (epochs: number) => number;
@@ -28,48 +24,6 @@ const BENCH = path.resolve(__dirname, '../../bench');
 const tmp = mkdtempSync(path.join(tmpdir(), 'densely-bench-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-type Fields = Map<number, Array<bigint | Buffer>>;
-
-/** Protobuf wire format: varint (0), 64-bit (1), length-delimited (2), 32-bit (5). */
-function decode(buf: Buffer): Fields {
-  const fields: Fields = new Map();
-  let at = 0;
-  const varint = (): bigint => {
-    let v = 0n;
-    let shift = 0n;
-    for (;;) {
-      const b = buf[at++]!;
-      v |= BigInt(b & 0x7f) << shift;
-      shift += 7n;
-      if ((b & 0x80) === 0) return v;
-    }
-  };
-  while (at < buf.length) {
-    const tag = Number(varint());
-    const wire = tag & 7;
-    let value: bigint | Buffer;
-    if (wire === 0) value = varint();
-    else if (wire === 2) {
-      const len = Number(varint());
-      value = buf.subarray(at, at + len);
-      at += len;
-    } else if (wire === 1) {
-      value = buf.subarray(at, at + 8);
-      at += 8;
-    } else if (wire === 5) {
-      value = buf.subarray(at, at + 4);
-      at += 4;
-    } else throw new Error(`wire type ${wire}`);
-    const list = fields.get(tag >> 3) ?? [];
-    list.push(value);
-    fields.set(tag >> 3, list);
-  }
-  return fields;
-}
-const sub = (f: Fields, n: number): Fields[] => (f.get(n) ?? []).map((v) => decode(v as Buffer));
-const text = (f: Fields, n: number): string[] => (f.get(n) ?? []).map((v) => (v as Buffer).toString('utf8'));
-const ints = (f: Fields, n: number): bigint[] => (f.get(n) ?? []) as bigint[];
-
 function floats(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
   let s = seed;
@@ -79,49 +33,6 @@ function floats(n: number, seed: number): Float32Array {
   }
   return out;
 }
-
-describe('bench/onnx.js', () => {
-  it('encodes x → Gemm → Relu → Gemm → Softmax with the weights as raw float32 initializers', () => {
-    const layers = [
-      { kernel: floats(4 * 5, 1), bias: floats(5, 2), activation: 'relu' },
-      { kernel: floats(5 * 3, 3), bias: floats(3, 4), activation: 'softmax' },
-    ];
-    const model = decode(mlpModel(4, layers));
-    expect(ints(model, 1)).toEqual([8n]); // ir_version
-    const opset = sub(model, 8)[0]!;
-    expect(text(opset, 1)).toEqual(['']);
-    expect(ints(opset, 2)).toEqual([13n]);
-    const graph = sub(model, 7)[0]!;
-    const nodes = sub(graph, 1);
-    expect(nodes.map((n) => text(n, 4)[0])).toEqual(['Gemm', 'Relu', 'Gemm', 'Softmax']);
-    expect(nodes.map((n) => text(n, 1))).toEqual([['x', 'W0', 'b0'], ['z0'], ['a0', 'W1', 'b1'], ['z1']]);
-    expect(text(nodes[3]!, 2)).toEqual(['y']);
-    const axis = sub(nodes[3]!, 5)[0]!;
-    expect(text(axis, 1)).toEqual(['axis']);
-    expect(ints(axis, 3)).toEqual([(1n << 64n) - 1n]); // -1 as a 64-bit two's-complement varint
-    const inits = sub(graph, 5);
-    expect(inits.map((t) => text(t, 8)[0])).toEqual(['W0', 'b0', 'W1', 'b1']);
-    expect(inits.map((t) => ints(t, 1))).toEqual([[4n, 5n], [5n], [5n, 3n], [3n]]);
-    inits.forEach((t, i) => {
-      expect(ints(t, 2)).toEqual([1n]); // FLOAT
-      const raw = t.get(9)![0] as Buffer;
-      const want = i % 2 === 0 ? layers[i >> 1]!.kernel : layers[i >> 1]!.bias;
-      expect(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength))).toEqual(want);
-    });
-    const input = sub(graph, 11)[0]!;
-    expect(text(input, 1)).toEqual(['x']);
-    const shape = sub(sub(sub(input, 2)[0]!, 1)[0]!, 2)[0]!;
-    const dims = sub(shape, 1);
-    expect(text(dims[0]!, 2)).toEqual(['N']);
-    expect(ints(dims[1]!, 1)).toEqual([4n]);
-  });
-
-  it('refuses a kernel of the wrong size', () => {
-    expect(() => mlpModel(4, [{ kernel: new Float32Array(7), bias: new Float32Array(2), activation: 'relu' }])).toThrow(
-      /not 4×2/,
-    );
-  });
-});
 
 describe('bench/stats.js epochSummary', () => {
   it('gives the run rate, the first-3 and last-8 rates and per-epoch samples', () => {
