@@ -73,3 +73,4 @@ export {
 export { Rng } from './random';
 export { type BackendInfo, backendInfo, setThreads, VERSION } from './runtime';
 export type { NetworkJSON } from './serialize';
+export type { Callback, DataBatch, DataSource, FitDatasetOptions } from './training/fit_dataset';

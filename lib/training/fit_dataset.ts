@@ -1,0 +1,406 @@
+/**
+ * `Network.fitDataset`: training from a source of batches (API.md, "Training jobs
+ * (additions)"), so a set of any size trains in bounded memory.
+ *
+ * - The source is opened once per epoch: a function returning an (async) iterable, or a
+ *   re-iterable object. Each batch `{ x, y }` is copied into shared buffers and checked
+ *   as `fit` stages its data (lib/staging.ts), so the source may reuse its arrays.
+ * - Two batches at most are held: the one training and the next, which is pulled (and
+ *   checked) while the current one trains. On native the batch trains on a worker thread
+ *   (the model's `trainEpoch` over that batch in identity order), so the source runs on
+ *   the event loop meanwhile.
+ * - Each batch is one step numbered as in `fit` (`firstStep` = steps so far), and the
+ *   epoch's loss sum accumulates `loss × rows` per batch in float64 as the backends do:
+ *   the same batches in the same order give the weights and losses of
+ *   `fit(x, y, { shuffle: false, batchSize })` bit for bit.
+ * - A bad batch (not `{ x, y }`, wrong shape or type, a non-finite value) rejects with the
+ *   argument error of `fit`, its name saying the epoch and batch; the weights are those
+ *   after the last good batch, and the source's iterator is closed (`return()`), as on
+ *   every early exit (abort, non-finite loss, a throwing callback).
+ */
+import type { Backend, BackendModel, LossName } from '../backend/types';
+import { nonFiniteLossError } from '../errors';
+import type { BatchLogs, EpochLogs, FitOptions, History, Input, Targets } from '../network_types';
+import { runSliced, type Staging, StagingAborted, stageMatrix, stageTargets } from '../staging';
+import {
+  describe,
+  expectAbortSignal,
+  expectFunction,
+  expectInteger,
+  expectKnownKeys,
+  expectOptionalObject,
+  invalid,
+} from '../validate';
+
+/** One batch of a {@link DataSource}: inputs and targets in the forms of `fit` (Data in the README). */
+export interface DataBatch {
+  /** `[rows × inputs]`: a row-major Float32Array, number[][] or flat number[]. */
+  x: Input;
+  /** Targets for the rows of `x`, in the forms of `fit`'s `y`. */
+  y: Targets;
+}
+
+/**
+ * Where `fitDataset` reads its batches: a function called once per epoch that returns an
+ * `Iterable` or `AsyncIterable` of batches (a generator function, or a function returning
+ * a Node object-mode `Readable`), or a re-iterable object such as an array of batches.
+ */
+export type DataSource =
+  | (() => Iterable<DataBatch> | AsyncIterable<DataBatch>)
+  | Iterable<DataBatch>
+  | AsyncIterable<DataBatch>;
+
+/**
+ * A training callback: an object with any of these hooks. A returned Promise is awaited
+ * and training waits for it. Inside a hook the network is readable and savable
+ * (`getWeights`, `predict`, `evaluate`, `save`); `fit`, `trainOnBatch` and `setWeights`
+ * throw `DENSELY_BUSY`.
+ */
+export interface Callback {
+  /** Before the first epoch. */
+  onTrainBegin?(net: unknown): void | Promise<void>;
+  /** Before each epoch (its 0-based number). */
+  onEpochBegin?(epoch: number): void | Promise<void>;
+  /** After each batch (0-based within the epoch). */
+  onBatchEnd?(batch: number, logs: BatchLogs): void | Promise<void>;
+  /** After each epoch, with its logs (validation included). */
+  onEpochEnd?(epoch: number, logs: EpochLogs): void | Promise<void>;
+  /** After the last epoch (or an abort), with the history. */
+  onTrainEnd?(history: History): void | Promise<void>;
+}
+
+/** Options of `fitDataset`: those of `fit` except `shuffle`, `batchSize` and `validationSplit`. */
+export interface FitDatasetOptions {
+  /** Default 1. */
+  epochs?: number;
+  /** `[x, y]` arrays or a {@link DataSource}, evaluated at the end of every epoch. */
+  validationData?: [Input, Targets] | DataSource;
+  /** As in `fit`: after each epoch; a returned Promise is awaited. */
+  onEpochEnd?: FitOptions['onEpochEnd'];
+  /** As in `fit`: after each batch. */
+  onBatchEnd?: FitOptions['onBatchEnd'];
+  /** Stops at the next batch boundary; `fitDataset` then resolves with the history so far. */
+  signal?: AbortSignal;
+  /** Callback objects (see {@link Callback}), called in order after `onEpochEnd`/`onBatchEnd`. */
+  callbacks?: Callback[];
+}
+
+/** What `fitDataset` needs of its network: handed over by `Network.fitDataset`, never public. */
+export interface DatasetHost {
+  /** The network itself, given to `onTrainBegin`. */
+  net: unknown;
+  inputs: number;
+  outputs: number;
+  backend: Backend;
+  model: BackendModel;
+  loss: LossName;
+  accuracy: boolean;
+  /** Optimizer steps taken so far (the dropout step numbering). */
+  step(): number;
+  /** Counts `n` more steps. */
+  advance(n: number): void;
+  /** Marks the network busy for fit-like calls (`fitting`) and all calls (`training`). */
+  setBusy(fitting: boolean, training: boolean): void;
+  /** The `DENSELY_TOO_LARGE` check of a batch's rows. */
+  checkBatchRows(rows: number, name: string): void;
+  /** `fit`'s validation pass over staged arrays (chunked, yielding between chunks). */
+  evaluate(x: Float32Array, y: Float32Array, rows: number, yCols: number): Promise<{ loss: number; correct: number }>;
+}
+
+/** A staged batch: shared-buffer copies, checked. */
+interface Staged {
+  x: Float32Array;
+  y: Float32Array;
+  rows: number;
+}
+
+type AnyIterator = Iterator<unknown> | AsyncIterator<unknown>;
+
+const OPTION_KEYS = ['epochs', 'validationData', 'onEpochEnd', 'onBatchEnd', 'signal', 'callbacks'] as const;
+const HOOKS = ['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd'] as const;
+
+/** Whether `value` can be a source (checked again, per epoch, when it is opened). */
+function isSource(value: unknown): value is DataSource {
+  if (typeof value === 'function') return true;
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Record<symbol, unknown>;
+  return typeof v[Symbol.iterator] === 'function' || typeof v[Symbol.asyncIterator] === 'function';
+}
+
+/** The source's iterator for one epoch. */
+function open(source: DataSource, name: string, epoch: number): AnyIterator {
+  let iterable: unknown = source;
+  if (typeof source === 'function') iterable = (source as () => unknown)();
+  const it = iterable as Record<symbol, (() => AnyIterator) | undefined> | null;
+  const make =
+    it !== null && (typeof it === 'object' || typeof it === 'function')
+      ? (it[Symbol.asyncIterator] ?? it[Symbol.iterator])
+      : undefined;
+  if (typeof make !== 'function') {
+    throw invalid(
+      'an Iterable or AsyncIterable of { x, y } batches (from a function called once per epoch)',
+      `${name} (epoch ${epoch})`,
+      describe(iterable),
+    );
+  }
+  return make.call(it);
+}
+
+/** Closes an iterator left early (as `for … of` does), ignoring what its `return()` throws. */
+async function close(it: AnyIterator): Promise<void> {
+  try {
+    await it.return?.();
+  } catch {
+    // The error that ended training is the one to report.
+  }
+}
+
+/**
+ * Calls `hook` on every callback in order, awaiting each returned Promise: the callback
+ * protocol of API.md. (At merge this is the one function to swap for the shared runner of
+ * lib/callbacks.ts.)
+ */
+export async function runCallbacks<H extends (typeof HOOKS)[number]>(
+  callbacks: readonly Callback[],
+  hook: H,
+  ...args: Parameters<NonNullable<Callback[H]>>
+): Promise<void> {
+  for (const cb of callbacks) {
+    const f = cb[hook] as ((...a: unknown[]) => unknown) | undefined;
+    if (f !== undefined) await f.apply(cb, args);
+  }
+}
+
+function expectCallbacks(value: unknown): Callback[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw invalid('an array of callback objects', 'callbacks', describe(value));
+  value.forEach((cb: unknown, i) => {
+    if (cb === null || typeof cb !== 'object') throw invalid('a callback object', `callbacks[${i}]`, describe(cb));
+    for (const hook of HOOKS) expectFunction((cb as Record<string, unknown>)[hook], `callbacks[${i}].${hook}`);
+  });
+  return value as Callback[];
+}
+
+/** Runs a staging generator to the end (sliced across event-loop turns when it is long). */
+async function stage<T>(steps: Staging<T>): Promise<T> {
+  return await runSliced(steps);
+}
+
+/** Labels an argument error with where in the stream it happened. */
+function atBatch<E>(err: E, epoch: number, batch: number): E {
+  if (err !== null && typeof err === 'object') Object.assign(err, { epoch, batch });
+  return err;
+}
+
+/**
+ * The body of `Network.fitDataset` (see the module comment). The host's `fitting` flag is
+ * set for the whole call; `training` only while a batch trains, so callbacks may read the
+ * network between batches.
+ */
+export async function fitDataset(host: DatasetHost, source: unknown, options: unknown): Promise<History> {
+  const o = expectOptionalObject(options, 'fitDataset options');
+  expectKnownKeys(o, OPTION_KEYS, 'fitDataset options');
+  if (!isSource(source)) {
+    throw invalid(
+      'a function returning an (async) iterable of { x, y } batches, or a re-iterable object such as an array of batches',
+      'source',
+      describe(source),
+    );
+  }
+  const epochs = o.epochs === undefined ? 1 : expectInteger(o.epochs, 'epochs', 1);
+  const onEpochEnd = expectFunction<FitOptions['onEpochEnd']>(o.onEpochEnd, 'onEpochEnd');
+  const onBatchEnd = expectFunction<FitOptions['onBatchEnd']>(o.onBatchEnd, 'onBatchEnd');
+  const signal = expectAbortSignal(o.signal, 'signal');
+  const callbacks = expectCallbacks(o.callbacks);
+  const vd = o.validationData;
+  let valSource: DataSource | null = null;
+  let valArrays: [unknown, unknown] | null = null;
+  if (Array.isArray(vd) && vd.length === 2 && !isBatch(vd[0])) valArrays = [vd[0], vd[1]];
+  else if (vd !== undefined && isSource(vd)) valSource = vd;
+  else if (vd !== undefined)
+    throw invalid('a pair [x, y] or a source of { x, y } batches', 'validationData', describe(vd));
+
+  const { inputs, outputs, backend, model, loss } = host;
+  const yCols = loss === 'sparseCategoricalCrossentropy' ? 1 : outputs;
+  const history: History = { epochs: [], loss: [] };
+  if (host.accuracy) history.accuracy = [];
+  if (vd !== undefined) {
+    history.valLoss = [];
+    if (host.accuracy) history.valAccuracy = [];
+  }
+
+  /** Checks and copies one batch; errors name the epoch and batch. */
+  async function stageBatch(value: unknown, name: string, epoch: number, batch: number): Promise<Staged> {
+    const where = `${name} (epoch ${epoch}, batch ${batch})`;
+    try {
+      if (value === null || typeof value !== 'object' || !('x' in value) || !('y' in value))
+        throw invalid('an object { x, y }', where, describe(value));
+      const b = value as { x: unknown; y: unknown };
+      const xs = await stage(stageMatrix(b.x, `x of ${where}`, inputs, backend));
+      const ys = await stage(stageTargets(b.y, `y of ${where}`, loss, xs.rows, outputs, backend));
+      host.checkBatchRows(xs.rows, `x of ${where}`);
+      return { x: xs.data, y: ys, rows: xs.rows };
+    } catch (err) {
+      throw atBatch(err, epoch, batch);
+    }
+  }
+
+  /** The next staged batch, or null at the end of the iteration. */
+  async function pull(it: AnyIterator, name: string, epoch: number, batch: number): Promise<Staged | null> {
+    const r = await it.next();
+    if (r.done === true) return null;
+    return stageBatch(r.value, name, epoch, batch);
+  }
+
+  let order = new Int32Array(new SharedArrayBuffer(4));
+  order[0] = 0;
+  /** The identity order over `rows` rows (grown as larger batches come). */
+  function identity(rows: number): Int32Array {
+    if (order.length < rows) {
+      order = new Int32Array(new SharedArrayBuffer(4 * Math.max(rows, 2 * order.length)));
+      for (let i = 0; i < order.length; i++) order[i] = i;
+    }
+    return order.subarray(0, rows);
+  }
+
+  /** The validation arrays, staged (checked) before the first batch and kept for the call. */
+  let valStaged: Staged | null = null;
+  async function validate(epoch: number): Promise<{ loss: number; correct: number; rows: number }> {
+    if (valStaged !== null) {
+      const v = await host.evaluate(valStaged.x, valStaged.y, valStaged.rows, yCols);
+      return { ...v, rows: valStaged.rows };
+    }
+    const it = open(valSource!, 'validationData', epoch);
+    let lossSum = 0;
+    let correct = 0;
+    let rows = 0;
+    let done = false;
+    try {
+      for (let b = 0; ; b++) {
+        const s = await pull(it, 'validationData', epoch, b);
+        if (s === null) break;
+        const v = await host.evaluate(s.x, s.y, s.rows, yCols);
+        lossSum += v.loss * s.rows;
+        correct += v.correct;
+        rows += s.rows;
+      }
+      done = true;
+    } finally {
+      if (!done) await close(it);
+    }
+    if (rows === 0) throw invalid('at least one validation batch', `validationData (epoch ${epoch})`, 'none');
+    return { loss: lossSum / rows, correct, rows };
+  }
+
+  // Busy from here to the end, as fit.
+  host.setBusy(true, false);
+  try {
+    if (valArrays !== null) {
+      const [vx, vy] = valArrays;
+      const xs = await stage(stageMatrix(vx, 'validationData[0]', inputs, backend));
+      const ys = await stage(stageTargets(vy, 'validationData[1]', loss, xs.rows, outputs, backend));
+      valStaged = { x: xs.data, y: ys, rows: xs.rows };
+    }
+    await runCallbacks(callbacks, 'onTrainBegin', host.net);
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      if (signal?.aborted) break;
+      await runCallbacks(callbacks, 'onEpochBegin', epoch);
+      const it = open(source, 'source', epoch);
+      let lossSum = 0;
+      let correct = 0;
+      let samples = 0;
+      let batches = 0;
+      let aborted = false;
+      let finished = false;
+      try {
+        let next: Promise<Staged | null> = pull(it, 'source', epoch, 0);
+        for (let b = 0; ; b++) {
+          // A rejected pull is reported when it is awaited, after the batch before it trained.
+          const current = await next;
+          if (current === null) {
+            finished = true;
+            break;
+          }
+          if (signal?.aborted) {
+            aborted = true;
+            break;
+          }
+          let batchLoss = 0;
+          let batchCorrect = 0;
+          host.setBusy(true, true);
+          const training = model
+            .trainEpoch({
+              x: current.x,
+              y: current.y,
+              order: identity(current.rows),
+              batchSize: current.rows,
+              firstStep: host.step(),
+              onBatchEnd: (_batch, l, c) => {
+                batchLoss = l;
+                batchCorrect = c;
+              },
+              signal,
+            })
+            .finally(() => host.setBusy(true, false));
+          // The next batch is pulled (and checked) while this one trains.
+          next = pull(it, 'source', epoch, b + 1);
+          next.catch(() => undefined);
+          const r = await training;
+          host.advance(r.batches);
+          if (r.status === 'nonfinite') throw nonFiniteLossError(epoch, b, history);
+          if (r.status === 'aborted' || r.batches === 0) {
+            aborted = true;
+            break;
+          }
+          batches++;
+          lossSum += r.lossSum;
+          correct += r.correct;
+          samples += r.samples;
+          const logs: BatchLogs = host.accuracy
+            ? { loss: batchLoss, accuracy: batchCorrect / current.rows, size: current.rows }
+            : { loss: batchLoss, size: current.rows };
+          if (onBatchEnd) await onBatchEnd(b, logs);
+          await runCallbacks(callbacks, 'onBatchEnd', b, logs);
+        }
+      } finally {
+        if (!finished) await close(it);
+      }
+      if (samples === 0) {
+        if (aborted) break;
+        throw invalid(
+          'a source yielding at least one batch every epoch (a one-shot iterator such as a generator object or a stream serves one epoch: pass a function returning a new one)',
+          `source (epoch ${epoch})`,
+          'no batches',
+          'range',
+        );
+      }
+      const logs: EpochLogs = { loss: lossSum / samples };
+      if (host.accuracy) logs.accuracy = correct / samples;
+      if (vd !== undefined) {
+        const v = await validate(epoch);
+        logs.valLoss = v.loss;
+        if (host.accuracy) logs.valAccuracy = v.correct / v.rows;
+      }
+      history.epochs.push(epoch);
+      history.loss.push(logs.loss);
+      if (logs.accuracy !== undefined) history.accuracy!.push(logs.accuracy);
+      if (logs.valLoss !== undefined) history.valLoss!.push(logs.valLoss);
+      if (logs.valAccuracy !== undefined) history.valAccuracy!.push(logs.valAccuracy);
+      if (onEpochEnd) await onEpochEnd(epoch, logs);
+      await runCallbacks(callbacks, 'onEpochEnd', epoch, logs);
+      if (aborted || batches === 0) break;
+    }
+    await runCallbacks(callbacks, 'onTrainEnd', history);
+  } catch (err) {
+    if (err instanceof StagingAborted) return history;
+    throw err;
+  } finally {
+    host.setBusy(false, false);
+  }
+  return history;
+}
+
+/** Whether `value` looks like a `{ x, y }` batch (to tell `[batch, batch]` from `[x, y]`). */
+function isBatch(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && 'x' in value && 'y' in value;
+}
