@@ -12,6 +12,7 @@
  *
  * @module densely/data
  */
-export type { Feature, Preprocessing } from './cli/preprocess';
+export type { Task } from './cli/columns';
+export type { CategoricalFeature, Feature, NumericFeature, Preprocessing } from './cli/preprocess';
 export { type CsvDataset, type CsvDatasetOptions, csvDataset } from './training/csv_dataset';
 export type { DataBatch, DataSource } from './training/fit_dataset';
