@@ -148,6 +148,34 @@ function open(source: DataSource, name: string, epoch: number): AnyIterator {
   return make.call(it);
 }
 
+const ABORTED: unique symbol = Symbol('aborted');
+
+/**
+ * `p`, or {@link ABORTED} as soon as `signal` is aborted, whichever comes first. The
+ * listener is removed when `p` settles (one per batch would pile up otherwise).
+ */
+function orAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T | typeof ABORTED> {
+  if (signal === undefined) return p;
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      resolve(ABORTED);
+      return;
+    }
+    const onAbort = (): void => resolve(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 /** Closes an iterator left early (as `for … of` does), ignoring what its `return()` throws. */
 async function close(it: AnyIterator): Promise<void> {
   try {
@@ -338,13 +366,19 @@ export async function fitDataset(host: DatasetHost, source: unknown, options: un
         let next: Promise<Staged | null> = pull(it, 'source', epoch, 0);
         for (let b = 0; ; b++) {
           // A rejected pull is reported when it is awaited, after the batch before it trained.
-          const current = await next;
-          if (current === null) {
-            finished = true;
+          // An abort does not wait for a slow source: its pending batch is dropped.
+          const current = await orAborted(next, signal);
+          if (current === ABORTED || signal?.aborted) {
+            aborted = true;
+            if (current === ABORTED) {
+              // The iterator may be stuck in the pending next(): close it without waiting.
+              finished = true;
+              void close(it);
+            }
             break;
           }
-          if (signal?.aborted) {
-            aborted = true;
+          if (current === null) {
+            finished = true;
             break;
           }
           let batchLoss = 0;

@@ -285,6 +285,22 @@ describe(`fitDataset (${BACKEND})`, () => {
     expect(net.busy).toBe(false);
   });
 
+  it('abort while the source waits: resolves at once, without the pending batch', async () => {
+    const { x, y } = data(16, 15);
+    const net = make(2, false);
+    const ctrl = new AbortController();
+    const h = await net.fitDataset(
+      async function* () {
+        yield { x, y };
+        setTimeout(() => ctrl.abort(), 20);
+        await new Promise(() => undefined); // a source that never answers again
+      },
+      { epochs: 3, signal: ctrl.signal },
+    );
+    expect(h.epochs).toEqual([0]);
+    expect(net.busy).toBe(false);
+  });
+
   it('busy rules as fit: fit/trainOnBatch/setWeights throw DENSELY_BUSY during it; a callback can read the network', async () => {
     const { x, y } = data(32, 11);
     const net = make(2, false);
