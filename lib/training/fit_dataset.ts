@@ -20,6 +20,7 @@
  */
 import type { Backend, BackendModel, LossName } from '../backend/types';
 import { nonFiniteLossError } from '../errors';
+import type { Network } from '../network';
 import type { BatchLogs, EpochLogs, FitOptions, History, Input, Targets } from '../network_types';
 import { runSliced, type Staging, StagingAborted, stageMatrix, stageTargets } from '../staging';
 import {
@@ -59,8 +60,8 @@ export type DataSource =
  * throw `DENSELY_BUSY`.
  */
 export interface Callback {
-  /** Before the first epoch. */
-  onTrainBegin?(net: unknown): void | Promise<void>;
+  /** Before the first epoch, with the network being trained. */
+  onTrainBegin?(net: Network): void | Promise<void>;
   /** Before each epoch (its 0-based number). */
   onEpochBegin?(epoch: number): void | Promise<void>;
   /** After each batch (0-based within the epoch). */
@@ -90,7 +91,7 @@ export interface FitDatasetOptions {
 /** What `fitDataset` needs of its network: handed over by `Network.fitDataset`, never public. */
 export interface DatasetHost {
   /** The network itself, given to `onTrainBegin`. */
-  net: unknown;
+  net: Network;
   inputs: number;
   outputs: number;
   backend: Backend;
