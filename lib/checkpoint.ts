@@ -179,7 +179,8 @@ export function declaredTraining(text: string, plan: NetworkPlan, outputs: numbe
     // A bare name, or the loss with its options (fromLogits, labelSmoothing, delta).
     if (typeof o.loss === 'string' && !(LOSSES as readonly string[]).includes(o.loss))
       throw invalid(`one of ${LOSSES.join(', ')}`, `${name}.loss`, describe(o.loss));
-    const loss: LossName | LossSpec = typeof o.loss === 'string' ? (o.loss as LossName) : resolveLoss(o.loss, `${name}.loss`);
+    const loss: LossName | LossSpec =
+      typeof o.loss === 'string' ? (o.loss as LossName) : resolveLoss(o.loss, `${name}.loss`);
     const lossName = typeof loss === 'string' ? loss : loss.name;
     if (lossName === 'sparseCategoricalCrossentropy' && outputs < 2)
       throw invalid('a loss the network can use', `${name}.loss`, describe(o.loss), 'range');

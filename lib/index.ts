@@ -109,3 +109,4 @@ export {
   stepDecay,
 } from './schedules';
 export type { NetworkJSON } from './serialize';
+export type { DataBatch, DataSource, FitDatasetOptions } from './training/fit_dataset';

@@ -59,6 +59,7 @@ import {
   writeFileAtomic,
 } from './serialize';
 import { runSliced, type Staging, StagingAborted, stageMatrix, stageOrder, stageTargets } from './staging';
+import { type DataSource, type FitDatasetOptions, fitDataset } from './training/fit_dataset';
 import {
   asModelError,
   busyError,
@@ -624,6 +625,71 @@ export class Network {
       this.#fitting = false;
     }
     return history;
+  }
+
+  /**
+   * Training from a source of `{ x, y }` batches, in bounded memory: a function called once
+   * per epoch returning an `Iterable` or `AsyncIterable` (a generator function, or a function
+   * returning a Node object-mode `Readable`), or a re-iterable object such as an array of
+   * batches. Batches take the forms of `fit`'s data and may differ in size; they train in
+   * the order given (no shuffling). At most two are held at once: the one training and the
+   * next, pulled while the current one trains (on native, off the event loop). The same
+   * batches in the same order give the weights and losses of
+   * `fit(x, y, { shuffle: false, batchSize })`, bit for bit. Options: those of `fit` except
+   * `shuffle`, `batchSize` and `validationSplit`, plus `callbacks`; `validationData` may be
+   * arrays or a source. See lib/training/fit_dataset.ts.
+   * @throws (rejects) the argument error of `fit` for a bad batch, its name giving the epoch
+   *   and batch (`epoch`, `batch` properties too), after closing the source's iterator and
+   *   keeping the weights of the last good batch; `DENSELY_NONFINITE_LOSS` as `fit`.
+   * @example
+   * await net.fitDataset(function* () { for (let i = 0; i < 100; i++) yield { x: batchX(i), y: batchY(i) }; }, { epochs: 5 });
+   */
+  async fitDataset(source: DataSource, options: FitDatasetOptions = {}): Promise<History> {
+    this.#guardFit('fitDataset');
+    const c = this.#requireCompiled('fitDataset');
+    return fitDataset(
+      {
+        net: this,
+        inputs: this.inputs,
+        outputs: this.outputs,
+        backend: this.#backend,
+        model: this.#model,
+        loss: c.loss,
+        accuracy: c.accuracy,
+        step: () => this.#step,
+        advance: (n) => {
+          this.#step += n;
+          this.#optSteps += n;
+        },
+        nextRate: () => c.optimizer.rateAt(this.#optSteps),
+        epochsTrained: {
+          get: () => this.#epochsTrained,
+          set: (n) => {
+            this.#epochsTrained = n;
+          },
+        },
+        stopTraining: {
+          get: () => this.stopTraining,
+          set: (v) => {
+            this.stopTraining = v;
+          },
+        },
+        rateChanged: () => {
+          this.#lrInstalled = Number.NaN;
+        },
+        setBusy: (fitting, training) => {
+          this.#fitting = fitting;
+          this.#epochRunning = training;
+        },
+        checkBatchRows: (rows, name) => {
+          this.#checkBatchRows(rows, name);
+          checkBatchNormRows(this.layers, [rows], name, '1 row');
+        },
+        evaluate: (x, y, rows, yCols) => this.#evaluateChunked(x, y, rows, yCols),
+      },
+      source,
+      options,
+    );
   }
 
   async #evaluateChunked(

@@ -10,7 +10,7 @@ const root = path.resolve(__dirname, '..');
 const esmDir = path.join(root, 'dist', 'esm');
 fs.mkdirSync(esmDir, { recursive: true });
 
-for (const entry of ['index', 'kernels']) {
+for (const entry of ['index', 'kernels', 'data']) {
   const cjsPath = path.join(root, 'dist', 'cjs', `${entry}.js`);
   const names = Object.keys(require(cjsPath))
     .filter((n) => n !== 'default' && n !== '__esModule')

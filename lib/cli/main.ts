@@ -139,6 +139,10 @@ Examples:
     )
     .option('--drop <columns>', 'ignore these comma-separated columns', nameList)
     .option('--no-chart', 'do not draw the learning curves in the terminal')
+    .option(
+      '--stream',
+      'stream the file instead of reading it into memory (files larger than memory): statistics in a first pass, then one pass per epoch in file order; no validation split',
+    )
     .action(async (file: string | undefined, opts: Record<string, unknown>) => {
       const o: TrainOptions = {
         validation: opts.validation as number,
@@ -159,6 +163,7 @@ Examples:
       if (opts.threads !== undefined) o.threads = opts.threads as number;
       if (opts.save !== undefined) o.save = opts.save as string;
       if (opts.plot !== undefined) o.plot = opts.plot as string;
+      if (opts.stream === true) o.stream = true;
       await runTrain(file, o, io);
     });
 

@@ -28,6 +28,7 @@ import { packageVersion, resolveRequest } from './runtime';
 import { splitRows } from './split';
 import { type Curves, learningCurvesSvg, wantsLogScale } from './svg';
 import { brailleChart, legend, type Series, sideBySide } from './termchart';
+import { runTrainStream } from './train_stream';
 
 export interface TrainOptions {
   target?: string;
@@ -47,6 +48,8 @@ export interface TrainOptions {
   categorical: string[];
   drop: string[];
   chart: boolean;
+  /** Stream the file (lib/cli/train_stream.ts) instead of reading it into memory. */
+  stream?: boolean;
 }
 
 export interface Io {
@@ -149,6 +152,7 @@ function describeArchitecture(
 
 /** Runs `densely train`. @throws CliError on bad input or a failed run. */
 export async function runTrain(file: string | undefined, o: TrainOptions, io: Io): Promise<void> {
+  if (o.stream === true) return runTrainStream(file, o, io);
   const out = (s = ''): boolean => io.stdout.write(`${s}\n`);
   const path = file ?? bundledDigits();
   const shown = file ?? `bundled digits (${join('data', 'digits.csv')})`;

@@ -41,4 +41,27 @@ describe('package entry points', () => {
     ]);
     expect(out.trim()).toBe('true function 1');
   });
+
+  it('densely/data (require and import) streams a CSV into batches that fitDataset trains on', () => {
+    const script = (load: string): string =>
+      `${load}
+       const data = await csvDataset(process.cwd() + '/data/digits.csv', { batchSize: 500 });
+       const net = new Network({ inputs: data.inputs, layers: [new Dense(data.outputs, { activation: 'softmax' })], seed: 1, backend: 'js' });
+       net.compile({ loss: data.loss, optimizer: 'adam' });
+       const sizes = [];
+       const h = await net.fitDataset(data.batches, { onBatchEnd: (b, l) => sizes.push(l.size) });
+       console.log(data.inputs, data.outputs, data.task, sizes.join(','), h.loss.length);`;
+    const expected = '64 10 classification 500,500,500,297 1';
+    const esm = run([
+      '--input-type=module',
+      '-e',
+      script(`import { csvDataset } from 'densely/data'; import { Network, Dense } from 'densely';`),
+    ]);
+    expect(esm.trim()).toBe(expected);
+    const cjs = run([
+      '-e',
+      `(async () => { ${script(`const { csvDataset } = require('densely/data'); const { Network, Dense } = require('densely');`)} })().catch((e) => { console.error(e); process.exit(1); });`,
+    ]);
+    expect(cjs.trim()).toBe(expected);
+  });
 });
