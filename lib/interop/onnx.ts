@@ -37,20 +37,10 @@ import {
 import { filled, LAYER_TYPES, type PortableLayer, type PortableModel } from './model';
 
 /**
- * Activations named by the library as a whole: those of {@link ActivationName} and those
- * being added beside it. The tables below are keyed by this union, so TypeScript demands
- * an entry for every activation name.
+ * Every activation of a Dense layer ({@link ActivationName}). The tables below are keyed
+ * by it, so TypeScript demands an entry for every activation name.
  */
-export type AnyActivation =
-  | ActivationName
-  | 'elu'
-  | 'selu'
-  | 'softplus'
-  | 'silu'
-  | 'mish'
-  | 'hardSigmoid'
-  | 'hardSwish'
-  | 'relu6';
+export type AnyActivation = ActivationName;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
