@@ -8,6 +8,7 @@
 #include "args.h"
 #include "codes.h"
 #include "model.h"
+#include "runtime/thread_pool.h"
 #include "wire.h"
 
 namespace densely_binding {
@@ -94,6 +95,7 @@ EpochWorker::EpochWorker(Napi::Env env, Model* model, densely::Network& net, Nap
 
 void EpochWorker::Execute() {
   try {
+    const densely::JobScope threads(model_->threads());  // runtime/thread_pool.h
     result_ = net_->train_epoch(job_, channel_ != nullptr ? &OnBatch : nullptr, this,
                                 &model_->stop_flag());
   } catch (const std::exception& e) {
