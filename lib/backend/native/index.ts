@@ -260,6 +260,14 @@ class NativeBackendModel implements BackendModel {
   dispose(): void {
     this.#m.dispose();
   }
+
+  setThreads(n: number): void {
+    this.#m.setThreads(n);
+  }
+
+  predictAsync(x: Float32Array, rows: number, out: Float32Array): Promise<void> {
+    return this.#m.predictAsync(x, rows, out);
+  }
 }
 
 function makeBackend(binding: NativeBinding): Backend {
