@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "args.h"
+#include "async_complete.h"
 #include "runtime/thread_pool.h"
 
 namespace densely_binding {
@@ -59,25 +60,11 @@ void PredictWorker::OnOK() {
 
 void PredictWorker::OnError(const Napi::Error& e) { deferred_.Reject(e.Value()); }
 
-// As EpochWorker's: no throwing wrappers when the environment is being torn down (a
-// worker_thread terminated mid-call); the promise then never settles in an environment
-// that is gone.
+// Whether or not the environment is still alive (async_complete.h).
 void PredictWorker::OnWorkComplete(Napi::Env env, napi_status status) {
-  napi_handle_scope scope = nullptr;
-  const bool live = status != napi_cancelled && napi_open_handle_scope(env, &scope) == napi_ok;
-  try {
-    if (live) {
-      if (failed_) {
-        OnError(Napi::Error::New(env, error_));
-      } else {
-        OnOK();
-      }
-    }
-  } catch (const Napi::Error& e) {
-    napi_throw(env, e.Value());
-  } catch (...) {
-  }
-  if (scope != nullptr) napi_close_handle_scope(env, scope);
+  CompleteQuietly(
+      env, status, failed_ ? &error_ : nullptr, [&] { OnOK(); },
+      [&](const Napi::Error& e) { OnError(e); }, [] {});
   Destroy();
 }
 

@@ -58,9 +58,9 @@ void nested_inline() {
   CHECK(inner.load() == 20);
 }
 
-void uses_several_threads() {
-  set_threads(2);
-  // Tasks that wait for each other can only finish if two threads run them at once.
+// Two tasks that wait for each other: they finish only if two threads run them at once.
+// Returns false when they gave up waiting.
+bool two_tasks_meet() {
   std::atomic<int> arrived{0};
   std::atomic<bool> timed_out{false};
   parallel_for(2, [&](int64_t) {
@@ -73,7 +73,12 @@ void uses_several_threads() {
       std::this_thread::yield();
     }
   });
-  CHECK(!timed_out.load());
+  return !timed_out.load();
+}
+
+void uses_several_threads() {
+  set_threads(2);
+  CHECK(two_tasks_meet());
 }
 
 void exceptions_propagate() {
@@ -132,20 +137,7 @@ void cap_bounds_job() {
     if (ids.size() > most) most = ids.size();
   }
   CHECK(most <= 2);
-  // The cap is also used: two tasks that wait for each other finish (a borrowed worker).
-  std::atomic<int> arrived{0};
-  std::atomic<bool> timed_out{false};
-  parallel_for(2, [&](int64_t) {
-    arrived.fetch_add(1);
-    for (int spin = 0; arrived.load() < 2; ++spin) {
-      if (spin > 200000000) {
-        timed_out = true;
-        break;
-      }
-      std::this_thread::yield();
-    }
-  });
-  CHECK(!timed_out.load());
+  CHECK(two_tasks_meet());  // the cap is also used: the job borrows a worker
 }
 
 void jobs_share_budget() {
