@@ -63,7 +63,7 @@ describe('threads option', () => {
 describe('predictAsync', () => {
   it('resolves with predict’s numbers, bit for bit (one chunk and several)', async () => {
     const net = wideNet(5);
-    for (const rows of [1, 7, 1024, 2500]) {
+    for (const rows of [1, 7, 1024, 2500, 17_000]) {
       const { x } = wideData(rows, rows);
       const want = net.predict(x);
       const got = await net.predictAsync(x);
