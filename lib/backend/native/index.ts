@@ -5,6 +5,8 @@
  * results, bridges `AbortSignal` to `requestStop()`, and re-attaches errors from async
  * native work to the caller's stack.
  */
+
+import { PREDICT_CHUNK } from '../js/network';
 import type {
   ActivationName,
   Backend,
@@ -139,8 +141,8 @@ function smallViews(): Float32Array[] {
   return Array.from({ length: SMALL_ARRAY_BYTES / 4 + 1 }, (_, n) => new Float32Array(buffer, 0, n));
 }
 
-/** Rows per inference chunk of the core (Network::kInferenceChunk). */
-const PREDICT_CHUNK_ROWS = 1024;
+/** Rows per inference chunk of the core (Network::kInferenceChunk): the js backend's PREDICT_CHUNK. */
+const PREDICT_CHUNK_ROWS = PREDICT_CHUNK;
 /** About how many floats of x one predictAsync call of a group stages (4 MB). */
 const PREDICT_GROUP_FLOATS = 1 << 20;
 
@@ -273,9 +275,9 @@ class NativeBackendModel implements BackendModel {
   /**
    * x over a SharedArrayBuffer is read in place, in one call. Otherwise the addon would
    * copy it on this thread (page faults on fresh memory: ~3 ms per MB on a busy VM, so a
-   * 200 MB input held the event loop for 0.6 s); instead groups of whole 1024-row chunks
+   * 200 MB input held the event loop for 0.6 s); instead groups of whole inference chunks
    * (about 1M floats of x each) go through one staging SharedArrayBuffer, a call per group.
-   * Groups start at multiples of 1024 rows, as predict's own chunks do, so the numbers are
+   * Groups start at multiples of the chunk, as predict's own chunks do, so the numbers are
    * predict's.
    */
   async predictAsync(x: Float32Array, rows: number, out: Float32Array): Promise<void> {
