@@ -96,6 +96,16 @@ export function busyError(method: string): DenselyError {
   );
 }
 
+/** `DENSELY_BUSY` for a call that would write the weights while a predictAsync() reads them. */
+export function predictBusyError(method: string): DenselyError {
+  return withCode(
+    new Error(
+      `Network is busy: ${method}() cannot run while a predictAsync() is in progress on the same network; await it first`,
+    ),
+    ERROR_CODES.BUSY,
+  );
+}
+
 /**
  * The error of every method of a network after `dispose()` (code `DENSELY_DISPOSED`).
  * @example disposedError('predict').message

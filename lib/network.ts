@@ -11,7 +11,7 @@ import type {
 } from './backend/types';
 import { CallbackRunner, RESTORE_PARAMS, SNAPSHOT_PARAMS } from './callbacks';
 import type { TrainingState } from './checkpoint';
-import { nonFiniteLossError } from './errors';
+import { nonFiniteLossError, predictBusyError } from './errors';
 import { exportOnnx, exportTorchLayout, exportTorchSource, importTfjs } from './interop/index';
 import { Dense, MAX_WIDTH } from './layers/dense';
 import { Dropout, type Layer } from './layers/dropout';
@@ -130,6 +130,8 @@ export class Network {
   readonly seed: number;
   /** Number of trainable float32 parameters. */
   readonly paramCount: number;
+  /** The thread cap given as the `threads` option, or null (none). */
+  readonly threads: number | null;
   /** Free-form string metadata, saved in the safetensors `__metadata__` and restored by `load`. */
   metadata: Record<string, string> = {};
 
@@ -161,6 +163,8 @@ export class Network {
    * callbacks; `fit` resets it to false when it starts.
    */
   stopTraining = false;
+  /** predictAsync calls in flight. */
+  #predicting = 0;
 
   /**
    * @throws TypeError/RangeError naming the option when the architecture is invalid;
@@ -170,7 +174,7 @@ export class Network {
    */
   constructor(options: NetworkOptions) {
     const o = expectObject(options, 'Network options');
-    expectKnownKeys(o, ['inputs', 'layers', 'backend', 'seed'], 'Network options');
+    expectKnownKeys(o, ['inputs', 'layers', 'backend', 'seed', 'threads'], 'Network options');
     const inputs = expectInteger(o.inputs, 'inputs', 1, MAX_WIDTH);
     if (!Array.isArray(o.layers) || o.layers.length === 0)
       throw invalid('a non-empty array of Dense/Dropout/LayerNorm/BatchNorm layers', 'layers', describe(o.layers));
@@ -182,6 +186,7 @@ export class Network {
     if (!layers.some((l) => l instanceof Dense)) throw invalid('at least one Dense layer', 'layers', 'no Dense layer');
     const seed =
       o.seed === undefined ? Math.floor(Math.random() * 4294967296) : expectInteger(o.seed, 'seed', 0, 4294967295);
+    const threads = o.threads === undefined ? null : expectInteger(o.threads, 'threads', 1, 1024);
     // Size limits before the backend allocates anything (DENSELY_TOO_LARGE).
     const plan = planNetwork(inputs, layers as Layer[]);
     const backend = resolveBackend(o.backend);
@@ -194,6 +199,8 @@ export class Network {
     this.#plan = plan;
     this.#spec = modelSpec(inputs, plan, seed);
     this.#model = backend.createModel(this.#spec);
+    this.threads = threads;
+    if (threads !== null) this.#model.setThreads(threads);
 
     const root = new Rng(seed);
     const initRng = root.fork();
@@ -303,6 +310,33 @@ export class Network {
     this.#checkBatchRows(Math.min(m.rows, INFERENCE_CHUNK), 'x');
     const out = new Float32Array(m.rows * this.outputs);
     this.#model.predict(m.data, m.rows, out);
+    return out;
+  }
+
+  /**
+   * As {@link Network.predict}, without blocking the event loop: on native the forward
+   * passes run on a worker thread (x is copied at the call, unless it is a Float32Array
+   * over a SharedArrayBuffer, which is read in place: keep it unchanged until the promise
+   * settles); on js in chunks of 1024 rows with yields between them. Same numbers as
+   * `predict`, bit for bit. Several `predictAsync` calls, and `predict`, `evaluate`,
+   * `getWeights` and `save`, may run meanwhile; what writes the weights (`fit`,
+   * `trainOnBatch`, `setWeights`, `compile`, `dispose`) throws `DENSELY_BUSY` until it
+   * settles, and `predictAsync` rejects with `DENSELY_BUSY` while a `fit` runs.
+   * @throws as `predict` (a rejected promise).
+   * @example const y = await net.predictAsync(bigBatch)
+   */
+  async predictAsync(x: Input): Promise<Float32Array> {
+    if (this.#disposed) throw disposedError('predictAsync');
+    if (this.#fitting) throw busyError('predictAsync');
+    const m = toMatrix(x, 'x', this.inputs);
+    this.#checkBatchRows(Math.min(m.rows, INFERENCE_CHUNK), 'x');
+    const out = new Float32Array(m.rows * this.outputs);
+    this.#predicting++;
+    try {
+      await this.#model.predictAsync(m.data, m.rows, out);
+    } finally {
+      this.#predicting--;
+    }
     return out;
   }
 
@@ -1152,6 +1186,7 @@ export class Network {
   #guardFit(method: string): void {
     if (this.#disposed) throw disposedError(method);
     if (this.#fitting) throw busyError(method);
+    if (this.#predicting > 0) throw predictBusyError(method);
   }
 
   #guardEpoch(method: string): void {

@@ -18,6 +18,13 @@ export interface NetworkOptions {
   backend?: BackendRequest;
   /** uint32 seed of initial weights, shuffling and dropout. Default: random (see `net.seed`). */
   seed?: number;
+  /**
+   * This network's thread cap on native: an integer in [1, 1024]. Its work is split for
+   * min(threads, `setThreads()`'s size) threads, and it borrows at most that many from the
+   * process-wide budget that concurrent jobs share (README "Sharing the cores"). Default:
+   * no cap. The js backend (one thread) validates it and ignores it.
+   */
+  threads?: number;
 }
 
 /**

@@ -354,6 +354,19 @@ export interface BackendModel {
   trainEpoch(job: EpochJob): Promise<EpochResult>;
   /** Releases native memory early (GC does it otherwise). */
   dispose(): void;
+  /**
+   * This model's thread cap (an integer ≥ 1; 0 lifts it): its jobs split their work for
+   * min(n, the process-wide pool size) threads and borrow at most that many from the
+   * shared budget. Native only; the js backend (one thread) ignores it.
+   */
+  setThreads(n: number): void;
+  /**
+   * `predict` off the calling thread on native (a worker thread), in chunks with yields
+   * on js; `out` holds `predict`'s numbers when the promise resolves.
+   * The caller must not write the parameters (`trainStep`, `trainEpoch`, `params.set`)
+   * until it settles; `predict`, `evaluate` and other `predictAsync` calls may run meanwhile.
+   */
+  predictAsync(x: Float32Array, rows: number, out: Float32Array): Promise<void>;
 }
 
 /** A backend's name: the pure-JS one or the native addon. */

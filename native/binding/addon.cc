@@ -25,6 +25,7 @@ class DenselyAddon : public Napi::Addon<DenselyAddon> {
                     InstanceMethod<&DenselyAddon::CopyInRange>("copyInRange", napi_enumerable),
                     InstanceMethod<&DenselyAddon::SetThreads>("setThreads", napi_enumerable),
                     InstanceMethod<&DenselyAddon::GetThreads>("getThreads", napi_enumerable),
+                    InstanceMethod<&DenselyAddon::ThreadBudget>("threadBudget", napi_enumerable),
                     InstanceMethod<&DenselyAddon::IsaName>("isa", napi_enumerable),
                     InstanceMethod<&DenselyAddon::Stats>("stats", napi_enumerable),
                     InstanceValue("Model", Model::Define(env), napi_enumerable),
@@ -62,6 +63,7 @@ class DenselyAddon : public Napi::Addon<DenselyAddon> {
     else
       NeedSpan(env, b.ElementLength(), reads ? k : 0, n, ldb, "b");
     NeedSpan(env, c.ElementLength(), m, n, ldc, "c");
+    densely::set_thread_cap(0);  // the bare kernel: no model's cap (model.cc sets one)
     densely::sgemm(ta, tb, m, n, k, alpha, a.Data(), lda, b.Data(), ldb, beta, c.Data(), ldc);
   }
 
@@ -93,7 +95,23 @@ class DenselyAddon : public Napi::Addon<DenselyAddon> {
   }
 
   Napi::Value GetThreads(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), densely::get_threads());
+    return Napi::Number::New(info.Env(), densely::pool_threads());
+  }
+
+  // threadBudget(resetPeak?) → { size, inUse, peak, jobs } (runtime/thread_pool.h): the
+  // process-wide budget's accounting; with resetPeak, the peak restarts from inUse after
+  // it is read.
+  Napi::Value ThreadBudget(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const densely::BudgetStats b = densely::budget_stats();
+    if (info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value())
+      densely::reset_budget_peak();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("size", Napi::Number::New(env, b.size));
+    o.Set("inUse", Napi::Number::New(env, b.in_use));
+    o.Set("peak", Napi::Number::New(env, b.peak));
+    o.Set("jobs", Napi::Number::New(env, b.jobs));
+    return o;
   }
 
   // { models, bytes }: live Networks in this process and the native bytes they hold.

@@ -6,8 +6,10 @@
 #include <utility>
 
 #include "args.h"
+#include "async_complete.h"
 #include "codes.h"
 #include "model.h"
+#include "runtime/thread_pool.h"
 #include "wire.h"
 
 namespace densely_binding {
@@ -112,6 +114,7 @@ void EpochWorker::SetOutputs(Napi::Env env, Napi::Float32Array outputs) {
 
 void EpochWorker::Execute() {
   try {
+    const densely::JobScope threads(model_->threads());  // runtime/thread_pool.h
     result_ = net_->train_epoch(job_, channel_ != nullptr ? &OnBatch : nullptr, this,
                                 &model_->stop_flag());
   } catch (const std::exception& e) {
@@ -147,29 +150,12 @@ void EpochWorker::OnOK() {
   deferred_.Resolve(out);
 }
 
-// node-addon-api's version opens a HandleScope and reports failures by throwing, which
-// aborts the process when the environment is being torn down (worker.terminate() or
-// exit during an epoch: Node waits for the running epoch, then completes it with JS
-// disallowed). Here every failure is swallowed: the busy flag and the TSFN are released
-// either way, and the promise simply never settles in an environment that is gone.
+// Releases the busy flag and the TSFN whether or not the environment is still alive
+// (async_complete.h).
 void EpochWorker::OnWorkComplete(Napi::Env env, napi_status status) {
-  napi_handle_scope scope = nullptr;
-  const bool live = status != napi_cancelled && napi_open_handle_scope(env, &scope) == napi_ok;
-  try {
-    if (live) {
-      if (failed_) {
-        OnError(Napi::Error::New(env, error_));
-      } else {
-        OnOK();
-      }
-    } else {
-      Finish(env);
-    }
-  } catch (const Napi::Error& e) {
-    napi_throw(env, e.Value());
-  } catch (...) {
-  }
-  if (scope != nullptr) napi_close_handle_scope(env, scope);
+  CompleteQuietly(
+      env, status, failed_ ? &error_ : nullptr, [&] { OnOK(); },
+      [&](const Napi::Error& e) { OnError(e); }, [&] { Finish(env); });
   Destroy();
 }
 

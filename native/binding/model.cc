@@ -10,6 +10,8 @@
 #include "args.h"
 #include "codes.h"
 #include "epoch_worker.h"
+#include "predict_worker.h"
+#include "runtime/thread_pool.h"
 #include "spec.h"
 #include "wire.h"
 
@@ -89,6 +91,8 @@ Napi::Function Model::Define(Napi::Env env) {
                          InstanceMethod<&Model::GetOptimizerState>("getOptimizerState"),
                          InstanceMethod<&Model::SetOptimizerState>("setOptimizerState"),
                          InstanceMethod<&Model::Dispose>("dispose"),
+                         InstanceMethod<&Model::SetThreads>("setThreads"),
+                         InstanceMethod<&Model::PredictAsync>("predictAsync"),
                      });
 }
 
@@ -116,6 +120,9 @@ int64_t Model::LiveBytes() { return g_live_bytes.load(); }
 densely::Network& Model::Use(Napi::Env env) {
   if (busy_.load(std::memory_order_acquire)) ThrowBusy(env);
   if (!net_) ThrowInternal(env, "the model was disposed");
+  // Every synchronous core call on this (JS) thread comes through here: size its work
+  // split by this model's cap (runtime/thread_pool.h).
+  densely::set_thread_cap(threads());
   return *net_;
 }
 
@@ -395,6 +402,30 @@ void Model::Dispose(const Napi::CallbackInfo& info) {
   if (net_) g_live_networks.fetch_sub(1);
   net_.reset();
   SyncMemory(env);
+}
+
+// setThreads(n): this model's thread cap; 0 lifts it (the process-wide pool size).
+void Model::SetThreads(const Napi::CallbackInfo& info) {
+  const int64_t n = ArgCount(info, 0, "threads");
+  if (n > wire::kMaxThreads)
+    ThrowInternal(info.Env(), "threads must be in [0, " + std::to_string(wire::kMaxThreads) + "]");
+  threads_.store(static_cast<int>(n), std::memory_order_relaxed);
+}
+
+// predictAsync(x, rows, out) → Promise<void>: predict on a worker thread (predict_worker.h).
+Napi::Value Model::PredictAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  densely::Network& net = Use(env);
+  Napi::Float32Array x = ArgF32(info, 0, "x");
+  const int64_t rows = ArgCount(info, 1, "rows");
+  Napi::Float32Array out = ArgF32(info, 2, "out");
+  const densely::ModelSpec& s = net.spec();
+  NeedRows(env, x.ElementLength(), rows, s.inputs, "x");
+  NeedRows(env, out.ElementLength(), rows, s.outputs, "out");
+  auto* worker = new PredictWorker(env, s, params_.Value(), x, rows, out, threads());
+  Napi::Promise p = worker->Promise();
+  worker->Queue();
+  return p;
 }
 
 }  // namespace densely_binding

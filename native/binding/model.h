@@ -19,6 +19,9 @@
 //   .getOptimizerState(s1, s2) → step .setOptimizerState(step, s1, s2)   the optimizer's
 //                                        slots (paramCount floats each, length 0 when absent)
 //   .requestStop() .dispose() .busy
+//   .setThreads(n)                        this model's thread cap (0: the pool size)
+//   .predictAsync(x, rows, out) → Promise<void>   predict off the event loop
+//                                        (the worker: predict_worker.h)
 // While trainEpoch runs, every call but requestStop throws an Error with code
 // DENSELY_BUSY. Native memory is reported to V8 (AdjustExternalMemory) and freed by
 // dispose() or the GC finalizer. A worker_thread terminated during an epoch waits for
@@ -46,6 +49,8 @@ class Model : public Napi::ObjectWrap<Model> {
   void SyncMemory(Napi::Env env);
   void EndEpoch(Napi::Env env);
   std::atomic<bool>& stop_flag() { return stop_; }
+  // The thread cap of this model's jobs (0: the pool size; runtime/thread_pool.h).
+  int threads() const { return threads_.load(std::memory_order_relaxed); }
 
   // Process-wide: models whose Network is alive, and the native bytes they hold (what
   // has been reported to V8). For tests of dispose() and the GC finalizers.
@@ -71,6 +76,8 @@ class Model : public Napi::ObjectWrap<Model> {
   Napi::Value GetOptimizerState(const Napi::CallbackInfo& info);
   void SetOptimizerState(const Napi::CallbackInfo& info);
   void Dispose(const Napi::CallbackInfo& info);
+  void SetThreads(const Napi::CallbackInfo& info);
+  Napi::Value PredictAsync(const Napi::CallbackInfo& info);
   // Reads the staged arrays' data pointers and lengths from their references.
   void ReadStaging(Napi::Env env);
 
@@ -95,6 +102,7 @@ class Model : public Napi::ObjectWrap<Model> {
   std::atomic<bool> busy_{false};
   std::atomic<bool> stop_{false};
   int64_t reported_bytes_ = 0;
+  std::atomic<int> threads_{0};  // read by the epoch worker's thread
 };
 
 }  // namespace densely_binding

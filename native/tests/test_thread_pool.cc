@@ -1,6 +1,11 @@
 // The persistent pool: every task runs exactly once, nested calls run inline, resizing,
-// exceptions reach the caller, concurrent callers from two outside threads both finish.
+// exceptions reach the caller, concurrent callers from two outside threads both finish;
+// the thread budget: a job's cap bounds the threads running its tasks, jobs at once never
+// count or run more threads than the pool size, and the split size is the cap, not the grant.
 #include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -53,9 +58,9 @@ void nested_inline() {
   CHECK(inner.load() == 20);
 }
 
-void uses_several_threads() {
-  set_threads(2);
-  // Tasks that wait for each other can only finish if two threads run them at once.
+// Two tasks that wait for each other: they finish only if two threads run them at once.
+// Returns false when they gave up waiting.
+bool two_tasks_meet() {
   std::atomic<int> arrived{0};
   std::atomic<bool> timed_out{false};
   parallel_for(2, [&](int64_t) {
@@ -68,7 +73,12 @@ void uses_several_threads() {
       std::this_thread::yield();
     }
   });
-  CHECK(!timed_out.load());
+  return !timed_out.load();
+}
+
+void uses_several_threads() {
+  set_threads(2);
+  CHECK(two_tasks_meet());
 }
 
 void exceptions_propagate() {
@@ -102,6 +112,86 @@ void concurrent_callers() {
   CHECK(sum.load() == 2 * 200 * 36);
 }
 
+void spin_us(int us) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+  while (std::chrono::steady_clock::now() < end) {
+  }
+}
+
+void cap_bounds_job() {
+  set_threads(4);
+  const JobScope job(2);
+  CHECK(get_threads() == 2);
+  CHECK(pool_threads() == 4);
+  std::mutex mu;
+  size_t most = 0;
+  for (int rep = 0; rep < 20; ++rep) {
+    std::set<std::thread::id> ids;  // the threads that ran this call's tasks
+    parallel_for(16, [&](int64_t) {
+      {
+        std::lock_guard<std::mutex> lk(mu);
+        ids.insert(std::this_thread::get_id());
+      }
+      spin_us(50);
+    });
+    if (ids.size() > most) most = ids.size();
+  }
+  CHECK(most <= 2);
+  CHECK(two_tasks_meet());  // the cap is also used: the job borrows a worker
+}
+
+void jobs_share_budget() {
+  set_threads(3);
+  reset_budget_peak();
+  std::atomic<int> inside{0};
+  std::atomic<int> most{0};
+  auto job = [&] {
+    const JobScope scope(0);
+    for (int rep = 0; rep < 200; ++rep) {
+      parallel_for(6, [&](int64_t) {
+        const int now = inside.fetch_add(1) + 1;
+        int seen = most.load();
+        while (now > seen && !most.compare_exchange_weak(seen, now)) {
+        }
+        spin_us(5);
+        inside.fetch_sub(1);
+      });
+    }
+  };
+  std::thread a(job), b(job);
+  a.join();
+  b.join();
+  const BudgetStats st = budget_stats();
+  CHECK(st.peak <= 3);
+  CHECK(st.in_use == 0);
+  CHECK(st.jobs == 0);
+  CHECK(most.load() <= 3);
+}
+
+void split_uses_cap_not_grant() {
+  set_threads(2);
+  std::atomic<bool> entered{false};
+  std::atomic<bool> release{false};
+  std::thread other([&] {
+    const JobScope scope(0);
+    entered = true;
+    while (!release.load()) std::this_thread::yield();
+  });
+  while (!entered.load()) std::this_thread::yield();
+  {
+    const JobScope job(2);  // the budget is now full: this job is granted no worker
+    CHECK(get_threads() == 2);
+    const std::thread::id me = std::this_thread::get_id();
+    bool inline_only = true;
+    parallel_for(8,
+                 [&](int64_t) { inline_only = inline_only && std::this_thread::get_id() == me; });
+    CHECK(inline_only);
+  }
+  release = true;
+  other.join();
+  CHECK(get_threads() == 2);  // outside any job: the pool size
+}
+
 void cpu_choice() {
   const Isa active = active_isa();
   CHECK(force_isa(Isa::kScalar));
@@ -126,6 +216,9 @@ int main() {
   uses_several_threads();
   exceptions_propagate();
   concurrent_callers();
+  cap_bounds_job();
+  jobs_share_budget();
+  split_uses_cap_not_grant();
   cpu_choice();
   return densely_test::finish("test_thread_pool");
 }

@@ -4,9 +4,8 @@
  * model works again once the promise settles.
  */
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../lib/random';
 import { DIGITS } from '../support/tolerances';
-import { identityOrder, initParams, makeSpec, nativeBackend, oneHot, randomArray, sgd } from './helpers';
+import { identityOrder, makeSpec, oneHot, randomArray, seededModel, sgd } from './helpers';
 
 function busyError(fn: () => unknown): unknown {
   try {
@@ -19,16 +18,11 @@ function busyError(fn: () => unknown): unknown {
 
 describe('native busy guard', () => {
   it('rejects every call during trainEpoch and accepts them after', async () => {
-    const backend = nativeBackend();
     const spec = makeSpec(64, [
       { units: 128, activation: 'relu' },
       { units: 10, activation: 'softmax' },
     ]);
-    const model = backend.createModel(spec);
-    const rng = new Rng(3);
-    initParams(spec, model.params, rng);
-    model.setLoss('categoricalCrossentropy');
-    model.setOptimizer(sgd(0.01));
+    const { model, rng } = seededModel(spec, 3, 'categoricalCrossentropy', sgd(0.01));
     const rows = 4096;
     const x = randomArray(rows * 64, rng);
     const y = oneHot(rows, 10, rng);
@@ -65,16 +59,11 @@ describe('native busy guard', () => {
   });
 
   it('stops at a batch boundary when the AbortSignal fires', async () => {
-    const backend = nativeBackend();
     const spec = makeSpec(32, [
       { units: 64, activation: 'tanh' },
       { units: 1, activation: 'sigmoid' },
     ]);
-    const model = backend.createModel(spec);
-    const rng = new Rng(4);
-    initParams(spec, model.params, rng);
-    model.setLoss('binaryCrossentropy');
-    model.setOptimizer(sgd(0.01));
+    const { model, rng } = seededModel(spec, 4, 'binaryCrossentropy', sgd(0.01));
     const rows = 200_000;
     const x = randomArray(rows * 32, rng);
     const y = new Float32Array(rows).map(() => (rng.nextFloat() < 0.5 ? 0 : 1));
@@ -102,16 +91,11 @@ describe('native busy guard', () => {
   });
 
   it('reports every batch, in order, before the promise resolves, and surfaces a throwing callback', async () => {
-    const backend = nativeBackend();
     const spec = makeSpec(8, [
       { units: 4, activation: 'relu' },
       { units: 3, activation: 'softmax' },
     ]);
-    const model = backend.createModel(spec);
-    const rng = new Rng(5);
-    initParams(spec, model.params, rng);
-    model.setLoss('sparseCategoricalCrossentropy');
-    model.setOptimizer(sgd(0.05));
+    const { model, rng } = seededModel(spec, 5, 'sparseCategoricalCrossentropy', sgd(0.05));
     const rows = 1000;
     const x = randomArray(rows * 8, rng);
     const y = new Float32Array(rows).map(() => rng.nextInt(3));

@@ -10,8 +10,7 @@
  * bench/README.md).
  */
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../lib/random';
-import { identityOrder, initParams, makeSpec, nativeBackend, oneHot, randomArray, sgd } from './helpers';
+import { identityOrder, makeSpec, nativeBackend, oneHot, randomArray, seededModel, sgd } from './helpers';
 
 function shared(a: Float32Array): Float32Array {
   const out = new Float32Array(new SharedArrayBuffer(a.byteLength));
@@ -29,11 +28,7 @@ describe('native trainEpoch and the event loop', () => {
       { units: 512, activation: 'relu' },
       { units: 10, activation: 'softmax' },
     ]);
-    const model = backend.createModel(spec);
-    const rng = new Rng(7);
-    initParams(spec, model.params, rng);
-    model.setLoss('categoricalCrossentropy');
-    model.setOptimizer(sgd(0.01));
+    const { model, rng } = seededModel(spec, 7, 'categoricalCrossentropy', sgd(0.01));
     const rows = 4096;
     // In SharedArrayBuffers, as the facade's fit stages them: the binding reads those in
     // place, while a plain ArrayBuffer's view is copied at the call (13 MB here, on the

@@ -11,29 +11,28 @@ import type { EpochResult } from '../../lib/backend/types';
 import { Rng } from '../../lib/random';
 import {
   identityOrder,
-  initParams,
   makeSpec,
   nativeAddonPath,
   nativeBackend,
   oneHot,
   randomArray,
+  seededModel,
   sgd,
 } from './helpers';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
 function startEpoch(seed: number): { done: Promise<EpochResult>; params: () => Float32Array } {
-  const backend = nativeBackend();
   const spec = makeSpec(
     32,
     [{ units: 64, activation: 'relu' }, { dropout: 0.25 }, { units: 5, activation: 'softmax' }],
     seed,
   );
-  const model = backend.createModel(spec);
-  const rng = new Rng(seed);
-  initParams(spec, model.params, rng);
-  model.setLoss('categoricalCrossentropy');
-  model.setOptimizer({ ...sgd(0.05), kind: 'adam', learningRate: 0.001 });
+  const { model, rng } = seededModel(spec, seed, 'categoricalCrossentropy', {
+    ...sgd(0.05),
+    kind: 'adam',
+    learningRate: 0.001,
+  });
   const rows = 30_000;
   const done = model.trainEpoch({
     x: randomArray(rows * 32, rng),

@@ -4,9 +4,10 @@
  */
 
 import { loadNativeBackend } from '../../lib/backend/native/index';
-import type { Backend, ModelSpec, OptimizerSpec } from '../../lib/backend/types';
+import type { Backend, BackendModel, LossName, ModelSpec, OptimizerSpec } from '../../lib/backend/types';
 import { buildModelSpec, initializeParams } from '../../lib/layers/plan';
-import type { Rng } from '../../lib/random';
+import { baseSpec } from '../../lib/optimizers/optimizer';
+import { Rng } from '../../lib/random';
 import { GLOROT_ZEROS, plannedLayers, type TestLayer } from '../support/spec';
 
 export function nativeBackend(): Backend {
@@ -29,17 +30,7 @@ export function makeSpec(inputs: number, defs: LayerDef[], seed = 1): ModelSpec 
 }
 
 export function sgd(learningRate = 0.01): OptimizerSpec {
-  return {
-    kind: 'sgd',
-    learningRate,
-    momentum: 0,
-    nesterov: false,
-    weightDecay: 0,
-    beta1: 0.9,
-    beta2: 0.999,
-    epsilon: 1e-8,
-    rho: 0.99,
-  };
+  return baseSpec('sgd', learningRate);
 }
 
 /** Uniform values in [-scale, scale). */
@@ -70,4 +61,22 @@ export function identityOrder(n: number): Int32Array {
   const o = new Int32Array(n);
   for (let i = 0; i < n; i++) o[i] = i;
   return o;
+}
+
+/**
+ * A native model of `spec` whose parameters are drawn ({@link initParams}) from a fresh
+ * `Rng(seed)`, with `loss` and `opt` set. Returns the model and that Rng, for the data.
+ */
+export function seededModel(
+  spec: ModelSpec,
+  seed: number,
+  loss: LossName,
+  opt: OptimizerSpec,
+): { model: BackendModel; rng: Rng } {
+  const model = nativeBackend().createModel(spec);
+  const rng = new Rng(seed);
+  initParams(spec, model.params, rng);
+  model.setLoss(loss);
+  model.setOptimizer(opt);
+  return { model, rng };
 }

@@ -4,41 +4,20 @@
  * files, prediction CSVs and SVGs. Not backend-specific: every run uses --backend js
  * except one with --backend auto.
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseCsv } from '../../lib/cli/csv';
 import { Dense, Network } from '../../lib/index';
+import { densely, expectFailure, ROOT, type Run, requireBuilt } from './run';
 import { checkWellFormed } from './xml';
 
 // Each test spawns node (0.3–1 s on a busy machine) and some train for a few seconds.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
-const ROOT = resolve(__dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'densely.cjs');
 const IRIS = join(ROOT, 'data', 'iris.csv');
 const FIX = join(ROOT, 'test', 'fixtures', 'cli');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function densely(args: string[], cwd: string = ROOT): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  delete env.DENSELY_BACKEND;
-  return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, timeout: 120_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
 
 /** The value printed after `label` on its own report line (e.g. "  accuracy  0.9667"). */
 function metric(stdout: string, label: string): number {
@@ -47,23 +26,12 @@ function metric(stdout: string, label: string): number {
   return Number(m[1]);
 }
 
-/** Asserts a failed run: exit code 1, exactly one stderr line starting "densely: " and containing `parts`. */
-function expectFailure(r: Run, parts: string[], code = 1): void {
-  expect(r.code, r.stderr).toBe(code);
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^densely: /);
-  for (const p of parts) expect(lines[0]).toContain(p);
-}
-
 let dir: string;
 let model: string;
 let trainRun: Run;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'cjs', 'cli', 'main.js'))) {
-    throw new Error('dist/cjs/cli/main.js is missing: run "npm run build" (npm test does it first)');
-  }
+  requireBuilt();
   dir = mkdtempSync(join(tmpdir(), 'densely-cli-'));
   model = join(dir, 'iris.safetensors');
   trainRun = await densely([

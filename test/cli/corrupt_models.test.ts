@@ -9,24 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Dense, Network } from '../../lib/index';
-import { densely, expectFailure, ROOT, requireBuilt } from './run';
+import { densely, expectFailure, IRIS_FEATURES, irisCliMetadata, ROOT, requireBuilt } from './run';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const IRIS = join(ROOT, 'data', 'iris.csv');
-const NAMES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+const NAMES = IRIS_FEATURES;
 let dir: string;
 
 /** The metadata `densely train` writes for an iris classifier, with `change` applied. */
 function meta(change: Record<string, string | undefined> = {}): Record<string, string> {
   const m: Record<string, string | undefined> = {
-    'densely.cli.task': 'classification',
-    'densely.cli.target': 'species',
-    'densely.cli.classes': JSON.stringify(['setosa', 'versicolor', 'virginica']),
-    'densely.cli.preprocessing': JSON.stringify({
-      features: NAMES.map((name) => ({ name, kind: 'numeric', mean: 3, std: 1.5 })),
-      inputs: 4,
-    }),
+    ...irisCliMetadata(),
     'densely.cli.training': JSON.stringify({
       data: 'iris.csv',
       rows: 150,

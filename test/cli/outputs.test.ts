@@ -22,12 +22,11 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Dense, Network } from '../../lib/index';
-import { densely, expectFailure, ROOT, requireBuilt } from './run';
+import { densely, expectFailure, irisCliMetadata, ROOT, requireBuilt } from './run';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const IRIS = join(ROOT, 'data', 'iris.csv');
-const NAMES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 let dir: string;
 let model: string;
 let expected: string;
@@ -37,18 +36,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'densely-outputs-'));
   model = join(dir, 'iris.safetensors');
   const net = new Network({ inputs: 4, layers: [new Dense(3, { activation: 'softmax' })], backend: 'js', seed: 1 });
-  writeFileSync(
-    model,
-    net.toSafetensors({
-      'densely.cli.task': 'classification',
-      'densely.cli.target': 'species',
-      'densely.cli.classes': JSON.stringify(['setosa', 'versicolor', 'virginica']),
-      'densely.cli.preprocessing': JSON.stringify({
-        features: NAMES.map((name) => ({ name, kind: 'numeric', mean: 3, std: 1.5 })),
-        inputs: 4,
-      }),
-    }),
-  );
+  writeFileSync(model, net.toSafetensors(irisCliMetadata()));
   const r = await densely(['predict', model, IRIS, '--backend', 'js']);
   expect(r.code, r.stderr).toBe(0);
   expected = r.stdout;

@@ -41,3 +41,22 @@ export function expectFailure(r: Run, parts: string[], code = 1): void {
   expect(lines[0]).not.toContain('internal error');
   for (const p of parts) expect(lines[0]).toContain(p);
 }
+
+/** The iris CSV's feature columns, in order. */
+export const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+
+/**
+ * The `densely.cli.*` metadata `densely train` writes for an iris classifier (task,
+ * target, classes, preprocessing with every feature numeric, mean 3, std 1.5).
+ */
+export function irisCliMetadata(): Record<string, string> {
+  return {
+    'densely.cli.task': 'classification',
+    'densely.cli.target': 'species',
+    'densely.cli.classes': JSON.stringify(['setosa', 'versicolor', 'virginica']),
+    'densely.cli.preprocessing': JSON.stringify({
+      features: IRIS_FEATURES.map((name) => ({ name, kind: 'numeric', mean: 3, std: 1.5 })),
+      inputs: 4,
+    }),
+  };
+}

@@ -357,6 +357,34 @@ export class JsNetwork implements BackendModel {
     this.#opt = null;
   }
 
+  /** Ignored: the js backend runs on the calling thread (the facade validates `n`). */
+  setThreads(_n: number): void {}
+
+  /**
+   * `predict` in chunks of {@link PREDICT_CHUNK} rows (predict's own chunks, so the same
+   * numbers), yielding to the event loop whenever ≥ {@link YIELD_MS} ms passed since the
+   * last yield. Input of more than one chunk is copied first: the caller may change `x`
+   * while this waits. Each chunk runs synchronously, so a `predict` between chunks (which
+   * reuses the scratch) cannot interleave with one.
+   */
+  async predictAsync(x: Float32Array, rows: number, out: Float32Array): Promise<void> {
+    const { inputs, outputs } = this.#spec;
+    if (rows <= PREDICT_CHUNK) {
+      this.predict(x, rows, out);
+      return;
+    }
+    const xs = x.slice(0, rows * inputs);
+    let lastYield = performance.now();
+    for (let r0 = 0; r0 < rows; r0 += PREDICT_CHUNK) {
+      const n = Math.min(PREDICT_CHUNK, rows - r0);
+      this.predict(xs.subarray(r0 * inputs, (r0 + n) * inputs), n, out.subarray(r0 * outputs, (r0 + n) * outputs));
+      if (r0 + n < rows && performance.now() - lastYield >= YIELD_MS) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
+    }
+  }
+
   #score(yhat: Float32Array, y: Float32Array, rows: number, w: Float32Array | null): WeightedLoss {
     const outputs = this.#spec.outputs;
     const spec = this.#loss;

@@ -79,6 +79,13 @@ export interface NativeModel {
   requestStop(): void;
   /** Frees the native scratch and optimizer state now; the model is unusable after. */
   dispose(): void;
+  /** This model's thread cap (0: none, the pool size). */
+  setThreads(n: number): void;
+  /**
+   * predict on a worker thread with its own scratch; x is copied at the call unless it
+   * views a SharedArrayBuffer; `out` is written when the promise resolves.
+   */
+  predictAsync(x: Float32Array, rows: number, out: Float32Array): Promise<void>;
 }
 
 export interface NativeBinding {
@@ -113,6 +120,12 @@ export interface NativeBinding {
   isa(): string;
   /** Live native models in this process and the native bytes they hold (tests of dispose/GC). */
   stats(): { models: number; bytes: number };
+  /**
+   * The process-wide thread budget (native/core/runtime/thread_pool.h): its size (the
+   * pool's), threads counted now, the most counted at once since the last reset, and the
+   * jobs running. `resetPeak` restarts the peak from `inUse` after reading it.
+   */
+  threadBudget(resetPeak?: boolean): { size: number; inUse: number; peak: number; jobs: number };
   /** Version of this binding interface (1). */
   abi: number;
 }

@@ -5,6 +5,8 @@
  * results, bridges `AbortSignal` to `requestStop()`, and re-attaches errors from async
  * native work to the caller's stack.
  */
+
+import { PREDICT_CHUNK } from '../js/network';
 import type {
   ActivationName,
   Backend,
@@ -186,6 +188,11 @@ function smallViews(): Float32Array[] {
   return Array.from({ length: SMALL_ARRAY_BYTES / 4 + 1 }, (_, n) => new Float32Array(buffer, 0, n));
 }
 
+/** Rows per inference chunk of the core (Network::kInferenceChunk): the js backend's PREDICT_CHUNK. */
+const PREDICT_CHUNK_ROWS = PREDICT_CHUNK;
+/** About how many floats of x one predictAsync call of a group stages (4 MB). */
+const PREDICT_GROUP_FLOATS = 1 << 20;
+
 class NativeBackendModel implements BackendModel {
   readonly #m: NativeModel;
 
@@ -343,6 +350,32 @@ class NativeBackendModel implements BackendModel {
 
   dispose(): void {
     this.#m.dispose();
+  }
+
+  setThreads(n: number): void {
+    this.#m.setThreads(n);
+  }
+
+  /**
+   * x over a SharedArrayBuffer is read in place, in one call. Otherwise the addon would
+   * copy it on this thread (page faults on fresh memory: ~3 ms per MB on a busy VM, so a
+   * 200 MB input held the event loop for 0.6 s); instead groups of whole inference chunks
+   * (about 1M floats of x each) go through one staging SharedArrayBuffer, a call per group.
+   * Groups start at multiples of the chunk, as predict's own chunks do, so the numbers are
+   * predict's.
+   */
+  async predictAsync(x: Float32Array, rows: number, out: Float32Array): Promise<void> {
+    const inputs = rows > 0 ? x.length / rows : 0;
+    const outputs = rows > 0 ? out.length / rows : 0;
+    const group = PREDICT_CHUNK_ROWS * Math.max(1, Math.floor(PREDICT_GROUP_FLOATS / (PREDICT_CHUNK_ROWS * inputs)));
+    if (rows <= group || x.buffer instanceof SharedArrayBuffer) return this.#m.predictAsync(x, rows, out);
+    const stage = new Float32Array(new SharedArrayBuffer(group * inputs * 4));
+    for (let r0 = 0; r0 < rows; r0 += group) {
+      const n = Math.min(group, rows - r0);
+      const xs = stage.subarray(0, n * inputs);
+      xs.set(x.subarray(r0 * inputs, (r0 + n) * inputs));
+      await this.#m.predictAsync(xs, n, out.subarray(r0 * outputs, (r0 + n) * outputs));
+    }
   }
 }
 

@@ -1,26 +1,39 @@
-// The persistent pool behind parallel_for (contract in thread_pool.h).
+// The persistent pool behind parallel_for and its thread budget (contract in
+// thread_pool.h).
 //
-// A call publishes the job (fn, n_tasks) under the mutex and bumps an atomic generation
-// counter; workers and the caller then claim task indices from one atomic counter until
-// it runs past n_tasks, and the caller waits until every worker has left the job. Which
-// thread runs which task is unspecified, so callers must make tasks independent (GEMM
-// does).
+// Jobs at once. A parallel_for that is granted helpers publishes a Job (fn, n_tasks, an
+// atomic task counter, the number of helpers still wanted) on the open list under the
+// mutex and bumps an atomic generation counter. An idle worker takes one helper slot of
+// the first open job (the job leaves the list when its last slot is taken), claims task
+// indices from that job's counter until it runs past n_tasks, and leaves. The caller
+// claims tasks too; when it runs out it withdraws the slots nobody took (there is nothing
+// left for them to do) and waits until every helper that joined has left. Several jobs
+// can be open at once, each with its own helpers. Which thread runs which task is
+// unspecified, so callers must make tasks independent (GEMM does).
+//
+// The budget: in_use_ counts the registered jobs (JobScope), the callers outside any job
+// while their parallel_for runs, and the borrowed workers. A parallel_for borrows
+// min(job threads − 1, tasks − 1, size − in_use_) helpers, never more, and a job that
+// starts while the budget is full waits until what is lent comes back (the end of one
+// parallel_for), so in_use_ ≤ max(size, jobs): only more jobs than threads pass the pool
+// size (each job always keeps its own thread). The pool has size − 1 workers, which is
+// always enough: helpers ≤ size − in_use_ before borrowing, and in_use_ counts the caller.
 //
 // Waiting: a worker that finished a job polls the generation for about kSpinRounds
 // pause instructions (≈ 20–40 µs on a ~3 GHz x86, where one pause costs 30–140 cycles)
-// before it sleeps on the condition variable, and the caller polls the same way before
-// it sleeps waiting for the workers. A training step issues GEMMs back to back, so the
-// next job usually arrives within the window and skips a futex wake-up (5–50 µs, more
-// on a loaded machine); an idle pool sleeps and costs nothing.
+// before it sleeps on the condition variable, and the caller polls its job's helper
+// count the same way before it sleeps waiting for them. A training step issues GEMMs
+// back to back, so the next job usually arrives within the window and skips a futex
+// wake-up (5–50 µs, more on a loaded machine); an idle pool sleeps and costs nothing.
 //
 // An exception thrown by a task is caught on the thread that ran it; the first one is
 // rethrown to the caller of parallel_for after every task has finished.
 //
-// Re-entrancy: a parallel_for issued from inside a task runs inline on that thread.
-// A parallel_for from a second outside thread while the pool is busy (e.g. two Node
-// worker threads) also runs inline instead of waiting: same results, no deadlock.
+// Re-entrancy: a parallel_for issued from inside a task runs inline on that thread, as
+// does one issued while the pool is being resized.
 #include "thread_pool.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -46,6 +59,8 @@ inline void cpu_relax() {
 }
 
 thread_local bool t_in_task = false;
+thread_local int t_cap = 0;        // this thread's job cap (0: none)
+thread_local int t_job_depth = 0;  // JobScopes open on this thread
 
 int default_threads() {
   if (const char* env = std::getenv("DENSELY_THREADS")) {
@@ -57,54 +72,135 @@ int default_threads() {
   return hc == 0 ? 1 : static_cast<int>(hc);
 }
 
+// One parallel_for with helpers. Lives on its caller's stack; the caller does not return
+// before every helper has left it.
+struct Job {
+  const std::function<void(int64_t)>* fn = nullptr;
+  int64_t n_tasks = 0;
+  std::atomic<int64_t> next{0};
+  int wanted = 0;              // helper slots not yet taken (mu_)
+  std::atomic<int> joined{0};  // helpers that took a slot and have not left (mu_ to change)
+  std::exception_ptr error;    // the first task exception (mu_)
+};
+
 class Pool {
  public:
   explicit Pool(int threads) { start(threads); }
   ~Pool() { stop(); }
 
-  // Lock-free: sgemm reads it on every call, also while another thread's job runs.
+  // Lock-free: sgemm reads it on every call, also while other jobs run.
   int threads() const { return threads_.load(std::memory_order_relaxed); }
 
   void resize(int threads) {
-    std::lock_guard<std::mutex> call(call_mu_);
+    std::lock_guard<std::mutex> one(resize_mu_);
+    std::unique_lock<std::mutex> lk(mu_);
     if (threads == threads_.load(std::memory_order_relaxed)) return;
+    resizing_ = true;  // parallel_for calls from here on run inline
+    done_.wait(lk, [this] { return running_ == 0; });
+    lk.unlock();
     stop();
     start(threads);
+    lk.lock();
+    resizing_ = false;
+  }
+
+  // A new job waits while the budget is full and some of it is lent (helpers, or a caller
+  // outside any job): that ends with the parallel_for holding it, within one GEMM. When
+  // the budget is full of jobs alone it starts at once, over the budget.
+  void enter_job() {
+    std::unique_lock<std::mutex> lk(mu_);
+    done_.wait(lk, [this] { return in_use_ < threads() || in_use_ == jobs_; });
+    ++jobs_;
+    add_in_use(1);
+  }
+  void leave_job() {
+    std::lock_guard<std::mutex> lk(mu_);
+    --jobs_;
+    in_use_ -= 1;
+  }
+
+  // The calling thread's job thread count (get_threads()).
+  int current_threads() const {
+    const int n = threads();
+    return t_cap > 0 && t_cap < n ? t_cap : n;
+  }
+
+  BudgetStats stats() {
+    std::lock_guard<std::mutex> lk(mu_);
+    return BudgetStats{threads(), in_use_, peak_, jobs_};
+  }
+  void reset_peak() {
+    std::lock_guard<std::mutex> lk(mu_);
+    peak_ = in_use_;
   }
 
   void run(int64_t n_tasks, const std::function<void(int64_t)>& fn) {
     if (n_tasks <= 0) return;
-    std::unique_lock<std::mutex> call(call_mu_, std::try_to_lock);
-    if (t_in_task || !call.owns_lock() || threads_.load(std::memory_order_relaxed) == 1 ||
-        n_tasks == 1) {
-      if (call.owns_lock()) call.unlock();
+    const int job_threads = current_threads();
+    if (t_in_task || n_tasks == 1 || job_threads <= 1) {
       run_inline(n_tasks, fn);
       return;
     }
+    Job job;
+    job.fn = &fn;
+    job.n_tasks = n_tasks;
+    const int self = t_job_depth > 0 ? 0 : 1;  // a caller outside any job counts itself now
+    int helpers = 0;
     {
       std::lock_guard<std::mutex> lk(mu_);
-      fn_ = &fn;
-      n_tasks_ = n_tasks;
-      next_.store(0, std::memory_order_relaxed);
-      active_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-      generation_.fetch_add(1, std::memory_order_release);
+      if (!resizing_) {
+        const int64_t want = std::min<int64_t>(job_threads - 1, n_tasks - 1);
+        const int free = threads() - in_use_ - self;
+        helpers = static_cast<int>(std::min<int64_t>(want, free < 0 ? 0 : free));
+        helpers = std::min(helpers, static_cast<int>(workers_.size()));
+      }
+      if (helpers > 0) {
+        add_in_use(self + helpers);
+        job.wanted = helpers;
+        open_.push_back(&job);
+        ++running_;
+        generation_.fetch_add(1, std::memory_order_release);
+      }
     }
-    wake_.notify_all();
+    if (helpers <= 0) {
+      run_inline(n_tasks, fn);
+      return;
+    }
+    if (helpers == 1)
+      wake_.notify_one();
+    else
+      wake_.notify_all();
     t_in_task = true;
-    claim_tasks();
+    claim_tasks(job);
     t_in_task = false;
-    for (int spin = 0; spin < kSpinRounds && active_.load(std::memory_order_acquire) != 0; ++spin)
-      cpu_relax();
     std::unique_lock<std::mutex> lk(mu_);
-    done_.wait(lk, [this] { return active_.load(std::memory_order_acquire) == 0; });
-    fn_ = nullptr;
-    std::exception_ptr err = error_;
-    error_ = nullptr;
+    if (job.wanted > 0) {  // every task is claimed: the slots nobody took are withdrawn
+      open_.erase(std::find(open_.begin(), open_.end(), &job));
+      job.wanted = 0;
+    }
+    if (job.joined.load(std::memory_order_acquire) != 0) {
+      lk.unlock();
+      for (int spin = 0; spin < kSpinRounds && job.joined.load(std::memory_order_acquire) != 0;
+           ++spin)
+        cpu_relax();
+      lk.lock();
+      done_.wait(lk, [&job] { return job.joined.load(std::memory_order_acquire) == 0; });
+    }
+    in_use_ -= self + helpers;
+    --running_;
+    done_.notify_all();  // a resize, or a job waiting to enter (enter_job)
+    std::exception_ptr err = job.error;
     lk.unlock();
     if (err) std::rethrow_exception(err);
   }
 
  private:
+  // Callers hold mu_.
+  void add_in_use(int n) {
+    in_use_ += n;
+    if (in_use_ > peak_) peak_ = in_use_;
+  }
+
   static void run_inline(int64_t n_tasks, const std::function<void(int64_t)>& fn) {
     const bool was = t_in_task;
     t_in_task = true;
@@ -117,15 +213,15 @@ class Pool {
     t_in_task = was;
   }
 
-  void claim_tasks() {
+  void claim_tasks(Job& job) {
     for (;;) {
-      const int64_t t = next_.fetch_add(1, std::memory_order_relaxed);
-      if (t >= n_tasks_) return;
+      const int64_t t = job.next.fetch_add(1, std::memory_order_relaxed);
+      if (t >= job.n_tasks) return;
       try {
-        (*fn_)(t);
+        (*job.fn)(t);
       } catch (...) {
         std::lock_guard<std::mutex> lk(mu_);
-        if (!error_) error_ = std::current_exception();
+        if (!job.error) job.error = std::current_exception();
       }
     }
   }
@@ -143,24 +239,25 @@ class Pool {
            ++spin) {
         cpu_relax();
       }
+      Job* job = nullptr;
       {
         std::unique_lock<std::mutex> lk(mu_);
-        wake_.wait(lk, [&] {
-          return quit_.load(std::memory_order_relaxed) ||
-                 generation_.load(std::memory_order_acquire) != seen;
-        });
+        wake_.wait(lk, [&] { return quit_.load(std::memory_order_relaxed) || !open_.empty(); });
         if (quit_.load(std::memory_order_relaxed)) return;
         seen = generation_.load(std::memory_order_acquire);
+        job = open_.front();
+        if (--job->wanted == 0) open_.erase(open_.begin());
+        job->joined.fetch_add(1, std::memory_order_relaxed);
       }
-      claim_tasks();
-      if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      claim_tasks(*job);
+      {
         std::lock_guard<std::mutex> lk(mu_);
-        done_.notify_one();
+        if (job->joined.fetch_sub(1, std::memory_order_acq_rel) == 1) done_.notify_all();
       }
     }
   }
 
-  // Callers hold call_mu_.
+  // Called with no job running (construction, or resize once running_ is 0).
   void start(int threads) {
     const int count = threads < 1 ? 1 : threads;
     quit_.store(false);
@@ -178,19 +275,20 @@ class Pool {
     workers_.clear();
   }
 
-  std::mutex call_mu_;  // one parallel_for or resize at a time
-  std::mutex mu_;       // guards publishing a job, error_, and the condition variables
+  std::mutex resize_mu_;  // one resize at a time
+  std::mutex mu_;         // guards the open list, the budget, and the condition variables
   std::condition_variable wake_;
   std::condition_variable done_;
   std::vector<std::thread> workers_;
+  std::vector<Job*> open_;  // jobs with helper slots left, oldest first
   std::atomic<int> threads_{1};
   std::atomic<bool> quit_{false};
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> active_{0};
-  const std::function<void(int64_t)>* fn_ = nullptr;
-  int64_t n_tasks_ = 0;
-  std::atomic<int64_t> next_{0};
-  std::exception_ptr error_;
+  int in_use_ = 0;
+  int peak_ = 0;
+  int jobs_ = 0;
+  int running_ = 0;  // parallel_for calls with helpers in flight
+  bool resizing_ = false;
 };
 
 // Created on first use and intentionally never destroyed: joining threads from a
@@ -202,7 +300,29 @@ Pool& pool() {
 
 }  // namespace
 
-int get_threads() { return pool().threads(); }
+int pool_threads() { return pool().threads(); }
+
+int get_threads() { return pool().current_threads(); }
+
+int set_thread_cap(int cap) {
+  const int was = t_cap;
+  t_cap = cap < 0 ? 0 : cap;
+  return was;
+}
+
+JobScope::JobScope(int cap) : saved_cap_(set_thread_cap(cap)) {
+  ++t_job_depth;
+  if (t_job_depth == 1) pool().enter_job();
+}
+
+JobScope::~JobScope() {
+  if (t_job_depth == 1) pool().leave_job();
+  --t_job_depth;
+  set_thread_cap(saved_cap_);
+}
+
+BudgetStats budget_stats() { return pool().stats(); }
+void reset_budget_peak() { pool().reset_peak(); }
 
 void set_threads(int n) {
   if (n < 1) n = 1;
