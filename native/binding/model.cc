@@ -422,7 +422,8 @@ Napi::Value Model::PredictAsync(const Napi::CallbackInfo& info) {
   const densely::ModelSpec& s = net.spec();
   NeedRows(env, x.ElementLength(), rows, s.inputs, "x");
   NeedRows(env, out.ElementLength(), rows, s.outputs, "out");
-  auto* worker = new PredictWorker(env, s, params_.Value(), x, rows, out, threads());
+  auto* worker =
+      new PredictWorker(env, s, params_.Value(), buffers_.Value(), x, rows, out, threads());
   Napi::Promise p = worker->Promise();
   worker->Queue();
   return p;

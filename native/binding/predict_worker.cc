@@ -11,8 +11,9 @@
 namespace densely_binding {
 
 PredictWorker::PredictWorker(Napi::Env env, const densely::ModelSpec& spec,
-                             Napi::Float32Array params, Napi::Float32Array x, int64_t rows,
-                             Napi::Float32Array out, int threads)
+                             Napi::Float32Array params, Napi::Float32Array buffers,
+                             Napi::Float32Array x, int64_t rows, Napi::Float32Array out,
+                             int threads)
     : Napi::AsyncWorker(env, "densely:predictAsync"),
       deferred_(Napi::Promise::Deferred::New(env)),
       net_(spec, params.Data()),
@@ -21,6 +22,10 @@ PredictWorker::PredictWorker(Napi::Env env, const densely::ModelSpec& spec,
       threads_(threads) {
   params_ = Napi::Persistent(params);
   out_ = Napi::Persistent(out);
+  // The running statistics as they are now (net_ starts from mean 0, var 1).
+  const size_t nb = static_cast<size_t>(spec.buffer_count);
+  if (nb > 0 && buffers.ElementLength() == nb)
+    std::memcpy(net_.buffers(), buffers.Data(), nb * sizeof(float));
   if (ViewsSharedBuffer(env, x)) {
     x_ = Napi::Persistent(x);
   } else {

@@ -25,8 +25,11 @@ namespace densely_binding {
 class PredictWorker : public Napi::AsyncWorker {
  public:
   // `threads`: the model's thread cap (0: the pool size), held as a JobScope while it runs.
+  // `buffers`: the model's BatchNorm running statistics, copied at the call (this worker's
+  // network keeps its own copy; the weights are read in place, pinned by `params_`).
   PredictWorker(Napi::Env env, const densely::ModelSpec& spec, Napi::Float32Array params,
-                Napi::Float32Array x, int64_t rows, Napi::Float32Array out, int threads);
+                Napi::Float32Array buffers, Napi::Float32Array x, int64_t rows,
+                Napi::Float32Array out, int threads);
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 

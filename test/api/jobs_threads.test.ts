@@ -6,7 +6,7 @@
  * the calls that write the weights.
  */
 import { describe, expect, it } from 'vitest';
-import { Dense, Network } from '../../lib/index';
+import { BatchNorm, Dense, LayerNorm, Network } from '../../lib/index';
 import { BACKEND } from '../support/backend';
 import { countTurns, flatWeights, WIDE_INPUTS, wideData, wideNet } from '../support/jobs';
 
@@ -130,5 +130,32 @@ describe('predictAsync', () => {
     await fit;
     net.dispose();
     await expect(net.predictAsync(data.x)).rejects.toMatchObject({ code: 'DENSELY_DISPOSED' });
+  });
+});
+
+describe('predictAsync with norm layers', () => {
+  it('uses the trained running statistics, as predict does (bit for bit)', async () => {
+    const net = new Network({
+      inputs: 6,
+      layers: [
+        new Dense(8),
+        new BatchNorm({ momentum: 0.5 }),
+        new Dense(5, { activation: 'relu' }),
+        new LayerNorm(),
+        new Dense(2),
+      ],
+      backend: BACKEND,
+      seed: 9,
+    });
+    net.compile({ loss: 'mse', optimizer: 'adam' });
+    const x = Float32Array.from({ length: 6 * 40 }, (_, i) => Math.sin(i * 0.77) * 3 + 1);
+    const y = Float32Array.from({ length: 2 * 40 }, (_, i) => Math.cos(i * 0.3));
+    await net.fit(x, y, { epochs: 3, batchSize: 8 });
+    // The running statistics really moved away from (0, 1).
+    const bn = net.getWeights()[1] as { runningMean: Float32Array };
+    expect(Math.max(...bn.runningMean.map(Math.abs))).toBeGreaterThan(0.05);
+    const want = net.predict(x);
+    const got = await net.predictAsync(x);
+    expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
   });
 });
