@@ -10,7 +10,8 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import type { NativeBinding } from '../../lib/backend/native/binding';
 import { packModelSpec, packOptimizerSpec } from '../../lib/backend/native/index';
-import { type BackendModel, LOSS_CODES, type OptimizerSpec } from '../../lib/backend/types';
+import { WIRE_LOSS } from '../../lib/backend/native/wire';
+import type { BackendModel, OptimizerSpec } from '../../lib/backend/types';
 import { Rng } from '../../lib/random';
 import { detach } from '../support/fuzz_values';
 import {
@@ -134,7 +135,7 @@ const order = Int32Array.from({ length: d.rows }, (_, i) => i);
             addon: nativeAddonPath(),
             spec: packModelSpec(spec),
             params: params0,
-            loss: LOSS_CODES.categoricalCrossentropy,
+            loss: WIRE_LOSS.categoricalCrossentropy,
             opt: packOptimizerSpec(opt),
             cap,
             x,
