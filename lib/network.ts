@@ -637,7 +637,10 @@ export class Network {
    * batches in the same order give the weights and losses of
    * `fit(x, y, { shuffle: false, batchSize })`, bit for bit. Options: those of `fit` except
    * `shuffle`, `batchSize` and `validationSplit`, plus `callbacks`; `validationData` may be
-   * arrays or a source. See lib/training/fit_dataset.ts.
+   * arrays or a source. Every compiled metric is reported as in `fit` (accumulated per
+   * batch; `auc` keeps every score, so its memory grows with rows × outputs), and a batch
+   * may carry `sampleWeight` (alias `w`), weighted by the `classWeight` option as in `fit`.
+   * See lib/training/fit_dataset.ts.
    * @throws (rejects) the argument error of `fit` for a bad batch, its name giving the epoch
    *   and batch (`epoch`, `batch` properties too), after closing the source's iterator and
    *   keeping the weights of the last good batch; `DENSELY_NONFINITE_LOSS` as `fit`.
@@ -656,6 +659,8 @@ export class Network {
         model: this.#model,
         loss: c.loss,
         accuracy: c.accuracy,
+        metrics: c.metrics,
+        predict: (x, rows, out) => this.#model.predict(x, rows, out),
         step: () => this.#step,
         advance: (n) => {
           this.#step += n;
@@ -685,7 +690,7 @@ export class Network {
           this.#checkBatchRows(rows, name);
           checkBatchNormRows(this.layers, [rows], name, '1 row');
         },
-        evaluate: (x, y, rows, yCols) => this.#evaluateChunked(x, y, rows, yCols),
+        evaluate: (x, y, rows, yCols, w) => this.#evaluateChunked(x, y, rows, yCols, w ?? null),
       },
       source,
       options,
