@@ -84,8 +84,11 @@ export type DataSource =
 export interface FitDatasetOptions {
   /** Default 1. */
   epochs?: number;
-  /** `[x, y]` arrays or a {@link DataSource}, evaluated at the end of every epoch. */
-  validationData?: [Input, Targets] | DataSource;
+  /**
+   * `[x, y]` or `[x, y, sampleWeight]` arrays (as `fit`), or a {@link DataSource} (whose
+   * batches' `sampleWeight` weights the loss), evaluated at the end of every epoch.
+   */
+  validationData?: [Input, Targets] | [Input, Targets, Float32Array | number[]] | DataSource;
   /** As in `fit`: after each epoch; a returned Promise is awaited. */
   onEpochEnd?: FitOptions['onEpochEnd'];
   /** As in `fit`: after each batch. */
