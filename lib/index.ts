@@ -71,6 +71,7 @@ export { Network } from './network';
 export type {
   BatchLogs,
   BatchNormWeights,
+  BatchWeightOptions,
   CompileOptions,
   DenseWeights,
   EpochLogs,

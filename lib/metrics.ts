@@ -299,3 +299,216 @@ function regression(
   }
   return out;
 }
+
+/**
+ * The metrics of {@link computeMetrics}, accumulated batch by batch, for sources read
+ * once (`fitDataset`): `add` each batch's outputs and targets, then `result()` gives the
+ * values over every row added, with the same definitions.
+ *
+ * Memory: precision, recall and f1 keep confusion counts (per output column or class),
+ * mae and mse two float64 sums, r2 per output the row count, the targets' running mean
+ * and sum of squared deviations (merged per batch by Chan et al.'s pairwise update) and
+ * the residual sum of squares — all of fixed size. `auc` is exact (average ranks over every
+ * score), so it keeps every row's scores (float32) and labels: its memory grows with
+ * rows × outputs (5 bytes per score), the only metric that does; leave it out of
+ * `metrics` for an unbounded stream.
+ *
+ * Against {@link computeMetrics} on the concatenated rows (the value `fit` reports):
+ * precision, recall, f1, auc, mae and mse are equal bit for bit (the same counts, scores
+ * and float64 sums in the same order); r2 agrees to rounding (~1e-12 relative), since the
+ * targets' mean is not known until the end.
+ */
+export class MetricAccumulator {
+  readonly #want: SetMetricName[];
+  readonly #outputs: number;
+  readonly #binary: boolean;
+  readonly #sparse: boolean;
+  readonly #classify: boolean;
+  readonly #regress: boolean;
+  readonly #auc: boolean;
+  #rows = 0;
+  // Confusion counts: per output column (binary) or per class (multi-class).
+  readonly #tp: Float64Array;
+  readonly #fp: Float64Array;
+  readonly #fn: Float64Array;
+  readonly #seen: Uint8Array;
+  // Regression sums.
+  #sa = 0;
+  #ss = 0;
+  readonly #mean: Float64Array;
+  readonly #m2: Float64Array;
+  readonly #res: Float64Array;
+  // AUC: every row's scores and labels (binary: one label per score; multi-class: the true class).
+  readonly #scores: Float32Array[] = [];
+  readonly #labels: (Uint8Array | Int32Array)[] = [];
+
+  /** For the compiled `names` (accuracy is skipped), loss and output count. */
+  constructor(names: readonly MetricName[], loss: LossName | string, outputs: number) {
+    this.#want = names.filter((m): m is SetMetricName => m !== 'accuracy');
+    this.#outputs = outputs;
+    this.#binary = loss === 'binaryCrossentropy';
+    this.#sparse = loss === 'sparseCategoricalCrossentropy';
+    this.#classify = this.#want.some((m) => CLASSIFICATION.has(m));
+    this.#regress = this.#want.some((m) => REGRESSION.has(m));
+    this.#auc = this.#want.includes('auc');
+    const k = this.#classify ? outputs : 0;
+    this.#tp = new Float64Array(k);
+    this.#fp = new Float64Array(k);
+    this.#fn = new Float64Array(k);
+    this.#seen = new Uint8Array(k);
+    const r = this.#want.includes('r2') ? outputs : 0;
+    this.#mean = new Float64Array(r);
+    this.#m2 = new Float64Array(r);
+    this.#res = new Float64Array(r);
+  }
+
+  /** Whether there is anything to accumulate (some metric other than accuracy). */
+  get active(): boolean {
+    return this.#want.length > 0;
+  }
+
+  /**
+   * Adds `rows` rows: outputs `yhat` `[rows × outputs]` and targets `y` as the backends
+   * take them (`[rows]` class indices for sparseCategoricalCrossentropy). Both are read
+   * now, not kept (auc copies the scores it needs).
+   */
+  add(yhat: Float32Array, y: Float32Array, rows: number): void {
+    if (this.#want.length === 0 || rows === 0) return;
+    const k = this.#outputs;
+    if (this.#regress) this.#addRegression(yhat, y, rows);
+    if (this.#classify && this.#binary) {
+      const labels = this.#auc ? new Uint8Array(rows * k) : null;
+      for (let c = 0; c < k; c++) {
+        for (let i = 0; i < rows; i++) {
+          const o = i * k + c;
+          const t = y[o]! > 0.5;
+          const pr = yhat[o]! > 0.5;
+          if (pr && t) this.#tp[c]!++;
+          else if (pr) this.#fp[c]!++;
+          else if (t) this.#fn[c]!++;
+          if (labels !== null) labels[o] = t ? 1 : 0;
+        }
+      }
+      if (labels !== null) {
+        this.#scores.push(yhat.slice(0, rows * k));
+        this.#labels.push(labels);
+      }
+    } else if (this.#classify) {
+      const truth = this.#auc ? new Int32Array(rows) : null;
+      for (let i = 0; i < rows; i++) {
+        const t = this.#sparse ? y[i]! : argmax(y, i * k, k);
+        const p = argmax(yhat, i * k, k);
+        this.#seen[t] = 1;
+        this.#seen[p] = 1;
+        if (t === p) this.#tp[t]!++;
+        else {
+          this.#fp[p]!++;
+          this.#fn[t]!++;
+        }
+        if (truth !== null) truth[i] = t;
+      }
+      if (truth !== null) {
+        this.#scores.push(yhat.slice(0, rows * k));
+        this.#labels.push(truth);
+      }
+    }
+    this.#rows += rows;
+  }
+
+  #addRegression(yhat: Float32Array, y: Float32Array, rows: number): void {
+    const k = this.#outputs;
+    for (let i = 0; i < rows; i++) {
+      const o = i * k;
+      for (let j = 0; j < k; j++) {
+        const d = yhat[o + j]! - y[o + j]!;
+        this.#sa += Math.abs(d);
+        this.#ss += d * d;
+      }
+    }
+    if (!this.#want.includes('r2')) return;
+    const n0 = this.#rows;
+    for (let j = 0; j < k; j++) {
+      let s = 0;
+      for (let i = 0; i < rows; i++) s += y[i * k + j]!;
+      const mb = s / rows;
+      let m2b = 0;
+      let res = this.#res[j]!;
+      for (let i = 0; i < rows; i++) {
+        const o = i * k + j;
+        const e = y[o]! - mb;
+        const d = y[o]! - yhat[o]!;
+        m2b += e * e;
+        res += d * d;
+      }
+      this.#res[j] = res;
+      if (n0 === 0) {
+        this.#mean[j] = mb;
+        this.#m2[j] = m2b;
+      } else {
+        const n = n0 + rows;
+        const delta = mb - this.#mean[j]!;
+        this.#mean[j] = this.#mean[j]! + (delta * rows) / n;
+        this.#m2[j] = this.#m2[j]! + m2b + (delta * delta * n0 * rows) / n;
+      }
+    }
+  }
+
+  /** The metrics over every row added (see {@link computeMetrics} for the definitions). */
+  result(): MetricValues {
+    const out: MetricValues = {};
+    const want = this.#want;
+    if (want.length === 0) return out;
+    const k = this.#outputs;
+    const n = this.#rows;
+    if (this.#regress) {
+      const count = n * k;
+      if (want.includes('mae')) out.mae = count === 0 ? Number.NaN : this.#sa / count;
+      if (want.includes('mse')) out.mse = count === 0 ? Number.NaN : this.#ss / count;
+      if (want.includes('r2')) {
+        let total = 0;
+        for (let j = 0; j < k; j++) {
+          const tot = this.#m2[j]!;
+          const res = this.#res[j]!;
+          total += tot === 0 ? (res === 0 ? 1 : 0) : 1 - res / tot;
+        }
+        out.r2 = n < 2 ? Number.NaN : total / k;
+      }
+    }
+    if (!this.#classify) return out;
+    let sp = 0;
+    let sr = 0;
+    let sf = 0;
+    let labels = 0;
+    for (let c = 0; c < k; c++) {
+      if (!this.#binary && !this.#seen[c]) continue;
+      const m = prf({ tp: this.#tp[c]!, fp: this.#fp[c]!, fn: this.#fn[c]! });
+      sp += m.precision;
+      sr += m.recall;
+      sf += m.f1;
+      labels++;
+    }
+    if (want.includes('precision')) out.precision = labels === 0 ? 0 : sp / labels;
+    if (want.includes('recall')) out.recall = labels === 0 ? 0 : sr / labels;
+    if (want.includes('f1')) out.f1 = labels === 0 ? 0 : sf / labels;
+    if (this.#auc) {
+      const scores = new Float64Array(n);
+      const pos: boolean[] = new Array(n);
+      const aucs: number[] = [];
+      for (let c = 0; c < k; c++) {
+        let at = 0;
+        for (let b = 0; b < this.#scores.length; b++) {
+          const s = this.#scores[b]!;
+          const l = this.#labels[b]!;
+          const rows = s.length / k;
+          for (let i = 0; i < rows; i++, at++) {
+            scores[at] = s[i * k + c]!;
+            pos[at] = this.#binary ? l[i * k + c] === 1 : l[i] === c;
+          }
+        }
+        aucs.push(rocAuc(scores, pos));
+      }
+      out.auc = mean(aucs);
+    }
+    return out;
+  }
+}

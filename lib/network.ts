@@ -30,6 +30,7 @@ import { type LossConfig, resolveLoss, toTargets } from './losses';
 import { checkMetrics, computeMetrics, type MetricName, type MetricValues, valKey } from './metrics';
 import type {
   BatchLogs,
+  BatchWeightOptions,
   CompileOptions,
   EpochLogs,
   EvaluateOptions,
@@ -373,17 +374,22 @@ export class Network {
    * the loss `fit` minimises (penalty included); optimizer clipping is not applied.
    * BatchNorm layers run in training mode, as in `fit`: on the batch's statistics (so the
    * batch needs at least 2 rows), with their running statistics left unchanged; their
-   * entries' `runningMean`/`runningVar` are null.
+   * entries' `runningMean`/`runningVar` are null. With `options.sampleWeight` /
+   * `options.classWeight` it is the gradient of the weighted mean Σ wᵢ·lᵢ / Σ wᵢ
+   * (see {@link BatchWeightOptions}; not all weights 0), as `fit` with those weights.
    */
-  gradients(x: Input, y: Targets): LayerWeights[] {
+  gradients(x: Input, y: Targets, options?: BatchWeightOptions): LayerWeights[] {
     this.#guardEpoch('gradients');
     const c = this.#requireCompiled('gradients');
+    const o = expectOptionalObject(options, 'gradients options');
+    expectKnownKeys(o, ['sampleWeight', 'classWeight'], 'gradients options');
     const m = toMatrix(x, 'x', this.inputs);
     this.#checkBatchRows(m.rows, 'x');
     checkBatchNormRows(this.layers, [m.rows], 'x', '1 row');
     const t = toTargets(y, 'y', c.loss, m.rows, this.outputs, false);
+    const w = this.#batchWeights(c.loss, o, t, m.rows);
     const grads = new Float32Array(this.paramCount);
-    this.#model.gradients(m.data, t, m.rows, grads);
+    this.#model.gradients(m.data, t, m.rows, grads, w);
     return this.#split(grads, null);
   }
 
@@ -391,19 +397,26 @@ export class Network {
    * One optimizer step on exactly this batch (dropout on, BatchNorm on the batch
    * statistics, then its running statistics updated). Returns the batch loss before
    * the step (regularizer penalties included). A non-finite loss skips the step (weights,
-   * optimizer state and running statistics unchanged).
+   * optimizer state and running statistics unchanged). With `options.sampleWeight` /
+   * `options.classWeight` (see {@link BatchWeightOptions}) the loss returned and minimised
+   * is the weighted mean Σ wᵢ·lᵢ / Σ wᵢ, as in `fit` with those weights.
    * @throws RangeError `DENSELY_TOO_LARGE` when rows × the widest layer passes 2^32 − 1
    *   (likewise `gradients`, and `fit` for min(batchSize, rows)).
+   * @throws TypeError/RangeError `DENSELY_INVALID_ARGUMENT` for bad weights (wrong count,
+   *   negative or non-finite, all 0), before anything changes.
    */
-  trainOnBatch(x: Input, y: Targets): number {
+  trainOnBatch(x: Input, y: Targets, options?: BatchWeightOptions): number {
     this.#guardFit('trainOnBatch');
     const c = this.#requireCompiled('trainOnBatch');
+    const o = expectOptionalObject(options, 'trainOnBatch options');
+    expectKnownKeys(o, ['sampleWeight', 'classWeight'], 'trainOnBatch options');
     const m = toMatrix(x, 'x', this.inputs);
     this.#checkBatchRows(m.rows, 'x');
     checkBatchNormRows(this.layers, [m.rows], 'x', '1 row');
     const t = toTargets(y, 'y', c.loss, m.rows, this.outputs, false);
+    const w = this.#batchWeights(c.loss, o, t, m.rows);
     this.#installRate(c);
-    const r = this.#model.trainStep(m.data, t, m.rows, this.#step);
+    const r = this.#model.trainStep(m.data, t, m.rows, this.#step, w);
     this.#step++;
     if (Number.isFinite(r.loss)) this.#optSteps++;
     return r.loss;
@@ -671,7 +684,10 @@ export class Network {
    * batches in the same order give the weights and losses of
    * `fit(x, y, { shuffle: false, batchSize })`, bit for bit. Options: those of `fit` except
    * `shuffle`, `batchSize` and `validationSplit`, plus `callbacks`; `validationData` may be
-   * arrays or a source. See lib/training/fit_dataset.ts.
+   * arrays or a source. Every compiled metric is reported as in `fit` (accumulated per
+   * batch; `auc` keeps every score, so its memory grows with rows × outputs), and a batch
+   * may carry `sampleWeight` (alias `w`), weighted by the `classWeight` option as in `fit`.
+   * See lib/training/fit_dataset.ts.
    * @throws (rejects) the argument error of `fit` for a bad batch, its name giving the epoch
    *   and batch (`epoch`, `batch` properties too), after closing the source's iterator and
    *   keeping the weights of the last good batch; `DENSELY_NONFINITE_LOSS` as `fit`.
@@ -690,6 +706,8 @@ export class Network {
         model: this.#model,
         loss: c.loss,
         accuracy: c.accuracy,
+        metrics: c.metrics,
+        predict: (x, rows, out) => this.#model.predict(x, rows, out),
         step: () => this.#step,
         advance: (n) => {
           this.#step += n;
@@ -719,11 +737,27 @@ export class Network {
           this.#checkBatchRows(rows, name);
           checkBatchNormRows(this.layers, [rows], name, '1 row');
         },
-        evaluate: (x, y, rows, yCols) => this.#evaluateChunked(x, y, rows, yCols),
+        evaluate: (x, y, rows, yCols, w) => this.#evaluateChunked(x, y, rows, yCols, w ?? null),
       },
       source,
       options,
     );
+  }
+
+  /** The row weights of `trainOnBatch`/`gradients` options (checked), or undefined without any. */
+  #batchWeights(loss: LossName, o: Record<string, unknown>, t: Float32Array, rows: number): Float32Array | undefined {
+    const cw = o.classWeight === undefined ? null : toClassWeight(o.classWeight, 'classWeight', this.outputs);
+    const sw = o.sampleWeight === undefined ? null : toSampleWeight(o.sampleWeight, 'sampleWeight', rows);
+    const w = rowWeights(loss, t, rows, this.outputs, cw, sw);
+    if (w === null) return undefined;
+    if (!hasPositiveWeight(w))
+      throw invalid(
+        'a positive weight in the batch (classWeight × sampleWeight)',
+        'sampleWeight',
+        'all weights 0',
+        'range',
+      );
+    return w;
   }
 
   async #evaluateChunked(

@@ -165,6 +165,18 @@ export interface EvaluateOptions {
   sampleWeight?: Float32Array | number[];
 }
 
+/**
+ * Options of {@link Network.trainOnBatch} and {@link Network.gradients}: row weights with
+ * `fit`'s semantics (lib/weights.ts). Row weight wᵢ = classWeight[class of row i] ·
+ * sampleWeight[i] (a missing factor is 1); the batch loss is Σ wᵢ·lᵢ / Σ wᵢ.
+ */
+export interface BatchWeightOptions {
+  /** A weight per row of `x` (finite, ≥ 0). */
+  sampleWeight?: Float32Array | number[];
+  /** A weight per class (finite, ≥ 0): `outputs` entries, or 2 (classes 0 and 1) with one output. */
+  classWeight?: number[];
+}
+
 /** What `fit` resolves with: one entry per epoch trained, in order. */
 export interface History {
   /** The epoch numbers (0-based). */

@@ -7,6 +7,15 @@
  * scale; moving mean/variance become the running statistics) and LayerNormalization (axis
  * −1). Weights: float32, unquantized. Anything else is rejected with an error naming the
  * layer and the value.
+ *
+ * Activation layers (`Activation`, `ReLU`, `LeakyReLU`, `ELU`, `Softmax`) are folded into
+ * the Dense layer right before them when that Dense has a linear activation and densely
+ * has the same function: `Activation` with a name of {@link TFJS_ACTIVATIONS}; `ReLU`
+ * without `maxValue` (relu) or with `maxValue` 6 (relu6); `LeakyReLU` with its `alpha` (the
+ * Dense's `alpha`); `ELU` with alpha 1; `Softmax` on the last axis. Any other placement
+ * (first layer, after Dropout or a norm layer, after a Dense whose activation is not
+ * linear, two in a row) or parameter is rejected, naming the layer: densely's activations
+ * belong to Dense layers.
  */
 import { promises as fsp } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
@@ -47,7 +56,68 @@ const KERAS_NAMES: Readonly<Record<string, string>> = {
   runningVar: 'moving_variance',
 };
 
-const KNOWN_CLASSES = ['InputLayer', 'Dense', 'Dropout', 'BatchNormalization', 'LayerNormalization'];
+/** Standalone activation layers, folded into the Dense before them (see the module comment). */
+const ACTIVATION_CLASSES = ['Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax'];
+
+const KNOWN_CLASSES = [
+  'InputLayer',
+  'Dense',
+  'Dropout',
+  'BatchNormalization',
+  'LayerNormalization',
+  ...ACTIVATION_CLASSES,
+];
+
+const KNOWN_TEXT =
+  'a Dense, Dropout, BatchNormalization, LayerNormalization or activation layer (Activation, ReLU, LeakyReLU, ELU, Softmax)';
+
+/** The densely activation (and leakyRelu's alpha) of a standalone activation layer, or a failure. */
+function activationLayer(
+  className: string,
+  c: Record<string, unknown>,
+  at: string,
+  fail: Fail,
+): { activation: AnyActivation; alpha?: number } {
+  const known = (ACTIVATIONS as readonly string[]).includes.bind(ACTIVATIONS);
+  switch (className) {
+    case 'Activation': {
+      const act = typeof c.activation === 'string' ? TFJS_ACTIVATIONS[c.activation] : undefined;
+      if (act === undefined || !known(act))
+        throw fail(
+          `an activation densely has (${Object.keys(TFJS_ACTIVATIONS)
+            .filter((k) => known(TFJS_ACTIVATIONS[k]!))
+            .join(', ')})`,
+          `${at} activation`,
+          describe(c.activation),
+        );
+      return { activation: act };
+    }
+    case 'ReLU': {
+      // Keras's ReLU also has negative_slope and threshold; tfjs's only maxValue.
+      const max = c.maxValue ?? c.max_value ?? null;
+      if ((c.negative_slope ?? 0) !== 0)
+        throw fail('negative_slope 0', `${at} negative_slope`, describe(c.negative_slope));
+      if ((c.threshold ?? 0) !== 0) throw fail('threshold 0', `${at} threshold`, describe(c.threshold));
+      if (max === null) return { activation: 'relu' };
+      if (max === 6) return { activation: 'relu6' };
+      throw fail('no maxValue (relu) or maxValue 6 (relu6)', `${at} maxValue`, describe(max), 'range');
+    }
+    case 'LeakyReLU': {
+      const alpha = c.alpha ?? c.negative_slope ?? 0.3;
+      if (typeof alpha !== 'number' || !Number.isFinite(alpha) || Math.abs(alpha) > 3.4028234663852886e38)
+        throw fail('a finite alpha', `${at} alpha`, describe(alpha));
+      return { activation: 'leakyRelu', alpha };
+    }
+    case 'ELU':
+      if ((c.alpha ?? 1) !== 1)
+        throw fail("alpha 1 (densely's elu is torch's, α = 1)", `${at} alpha`, describe(c.alpha), 'range');
+      return { activation: 'elu' };
+    default:
+      // Softmax
+      if (!isLastAxis(c.axis ?? -1)) throw fail('axis -1', `${at} axis`, describe(c.axis));
+      return { activation: 'softmax' };
+  }
+}
 
 interface ManifestEntry {
   name: string;
@@ -161,12 +231,7 @@ export async function tfjsToSafetensors(modelJsonPath: string, source: string): 
     const c = object(entry.config, `modelTopology layers[${i}].config`, fail);
     const name = typeof c.name === 'string' ? c.name : `layers[${i}]`;
     const at = `layer ${describe(name)}`;
-    if (!KNOWN_CLASSES.includes(className as string))
-      throw fail(
-        'a Dense, Dropout, BatchNormalization or LayerNormalization layer',
-        `${at} class_name`,
-        describe(className),
-      );
+    if (!KNOWN_CLASSES.includes(className as string)) throw fail(KNOWN_TEXT, `${at} class_name`, describe(className));
     const declared = inputWidth(c);
     if (declared !== undefined) {
       if (declared < 0)
@@ -178,6 +243,27 @@ export async function tfjsToSafetensors(modelJsonPath: string, source: string): 
     }
     if (className === 'InputLayer') continue;
     if (inputs === undefined) throw fail('a batch_input_shape on the first layer', at, 'none');
+    if (ACTIVATION_CLASSES.includes(className as string)) {
+      const fold = activationLayer(className as string, c, at, fail);
+      const prev = layers[layers.length - 1];
+      const prevClass = i > 0 ? (rawLayers[i - 1] as { class_name?: unknown }).class_name : undefined;
+      if (
+        prev === undefined ||
+        prevClass !== 'Dense' ||
+        prev.config.type !== LAYER_TYPES.dense ||
+        prev.config.activation !== 'linear'
+      )
+        throw fail(
+          'an activation layer right after a Dense layer with linear activation (densely folds it into that Dense)',
+          at,
+          `${describe(className)} after ${prevClass === undefined ? 'no layer' : describe(prevClass)}${
+            prev !== undefined && prevClass === 'Dense' ? ` with activation ${describe(prev.config.activation)}` : ''
+          }`,
+        );
+      prev.config.activation = fold.activation;
+      if (fold.alpha !== undefined) prev.config.alpha = fold.alpha;
+      continue;
+    }
     let config: LayerConfig;
     switch (className) {
       case 'Dense': {
@@ -217,11 +303,7 @@ export async function tfjsToSafetensors(modelJsonPath: string, source: string): 
         };
         break;
       default:
-        throw fail(
-          'a Dense, Dropout, BatchNormalization or LayerNormalization layer',
-          `${at} class_name`,
-          describe(className),
-        );
+        throw fail(KNOWN_TEXT, `${at} class_name`, describe(className));
     }
     const layer: PortableLayer = { index: layers.length, config, inputs: width, units: width, tensors: {} };
     if (className === 'Dense') {

@@ -17,10 +17,26 @@
  *   argument error of `fit`, its name saying the epoch and batch; the weights are those
  *   after the last good batch, and the source's iterator is closed (`return()`), as on
  *   every early exit (abort, non-finite loss, a throwing callback).
+ * - Metrics: every compiled metric (lib/metrics.ts) is reported in the epoch logs and the
+ *   History, over the epoch's training rows (each row's output before its batch's step,
+ *   EpochJob.outputs) and on the validation data, as `fit` reports them. They are
+ *   accumulated batch by batch ({@link MetricAccumulator}): confusion counts and float64
+ *   sums of fixed size, so memory stays bounded — except `auc`, which is exact and so keeps
+ *   every row's scores and labels (memory growing with rows × outputs, 5 bytes per score,
+ *   until the epoch's end): leave `auc` out for an unbounded stream. All but the training
+ *   `r2` equal `fit`'s bit for bit on the same batches; that `r2` merges the batches' target
+ *   means (~1e-12 relative). Validation arrays are scored at once, as in `fit`.
+ * - Row weights: a batch may carry `sampleWeight` (or its alias `w`), one weight per row,
+ *   and the `classWeight` option multiplies it per class, with `fit`'s semantics
+ *   (lib/weights.ts): the same weights give `fit`'s weights and losses bit for bit. A
+ *   training batch whose weights are all 0 is rejected (its loss would be 0/0). In a
+ *   validation source, `sampleWeight` weights the validation loss (batches combined by
+ *   Σ wᵢ), as `fit`'s `validationData[2]`, which a `[x, y, sampleWeight]` triple also gives.
  */
 import type { Backend, BackendModel, LossName } from '../backend/types';
 import { type Callback, CallbackRunner } from '../callbacks';
 import { nonFiniteLossError } from '../errors';
+import { computeMetrics, MetricAccumulator, type MetricName, type MetricValues, valKey } from '../metrics';
 import type { Network } from '../network';
 import type { BatchLogs, EpochLogs, FitOptions, History, Input, Targets } from '../network_types';
 import { runSliced, type Staging, StagingAborted, stageMatrix, stageTargets } from '../staging';
@@ -35,6 +51,7 @@ import {
   invalid,
   nonFinite,
 } from '../validate';
+import { hasPositiveWeight, rowWeights, toClassWeight, toSampleWeight } from '../weights';
 
 /** One batch of a {@link DataSource}: inputs and targets in the forms of `fit` (Data in the README). */
 export interface DataBatch {
@@ -42,6 +59,15 @@ export interface DataBatch {
   x: Input;
   /** Targets for the rows of `x`, in the forms of `fit`'s `y`. */
   y: Targets;
+  /**
+   * Optional row weights, one finite weight ≥ 0 per row of `x` (as `fit`'s
+   * `sampleWeight`), multiplied by the `classWeight` option's weight of the row's class.
+   * In a validation source they weight the validation loss (as `fit`'s
+   * `validationData[2]`).
+   */
+  sampleWeight?: Float32Array | number[];
+  /** Alias of `sampleWeight` (give one of the two). */
+  w?: Float32Array | number[];
 }
 
 /**
@@ -58,8 +84,11 @@ export type DataSource =
 export interface FitDatasetOptions {
   /** Default 1. */
   epochs?: number;
-  /** `[x, y]` arrays or a {@link DataSource}, evaluated at the end of every epoch. */
-  validationData?: [Input, Targets] | DataSource;
+  /**
+   * `[x, y]` or `[x, y, sampleWeight]` arrays (as `fit`), or a {@link DataSource} (whose
+   * batches' `sampleWeight` weights the loss), evaluated at the end of every epoch.
+   */
+  validationData?: [Input, Targets] | [Input, Targets, Float32Array | number[]] | DataSource;
   /** As in `fit`: after each epoch; a returned Promise is awaited. */
   onEpochEnd?: FitOptions['onEpochEnd'];
   /** As in `fit`: after each batch. */
@@ -70,6 +99,11 @@ export interface FitDatasetOptions {
   callbacks?: Callback[];
   /** As in `fit`: the number of the first epoch trained now (default: the epochs trained so far). */
   initialEpoch?: number;
+  /**
+   * As in `fit`: one weight per class (2 for one output), multiplying each training row's
+   * weight (its batch's `sampleWeight`, else 1). Validation rows are not class-weighted (as `fit`).
+   */
+  classWeight?: number[];
 }
 
 /** What `fitDataset` needs of its network: handed over by `Network.fitDataset`, never public. */
@@ -82,6 +116,10 @@ export interface DatasetHost {
   model: BackendModel;
   loss: LossName;
   accuracy: boolean;
+  /** Every compiled metric, in the order given. */
+  metrics: readonly MetricName[];
+  /** Inference over `rows` rows of `x` into `out` (for the validation metrics). */
+  predict(x: Float32Array, rows: number, out: Float32Array): void;
   /** Optimizer steps taken so far (the dropout step numbering). */
   step(): number;
   /** Counts `n` more steps (dropout numbering and the schedules' update count t). */
@@ -99,7 +137,13 @@ export interface DatasetHost {
   /** The `DENSELY_TOO_LARGE` check of a batch's rows. */
   checkBatchRows(rows: number, name: string): void;
   /** `fit`'s validation pass over staged arrays (chunked, yielding between chunks). */
-  evaluate(x: Float32Array, y: Float32Array, rows: number, yCols: number): Promise<{ loss: number; correct: number }>;
+  evaluate(
+    x: Float32Array,
+    y: Float32Array,
+    rows: number,
+    yCols: number,
+    w?: Float32Array | null,
+  ): Promise<{ loss: number; correct: number }>;
 }
 
 /** A staged batch: shared-buffer copies, checked. */
@@ -107,6 +151,8 @@ interface Staged {
   x: Float32Array;
   y: Float32Array;
   rows: number;
+  /** The batch's `sampleWeight`, checked (null when absent). */
+  sw: Float32Array | null;
 }
 
 type AnyIterator = Iterator<unknown> | AsyncIterator<unknown>;
@@ -119,6 +165,7 @@ const OPTION_KEYS = [
   'signal',
   'callbacks',
   'initialEpoch',
+  'classWeight',
 ] as const;
 
 /** Whether `value` can be a source (checked again, per epoch, when it is opened). */
@@ -218,13 +265,18 @@ export async function fitDataset(host: DatasetHost, source: unknown, options: un
   const runner = new CallbackRunner(o.callbacks);
   const initialEpoch =
     o.initialEpoch === undefined ? host.epochsTrained.get() : expectInteger(o.initialEpoch, 'initialEpoch', 0);
+  const classWeight = o.classWeight === undefined ? null : toClassWeight(o.classWeight, 'classWeight', host.outputs);
   const vd = o.validationData;
   let valSource: DataSource | null = null;
-  let valArrays: [unknown, unknown] | null = null;
-  if (Array.isArray(vd) && vd.length === 2 && !isBatch(vd[0])) valArrays = [vd[0], vd[1]];
+  let valArrays: [unknown, unknown, unknown] | null = null;
+  if (Array.isArray(vd) && (vd.length === 2 || vd.length === 3) && !isBatch(vd[0])) valArrays = [vd[0], vd[1], vd[2]];
   else if (vd !== undefined && isSource(vd)) valSource = vd;
   else if (vd !== undefined)
-    throw invalid('a pair [x, y] or a source of { x, y } batches', 'validationData', describe(vd));
+    throw invalid(
+      'a pair [x, y], a triple [x, y, sampleWeight] or a source of { x, y } batches',
+      'validationData',
+      describe(vd),
+    );
 
   const { inputs, outputs, backend, model, loss } = host;
   const yCols = loss === 'sparseCategoricalCrossentropy' ? 1 : outputs;
@@ -233,6 +285,18 @@ export async function fitDataset(host: DatasetHost, source: unknown, options: un
   if (vd !== undefined) {
     history.valLoss = [];
     if (host.accuracy) history.valAccuracy = [];
+  }
+  // The other metrics (lib/metrics.ts), accumulated batch by batch (MetricAccumulator).
+  const setMetrics = host.metrics.filter((m) => m !== 'accuracy');
+  const hist = history as unknown as Record<string, number[]>;
+  for (const m of setMetrics) hist[m] = [];
+  if (vd !== undefined) for (const m of setMetrics) hist[valKey(m)] = [];
+  /** Each training row's output before its batch's step (EpochJob.outputs), reused across batches. */
+  let outBuffer: Float32Array = new Float32Array(0);
+  function batchOutputs(rows: number): Float32Array {
+    if (outBuffer.length < rows * outputs)
+      outBuffer = new Float32Array(new SharedArrayBuffer(4 * Math.max(rows * outputs, 2 * outBuffer.length)));
+    return outBuffer.subarray(0, rows * outputs);
   }
 
   /**
@@ -261,11 +325,36 @@ export async function fitDataset(host: DatasetHost, source: unknown, options: un
     try {
       if (value === null || typeof value !== 'object' || !('x' in value) || !('y' in value))
         throw invalid('an object { x, y }', where, describe(value));
-      const b = value as { x: unknown; y: unknown };
+      const b = value as { x: unknown; y: unknown; sampleWeight?: unknown; w?: unknown };
+      if (b.sampleWeight !== undefined && b.w !== undefined)
+        throw invalid('either sampleWeight or w, not both', where, 'both');
       const xs = await stageX(b.x, `x of ${where}`, batch);
       const ys = await stage(stageTargets(b.y, `y of ${where}`, loss, xs.rows, outputs, backend));
       host.checkBatchRows(xs.rows, `x of ${where}`);
-      return { x: xs.data, y: ys, rows: xs.rows };
+      const key = b.w !== undefined ? 'w' : 'sampleWeight';
+      const swValue = b.w !== undefined ? b.w : b.sampleWeight;
+      const sw = swValue === undefined ? null : toSampleWeight(swValue, `${key} of ${where}`, xs.rows);
+      return { x: xs.data, y: ys, rows: xs.rows, sw };
+    } catch (err) {
+      throw atBatch(err, epoch, batch);
+    }
+  }
+
+  /** A training batch's row weights (classWeight × sampleWeight, as fit), or undefined without either. */
+  function trainWeights(s: Staged, epoch: number, batch: number): Float32Array | undefined {
+    const where = `source (epoch ${epoch}, batch ${batch})`;
+    try {
+      const w = rowWeights(loss, s.y, s.rows, outputs, classWeight, s.sw, true);
+      if (w === null) return undefined;
+      // Σ wᵢ = 0 would make the batch's loss 0/0.
+      if (!hasPositiveWeight(w))
+        throw invalid(
+          'a positive weight in every batch (classWeight × sampleWeight)',
+          `sampleWeight of ${where}`,
+          'all weights 0',
+          'range',
+        );
+      return w;
     } catch (err) {
       throw atBatch(err, epoch, batch);
     }
@@ -291,13 +380,25 @@ export async function fitDataset(host: DatasetHost, source: unknown, options: un
 
   /** The validation arrays, staged (checked) before the first batch and kept for the call. */
   let valStaged: Staged | null = null;
-  async function validate(epoch: number): Promise<{ loss: number; correct: number; rows: number }> {
+  async function validate(
+    epoch: number,
+  ): Promise<{ loss: number; correct: number; rows: number; metrics: MetricValues }> {
     if (valStaged !== null) {
-      const v = await host.evaluate(valStaged.x, valStaged.y, valStaged.rows, yCols);
-      return { ...v, rows: valStaged.rows };
+      const s = valStaged;
+      const v = await host.evaluate(s.x, s.y, s.rows, yCols, s.sw);
+      let metrics: MetricValues = {};
+      if (setMetrics.length > 0) {
+        // As fit: the whole set's outputs at once.
+        const yhat = new Float32Array(s.rows * outputs);
+        host.predict(s.x, s.rows, yhat);
+        metrics = computeMetrics(host.metrics, loss, yhat, s.y, outputs, s.rows);
+      }
+      return { ...v, rows: s.rows, metrics };
     }
     const it = open(valSource!, 'validationData', epoch);
+    const acc = new MetricAccumulator(host.metrics, loss, outputs);
     let lossSum = 0;
+    let weightSum = 0;
     let correct = 0;
     let rows = 0;
     let done = false;
@@ -305,27 +406,49 @@ export async function fitDataset(host: DatasetHost, source: unknown, options: un
       for (let b = 0; ; b++) {
         const s = await pull(it, 'validationData', epoch, b);
         if (s === null) break;
-        const v = await host.evaluate(s.x, s.y, s.rows, yCols);
-        lossSum += v.loss * s.rows;
+        // A batch's weight in the mean: its rows, or Σ wᵢ (a batch with Σ wᵢ = 0 adds no loss).
+        let cw = s.rows;
+        if (s.sw !== null) {
+          cw = 0;
+          for (let i = 0; i < s.rows; i++) cw += s.sw[i]!;
+        }
+        const v = await host.evaluate(s.x, s.y, s.rows, yCols, cw > 0 ? s.sw : null);
+        if (cw > 0) lossSum += v.loss * cw;
+        weightSum += cw;
         correct += v.correct;
         rows += s.rows;
+        if (acc.active) {
+          const yhat = new Float32Array(s.rows * outputs);
+          host.predict(s.x, s.rows, yhat);
+          acc.add(yhat, s.y, s.rows);
+        }
       }
       done = true;
     } finally {
       if (!done) await close(it);
     }
     if (rows === 0) throw invalid('at least one validation batch', `validationData (epoch ${epoch})`, 'none');
-    return { loss: lossSum / rows, correct, rows };
+    if (!(weightSum > 0))
+      throw invalid(
+        'validation sample weights with a positive sum',
+        `validationData (epoch ${epoch})`,
+        'all 0',
+        'range',
+      );
+    return { loss: lossSum / weightSum, correct, rows, metrics: acc.result() };
   }
 
   // Busy from here to the end, as fit.
   host.setBusy(true, false);
   try {
     if (valArrays !== null) {
-      const [vx, vy] = valArrays;
+      const [vx, vy, vw] = valArrays;
       const xs = await stage(stageMatrix(vx, 'validationData[0]', inputs, backend));
       const ys = await stage(stageTargets(vy, 'validationData[1]', loss, xs.rows, outputs, backend));
-      valStaged = { x: xs.data, y: ys, rows: xs.rows };
+      const sw = vw === undefined ? null : toSampleWeight(vw, 'validationData[2]', xs.rows);
+      if (sw !== null && !hasPositiveWeight(sw))
+        throw invalid('sample weights with a positive sum', 'validationData[2]', 'all 0', 'range');
+      valStaged = { x: xs.data, y: ys, rows: xs.rows, sw };
     }
     host.stopTraining.set(false);
     await runner.trainBegin(host.net);
@@ -337,6 +460,7 @@ export async function fitDataset(host: DatasetHost, source: unknown, options: un
       let lossSum = 0;
       let correct = 0;
       let samples = 0;
+      const trainMetrics = new MetricAccumulator(host.metrics, loss, outputs);
       let batches = 0;
       let aborted = false;
       let finished = false;
@@ -361,6 +485,8 @@ export async function fitDataset(host: DatasetHost, source: unknown, options: un
           }
           let batchLoss = 0;
           let batchCorrect = 0;
+          const weights = trainWeights(current, epoch, b);
+          const out = trainMetrics.active ? batchOutputs(current.rows) : undefined;
           // This batch's rate, from the schedule at the update count t (as fit fixes each of its batches').
           const rate = host.nextRate();
           lastRate = rate;
@@ -377,6 +503,8 @@ export async function fitDataset(host: DatasetHost, source: unknown, options: un
                 batchCorrect = c;
               },
               signal,
+              ...(weights === undefined ? {} : { weights }),
+              ...(out === undefined ? {} : { outputs: out }),
               learningRates: Float64Array.of(rate),
             })
             .finally(() => {
@@ -397,6 +525,7 @@ export async function fitDataset(host: DatasetHost, source: unknown, options: un
           lossSum += r.lossSum;
           correct += r.correct;
           samples += r.samples;
+          if (out !== undefined) trainMetrics.add(out, current.y, current.rows);
           const logs: BatchLogs = host.accuracy
             ? { loss: batchLoss, accuracy: batchCorrect / current.rows, size: current.rows }
             : { loss: batchLoss, size: current.rows };
@@ -418,16 +547,23 @@ export async function fitDataset(host: DatasetHost, source: unknown, options: un
       host.epochsTrained.set(epoch + 1);
       const logs: EpochLogs = { loss: lossSum / samples, lr: lastRate };
       if (host.accuracy) logs.accuracy = correct / samples;
+      if (trainMetrics.active) Object.assign(logs, trainMetrics.result());
+      const lg = logs as unknown as Record<string, number>;
       if (vd !== undefined) {
         const v = await validate(epoch);
         logs.valLoss = v.loss;
         if (host.accuracy) logs.valAccuracy = v.correct / v.rows;
+        for (const m of setMetrics) lg[valKey(m)] = v.metrics[m as keyof MetricValues]!;
       }
       history.epochs.push(epoch);
       history.loss.push(logs.loss);
       if (logs.accuracy !== undefined) history.accuracy!.push(logs.accuracy);
       if (logs.valLoss !== undefined) history.valLoss!.push(logs.valLoss);
       if (logs.valAccuracy !== undefined) history.valAccuracy!.push(logs.valAccuracy);
+      for (const m of setMetrics) {
+        if (lg[m] !== undefined) hist[m]!.push(lg[m]!);
+        if (lg[valKey(m)] !== undefined) hist[valKey(m)]!.push(lg[valKey(m)]!);
+      }
       history.lr!.push(lastRate);
       await runner.epochEnd(epoch, logs);
       if (onEpochEnd) await onEpochEnd(epoch, logs);

@@ -148,3 +148,98 @@ describe(`Network.fromTfjs (${BACKEND} backend)`, () => {
     }
   });
 });
+
+describe(`Network.fromTfjs activation layers (${BACKEND} backend)`, () => {
+  it('folds Activation, ReLU, LeakyReLU, ELU and Softmax into the linear Dense before them: predictions as tfjs (1e-5)', async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [5], units: 7 }),
+        tf.layers.activation({ activation: 'tanh' }),
+        tf.layers.dense({ units: 6 }),
+        tf.layers.leakyReLU({ alpha: 0.2 }),
+        tf.layers.dense({ units: 6, useBias: false }),
+        tf.layers.reLU({ maxValue: 6 }),
+        tf.layers.dense({ units: 5 }),
+        tf.layers.reLU(),
+        tf.layers.dense({ units: 5 }),
+        tf.layers.elu(),
+        tf.layers.dense({ units: 4 }),
+        tf.layers.activation({ activation: 'swish' }),
+        tf.layers.dense({ units: 3 }),
+        tf.layers.softmax(),
+      ],
+    });
+    randomize(model, 5);
+    const path = await saveModel(model);
+    const portable = readPortable(await tfjsToSafetensors(path, 'model.json'));
+    expect(portable.layers.map((l) => [l.config.activation, l.config.alpha])).toEqual([
+      ['tanh', undefined],
+      ['leakyRelu', 0.2],
+      ['relu6', undefined],
+      ['relu', undefined],
+      ['elu', undefined],
+      ['silu', undefined],
+      ['softmax', undefined],
+    ]);
+    const net = await Network.fromTfjs(path, { backend: BACKEND });
+    expect(net.layers.map((l) => l.toJSON().type)).toEqual(Array(7).fill('dense'));
+    // Inputs wide enough that every activation sees negative and large values (relu6 clips).
+    const x = randomF32(new TestRng(6), 16 * 5, -4, 4);
+    expectClose(net.predict(x), tfPredict(model, x, 5), INTEROP_TOL, 'folded activations densely vs tfjs', [16, 3]);
+  });
+
+  it('rejects activation layers densely cannot fold, naming the layer', async () => {
+    const cases: [tf.layers.Layer[], RegExp][] = [
+      [
+        [
+          tf.layers.dense({ inputShape: [3], units: 2, activation: 'relu' }),
+          tf.layers.activation({ activation: 'tanh', name: 'act' }),
+        ],
+        /right after a Dense layer with linear activation .* for .*layer "act" but received "Activation" after "Dense" with activation "relu"$/,
+      ],
+      [
+        [
+          tf.layers.dense({ inputShape: [3], units: 2 }),
+          tf.layers.dropout({ rate: 0.5 }),
+          tf.layers.reLU({ name: 'r' }),
+        ],
+        /layer "r" but received "ReLU" after "Dropout"$/,
+      ],
+      [
+        [tf.layers.dense({ inputShape: [3], units: 2 }), tf.layers.reLU(), tf.layers.elu({ name: 'twice' })],
+        /layer "twice" but received "ELU" after "ReLU"$/,
+      ],
+      [
+        [tf.layers.dense({ inputShape: [3], units: 2 }), tf.layers.reLU({ maxValue: 3, name: 'cap' })],
+        /Expected no maxValue \(relu\) or maxValue 6 \(relu6\) for .*layer "cap" maxValue but received 3$/,
+      ],
+      [
+        [
+          tf.layers.dense({ inputShape: [3], units: 2 }),
+          tf.layers.activation({ activation: 'hardSigmoid', name: 'hs' }),
+        ],
+        /layer "hs" activation but received "hard_sigmoid"$/,
+      ],
+      [
+        [tf.layers.dense({ inputShape: [3], units: 2 }), tf.layers.activation({ activation: 'softsign', name: 'ss' })],
+        /layer "ss" activation but received "softsign"$/,
+      ],
+      [
+        [tf.layers.dense({ inputShape: [3], units: 2 }), tf.layers.thresholdedReLU({ name: 'th' })],
+        /layer "th" class_name but received "ThresholdedReLU"$/,
+      ],
+    ];
+    for (const [layers, re] of cases) {
+      const err = await Network.fromTfjs(await saveModel(tf.sequential({ layers }))).catch((e: unknown) => e);
+      expect(String((err as Error).message)).toMatch(re);
+      expect((err as { code: string }).code).toBe('DENSELY_INVALID_MODEL');
+    }
+    // Keras's ELU alpha other than 1 (tfjs refuses to build one, so the JSON is edited).
+    const path = await saveModel(
+      tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 2 }), tf.layers.elu({ name: 'e' })] }),
+    );
+    const { readFileSync } = await import('node:fs');
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"alpha":1', '"alpha":0.5'));
+    await expect(Network.fromTfjs(path)).rejects.toThrow(/alpha 1 .* for .*layer "e" alpha but received 0\.5$/);
+  });
+});
