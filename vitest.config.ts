@@ -14,7 +14,13 @@ import { defineConfig } from 'vitest/config';
 //            skipped, "skipped: CPU has no <set>" in their names (test/support/isa_leg.ts).
 //            'native' itself runs the best set (neon on arm64). Only test/parity: the
 //            api and boundary suites do not depend on the kernel set.
-const backendShared = ['test/api/**/*.test.ts', 'test/parity/**/*.test.ts', 'test/jobs/**/*.test.ts', 'test/interop/**/*.test.ts', 'test/dataset/**/*.test.ts'];
+const backendShared = [
+  'test/api/**/*.test.ts',
+  'test/parity/**/*.test.ts',
+  'test/jobs/**/*.test.ts',
+  'test/interop/**/*.test.ts',
+  'test/dataset/**/*.test.ts',
+];
 const isaLegs = ['avx512', 'avx2', 'sse2', 'scalar'];
 
 export default defineConfig({

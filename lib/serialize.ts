@@ -49,7 +49,14 @@ const META_SEED = 'densely.seed';
 /** The tensor layout: absent for densely's own, "torch" for `save(path, { layout: 'torch' })`. */
 const META_LAYOUT = 'densely.layout';
 /** `__metadata__` keys densely writes itself; user metadata may not use them. */
-export const RESERVED_META: readonly string[] = [META_FORMAT, META_VERSION, META_ARCH, META_SEED, META_TRAINING, META_LAYOUT];
+export const RESERVED_META: readonly string[] = [
+  META_FORMAT,
+  META_VERSION,
+  META_ARCH,
+  META_SEED,
+  META_TRAINING,
+  META_LAYOUT,
+];
 
 export type LayerJSON =
   | ReturnType<Dense['toJSON']>

@@ -117,7 +117,6 @@ export function lossSpecOf(loss: LossSpec | LossName): LossSpec {
   return typeof loss === 'string' ? { name: loss, fromLogits: false, labelSmoothing: 0, delta: 1 } : { ...loss };
 }
 
-
 export interface DenseSpec {
   kind: 'dense';
   inputs: number;

@@ -19,7 +19,9 @@
  * to `Network.fromJSON` under the same oracle.
  */
 const path = require('node:path');
-const { Network, Dense, Dropout, LayerNorm, BatchNorm, Adam, RMSProp, stepDecay } = require(path.resolve(__dirname, '../../dist/cjs/index.js'));
+const { Network, Dense, Dropout, LayerNorm, BatchNorm, Adam, RMSProp, stepDecay } = require(
+  path.resolve(__dirname, '../../dist/cjs/index.js'),
+);
 
 const [seedArg, startArg, countArg, backendsArg = 'js,native', ...flags] = process.argv.slice(2);
 const SEED = Number(seedArg);

@@ -488,8 +488,7 @@ LossResult Network::step(const float* x, const float* y, const float* w, int64_t
           ? Activation::kLinear
           : spec_.layers.back().dense.act;
   last_yhat_ = yh;
-  LossResult r =
-      loss_forward_ex(loss_, out_act, yh, y, w, rows, spec_.outputs, delta_[0].data());
+  LossResult r = loss_forward_ex(loss_, out_act, yh, y, w, rows, spec_.outputs, delta_[0].data());
   r.loss += penalty();  // the pre-step parameters' penalty: part of the loss minimised
   if (!std::isfinite(r.loss)) return r;
   ++t_;
