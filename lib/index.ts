@@ -43,7 +43,8 @@
  * @module densely
  */
 
-export type { ActivationName, LossName, OptimizerName } from './backend/types';
+export type { BackendRequest } from './backend/select';
+export type { ActivationName, BackendName, LossName, OptimizerName } from './backend/types';
 export {
   type Callback,
   type CallbackNetwork,
@@ -109,5 +110,5 @@ export {
   type ScheduleConfig,
   stepDecay,
 } from './schedules';
-export type { NetworkJSON } from './serialize';
+export type { LayerJSON, NetworkJSON, WeightsJSON } from './serialize';
 export type { DataBatch, DataSource, FitDatasetOptions } from './training/fit_dataset';
