@@ -4,13 +4,15 @@
 // Not a test (no assertions).
 //
 //   build-cmake/bench_network [--threads N] [--reps R] [--only xor|mlp-a|mlp-b] [--ordered]
+//                             [--general]
 //
 // xor:   2→8 tanh→1 sigmoid, binaryCrossentropy, SGD lr 0.1, batch 1, 262,144 rows
 // mlp-a: 784→128 relu→10 softmax, categoricalCrossentropy, Adam 1e-3, batch 64, 8,192 rows
 // mlp-b: 784→512 relu→512 relu→10 softmax, SGD 0.01, batch 128, 8,192 rows
 // Each repetition is one epoch over a fresh shuffled order (--ordered: rows in order, as
 // fit with shuffle: false, so every batch is read in place); the median of R is printed,
-// as wall rate and as rate per CPU-second of the process (all threads).
+// as wall rate and as rate per CPU-second of the process (all threads). --general turns
+// Network's tiny path off (network/tiny.h), to compare it with the general path.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -48,6 +50,7 @@ double cpu_seconds() {
 }
 
 bool g_ordered = false;
+bool g_general = false;
 
 void run(const Workload& w, int reps) {
   ModelSpec spec;
@@ -84,6 +87,7 @@ void run(const Workload& w, int reps) {
   Network net(spec, params.data());
   net.set_loss(w.loss);
   net.set_optimizer(w.opt);
+  if (g_general) net.set_tiny_path(false);
   const int64_t in = spec.inputs, out = spec.outputs;
   std::vector<float> x(static_cast<size_t>(w.rows * in)), y(static_cast<size_t>(w.rows * out));
   std::uniform_int_distribution<int> bit(0, 1);
@@ -149,6 +153,8 @@ int main(int argc, char** argv) {
       only = argv[++i];
     else if (a == "--ordered")
       g_ordered = true;
+    else if (a == "--general")
+      g_general = true;
   }
   set_threads(threads);
   std::printf("isa %s, threads %d\n", isa_name(active_isa()), get_threads());

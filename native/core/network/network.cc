@@ -22,6 +22,7 @@
 #include "../ops/split.h"
 #include "../runtime/fp_mode.h"
 #include "random.h"
+#include "tiny.h"
 
 namespace densely {
 
@@ -139,6 +140,7 @@ Network::Network(ModelSpec spec, float* params, float* buffers)
   // The kernels and biases tile [0, param_count) (model_spec_valid), so a small network
   // can be updated in one pass over all of its parameters.
   single_update_ = spec_.param_count <= kSingleUpdateMax;
+  tiny_spec_ = tiny_spec_supported(spec_);
 }
 
 int64_t Network::target_cols() const {
@@ -402,7 +404,8 @@ void Network::predict(const float* x, int64_t rows, float* out) {
   reserve(chunk, false);
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     const int64_t n = rows - r0 < chunk ? rows - r0 : chunk;
-    const float* y = forward(x + r0 * spec_.inputs, n, false, false, 0);
+    const float* y = n == 1 && tiny_path(1) ? tiny_forward(x + r0 * spec_.inputs)
+                                            : forward(x + r0 * spec_.inputs, n, false, false, 0);
     std::memcpy(out + r0 * spec_.outputs, y,
                 static_cast<size_t>(n * spec_.outputs) * sizeof(float));
   }
@@ -481,7 +484,8 @@ LossResult Network::step(const float* x, const float* y, const float* w, int64_t
   reserve(rows, true);
   if (grads_.size() != static_cast<size_t>(spec_.param_count))
     grads_.assign(static_cast<size_t>(spec_.param_count), 0.0f);
-  const float* yh = forward(x, rows, true, true, step_index);
+  const bool tiny = tiny_path(rows);  // tiny.h: the same numbers in one fused pass
+  const float* yh = tiny ? tiny_forward(x) : forward(x, rows, true, true, step_index);
   // A last layer that is not dense passes its input on unchanged: linear, never fused.
   const Activation out_act =
       spec_.layers.empty() || spec_.layers.back().kind != LayerKind::kDenseLayer
@@ -503,7 +507,11 @@ LossResult Network::step(const float* x, const float* y, const float* w, int64_t
   guard_ = guard;
   if (guard) next_params_ = params_ == user_params_ ? alt_params_.data() : user_params_;
   overflow_.store(false, std::memory_order_relaxed);
-  backward(rows, grads_.data(), true);
+  if (tiny) {
+    tiny_backward_update(grads_.data());
+  } else {
+    backward(rows, grads_.data(), true);
+  }
   guard_ = false;
   if (guard) {
     if (overflow_.load(std::memory_order_relaxed)) {

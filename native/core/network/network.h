@@ -163,6 +163,15 @@ class Network {
   // Bytes of native memory held (scratch, gradients, optimizer state).
   size_t memory_bytes() const;
 
+  // The tiny path (tiny.h): batch-1 steps and one-row predict of a small all-dense network in
+  // one fused pass, the same numbers bit for bit. On by default; off runs the general path
+  // (for tests and benchmarks that compare the two).
+  void set_tiny_path(bool on) { tiny_enabled_ = on; }
+  // Whether a step of `rows` rows takes the tiny path now.
+  bool tiny_path(int64_t rows) const {
+    return rows == 1 && tiny_spec_ && tiny_enabled_ && !(opt_.clip_norm > 0.0);
+  }
+
  private:
   // Scratch for `rows` rows: the forward buffers (activations, Z where kept), and with
   // `backward` also the dropout masks, delta buffers and column sums. Grows only.
@@ -178,6 +187,12 @@ class Network {
   void update(int64_t offset, int64_t n);
   // The regularizers' penalty of the current parameters (0 without regularizers).
   double penalty() const;
+  // The tiny path (tiny.cc): forward of one row into act_ (in_ptr_ set), and the backward
+  // pass from delta_[0] into grads with the optimizer update (guarded like update()).
+  const float* tiny_forward(const float* x);
+  void tiny_backward_update(float* grads);
+  bool tiny_spec_ = false;    // tiny_spec_supported(spec_)
+  bool tiny_enabled_ = true;  // set_tiny_path
   LossResult step(const float* x, const float* y, const float* w, int64_t rows, uint64_t step,
                   bool guard, bool* overflowed);
 
