@@ -93,7 +93,9 @@ inline void exp_parts(double x, double* scale, double* em1) {
   const double n = shifted - kShift;
   const int64_t ni = double_to_bits(shifted) - double_to_bits(kShift);
   const double r = (x - n * kLn2Hi) - n * kLn2Lo;
-  *scale = bits_to_double((ni + 1023) << 52);
+  // Shifted as unsigned: for a NaN x, ni is meaningless (r carries the NaN) and a signed
+  // shift of it would overflow, which is undefined; the bits are the same either way.
+  *scale = bits_to_double(static_cast<int64_t>(static_cast<uint64_t>(ni + 1023) << 52));
   *em1 = expm1_reduced(r);
 }
 
