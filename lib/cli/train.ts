@@ -134,6 +134,32 @@ function prepare(path: string, shown: string, o: TrainOptions): Prepared {
 }
 
 /** "1 epoch", "3 epochs". */
+/**
+ * The Ctrl-C handler of a training run (`train` and `train --stream`): the first press
+ * records an interrupt and aborts at the next batch (the best weights are kept), the
+ * second quits at once with 130.
+ */
+export function sigintHandler(
+  controller: AbortController,
+  progress: TrainingProgress,
+  io: Io,
+  state: { stoppedBy: TrainingRecord['stoppedBy'] },
+): () => void {
+  return () => {
+    if (controller.signal.aborted) {
+      progress.stop();
+      io.stderr.write('densely: interrupted\n');
+      process.exit(130);
+    }
+    state.stoppedBy = 'interrupt';
+    progress.stop();
+    io.stderr.write(
+      'densely: interrupted: stopping at the next batch and keeping the best weights (Ctrl-C again to quit)\n',
+    );
+    controller.abort();
+  };
+}
+
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -266,19 +292,7 @@ export async function runTrain(file: string | undefined, o: TrainOptions, io: Io
     curves.valLoss = [];
     if (p.task === 'classification') curves.valAccuracy = [];
   }
-  const onSigint = (): void => {
-    if (controller.signal.aborted) {
-      progress.stop();
-      io.stderr.write('densely: interrupted\n');
-      process.exit(130);
-    }
-    state.stoppedBy = 'interrupt';
-    progress.stop();
-    io.stderr.write(
-      'densely: interrupted: stopping at the next batch and keeping the best weights (Ctrl-C again to quit)\n',
-    );
-    controller.abort();
-  };
+  const onSigint = sigintHandler(controller, progress, io, state);
   process.on('SIGINT', onSigint);
   const started = performance.now();
   let epochCount = 0;

@@ -14,7 +14,7 @@
  */
 import { basename, join } from 'node:path';
 import type { ActivationName } from '../backend/types';
-import { Adam, backendInfo, Dense, Network, setThreads } from '../index';
+import { Adam, backendInfo, Dense, earlyStopping, Network, setThreads } from '../index';
 import { csvDataset } from '../training/csv_dataset';
 import { CliError, messageOf, quote, usageError } from './errors';
 import { type Output, resolveOutput, writeOutput } from './files';
@@ -23,7 +23,7 @@ import { modelMetadata, type TrainingRecord } from './model';
 import { TrainingProgress } from './progress';
 import { packageVersion, resolveRequest } from './runtime';
 import { type Curves, learningCurvesSvg } from './svg';
-import { bundledDigits, type Io, plural, type TrainOptions } from './train';
+import { bundledDigits, type Io, plural, sigintHandler, type TrainOptions } from './train';
 
 /** Runs `densely train --stream` (see the module comment). @throws CliError on bad input or a failed run. */
 export async function runTrainStream(file: string | undefined, o: TrainOptions, io: Io): Promise<void> {
@@ -90,27 +90,14 @@ export async function runTrainStream(file: string | undefined, o: TrainOptions, 
   const controller = new AbortController();
   // An object: TypeScript does not see the callbacks' writes to a plain variable.
   const state: { stoppedBy: TrainingRecord['stoppedBy'] } = { stoppedBy: 'max-epochs' };
-  let best = Infinity;
-  let bestEpoch = 0;
-  let bestLogs: { loss: number; accuracy?: number } | null = null;
-  let bestWeights: ReturnType<Network['getWeights']> | null = null;
-  let wait = 0;
+  // Early stopping on the training loss, the best epoch's weights put back when
+  // fitDataset ends (however it ends), as `train` does on its validation loss.
+  const stopper = earlyStopping({ monitor: 'loss', patience: o.patience, restoreBestWeights: true });
+  const epochLogs: Array<{ loss: number; accuracy?: number }> = [];
   let epochCount = 0;
   const curves: Curves = { epochs: [], loss: [] };
   if (classification) curves.accuracy = [];
-  const onSigint = (): void => {
-    if (controller.signal.aborted) {
-      progress.stop();
-      io.stderr.write('densely: interrupted\n');
-      process.exit(130);
-    }
-    state.stoppedBy = 'interrupt';
-    progress.stop();
-    io.stderr.write(
-      'densely: interrupted: stopping at the next batch and keeping the best weights (Ctrl-C again to quit)\n',
-    );
-    controller.abort();
-  };
+  const onSigint = sigintHandler(controller, progress, io, state);
   process.on('SIGINT', onSigint);
   const started = performance.now();
   try {
@@ -119,27 +106,16 @@ export async function runTrainStream(file: string | undefined, o: TrainOptions, 
       epochs: o.epochs,
       signal: controller.signal,
       onBatchEnd: (_batch, logs) => progress.batch(logs.loss, logs.size),
+      callbacks: [stopper],
       onEpochEnd: (epoch, logs) => {
         epochCount = epoch + 1;
-        const improved = Number.isFinite(logs.loss) && logs.loss < best;
-        if (improved) {
-          best = logs.loss;
-          bestEpoch = epoch + 1;
-          bestLogs = logs;
-          bestWeights = net.getWeights();
-          wait = 0;
-        } else {
-          wait++;
-        }
+        epochLogs[epoch] = logs;
         curves.epochs.push(epoch + 1);
         curves.loss.push(logs.loss);
         if (logs.accuracy !== undefined) curves.accuracy?.push(logs.accuracy);
-        progress.endEpoch({ ...logs, best: improved });
-        if (wait >= o.patience && !controller.signal.aborted) {
-          state.stoppedBy = 'early-stopping';
-          controller.abort();
-        }
-        if (!controller.signal.aborted && epoch + 1 < o.epochs) progress.startEpoch(epoch + 2);
+        progress.endEpoch({ ...logs, best: stopper.improved });
+        if (net.stopTraining && !controller.signal.aborted) state.stoppedBy = 'early-stopping';
+        if (!net.stopTraining && !controller.signal.aborted && epoch + 1 < o.epochs) progress.startEpoch(epoch + 2);
       },
     });
   } catch (err) {
@@ -155,10 +131,10 @@ export async function runTrainStream(file: string | undefined, o: TrainOptions, 
     process.removeListener('SIGINT', onSigint);
   }
   const seconds = (performance.now() - started) / 1000;
-  if (bestWeights === null || bestLogs === null)
+  if (stopper.bestEpoch < 0)
     throw new CliError('training produced no finite loss; nothing to save (try a smaller --lr)');
-  net.setWeights(bestWeights);
-  const kept: { loss: number; accuracy?: number } = bestLogs;
+  const bestEpoch = stopper.bestEpoch + 1;
+  const kept = epochLogs[stopper.bestEpoch]!;
   out();
   const stoppedBy = state.stoppedBy;
   const why =
