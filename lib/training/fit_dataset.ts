@@ -367,6 +367,8 @@ export async function fitDataset(host: DatasetHost, source: unknown, options: un
     return stageBatch(r.value, name, epoch, batch);
   }
 
+  /** The one-entry rate array of each single-batch epoch, reused (backends read it before the batch resolves). */
+  const batchRate = new Float64Array(1);
   let order = new Int32Array(new SharedArrayBuffer(4));
   order[0] = 0;
   /** The identity order over `rows` rows (grown as larger batches come). */
@@ -490,6 +492,7 @@ export async function fitDataset(host: DatasetHost, source: unknown, options: un
           // This batch's rate, from the schedule at the update count t (as fit fixes each of its batches').
           const rate = host.nextRate();
           lastRate = rate;
+          batchRate[0] = rate;
           host.setBusy(true, true);
           const training = model
             .trainEpoch({
@@ -505,7 +508,7 @@ export async function fitDataset(host: DatasetHost, source: unknown, options: un
               signal,
               ...(weights === undefined ? {} : { weights }),
               ...(out === undefined ? {} : { outputs: out }),
-              learningRates: Float64Array.of(rate),
+              learningRates: batchRate,
             })
             .finally(() => {
               host.rateChanged();
