@@ -59,7 +59,16 @@ import {
   readModelFileSync,
   writeFileAtomic,
 } from './serialize';
-import { runSliced, type Staging, StagingAborted, stageMatrix, stageOrder, stageTargets } from './staging';
+import {
+  releaseStaged,
+  runSliced,
+  type Staging,
+  StagingAborted,
+  sharedBuffer,
+  stageMatrix,
+  stageOrder,
+  stageTargets,
+} from './staging';
 import { type DataSource, type FitDatasetOptions, fitDataset } from './training/fit_dataset';
 import {
   asModelError,
@@ -432,7 +441,8 @@ export class Network {
    * of a few milliseconds across turns of the event loop, so a large set does not hold the
    * loop (lib/staging.ts). Keep those arrays unchanged until the returned promise settles;
    * a set small enough for the first slice (a few MB) is copied before `fit` returns. The
-   * copies belong to this call and are released when it settles. An abort during the copy
+   * copies belong to this call; when it settles their memory is kept for one second for the
+   * next `fit` to copy into (lib/staging.ts's pool), then released. An abort during the copy
    * resolves with an empty history.
    */
   async fit(x: Input, y: Targets, options: FitOptions = {}): Promise<History> {
@@ -503,9 +513,12 @@ export class Network {
         : undefined;
 
     // Busy from here: the data are copied and checked in slices over several turns of the
-    // event loop (lib/staging.ts), then trained on. The copies are local to this call, so
-    // they are released when it settles.
+    // event loop (lib/staging.ts), then trained on. The copies are local to this call;
+    // their buffers go to the staging pool when it settles.
     this.#fitting = true;
+    // The shared buffers this fit stages, handed to lib/staging.ts's pool when it settles
+    // (the next fit reuses them instead of faulting in fresh memory).
+    const release: (ArrayBufferView | null | undefined)[] = [];
     try {
       const inputs = this.inputs;
       const outputs = this.outputs;
@@ -537,6 +550,7 @@ export class Network {
       }
       const all = staged.x;
       const allY = staged.y;
+      release.push(all.data, allY, staged.val?.x, staged.val?.y);
       let trainRows = all.rows;
       let val: { x: Float32Array; y: Float32Array; rows: number; w: Float32Array | null } | null = null;
       if (split > 0) {
@@ -570,11 +584,10 @@ export class Network {
         'batchSize',
         `${batchSize} on ${trainRows} training rows (a batch of 1 row)`,
       );
-      const order = new Int32Array(new SharedArrayBuffer(4 * trainRows));
+      const order = new Int32Array(sharedBuffer(4 * trainRows));
       // Each training row's pre-step output, for the epoch metrics (EpochJob.outputs).
-      const epochOutputs = c.setMetrics
-        ? new Float32Array(new SharedArrayBuffer(4 * trainRows * this.outputs))
-        : undefined;
+      const epochOutputs = c.setMetrics ? new Float32Array(sharedBuffer(4 * trainRows * this.outputs)) : undefined;
+      release.push(order, epochOutputs);
       const batches = Math.ceil(trainRows / batchSize);
       history.lr = [];
       this.stopTraining = false;
@@ -670,6 +683,7 @@ export class Network {
       await runner.trainEnd(history);
     } finally {
       this.#fitting = false;
+      releaseStaged(release);
     }
     return history;
   }

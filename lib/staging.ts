@@ -14,7 +14,9 @@
  *
  * Shared buffers because the native backend trains on them where they lie: a plain
  * ArrayBuffer can be detached while an epoch runs on a worker thread, so the binding
- * would copy it again at every epoch.
+ * would copy it again at every epoch. When the fit settles its buffers go to a small pool
+ * ({@link releaseStaged}) for the next fit's copies, and the pool empties itself after
+ * {@link POOL_IDLE_MS} without a fit.
  */
 import type { Backend, LossName } from './backend/types';
 import {
@@ -111,8 +113,82 @@ function fillIdentity(order: Int32Array, from: number, to: number): void {
   for (let i = from; i < to; i++) order[i] = i;
 }
 
+/**
+ * Buffers of settled fits, kept a short while for the next fit's copies. A fresh buffer's
+ * pages fault in on first write, and on a virtual machine a fault costs 5–15 µs a page:
+ * copying (A)'s 8,192 × 784 floats (25 MB) into fresh memory took ~100 ms where the
+ * epoch itself takes ~30, so a loop of one-epoch `fit` calls (a Keras idiom) spent three
+ * quarters of its time faulting. A buffer of a settled fit is never read again by it, and
+ * every staging step overwrites all of a buffer it takes, so reuse cannot leak one fit's
+ * data into another's.
+ */
+const pool: SharedArrayBuffer[] = [];
+let pooledBytes = 0;
+let poolTimer: ReturnType<typeof setTimeout> | undefined;
+/** The pool is emptied once no fit has released a buffer for this long. */
+export const POOL_IDLE_MS = 1000;
+/** Most bytes the pool holds (the oldest buffers are dropped first). */
+export const POOL_MAX_BYTES = 1 << 30;
+/** Buffers handed out from the pool since the process started (for tests). */
+let reused = 0;
+
+/**
+ * A SharedArrayBuffer of exactly `bytes` bytes: one released by a settled fit when the
+ * pool has one of that size (its contents are stale: the caller overwrites all of it),
+ * else a fresh one.
+ */
+export function sharedBuffer(bytes: number): SharedArrayBuffer {
+  for (let i = pool.length - 1; i >= 0; i--) {
+    if (pool[i]!.byteLength === bytes) {
+      const b = pool[i]!;
+      pool.splice(i, 1);
+      pooledBytes -= bytes;
+      reused++;
+      return b;
+    }
+  }
+  return new SharedArrayBuffer(bytes);
+}
+
+/**
+ * Hands the buffers under `views` to the pool, for the next fit: called when a fit has
+ * settled (nothing reads or writes them any more). Views over part of a buffer, over a
+ * plain ArrayBuffer or repeated are skipped. The pool drops everything {@link POOL_IDLE_MS}
+ * after the last release, so an idle process keeps no copy of its training data.
+ */
+export function releaseStaged(views: readonly (ArrayBufferView | null | undefined)[]): void {
+  let added = false;
+  for (const v of views) {
+    if (v === null || v === undefined) continue;
+    const b = v.buffer;
+    if (!(b instanceof SharedArrayBuffer) || v.byteOffset !== 0 || v.byteLength !== b.byteLength) continue;
+    if (b.byteLength === 0 || b.byteLength > POOL_MAX_BYTES || pool.includes(b)) continue;
+    pool.push(b);
+    pooledBytes += b.byteLength;
+    added = true;
+  }
+  while (pooledBytes > POOL_MAX_BYTES) pooledBytes -= pool.shift()!.byteLength;
+  if (!added) return;
+  if (poolTimer !== undefined) clearTimeout(poolTimer);
+  poolTimer = setTimeout(dropPool, POOL_IDLE_MS);
+  poolTimer.unref();
+}
+
+/** Empties the pool now (its buffers are freed by the next garbage collection). */
+export function dropPool(): void {
+  pool.length = 0;
+  pooledBytes = 0;
+  if (poolTimer !== undefined) clearTimeout(poolTimer);
+  poolTimer = undefined;
+}
+
+/** The pool's state: buffers and bytes held, and buffers reused so far (for tests). */
+export function poolStats(): { buffers: number; bytes: number; reused: number } {
+  return { buffers: pool.length, bytes: pooledBytes, reused };
+}
+
 function sharedFloats(n: number): Float32Array {
-  return new Float32Array(new SharedArrayBuffer(4 * n));
+  return new Float32Array(sharedBuffer(4 * n));
 }
 
 function changed(name: string, now: number, was: number): Error {

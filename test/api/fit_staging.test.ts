@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Dense, Network, SGD } from '../../lib/index';
 import { Rng } from '../../lib/random';
-import { runSliced, stageOrder } from '../../lib/staging';
+import { dropPool, POOL_IDLE_MS, poolStats, runSliced, stageOrder } from '../../lib/staging';
 import { BACKEND } from '../support/backend';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -107,6 +107,10 @@ describe(`fit's prologue (${BACKEND})`, () => {
       },
     });
     expect(during - base, 'the copy exists while the fit runs').toBeGreaterThan(0.9 * bytes);
+    // Kept for the next fit only until the pool has been idle for POOL_IDLE_MS.
+    expect(poolStats().bytes).toBeGreaterThanOrEqual(bytes);
+    await new Promise((resolve) => setTimeout(resolve, POOL_IDLE_MS + 100));
+    expect(poolStats()).toMatchObject({ buffers: 0, bytes: 0 });
     await collect();
     const after = process.memoryUsage().arrayBuffers;
     expect(
@@ -116,6 +120,60 @@ describe(`fit's prologue (${BACKEND})`, () => {
     // The network still trains (a second fit makes a fresh copy).
     await net.fit(x.subarray(0, 64 * inputs), y.subarray(0, 64), { epochs: 1 });
     expect(net.busy).toBe(false);
+  });
+
+  it('a fit reuses the buffers of the fit before it, with the same numbers as fresh ones', async () => {
+    const inputs = 32;
+    const rows = 4096;
+    const x = floats(rows * inputs);
+    const y = floats(rows);
+    const options = { epochs: 1, batchSize: 64 };
+    const x0 = x.slice();
+    const x1 = x.map((v, i) => (i % 7 === 0 ? 1 - v : v));
+    const pooled = make(inputs);
+    const fresh = make(inputs);
+    dropPool();
+    await pooled.fit(x, y, options);
+    // The buffers of the first fit (x, y, the order) wait in the pool …
+    expect(poolStats().bytes).toBeGreaterThanOrEqual(x.byteLength + y.byteLength);
+    // … and the next fit takes them, after the caller changed its data in between.
+    x.set(x1);
+    const before = poolStats().reused;
+    await pooled.fit(x, y, options);
+    expect(poolStats().reused - before, 'buffers taken from the pool').toBeGreaterThanOrEqual(3);
+    // Without the pool: the same two fits on fresh buffers.
+    dropPool();
+    await fresh.fit(x0, y, options);
+    dropPool();
+    await fresh.fit(x1, y, options);
+    expect(pooled.getWeights()).toEqual(fresh.getWeights());
+    dropPool();
+  });
+
+  it('two fits at once never share a pooled buffer', async () => {
+    const inputs = 16;
+    const rows = 2048;
+    const x = floats(rows * inputs);
+    const y = floats(rows);
+    const options = { epochs: 2, batchSize: 32 };
+    const warm = make(inputs);
+    await warm.fit(x, y, { epochs: 1 });
+    await warm.fit(x, y, { epochs: 1 });
+    // The pool now holds a set of this shape: both fits stage at once, on different data,
+    // so a buffer handed to both would train one of them on the other's rows.
+    const x2 = x.map((v) => 1 - v);
+    const [a, b] = [make(inputs), make(inputs)];
+    await Promise.all([a.fit(x, y, options), b.fit(x2, y, options)]);
+    dropPool();
+    const soloA = make(inputs);
+    await soloA.fit(x, y, options);
+    dropPool();
+    const soloB = make(inputs);
+    await soloB.fit(x2, y, options);
+    expect(a.getWeights()).toEqual(soloA.getWeights());
+    expect(b.getWeights()).toEqual(soloB.getWeights());
+    expect(a.getWeights()).not.toEqual(b.getWeights());
+    dropPool();
   });
 
   it("re-reads the caller's arrays between slices: a number[][] cut short meanwhile rejects the fit, nothing changed", async () => {
