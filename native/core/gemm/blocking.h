@@ -33,6 +33,9 @@
 //   L2: the packed A block MC × KC × 4 B = 168 × 352 × 4 = 231 KiB, under a quarter of
 //       Zen 5's L2 ⇒ MC = 168 (12 × MR); 224 and 336 gained on 1024³ but lost more on
 //       the (B) shapes, so 168 stays (same bench/README.md entry).
+//       Once the kernel stopped stalling on C (late C prefetch, gemm_f32_14x32_avx512.cc),
+//       KC 128–512 and MC 112–336 all measured within ±1% of these on 1024³ and the
+//       (B) shapes ("AVX-512 after the C tile"): they stay.
 //   L3: NC = 4064 (127 × NR): B block 352 × 4064 × 4 ≈ 5.5 MiB per thread.
 //   512-bit vs 256-bit on Zen 5 (full 512-bit datapaths: FMA peak 202 GFLOP/s per core
 //   in zmm, 100–104 in ymm), so the avx512 set is dispatched wherever it is supported

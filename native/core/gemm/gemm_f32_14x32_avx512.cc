@@ -31,6 +31,14 @@
 //   kernel choices": AVX-512 tile), so the tile is chosen for the shapes: NR = 32 wastes at most 16
 //   columns per row of tiles (784 = 24 × 32 + 16 runs its last 16 columns as a one-vector tile),
 //   and MR = 14 divides 784 (the (A)/(B) dW products' m) and leaves 8 rows of 64 and 512.
+// The k loop is the compiler's (no spills: 28 accumulators, 2 B vectors, 1 broadcast; 4
+//   loop instructions per k step) and not inline asm like the avx2 set's: one tile whose
+//   panels sit in L1/L2 runs it at 97.7% of the FMA peak, within sgemm 1024³ at ~94.5%
+//   (the B panels' trips from L2/L3; software prefetch of A, B or the next B panel did
+//   not help), and a GNU asm statement cannot take 28 read-write zmm operands (30 at
+//   most, each "+v" counting twice) for embedded-broadcast FMAs ({1to16}) anyway
+//   (bench/README.md, "Measurements behind the kernel choices": AVX-512 C tile and
+//   AVX-512 after the C tile).
 // Only the core_avx512 files (native/sources.json) are compiled with the AVX-512 flags;
 //   nothing here uses a std:: template (an AVX-512 instantiation could leak to baseline
 //   callers).
@@ -120,19 +128,13 @@ inline void ukernel_14x32(int64_t kc, const float* a, int64_t lda, const float* 
   for (int i = 0; i < kRows; ++i)
 #pragma GCC unroll 2
     for (int v = 0; v < kNv; ++v) acc[i][v] = _mm512_setzero_ps();
-      // The tile's rows of C (up to three lines each), needed after the k loop: their misses
-      // overlap the loop instead of stalling the update.
-#pragma GCC unroll 14
-  for (int i = 0; i < kRows; ++i) {
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16 * kNv - 1), _MM_HINT_T0);
-  }
 
   const int64_t l1 = lda * static_cast<int64_t>(sizeof(float)), l3 = 3 * l1;
   const char* r0 = reinterpret_cast<const char*>(a);
   const char* r5 = kRowsA && kRows > 5 ? r0 + 5 * l1 : r0;
   const char* r10 = kRowsA && kRows > 10 ? r0 + 10 * l1 : r0;
-  for (int64_t p = 0; p < kc; ++p) {
+  // One k step: 2 B vectors, kRows broadcasts of A, 2·kRows FMAs.
+  auto step = [&]() __attribute__((always_inline)) {
     __m512 bv[kNv];
 #pragma GCC unroll 2
     for (int v = 0; v < kNv; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
@@ -149,9 +151,29 @@ inline void ukernel_14x32(int64_t kc, const float* a, int64_t lda, const float* 
       a += kMr;
     }
     b += 32;
+  };
+  // The tile's C rows (up to 3 cache lines each: the first, middle and last element's)
+  // are prefetched during the last 2·kRows k steps, half a row per step: early enough
+  // to hide an L3 miss, late enough that the A and B streams of the loop (a 14 × 32
+  // tile at KC = 352 moves ~60 KiB through the 48 KiB L1) have not evicted them again,
+  // as they did when the whole tile was prefetched before the loop (bench/README.md,
+  // "Measurements behind the kernel choices": AVX-512 C tile). A tile of fewer k steps
+  // prefetches nothing: there the C lines' prefetches cost more than they hid (NT
+  // 64×128·10, k = 10, C small enough to stay in cache).
+  if (kc < 2 * kRows) {
+    for (int64_t p = 0; p < kc; ++p) step();
+  } else {
+    for (int64_t p = 2 * kRows; p < kc; ++p) step();
+    for (int64_t i = 0; i < kRows; ++i) {
+      const char* row = reinterpret_cast<const char*>(c + i * ldc);
+      step();
+      _mm_prefetch(row, _MM_HINT_T0);
+      step();
+      _mm_prefetch(row + 32 * kNv, _MM_HINT_T0);
+      _mm_prefetch(row + 64 * kNv - 4, _MM_HINT_T0);
+    }
   }
 
-  const TileFinish512 fin(alpha, beta, ep);
   const __m512 zero = _mm512_setzero_ps();
   const int64_t n1 = nr - 16;  // columns in the second vector (≤ 0: none)
   const __mmask16 m0 =
@@ -159,35 +181,47 @@ inline void ukernel_14x32(int64_t kc, const float* a, int64_t lda, const float* 
   const __mmask16 m1 = n1 >= 16  ? static_cast<__mmask16>(0xffff)
                        : n1 <= 0 ? static_cast<__mmask16>(0)
                                  : static_cast<__mmask16>((1u << n1) - 1u);
-  if (nr == 16 * kNv) {
-    // Whole vectors: plain loads and stores.
-    __m512 biasv[kNv];
-#pragma GCC unroll 2
-    for (int v = 0; v < kNv; ++v)
-      biasv[v] = fin.has_bias ? _mm512_loadu_ps(ep->bias + 16 * v) : zero;
+  const __mmask16 masks[2] = {m0, m1};
+  // Whole vectors (nr = 16·kNv): plain loads and stores; else through the masks.
+  const bool whole = nr == 16 * kNv;
+  // beta ≠ 0: acc ← alpha·acc + beta·C for the whole tile first, then the epilogue and
+  // the stores: with C's loads interleaved with its stores, each row's load waited for
+  // the previous row's store (rows ldc·4 bytes apart alias in the low 12 address bits
+  // whenever ldc is a multiple of 1024), so the update ran one row at a time. The two
+  // steps are TileFinish512's own (alpha, beta, no epilogue), then (1, 0, ep), which
+  // does exactly what one TileFinish512(alpha, beta, ep) does: the same bits.
+  const bool has_c = beta != 0.0f;
+  if (has_c) {
+    const TileFinish512 scale(alpha, beta, nullptr);
 #pragma GCC unroll 14
     for (int i = 0; i < kRows; ++i) {
-      float* row = c + i * ldc;
+      const float* row = c + i * ldc;
 #pragma GCC unroll 2
       for (int v = 0; v < kNv; ++v) {
-        const __m512 cv = fin.has_c ? _mm512_loadu_ps(row + 16 * v) : zero;
-        _mm512_storeu_ps(row + 16 * v, fin(acc[i][v], cv, biasv[v]));
+        const __m512 cv =
+            whole ? _mm512_loadu_ps(row + 16 * v) : _mm512_maskz_loadu_ps(masks[v], row + 16 * v);
+        acc[i][v] = scale(acc[i][v], cv, zero);
       }
     }
-    return;
   }
-  const __mmask16 masks[2] = {m0, m1};
+  const TileFinish512 fin(has_c ? 1.0f : alpha, 0.0f, ep);
   __m512 biasv[kNv];
 #pragma GCC unroll 2
   for (int v = 0; v < kNv; ++v)
-    biasv[v] = fin.has_bias ? _mm512_maskz_loadu_ps(masks[v], ep->bias + 16 * v) : zero;
+    biasv[v] = !fin.has_bias ? zero
+               : whole       ? _mm512_loadu_ps(ep->bias + 16 * v)
+                             : _mm512_maskz_loadu_ps(masks[v], ep->bias + 16 * v);
 #pragma GCC unroll 14
   for (int i = 0; i < kRows; ++i) {
     float* row = c + i * ldc;
 #pragma GCC unroll 2
     for (int v = 0; v < kNv; ++v) {
-      const __m512 cv = fin.has_c ? _mm512_maskz_loadu_ps(masks[v], row + 16 * v) : zero;
-      _mm512_mask_storeu_ps(row + 16 * v, masks[v], fin(acc[i][v], cv, biasv[v]));
+      const __m512 out = fin(acc[i][v], zero, biasv[v]);
+      if (whole) {
+        _mm512_storeu_ps(row + 16 * v, out);
+      } else {
+        _mm512_mask_storeu_ps(row + 16 * v, masks[v], out);
+      }
     }
   }
 }
