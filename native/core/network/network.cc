@@ -202,6 +202,7 @@ size_t Network::memory_bytes() const {
   b += (own_buffers_.capacity() + norm_fscratch_.capacity()) * sizeof(float);
   b += (alt_params_.capacity() + alt_s1_.capacity() + alt_s2_.capacity()) * sizeof(float);
   b += norm_parts_.capacity() * sizeof(double);
+  b += tiny_act_.capacity() * sizeof(float);
   return b;
 }
 

@@ -214,10 +214,17 @@ class Network {
     TinyBackwardFn bwd;
     void (*act_fn)(float* a, int64_t n, float alpha);  // in place, as activation_forward
     int64_t in, units, koff, boff;                     // boff < 0: no bias
+    int64_t act_n;  // elements act_fn runs on: units, rounded up to 8 for 8-lane bodies
+    float* a;       // the layer's output in tiny_act_ (padded to 8 floats)
     Activation act;
     float alpha;
   };
   void tiny_prepare();
+  // The tiny path's layer outputs, each padded to a multiple of 8 floats (64-byte aligned):
+  // the loops store whole vectors and the 8-lane activation bodies run unmasked, so each
+  // value a later load reads comes from a store at least as wide (store-to-load
+  // forwarding; a masked or partial store followed by a wider load waits for the cache).
+  std::vector<float, AlignedAllocator<float>> tiny_act_;
   // train_epoch's batch loop at batch size 1 on the tiny path (its checks and setup done):
   // the same per-batch work and results, each step tiny_step; `ahead` is its prefetch
   // distance (rows).

@@ -89,6 +89,19 @@ using ActFn = void (*)(float*, int64_t, float);
 
 // The body activation_forward runs for `act` with the kernel set `isa` (ops/activations.cc:
 // avx512 has its sigmoid and tanh, avx2 its tanh, every other set the baseline loops).
+// Whether tiny_act's body for `act` on `isa` is a vector body that computes each lane
+// alone (the avx512 sigmoid and tanh, the avx2 tanh): then it runs on the whole padded
+// vectors (the extra lanes' results are never read), without its masked or copied tail.
+bool tiny_act_wide(Activation act, Isa isa) {
+  (void)act;
+  (void)isa;
+#ifdef DENSELY_TINY_X86
+  if (act == Activation::kSigmoid) return isa == Isa::kAvx512;
+  if (act == Activation::kTanh) return isa == Isa::kAvx512 || isa == Isa::kAvx2;
+#endif
+  return false;
+}
+
 ActFn tiny_act(Activation act, Isa isa) {
   (void)isa;
   switch (act) {
@@ -154,9 +167,17 @@ void Network::tiny_prepare() {
   const Isa isa = active_isa();
   const TinyKernels& k = tiny_kernels(isa);
   tiny_layers_.clear();
+  int64_t total = 0;
+  for (const LayerSpec& l : spec_.layers) total += (l.dense.units + 7) / 8 * 8;
+  tiny_act_.assign(static_cast<size_t>(total), 0.0f);
+  int64_t off = 0;
   for (const LayerSpec& l : spec_.layers) {
     const DenseDesc& d = l.dense;
     TinyLayer t;
+    const int64_t padded = (d.units + 7) / 8 * 8;
+    t.a = tiny_act_.data() + off;
+    off += padded;
+    t.act_n = tiny_act_wide(d.act, isa) ? padded : d.units;
     t.fwd = k.fwd[d.units];
     t.bwd = k.bwd[d.units];
     t.act_fn = tiny_act(d.act, isa);
@@ -179,10 +200,10 @@ const float* Network::tiny_forward(const float* x) {
   const size_t n = tiny_layers_.size();
   for (size_t i = 0; i < n; ++i) {
     const TinyLayer& t = tiny_layers_[i];
-    float* a = act_[i].data();
+    float* a = t.a;
     in_ptr_[i] = cur;
     t.fwd(t.in, cur, p + t.koff, t.boff >= 0 ? p + t.boff : nullptr, a);
-    t.act_fn(a, t.units, t.alpha);
+    t.act_fn(a, t.act_n, t.alpha);
     cur = a;
   }
   return cur;
@@ -199,9 +220,8 @@ void Network::tiny_backward_update(float* grads) {
   for (int i = n - 1; i >= 0; --i) {
     const TinyLayer& t = tiny_layers_[static_cast<size_t>(i)];
     float* dx = i > 0 ? other : nullptr;
-    t.bwd(t.in, t.act, t.alpha, i == n - 1 && fused, act_[static_cast<size_t>(i)].data(), d,
-          in_ptr_[static_cast<size_t>(i)], p + t.koff, grads + t.koff,
-          t.boff >= 0 ? grads + t.boff : nullptr, dx);
+    t.bwd(t.in, t.act, t.alpha, i == n - 1 && fused, t.a, d, in_ptr_[static_cast<size_t>(i)],
+          p + t.koff, grads + t.koff, t.boff >= 0 ? grads + t.boff : nullptr, dx);
     other = d;
     d = dx;
   }

@@ -83,13 +83,17 @@ inline void tiny_store_row(float* p, const TinyV* v) {
 }
 
 // One layer's forward at one row, width U: a ← (0 + Σ_p x[p]·w[p, ·]) + b (b null: no add).
+// a has room for whole vectors (Network::tiny_act_): they are stored whole, the lanes past
+// U holding 0-based junk that nothing reads as a result.
 template <int U>
 void forward_layer(int64_t in, const float* __restrict x, const float* __restrict w,
                    const float* __restrict b, float* __restrict a) {
   if constexpr (U == 1) {
     float acc = 0.0f;
     for (int64_t p = 0; p < in; ++p) acc += x[p] * w[p];
-    a[0] = b != nullptr ? acc + b[0] : acc;
+    TinyV v = {};
+    v[0] = b != nullptr ? acc + b[0] : acc;
+    tiny_store(a, v);
   } else {
     using S = TinyShape<U>;
     TinyV acc[S::NV];
@@ -105,7 +109,7 @@ void forward_layer(int64_t in, const float* __restrict x, const float* __restric
       tiny_load_row<U>(b, bv);
       for (int k = 0; k < S::NV; ++k) acc[k] += bv[k];
     }
-    tiny_store_row<U>(a, acc);
+    for (int k = 0; k < S::NV; ++k) tiny_store(a + k * kTinyVL, acc[k]);
   }
 }
 
