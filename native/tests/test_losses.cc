@@ -6,6 +6,7 @@
 // - Closed forms: huber on both sides of delta, BCE from logits and CE from logits at
 //   extreme logits (finite: the stable softplus and log-sum-exp forms), label smoothing.
 // - A batch whose weights sum to 0 gives NaN.
+// - loss_forward_one is loss_forward_ex at one row, bit for bit.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -165,9 +166,71 @@ void closed_forms() {
   }
 }
 
+// Bits of a float / double, for comparisons that tell −0 from +0 and NaN payloads apart.
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// loss_forward_one (the batch-1 steps of network/tiny.h) is loss_forward_ex at rows = 1 bit
+// for bit: loss, correct, weight_sum and gradient, for every loss and option, outputs 1–5,
+// with and without a row weight (0, negative zero, tiny, large), on probabilities, free
+// values, targets that are not 0/1, and edge outputs (0, 1, at the clip bounds, NaN, ±inf).
+void one_row_is_loss_forward_ex() {
+  const LossConfig cfgs[] = {
+      cfg(Loss::kMse),
+      cfg(Loss::kMae),
+      cfg(Loss::kHuber, false, 0.0, 0.7),
+      cfg(Loss::kBinaryCrossentropy),
+      cfg(Loss::kBinaryCrossentropy, true),
+      cfg(Loss::kCategoricalCrossentropy),
+      cfg(Loss::kCategoricalCrossentropy, false, 0.1),
+      cfg(Loss::kCategoricalCrossentropy, true, 0.2),
+      cfg(Loss::kSparseCategoricalCrossentropy),
+      cfg(Loss::kSparseCategoricalCrossentropy, true, 0.1),
+  };
+  const Activation acts[] = {Activation::kLinear, Activation::kSigmoid, Activation::kSoftmax,
+                             Activation::kTanh};
+  const float edges[] = {0.0f, 1.0f, 1e-7f,         1.0f - 1e-7f, -0.0f,
+                         0.5f, 2.0f, std::nanf(""), INFINITY,     -INFINITY};
+  const float weights[] = {1.0f, 0.5f, 3.0f, 1e-30f, 0.0f, -0.0f, 7e30f};
+  int64_t cases = 0;
+  for (int round = 0; round < 40; ++round) {
+    for (const LossConfig& c : cfgs) {
+      for (Activation act : acts) {
+        for (int64_t n = 1; n <= 5; ++n) {
+          std::vector<float> y = targets(c.kind, 1, n);
+          if (c.kind == Loss::kSparseCategoricalCrossentropy)
+            y[0] = static_cast<float>(
+                static_cast<int>(g_rng.uniform(-1.0f, static_cast<float>(n) + 1.0f)));
+          else if (round % 3 == 1)
+            for (float& v : y) v = g_rng.uniform(-0.5f, 1.5f);
+          std::vector<float> p = outputs(round % 2 == 0, act == Activation::kSoftmax, 1, n);
+          if (round % 5 == 4) p[static_cast<size_t>(round / 5) % p.size()] = edges[round % 10];
+          if (round % 7 == 6) p[0] = edges[(round / 7) % 10];
+          for (int wi = -1; wi < static_cast<int>(sizeof weights / sizeof weights[0]); ++wi) {
+            const float wv = wi < 0 ? 0.0f : weights[wi];
+            const float* w = wi < 0 ? nullptr : &wv;
+            std::vector<float> g1(static_cast<size_t>(n), 11.0f), g2(g1.size(), 11.0f);
+            const LossResult a = loss_forward_ex(c, act, p.data(), y.data(), w, 1, n, g1.data());
+            const LossResult b = loss_forward_one(c, act, p.data(), y.data(), w, n, g2.data());
+            CHECK(same_bits(a.loss, b.loss));
+            CHECK(a.correct == b.correct);
+            CHECK(same_bits(a.weight_sum, b.weight_sum));
+            CHECK(std::memcmp(g1.data(), g2.data(), g1.size() * sizeof(float)) == 0);
+            // Without a gradient buffer too (evaluate's form).
+            const LossResult e = loss_forward_one(c, act, p.data(), y.data(), w, n, nullptr);
+            CHECK(same_bits(a.loss, e.loss) && a.correct == e.correct);
+            ++cases;
+          }
+        }
+      }
+    }
+  }
+  CHECK(cases == 40 * 10 * 4 * 5 * 8);
+}
+
 }  // namespace
 
 int main() {
+  one_row_is_loss_forward_ex();
   plain_is_loss_forward();
   weighted_rows(cfg(Loss::kMse), Activation::kLinear, false);
   weighted_rows(cfg(Loss::kMae), Activation::kLinear, false);

@@ -8,6 +8,7 @@
 // predict. Specs the tiny path must refuse (softmax, a norm layer, a regularizer, a wide
 // layer, batch > 1, clip_norm) are checked to take the general path. On every kernel set
 // (isa_legs.h).
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -299,6 +300,89 @@ void check_refusals() {
   CHECK(!net.tiny_path(1));
 }
 
+// train_epoch's controls on the tiny path's batch-1 loop (tiny.cc tiny_epoch) against the
+// general loop: per-batch learning rates (fewer than the batches, so the last one stays),
+// the batch callback's reports, a stop requested from the callback, a non-finite loss
+// (NaN input row) and an order with an invalid index. Results, reports, outputs,
+// parameters and state must be the same bits.
+struct Reports {
+  std::vector<double> items;
+  std::atomic<bool>* stop = nullptr;
+  int64_t stop_after = -1;
+};
+
+void record(void* ctx, int64_t batch, double loss, int64_t correct, int64_t rows) {
+  auto* r = static_cast<Reports*>(ctx);
+  r->items.insert(r->items.end(), {static_cast<double>(batch), loss, static_cast<double>(correct),
+                                   static_cast<double>(rows)});
+  if (r->stop != nullptr && batch == r->stop_after) r->stop->store(true);
+}
+
+void check_epoch_controls() {
+  const std::vector<OptimizerSpec> opts = optimizers();
+  for (int variant = 0; variant < 5; ++variant) {
+    const OptimizerSpec& opt = opts[static_cast<size_t>(variant * 3) % opts.size()];
+    const ModelSpec spec =
+        make_spec({3, 6, 2}, {Activation::kTanh, Activation::kSigmoid}, {true, true});
+    std::vector<float> pa(static_cast<size_t>(spec.param_count));
+    fill_params(pa);
+    std::vector<float> pb = pa;
+    Network na(spec, pa.data()), nb(spec, pb.data());
+    for (Network* n : {&na, &nb}) {
+      n->set_loss(Loss::kBinaryCrossentropy);
+      n->set_optimizer(opt);
+    }
+    nb.set_tiny_path(false);
+    const int64_t rows = 20, in = 3, out = 2;
+    std::vector<float> x, y, w;
+    fill_data(Loss::kBinaryCrossentropy, rows, in, out, x, y, w);
+    if (variant == 3) x[static_cast<size_t>(13 * in + 1)] = std::nanf("");
+    std::vector<int32_t> order(static_cast<size_t>(rows));
+    for (int64_t i = 0; i < rows; ++i)
+      order[static_cast<size_t>(i)] = static_cast<int32_t>((i * 7) % rows);
+    if (variant == 4) order[9] = static_cast<int32_t>(rows);  // out of range
+    std::vector<double> rates;
+    for (int i = 0; i < 12; ++i) rates.push_back(0.01 * (1 + i % 4));
+    std::vector<float> oa(static_cast<size_t>(rows * out), -1.0f), ob(oa.size(), -1.0f);
+    for (int epoch = 0; epoch < 2; ++epoch) {
+      std::atomic<bool> sa{false}, sb{false};
+      Reports ra, rb;
+      if (variant == 2) {
+        ra.stop = &sa;
+        rb.stop = &sb;
+        ra.stop_after = rb.stop_after = 6 + epoch;
+      }
+      EpochJob job;
+      job.x = x.data();
+      job.y = y.data();
+      job.samples = rows;
+      job.order = order.data();
+      job.order_len = rows;
+      job.batch_size = 1;
+      job.weights = variant == 1 ? w.data() : nullptr;
+      job.learning_rates = variant >= 1 ? rates.data() : nullptr;
+      job.learning_rates_len = variant >= 1 ? static_cast<int64_t>(rates.size()) : 0;
+      job.outputs = oa.data();
+      const EpochResult ea = na.train_epoch(job, record, &ra, &sa);
+      job.outputs = ob.data();
+      const EpochResult eb = nb.train_epoch(job, record, &rb, &sb);
+      CHECK(ea.status == eb.status && ea.failed_batch == eb.failed_batch);
+      CHECK(ea.batches == eb.batches && ea.samples == eb.samples && ea.correct == eb.correct);
+      CHECK(std::memcmp(&ea.loss_sum, &eb.loss_sum, sizeof ea.loss_sum) == 0);
+      CHECK(ra.items.size() == rb.items.size() &&
+            std::memcmp(ra.items.data(), rb.items.data(), ra.items.size() * sizeof(double)) == 0);
+      CHECK(same_bits(oa.data(), ob.data(), rows * out));
+      CHECK(same_bits(pa.data(), pb.data(), spec.param_count));
+      CHECK(na.optimizer_steps() == nb.optimizer_steps());
+      if (variant == 2) CHECK(ea.status == EpochStatus::kEpochAborted && ea.batches == 7 + epoch);
+      if (variant == 3) CHECK(ea.status == EpochStatus::kEpochNonFinite);
+      if (variant == 4) CHECK(ea.status == EpochStatus::kEpochBadIndex && ea.batches == 0);
+      if (variant <= 1) CHECK(ea.status == EpochStatus::kEpochDone && ea.batches == rows);
+    }
+    compare_nets(na, nb, opt, "train_epoch controls", variant);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -309,6 +393,7 @@ int main() {
     const int before = densely_test::failures();
     check_random(trials);
     check_overflow();
+    check_epoch_controls();
     if (densely_test::failures() != before) std::printf("  (kernel set %s)\n", isa_name(isa));
   }
   return densely_test::finish("test_tiny");

@@ -202,6 +202,7 @@ size_t Network::memory_bytes() const {
   b += (own_buffers_.capacity() + norm_fscratch_.capacity()) * sizeof(float);
   b += (alt_params_.capacity() + alt_s1_.capacity() + alt_s2_.capacity()) * sizeof(float);
   b += norm_parts_.capacity() * sizeof(double);
+  b += tiny_act_.capacity() * sizeof(float);
   return b;
 }
 
@@ -481,11 +482,12 @@ LossResult Network::step(const float* x, const float* y, const float* w, int64_t
                          uint64_t step_index, bool guard, bool* overflowed) {
   if (overflowed != nullptr) *overflowed = false;
   if (rows <= 0) return LossResult{0.0, 0};
+  // tiny.h: the same numbers in one fused pass.
+  if (tiny_path(rows)) return tiny_step(x, y, w, guard, overflowed);
   reserve(rows, true);
   if (grads_.size() != static_cast<size_t>(spec_.param_count))
     grads_.assign(static_cast<size_t>(spec_.param_count), 0.0f);
-  const bool tiny = tiny_path(rows);  // tiny.h: the same numbers in one fused pass
-  const float* yh = tiny ? tiny_forward(x) : forward(x, rows, true, true, step_index);
+  const float* yh = forward(x, rows, true, true, step_index);
   // A last layer that is not dense passes its input on unchanged: linear, never fused.
   const Activation out_act =
       spec_.layers.empty() || spec_.layers.back().kind != LayerKind::kDenseLayer
@@ -507,11 +509,7 @@ LossResult Network::step(const float* x, const float* y, const float* w, int64_t
   guard_ = guard;
   if (guard) next_params_ = params_ == user_params_ ? alt_params_.data() : user_params_;
   overflow_.store(false, std::memory_order_relaxed);
-  if (tiny) {
-    tiny_backward_update(grads_.data());
-  } else {
-    backward(rows, grads_.data(), true);
-  }
+  backward(rows, grads_.data(), true);
   guard_ = false;
   if (guard) {
     if (overflow_.load(std::memory_order_relaxed)) {
@@ -577,6 +575,10 @@ EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ct
   if (yb_.size() < static_cast<size_t>(cap * yc)) yb_.resize(static_cast<size_t>(cap * yc));
   const float* const jw = job.weights;
   if (jw != nullptr && wb_.size() < static_cast<size_t>(cap)) wb_.resize(static_cast<size_t>(cap));
+  if (bs == 1 && tiny_path(1)) {
+    tiny_epoch(job, cb, ctx, stop, kPrefetchAhead, &res);  // tiny.cc: the loop below at batch 1
+    return res;
+  }
   const int64_t nb = (n + bs - 1) / bs;
   for (int64_t b = 0; b < nb; ++b) {
     if (stop != nullptr && stop->load(std::memory_order_relaxed)) {

@@ -99,6 +99,18 @@ struct EpochResult {
   int64_t failed_batch = -1;  // the non-finite (or bad-index) batch
 };
 
+// The tiny path's loops (network/tiny.h, tiny_kernels.h): one layer's forward and backward
+// at one row, and the optimizer update over all parameters.
+using TinyForwardFn = void (*)(int64_t in, const float* x, const float* w, const float* b,
+                               float* a);
+using TinyBackwardFn = void (*)(int64_t in, Activation act, float alpha, bool derived,
+                                const float* a, float* d, const float* x, const float* w, float* gw,
+                                float* gb, float* dx);
+using TinyUpdateFn = bool (*)(const OptimizerSpec& spec, const OptimizerStep& k, const float* th,
+                              const float* gr, const float* s1, const float* s2, int64_t n,
+                              float* tho, float* so1, float* so2);
+struct TinyKernels;
+
 // Called after each applied batch, on the thread running train_epoch.
 using BatchCallback = void (*)(void* ctx, int64_t batch, double loss, int64_t correct,
                                int64_t rows);
@@ -191,6 +203,36 @@ class Network {
   // pass from delta_[0] into grads with the optimizer update (guarded like update()).
   const float* tiny_forward(const float* x);
   void tiny_backward_update(float* grads);
+  // One batch-1 step on the tiny path (tiny_path(1) holds): step()'s work for one row,
+  // from the plan below. guard / overflowed as step().
+  LossResult tiny_step(const float* x, const float* y, const float* w, bool guard,
+                       bool* overflowed);
+  // The plan of the tiny path for the active kernel set, rebuilt when that set changes
+  // (runtime/cpu.h force_isa): per layer its width's loops and its activation.
+  struct TinyLayer {
+    TinyForwardFn fwd;
+    TinyBackwardFn bwd;
+    void (*act_fn)(float* a, int64_t n, float alpha);  // in place, as activation_forward
+    int64_t in, units, koff, boff;                     // boff < 0: no bias
+    int64_t act_n;  // elements act_fn runs on: units, rounded up to 8 for 8-lane bodies
+    float* a;       // the layer's output in tiny_act_ (padded to 8 floats)
+    Activation act;
+    float alpha;
+  };
+  void tiny_prepare();
+  // The tiny path's layer outputs, each padded to a multiple of 8 floats (64-byte aligned):
+  // the loops store whole vectors and the 8-lane activation bodies run unmasked, so each
+  // value a later load reads comes from a store at least as wide (store-to-load
+  // forwarding; a masked or partial store followed by a wider load waits for the cache).
+  std::vector<float, AlignedAllocator<float>> tiny_act_;
+  // train_epoch's batch loop at batch size 1 on the tiny path (its checks and setup done):
+  // the same per-batch work and results, each step tiny_step; `ahead` is its prefetch
+  // distance (rows).
+  void tiny_epoch(const EpochJob& job, BatchCallback cb, void* ctx, const std::atomic<bool>* stop,
+                  int64_t ahead, EpochResult* res);
+  std::vector<TinyLayer> tiny_layers_;
+  const TinyKernels* tiny_k_ = nullptr;
+  int tiny_isa_ = -1;         // the set tiny_layers_ was made for
   bool tiny_spec_ = false;    // tiny_spec_supported(spec_)
   bool tiny_enabled_ = true;  // set_tiny_path
   LossResult step(const float* x, const float* y, const float* w, int64_t rows, uint64_t step,

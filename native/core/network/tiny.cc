@@ -5,8 +5,12 @@
 // per layer a dense_forward → dense_is_tiny → loop → activation_forward → split_blocks chain,
 // per layer a dense_backward and activation_backward, then update() → split_blocks →
 // optimizer_update_to → the optimizer's dispatch and its masked vector body. Here every layer
-// is the same few loops over contiguous arrays, the activation is one switch per layer, and
-// the optimizer is one elementwise loop over all parameters.
+// is the same few loops over contiguous arrays, and the optimizer is one elementwise loop
+// over all parameters. Those loops are tiny_kernels.h, compiled per kernel set (here the
+// baseline's 4 lanes, tiny_avx2.cc's 8 for the avx2 and avx512 sets); tiny_prepare picks
+// each layer's loops and activation body once (a plan, remade when the set changes), and
+// train_epoch at batch 1 runs tiny_epoch, its batch loop with each step tiny_step inlined:
+// 1,684 → ~1,100 instructions per XOR step (bench/README.md, the XOR rows).
 //
 // Same numbers: each value below is produced by the general path's operations in its order,
 // so the two paths agree bit for bit (test_tiny.cc checks it on every kernel set):
@@ -21,7 +25,8 @@
 // - update (ops/optimizers.cc, its scalar rules, which its vector bodies match bit for bit),
 //   after the whole backward pass (Network::kSingleUpdateMax) and out of place under
 //   train_epoch's overflow guard, with the same finiteness verdict.
-// The loss and its output gradient stay ops/losses.h loss_forward_ex, called by step().
+// The loss and its output gradient are ops/losses.h loss_forward_one: loss_forward_ex's
+// source at one row.
 #include "tiny.h"
 
 #include <cmath>
@@ -39,6 +44,10 @@
 #define DENSELY_TINY_X86 1
 #endif
 
+// The baseline set's loops: 4-lane vectors (sse2 xmm, neon q registers).
+#define DENSELY_TINY_VL 4
+#include "tiny_kernels.h"
+
 namespace densely {
 namespace {
 
@@ -55,188 +64,64 @@ inline float tanh1(float z) {
   return static_cast<float>((e - 1.0) / (e + 1.0));
 }
 
-// a[0..n) ← act(a) in place, as activation_forward on one row with the kernel set `isa`.
-void activate(Activation act, float alpha, float* a, int64_t n, Isa isa) {
+// a[0..n) ← act(a) in place, as activation_forward on one row; each function below is one
+// activation with one kernel set's body (tiny_act picks it once per plan).
+void act_linear(float*, int64_t, float) {}
+void act_relu(float* a, int64_t n, float) {
+  for (int64_t j = 0; j < n; ++j) a[j] = a[j] <= 0.0f ? 0.0f : a[j];
+}
+void act_leaky(float* a, int64_t n, float alpha) {
+  for (int64_t j = 0; j < n; ++j) a[j] = a[j] > 0.0f ? a[j] : a[j] * alpha;
+}
+void act_sigmoid(float* a, int64_t n, float) {
+  for (int64_t j = 0; j < n; ++j) a[j] = sigmoid1(a[j]);
+}
+void act_tanh(float* a, int64_t n, float) {
+  for (int64_t j = 0; j < n; ++j) a[j] = tanh1(a[j]);
+}
+#ifdef DENSELY_TINY_X86
+void act_sigmoid_avx512(float* a, int64_t n, float) { sigmoid_avx512(a, a, n); }
+void act_tanh_avx512(float* a, int64_t n, float) { tanh_avx512(a, a, n); }
+void act_tanh_avx2(float* a, int64_t n, float) { tanh_avx2(a, a, n); }
+#endif
+
+using ActFn = void (*)(float*, int64_t, float);
+
+// The body activation_forward runs for `act` with the kernel set `isa` (ops/activations.cc:
+// avx512 has its sigmoid and tanh, avx2 its tanh, every other set the baseline loops).
+// Whether tiny_act's body for `act` on `isa` is a vector body that computes each lane
+// alone (the avx512 sigmoid and tanh, the avx2 tanh): then it runs on the whole padded
+// vectors (the extra lanes' results are never read), without its masked or copied tail.
+bool tiny_act_wide(Activation act, Isa isa) {
+  (void)act;
+  (void)isa;
+#ifdef DENSELY_TINY_X86
+  if (act == Activation::kSigmoid) return isa == Isa::kAvx512;
+  if (act == Activation::kTanh) return isa == Isa::kAvx512 || isa == Isa::kAvx2;
+#endif
+  return false;
+}
+
+ActFn tiny_act(Activation act, Isa isa) {
+  (void)isa;
   switch (act) {
     case Activation::kRelu:
-      for (int64_t j = 0; j < n; ++j) a[j] = a[j] <= 0.0f ? 0.0f : a[j];
-      return;
+      return act_relu;
     case Activation::kLeakyRelu:
-      for (int64_t j = 0; j < n; ++j) a[j] = a[j] > 0.0f ? a[j] : a[j] * alpha;
-      return;
+      return act_leaky;
     case Activation::kSigmoid:
 #ifdef DENSELY_TINY_X86
-      if (isa == Isa::kAvx512) {
-        sigmoid_avx512(a, a, n);
-        return;
-      }
+      if (isa == Isa::kAvx512) return act_sigmoid_avx512;
 #endif
-      for (int64_t j = 0; j < n; ++j) a[j] = sigmoid1(a[j]);
-      return;
+      return act_sigmoid;
     case Activation::kTanh:
 #ifdef DENSELY_TINY_X86
-      if (isa == Isa::kAvx512) {
-        tanh_avx512(a, a, n);
-        return;
-      }
-      if (isa == Isa::kAvx2) {
-        tanh_avx2(a, a, n);
-        return;
-      }
+      if (isa == Isa::kAvx512) return act_tanh_avx512;
+      if (isa == Isa::kAvx2) return act_tanh_avx2;
 #endif
-      for (int64_t j = 0; j < n; ++j) a[j] = tanh1(a[j]);
-      return;
-    default:  // linear
-      (void)isa;
-      return;
-  }
-}
-
-// d ← d ⊙ act′ from the output a (derivative_flat; every tiny activation has it from a).
-void derive(Activation act, float alpha, const float* __restrict a, float* __restrict d,
-            int64_t n) {
-  switch (act) {
-    case Activation::kRelu:
-      for (int64_t j = 0; j < n; ++j) d[j] = a[j] > 0.0f ? d[j] : 0.0f;
-      return;
-    case Activation::kLeakyRelu:
-      for (int64_t j = 0; j < n; ++j) d[j] = a[j] > 0.0f ? d[j] : d[j] * alpha;
-      return;
-    case Activation::kSigmoid:
-      for (int64_t j = 0; j < n; ++j) d[j] *= a[j] * (1.0f - a[j]);
-      return;
-    case Activation::kTanh:
-      for (int64_t j = 0; j < n; ++j) d[j] *= 1.0f - a[j] * a[j];
-      return;
+      return act_tanh;
     default:
-      return;
-  }
-}
-
-template <bool Clip>
-inline float clipg(float g, float lo, float hi, float s) {
-  if (!Clip) return g;
-  float x = lo > g ? lo : g;
-  x = hi < x ? hi : x;
-  return x * s;
-}
-
-// 1 when v is ±inf or NaN (exponent all ones), else 0; branch-free, so the loops that OR it
-// up stay vectorised.
-inline uint32_t nonfinite(float v) {
-  uint32_t u;
-  std::memcpy(&u, &v, sizeof u);
-  return static_cast<uint32_t>((u & 0x7f800000u) == 0x7f800000u);
-}
-
-// ops/optimizers.cc's scalar rules over [0, n), reading th/s1/s2 and writing tho/so1/so2
-// (the same arrays in place, or the other copies; never partly overlapping). Returns
-// whether every new θ is finite (checked in the same loop).
-// Clip false: no clip_value and gscale 1, where clipg is the identity bit for bit (clamping
-// to ±inf changes nothing, NaN included; × 1 changes nothing, and a subnormal that FTZ/DAZ
-// would flush there is flushed as well by the multiply or add that always follows).
-template <bool Clip>
-bool tiny_update(const OptimizerSpec& spec, const OptimizerStep& k, const float* th,
-                 const float* __restrict gr, const float* s1, const float* s2, int64_t n,
-                 float* tho, float* so1, float* so2) {
-  const float lo = -k.clip, hi = k.clip, gs = k.gscale;
-  uint32_t bad = 0;
-  switch (spec.kind) {
-    case OptimizerKind::kSgd: {
-      const float lr = k.lr, wd = k.wd, mu = k.mu;
-      const float* b = s1;
-      if (b == nullptr) {
-        if (wd == 0.0f) {
-          for (int64_t i = 0; i < n; ++i) {
-            const float t1 = th[i] - lr * clipg<Clip>(gr[i], lo, hi, gs);
-            tho[i] = t1;
-            bad |= nonfinite(t1);
-          }
-        } else {
-          for (int64_t i = 0; i < n; ++i) {
-            const float t = th[i];
-            const float t1 = t - lr * (clipg<Clip>(gr[i], lo, hi, gs) + wd * t);
-            tho[i] = t1;
-            bad |= nonfinite(t1);
-          }
-        }
-      } else if (k.first) {
-        for (int64_t i = 0; i < n; ++i) {
-          const float t = th[i];
-          const float g = clipg<Clip>(gr[i], lo, hi, gs) + wd * t;
-          so1[i] = g;
-          const float t1 = t - lr * (k.nesterov ? g + mu * g : g);
-          tho[i] = t1;
-          bad |= nonfinite(t1);
-        }
-      } else if (k.nesterov) {
-        for (int64_t i = 0; i < n; ++i) {
-          const float t = th[i], b0 = b[i];
-          const float g = clipg<Clip>(gr[i], lo, hi, gs) + wd * t;
-          const float bi = mu * b0 + g;
-          so1[i] = bi;
-          const float t1 = t - lr * (g + mu * bi);
-          tho[i] = t1;
-          bad |= nonfinite(t1);
-        }
-      } else {
-        for (int64_t i = 0; i < n; ++i) {
-          const float t = th[i], b0 = b[i];
-          const float g = clipg<Clip>(gr[i], lo, hi, gs) + wd * t;
-          const float bi = mu * b0 + g;
-          so1[i] = bi;
-          const float t1 = t - lr * bi;
-          tho[i] = t1;
-          bad |= nonfinite(t1);
-        }
-      }
-      return bad == 0;
-    }
-    case OptimizerKind::kAdam:
-    case OptimizerKind::kAdamW: {
-      const bool decoupled = spec.kind == OptimizerKind::kAdamW;
-      const float b1 = k.b1, b2 = k.b2, ob1 = k.ob1, ob2 = k.ob2;
-      const float lr_c1 = k.lr_c1, c2 = k.c2, eps = k.eps;
-      const float wd = decoupled ? 0.0f : k.wd;
-      const float decay = decoupled ? k.decay : 1.0f;
-      for (int64_t i = 0; i < n; ++i) {
-        const float t0 = th[i] * decay;
-        const float g = clipg<Clip>(gr[i], lo, hi, gs) + wd * t0;
-        const float mi = b1 * s1[i] + ob1 * g;
-        const float vi = b2 * s2[i] + ob2 * (g * g);
-        so1[i] = mi;
-        so2[i] = vi;
-        const float t1 = t0 - (lr_c1 * mi) / (std::sqrt(vi * c2) + eps);
-        tho[i] = t1;
-        bad |= nonfinite(t1);
-      }
-      return bad == 0;
-    }
-    case OptimizerKind::kRmsProp: {
-      const float rho = k.rho, orho = k.orho, eps = k.eps, lr = k.lr, wd = k.wd, mu = k.mu;
-      const float* b = s2;
-      for (int64_t i = 0; i < n; ++i) {
-        const float t = th[i];
-        const float g = clipg<Clip>(gr[i], lo, hi, gs) + wd * t;
-        const float vi = rho * s1[i] + orho * (g * g);
-        so1[i] = vi;
-        const float q = g / (std::sqrt(vi) + eps);
-        if (b == nullptr) {
-          const float t1 = t - lr * q;
-          tho[i] = t1;
-          bad |= nonfinite(t1);
-        } else {
-          const float bi = mu * b[i] + q;
-          so2[i] = bi;
-          const float t1 = t - lr * bi;
-          tho[i] = t1;
-          bad |= nonfinite(t1);
-        }
-      }
-      return bad == 0;
-    }
-    default:
-      return true;
+      return act_linear;
   }
 }
 
@@ -268,162 +153,86 @@ bool tiny_spec_supported(const ModelSpec& spec) {
   return true;
 }
 
-namespace {
+const TinyKernels& tiny_kernels_baseline() { return kTinyKernelsHere; }
 
-// The loops over a layer's units have a compile-time count and are unrolled and vectorised as
-// straight-line code (SLP); GCC's loop vectoriser would otherwise vectorise the loop over the
-// inputs instead (gathering 4 inputs' products with shuffles, then a scalar tail), which for
-// the 2–8 inputs of a tiny layer ran 3× the instructions.
-#if defined(__GNUC__) && !defined(__clang__)
-#define DENSELY_TINY_SLP __attribute__((optimize("no-tree-loop-vectorize")))
-#define DENSELY_TINY_NOINLINE __attribute__((noinline))  // keeps its loops vectorised
-#else
-#define DENSELY_TINY_SLP
-#define DENSELY_TINY_NOINLINE
+const TinyKernels& tiny_kernels(Isa isa) {
+#ifdef DENSELY_TINY_X86
+  if (isa_has_avx2(isa)) return tiny_kernels_avx2();
 #endif
-
-// One layer's forward at one row, its width U a compile-time constant (so every loop over
-// the units is unrolled into registers): a ← (0 + Σ_p x[p]·w[p, ·]) + b.
-template <int U>
-DENSELY_TINY_SLP void forward_layer(int64_t in, const float* __restrict x,
-                                    const float* __restrict w, const float* __restrict b,
-                                    float* __restrict a) {
-  float acc[U];
-  for (int j = 0; j < U; ++j) acc[j] = 0.0f;
-  for (int64_t p = 0; p < in; ++p) {
-    const float xv = x[p];
-    const float* __restrict wr = w + p * U;
-    for (int j = 0; j < U; ++j) acc[j] += xv * wr[j];
-  }
-  if (b != nullptr) {
-    for (int j = 0; j < U; ++j) acc[j] += b[j];
-  }
-  for (int j = 0; j < U; ++j) a[j] = acc[j];
+  (void)isa;
+  return kTinyKernelsHere;
 }
 
-// A one-unit layer's products (gw and dx are columns, loops over the inputs that the loop
-// vectoriser takes): gw[p] ← 0 + x[p]·d, dx[p] ← (d·w[p] + 0) + 0 (ops/dense.cc's sum of one
-// term), dx null: not wanted.
-DENSELY_TINY_NOINLINE void one_unit_products(int64_t in, float d, const float* __restrict x,
-                                             const float* __restrict w, float* __restrict gw,
-                                             float* __restrict dx) {
-  for (int64_t p = 0; p < in; ++p) gw[p] = 0.0f + x[p] * d;
-  if (dx == nullptr) return;
-  for (int64_t p = 0; p < in; ++p) dx[p] = (d * w[p] + 0.0f) + 0.0f;
+void Network::tiny_prepare() {
+  const Isa isa = active_isa();
+  const TinyKernels& k = tiny_kernels(isa);
+  tiny_layers_.clear();
+  int64_t total = 0;
+  for (const LayerSpec& l : spec_.layers) total += (l.dense.units + 7) / 8 * 8;
+  tiny_act_.assign(static_cast<size_t>(total), 0.0f);
+  int64_t off = 0;
+  for (const LayerSpec& l : spec_.layers) {
+    const DenseDesc& d = l.dense;
+    TinyLayer t;
+    const int64_t padded = (d.units + 7) / 8 * 8;
+    t.a = tiny_act_.data() + off;
+    off += padded;
+    t.act_n = tiny_act_wide(d.act, isa) ? padded : d.units;
+    t.fwd = k.fwd[d.units];
+    t.bwd = k.bwd[d.units];
+    t.act_fn = tiny_act(d.act, isa);
+    t.in = d.inputs;
+    t.units = d.units;
+    t.koff = d.kernel_offset;
+    t.boff = d.use_bias ? d.bias_offset : -1;
+    t.act = d.act;
+    t.alpha = d.alpha;
+    tiny_layers_.push_back(t);
+  }
+  tiny_k_ = &k;
+  tiny_isa_ = static_cast<int>(isa);
 }
-
-// One layer's backward at one row from d = dL/dA (dL/dZ when `derived`): d ← d ⊙ act′,
-// gb ← float(0.0 + double(d)) (when non-null), gw[p, ·] ← 0 + x[p]·d, and (when dx is
-// non-null) dx[p] ← Σ_j d[j]·w[p, j] as ops/dense.cc sums it.
-template <int U>
-DENSELY_TINY_SLP void backward_layer(int64_t in, Activation act, float alpha, bool derived,
-                                     const float* __restrict a, float* __restrict d,
-                                     const float* __restrict x, const float* __restrict w,
-                                     float* __restrict gw, float* __restrict gb,
-                                     float* __restrict dx) {
-  float dv[U];
-  for (int j = 0; j < U; ++j) dv[j] = d[j];
-  if (!derived) {
-    switch (act) {
-      case Activation::kRelu:
-        for (int j = 0; j < U; ++j) dv[j] = a[j] > 0.0f ? dv[j] : 0.0f;
-        break;
-      case Activation::kLeakyRelu:
-        for (int j = 0; j < U; ++j) dv[j] = a[j] > 0.0f ? dv[j] : dv[j] * alpha;
-        break;
-      case Activation::kSigmoid:
-        for (int j = 0; j < U; ++j) dv[j] *= a[j] * (1.0f - a[j]);
-        break;
-      case Activation::kTanh:
-        for (int j = 0; j < U; ++j) dv[j] *= 1.0f - a[j] * a[j];
-        break;
-      default:
-        break;
-    }
-  }
-  if (gb != nullptr) {
-    // float(0.0 + double(d)) as column_sums has it at one row: d, with −0 made +0 — the
-    // same bits as d + 0.0f (the float64 round trip is exact).
-    for (int j = 0; j < U; ++j) gb[j] = dv[j] + 0.0f;
-  }
-  if (U == 1) {
-    one_unit_products(in, dv[0], x, w, gw, dx);
-    return;
-  }
-  for (int64_t p = 0; p < in; ++p) {
-    const float xv = x[p];
-    float* __restrict g = gw + p * U;
-    for (int j = 0; j < U; ++j) g[j] = 0.0f + xv * dv[j];
-  }
-  if (dx == nullptr) return;
-  for (int64_t p = 0; p < in; ++p) {
-    const float* __restrict wr = w + p * U;
-    float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int j = 0;
-    for (; j + 8 <= U; j += 8) {
-      for (int l = 0; l < 8; ++l) part[l] += dv[j + l] * wr[j + l];
-    }
-    for (int l = 0; j < U; ++j, ++l) part[l] += dv[j] * wr[j];
-    dx[p] =
-        ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
-  }
-}
-
-using ForwardFn = void (*)(int64_t, const float*, const float*, const float*, float*);
-using BackwardFn = void (*)(int64_t, Activation, float, bool, const float*, float*, const float*,
-                            const float*, float*, float*, float*);
-
-template <int... U>
-struct Tables {
-  static constexpr ForwardFn fwd[] = {nullptr, forward_layer<U>...};
-  static constexpr BackwardFn bwd[] = {nullptr, backward_layer<U>...};
-};
-// Widths 1 … kTinyMaxWidth.
-using TinyTables = Tables<1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
-                          22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32>;
-static_assert(sizeof(TinyTables::fwd) / sizeof(ForwardFn) == kTinyMaxWidth + 1, "one per width");
-
-}  // namespace
 
 const float* Network::tiny_forward(const float* x) {
-  const Isa isa = active_isa();
+  if (tiny_isa_ != static_cast<int>(active_isa())) tiny_prepare();
   const float* cur = x;
-  const size_t n = spec_.layers.size();
+  const float* const p = params_;
+  const size_t n = tiny_layers_.size();
   for (size_t i = 0; i < n; ++i) {
-    const DenseDesc& d = spec_.layers[i].dense;
-    float* a = act_[i].data();
+    const TinyLayer& t = tiny_layers_[i];
+    float* a = t.a;
     in_ptr_[i] = cur;
-    TinyTables::fwd[d.units](d.inputs, cur, params_ + d.kernel_offset,
-                             d.use_bias ? params_ + d.bias_offset : nullptr, a);
-    activate(d.act, d.alpha, a, d.units, isa);
+    t.fwd(t.in, cur, p + t.koff, t.boff >= 0 ? p + t.boff : nullptr, a);
+    t.act_fn(a, t.act_n, t.alpha);
     cur = a;
   }
   return cur;
 }
 
 void Network::tiny_backward_update(float* grads) {
-  const int n = static_cast<int>(spec_.layers.size());
-  const bool fused = loss_fused(loss_, spec_.layers.back().dense.act);
+  // tiny_forward ran first, so the plan is that of the active set.
+  const TinyKernels& k = *tiny_k_;
+  const int n = static_cast<int>(tiny_layers_.size());
+  const bool fused = loss_fused(loss_, tiny_layers_.back().act);
+  const float* const p = params_;
   float* d = delta_[0].data();
-  int cur = 0;
+  float* other = delta_[1].data();
   for (int i = n - 1; i >= 0; --i) {
-    const DenseDesc& dd = spec_.layers[static_cast<size_t>(i)].dense;
-    float* dx = i > 0 ? delta_[1 - cur].data() : nullptr;
-    TinyTables::bwd[dd.units](
-        dd.inputs, dd.act, dd.alpha, i == n - 1 && fused, act_[static_cast<size_t>(i)].data(), d,
-        in_ptr_[static_cast<size_t>(i)], params_ + dd.kernel_offset, grads + dd.kernel_offset,
-        dd.use_bias ? grads + dd.bias_offset : nullptr, dx);
+    const TinyLayer& t = tiny_layers_[static_cast<size_t>(i)];
+    float* dx = i > 0 ? other : nullptr;
+    t.bwd(t.in, t.act, t.alpha, i == n - 1 && fused, t.a, d, in_ptr_[static_cast<size_t>(i)],
+          p + t.koff, grads + t.koff, t.boff >= 0 ? grads + t.boff : nullptr, dx);
+    other = d;
     d = dx;
-    cur = 1 - cur;
   }
   // The update, over every parameter at once (the kernels and biases tile [0, param_count)).
   const int64_t pc = spec_.param_count;
   float* s1 = s1_.empty() ? nullptr : s1_.data();
   float* s2 = s2_.empty() ? nullptr : s2_.data();
-  const auto update =
+  const TinyUpdateFn update =
       opt_step_.clip < std::numeric_limits<float>::infinity() || opt_step_.gscale != 1.0f
-          ? tiny_update<true>
-          : tiny_update<false>;
+          ? k.update_clip
+          : k.update;
   if (!guard_) {
     (void)update(opt_, opt_step_, params_, grads, s1, s2, pc, params_, s1, s2);
     return;
@@ -432,6 +241,99 @@ void Network::tiny_backward_update(float* grads) {
   float* so2 = alt_s2_.empty() ? nullptr : alt_s2_.data();
   if (!update(opt_, opt_step_, params_, grads, s1, s2, pc, next_params_, so1, so2))
     overflow_.store(true, std::memory_order_relaxed);
+}
+
+LossResult Network::tiny_step(const float* x, const float* y, const float* w, bool guard,
+                              bool* overflowed) {
+  if (overflowed != nullptr) *overflowed = false;
+  if (cap_rows_ < 1 || cap_back_rows_ < 1) reserve(1, true);
+  if (grads_.size() != static_cast<size_t>(spec_.param_count))
+    grads_.assign(static_cast<size_t>(spec_.param_count), 0.0f);
+  const float* yh = tiny_forward(x);
+  last_yhat_ = yh;
+  LossResult r =
+      loss_forward_one(loss_, tiny_layers_.back().act, yh, y, w, spec_.outputs, delta_[0].data());
+  // step() adds penalty() here, which is 0.0 on the tiny path (no regularizer): the same
+  // addition, so a −0 loss becomes +0 as there.
+  r.loss += 0.0;
+  if (!std::isfinite(r.loss)) return r;
+  ++t_;
+  // As step(): only adam's constants change after step 2.
+  if (opt_step_stale_ || t_ <= 2 || opt_.kind == OptimizerKind::kAdam ||
+      opt_.kind == OptimizerKind::kAdamW) {
+    opt_step_ = optimizer_step(opt_, t_);
+    opt_step_stale_ = false;
+  }
+  guard_ = guard;
+  if (guard) next_params_ = params_ == user_params_ ? alt_params_.data() : user_params_;
+  overflow_.store(false, std::memory_order_relaxed);
+  tiny_backward_update(grads_.data());
+  guard_ = false;
+  if (guard) {
+    if (overflow_.load(std::memory_order_relaxed)) {
+      --t_;
+      if (overflowed != nullptr) *overflowed = true;
+      return r;
+    }
+    params_ = next_params_;
+    s1_.swap(alt_s1_);
+    s2_.swap(alt_s2_);
+  }
+  // No norm layer on the tiny path: commit_norm_stats has nothing to do.
+  return r;
+}
+
+void Network::tiny_epoch(const EpochJob& job, BatchCallback cb, void* ctx,
+                         const std::atomic<bool>* stop, int64_t ahead, EpochResult* res) {
+  // train_epoch's batch loop with one row per batch: a row in range is its own
+  // "consecutive" batch, read where it lies; an index that another thread made invalid
+  // since train_epoch's check is reported as there (kEpochBadIndex, nothing stepped).
+  const int64_t n = job.order_len;
+  const int64_t in = spec_.inputs;
+  const int64_t yc = target_cols();
+  const int64_t out = spec_.outputs;
+  const int32_t* const order = job.order;
+  const float* const jw = job.weights;
+  for (int64_t b = 0; b < n; ++b) {
+    if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
+      res->status = EpochStatus::kEpochAborted;
+      return;
+    }
+    const int64_t idx = order[b];
+    if (idx < 0 || idx >= job.samples) {
+      res->status = EpochStatus::kEpochBadIndex;
+      res->failed_batch = b;
+      return;
+    }
+    if (b + ahead < n) {
+      const int64_t next = order[b + ahead];
+#if defined(__GNUC__) || defined(__clang__)
+      if (next >= 0 && next < job.samples) {
+        __builtin_prefetch(job.x + next * in, 0, 3);
+        __builtin_prefetch(job.y + next * yc, 0, 3);
+      }
+#endif
+    }
+    if (b < job.learning_rates_len && job.learning_rates[b] != opt_.learning_rate)
+      set_learning_rate(job.learning_rates[b]);
+    bool overflowed = false;
+    const LossResult r = tiny_step(job.x + idx * in, job.y + idx * yc,
+                                   jw == nullptr ? nullptr : jw + idx, true, &overflowed);
+    if (job.outputs != nullptr) {
+      // The row's pre-step output, at its x row.
+      std::memcpy(job.outputs + idx * out, last_yhat_, static_cast<size_t>(out) * sizeof(float));
+    }
+    if (!std::isfinite(r.loss) || overflowed) {
+      res->status = EpochStatus::kEpochNonFinite;
+      res->failed_batch = b;
+      return;
+    }
+    res->batches += 1;
+    res->loss_sum += r.loss * 1.0;  // × rows, as train_epoch
+    res->correct += r.correct;
+    res->samples += 1;
+    if (cb != nullptr) cb(ctx, b, r.loss, r.correct, 1);
+  }
 }
 
 }  // namespace densely

@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdint>
 
+#include "../runtime/cpu.h"
 #include "network.h"
 
 namespace densely {
@@ -21,5 +22,22 @@ constexpr int64_t kTinyMaxWidth = 32;
 // (ops/dense.h), widths ≤ kTinyMaxWidth, activation linear / relu / leakyRelu with a slope ≥ 0 /
 // sigmoid / tanh, no regularizer. Network also requires batch 1 and no clip_norm per step.
 bool tiny_spec_supported(const ModelSpec& spec);
+
+// The tiny path's loops for one kernel set (tiny_kernels.h; the function types are in
+// network.h): forward and backward of a layer of each width 1 … kTinyMaxWidth (index =
+// width), and the optimizer update over all parameters without / with a gradient clip.
+struct TinyKernels {
+  TinyForwardFn fwd[kTinyMaxWidth + 1];
+  TinyBackwardFn bwd[kTinyMaxWidth + 1];
+  TinyUpdateFn update;       // no clip_value, gradient scale 1
+  TinyUpdateFn update_clip;  // clip_value and/or a gradient scale
+};
+// The loops of the baseline flags (tiny.cc: sse2, neon, scalar) and of the avx2 flags
+// (tiny_avx2.cc, for the avx2 and avx512 sets); tiny_kernels picks the one of `isa`.
+const TinyKernels& tiny_kernels_baseline();
+#if defined(__x86_64__) || defined(_M_X64)
+const TinyKernels& tiny_kernels_avx2();
+#endif
+const TinyKernels& tiny_kernels(Isa isa);
 
 }  // namespace densely

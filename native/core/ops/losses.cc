@@ -39,8 +39,16 @@ bool loss_fused(Loss loss, Activation out_act) {
          (out_act == Activation::kSigmoid && loss == Loss::kBinaryCrossentropy);
 }
 
-LossResult loss_forward(Loss loss, Activation out_act, const float* yhat, const float* y,
-                        int64_t rows, int64_t outputs, float* grad) {
+namespace {
+
+// loss_forward's body. One: rows is 1 and Out1: outputs is 1 (loss_forward_one), made
+// compile-time constants so the row and column loops fold away; the operations and their
+// order are the same source, so the results are the same bits.
+template <bool One, bool Out1>
+inline LossResult loss_forward_impl(Loss loss, Activation out_act, const float* yhat,
+                                    const float* y, int64_t rows, int64_t outputs, float* grad) {
+  if (One) rows = 1;
+  if (Out1) outputs = 1;
   const bool fused = loss_fused(loss, out_act);
   const bool per_row =
       loss == Loss::kCategoricalCrossentropy || loss == Loss::kSparseCategoricalCrossentropy;
@@ -148,6 +156,13 @@ LossResult loss_forward(Loss loss, Activation out_act, const float* yhat, const 
   return LossResult{total / count, correct};
 }
 
+}  // namespace
+
+LossResult loss_forward(Loss loss, Activation out_act, const float* yhat, const float* y,
+                        int64_t rows, int64_t outputs, float* grad) {
+  return loss_forward_impl<false, false>(loss, out_act, yhat, y, rows, outputs, grad);
+}
+
 }  // namespace densely
 
 namespace densely {
@@ -169,11 +184,17 @@ bool loss_fused(const LossConfig& cfg, Activation out_act) {
   return !cfg.from_logits && cfg.kind != Loss::kHuber && loss_fused(cfg.kind, out_act);
 }
 
-LossResult loss_forward_ex(const LossConfig& cfg, Activation out_act, const float* yhat,
-                           const float* y, const float* w, int64_t rows, int64_t outputs,
-                           float* grad) {
+namespace {
+
+// loss_forward_ex's body; One / Out1 as loss_forward_impl.
+template <bool One, bool Out1>
+inline LossResult loss_forward_ex_impl(const LossConfig& cfg, Activation out_act, const float* yhat,
+                                       const float* y, const float* w, int64_t rows,
+                                       int64_t outputs, float* grad) {
+  if (One) rows = 1;
+  if (Out1) outputs = 1;
   if (w == nullptr && loss_plain(cfg)) {
-    LossResult r = loss_forward(cfg.kind, out_act, yhat, y, rows, outputs, grad);
+    LossResult r = loss_forward_impl<One, Out1>(cfg.kind, out_act, yhat, y, rows, outputs, grad);
     r.weight_sum = static_cast<double>(rows);
     return r;
   }
@@ -327,6 +348,20 @@ LossResult loss_forward_ex(const LossConfig& cfg, Activation out_act, const floa
   LossResult res{total / wsum, correct};
   res.weight_sum = wsum;
   return res;
+}
+
+}  // namespace
+
+LossResult loss_forward_ex(const LossConfig& cfg, Activation out_act, const float* yhat,
+                           const float* y, const float* w, int64_t rows, int64_t outputs,
+                           float* grad) {
+  return loss_forward_ex_impl<false, false>(cfg, out_act, yhat, y, w, rows, outputs, grad);
+}
+
+LossResult loss_forward_one(const LossConfig& cfg, Activation out_act, const float* yhat,
+                            const float* y, const float* w, int64_t outputs, float* grad) {
+  if (outputs == 1) return loss_forward_ex_impl<true, true>(cfg, out_act, yhat, y, w, 1, 1, grad);
+  return loss_forward_ex_impl<true, false>(cfg, out_act, yhat, y, w, 1, outputs, grad);
 }
 
 }  // namespace densely

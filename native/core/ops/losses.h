@@ -65,4 +65,10 @@ LossResult loss_forward_ex(const LossConfig& cfg, Activation out_act, const floa
                            const float* y, const float* w, int64_t rows, int64_t outputs,
                            float* grad);
 
+// loss_forward_ex of one row (rows = 1), the same operations in the same order, so the
+// same bits (test_losses checks it); the row and column loops are folded away for the
+// batch-1 steps of network/tiny.h.
+LossResult loss_forward_one(const LossConfig& cfg, Activation out_act, const float* yhat,
+                            const float* y, const float* w, int64_t outputs, float* grad);
+
 }  // namespace densely
