@@ -3,15 +3,20 @@
 // told apart from the binding's and the facade's. Not a test (no assertions).
 //
 //   build-cmake/bench_predict [--threads N] [--batch B] [--samples S] [--ms M] [--layers]
+//                             [--cache on|off|ab]
 //
 // Each sample runs predict calls for at least M ms (default 20) and records calls/s by
 // wall clock and per CPU-second of the process; the median of S samples (default 41) is
 // printed. --layers also times each layer's dense_forward alone (same shapes, same
-// order of calls), to show where a call's time goes.
+// order of calls), to show where a call's time goes. --cache: predict with the inference
+// cache (Network::set_inference_cache, the binding's setting; the default), without it, or
+// ab: both in alternating samples of one process (the comparison a shared machine allows),
+// after checking that both give the same bits.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <random>
 #include <string>
@@ -87,6 +92,7 @@ int main(int argc, char** argv) {
   int64_t batch = 256;
   double ms = 20.0;
   bool layers = false;
+  std::string cache = "on";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--threads" && i + 1 < argc)
@@ -99,6 +105,8 @@ int main(int argc, char** argv) {
       ms = std::atof(argv[++i]);
     else if (a == "--layers")
       layers = true;
+    else if (a == "--cache" && i + 1 < argc)
+      cache = argv[++i];
   }
   set_threads(threads);
   const ModelSpec spec = mlp_b();
@@ -121,6 +129,35 @@ int main(int argc, char** argv) {
   const int nl = static_cast<int>(spec.layers.size());
 
   auto run_predict = [&] { net.predict(x.data(), batch, out.data()); };
+  if (cache == "ab") {
+    std::vector<float> plain(out.size());
+    net.set_inference_cache(false);
+    net.predict(x.data(), batch, plain.data());
+    net.set_inference_cache(true);
+    net.predict(x.data(), batch, out.data());
+    net.predict(x.data(), batch, out.data());
+    const bool same = std::memcmp(plain.data(), out.data(), out.size() * sizeof(float)) == 0;
+    std::printf("cache on/off: %s\n", same ? "same bits" : "DIFFERENT BITS");
+    std::vector<double> cw[2], cc[2];
+    for (int s = 0; s < samples; ++s) {
+      for (int v = 0; v < 2; ++v) {
+        net.set_inference_cache(v == 1);
+        for (int w = 0; w < 3; ++w) run_predict();
+        const auto r = sample(run_predict, ms);
+        cw[v].push_back(r.first);
+        cc[v].push_back(r.second);
+      }
+    }
+    for (int v = 0; v < 2; ++v) {
+      std::printf("cache %-3s wall %10.0f calls/s (%9.0f samples/s)   per CPU-s %10.0f calls/s\n",
+                  v == 1 ? "on" : "off", median(cw[v]), median(cw[v]) * static_cast<double>(batch),
+                  median(cc[v]));
+    }
+    std::printf("on/off: wall %.3f, per CPU-s %.3f\n", median(cw[1]) / median(cw[0]),
+                median(cc[1]) / median(cc[0]));
+    return same ? 0 : 1;
+  }
+  net.set_inference_cache(cache != "off");
   for (int w = 0; w < 20; ++w) run_predict();
   std::vector<double> wall, cpu;
   std::vector<std::vector<double>> lwall(static_cast<size_t>(nl));

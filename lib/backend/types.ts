@@ -323,7 +323,11 @@ export interface EpochResult {
 }
 
 export interface BackendModel {
-  /** The flat parameters, live: the facade reads and writes them directly (never while a trainEpoch runs). */
+  /**
+   * The flat parameters, live: the facade reads and writes them directly (never while a
+   * trainEpoch runs). Write only through a fresh read of `params`: on native each read marks
+   * the parameters changed, so predict re-packs its cached copy of the kernels.
+   */
   readonly params: Float32Array;
   /**
    * Non-trained state, live like `params`: each BatchNorm's running mean then running var

@@ -107,6 +107,9 @@ Model::Model(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Model>(info) {
   Napi::Float32Array buffers = NewParams(env, spec.buffer_count);
   buffers_ = Napi::Persistent(buffers);
   net_ = std::make_unique<densely::Network>(std::move(spec), params.Data(), buffers.Data());
+  // predict keeps the kernels packed between calls (Network::set_inference_cache); every
+  // JS read of `params` counts as a write (Params below).
+  net_->set_inference_cache(true);
   g_live_networks.fetch_add(1);
   SyncMemory(env);
 }
@@ -146,7 +149,13 @@ void Model::EndEpoch(Napi::Env env) {
   SyncMemory(env);
 }
 
-Napi::Value Model::Params(const Napi::CallbackInfo& /*info*/) { return params_.Value(); }
+// The live parameters: whoever reads them may write them, so the inference cache is
+// marked stale (re-packed at the next predict). A reference kept past a later predict
+// must be read again before writing through it.
+Napi::Value Model::Params(const Napi::CallbackInfo& /*info*/) {
+  if (net_) net_->params_changed();
+  return params_.Value();
+}
 
 Napi::Value Model::Buffers(const Napi::CallbackInfo& /*info*/) { return buffers_.Value(); }
 

@@ -5,7 +5,11 @@
 //   new Model(spec: Float64Array)        packed ModelSpec (parsed by ParseSpec, spec.cc)
 //   .params: Float32Array                the live flat parameters (JS-allocated over a
 //                                        SharedArrayBuffer, which cannot be detached;
-//                                        held by a reference; the Network writes into it)
+//                                        held by a reference; the Network writes into it).
+//                                        Each read marks them changed: predict's packed
+//                                        kernels are redone at its next call, so write
+//                                        through a fresh read, never through a reference
+//                                        kept across a predict
 //   .setLoss(code) .setOptimizer(Float64Array) .predict(x, rows, out, check?) → -1 or the
 //                                        index of x's first non-finite element (check)
 //   .setStaging(x, out) .predictStaged(rows, xLength, outLength)   predict through two

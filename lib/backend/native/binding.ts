@@ -13,6 +13,9 @@ export interface NativeModel {
   /**
    * The live flat parameters (params layout of `lib/backend/types.ts`), over a
    * SharedArrayBuffer: it cannot be detached, so the native pointer into it stays valid.
+   * Every read marks the parameters as changed (predict's packed copy of the kernels is
+   * redone at its next call): write through a fresh read, never through a reference
+   * kept across a predict.
    */
   readonly params: Float32Array;
   /** The live BatchNorm running statistics (`BackendModel.buffers`), over a SharedArrayBuffer like `params`. */
