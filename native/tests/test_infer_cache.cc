@@ -2,7 +2,8 @@
 // epilogue; a PackedB of another shape is ignored), and Network::predict with the cache
 // gives the bits of predict without it, after train_step, train_epoch and an outside
 // write announced by params_changed; an unannounced write is not seen (so the cache is
-// really read). Run once per kernel set (DENSELY_ISA legs).
+// really read); packed kernels follow a change of kernel set. Run once per kernel set
+// (DENSELY_ISA legs).
 #include <cstdio>
 #include <cstring>
 #include <numeric>
@@ -177,14 +178,41 @@ void check_network(densely_test::Lcg& rng) {
   check_all("cache off");
 }
 
+// A network whose kernels were packed under one kernel set and then predicts under another
+// (force_isa) re-packs for the new set: the new set's bits.
+void check_isa_switch(const std::vector<Isa>& isas) {
+  if (isas.size() < 2) return;
+  const ModelSpec spec = mlp();
+  densely_test::Lcg rng(33);
+  std::vector<float> params(static_cast<size_t>(spec.param_count));
+  for (float& v : params) v = rng.uniform(-0.3f, 0.3f);
+  std::vector<float> x(static_cast<size_t>(300 * spec.inputs));
+  for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
+  Network net(spec, params.data());
+  net.set_inference_cache(true);
+  std::vector<float> got(static_cast<size_t>(300 * spec.outputs));
+  for (const Isa isa : isas) {
+    CHECK(force_isa(isa));
+    net.predict(x.data(), 300, got.data());
+    CHECK(same_bits(got, plain_predict(spec, params, x, 300)));
+  }
+}
+
 }  // namespace
 
 int main() {
-  for (Isa isa : densely_test::isas_under_test("test_infer_cache")) {
+  const std::vector<Isa> isas = densely_test::isas_under_test("test_infer_cache");
+  for (Isa isa : isas) {
     CHECK(force_isa(isa));
     densely_test::Lcg rng(21);
     check_sgemm(rng);
     check_network(rng);
   }
+  // Every supported set in turn (the legs run one set each, so only a run by hand, without
+  // DENSELY_ISA, switches): the packed kernels follow the set.
+  std::vector<Isa> all;
+  for (Isa isa : {Isa::kScalar, Isa::kSse2, Isa::kAvx2, Isa::kAvx512, Isa::kNeon})
+    if (isa_supported(isa)) all.push_back(isa);
+  check_isa_switch(all);
   return densely_test::finish("test_infer_cache");
 }

@@ -20,6 +20,7 @@
 #include "../ops/dropout.h"
 #include "../ops/regularizers.h"
 #include "../ops/split.h"
+#include "../runtime/cpu.h"
 #include "../runtime/fp_mode.h"
 #include "random.h"
 #include "tiny.h"
@@ -443,12 +444,17 @@ void Network::set_inference_cache(bool on) {
 
 const Network::InferPack* Network::infer_pack(int64_t rows) {
   const size_t nl = spec_.layers.size();
+  // Current: packed from the parameters as they are, for the kernel set in use.
+  const int isa = static_cast<int>(active_isa());
+  auto current = [&](size_t i) {
+    return pack_->version[i] == params_version_ && pack_->kernels[i].isa == isa;
+  };
   bool any = false, stale = false;
   for (size_t i = 0; i < nl; ++i) {
     const LayerSpec& l = spec_.layers[i];
     if (l.kind != LayerKind::kDenseLayer || !dense_reads_packed(l.dense, rows)) continue;
     any = true;
-    stale = stale || !pack_ || pack_->version[i] != params_version_;
+    stale = stale || !pack_ || !current(i);
   }
   if (!any) return nullptr;
   if (stale) {
@@ -462,7 +468,7 @@ const Network::InferPack* Network::infer_pack(int64_t rows) {
     for (size_t i = 0; i < nl; ++i) {
       const LayerSpec& l = spec_.layers[i];
       if (l.kind != LayerKind::kDenseLayer || !dense_reads_packed(l.dense, rows)) continue;
-      if (pack_->version[i] == params_version_) continue;
+      if (current(i)) continue;
       const DenseDesc& d = l.dense;
       pack_->version[i] = 0;
       sgemm_pack_b(d.inputs, d.units, params_ + d.kernel_offset, d.units, &pack_->kernels[i]);
