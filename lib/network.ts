@@ -86,6 +86,7 @@ import {
   expectOptionalObject,
   invalid,
   MAX_ELEMENTS,
+  nonFinite,
   shape,
   toMatrix,
   tooLarge,
@@ -316,10 +317,13 @@ export class Network {
    */
   predict(x: Input): Float32Array {
     this.#guardEpoch('predict');
-    const m = toMatrix(x, 'x', this.inputs);
+    // x's finiteness is checked by the backend (in C++ on native: the JS scan cost ~15%
+    // of a 256-row predict of a 784-wide network), before anything is computed.
+    const m = toMatrix(x, 'x', this.inputs, false, false);
     this.#checkBatchRows(Math.min(m.rows, INFERENCE_CHUNK), 'x');
     const out = new Float32Array(m.rows * this.outputs);
-    this.#model.predict(m.data, m.rows, out);
+    const bad = this.#model.predictChecked(m.data, m.rows, out);
+    if (bad >= 0) throw nonFinite(m.data[bad]!, bad, 'x', this.inputs);
     return out;
   }
 

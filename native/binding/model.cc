@@ -10,6 +10,7 @@
 #include "args.h"
 #include "codes.h"
 #include "epoch_worker.h"
+#include "ops/scan.h"
 #include "predict_worker.h"
 #include "runtime/thread_pool.h"
 #include "spec.h"
@@ -19,6 +20,8 @@ namespace densely_binding {
 namespace {
 
 std::atomic<int64_t> g_live_networks{0};
+// The largest finite float: with it as the bound, NaN and ±Inf fall outside the range.
+constexpr float kFloatMax = 3.4028234663852886e38f;
 std::atomic<int64_t> g_live_bytes{0};
 
 [[noreturn]] void ThrowBusy(Napi::Env env) {
@@ -104,6 +107,9 @@ Model::Model(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Model>(info) {
   Napi::Float32Array buffers = NewParams(env, spec.buffer_count);
   buffers_ = Napi::Persistent(buffers);
   net_ = std::make_unique<densely::Network>(std::move(spec), params.Data(), buffers.Data());
+  // predict keeps the kernels packed between calls (Network::set_inference_cache); every
+  // JS read of `params` counts as a write (Params below).
+  net_->set_inference_cache(true);
   g_live_networks.fetch_add(1);
   SyncMemory(env);
 }
@@ -143,7 +149,13 @@ void Model::EndEpoch(Napi::Env env) {
   SyncMemory(env);
 }
 
-Napi::Value Model::Params(const Napi::CallbackInfo& /*info*/) { return params_.Value(); }
+// The live parameters: whoever reads them may write them, so the inference cache is
+// marked stale (re-packed at the next predict). A reference kept past a later predict
+// must be read again before writing through it.
+Napi::Value Model::Params(const Napi::CallbackInfo& /*info*/) {
+  if (net_) net_->params_changed();
+  return params_.Value();
+}
 
 Napi::Value Model::Buffers(const Napi::CallbackInfo& /*info*/) { return buffers_.Value(); }
 
@@ -167,17 +179,28 @@ void Model::SetOptimizer(const Napi::CallbackInfo& info) {
   SyncMemory(env);
 }
 
-void Model::Predict(const Napi::CallbackInfo& info) {
+// predict(x, rows, out, check?) → -1, or with check the index of the first non-finite
+// element of x[0 .. rows·inputs) (then nothing is computed and out is untouched). The
+// check in C++ reads x at L2 speed where the facade's JS scan cost ~15% of a 256-row
+// predict of the (B) network (bench/README.md, "Measurements behind the kernel
+// choices": predict's input check).
+Napi::Value Model::Predict(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   densely::Network& net = Use(env);
   const ArrayArg<float> x = ArgF32Raw(info, 0, "x");
   const int64_t rows = ArgCount(info, 1, "rows");
   const ArrayArg<float> out = ArgF32Raw(info, 2, "out");
+  const bool check = info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>();
   const densely::ModelSpec& s = net.spec();
   NeedRows(env, x.length, rows, s.inputs, "x");
   NeedRows(env, out.length, rows, s.outputs, "out");
+  if (check) {
+    const int64_t bad = densely::first_outside(x.data, rows * s.inputs, -kFloatMax, kFloatMax);
+    if (bad >= 0) return Napi::Number::New(env, static_cast<double>(bad));
+  }
   net.predict(x.data, rows, out.data);
   SyncMemory(env);
+  return Napi::Number::New(env, -1);
 }
 
 void Model::SetStaging(const Napi::CallbackInfo& info) {

@@ -5,8 +5,13 @@
 //   new Model(spec: Float64Array)        packed ModelSpec (parsed by ParseSpec, spec.cc)
 //   .params: Float32Array                the live flat parameters (JS-allocated over a
 //                                        SharedArrayBuffer, which cannot be detached;
-//                                        held by a reference; the Network writes into it)
-//   .setLoss(code) .setOptimizer(Float64Array) .predict(x, rows, out)
+//                                        held by a reference; the Network writes into it).
+//                                        Each read marks them changed: predict's packed
+//                                        kernels are redone at its next call, so write
+//                                        through a fresh read, never through a reference
+//                                        kept across a predict
+//   .setLoss(code) .setOptimizer(Float64Array) .predict(x, rows, out, check?) → -1 or the
+//                                        index of x's first non-finite element (check)
 //   .setStaging(x, out) .predictStaged(rows, xLength, outLength)   predict through two
 //                                        arrays registered once
 //                                        (one-sample calls skip two typed-array lookups)
@@ -62,7 +67,7 @@ class Model : public Napi::ObjectWrap<Model> {
   Napi::Value Busy(const Napi::CallbackInfo& info);
   void SetLoss(const Napi::CallbackInfo& info);
   void SetOptimizer(const Napi::CallbackInfo& info);
-  void Predict(const Napi::CallbackInfo& info);
+  Napi::Value Predict(const Napi::CallbackInfo& info);
   Napi::Value Buffers(const Napi::CallbackInfo& info);
   void SetStaging(const Napi::CallbackInfo& info);
   void PredictStaged(const Napi::CallbackInfo& info);

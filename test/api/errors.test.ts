@@ -188,6 +188,34 @@ describe(`data errors, never mutating inputs, state unchanged (${BACKEND})`, () 
     }
   });
 
+  it('predict: non-finite x of every size (native scans x larger than 16 floats in C++)', async () => {
+    const net = small();
+    const ok = Float32Array.from({ length: 3 * 5000 }, (_, i) => Math.sin(i));
+    const want = net.predict(ok);
+    // [x, what the error names]: x over 16 floats with out over 16 floats, x over 16 floats
+    // with out of at most 16 (a staged out), the first offending element wherever it lies.
+    const cases: Array<[Float32Array, string]> = [];
+    const big = ok.slice();
+    big[3 * 4321 + 2] = -Infinity;
+    big[3 * 4999] = NaN;
+    cases.push([big, '-Infinity at [4321, 2]']);
+    const last = ok.slice();
+    last[3 * 5000 - 1] = Infinity;
+    cases.push([last, 'Infinity at [4999, 2]']);
+    const seven = ok.slice(0, 21);
+    seven[18] = NaN;
+    cases.push([seven, 'NaN at [6, 0]']);
+    const first = ok.slice(0, 18);
+    first[0] = Number.NEGATIVE_INFINITY;
+    cases.push([first, '-Infinity at [0, 0]']);
+    for (const [x, received] of cases) {
+      const r = await untouched([x], (v) => net.predict(v as Float32Array));
+      expect((r.error as Error).message).toMatch(form('x', received));
+    }
+    // The refused calls changed nothing: the same numbers as before them.
+    expectBitExact(net.predict(ok), want, 'predict after the refused calls');
+  });
+
   it('targets: rows, shape [rows × cols], non-finite, binary range, CE distributions, sparse indices', async () => {
     const x = X(); // [4 × 3]
     const cases: Array<{

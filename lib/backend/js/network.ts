@@ -29,6 +29,7 @@
  */
 
 import { hasPenalty, layerPenaltyGrad, modelPenalty } from '../../regularizers';
+import { FLT_MAX, findOutside } from '../../validate';
 import type {
   BackendModel,
   BatchNormSpec,
@@ -209,6 +210,12 @@ export class JsNetwork implements BackendModel {
       const yhat = this.#forward(xs, n, false, 0, false);
       out.set(yhat.subarray(0, n * outputs), r0 * outputs);
     }
+  }
+
+  predictChecked(x: Float32Array, rows: number, out: Float32Array): number {
+    const bad = findOutside(x.subarray(0, rows * this.#spec.inputs), -FLT_MAX, FLT_MAX);
+    if (bad < 0) this.predict(x, rows, out);
+    return bad;
   }
 
   evaluate(x: Float32Array, y: Float32Array, rows: number, weights?: Float32Array): EvalResult {

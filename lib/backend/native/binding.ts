@@ -13,6 +13,9 @@ export interface NativeModel {
   /**
    * The live flat parameters (params layout of `lib/backend/types.ts`), over a
    * SharedArrayBuffer: it cannot be detached, so the native pointer into it stays valid.
+   * Every read marks the parameters as changed (predict's packed copy of the kernels is
+   * redone at its next call): write through a fresh read, never through a reference
+   * kept across a predict.
    */
   readonly params: Float32Array;
   /** The live BatchNorm running statistics (`BackendModel.buffers`), over a SharedArrayBuffer like `params`. */
@@ -23,7 +26,11 @@ export interface NativeModel {
   setLoss(code: number, options?: Float64Array): void;
   /** An optimizerSpec record (`OPTIMIZER_SPEC` of `./wire`). */
   setOptimizer(spec: Float64Array): void;
-  predict(x: Float32Array, rows: number, out: Float32Array): void;
+  /**
+   * out ← the network's output for x; returns -1. With `check`, x[0 .. rows·inputs) is
+   * first scanned for NaN/±Inf: the index of the first one is returned and nothing is computed.
+   */
+  predict(x: Float32Array, rows: number, out: Float32Array, check?: boolean): number;
   /**
    * Registers two arrays (not overlapping) for predictStaged; held until the model is
    * collected. Views of SharedArrayBuffers are looked up once, here; views of plain

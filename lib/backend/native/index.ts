@@ -6,6 +6,7 @@
  * native work to the caller's stack.
  */
 
+import { FLT_MAX, findOutside } from '../../validate';
 import { PREDICT_CHUNK } from '../js/network';
 import type {
   ActivationName,
@@ -196,8 +197,12 @@ const PREDICT_GROUP_FLOATS = 1 << 20;
 class NativeBackendModel implements BackendModel {
   readonly #m: NativeModel;
 
+  /** Floats per input row. */
+  readonly #inputs: number;
+
   constructor(binding: NativeBinding, spec: ModelSpec) {
     this.#m = new binding.Model(packModelSpec(spec));
+    this.#inputs = spec.inputs;
     this.#m.setStaging(this.#small[0][SMALL_ARRAY_BYTES / 4]!, this.#small[1][SMALL_ARRAY_BYTES / 4]!);
   }
 
@@ -262,6 +267,19 @@ class NativeBackendModel implements BackendModel {
       return;
     }
     this.#m.predict(x, rows, out);
+  }
+
+  predictChecked(x: Float32Array, rows: number, out: Float32Array): number {
+    if (x.byteLength <= SMALL_ARRAY_BYTES) {
+      // At most 16 floats: the JS scan costs less than passing them to C++ to scan.
+      const bad = findOutside(x.subarray(0, rows * this.#inputs), -FLT_MAX, FLT_MAX);
+      if (bad < 0) this.predict(x, rows, out);
+      return bad;
+    }
+    const os = out.byteLength <= SMALL_ARRAY_BYTES ? this.#scratch(1, out.length) : out;
+    const bad = this.#m.predict(x, rows, os, true);
+    if (bad < 0 && os !== out) out.set(os);
+    return bad;
   }
 
   /** Two scratch buffers of SMALL_ARRAY_BYTES, each with its views of 0..16 floats made once. */

@@ -112,6 +112,11 @@ void pack_b_f32_avx512(bool trans_b, const float* b, int64_t ldb, int64_t p0, in
 void gemm_f32_direct_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                             float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
                             float beta, float* c, int64_t ldc, const GemmEpilogue& ep);
+// The direct path's axpy form (op(B) = B) with register accumulators, C bit-identical
+// to gemm_f32_direct_impl's (gemm_f32_gemv_avx512.cc).
+void gemm_f32_rows_direct_avx512(bool trans_a, int64_t m, int64_t n, int64_t k, float alpha,
+                                 const float* a, int64_t lda, const float* b, int64_t ldb,
+                                 float beta, float* c, int64_t ldc, const GemmEpilogue& ep);
 void gemm_f32_narrow_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                             float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
                             float beta, float* c, int64_t ldc, const GemmEpilogue& ep);

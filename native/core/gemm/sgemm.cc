@@ -91,14 +91,25 @@ void scale_only(int64_t m, int64_t n, float beta, float* c, int64_t ldc, const G
   }
 }
 
+// A prepacked op(B) (sgemm_prepacked): k block pc of all columns at panels + pc·n_pad,
+// the micro-panel of absolute column J (a multiple of NR) at + J·kc, exactly what pack_b
+// writes for that block and column; `col` is this call's first column of it.
+struct PrepackedView {
+  const float* panels = nullptr;
+  int64_t n_pad = 0;
+  int64_t col = 0;
+};
+
 void gemm_blocked(const GemmKernelSet& ks, bool rows_a, bool trans_a, bool trans_b, int64_t m,
                   int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
-                  int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep) {
+                  int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep,
+                  const PrepackedView& pre = PrepackedView{}) {
   const Blocking& blk = ks.blk;
   const int64_t MR = blk.mr, NR = blk.nr;
   const int64_t kc_block = gemm_kc_block(blk.kc, k);
   const int64_t kc_max = min64(kc_block, k);
-  float* pack_b = t_pack_b.get(kc_max * round_up(min64(blk.nc, n), NR));
+  float* pack_b =
+      pre.panels != nullptr ? nullptr : t_pack_b.get(kc_max * round_up(min64(blk.nc, n), NR));
   float* pack_a = rows_a ? nullptr : t_pack_a.get(kc_max * round_up(min64(blk.mc, m), MR));
   const bool has_ep = ep.kind != Epilogue::kNone;
   const bool has_bias = epilogue_has_bias(ep.kind);
@@ -109,7 +120,13 @@ void gemm_blocked(const GemmKernelSet& ks, bool rows_a, bool trans_a, bool trans
       const int64_t kc = min64(kc_block, k - pc);
       const float beta_pc = pc == 0 ? beta : 1.0f;
       const bool last = pc + kc >= k;
-      ks.pack_b(trans_b, b, ldb, pc, kc, jc, nc, blk.nr, pack_b);
+      const float* b_block;
+      if (pre.panels != nullptr) {
+        b_block = pre.panels + pc * pre.n_pad + (pre.col + jc) * kc;
+      } else {
+        ks.pack_b(trans_b, b, ldb, pc, kc, jc, nc, blk.nr, pack_b);
+        b_block = pack_b;
+      }
       for (int64_t ic = 0; ic < m; ic += blk.mc) {
         const int64_t mc = min64(blk.mc, m - ic);
         if (!rows_a) ks.pack_a(trans_a, a, lda, ic, mc, pc, kc, blk.mr, pack_a);
@@ -118,7 +135,7 @@ void gemm_blocked(const GemmKernelSet& ks, bool rows_a, bool trans_a, bool trans
           GemmEpilogue tile_ep = ep;
           if (has_bias) tile_ep.bias = ep.bias + jc + jr;
           const GemmEpilogue* ep_ptr = (last && has_ep) ? &tile_ep : nullptr;
-          const float* bp = pack_b + jr * kc;
+          const float* bp = b_block + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t mr = min64(MR, mc - ir);
             float* ct = c + (ic + ir) * ldc + jc + jr;
@@ -184,10 +201,23 @@ const GemmKernelSet& gemm_kernel_set(Isa isa) {
   }
 }
 
-void sgemm_with(const GemmKernelSet& ks, int max_threads, bool trans_a, bool trans_b, int64_t m,
-                int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
-                int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep,
-                GemmPath path) {
+namespace {
+
+// Whether (m, n, k) with k > 0 and alpha ≠ 0 takes the direct path, and the narrow path,
+// under kAuto: the one rule of sgemm_run and sgemm_packs_b.
+bool auto_direct(int64_t m, int64_t n, int64_t k) {
+  return m * n * k < kDirectWork || m <= 2 || n <= 2 || k <= 2;
+}
+bool auto_narrow(const GemmKernelSet& ks, int64_t n) {
+  return ks.narrow != nullptr && n <= kNarrowMaxN;
+}
+
+// sgemm_with; `pre` (nullptr: none) is a PackedB of op(B) for ks that the packed path reads
+// instead of packing B (the caller checked it is B, untransposed, packed for ks).
+void sgemm_run(const GemmKernelSet& ks, int max_threads, bool trans_a, bool trans_b, int64_t m,
+               int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
+               int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep,
+               GemmPath path, const PackedB* pre) {
 #if defined(DENSELY_DEBUG_CHECKS)
   // gemm.h's preconditions (the TypeScript layer validates them for users).
   if (m < 0 || n < 0 || k < 0 || ldc < n || (m > 0 && n > 0 && c == nullptr)) std::abort();
@@ -204,13 +234,13 @@ void sgemm_with(const GemmKernelSet& ks, int max_threads, bool trans_a, bool tra
     return;
   }
   const int64_t work = m * n * k;
-  const bool small = work < kDirectWork || m <= 2 || n <= 2 || k <= 2;
+  const bool small = auto_direct(m, n, k);
   if (path == GemmPath::kDirect || (path == GemmPath::kAuto && small)) {
     ks.direct(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
     return;
   }
   if (ks.narrow != nullptr &&
-      (path == GemmPath::kNarrow || (path == GemmPath::kAuto && n <= kNarrowMaxN))) {
+      (path == GemmPath::kNarrow || (path == GemmPath::kAuto && auto_narrow(ks, n)))) {
     // Rows in whole blocks per task; each task packs at most its own rows of A and the
     // ≤ 12-column block of Bᵀ (NT), so tasks duplicate almost nothing.
     const int64_t units = (m + kNarrowRows - 1) / kNarrowRows;
@@ -249,8 +279,14 @@ void sgemm_with(const GemmKernelSet& ks, int max_threads, bool trans_a, bool tra
   if (!split_m && n_tiles < threads && m_tiles > n_tiles) split_m = true;
   const int64_t units = split_m ? m_tiles : n_tiles;
   threads = min64(threads, units);
+  PrepackedView view;
+  if (pre != nullptr) {
+    view.panels = pre->panels.data();
+    view.n_pad = round_up(n, ks.blk.nr);
+  }
   if (threads <= 1) {
-    gemm_blocked(ks, rows_a, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
+    gemm_blocked(ks, rows_a, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep,
+                 view);
     return;
   }
   // Up to kTasksPerThread tasks per thread, claimed dynamically, so a thread that the OS
@@ -277,15 +313,56 @@ void sgemm_with(const GemmKernelSet& ks, int max_threads, bool trans_a, bool tra
     if (split_m) {
       const float* a_part = trans_a ? a + lo : a + lo * lda;
       gemm_blocked(ks, rows_a, trans_a, trans_b, hi - lo, n, k, alpha, a_part, lda, b, ldb, beta,
-                   c + lo * ldc, ldc, ep);
+                   c + lo * ldc, ldc, ep, view);
     } else {
       const float* b_part = trans_b ? b + lo * ldb : b + lo;
       GemmEpilogue part_ep = ep;
       if (epilogue_has_bias(ep.kind)) part_ep.bias = ep.bias + lo;
+      PrepackedView part_view = view;
+      part_view.col = lo;
       gemm_blocked(ks, rows_a, trans_a, trans_b, m, hi - lo, k, alpha, a, lda, b_part, ldb, beta,
-                   c + lo, ldc, part_ep);
+                   c + lo, ldc, part_ep, part_view);
     }
   });
+}
+
+}  // namespace
+
+void sgemm_with(const GemmKernelSet& ks, int max_threads, bool trans_a, bool trans_b, int64_t m,
+                int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
+                int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep,
+                GemmPath path) {
+  sgemm_run(ks, max_threads, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep,
+            path, nullptr);
+}
+
+bool sgemm_packs_b(int64_t m, int64_t n, int64_t k) {
+  if (m <= 0 || n <= 0 || k <= 0) return false;
+  return !auto_direct(m, n, k) && !auto_narrow(gemm_kernel_set(active_isa()), n);
+}
+
+void sgemm_pack_b(int64_t k, int64_t n, const float* b, int64_t ldb, PackedB* pb) {
+  const GemmKernelSet& ks = gemm_kernel_set(active_isa());
+  const int64_t n_pad = round_up(n, ks.blk.nr);
+  const int64_t kc_block = gemm_kc_block(ks.blk.kc, k);
+  pb->isa = -1;
+  pb->panels.resize(static_cast<size_t>(k * n_pad));
+  for (int64_t pc = 0; pc < k; pc += kc_block) {
+    const int64_t kc = min64(kc_block, k - pc);
+    ks.pack_b(false, b, ldb, pc, kc, 0, n, ks.blk.nr, pb->panels.data() + pc * n_pad);
+  }
+  pb->k = k;
+  pb->n = n;
+  pb->isa = static_cast<int>(ks.isa);
+}
+
+void sgemm_prepacked(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                     const PackedB& pb, const float* b, int64_t ldb, float beta, float* c,
+                     int64_t ldc, const GemmEpilogue& epilogue) {
+  const GemmKernelSet& ks = gemm_kernel_set(active_isa());
+  const bool usable = pb.isa == static_cast<int>(ks.isa) && pb.k == k && pb.n == n;
+  sgemm_run(ks, get_threads(), false, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue,
+            GemmPath::kAuto, usable ? &pb : nullptr);
 }
 
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,

@@ -20,6 +20,7 @@
 #include "../ops/dropout.h"
 #include "../ops/regularizers.h"
 #include "../ops/split.h"
+#include "../runtime/cpu.h"
 #include "../runtime/fp_mode.h"
 #include "random.h"
 #include "tiny.h"
@@ -203,6 +204,9 @@ size_t Network::memory_bytes() const {
   b += (alt_params_.capacity() + alt_s1_.capacity() + alt_s2_.capacity()) * sizeof(float);
   b += norm_parts_.capacity() * sizeof(double);
   b += tiny_act_.capacity() * sizeof(float);
+  if (pack_) {
+    for (const PackedB& k : pack_->kernels) b += k.panels.capacity() * sizeof(float);
+  }
   return b;
 }
 
@@ -234,6 +238,37 @@ void Network::reserve(int64_t rows, bool backward) {
   }
 }
 
+namespace {
+
+// Whether predict reads this dense layer's kernel pre-packed for passes of `rows` rows:
+// exactly when dense_forward would run sgemm's packed path (which packs B).
+bool dense_reads_packed(const DenseDesc& d, int64_t rows) {
+  return !dense_is_tiny(d, rows) && sgemm_packs_b(rows, d.units, d.inputs);
+}
+
+// dense_forward for inference (no Z kept) with the kernel read from `pb`: the same sgemm
+// calls and epilogues, so the same bits (sgemm_prepacked's contract).
+void dense_forward_packed(const DenseDesc& d, const float* params, const PackedB& pb,
+                          const float* x, int64_t rows, float* a) {
+  GemmEpilogue ep;
+  ep.bias = d.use_bias ? params + d.bias_offset : nullptr;
+  ep.leaky_alpha = d.alpha;
+  const bool fuse_act =
+      d.act == Activation::kLinear || d.act == Activation::kRelu || d.act == Activation::kLeakyRelu;
+  if (fuse_act && d.act == Activation::kRelu) {
+    ep.kind = d.use_bias ? Epilogue::kBiasRelu : Epilogue::kRelu;
+  } else if (fuse_act && d.act == Activation::kLeakyRelu) {
+    ep.kind = d.use_bias ? Epilogue::kBiasLeakyRelu : Epilogue::kLeakyRelu;
+  } else {
+    ep.kind = d.use_bias ? Epilogue::kBias : Epilogue::kNone;
+  }
+  sgemm_prepacked(rows, d.units, d.inputs, 1.0f, x, d.inputs, pb, params + d.kernel_offset, d.units,
+                  0.0f, a, d.units, ep);
+  if (!fuse_act) activation_forward(d.act, d.alpha, a, a, rows, d.units);
+}
+
+}  // namespace
+
 const float* Network::forward(const float* x, int64_t rows, bool for_backward, bool dropout,
                               uint64_t step) {
   const uint32_t step_seed = dropout ? dropout_step_seed(spec_.seed, step) : 0;
@@ -243,7 +278,12 @@ const float* Network::forward(const float* x, int64_t rows, bool for_backward, b
     in_ptr_[i] = cur;
     if (l.kind == LayerKind::kDenseLayer) {
       float* z = for_backward && !z_[i].empty() ? z_[i].data() : nullptr;
-      dense_forward(l.dense, params_, cur, rows, z, act_[i].data());
+      if (use_pack_ != nullptr && !for_backward && use_pack_->version[i] == params_version_ &&
+          dense_reads_packed(l.dense, rows)) {
+        dense_forward_packed(l.dense, params_, use_pack_->kernels[i], cur, rows, act_[i].data());
+      } else {
+        dense_forward(l.dense, params_, cur, rows, z, act_[i].data());
+      }
       cur = act_[i].data();
     } else if (l.kind == LayerKind::kLayerNormLayer) {
       layer_norm_forward(l.norm, params_, cur, rows, act_[i].data(),
@@ -398,15 +438,62 @@ void Network::backward(int64_t rows, float* grads, bool apply) {
   }
 }
 
+void Network::set_inference_cache(bool on) {
+  infer_cache_ = on;
+  if (!on) pack_.reset();
+}
+
+const Network::InferPack* Network::infer_pack(int64_t rows) {
+  const size_t nl = spec_.layers.size();
+  // Current: packed from the parameters as they are, for the kernel set in use.
+  const int isa = static_cast<int>(active_isa());
+  auto current = [&](size_t i) {
+    return pack_->version[i] == params_version_ && pack_->kernels[i].isa == isa;
+  };
+  bool any = false, stale = false;
+  for (size_t i = 0; i < nl; ++i) {
+    const LayerSpec& l = spec_.layers[i];
+    if (l.kind != LayerKind::kDenseLayer || !dense_reads_packed(l.dense, rows)) continue;
+    any = true;
+    stale = stale || !pack_ || !current(i);
+  }
+  if (!any) return nullptr;
+  if (stale) {
+    // A set someone else still holds is never written: pack into a fresh one.
+    if (!pack_ || pack_.use_count() > 1) {
+      auto fresh = std::make_shared<InferPack>();
+      fresh->kernels.resize(nl);
+      fresh->version.assign(nl, 0);
+      pack_ = std::move(fresh);
+    }
+    for (size_t i = 0; i < nl; ++i) {
+      const LayerSpec& l = spec_.layers[i];
+      if (l.kind != LayerKind::kDenseLayer || !dense_reads_packed(l.dense, rows)) continue;
+      if (current(i)) continue;
+      const DenseDesc& d = l.dense;
+      pack_->version[i] = 0;
+      sgemm_pack_b(d.inputs, d.units, params_ + d.kernel_offset, d.units, &pack_->kernels[i]);
+      pack_->version[i] = params_version_;
+    }
+  }
+  return pack_.get();
+}
+
 void Network::predict(const float* x, int64_t rows, float* out) {
   const FlushDenormals flush;  // runtime/fp_mode.h
   const int64_t chunk = rows < kInferenceChunk ? rows : kInferenceChunk;
   if (chunk <= 0) return;
   reserve(chunk, false);
+  struct Unset {
+    const InferPack** p;
+    ~Unset() { *p = nullptr; }
+  } unset{&use_pack_};
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     const int64_t n = rows - r0 < chunk ? rows - r0 : chunk;
-    const float* y = n == 1 && tiny_path(1) ? tiny_forward(x + r0 * spec_.inputs)
-                                            : forward(x + r0 * spec_.inputs, n, false, false, 0);
+    const bool tiny = n == 1 && tiny_path(1);
+    use_pack_ = infer_cache_ && !tiny ? infer_pack(n) : nullptr;
+    const float* y = tiny ? tiny_forward(x + r0 * spec_.inputs)
+                          : forward(x + r0 * spec_.inputs, n, false, false, 0);
     std::memcpy(out + r0 * spec_.outputs, y,
                 static_cast<size_t>(n * spec_.outputs) * sizeof(float));
   }
@@ -475,6 +562,7 @@ double Network::gradients(const float* x, const float* y, int64_t rows, float* g
 LossResult Network::train_step(const float* x, const float* y, int64_t rows, uint64_t step,
                                const float* w) {
   const FlushDenormals flush;  // runtime/fp_mode.h
+  params_changed();            // the inference cache re-packs at the next predict
   return this->step(x, y, w, rows, step, false, nullptr);
 }
 
@@ -537,6 +625,7 @@ void Network::commit_norm_stats(int64_t rows) {
 EpochResult Network::train_epoch(const EpochJob& job, BatchCallback cb, void* ctx,
                                  const std::atomic<bool>* stop) {
   const FlushDenormals flush;  // runtime/fp_mode.h
+  params_changed();            // the inference cache re-packs at the next predict
   EpochResult res;
   const int64_t bs = job.batch_size < 1 ? 1 : job.batch_size;
   const int64_t n = job.order_len;

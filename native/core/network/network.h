@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "../ops/dense.h"
@@ -172,8 +173,17 @@ class Network {
   EpochResult train_epoch(const EpochJob& job, BatchCallback cb, void* ctx,
                           const std::atomic<bool>* stop);
 
-  // Bytes of native memory held (scratch, gradients, optimizer state).
+  // Bytes of native memory held (scratch, gradients, optimizer state, the inference cache).
   size_t memory_bytes() const;
+
+  // The inference cache (off by default): predict keeps each dense kernel packed into the
+  // GEMM's B panels (gemm.h PackedB) instead of packing it on every call, re-packing a
+  // kernel only after the parameters may have changed. The network's own writers
+  // (train_step, train_epoch) mark that themselves; whoever else writes the parameters
+  // array must call params_changed() after doing so (the binding: whenever JS reads
+  // `params`, the live array). Same bits with or without it. evaluate is unaffected.
+  void set_inference_cache(bool on);
+  void params_changed() { ++params_version_; }
 
   // The tiny path (tiny.h): batch-1 steps and one-row predict of a small all-dense network in
   // one fused pass, the same numbers bit for bit. On by default; off runs the general path
@@ -191,6 +201,22 @@ class Network {
   // Rows predict/evaluate process per pass: inference scratch stays bounded whatever the
   // input size (same block as the js backend's PREDICT_CHUNK).
   static constexpr int64_t kInferenceChunk = 1024;
+  // The inference cache (set_inference_cache): per layer a packed kernel and the
+  // params_version_ it was packed at (0: none). Held through a shared_ptr so that a
+  // snapshot handed out stays immutable: a re-pack while another holder exists packs into
+  // a new set.
+  struct InferPack {
+    std::vector<PackedB> kernels;
+    std::vector<uint64_t> version;
+  };
+  bool infer_cache_ = false;
+  uint64_t params_version_ = 1;
+  std::shared_ptr<InferPack> pack_;
+  // Packs (if stale) the kernels predict reads packed for passes of `rows` rows; returns
+  // the set to read, or null when no layer takes the packed path at that size.
+  const InferPack* infer_pack(int64_t rows);
+  // Set by predict for its forward passes: dense layers read their kernels from it.
+  const InferPack* use_pack_ = nullptr;
   // for_backward keeps what backward needs (Z where required) and runs BatchNorm on the
   // batch statistics (training mode); dropout applies the masks.
   const float* forward(const float* x, int64_t rows, bool for_backward, bool dropout,

@@ -10,4 +10,8 @@ namespace densely {
 // block (the caller discards dst then). src and dst must not overlap.
 int64_t copy_first_outside(const float* src, float* dst, int64_t n, float lo, float hi);
 
+// The index of the first element of src[0..n) outside [lo, hi] (NaN counts as outside),
+// or -1; reads only (predict's check of its input, which it then reads in place).
+int64_t first_outside(const float* src, int64_t n, float lo, float hi);
+
 }  // namespace densely
