@@ -272,7 +272,8 @@ class NativeBackendModel implements BackendModel {
   predictChecked(x: Float32Array, rows: number, out: Float32Array): number {
     if (x.byteLength <= SMALL_ARRAY_BYTES) {
       // At most 16 floats: the JS scan costs less than passing them to C++ to scan.
-      const bad = findOutside(x.subarray(0, rows * this.#inputs), -FLT_MAX, FLT_MAX);
+      const n = rows * this.#inputs;
+      const bad = findOutside(x.length === n ? x : x.subarray(0, n), -FLT_MAX, FLT_MAX);
       if (bad < 0) this.predict(x, rows, out);
       return bad;
     }
