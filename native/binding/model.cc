@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -21,7 +22,7 @@ namespace {
 
 std::atomic<int64_t> g_live_networks{0};
 // The largest finite float: with it as the bound, NaN and ±Inf fall outside the range.
-constexpr float kFloatMax = 3.4028234663852886e38f;
+constexpr float kFloatMax = std::numeric_limits<float>::max();
 std::atomic<int64_t> g_live_bytes{0};
 
 [[noreturn]] void ThrowBusy(Napi::Env env) {

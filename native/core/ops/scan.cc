@@ -24,8 +24,10 @@ namespace {
 
 constexpr int64_t kBlock = 4096;
 
-// dst[b..e) ← src[b..e); whether any element is outside [lo, hi].
-bool copy_block(const float* __restrict src, float* __restrict dst, int64_t b, int64_t e, float lo,
+// Whether any element of src[b..e) is outside [lo, hi]; with kCopy also dst[b..e) ←
+// src[b..e) (first_outside scans without copying; dst is unused then).
+template <bool kCopy>
+bool scan_block(const float* __restrict src, float* __restrict dst, int64_t b, int64_t e, float lo,
                 float hi) {
   int64_t i = b;
 #ifdef DENSELY_SCAN_SSE2
@@ -33,8 +35,10 @@ bool copy_block(const float* __restrict src, float* __restrict dst, int64_t b, i
   __m128 ok = _mm_castsi128_ps(_mm_set1_epi32(-1));
   for (; i + 8 <= e; i += 8) {
     const __m128 v0 = _mm_loadu_ps(src + i), v1 = _mm_loadu_ps(src + i + 4);
-    _mm_storeu_ps(dst + i, v0);
-    _mm_storeu_ps(dst + i + 4, v1);
+    if constexpr (kCopy) {
+      _mm_storeu_ps(dst + i, v0);
+      _mm_storeu_ps(dst + i + 4, v1);
+    }
     const __m128 in0 = _mm_and_ps(_mm_cmpge_ps(v0, vlo), _mm_cmple_ps(v0, vhi));
     const __m128 in1 = _mm_and_ps(_mm_cmpge_ps(v1, vlo), _mm_cmple_ps(v1, vhi));
     ok = _mm_and_ps(ok, _mm_and_ps(in0, in1));
@@ -46,30 +50,7 @@ bool copy_block(const float* __restrict src, float* __restrict dst, int64_t b, i
   int32_t out = 0;
   for (; i < e; ++i) {
     const float v = src[i];
-    dst[i] = v;
-    out |= (v >= lo && v <= hi) ? 0 : 1;
-  }
-  return bad || out != 0;
-}
-
-// Whether any element of src[b..e) is outside [lo, hi]: copy_block without the stores.
-bool scan_block(const float* __restrict src, int64_t b, int64_t e, float lo, float hi) {
-  int64_t i = b;
-#ifdef DENSELY_SCAN_SSE2
-  const __m128 vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
-  __m128 ok0 = _mm_castsi128_ps(_mm_set1_epi32(-1)), ok1 = ok0;
-  for (; i + 8 <= e; i += 8) {
-    const __m128 v0 = _mm_loadu_ps(src + i), v1 = _mm_loadu_ps(src + i + 4);
-    ok0 = _mm_and_ps(ok0, _mm_and_ps(_mm_cmpge_ps(v0, vlo), _mm_cmple_ps(v0, vhi)));
-    ok1 = _mm_and_ps(ok1, _mm_and_ps(_mm_cmpge_ps(v1, vlo), _mm_cmple_ps(v1, vhi)));
-  }
-  bool bad = _mm_movemask_ps(_mm_and_ps(ok0, ok1)) != 0xf;
-#else
-  bool bad = false;
-#endif
-  int32_t out = 0;
-  for (; i < e; ++i) {
-    const float v = src[i];
+    if constexpr (kCopy) dst[i] = v;
     out |= (v >= lo && v <= hi) ? 0 : 1;
   }
   return bad || out != 0;
@@ -80,7 +61,7 @@ bool scan_block(const float* __restrict src, int64_t b, int64_t e, float lo, flo
 int64_t first_outside(const float* src, int64_t n, float lo, float hi) {
   for (int64_t b = 0; b < n; b += kBlock) {
     const int64_t e = n - b < kBlock ? n : b + kBlock;
-    if (scan_block(src, b, e, lo, hi)) {
+    if (scan_block<false>(src, nullptr, b, e, lo, hi)) {
       for (int64_t i = b; i < e; ++i) {
         if (!(src[i] >= lo && src[i] <= hi)) return i;
       }
@@ -99,9 +80,9 @@ int64_t copy_first_outside(const float* src, float* dst, int64_t n, float lo, fl
     const int64_t e = n - b < kBlock ? n : b + kBlock;
 #ifdef DENSELY_SCAN_SSE2
     const bool bad =
-        wide ? copy_block_avx512(src, dst, b, e, lo, hi) : copy_block(src, dst, b, e, lo, hi);
+        wide ? copy_block_avx512(src, dst, b, e, lo, hi) : scan_block<true>(src, dst, b, e, lo, hi);
 #else
-    const bool bad = copy_block(src, dst, b, e, lo, hi);
+    const bool bad = scan_block<true>(src, dst, b, e, lo, hi);
 #endif
     if (bad) {
       for (int64_t i = b; i < e; ++i) {
